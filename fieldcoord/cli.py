@@ -1,0 +1,321 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The command line: `fieldcoord ...`, thin over the store (CLI layer).
+
+Exit status: 0 on success, 2 on bad input (one `error: ...` line on stderr, nothing written),
+1 on any other failure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .core import kinds as K
+from .core.errors import Cancelled, FieldcoordError, NotInitialised, ValidationError
+from .core.format import display_phone
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+# Columns of `list` in text form, per kind (the title field comes first anyway).
+LIST_COLUMNS = {
+    "agency": ("code", "level", "discipline", "jurisdiction"),
+    "contact": ("agency", "title", "ics_position"),
+    "method": ("kind", "value", "contact", "agency", "duty"),
+    "resource": ("agency", "type_name", "type_level", "quantity", "status"),
+    "request": ("number", "requesting_agency", "priority", "status", "supplying_agency"),
+    "agreement": ("kind", "effective_date", "expiry_date"),
+    "party": ("agreement", "signatory"),
+    "operation": ("kind", "lead_agency", "status", "start"),
+    "member": ("operation", "role", "activation_status"),
+    "plan": ("hazard", "version"),
+    "role": ("plan", "function"),
+    "channel": ("function", "rx_freq", "tx_freq", "rx_tone", "agency"),
+    "comms": ("operation", "channel", "zone", "number"),
+    "event": ("kind", "start", "host_agency"),
+    "participant": ("event", "role"),
+    "action": ("event", "assigned_to", "due_date", "status"),
+    "log": ("operation", "author", "happened_at"),
+}
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def default_db() -> Path:
+    env = os.environ.get("FIELDCOORD_DB")
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_data_dir("fieldcoord", appauthor=False)) / "fieldcoord.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="fieldcoord", description="Offline-first partner directory and coordination "
+                "records for field liaisons.")
+    p.add_argument("--db", type=Path, help="database file (default: $FIELDCOORD_DB or the user "
+                   "data directory)")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("--version", action="version", version=f"fieldcoord {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    s = sub.add_parser("init", help="create a database whose home agency is CODE")
+    s.add_argument("--agency", required=True, metavar="NAME")
+    s.add_argument("--code", required=True)
+    s.add_argument("--device", help="this device's name (default: the host name)")
+    s.add_argument("--region", default="US", help="country for phone numbers without +code")
+
+    kinds = ", ".join(K.KINDS)
+    s = sub.add_parser("add", help="add a record: add KIND field=value ...")
+    s.add_argument("kind", help=kinds)
+    s.add_argument("fields", nargs="*", metavar="field=value")
+    s = sub.add_parser("edit", help="change fields: edit ID field=value ...")
+    s.add_argument("id")
+    s.add_argument("fields", nargs="+", metavar="field=value")
+    for name, text in (("delete", "delete a record (it can be restored)"),
+                       ("restore", "restore a deleted record"), ("show", "show one record")):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("id")
+    s = sub.add_parser("list", help="list records of a kind")
+    s.add_argument("kind", help=kinds)
+    s.add_argument("--where", action="append", default=[], metavar="field=value")
+    s.add_argument("--deleted", action="store_true", help="list deleted records instead")
+    s.add_argument("--limit", type=int)
+    s = sub.add_parser("search", help="find agencies, contacts, lines, resources, channels")
+    s.add_argument("text", nargs="+")
+    s.add_argument("--kind", help=", ".join(K.SEARCHABLE))
+    s.add_argument("--limit", type=int, default=20)
+    sub.add_parser("dump", help="canonical JSON of every live record and open conflict")
+    sub.add_parser("demo", help="fill the database with the built-in demo directory")
+    return p
+
+
+def parse_assignments(items: list[str]) -> dict:
+    """field=value pairs; a repeated field collects its values in a list."""
+    out: dict = {}
+    for item in items:
+        if "=" not in item:
+            raise ValidationError(f"'{item}' is not field=value")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if not key:
+            raise ValidationError(f"'{item}' has no field name before '='")
+        if key in out:
+            prev = out[key]
+            out[key] = (prev if isinstance(prev, list) else [prev]) + [value]
+        else:
+            out[key] = value
+    return out
+
+
+class Printer:
+    """Text or JSON output of records, with references shown by code or title."""
+
+    def __init__(self, store, as_json: bool):
+        self.store, self.as_json = store, as_json
+        self._names: dict = {}
+
+    def out(self, text: str = "") -> None:
+        print(text)
+
+    def json(self, obj) -> None:
+        print(json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True))
+
+    def ref(self, fld: K.Field, value) -> str:
+        if value is None:
+            return ""
+        if fld.type == K.REFS:
+            return ", ".join(self.ref(K.Field(fld.name, K.REF, ref=fld.ref), v) for v in value)
+        key = (fld.ref, value)
+        if key not in self._names:
+            try:
+                rec = self.store.get(value, fld.ref)
+                label = rec.values.get("code") if fld.ref == "agency" else rec.title
+                self._names[key] = (label or value) + (" (deleted)" if rec.deleted else "")
+            except ValidationError:
+                self._names[key] = value
+        return self._names[key]
+
+    def value(self, kind: K.Kind, name: str, value) -> str:
+        fld = kind.field_map.get(name)
+        if value is None:
+            return ""
+        if fld and fld.type in (K.REF, K.REFS):
+            return self.ref(fld, value)
+        if name == "value" and kind.name == "method":
+            return display_phone(value)
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value).replace("_", " ") if fld and fld.type == K.ENUM else str(value)
+
+    def record(self, rec, related: dict | None = None) -> None:
+        kind = K.KINDS[rec.kind]
+        if self.as_json:
+            data = rec.to_dict()
+            if related:
+                data["related"] = {k: [r.to_dict() for r in v] for k, v in related.items()}
+            self.json(data)
+            return
+        rows = [("kind", kind.label), ("id", rec.id)]
+        rows += [(f.name, self.value(kind, f.name, rec.values.get(f.name))) for f in kind.fields]
+        rows += [("owner", rec.owner), ("scope", rec.scope), ("created", rec.created_at),
+                 ("updated", f"{rec.updated_at} by {rec.device or '?'}")]
+        if rec.deleted:
+            rows.append(("status", "DELETED (fieldcoord restore " + rec.id + ")"))
+        width = max(len(n) for n, _ in rows)
+        for name, val in rows:
+            if val not in ("", None):
+                self.out(f"{name:<{width}}  {val}")
+        for label, recs in (related or {}).items():
+            if recs:
+                self.out(f"\n{label}:")
+                self.table(recs, indent="  ")
+
+    def table(self, recs, indent: str = "") -> None:
+        if not recs:
+            return
+        kind = K.KINDS[recs[0].kind]
+        cols = [kind.title_field] + [c for c in LIST_COLUMNS.get(kind.name, ())
+                                     if c != kind.title_field]
+        rows = [[self.value(kind, c, r.values.get(c)) for c in cols] + [r.id] for r in recs]
+        widths = [min(max(len(row[i]) for row in rows), 40) for i in range(len(cols))]
+        for row in rows:
+            cells = [row[i][:40].ljust(widths[i]) for i in range(len(cols))] + [row[-1]]
+            self.out(indent + "  ".join(cells).rstrip())
+
+
+def _related(store, rec) -> dict:
+    """Records a liaison wants to see next to this one."""
+    rid = rec.id
+    if rec.kind == "agency":
+        return {"contact methods": store.list("method", {"agency": rid, "contact": None}),
+                "contacts": store.children("contact", "agency", rid),
+                "resources": store.children("resource", "agency", rid),
+                "channels": store.children("channel", "agency", rid)}
+    if rec.kind == "contact":
+        return {"contact methods": store.children("method", "contact", rid)}
+    children = {"agreement": (("parties", "party", "agreement"),),
+                "operation": (("members", "member", "operation"),
+                              ("comms plan", "comms", "operation"),
+                              ("requests", "request", "operation"), ("log", "log", "operation")),
+                "plan": (("roles", "role", "plan"),),
+                "event": (("participants", "participant", "event"),
+                          ("after-action items", "action", "event"))}
+    return {label: store.children(kind, col, rid) for label, kind, col in
+            children.get(rec.kind, ())}
+
+
+def run(args: argparse.Namespace) -> int:
+    from .store import Store
+    db = args.db or default_db()
+    if args.command == "init":
+        store = Store.create(db, args.agency, args.code, device=args.device, region=args.region)
+        with store:
+            if args.json:
+                print(json.dumps({"db": str(db), "agency": store.home, "site": store.site_uuid}))
+            else:
+                print(f"initialised {db} for {args.agency.strip()} ({store.home})")
+        return EXIT_OK
+    if args.command == "demo" and not Path(db).exists():
+        from .demo import DEMO_HOME_CODE, DEMO_HOME_NAME
+        Store.create(db, DEMO_HOME_NAME, DEMO_HOME_CODE).close()
+    with Store.open(db) as store:
+        pr = Printer(store, args.json)
+        cmd = args.command
+        if cmd == "add":
+            rid = store.add(args.kind, parse_assignments(args.fields))
+            if args.json:
+                pr.record(store.get(rid))
+            else:
+                print(rid)
+        elif cmd in ("edit", "delete", "restore"):
+            if cmd == "edit":
+                rec = store.edit(args.id, parse_assignments(args.fields))
+            else:
+                rec = getattr(store, cmd)(args.id)
+            if args.json:
+                pr.record(rec)
+            else:
+                verb = {"edit": "saved", "delete": "deleted", "restore": "restored"}[cmd]
+                print(f"{verb} {K.KINDS[rec.kind].label} '{rec.title}' ({rec.id})")
+        elif cmd == "show":
+            rec = store.get(args.id)
+            pr.record(rec, _related(store, rec))
+        elif cmd == "list":
+            where = parse_assignments(args.where)
+            if any(isinstance(v, list) for v in where.values()):
+                raise ValidationError("give each --where field once")
+            recs = store.list(args.kind, where, deleted=args.deleted, limit=args.limit)
+            if args.json:
+                pr.json([r.to_dict() for r in recs])
+            elif recs:
+                pr.table(recs)
+            else:
+                print(f"no {'deleted ' if args.deleted else ''}{store.kind_of(args.kind).plural}",
+                      file=sys.stderr)
+        elif cmd == "search":
+            hits = store.search(" ".join(args.text), kind=args.kind, limit=args.limit)
+            if args.json:
+                pr.json([h.to_dict() for h in hits])
+            else:
+                for h in hits:
+                    print(f"{h.kind:<8} {h.title}" + (f" — {h.subtitle}" if h.subtitle else "")
+                          + f"  [{h.id}]")
+                if not hits:
+                    print("nothing found", file=sys.stderr)
+        elif cmd == "dump":
+            sys.stdout.write(store.dump())
+        elif cmd == "demo":
+            from .demo import load_demo
+            counts = load_demo(store, progress=_progress if sys.stderr.isatty() else None)
+            if args.json:
+                pr.json(counts)
+            else:
+                print("demo directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return EXIT_OK
+
+
+def _progress(label: str, value: int, maximum: int) -> None:
+    print(f"\r{label}: {value}/{maximum}", end="", file=sys.stderr, flush=True)
+    if value >= maximum:
+        print(file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return run(args)
+    except (ValidationError, NotInitialised, UsageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Cancelled:
+        print("error: cancelled", file=sys.stderr)
+        return EXIT_FAILURE
+    except FieldcoordError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as e:  # a bug or an I/O failure: say it plainly, keep the trace for debugging
+        if os.environ.get("FIELDCOORD_DEBUG"):
+            raise
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

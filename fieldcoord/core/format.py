@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Formatting stored values for people (core layer)."""
+from __future__ import annotations
+
+import phonenumbers
+
+
+def display_phone(value: str | None) -> str:
+    """A stored phone (E.164, maybe ';ext=N') in its international format; other text unchanged."""
+    if not value:
+        return ""
+    if not value.startswith("+"):
+        return value
+    number, _, ext = value.partition(";ext=")
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return value
+    text = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return f"{text} ext. {ext}" if ext else text

@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""SQLite store: schema, migrations, the one write path, queries and search (store layer)."""
+from .search import Hit
+from .store import Changes, Record, Store
+
+__all__ = ["Changes", "Hit", "Record", "Store"]

@@ -1,0 +1,282 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Whole-record checks that need the database: references, ownership, sharing scopes (store layer).
+
+Field-level normalising lives in core.validate; this module applies it to a whole record and
+adds what depends on other records. Every check raises ValidationError before anything is written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
+from ..core import ids
+from ..core import kinds as K
+from ..core.errors import ValidationError
+from ..core.library import find_nims_type
+from ..core.validate import (audience, check_dates_in_order, normalise_field,
+                             normalise_method_value, normalise_scope, parse_scope)
+
+if TYPE_CHECKING:
+    from .store import Store
+
+_TONE_RE = re.compile(r"^(\d{2,3}(\.\d)?|D\d{3}[NI]?|\$?[0-9A-F]{3}|CSQ)$", re.I)
+# Date and time fields that must come in order: (first, second).
+_ORDERED = {"agreement": (("effective_date", "expiry_date"), ("effective_date", "review_date")),
+            "operation": (("start", "end"),), "event": (("start", "end"),)}
+
+
+class RowChecker:
+    """Turns user input into a valid stored row, resolving references against the store."""
+
+    def __init__(self, store: "Store"):
+        self.store = store
+
+    # ------------------------------------------------------------------ helpers
+    def _live(self, kind: K.Kind, rid: str) -> bool:
+        row = self.store.conn.execute(f'SELECT _cl FROM "{kind.table}" WHERE id = ?',
+                                      (rid,)).fetchone()
+        return bool(row) and row[0] % 2 == 1
+
+    def resolve_ref(self, target: K.Kind, text: str) -> str | None:
+        """A live record's id from an id, or an agency code for agencies."""
+        t = text.strip()
+        if ids.looks_like_id(t):
+            return t.lower() if self._live(target, t.lower()) else None
+        if target.name == "agency":
+            rid = ids.agency_id(t)
+            return rid if self._live(target, rid) else None
+        return None
+
+    def _ref(self, kind: K.Kind, fld: K.Field, value: str) -> str:
+        target = K.KINDS[fld.ref]
+        rid = self.resolve_ref(target, value)
+        if rid is None:
+            how = "code or id" if target.name == "agency" else "id"
+            raise ValidationError(f"{kind.label} {fld.name}: no {target.label} with {how} "
+                                  f"'{value}'", fld.name)
+        return rid
+
+    def agency_code(self, rid: str | None) -> str | None:
+        if not rid:
+            return None
+        row = self.store.conn.execute("SELECT code FROM agency WHERE id = ?", (rid,)).fetchone()
+        return row[0] if row else None
+
+    def audience(self, row: dict) -> str:
+        return audience(row["owner"], row["scope"])
+
+    def _known_code(self, code: str) -> bool:
+        return self._live(K.KINDS["agency"], ids.agency_id(code))
+
+    # ------------------------------------------------------------------ fields
+    def _normalise(self, kind: K.Kind, values: dict) -> dict:
+        out = {}
+        for key, value in values.items():
+            name = key.strip().lower().replace("-", "_")
+            if name in ("owner", "scope"):
+                out[name] = value
+                continue
+            fld = kind.field_map.get(name)
+            if fld is None:
+                if name in ("id", "created_at", "updated_at", "device"):
+                    raise ValidationError(f"{name} is set by fieldcoord and cannot be written", name)
+                raise ValidationError(f"{kind.label} has no field '{key}'; its fields are: "
+                                      + ", ".join(f.name for f in kind.fields) + ", owner, scope",
+                                      name)
+            if isinstance(value, (list, tuple)) and fld.type != K.REFS:
+                raise ValidationError(f"{kind.label} {name}: give one value, not "
+                                      f"{len(value)}", name)
+            out[name] = normalise_field(kind, fld, value)
+        return out
+
+    def _owner_scope(self, kind: K.Kind, row: dict, own_code: str | None) -> None:
+        owner = str(row.get("owner") or self.store.home).strip().upper()
+        if owner not in (self.store.home, own_code) and not self._known_code(owner):
+            raise ValidationError(f"owner: no agency with code '{owner}' in the directory", "owner")
+        row["owner"] = owner
+        scope = normalise_scope(row["scope"])
+        _, codes, _ = parse_scope(scope)
+        for code in codes:
+            if code not in (self.store.home, own_code, owner) and not self._known_code(code):
+                raise ValidationError(f"scope: no agency with code '{code}' in the directory",
+                                      "scope")
+        row["scope"] = scope
+
+    def _default_scope(self, kind: K.Kind, row: dict) -> str:
+        if kind.parent and row.get(kind.parent):
+            parent_kind = K.KINDS[kind.field_map[kind.parent].ref]
+            got = self.store.conn.execute(f'SELECT scope FROM "{parent_kind.table}" WHERE id = ?',
+                                          (row[kind.parent],)).fetchone()
+            if got:
+                return got[0]
+        return kind.default_scope
+
+    # ------------------------------------------------------------------ records
+    def new_row(self, kind: K.Kind, values: dict) -> tuple[str, dict]:
+        """(id, row) for a new record: every field of the kind plus owner and scope, checked."""
+        given = self._normalise(kind, values)
+        row = {f.name: f.default for f in kind.fields}
+        row.update({k: v for k, v in given.items() if v is not None or k in row})
+        for f in kind.fields:
+            if f.required and row.get(f.name) is None:
+                raise ValidationError(f"{kind.label} {f.name}: is required", f.name)
+        if kind.name == "log":
+            now = dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+            row["recorded_at"] = now
+            row["happened_at"] = row.get("happened_at") or now[:16]
+        self._check(kind, row, None)
+        if "scope" not in given or given.get("scope") is None:
+            row["scope"] = self._default_scope(kind, row)
+        own_code = row.get("code") if kind.name == "agency" else None
+        self._owner_scope(kind, row, own_code)
+        if kind.name == "agency":
+            rid = ids.agency_id(row["code"])
+            existing = self.store.conn.execute("SELECT _cl, name FROM agency WHERE id = ?",
+                                               (rid,)).fetchone()
+            if existing:
+                if existing[0] % 2 == 1:
+                    raise ValidationError(f"agency code {row['code']} is already used by "
+                                          f"{existing[1]}", "code")
+                raise ValidationError(f"agency code {row['code']} belongs to the deleted agency "
+                                      f"{existing[1]}: restore it with fieldcoord restore {rid}",
+                                      "code")
+        else:
+            rid = ids.new_id()
+        return rid, {"owner": row.pop("owner"), "scope": row.pop("scope"), **row}
+
+    def changed_row(self, kind: K.Kind, old: dict, values: dict, rid: str) -> dict:
+        """The full row after applying `values` to `old` (owner and scope included), checked."""
+        given = self._normalise(kind, values)
+        for f in kind.fields:
+            if f.immutable and f.name in given and given[f.name] != old.get(f.name):
+                raise ValidationError(f"{kind.label} {f.name} cannot be changed once set", f.name)
+        row = {**old, **given}
+        for f in kind.fields:
+            if f.required and row.get(f.name) is None:
+                raise ValidationError(f"{kind.label} {f.name}: is required", f.name)
+        if row.get("scope") is None:
+            raise ValidationError("scope: is required", "scope")
+        if kind.name == "resource" and "type_id" in given and given["type_id"] is None:
+            row.update(type_name=None, type_category=None, type_kind=None)
+        self._check(kind, row, rid, given)
+        self._owner_scope(kind, row, old.get("code") if kind.name == "agency" else None)
+        return row
+
+    def _check(self, kind: K.Kind, row: dict, rid: str | None, given=None) -> None:
+        """Resolve references (all, or those in `given`) and check the record as a whole."""
+        for f in kind.fields:
+            v = row.get(f.name)
+            if v is None or (given is not None and f.name not in given):
+                continue
+            if f.type == K.REF:
+                row[f.name] = self._ref(kind, f, v)
+            elif f.type == K.REFS:
+                row[f.name] = [self._ref(kind, f, x) for x in v]
+        for first, second in _ORDERED.get(kind.name, ()):
+            check_dates_in_order(kind, row, first, second)
+        special = getattr(self, f"_check_{kind.name}", None)
+        if special:
+            special(kind, row, rid)
+
+    def _check_agency(self, kind, row, rid):
+        parent = row.get("parent")
+        own = rid or ids.agency_id(row["code"])
+        seen = set()
+        while parent:
+            if parent == own:
+                raise ValidationError("agency parent: an agency cannot be its own parent "
+                                      "(directly or through its parents)", "parent")
+            if parent in seen:
+                break
+            seen.add(parent)
+            got = self.store.conn.execute("SELECT parent FROM agency WHERE id = ?",
+                                          (parent,)).fetchone()
+            parent = got[0] if got else None
+
+    def _check_method(self, kind, row, rid):
+        if not row.get("contact") and not row.get("agency"):
+            raise ValidationError("contact method: give the contact (contact=ID) or the agency "
+                                  "(agency=CODE) it belongs to", "contact")
+        if row.get("contact") and not row.get("agency"):
+            got = self.store.conn.execute("SELECT agency FROM contact WHERE id = ?",
+                                          (row["contact"],)).fetchone()
+            row["agency"] = got[0] if got else None
+        row["value"] = normalise_method_value(row["kind"], row["value"], self.store.region)
+
+    def _check_resource(self, kind, row, rid):
+        if row.get("type_id"):
+            t = find_nims_type(row["type_id"])
+            if t is None:
+                raise ValidationError(f"resource type_id: '{row['type_id']}' is not a resource "
+                                      "type id or name in the NIMS catalog", "type_id")
+            row.update(type_id=t.id, type_name=t.name, type_category=t.category, type_kind=t.kind)
+            if row.get("type_level") and row["type_level"] not in t.levels:
+                raise ValidationError(f"resource type_level: {t.name} ({t.id}) comes in "
+                                      f"{', '.join(t.levels)}, not {row['type_level']}",
+                                      "type_level")
+
+    def _check_channel(self, kind, row, rid):
+        for name in ("rx_tone", "tx_tone"):
+            tone = row.get(name)
+            if tone and not _TONE_RE.match(tone.strip()):
+                raise ValidationError(f"channel {name}: '{tone}' is not a CTCSS tone (such as "
+                                      "156.7), a DCS code (D023) or a NAC ($293)", name)
+
+    # ------------------------------------------------------------------ deleting
+    def referrers(self, kind: K.Kind, rid: str, skip=()) -> list[tuple[K.Kind, str]]:
+        """Live records that refer to `rid` (other than the kinds in `skip`), a few per kind."""
+        found = []
+        for k in K.KINDS.values():
+            for f in k.fields:
+                if f.ref != kind.name or (k.name, f.name) in skip:
+                    continue
+                if f.type == K.REF:
+                    sql = f'SELECT {k.title_field}, id FROM "{k.table}" WHERE "{f.name}" = ?'
+                    arg = rid
+                else:
+                    sql = f'SELECT {k.title_field}, id FROM "{k.table}" WHERE "{f.name}" LIKE ?'
+                    arg = f'%"{rid}"%'
+                for title, other in self.store.conn.execute(sql + " AND _cl % 2 = 1 LIMIT 3",
+                                                            (arg,)):
+                    if other != rid:
+                        found.append((k, str(title or other)))
+        return found
+
+    def check_deletable(self, kind: K.Kind, row) -> None:
+        from .store import CASCADE
+        users = self.referrers(kind, row["id"], skip=CASCADE.get(kind.name, ()))
+        if users:
+            listed = ", ".join(f"{k.label} '{t}'" for k, t in users[:5])
+            raise ValidationError(f"{kind.label} '{row[kind.title_field]}' is still used by "
+                                  f"{listed}; change or delete those first")
+
+    def check_restorable(self, kind: K.Kind, row) -> None:
+        for f in kind.fields:
+            v = row[f.name]
+            if f.type == K.REF and v and not self._live(K.KINDS[f.ref], v):
+                target = K.KINDS[f.ref]
+                raise ValidationError(f"{kind.label} '{row[kind.title_field]}' refers to a "
+                                      f"deleted {target.label} ({f.name}); restore that first")
+
+    # ------------------------------------------------------------------ queries
+    def where_value(self, kind: K.Kind, name: str, value):
+        """(column, stored value) for an equality filter given as the user typed it."""
+        col = name.strip().lower().replace("-", "_")
+        if col in ("owner", "id"):
+            return col, str(value).strip().upper() if col == "owner" else str(value).strip()
+        if col == "scope":
+            return col, normalise_scope(value)
+        fld = kind.field_map.get(col)
+        if fld is None:
+            raise ValidationError(f"{kind.label} has no field '{name}' to filter on")
+        if value is None or str(value).strip() == "":
+            return col, None
+        if fld.type == K.REF:
+            rid = self.resolve_ref(K.KINDS[fld.ref], str(value))
+            return col, rid or str(value).strip()
+        norm = normalise_field(kind, K.Field(fld.name, fld.type if fld.type != K.REFS else K.TEXT,
+                                             choices=fld.choices), value)
+        if kind.name == "method" and col == "value":
+            return col, str(value).strip()
+        return col, norm

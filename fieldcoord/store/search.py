@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Full-text search: one document per searchable record, kept current by the write path (store layer).
+
+Documents are rebuilt for the records a transaction touched, once, when it commits. A contact's
+document holds its agency and its contact methods, so a contact is found by any of them.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+
+from ..core import kinds as K
+from ..core.format import display_phone
+
+PHONE_QUERY_RE = re.compile(r"^[\d\s\-.()+/]+$")
+MIN_DIGITS = 3          # a query of fewer digits is searched as text
+MIN_SUFFIX = 4          # shortest indexed digit suffix
+WEIGHTS = (10.0, 2.0, 4.0)   # bm25 weights: title, body, digits
+# Rank boost per kind: a person or agency before the single line that also matched.
+KIND_BOOST = {"agency": 1.3, "contact": 1.2, "resource": 1.0, "channel": 1.0, "method": 0.6}
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    id: str
+    title: str
+    subtitle: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "title": self.title,
+                "subtitle": self.subtitle, "score": round(self.score, 4)}
+
+
+def _live_row(conn: sqlite3.Connection, table: str, rid: str | None) -> sqlite3.Row | None:
+    if not rid:
+        return None
+    cur = conn.execute(f'SELECT * FROM "{table}" WHERE id = ? AND _cl % 2 = 1', (rid,))
+    cur.row_factory = sqlite3.Row
+    return cur.fetchone()
+
+
+def digit_suffixes(value: str) -> list[str]:
+    d = re.sub(r"\D", "", value.split(";ext=")[0])
+    return [d[i:] for i in range(0, max(len(d) - MIN_SUFFIX + 1, 0))]
+
+
+def _is_phone(kind: str | None) -> bool:
+    return kind in K.PHONE_KINDS
+
+
+def _agency_words(conn, agency_rid) -> tuple[str, str]:
+    a = _live_row(conn, "agency", agency_rid)
+    return (a["name"] or "", a["code"] or "") if a else ("", "")
+
+
+def _words(*parts) -> str:
+    return " ".join(str(p).replace("_", " ") for p in parts if p not in (None, ""))
+
+
+def _methods_text(conn, column: str, rid: str) -> tuple[str, list[str]]:
+    words, digits = [], []
+    for kind, value, label in conn.execute(
+            f'SELECT kind, value, label FROM contact_method WHERE "{column}" = ? AND _cl % 2 = 1'
+            + (" AND contact IS NULL" if column == "agency" else ""), (rid,)):
+        if _is_phone(kind):
+            digits += digit_suffixes(value or "")
+        else:
+            words.append(value or "")
+        if label:
+            words.append(label)
+    return _words(*words), digits
+
+
+def build_doc(conn: sqlite3.Connection, kind: str, rid: str):
+    """(title, subtitle, body, digits) of a live searchable record, or None."""
+    table = K.KINDS[kind].table
+    r = _live_row(conn, table, rid)
+    if r is None:
+        return None
+    if kind == "agency":
+        words, digits = _methods_text(conn, "agency", rid)
+        parent = _agency_words(conn, r["parent"])[0]
+        body = _words(r["code"], r["level"], r["discipline"], r["jurisdiction"], r["address"],
+                      r["website"], parent, words)
+        return r["name"], _sub(r["code"], _label(r["discipline"]), r["jurisdiction"]), body, digits
+    if kind == "contact":
+        aname, acode = _agency_words(conn, r["agency"])
+        words, digits = _methods_text(conn, "contact", rid)
+        body = _words(r["title"], r["ics_position"], aname, acode, r["languages"], words)
+        return r["name"], _sub(r["title"], _at(aname, acode)), body, digits
+    if kind == "method":
+        owner_name = ""
+        if r["contact"]:
+            c = _live_row(conn, "contact", r["contact"])
+            owner_name = c["name"] if c else ""
+        aname, acode = _agency_words(conn, r["agency"])
+        phone = _is_phone(r["kind"])
+        title = display_phone(r["value"]) if phone else r["value"]
+        body = _words(r["kind"], r["label"], r["duty"], owner_name, aname, acode,
+                      "" if phone else r["value"])
+        sub = _sub(_label(r["kind"]), owner_name, _at(aname, acode), r["duty"])
+        return title, sub, body, digit_suffixes(r["value"]) if phone else []
+    if kind == "resource":
+        aname, acode = _agency_words(conn, r["agency"])
+        body = _words(aname, acode, r["type_name"], r["type_category"], r["type_kind"],
+                      r["type_level"], r["type_id"], r["location"], r["status"])
+        return r["name"], _sub(r["type_name"], r["type_level"], _at(aname, acode),
+                               _label(r["status"])), body, []
+    if kind == "channel":
+        aname, acode = _agency_words(conn, r["agency"])
+        freqs = [f"{x:g}" for x in (r["rx_freq"], r["tx_freq"]) if x is not None]
+        body = _words(r["function"], r["system"], aname, acode, r["remarks"], *freqs,
+                      r["rx_tone"], r["tx_tone"], r["mode"])
+        return r["name"], _sub(_label(r["function"]), " / ".join(dict.fromkeys(freqs)),
+                               r["system"], acode), body, []
+    return None
+
+
+def _label(value) -> str:
+    return str(value).replace("_", " ") if value else ""
+
+
+def _at(name: str, code: str) -> str:
+    return f"{name} ({code})" if name and code else name or code
+
+
+def _sub(*parts) -> str:
+    return " · ".join(str(p) for p in parts if p)
+
+
+def refresh(conn: sqlite3.Connection, targets) -> None:
+    """Rebuild the documents of these (kind, id) pairs, removing those no longer live."""
+    for kind, rid in targets:
+        if kind not in K.SEARCHABLE:
+            continue
+        doc = build_doc(conn, kind, rid)
+        if doc is None:
+            conn.execute("DELETE FROM search_doc WHERE rid = ?", (rid,))
+            continue
+        title, sub, body, digits = doc
+        conn.execute(
+            "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rid) DO UPDATE SET title = excluded.title, "
+            "subtitle = excluded.subtitle, body = excluded.body, digits = excluded.digits",
+            (kind, rid, title or "", sub or "", body, " ".join(digits)))
+
+
+def rebuild_all(conn: sqlite3.Connection) -> int:
+    """Re-index every live searchable record; returns the number of documents."""
+    conn.execute("DELETE FROM search_doc")
+    n = 0
+    for kind in K.SEARCHABLE:
+        ids = [r[0] for r in conn.execute(
+            f'SELECT id FROM "{K.KINDS[kind].table}" WHERE _cl % 2 = 1')]
+        refresh(conn, ((kind, rid) for rid in ids))
+        n += len(ids)
+    return n
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: what the tokenizer compares."""
+    nfkd = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in nfkd if not unicodedata.combining(c)).lower()
+
+
+def fts_query(text: str) -> str | None:
+    """The FTS5 query for what a user typed: every word must match, each as a prefix.
+
+    A word with inner punctuation (jane.doe@ccf, 155.7525) becomes a phrase. A query of digits
+    and phone punctuation also matches phone numbers by their digits, in any format.
+    """
+    groups = []
+    for word in text.split():
+        toks = _TOKEN_RE.findall(word.replace("_", " "))
+        if toks:
+            groups.append('"' + " ".join(toks) + '"*')
+    if not groups:
+        return None
+    words = " AND ".join(groups)
+    digits = re.sub(r"\D", "", text)
+    if PHONE_QUERY_RE.match(text.strip()) and len(digits) >= MIN_DIGITS:
+        return f'(digits : "{digits}"*) OR ({words})'
+    return words
+
+
+def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
+           limit: int = 20) -> list[Hit]:
+    q = fts_query(text)
+    if q is None:
+        return []
+    boost = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_BOOST.items())
+    sql = ("SELECT d.kind, d.rid, d.title, d.subtitle, "
+           f"bm25(search_fts, ?, ?, ?) * (CASE d.kind {boost} ELSE 1.0 END) AS score "
+           "FROM search_fts JOIN search_doc d ON d.docid = search_fts.rowid "
+           "WHERE search_fts MATCH ?")
+    args: list = [*WEIGHTS, q]
+    if kind:
+        sql += " AND d.kind = ?"
+        args.append(kind)
+    sql += " ORDER BY score, d.title LIMIT ?"
+    args.append(int(limit))
+    return [Hit(k, rid, title, sub, -score) for k, rid, title, sub, score in conn.execute(sql, args)]

@@ -1,0 +1,568 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The store: one write path that validates, versions every changed field and logs it (store layer).
+
+Every add, edit, delete and restore goes through `Store`. In the same transaction as the data it
+gives each changed field a version (hybrid logical clock, site) with its predecessor, and appends
+one entry per written record to the change log stream of (this replica, the record's audience).
+Not thread-safe: one Store (one connection) per thread.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core import hlc as clock
+from ..core import ids
+from ..core import kinds as K
+from ..core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
+from . import search as fts
+from .checks import RowChecker
+from .db import connect
+from .migrations import migrate
+
+SELF = 1                       # site ordinal of this replica
+SYSTEM = ("owner", "scope")
+# Shortcut keys that add contact methods along with a contact or an agency.
+METHOD_SHORTCUTS = ("phone", "mobile", "satellite_phone", "email", "call_sign", "pager", "fax")
+# Deleting one of these deletes its parts with it (and restoring restores them).
+CASCADE = {
+    "contact": (("method", "contact"),),
+    "agreement": (("party", "agreement"),),
+    "operation": (("member", "operation"), ("comms", "operation")),
+    "plan": (("role", "plan"),),
+    "event": (("participant", "event"), ("action", "event")),
+}
+# Records deleted only on purpose: a record referenced from these kinds blocks deletion.
+
+
+@dataclass
+class Record:
+    """One record as stored, with its system fields."""
+    kind: str
+    id: str
+    values: dict
+    owner: str
+    scope: str
+    created_at: str
+    updated_at: str
+    device: str | None
+    deleted: bool = False
+
+    @property
+    def title(self) -> str:
+        return str(self.values.get(K.KINDS[self.kind].title_field) or "")
+
+    def get(self, name: str, default=None):
+        if name in SYSTEM or name in ("id", "created_at", "updated_at", "device"):
+            return getattr(self, name)
+        return self.values.get(name, default)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, **self.values, "owner": self.owner,
+                "scope": self.scope, "created_at": self.created_at,
+                "updated_at": self.updated_at, "device": self.device, "deleted": self.deleted}
+
+
+@dataclass
+class Changes:
+    """What a transaction changed: kinds and record ids (views use it to refresh)."""
+    kinds: set = field(default_factory=set)
+    ids: set = field(default_factory=set)
+
+    def note(self, kind: str, rid: str) -> None:
+        self.kinds.add(kind)
+        self.ids.add(rid)
+
+
+@dataclass
+class _Tx:
+    hlc: int
+    txid: int = 0
+    seqs: dict = field(default_factory=dict)        # stream id -> last seq written
+    new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
+    dirty: set = field(default_factory=set)          # (kind, id) whose search document is stale
+    changes: Changes = field(default_factory=Changes)
+
+    def snapshot(self):
+        return dict(self.seqs), dict(self.new_streams), set(self.dirty)
+
+
+def _json(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _column_value(fld: K.Field, value):
+    return _json(value) if fld.type == K.REFS and value is not None else value
+
+
+def _field_value(fld: K.Field, value):
+    return json.loads(value) if fld.type == K.REFS and value is not None else value
+
+
+class Store:
+    """A replica's database. Open with `Store.open(path)`, create with `Store.create(...)`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+        self._depth = 0
+        self._tx: _Tx | None = None
+        self._streams: dict[str, int] = {}
+        self.last_changes = Changes()
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        if "home" not in meta:
+            raise NotInitialised(f"{path} is not initialised: run fieldcoord init --agency NAME "
+                                 "--code CODE first")
+        self.home: str = meta["home"]
+        self.site_uuid: str = meta["site"]
+        self.device: str = meta.get("device") or ""
+        self.region: str = meta.get("region") or "US"
+        self.checker = RowChecker(self)
+
+    # ----------------------------------------------------------------- opening
+    @classmethod
+    def create(cls, path: str | Path, agency_name: str, agency_code: str,
+               device: str | None = None, region: str = "US") -> "Store":
+        """Create a new database whose home agency is `agency_code` (its agency record included)."""
+        path = Path(path)
+        agency = K.KINDS["agency"]
+        from ..core.validate import normalise_field
+        name = normalise_field(agency, agency.field_map["name"], agency_name)
+        code = normalise_field(agency, agency.field_map["code"], agency_code)
+        if path.exists() and path.stat().st_size > 0:
+            conn = connect(path)
+            try:
+                has_meta = conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+                home = conn.execute("SELECT value FROM meta WHERE key = 'home'").fetchone() \
+                    if has_meta else None
+            except sqlite3.DatabaseError:
+                raise ValidationError(f"{path} exists and is not a fieldcoord database") from None
+            finally:
+                conn.close()
+            if home:
+                raise ValidationError(f"{path} is already initialised for agency {home[0]}")
+            raise ValidationError(f"{path} exists and is not a fieldcoord database")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path)
+        try:
+            migrate(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            rows = {"home": code, "site": str(uuid.uuid4()), "epoch": str(uuid.uuid4()),
+                    "device": device or socket.gethostname(), "region": region.upper()}
+            conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows.items())
+            conn.execute("INSERT INTO site (ord, uuid, agency, device) VALUES (?, ?, ?, ?)",
+                         (SELF, rows["site"], code, rows["device"]))
+            conn.execute("INSERT INTO clock (id, hlc) VALUES (1, 0)")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            path.unlink(missing_ok=True)
+            raise
+        store = cls(conn, path)
+        store.add("agency", {"name": name, "code": code, "owner": code})
+        return store
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Store":
+        """Open an initialised database, applying pending migrations."""
+        path = Path(path)
+        hint = "run fieldcoord init --agency NAME --code CODE first"
+        if not path.exists() or path.stat().st_size == 0:
+            raise NotInitialised(f"no database at {path}: {hint}")
+        conn = connect(path)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if "_sqlite_migrations" not in tables:
+                raise NotInitialised(f"{path} is not a fieldcoord database")
+            migrate(conn)
+            return cls(conn, path)
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise NotInitialised(f"{path} is not a fieldcoord database") from None
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------ transactions
+    @contextmanager
+    def transaction(self):
+        """One SQLite transaction (BEGIN IMMEDIATE); nested calls are savepoints.
+
+        Search documents, the clock and the stream counters are written just before COMMIT.
+        """
+        if self._depth:
+            name = f"sp{self._depth}"
+            saved = self._tx.snapshot()
+            self.conn.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                self._tx.seqs, self._tx.new_streams, self._tx.dirty = saved
+                raise
+            else:
+                self.conn.execute(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        self._tx = _Tx(hlc=self.conn.execute("SELECT hlc FROM clock").fetchone()[0])
+        try:
+            yield self
+            self._flush()
+            self.conn.execute("COMMIT")
+            self._streams.update(self._tx.new_streams)
+            self.last_changes = self._tx.changes
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._depth = 0
+            self._tx = None
+
+    def _flush(self) -> None:
+        tx = self._tx
+        if tx.dirty:
+            fts.refresh(self.conn, sorted(tx.dirty))
+        if tx.txid:
+            self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
+        self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
+                              [(seq, sid) for sid, seq in tx.seqs.items()])
+
+    def _tick(self) -> int:
+        tx = self._tx
+        tx.hlc = clock.tick(tx.hlc)
+        if not tx.txid:
+            tx.txid = tx.hlc
+        return tx.hlc
+
+    def _stream(self, audience: str) -> int:
+        sid = self._streams.get(audience) or self._tx.new_streams.get(audience)
+        if sid is None:
+            row = self.conn.execute("SELECT id FROM stream WHERE origin = ? AND audience = ?",
+                                    (SELF, audience)).fetchone()
+            if row:
+                sid = row[0]
+                self._streams[audience] = sid
+            else:
+                sid = self.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, ?)",
+                                        (SELF, audience)).lastrowid
+                self._tx.new_streams[audience] = sid
+        return sid
+
+    def _emit(self, audience: str, table: str, rid: str, version: int, cells: dict) -> None:
+        """Append one change entry to this replica's stream for `audience`."""
+        sid = self._stream(audience)
+        seqs = self._tx.seqs
+        if sid not in seqs:
+            seqs[sid] = self.conn.execute("SELECT seq FROM stream WHERE id = ?",
+                                          (sid,)).fetchone()[0]
+        seqs[sid] += 1
+        self.conn.execute(
+            "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (sid, seqs[sid], self._tx.txid, table, rid, version, SELF, _json(cells)))
+
+    def _touch(self, kind: K.Kind, rid: str, row: dict, old: dict | None = None) -> None:
+        """Note what a write changed and which search documents go stale."""
+        tx = self._tx
+        tx.changes.note(kind.name, rid)
+        name = kind.name
+        if name in K.SEARCHABLE:
+            tx.dirty.add((name, rid))
+        if name == "method":
+            for r in (row, old or {}):
+                if r.get("contact"):
+                    tx.dirty.add(("contact", r["contact"]))
+                elif r.get("agency"):
+                    tx.dirty.add(("agency", r["agency"]))
+        elif name == "contact" and old is not None and old.get("name") != row.get("name"):
+            self._dirty_children("method", "contact", rid)
+        elif name == "agency" and old is not None and (
+                old.get("name") != row.get("name") or old.get("code") != row.get("code")):
+            for child, col in (("contact", "agency"), ("method", "agency"),
+                               ("resource", "agency"), ("channel", "agency")):
+                self._dirty_children(child, col, rid)
+            self._dirty_children("agency", "parent", rid)
+
+    def _dirty_children(self, kind: str, column: str, rid: str) -> None:
+        table = K.KINDS[kind].table
+        for (cid,) in self.conn.execute(
+                f'SELECT id FROM "{table}" WHERE "{column}" = ? AND _cl % 2 = 1', (rid,)):
+            self._tx.dirty.add((kind, cid))
+
+    # ------------------------------------------------------------------ reading
+    def kind_of(self, name: str) -> K.Kind:
+        k = K.kind_named(name)
+        if k is None:
+            raise ValidationError(f"unknown record kind '{name}'; kinds are: "
+                                  + ", ".join(K.KINDS))
+        return k
+
+    def _row(self, table: str, rid: str) -> sqlite3.Row | None:
+        cur = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,))
+        cur.row_factory = sqlite3.Row
+        return cur.fetchone()
+
+    def _find(self, rid: str, kind: K.Kind | None = None) -> tuple[K.Kind, sqlite3.Row]:
+        rid = str(rid).strip().lower()
+        for k in ([kind] if kind else K.KINDS.values()):
+            row = self._row(k.table, rid)
+            if row is not None:
+                return k, row
+        raise NotFound(f"no record with id {rid}")
+
+    def _to_record(self, kind: K.Kind, row: sqlite3.Row) -> Record:
+        values = {f.name: _field_value(f, row[f.name]) for f in kind.fields}
+        return Record(kind.name, row["id"], values, row["owner"], row["scope"],
+                      row["created_at"], row["updated_at"], row["device"], row["_cl"] % 2 == 0)
+
+    def get(self, rid: str, kind: str | None = None) -> Record:
+        """The record with this id (live or deleted); raises NotFound."""
+        k, row = self._find(rid, self.kind_of(kind) if kind else None)
+        return self._to_record(k, row)
+
+    def resolve(self, text: str, kind: str = "agency") -> str | None:
+        """The id of a live record named by id (or, for agencies, by code)."""
+        return self.checker.resolve_ref(K.KINDS[kind], str(text))
+
+    def agency_id(self, code: str) -> str | None:
+        """The id of the live agency with this code, or None."""
+        rid = ids.agency_id(code)
+        row = self.conn.execute("SELECT _cl FROM agency WHERE id = ?", (rid,)).fetchone()
+        return rid if row and row[0] % 2 == 1 else None
+
+    def list(self, kind: str, where: dict | None = None, deleted: bool = False,
+             limit: int | None = None, offset: int = 0) -> list[Record]:
+        """Records of a kind, live ones unless `deleted`, filtered by exact field values."""
+        k = self.kind_of(kind)
+        clauses, args = ["_cl % 2 = ?"], [0 if deleted else 1]
+        for name, value in (where or {}).items():
+            col, val = self.checker.where_value(k, name, value)
+            if val is None:
+                clauses.append(f'"{col}" IS NULL')
+            else:
+                clauses.append(f'"{col}" = ?')
+                args.append(val)
+        sql = (f'SELECT * FROM "{k.table}" WHERE {" AND ".join(clauses)} '
+               f'ORDER BY "{k.title_field}" COLLATE NOCASE, id')
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        cur = self.conn.execute(sql, args)
+        cur.row_factory = sqlite3.Row
+        return [self._to_record(k, r) for r in cur]
+
+    def count(self, kind: str) -> int:
+        k = self.kind_of(kind)
+        return self.conn.execute(f'SELECT count(*) FROM "{k.table}" WHERE _cl % 2 = 1').fetchone()[0]
+
+    def search(self, text: str, kind: str | None = None, limit: int = 20) -> list[fts.Hit]:
+        """Ranked full-text search; prefix, accent- and case-insensitive; phones by digits."""
+        if kind is not None:
+            k = self.kind_of(kind)
+            if k.name not in K.SEARCHABLE:
+                raise ValidationError(f"search covers {', '.join(K.SEARCHABLE)}, not {k.name}")
+            kind = k.name
+        if limit < 1:
+            raise ValidationError("limit must be at least 1")
+        return fts.search(self.conn, text, kind, limit)
+
+    def children(self, kind: str, column: str, rid: str) -> list[Record]:
+        """Live records of `kind` whose `column` refers to `rid`."""
+        return self.list(kind, {column: rid})
+
+    # ------------------------------------------------------------------ writing
+    def add(self, kind: str, values: dict) -> str:
+        """Validate and insert a record; returns its id. Shortcut keys (phone=, email=...) on a
+        contact or agency add its contact methods in the same transaction."""
+        k = self.kind_of(kind)
+        values = dict(values)
+        shortcuts = {key: values.pop(key) for key in list(values)
+                     if k.name in ("contact", "agency") and key in METHOD_SHORTCUTS}
+        with self.transaction():
+            rid, row = self.checker.new_row(k, values)
+            version = self._tick()
+            now = clock.to_iso(version)
+            cols = ["id", *row, "created_at", "updated_at", "device", "_cl", "_ver"]
+            vals = [rid, *(_column_value(k.field_map.get(c, K.Field(c)), v) for c, v in row.items()),
+                    now, now, self.device, 1, _json({"": [version, SELF]})]
+            try:
+                self.conn.execute(
+                    f'INSERT INTO "{k.table}" ({", ".join(f"{c!r}".replace(chr(39), chr(34)) for c in cols)}) '
+                    f'VALUES ({", ".join("?" * len(cols))})', vals)
+            except sqlite3.IntegrityError:
+                raise ValidationError(f"a {k.label} with id {rid} already exists") from None
+            cells = {c: [v] for c, v in row.items() if v is not None}
+            cells["_cl"] = [1]
+            self._emit(self.checker.audience(row), k.table, rid, version, cells)
+            self._touch(k, rid, row)
+            for key, items in shortcuts.items():
+                for value in items if isinstance(items, (list, tuple)) else [items]:
+                    ref = {"contact": rid} if k.name == "contact" else {"agency": rid}
+                    self.add("method", {**ref, "kind": key, "value": value,
+                                        "owner": row["owner"]})
+        return rid
+
+    def edit(self, rid: str, values: dict) -> Record:
+        """Change fields of a live record; unchanged values write nothing. Returns the record."""
+        k, cur = self._find(rid)
+        rid = cur["id"]
+        with self.transaction():
+            old = {c: cur[c] for c in cur.keys()}
+            old_fields = {f.name: _field_value(f, cur[f.name]) for f in k.fields}
+            old_fields.update(owner=cur["owner"], scope=cur["scope"])
+            self._check_may_change(k, cur)
+            if cur["_cl"] % 2 == 0:
+                raise ValidationError(f"{k.label} '{self._title(k, cur)}' is deleted; "
+                                      f"restore it first (fieldcoord restore {rid})")
+            new = self.checker.changed_row(k, old_fields, dict(values), rid)
+            changed = {c: v for c, v in new.items() if v != old_fields.get(c)}
+            if not changed:
+                return self._to_record(k, cur)
+            if ("owner" in changed or "scope" in changed) and cur["owner"] != self.home:
+                raise PermissionDenied(f"only {cur['owner']}, which maintains "
+                                       f"{self._title(k, cur)}, can change its owner or scope")
+            version = self._tick()
+            ver = json.loads(old["_ver"])
+            base = ver[""]
+            cells = {c: [v, *ver.get(c, base)] for c, v in changed.items()}
+            for c in changed:
+                ver[c] = [version, SELF]
+            sets = ", ".join(f'"{c}" = ?' for c in changed)
+            self.conn.execute(
+                f'UPDATE "{k.table}" SET {sets}, updated_at = ?, device = ?, _ver = ? WHERE id = ?',
+                [*(_column_value(k.field_map.get(c, K.Field(c)), v) for c, v in changed.items()),
+                 clock.to_iso(version), self.device, _json(ver), rid])
+            before, after = self.checker.audience(old_fields), self.checker.audience(new)
+            if before == after:
+                self._emit(after, k.table, rid, version, cells)
+            else:
+                # Those losing sight of the record learn only that its sharing changed;
+                # those gaining sight get the whole record with each field's version.
+                self._emit(before, k.table, rid, version,
+                           {c: cells[c] for c in SYSTEM if c in cells})
+                full = {}
+                for c, v in new.items():
+                    if c in cells:
+                        full[c] = cells[c]
+                    elif v is not None:
+                        full[c] = [v, None, None, *ver.get(c, base)]
+                full["_cl"] = [old["_cl"], None, None, *ver.get("_cl", base)]
+                self._emit(after, k.table, rid, version, full)
+            self._touch(k, rid, new, old_fields)
+        return self.get(rid)
+
+    def delete(self, rid: str) -> Record:
+        """Soft-delete a record (its causal length becomes even) and the parts it owns."""
+        k, cur = self._find(rid)
+        with self.transaction():
+            self._check_may_change(k, cur)
+            if cur["_cl"] % 2 == 0:
+                raise ValidationError(f"{k.label} '{self._title(k, cur)}' is already deleted")
+            self.checker.check_deletable(k, cur)
+            version = self._tick()
+            self._set_cl(k, cur, version)
+            for child_kind, column in CASCADE.get(k.name, ()):
+                ck = K.KINDS[child_kind]
+                for child in self._rows_referring(ck, column, cur["id"], live=True):
+                    self._set_cl(ck, child, version)
+        return self.get(cur["id"])
+
+    def restore(self, rid: str) -> Record:
+        """Bring back a deleted record, with the parts deleted along with it."""
+        k, cur = self._find(rid)
+        with self.transaction():
+            self._check_may_change(k, cur)
+            if cur["_cl"] % 2 == 1:
+                raise ValidationError(f"{k.label} '{self._title(k, cur)}' is not deleted")
+            self.checker.check_restorable(k, cur)
+            deleted_at = json.loads(cur["_ver"]).get("_cl", [None])[0]
+            version = self._tick()
+            self._set_cl(k, cur, version)
+            for child_kind, column in CASCADE.get(k.name, ()):
+                ck = K.KINDS[child_kind]
+                for child in self._rows_referring(ck, column, cur["id"], live=False):
+                    if json.loads(child["_ver"]).get("_cl", [None])[0] == deleted_at:
+                        self._set_cl(ck, child, version)
+        return self.get(cur["id"])
+
+    def _set_cl(self, k: K.Kind, cur: sqlite3.Row, version: int) -> None:
+        ver = json.loads(cur["_ver"])
+        cl = cur["_cl"] + 1
+        cells = {"_cl": [cl, *ver.get("_cl", ver[""])]}
+        ver["_cl"] = [version, SELF]
+        self.conn.execute(f'UPDATE "{k.table}" SET _cl = ?, _ver = ?, updated_at = ?, device = ? '
+                          "WHERE id = ?",
+                          (cl, _json(ver), clock.to_iso(version), self.device, cur["id"]))
+        row = {f.name: cur[f.name] for f in k.fields}
+        self._emit(self.checker.audience({"owner": cur["owner"], "scope": cur["scope"]}),
+                   k.table, cur["id"], version, cells)
+        self._touch(k, cur["id"], row)
+
+    def _rows_referring(self, kind: K.Kind, column: str, rid: str, live: bool):
+        cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE "{column}" = ? '
+                                "AND _cl % 2 = ?", (rid, 1 if live else 0))
+        cur.row_factory = sqlite3.Row
+        return cur.fetchall()
+
+    def _title(self, k: K.Kind, row) -> str:
+        return str(row[k.title_field] or row["id"])
+
+    def may_change(self, owner: str, scope: str) -> bool:
+        """Whether this replica's agency may change a record with this owner and scope."""
+        from ..core.validate import audience, may_see, partners_may_edit
+        return owner == self.home or (partners_may_edit(scope)
+                                      and may_see(self.home, audience(owner, scope)))
+
+    def _check_may_change(self, k: K.Kind, row) -> None:
+        if not self.may_change(row["owner"], row["scope"]):
+            raise PermissionDenied(
+                f"{k.label} '{self._title(k, row)}' is maintained by {row['owner']}: only "
+                f"{row['owner']} can change it (its scope '{row['scope']}' does not let partners "
+                "edit)")
+
+    # ------------------------------------------------------------------ output
+    def dump(self) -> str:
+        """Canonical JSON of every live record and open conflict, sorted; no volatile fields."""
+        out = {}
+        for k in K.KINDS.values():
+            cur = self.conn.execute(f'SELECT * FROM "{k.table}" WHERE _cl % 2 = 1 ORDER BY id')
+            cur.row_factory = sqlite3.Row
+            rows = []
+            for r in cur:
+                rec = {"id": r["id"], "owner": r["owner"], "scope": r["scope"]}
+                for f in k.fields:
+                    if r[f.name] is not None:
+                        rec[f.name] = _field_value(f, r[f.name])
+                rows.append(rec)
+            out[k.name] = rows
+        conflicts = []
+        for row in self.conn.execute(
+                "SELECT c.tbl, c.rid, c.col, c.value, c.hlc, s.uuid FROM conflict c "
+                "JOIN site s ON s.ord = c.site WHERE c.resolved = 0"):
+            tbl, rid, col, value, version, site = row
+            conflicts.append({"table": tbl, "record": rid, "field": col,
+                              "value": json.loads(value) if value is not None else None,
+                              "version": [version, site]})
+        out["conflicts"] = sorted(conflicts, key=lambda c: (c["table"], c["record"], c["field"],
+                                                             c["version"]))
+        return json.dumps(out, sort_keys=True, ensure_ascii=False, indent=1) + "\n"

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared fixtures: headless Qt, a fresh store, the shared corpus."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture
+def store(tmp_path):
+    from fieldcoord.store import Store
+    s = Store.create(tmp_path / "fc.db", "Clark County Fire", "CCF", device="laptop-1")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def corpus():
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS}")
+    return CORPUS

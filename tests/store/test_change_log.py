@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every write is recorded once, with versions and predecessors, in a dense per-stream log."""
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldcoord.core import kinds as K
+from fieldcoord.core.errors import PermissionDenied, ValidationError
+from fieldcoord.store import Store
+
+
+def entries(store):
+    rows = store.conn.execute(
+        "SELECT s.audience, c.seq, c.tx, c.tbl, c.rid, c.hlc, c.site, c.cells "
+        "FROM change c JOIN stream s ON s.id = c.stream ORDER BY c.hlc, s.audience, c.seq")
+    return [dict(audience=a, seq=q, tx=t, tbl=tb, rid=r, hlc=h, site=si, cells=json.loads(c))
+            for a, q, t, tb, r, h, si, c in rows]
+
+
+def replay(log):
+    """Rebuild every record from the log alone: last version of each cell wins."""
+    state = {}
+    for e in log:
+        rec = state.setdefault((e["tbl"], e["rid"]), {})
+        for col, cell in e["cells"].items():
+            version = (cell[3], cell[4]) if len(cell) == 5 else (e["hlc"], e["site"])
+            if col not in rec or version > rec[col][0]:
+                rec[col] = (version, cell[0])
+    return {key: {c: v for c, (_, v) in cols.items()} for key, cols in state.items()}
+
+
+def table_state(store):
+    out = {}
+    for k in K.KINDS.values():
+        for row in store.conn.execute(f'SELECT * FROM "{k.table}"'):
+            names = [d[0] for d in store.conn.execute(f'SELECT * FROM "{k.table}" LIMIT 0')
+                     .description]
+            r = dict(zip(names, row))
+            vals = {"owner": r["owner"], "scope": r["scope"], "_cl": r["_cl"]}
+            for f in k.fields:
+                if r[f.name] is not None:
+                    vals[f.name] = json.loads(r[f.name]) if f.type == K.REFS else r[f.name]
+            out[(k.table, r["id"])] = vals
+    return out
+
+
+def assert_log_complete(store):
+    log = entries(store)
+    rebuilt = {key: {c: v for c, v in cols.items() if v is not None}
+               for key, cols in replay(log).items()}
+    assert rebuilt == table_state(store)
+    streams = {}
+    for e in log:
+        streams.setdefault(e["audience"], []).append(e["seq"])
+    for aud, seqs in streams.items():
+        assert sorted(seqs) == list(range(1, len(seqs) + 1)), f"gap in stream {aud}"
+        vector = store.conn.execute("SELECT seq FROM stream WHERE audience = ? AND origin = 1",
+                                    (aud,)).fetchone()[0]
+        assert vector == len(seqs)
+
+
+def test_add_records_every_field_once(store):
+    before = len(entries(store))
+    cid = store.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief"})
+    log = entries(store)[before:]
+    assert len(log) == 1
+    e = log[0]
+    assert e["tbl"] == "contact" and e["rid"] == cid and e["audience"] == "all"
+    assert e["cells"] == {"name": ["Dana Whitfield"], "agency": [store.agency_id("CCF")],
+                          "title": ["Chief"], "owner": ["CCF"], "scope": ["all"], "_cl": [1]}
+    assert_log_complete(store)
+
+
+def test_edit_records_changed_fields_with_predecessor(store):
+    cid = store.add("contact", {"name": "Dana", "agency": "CCF", "title": "Chief"})
+    created = entries(store)[-1]["hlc"]
+    store.edit(cid, {"title": "Battalion Chief", "name": "Dana"})
+    e = entries(store)[-1]
+    assert e["cells"] == {"title": ["Battalion Chief", created, 1]}
+    assert e["hlc"] > created
+    store.edit(cid, {"title": "Deputy Chief"})
+    assert entries(store)[-1]["cells"] == {"title": ["Deputy Chief", e["hlc"], 1]}
+    n = len(entries(store))
+    store.edit(cid, {"title": "Deputy Chief"})          # nothing changes: nothing recorded
+    assert len(entries(store)) == n
+    assert_log_complete(store)
+
+
+def test_delete_and_restore_use_causal_length(store):
+    cid = store.add("contact", {"name": "Dana", "agency": "CCF", "phone": "360 555 0100"})
+    mid = store.list("method", {"contact": cid})[0].id
+    rec = store.delete(cid)
+    assert rec.deleted
+    assert store.get(mid).deleted, "a contact's methods go with it"
+    cells = [e["cells"] for e in entries(store)[-2:]]
+    assert all(list(c) == ["_cl"] and c["_cl"][0] == 2 for c in cells)
+    assert store.list("contact") == [] and store.search("Dana") == []
+    store.restore(cid)
+    assert not store.get(cid).deleted and not store.get(mid).deleted
+    assert entries(store)[-1]["cells"]["_cl"][0] == 3
+    assert [h.id for h in store.search("Dana", kind="contact")] == [cid]
+    with pytest.raises(ValidationError, match="not deleted"):
+        store.restore(cid)
+    assert_log_complete(store)
+
+
+def test_scope_change_sends_whole_record_to_new_audience(store):
+    store.add("agency", {"name": "Metro PD", "code": "MPD"})
+    cid = store.add("contact", {"name": "Dana", "agency": "CCF", "scope": "private"})
+    assert entries(store)[-1]["audience"] == "CCF"
+    store.edit(cid, {"scope": "MPD", "title": "Chief"})
+    old, new = entries(store)[-2:]
+    assert old["audience"] == "CCF" and set(old["cells"]) == {"scope"}
+    assert new["audience"] == "CCF,MPD"
+    assert new["cells"]["name"][0] == "Dana" and new["cells"]["title"][0] == "Chief"
+    assert new["cells"]["_cl"][0] == 1
+    assert_log_complete(store)
+
+
+def test_rejected_write_changes_nothing(store):
+    cid = store.add("contact", {"name": "Dana", "agency": "CCF"})
+    dump, n = store.dump(), len(entries(store))
+    for bad in ({"email": "nope"}, {"agency": "XYZ"}, {"name": ""}, {"colour": "red"}):
+        with pytest.raises(ValidationError):
+            store.edit(cid, bad)
+    with pytest.raises(ValidationError):
+        store.add("contact", {"name": "Eve", "agency": "CCF", "phone": ["360 555 0101", "x"]})
+    assert store.dump() == dump and len(entries(store)) == n
+    assert store.conn.execute("SELECT count(*) FROM contact").fetchone()[0] == 2 - 1
+
+
+def test_transaction_rolls_back_as_a_whole(store):
+    dump = store.dump()
+    with pytest.raises(ValidationError):
+        with store.transaction():
+            store.add("contact", {"name": "One", "agency": "CCF"})
+            store.add("contact", {"name": "Two", "agency": "NOPE"})
+    assert store.dump() == dump
+    with store.transaction():
+        store.add("contact", {"name": "One", "agency": "CCF"})
+        with pytest.raises(ValidationError):
+            with store.transaction():
+                store.add("contact", {"name": "Two", "agency": "NOPE"})
+        store.add("contact", {"name": "Three", "agency": "CCF"})
+    assert sorted(r.title for r in store.list("contact")) == ["One", "Three"]
+    assert_log_complete(store)
+
+
+def test_partner_records_are_read_only_unless_scope_grants_edit(store):
+    store.add("agency", {"name": "Metro PD", "code": "MPD"})
+    theirs = store.add("contact", {"name": "Sgt Lee", "agency": "MPD", "owner": "MPD"})
+    joint = store.add("operation", {"name": "River Flood TF", "owner": "MPD",
+                                    "scope": "CCF,MPD+edit"})
+    dump = store.dump()
+    with pytest.raises(PermissionDenied, match="maintained by MPD"):
+        store.edit(theirs, {"title": "Sergeant"})
+    with pytest.raises(PermissionDenied):
+        store.delete(theirs)
+    assert store.dump() == dump
+    store.edit(joint, {"status": "closed"})
+    with pytest.raises(PermissionDenied, match="owner or scope"):
+        store.edit(joint, {"scope": "all"})
+
+
+def test_versions_survive_reopen(tmp_path):
+    path = tmp_path / "a.db"
+    s = Store.create(path, "Clark County Fire", "CCF")
+    cid = s.add("contact", {"name": "Dana", "agency": "CCF"})
+    last = entries(s)[-1]["hlc"]
+    s.close()
+    s = Store.open(path)
+    s.edit(cid, {"title": "Chief"})
+    e = entries(s)[-1]
+    assert e["hlc"] > last and e["cells"]["title"][1] == last
+    assert_log_complete(s)
+    s.close()
+
+
+OPS = st.lists(st.tuples(st.sampled_from(["add", "edit", "delete", "restore", "scope", "bad"]),
+                         st.integers(0, 50), st.text(min_size=0, max_size=12)),
+               min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_random_writes_are_all_recorded_once(tmp_path_factory, ops):
+    store = Store.create(tmp_path_factory.mktemp("p") / "p.db", "Clark County Fire", "CCF")
+    store.add("agency", {"name": "Metro PD", "code": "MPD"})
+    ids, writes = [], 0
+    for op, n, text in ops:
+        target = ids[n % len(ids)] if ids else None
+        before = len(entries(store))
+        try:
+            if op == "add" or target is None:
+                ids.append(store.add("contact", {"name": text or "x", "agency": "CCF",
+                                                 "phone": f"+1 360 555 01{n % 100:02d}"}))
+            elif op == "edit":
+                store.edit(target, {"title": text, "notes": text[::-1]})
+            elif op == "delete":
+                store.delete(target)
+            elif op == "restore":
+                store.restore(target)
+            elif op == "scope":
+                store.edit(target, {"scope": ["private", "all", "MPD", "MPD+edit"][n % 4]})
+            else:
+                store.edit(target, {"agency": "NOPE"})
+        except ValidationError:
+            assert len(entries(store)) == before
+        else:
+            writes += len(entries(store)) > before
+    assert_log_complete(store)
+    store.close()
