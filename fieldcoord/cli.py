@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .core import kinds as K
 from .core.errors import Cancelled, FieldcoordError, NotInitialised, ValidationError
-from .core.format import display_phone
+from .core.format import display_number, display_phone
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -154,7 +154,7 @@ class Printer:
         if name == "value" and kind.name == "method":
             return display_phone(value)
         if isinstance(value, float):
-            return f"{value:g}"
+            return display_number(value)
         return str(value).replace("_", " ") if fld and fld.type == K.ENUM else str(value)
 
     def record(self, rec, related: dict | None = None) -> None:

@@ -18,3 +18,9 @@ def display_phone(value: str | None) -> str:
         return value
     text = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return f"{text} ext. {ext}" if ext else text
+
+
+def display_number(value: float) -> str:
+    """A number without float noise or trailing zeros: 151.1375, 47.1, 3."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"

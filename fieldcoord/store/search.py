@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..core import kinds as K
-from ..core.format import display_phone
+from ..core.format import display_number, display_phone
 
 PHONE_QUERY_RE = re.compile(r"^[\d\s\-.()+/]+$")
 MIN_DIGITS = 3          # a query of fewer digits is searched as text
@@ -113,7 +113,7 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str):
                                _label(r["status"])), body, []
     if kind == "channel":
         aname, acode = _agency_words(conn, r["agency"])
-        freqs = [f"{x:g}" for x in (r["rx_freq"], r["tx_freq"]) if x is not None]
+        freqs = [display_number(x) for x in (r["rx_freq"], r["tx_freq"]) if x is not None]
         body = _words(r["function"], r["system"], aname, acode, r["remarks"], *freqs,
                       r["rx_tone"], r["tx_tone"], r["mode"])
         return r["name"], _sub(_label(r["function"]), " / ".join(dict.fromkeys(freqs)),
@@ -178,7 +178,9 @@ def fts_query(text: str) -> str | None:
     for word in text.split():
         toks = _TOKEN_RE.findall(word.replace("_", " "))
         if toks:
-            groups.append('"' + " ".join(toks) + '"*')
+            phrase = '"' + " ".join(toks) + '"'
+            # the whole word scores twice, so "jose" ranks José above Joseph
+            groups.append(f"({phrase} OR {phrase}*)")
     if not groups:
         return None
     words = " AND ".join(groups)

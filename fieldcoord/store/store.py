@@ -175,16 +175,20 @@ class Store:
         hint = "run fieldcoord init --agency NAME --code CODE first"
         if not path.exists() or path.stat().st_size == 0:
             raise NotInitialised(f"no database at {path}: {hint}")
+        try:
+            probe = connect(path, readonly=True)
+            try:
+                tables = {r[0] for r in probe.execute("SELECT name FROM sqlite_master")}
+            finally:
+                probe.close()
+        except sqlite3.DatabaseError:
+            raise NotInitialised(f"{path} is not a fieldcoord database") from None
+        if "_sqlite_migrations" not in tables or "meta" not in tables:
+            raise NotInitialised(f"{path} is not a fieldcoord database")
         conn = connect(path)
         try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if "_sqlite_migrations" not in tables:
-                raise NotInitialised(f"{path} is not a fieldcoord database")
             migrate(conn)
             return cls(conn, path)
-        except sqlite3.DatabaseError:
-            conn.close()
-            raise NotInitialised(f"{path} is not a fieldcoord database") from None
         except BaseException:
             conn.close()
             raise

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The command-line contract: commands, --json, exit statuses, stable dumps."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+
+class CLI:
+    def __init__(self, db):
+        self.db = db
+
+    def __call__(self, *args, json_out=False, code=0):
+        cmd = [sys.executable, "-m", "fieldcoord", "--db", str(self.db)]
+        if json_out:
+            cmd.append("--json")
+        r = subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == code, f"{args}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+        if code == 2:
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+            assert "Traceback" not in r.stderr
+        return json.loads(r.stdout) if json_out and code == 0 else r
+
+
+@pytest.fixture
+def cli(tmp_path):
+    c = CLI(tmp_path / "x.db")
+    c("init", "--agency", "Clark County Fire", "--code", "CCF")
+    return c
+
+
+def test_the_liaison_round_trip(cli, tmp_path):
+    aid = cli("add", "agency", "name=Metro Police Départment", "code=MPD", "level=local",
+              "discipline=law enforcement").stdout.strip()
+    cid = cli("add", "contact", "name=José Núñez", "agency=MPD", "title=Watch Commander",
+              "phone=(202) 555-0142", "mobile=+1 360 555 0117", "email=jose.nunez@mpd.example",
+              "call_sign=METRO 12").stdout.strip()
+    assert len(cid) == 36 and len(aid) == 36
+    for query in ("jos", "Núñ", "nunez", "555 0142", "2025550142", "jose.nunez@mpd",
+                  "metro 12"):
+        hits = cli("search", query, "--kind", "contact", json_out=True)
+        assert hits and hits[0]["id"] == cid, query
+    shown = cli("show", cid, json_out=True)
+    assert shown["name"] == "José Núñez" and shown["owner"] == "CCF"
+    phones = sorted(m["value"] for m in shown["related"]["contact methods"])
+    assert phones == ["+12025550142", "+13605550117", "METRO 12", "jose.nunez@mpd.example"]
+    assert "José Núñez" in cli("show", cid).stdout
+
+    edited = cli("edit", cid, "title=Lieutenant", json_out=True)
+    assert edited["title"] == "Lieutenant"
+    assert cli("delete", cid, json_out=True)["deleted"] is True
+    assert cli("search", "nunez", "--kind", "contact", json_out=True) == []
+    assert cli("list", "contact", json_out=True) == []
+    assert [r["id"] for r in cli("list", "contact", "--deleted", json_out=True)] == [cid]
+    assert cli("restore", cid, json_out=True)["deleted"] is False
+    assert cli("list", "contact", "--where", "agency=MPD", json_out=True)[0]["title"] == "Lieutenant"
+    assert cli("list", "contact", "--where", "agency=CCF", json_out=True) == []
+
+
+def test_dump_is_byte_stable_and_equal_for_a_copy(cli, tmp_path):
+    cli("add", "agency", "name=Metro PD", "code=MPD")
+    cli("add", "contact", "name=Zoë", "agency=MPD", "phone=360 555 0100")
+    first = cli("dump").stdout
+    assert cli("dump").stdout == first
+    json.loads(first)
+    copy = tmp_path / "copy.db"
+    shutil.copy(cli.db, copy)
+    for suffix in ("-wal", "-shm"):
+        src = cli.db.with_name(cli.db.name + suffix)
+        if src.exists():
+            shutil.copy(src, copy.with_name(copy.name + suffix))
+    assert CLI(copy)("dump").stdout == first
+    for volatile in ("created_at", "updated_at", "device", "_ver", "_cl"):
+        assert volatile not in first
+
+
+@pytest.mark.parametrize("args", [
+    ("add", "contact", "name="),
+    ("add", "contact", "name=A", "agency=NOPE"),
+    ("add", "contact", "name=A", "email=not-an-email"),
+    ("add", "contact", "nonsense"),
+    ("add", "spaceship", "name=A"),
+    ("add", "agency", "name=Dup", "code=CCF"),
+    ("edit", "0190b8a4-0000-7000-8000-000000000000", "name=x"),
+    ("delete", "not-an-id"),
+    ("list", "contact", "--where", "colour=red"),
+    ("search", "x", "--kind", "agreement"),
+    ("frobnicate",),
+    ("add",),
+])
+def test_bad_input_exits_2_and_writes_nothing(cli, args):
+    before = cli("dump").stdout
+    cli(*args, code=2)
+    assert cli("dump").stdout == before
+
+
+def test_uninitialised_and_double_init(tmp_path):
+    fresh = CLI(tmp_path / "none.db")
+    r = fresh("list", "agency", code=2)
+    assert "fieldcoord init" in r.stderr
+    assert not (tmp_path / "none.db").exists()
+    fresh("init", "--agency", "Metro PD", "--code", "MPD")
+    fresh("init", "--agency", "Other", "--code", "OTH", code=2)
+    assert fresh("list", "agency", json_out=True)[0]["code"] == "MPD"
+
+
+def test_environment_variable_names_the_database(tmp_path):
+    env = {"FIELDCOORD_DB": str(tmp_path / "env.db"), "PATH": ""}
+    r = subprocess.run([sys.executable, "-m", "fieldcoord", "init", "--agency", "Harbor EM",
+                        "--code", "HCEM"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "env.db").exists()
+
+
+def test_every_kind_can_be_added_from_the_command_line(cli):
+    op = cli("add", "operation", "name=River Flood TF", "kind=task force", "lead_agency=CCF",
+             "start=2026-11-20 06:00").stdout.strip()
+    ch = cli("add", "channel", "name=VTAC11", "function=tactical", "rx_freq=151.1375",
+             "tx_freq=151.1375", "rx_tone=156.7", "tx_tone=156.7").stdout.strip()
+    cli("add", "comms", f"operation={op}", f"channel={ch}", "zone=A", "number=1",
+        "assignment=Division A tactical")
+    cli("add", "member", f"operation={op}", "agency=CCF", "role=Lead",
+        "activation_status=active")
+    res = cli("add", "resource", "name=Engine 51", "agency=CCF", "type_id=4-508-1278",
+              "type_level=1").stdout.strip()
+    cli("add", "request", "requesting_agency=CCF", f"operation={op}", "description=Engine strike team",
+        "priority=urgent", "needed_by=2026-11-21 08:00", f"committed_resources={res}")
+    ag = cli("add", "agreement", "title=County Mutual Aid", "kind=mutual aid",
+             "effective_date=2025-01-01", "expiry_date=2027-12-31").stdout.strip()
+    cli("add", "party", f"agreement={ag}", "agency=CCF", "signatory=Chief Ortiz")
+    plan = cli("add", "plan", "name=Flood Response Plan", "hazard=Riverine flood").stdout.strip()
+    cli("add", "role", f"plan={plan}", "agency=CCF", "function=lead")
+    ev = cli("add", "event", "title=Flood TTX", "kind=tabletop", "start=2026-12-03 09:00").stdout.strip()
+    cli("add", "participant", f"event={ev}", "agency=CCF")
+    cli("add", "action", f"event={ev}", "text=Pre-stage sandbags", "due_date=2027-01-15")
+    cli("add", "log", f"operation={op}", "author=Liaison", "text=Levee breach reported")
+    dump = json.loads(cli("dump").stdout)
+    for kind in ("operation", "channel", "comms", "member", "resource", "request", "agreement",
+                 "party", "plan", "role", "event", "participant", "action", "log"):
+        assert len(dump[kind]) == 1, kind
+    assert dump["log"][0]["recorded_at"] and dump["request"][0]["committed_resources"] == [res]
+    text = cli("show", op).stdout
+    assert "Division A tactical" in text and "Levee breach" in text

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The schema migrates forward from its first version, keeping every record."""
+import json
+
+import pytest
+
+from fieldcoord.core.errors import NotInitialised
+from fieldcoord.store import Store
+from fieldcoord.store.db import connect
+from fieldcoord.store.migrations import LATEST, NAMES, applied, migrate
+
+
+def make_v1(path):
+    """A database as the first schema version wrote it, with an agency and a contact."""
+    conn = connect(path)
+    assert migrate(conn, stop_before="0002_search") == ["0001_records"]
+    meta = {"home": "CCF", "site": "5b0c2a54-1d1e-4c55-9a52-2f6d7c2f6f10",
+            "epoch": "e0", "device": "old-laptop", "region": "US"}
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+    conn.execute("INSERT INTO site VALUES (1, ?, 'CCF', 'old-laptop')", (meta["site"],))
+    conn.execute("INSERT INTO clock VALUES (1, ?)", (1 << 40,))
+    ver = json.dumps({"": [1 << 40, 1]})
+    from fieldcoord.core.ids import agency_id
+    aid = agency_id("CCF")
+    conn.execute("INSERT INTO agency (id, owner, scope, name, code, created_at, updated_at, _ver) "
+                 "VALUES (?, 'CCF', 'all', 'Clark County Fire', 'CCF', 't', 't', ?)", (aid, ver))
+    conn.execute("INSERT INTO contact (id, owner, scope, name, agency, created_at, updated_at, "
+                 "_ver) VALUES ('0190b8a4-0000-7000-8000-000000000001', 'CCF', 'all', "
+                 "'Renée Dubois', ?, 't', 't', ?)", (aid, ver))
+    conn.close()
+
+
+def test_every_version_migrates_to_the_latest(tmp_path):
+    path = tmp_path / "v1.db"
+    make_v1(path)
+    store = Store.open(path)
+    assert applied(store.conn) == NAMES and NAMES[-1] == LATEST
+    hits = store.search("renee")
+    assert [h.title for h in hits] == ["Renée Dubois"]
+    # writing after the upgrade continues the old clock
+    store.edit(hits[0].id, {"title": "Chief"})
+    last = store.conn.execute("SELECT max(hlc) FROM change").fetchone()[0]
+    assert last > (1 << 40)
+    store.close()
+    assert migrate(connect(path)) == [], "migrations run once"
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    Store.create(path, "Clark County Fire", "CCF").close()
+    conn = connect(path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('fieldcoord', '9999_future', 'x')")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer fieldcoord"):
+        Store.open(path)
+
+
+def test_foreign_and_missing_files(tmp_path):
+    with pytest.raises(NotInitialised, match="fieldcoord init"):
+        Store.open(tmp_path / "missing.db")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(NotInitialised, match="not a fieldcoord database"):
+        Store.open(junk)
+    other = tmp_path / "other.db"
+    conn = connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(NotInitialised, match="not a fieldcoord database"):
+        Store.open(other)
+    assert {r[0] for r in connect(other).execute("SELECT name FROM sqlite_master")} == {"t"}

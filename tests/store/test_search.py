@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Search finds people, lines, resources and channels the way a liaison types under stress."""
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fieldcoord.store.search import digit_suffixes, fts_query
+
+
+@pytest.fixture
+def directory(store):
+    store.add("agency", {"name": "Metro Police Départment", "code": "MPD", "discipline": "police",
+                         "phone": "+1 (202) 555-0100"})
+    ids = {
+        "jose": store.add("contact", {"name": "José Núñez", "agency": "MPD",
+                                      "title": "Watch Commander",
+                                      "phone": "+1 (202) 555-0142",
+                                      "email": "jose.nunez@mpd.example",
+                                      "call_sign": "METRO 12"}),
+        "zoe": store.add("contact", {"name": "Zoë Brandt", "agency": "CCF", "title": "Battalion Chief",
+                                     "mobile": "360.555.0117"}),
+        "joseph": store.add("contact", {"name": "Joseph Okafor", "agency": "CCF",
+                                        "title": "Duty Officer"}),
+        "engine": store.add("resource", {"name": "Engine 51", "agency": "CCF",
+                                         "type_id": "4-508-1278", "type_level": "Type 1"}),
+        "vtac": store.add("channel", {"name": "VTAC11", "function": "tactical",
+                                      "rx_freq": 151.1375, "tx_freq": 151.1375,
+                                      "rx_tone": "156.7", "agency": "CCF"}),
+    }
+    return ids
+
+
+def titles(hits):
+    return [h.title for h in hits]
+
+
+@pytest.mark.parametrize("query", ["jose", "JOSÉ", "nunez", "Núñez", "nun", "jose nun",
+                                   "Watch Comm", "metro police", "departm"])
+def test_name_prefix_accents_case(store, directory, query):
+    hits = store.search(query, kind="contact")
+    assert hits and hits[0].id == directory["jose"]
+
+
+@pytest.mark.parametrize("query", ["555 0142", "5550142", "(202) 555-0142", "202-555-0142",
+                                   "+1 202 555 0142", "0142", "2025550142", "+12025550142"])
+def test_phone_digits_in_any_format(store, directory, query):
+    hits = store.search(query)
+    assert directory["jose"] in [h.id for h in hits]
+    assert directory["zoe"] not in [h.id for h in hits]
+
+
+def test_email_call_sign_and_agency_line(store, directory):
+    assert store.search("jose.nunez@mpd")[0].id == directory["jose"]
+    assert store.search("metro 12", kind="contact")[0].id == directory["jose"]
+    agency = store.search("555 0100")
+    assert agency[0].kind == "agency" and agency[0].title == "Metro Police Départment"
+
+
+def test_ranking_puts_the_best_match_first(store, directory):
+    hits = store.search("jos", kind="contact")
+    assert set(h.id for h in hits) == {directory["jose"], directory["joseph"]}
+    assert store.search("zoe")[0].id == directory["zoe"]
+    # a whole-name match beats a match in a secondary field
+    store.add("contact", {"name": "Pat Doe", "agency": "CCF", "title": "Liaison for Zoe"})
+    assert store.search("zoe brandt")[0].id == directory["zoe"]
+
+
+def test_resources_and_channels(store, directory):
+    assert store.search("engine 51")[0].id == directory["engine"]
+    assert store.search("strike team", kind="resource")[0].id == directory["engine"]
+    assert store.search("vtac")[0].id == directory["vtac"]
+    assert directory["vtac"] in [h.id for h in store.search("151.1375")]
+
+
+def test_search_follows_edits_deletes_and_renames(store, directory):
+    store.edit(directory["zoe"], {"name": "Zoë Brandt-Lee"})
+    assert store.search("brandt-lee")[0].id == directory["zoe"]
+    mpd = store.agency_id("MPD")
+    store.add("agency", {"name": "Harbor County Sheriff", "code": "HCSO"})
+    # renaming an agency re-indexes its people
+    store.edit(mpd, {"name": "Metropolitan Police"})
+    assert directory["jose"] in [h.id for h in store.search("metropolitan", kind="contact")]
+    assert store.search("départment", kind="contact") == []
+    # a new phone on a contact is found at once; a deleted one is not
+    mid = store.add("method", {"contact": directory["joseph"], "kind": "mobile",
+                               "value": "(509) 555-0199"})
+    assert store.search("555 0199", kind="contact")[0].id == directory["joseph"]
+    store.delete(mid)
+    assert store.search("555 0199", kind="contact") == []
+    store.delete(directory["engine"])
+    assert store.search("engine 51") == []
+    store.restore(directory["engine"])
+    assert store.search("engine 51")[0].id == directory["engine"]
+
+
+def test_queries_that_are_not_text(store, directory):
+    assert store.search("") == [] and store.search("   ") == [] and store.search("***") == []
+    assert store.search('"unbalanced') is not None
+    assert store.search("AND OR NOT") == []
+    assert store.search("x" * 500) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_typed_text_is_a_valid_query(text):
+    import sqlite3
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(a, b, digits)")
+    q = fts_query(text)
+    if q is not None:
+        conn.execute("SELECT * FROM t WHERE t MATCH ?", (q,)).fetchall()
+
+
+def test_digit_suffixes():
+    assert digit_suffixes("+12025550142") == ["12025550142", "2025550142", "025550142",
+                                              "25550142", "5550142", "550142", "50142", "0142"]
+    assert digit_suffixes("+12025550142;ext=12")[-1] == "0142"
+    assert digit_suffixes("911") == []
