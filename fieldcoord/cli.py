@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("text", nargs="+")
     s.add_argument("--kind", help=", ".join(K.SEARCHABLE))
     s.add_argument("--limit", type=int, default=20)
+    s = sub.add_parser("fields", help="the fields of a record kind (all kinds when none)")
+    s.add_argument("kind", nargs="?")
     sub.add_parser("dump", help="canonical JSON of every live record and open conflict")
     sub.add_parser("demo", help="fill the database with the built-in demo directory")
     return p
@@ -214,9 +216,43 @@ def _related(store, rec) -> dict:
             children.get(rec.kind, ())}
 
 
+def describe_kind(kind: K.Kind) -> dict:
+    """A kind's fields as the command line takes them."""
+    fields = []
+    for f in kind.fields:
+        kind_text = {K.REF: f"{f.ref} id" + (" or code" if f.ref == "agency" else ""),
+                     K.REFS: f"{f.ref} ids, comma-separated", K.ENUM: "one of " + ", ".join(
+                         f.choices)}.get(f.type, f.type)
+        fields.append({"field": f.name, "type": kind_text, "required": f.required,
+                       "default": f.default, "label": f.title})
+    return {"kind": kind.name, "label": kind.label, "table": kind.table, "fields": fields,
+            "default_scope": kind.default_scope,
+            "aliases": list(kind.aliases)}
+
+
 def run(args: argparse.Namespace) -> int:
     from .store import Store
     db = args.db or default_db()
+    if args.command == "fields":
+        kinds = list(K.KINDS.values())
+        if args.kind:
+            k = K.kind_named(args.kind)
+            if k is None:
+                raise ValidationError(f"unknown record kind '{args.kind}'; kinds are: "
+                                      + ", ".join(K.KINDS))
+            kinds = [k]
+        described = [describe_kind(k) for k in kinds]
+        if args.json:
+            print(json.dumps(described, indent=1, ensure_ascii=False))
+            return EXIT_OK
+        for d in described:
+            print(f"{d['kind']} ({d['label']}; default scope {d['default_scope']})")
+            for f in d["fields"]:
+                extra = " (required)" if f["required"] else (
+                    f" (default {f['default']})" if f["default"] is not None else "")
+                print(f"  {f['field']:<22} {f['type']}{extra}")
+            print("  owner, scope")
+        return EXIT_OK
     if args.command == "init":
         store = Store.create(db, args.agency, args.code, device=args.device, region=args.region)
         with store:

@@ -46,9 +46,6 @@ class Kind:
 
     @property
     def plural(self) -> str:
-        return self.label_plural()
-
-    def label_plural(self) -> str:
         lab = self.label or self.name
         return lab[:-1] + "ies" if lab.endswith("y") else lab + "s"
 

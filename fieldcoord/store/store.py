@@ -37,7 +37,6 @@ CASCADE = {
     "plan": (("role", "plan"),),
     "event": (("participant", "event"), ("action", "event")),
 }
-# Records deleted only on purpose: a record referenced from these kinds blocks deletion.
 
 
 @dataclass
@@ -409,10 +408,10 @@ class Store:
             cols = ["id", *row, "created_at", "updated_at", "device", "_cl", "_ver"]
             vals = [rid, *(_column_value(k.field_map.get(c, K.Field(c)), v) for c, v in row.items()),
                     now, now, self.device, 1, _json({"": [version, SELF]})]
+            names = ", ".join(f'"{c}"' for c in cols)
             try:
-                self.conn.execute(
-                    f'INSERT INTO "{k.table}" ({", ".join(f"{c!r}".replace(chr(39), chr(34)) for c in cols)}) '
-                    f'VALUES ({", ".join("?" * len(cols))})', vals)
+                self.conn.execute(f'INSERT INTO "{k.table}" ({names}) '
+                                  f'VALUES ({", ".join("?" * len(cols))})', vals)
             except sqlite3.IntegrityError:
                 raise ValidationError(f"a {k.label} with id {rid} already exists") from None
             cells = {c: [v] for c, v in row.items() if v is not None}
@@ -428,9 +427,9 @@ class Store:
 
     def edit(self, rid: str, values: dict) -> Record:
         """Change fields of a live record; unchanged values write nothing. Returns the record."""
-        k, cur = self._find(rid)
-        rid = cur["id"]
         with self.transaction():
+            k, cur = self._find(rid)
+            rid = cur["id"]
             old = {c: cur[c] for c in cur.keys()}
             old_fields = {f.name: _field_value(f, cur[f.name]) for f in k.fields}
             old_fields.update(owner=cur["owner"], scope=cur["scope"])
@@ -477,8 +476,8 @@ class Store:
 
     def delete(self, rid: str) -> Record:
         """Soft-delete a record (its causal length becomes even) and the parts it owns."""
-        k, cur = self._find(rid)
         with self.transaction():
+            k, cur = self._find(rid)
             self._check_may_change(k, cur)
             if cur["_cl"] % 2 == 0:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is already deleted")
@@ -493,8 +492,8 @@ class Store:
 
     def restore(self, rid: str) -> Record:
         """Bring back a deleted record, with the parts deleted along with it."""
-        k, cur = self._find(rid)
         with self.transaction():
+            k, cur = self._find(rid)
             self._check_may_change(k, cur)
             if cur["_cl"] % 2 == 1:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is not deleted")

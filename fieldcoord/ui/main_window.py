@@ -17,6 +17,10 @@ OVERVIEW_KINDS = ("agency", "contact", "resource", "request", "agreement", "oper
                   "channel", "event", "log")
 
 
+def _counted(n: int, kind: K.Kind) -> str:
+    return f"{n} {kind.label if n == 1 else kind.plural}"
+
+
 class MainWindow(QMainWindow):
     """Shows the directory's counts and finds records as you type."""
 
@@ -32,7 +36,7 @@ class MainWindow(QMainWindow):
                        f"<p>Home agency {store.home} · database {store.path}</p>")
         title.setTextFormat(Qt.RichText)
         layout.addWidget(title)
-        counts = " · ".join(f"{store.count(k)} {K.KINDS[k].plural}" for k in OVERVIEW_KINDS)
+        counts = " · ".join(_counted(store.count(k), K.KINDS[k]) for k in OVERVIEW_KINDS)
         self.counts = QLabel(counts)
         self.counts.setWordWrap(True)
         layout.addWidget(self.counts)
