@@ -6,6 +6,7 @@ import os
 import re
 import time
 import uuid
+from functools import lru_cache
 
 # Agency records are identified by their code: every replica that creates agency CCF gives it
 # the same id, so a new laptop joining its agency never makes a second CCF record.
@@ -15,17 +16,16 @@ _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 
 def new_id() -> str:
-    """A new UUIDv7 (48-bit Unix milliseconds, then random bits) as lowercase text."""
-    ms = time.time_ns() // 1_000_000
+    """A new UUIDv7 (48-bit Unix milliseconds, version, 74 random bits, variant) as text."""
+    ms = (time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
     rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76                                # version 7
-    value |= ((rand >> 68) & 0xFFF) << 64             # rand_a (12 bits)
-    value |= 0b10 << 62                               # RFC 4122 variant
-    value |= rand & ((1 << 62) - 1)                   # rand_b (62 bits)
-    return str(uuid.UUID(int=value))
+    rand_a = (rand >> 68) & 0xFFF                      # 12 bits
+    rand_b = rand & ((1 << 62) - 1)                    # 62 bits
+    h = f"{ms:012x}7{rand_a:03x}{(0b10 << 62) | rand_b:016x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+@lru_cache(maxsize=4096)
 def agency_id(code: str) -> str:
     """The id of the agency with this code, the same on every replica."""
     return str(uuid.uuid5(AGENCY_NAMESPACE, code.strip().upper()))

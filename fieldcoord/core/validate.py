@@ -108,17 +108,31 @@ def normalise_datetime(text: str) -> str:
     return out
 
 
+_PHONE_CHARS_RE = re.compile(r"^\+?[\d\s\-.()/]+$")
+NANP_REGIONS = {"US", "CA", "PR", "GU", "VI", "AS", "MP"}
+
+
 def normalise_phone(text: str, region: str = "US") -> str:
-    """E.164 (with ';ext=N' for extensions) when the number parses, otherwise the text as typed."""
+    """E.164 (with ';ext=N' for extensions) when the number parses as a whole number, otherwise
+    the text as typed (a local number without area code stays as typed, too)."""
     raw = text.strip()
     digits = re.sub(r"\D", "", raw)
     if len(digits) < 3:
         raise ValueError(raw)
+    if _PHONE_CHARS_RE.match(raw):
+        # North American numbers, the common case, without the cost of a full parse.
+        if raw.startswith("+"):
+            if len(digits) == 11 and digits[0] == "1":
+                return "+" + digits
+        elif region in NANP_REGIONS and (len(digits) == 10 or (len(digits) == 11
+                                                                and digits[0] == "1")):
+            return "+1" + digits[-10:]
     try:
         num = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return raw
-    if not phonenumbers.is_possible_number(num):
+    if phonenumbers.is_possible_number_with_reason(num) != \
+            phonenumbers.ValidationResult.IS_POSSIBLE:
         return raw
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     return f"{e164};ext={num.extension}" if num.extension else e164

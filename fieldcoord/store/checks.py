@@ -31,11 +31,29 @@ class RowChecker:
 
     def __init__(self, store: "Store"):
         self.store = store
+        self._summaries: dict = {}
 
     # ------------------------------------------------------------------ helpers
+    def forget(self, rid: str | None = None) -> None:
+        """Drop cached summaries: of one record after it was written, or all (new transaction)."""
+        if rid is None:
+            self._summaries.clear()
+        else:
+            self._summaries.pop(rid, None)
+
+    def summary(self, kind: K.Kind, rid: str):
+        """(causal length, scope, agency id) of a record, or None; cached within a transaction."""
+        got = self._summaries.get(rid)
+        if got is None or got[0] != kind.name:
+            agency = '"agency"' if "agency" in kind.field_map else "NULL"
+            row = self.store.conn.execute(
+                f'SELECT _cl, scope, {agency} FROM "{kind.table}" WHERE id = ?', (rid,)).fetchone()
+            got = (kind.name, row)
+            self._summaries[rid] = got
+        return got[1]
+
     def _live(self, kind: K.Kind, rid: str) -> bool:
-        row = self.store.conn.execute(f'SELECT _cl FROM "{kind.table}" WHERE id = ?',
-                                      (rid,)).fetchone()
+        row = self.summary(kind, rid)
         return bool(row) and row[0] % 2 == 1
 
     def resolve_ref(self, target: K.Kind, text: str) -> str | None:
@@ -106,10 +124,9 @@ class RowChecker:
     def _default_scope(self, kind: K.Kind, row: dict) -> str:
         if kind.parent and row.get(kind.parent):
             parent_kind = K.KINDS[kind.field_map[kind.parent].ref]
-            got = self.store.conn.execute(f'SELECT scope FROM "{parent_kind.table}" WHERE id = ?',
-                                          (row[kind.parent],)).fetchone()
+            got = self.summary(parent_kind, row[kind.parent])
             if got:
-                return got[0]
+                return got[1]
         return kind.default_scope
 
     # ------------------------------------------------------------------ records
@@ -199,9 +216,8 @@ class RowChecker:
             raise ValidationError("contact method: give the contact (contact=ID) or the agency "
                                   "(agency=CODE) it belongs to", "contact")
         if row.get("contact") and not row.get("agency"):
-            got = self.store.conn.execute("SELECT agency FROM contact WHERE id = ?",
-                                          (row["contact"],)).fetchone()
-            row["agency"] = got[0] if got else None
+            got = self.summary(K.KINDS["contact"], row["contact"])
+            row["agency"] = got[2] if got else None
         row["value"] = normalise_method_value(row["kind"], row["value"], self.store.region)
 
     def _check_resource(self, kind, row, rid):

@@ -17,7 +17,8 @@ from ..core.format import display_number, display_phone
 PHONE_QUERY_RE = re.compile(r"^[\d\s\-.()+/]+$")
 MIN_DIGITS = 3          # a query of fewer digits is searched as text
 MIN_SUFFIX = 4          # shortest indexed digit suffix
-WEIGHTS = (10.0, 2.0, 4.0)   # bm25 weights: title, body, digits
+WEIGHTS = (10.0, 2.0)        # bm25 weights: title, body
+DIGITS_SCORE = -20.0         # a phone-number match ranks with a strong title match
 # Rank boost per kind: a person or agency before the single line that also matched.
 KIND_BOOST = {"agency": 1.3, "contact": 1.2, "resource": 1.0, "channel": 1.0, "method": 0.6}
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
@@ -53,9 +54,14 @@ def _is_phone(kind: str | None) -> bool:
     return kind in K.PHONE_KINDS
 
 
-def _agency_words(conn, agency_rid) -> tuple[str, str]:
+def _agency_words(conn, agency_rid, cache: dict | None = None) -> tuple[str, str]:
+    if cache is not None and agency_rid in cache:
+        return cache[agency_rid]
     a = _live_row(conn, "agency", agency_rid)
-    return (a["name"] or "", a["code"] or "") if a else ("", "")
+    words = (a["name"] or "", a["code"] or "") if a else ("", "")
+    if cache is not None:
+        cache[agency_rid] = words
+    return words
 
 
 def _words(*parts) -> str:
@@ -76,43 +82,43 @@ def _methods_text(conn, column: str, rid: str) -> tuple[str, list[str]]:
     return _words(*words), digits
 
 
-def build_doc(conn: sqlite3.Connection, kind: str, rid: str):
-    """(title, subtitle, body, digits) of a live searchable record, or None."""
-    table = K.KINDS[kind].table
-    r = _live_row(conn, table, rid)
-    if r is None:
+def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: dict | None = None,
+              row: dict | None = None):
+    """(title, subtitle, body, digits) of a live searchable record, or None.
+
+    A contact's own methods are part of its document; only lines that belong to an agency
+    alone (duty lines, dispatch) are documents of their own.
+    """
+    r = row if row is not None else _live_row(conn, K.KINDS[kind].table, rid)
+    if r is None or (kind == "method" and r["contact"]):
         return None
     if kind == "agency":
         words, digits = _methods_text(conn, "agency", rid)
-        parent = _agency_words(conn, r["parent"])[0]
+        parent = _agency_words(conn, r["parent"], cache)[0]
         body = _words(r["code"], r["level"], r["discipline"], r["jurisdiction"], r["address"],
                       r["website"], parent, words)
         return r["name"], _sub(r["code"], _label(r["discipline"]), r["jurisdiction"]), body, digits
     if kind == "contact":
-        aname, acode = _agency_words(conn, r["agency"])
+        aname, acode = _agency_words(conn, r["agency"], cache)
         words, digits = _methods_text(conn, "contact", rid)
         body = _words(r["title"], r["ics_position"], aname, acode, r["languages"], words)
         return r["name"], _sub(r["title"], _at(aname, acode)), body, digits
     if kind == "method":
-        owner_name = ""
-        if r["contact"]:
-            c = _live_row(conn, "contact", r["contact"])
-            owner_name = c["name"] if c else ""
-        aname, acode = _agency_words(conn, r["agency"])
+        aname, acode = _agency_words(conn, r["agency"], cache)
         phone = _is_phone(r["kind"])
         title = display_phone(r["value"]) if phone else r["value"]
-        body = _words(r["kind"], r["label"], r["duty"], owner_name, aname, acode,
+        body = _words(r["kind"], r["label"], r["duty"], aname, acode,
                       "" if phone else r["value"])
-        sub = _sub(_label(r["kind"]), owner_name, _at(aname, acode), r["duty"])
+        sub = _sub(_label(r["kind"]), r["label"], _at(aname, acode), r["duty"])
         return title, sub, body, digit_suffixes(r["value"]) if phone else []
     if kind == "resource":
-        aname, acode = _agency_words(conn, r["agency"])
+        aname, acode = _agency_words(conn, r["agency"], cache)
         body = _words(aname, acode, r["type_name"], r["type_category"], r["type_kind"],
                       r["type_level"], r["type_id"], r["location"], r["status"])
         return r["name"], _sub(r["type_name"], r["type_level"], _at(aname, acode),
                                _label(r["status"])), body, []
     if kind == "channel":
-        aname, acode = _agency_words(conn, r["agency"])
+        aname, acode = _agency_words(conn, r["agency"], cache)
         freqs = [display_number(x) for x in (r["rx_freq"], r["tx_freq"]) if x is not None]
         body = _words(r["function"], r["system"], aname, acode, r["remarks"], *freqs,
                       r["rx_tone"], r["tx_tone"], r["mode"])
@@ -133,12 +139,16 @@ def _sub(*parts) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
-def refresh(conn: sqlite3.Connection, targets) -> None:
-    """Rebuild the documents of these (kind, id) pairs, removing those no longer live."""
-    for kind, rid in targets:
+def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None) -> None:
+    """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live.
+
+    `cache` keeps agencies' (name, code) between calls; its owner clears it when they change.
+    """
+    cache = {} if cache is None else cache
+    for (kind, rid), row in targets:
         if kind not in K.SEARCHABLE:
             continue
-        doc = build_doc(conn, kind, rid)
+        doc = build_doc(conn, kind, rid, cache, row)
         if doc is None:
             conn.execute("DELETE FROM search_doc WHERE rid = ?", (rid,))
             continue
@@ -157,7 +167,7 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
     for kind in K.SEARCHABLE:
         ids = [r[0] for r in conn.execute(
             f'SELECT id FROM "{K.KINDS[kind].table}" WHERE _cl % 2 = 1')]
-        refresh(conn, ((kind, rid) for rid in ids))
+        refresh(conn, (((kind, rid), None) for rid in ids))
         n += len(ids)
     return n
 
@@ -171,8 +181,7 @@ def fold(text: str) -> str:
 def fts_query(text: str) -> str | None:
     """The FTS5 query for what a user typed: every word must match, each as a prefix.
 
-    A word with inner punctuation (jane.doe@ccf, 155.7525) becomes a phrase. A query of digits
-    and phone punctuation also matches phone numbers by their digits, in any format.
+    A word with inner punctuation (jane.doe@ccf, 155.7525) becomes a phrase.
     """
     groups = []
     for word in text.split():
@@ -181,29 +190,36 @@ def fts_query(text: str) -> str | None:
             phrase = '"' + " ".join(toks) + '"'
             # the whole word scores twice, so "jose" ranks José above Joseph
             groups.append(f"({phrase} OR {phrase}*)")
-    if not groups:
-        return None
-    words = " AND ".join(groups)
+    return " AND ".join(groups) if groups else None
+
+
+def digits_query(text: str) -> str | None:
+    """For a query of digits and phone punctuation, the prefix query on digit suffixes."""
     digits = re.sub(r"\D", "", text)
     if PHONE_QUERY_RE.match(text.strip()) and len(digits) >= MIN_DIGITS:
-        return f'(digits : "{digits}"*) OR ({words})'
-    return words
+        return f'"{digits}"*'
+    return None
 
 
 def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
            limit: int = 20) -> list[Hit]:
-    q = fts_query(text)
-    if q is None:
-        return []
-    boost = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_BOOST.items())
-    sql = ("SELECT d.kind, d.rid, d.title, d.subtitle, "
-           f"bm25(search_fts, ?, ?, ?) * (CASE d.kind {boost} ELSE 1.0 END) AS score "
-           "FROM search_fts JOIN search_doc d ON d.docid = search_fts.rowid "
-           "WHERE search_fts MATCH ?")
-    args: list = [*WEIGHTS, q]
-    if kind:
-        sql += " AND d.kind = ?"
-        args.append(kind)
-    sql += " ORDER BY score, d.title LIMIT ?"
-    args.append(int(limit))
-    return [Hit(k, rid, title, sub, -score) for k, rid, title, sub, score in conn.execute(sql, args)]
+    """Ranked hits: words by bm25 (title weighs most), phone digits as strong matches."""
+    boost = "CASE d.kind " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_BOOST.items()) \
+        + " ELSE 1.0 END"
+    where_kind = " AND d.kind = ?" if kind else ""
+    found: dict[str, Hit] = {}
+    queries = []
+    words, digits = fts_query(text), digits_query(text)
+    if words:
+        queries.append((f"bm25(search_fts, {WEIGHTS[0]}, {WEIGHTS[1]})", "search_fts", words))
+    if digits:
+        queries.append((str(DIGITS_SCORE), "search_digits", digits))
+    for score, table, query in queries:
+        sql = (f"SELECT d.kind, d.rid, d.title, d.subtitle, {score} * ({boost}) AS score "
+               f"FROM {table} JOIN search_doc d ON d.docid = {table}.rowid "
+               f"WHERE {table} MATCH ?{where_kind} ORDER BY score LIMIT ?")
+        args = [query, *([kind] if kind else []), int(limit)]
+        for k, rid, title, sub, value in conn.execute(sql, args):
+            if rid not in found or -value > found[rid].score:
+                found[rid] = Hit(k, rid, title, sub, -value)
+    return sorted(found.values(), key=lambda h: (-h.score, h.title))[:limit]

@@ -84,19 +84,19 @@ class _Tx:
     txid: int = 0
     seqs: dict = field(default_factory=dict)        # stream id -> last seq written
     new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
-    dirty: set = field(default_factory=set)          # (kind, id) whose search document is stale
+    dirty: dict = field(default_factory=dict)        # (kind, id) -> row, or None: stale search doc
     changes: Changes = field(default_factory=Changes)
 
     def snapshot(self):
-        return dict(self.seqs), dict(self.new_streams), set(self.dirty)
+        return dict(self.seqs), dict(self.new_streams)
 
 
-def _json(value) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _column_value(fld: K.Field, value):
-    return _json(value) if fld.type == K.REFS and value is not None else value
+# Columns holding lists of ids, stored as JSON text.
+_REFS_COLUMNS = {k.name: frozenset(f.name for f in k.fields if f.type == K.REFS)
+                 for k in K.KINDS.values()}
 
 
 def _field_value(fld: K.Field, value):
@@ -111,7 +111,12 @@ class Store:
         self.path = path
         self._depth = 0
         self._tx: _Tx | None = None
+        # Caches valid while no other connection writes (PRAGMA data_version unchanged).
+        self._data_version = None
         self._streams: dict[str, int] = {}
+        self._seqs: dict[int, int] = {}
+        self._clock: int | None = None
+        self._agency_words: dict = {}
         self.last_changes = Changes()
         meta = dict(conn.execute("SELECT key, value FROM meta"))
         if "home" not in meta:
@@ -203,11 +208,19 @@ class Store:
 
     # ------------------------------------------------------------ transactions
     @contextmanager
-    def transaction(self):
+    def transaction(self, savepoint: bool = True):
         """One SQLite transaction (BEGIN IMMEDIATE); nested calls are savepoints.
 
         Search documents, the clock and the stream counters are written just before COMMIT.
+        A nested write that checks everything before writing may pass savepoint=False.
         """
+        if self._depth and not savepoint:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
         if self._depth:
             name = f"sp{self._depth}"
             saved = self._tx.snapshot()
@@ -218,7 +231,11 @@ class Store:
             except BaseException:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
-                self._tx.seqs, self._tx.new_streams, self._tx.dirty = saved
+                self._tx.seqs, self._tx.new_streams = saved
+                # rows read or written inside the savepoint may be gone: read them afresh
+                self.checker.forget()
+                self._agency_words.clear()
+                self._tx.dirty = dict.fromkeys(self._tx.dirty)
                 raise
             else:
                 self.conn.execute(f"RELEASE {name}")
@@ -226,30 +243,48 @@ class Store:
                 self._depth -= 1
             return
         self.conn.execute("BEGIN IMMEDIATE")
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._forget_caches()
+            self._data_version = version
+        if self._clock is None:
+            self._clock = self.conn.execute("SELECT hlc FROM clock").fetchone()[0]
         self._depth = 1
-        self._tx = _Tx(hlc=self.conn.execute("SELECT hlc FROM clock").fetchone()[0])
+        self._tx = _Tx(hlc=self._clock, seqs=dict(self._seqs))
         try:
             yield self
             self._flush()
             self.conn.execute("COMMIT")
             self._streams.update(self._tx.new_streams)
+            self._seqs = self._tx.seqs
+            self._clock = self._tx.hlc
             self.last_changes = self._tx.changes
         except BaseException:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            self._forget_caches()
             raise
         finally:
             self._depth = 0
             self._tx = None
 
+    def _forget_caches(self) -> None:
+        self.checker.forget()
+        self._streams.clear()
+        self._seqs = {}
+        self._clock = None
+        self._agency_words.clear()
+
     def _flush(self) -> None:
         tx = self._tx
         if tx.dirty:
-            fts.refresh(self.conn, sorted(tx.dirty))
+            fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
+                        self._agency_words)
         if tx.txid:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
-        self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
-                              [(seq, sid) for sid, seq in tx.seqs.items()])
+            self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
+                                  [(seq, sid) for sid, seq in tx.seqs.items()
+                                   if seq != self._seqs.get(sid)])
 
     def _tick(self) -> int:
         tx = self._tx
@@ -285,22 +320,32 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (sid, seqs[sid], self._tx.txid, table, rid, version, SELF, _json(cells)))
 
-    def _touch(self, kind: K.Kind, rid: str, row: dict, old: dict | None = None) -> None:
-        """Note what a write changed and which search documents go stale."""
+    def _touch(self, kind: K.Kind, rid: str, row: dict, old: dict | None = None,
+               live_row: bool = True) -> None:
+        """Note what a write changed and which search documents go stale.
+
+        `row` is the record's whole new row when `live_row`; the search document is then built
+        from it without reading the record back.
+        """
         tx = self._tx
         tx.changes.note(kind.name, rid)
+        self.checker.forget(rid)
         name = kind.name
-        if name in K.SEARCHABLE:
-            tx.dirty.add((name, rid))
+        dirty = tx.dirty
         if name == "method":
+            # a contact's lines are searched within its contact; an agency's own lines alone
             for r in (row, old or {}):
                 if r.get("contact"):
-                    tx.dirty.add(("contact", r["contact"]))
-                elif r.get("agency"):
-                    tx.dirty.add(("agency", r["agency"]))
-        elif name == "contact" and old is not None and old.get("name") != row.get("name"):
-            self._dirty_children("method", "contact", rid)
-        elif name == "agency" and old is not None and (
+                    dirty.setdefault(("contact", r["contact"]), None)
+                else:
+                    dirty[("method", rid)] = None
+                    if r.get("agency"):
+                        dirty.setdefault(("agency", r["agency"]), None)
+        elif name in K.SEARCHABLE:
+            dirty[(name, rid)] = row if live_row else None
+        if name == "agency":
+            self._agency_words.pop(rid, None)
+        if name == "agency" and old is not None and (
                 old.get("name") != row.get("name") or old.get("code") != row.get("code")):
             for child, col in (("contact", "agency"), ("method", "agency"),
                                ("resource", "agency"), ("channel", "agency")):
@@ -311,7 +356,7 @@ class Store:
         table = K.KINDS[kind].table
         for (cid,) in self.conn.execute(
                 f'SELECT id FROM "{table}" WHERE "{column}" = ? AND _cl % 2 = 1', (rid,)):
-            self._tx.dirty.add((kind, cid))
+            self._tx.dirty.setdefault((kind, cid), None)
 
     # ------------------------------------------------------------------ reading
     def kind_of(self, name: str) -> K.Kind:
@@ -401,13 +446,14 @@ class Store:
         values = dict(values)
         shortcuts = {key: values.pop(key) for key in list(values)
                      if k.name in ("contact", "agency") and key in METHOD_SHORTCUTS}
-        with self.transaction():
+        with self.transaction(savepoint=bool(shortcuts)):
             rid, row = self.checker.new_row(k, values)
             version = self._tick()
             now = clock.to_iso(version)
             cols = ["id", *row, "created_at", "updated_at", "device", "_cl", "_ver"]
-            vals = [rid, *(_column_value(k.field_map.get(c, K.Field(c)), v) for c, v in row.items()),
-                    now, now, self.device, 1, _json({"": [version, SELF]})]
+            refs = _REFS_COLUMNS[k.name]
+            vals = [rid, *(_json(v) if c in refs and v is not None else v for c, v in row.items()),
+                    now, now, self.device, 1, f'{{"":[{version},{SELF}]}}']
             names = ", ".join(f'"{c}"' for c in cols)
             try:
                 self.conn.execute(f'INSERT INTO "{k.table}" ({names}) '
@@ -453,7 +499,8 @@ class Store:
             sets = ", ".join(f'"{c}" = ?' for c in changed)
             self.conn.execute(
                 f'UPDATE "{k.table}" SET {sets}, updated_at = ?, device = ?, _ver = ? WHERE id = ?',
-                [*(_column_value(k.field_map.get(c, K.Field(c)), v) for c, v in changed.items()),
+                [*(_json(v) if c in _REFS_COLUMNS[k.name] and v is not None else v
+                   for c, v in changed.items()),
                  clock.to_iso(version), self.device, _json(ver), rid])
             before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if before == after:
@@ -519,7 +566,7 @@ class Store:
         row = {f.name: cur[f.name] for f in k.fields}
         self._emit(self.checker.audience({"owner": cur["owner"], "scope": cur["scope"]}),
                    k.table, cur["id"], version, cells)
-        self._touch(k, cur["id"], row)
+        self._touch(k, cur["id"], row, live_row=False)
 
     def _rows_referring(self, kind: K.Kind, column: str, rid: str, live: bool):
         cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE "{column}" = ? '

@@ -212,3 +212,15 @@ def test_random_writes_are_all_recorded_once(tmp_path_factory, ops):
             writes += len(entries(store)) > before
     assert_log_complete(store)
     store.close()
+
+
+def test_a_failed_part_leaves_no_trace_in_search(store):
+    with store.transaction():
+        with pytest.raises(ValidationError):
+            store.add("contact", {"name": "Ghost Person", "agency": "CCF",
+                                  "phone": ["360 555 0100", "not a number"]})
+        store.add("contact", {"name": "Real Person", "agency": "CCF"})
+    assert [h.title for h in store.search("person")] == ["Real Person"]
+    assert store.conn.execute("SELECT count(*) FROM search_doc WHERE title LIKE 'Ghost%'"
+                              ).fetchone()[0] == 0
+    assert_log_complete(store)
