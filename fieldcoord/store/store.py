@@ -24,9 +24,10 @@ from . import search as fts
 from .checks import RowChecker
 from .db import connect
 from .migrations import migrate
+from .records import SYSTEM, Changes, Record, dump
+from .records import field_value as _field_value
 
 SELF = 1                       # site ordinal of this replica
-SYSTEM = ("owner", "scope")
 # Shortcut keys that add contact methods along with a contact or an agency.
 METHOD_SHORTCUTS = ("phone", "mobile", "satellite_phone", "email", "call_sign", "pager", "fax")
 # Deleting one of these deletes its parts with it (and restoring restores them).
@@ -37,45 +38,6 @@ CASCADE = {
     "plan": (("role", "plan"),),
     "event": (("participant", "event"), ("action", "event")),
 }
-
-
-@dataclass
-class Record:
-    """One record as stored, with its system fields."""
-    kind: str
-    id: str
-    values: dict
-    owner: str
-    scope: str
-    created_at: str
-    updated_at: str
-    device: str | None
-    deleted: bool = False
-
-    @property
-    def title(self) -> str:
-        return str(self.values.get(K.KINDS[self.kind].title_field) or "")
-
-    def get(self, name: str, default=None):
-        if name in SYSTEM or name in ("id", "created_at", "updated_at", "device"):
-            return getattr(self, name)
-        return self.values.get(name, default)
-
-    def to_dict(self) -> dict:
-        return {"kind": self.kind, "id": self.id, **self.values, "owner": self.owner,
-                "scope": self.scope, "created_at": self.created_at,
-                "updated_at": self.updated_at, "device": self.device, "deleted": self.deleted}
-
-
-@dataclass
-class Changes:
-    """What a transaction changed: kinds and record ids (views use it to refresh)."""
-    kinds: set = field(default_factory=set)
-    ids: set = field(default_factory=set)
-
-    def note(self, kind: str, rid: str) -> None:
-        self.kinds.add(kind)
-        self.ids.add(rid)
 
 
 @dataclass
@@ -99,8 +61,6 @@ _REFS_COLUMNS = {k.name: frozenset(f.name for f in k.fields if f.type == K.REFS)
                  for k in K.KINDS.values()}
 
 
-def _field_value(fld: K.Field, value):
-    return json.loads(value) if fld.type == K.REFS and value is not None else value
 
 
 class Store:
@@ -593,26 +553,4 @@ class Store:
     # ------------------------------------------------------------------ output
     def dump(self) -> str:
         """Canonical JSON of every live record and open conflict, sorted; no volatile fields."""
-        out = {}
-        for k in K.KINDS.values():
-            cur = self.conn.execute(f'SELECT * FROM "{k.table}" WHERE _cl % 2 = 1 ORDER BY id')
-            cur.row_factory = sqlite3.Row
-            rows = []
-            for r in cur:
-                rec = {"id": r["id"], "owner": r["owner"], "scope": r["scope"]}
-                for f in k.fields:
-                    if r[f.name] is not None:
-                        rec[f.name] = _field_value(f, r[f.name])
-                rows.append(rec)
-            out[k.name] = rows
-        conflicts = []
-        for row in self.conn.execute(
-                "SELECT c.tbl, c.rid, c.col, c.value, c.hlc, s.uuid FROM conflict c "
-                "JOIN site s ON s.ord = c.site WHERE c.resolved = 0"):
-            tbl, rid, col, value, version, site = row
-            conflicts.append({"table": tbl, "record": rid, "field": col,
-                              "value": json.loads(value) if value is not None else None,
-                              "version": [version, site]})
-        out["conflicts"] = sorted(conflicts, key=lambda c: (c["table"], c["record"], c["field"],
-                                                             c["version"]))
-        return json.dumps(out, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+        return dump(self.conn)

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Records as read from the store, and the canonical dump of a replica (store layer)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from ..core import kinds as K
+
+SYSTEM = ("owner", "scope")
+
+
+def field_value(fld: K.Field, value):
+    """A column's stored value as the field's value (lists of ids are JSON text)."""
+    return json.loads(value) if fld.type == K.REFS and value is not None else value
+
+
+@dataclass
+class Record:
+    """One record as stored, with its system fields."""
+    kind: str
+    id: str
+    values: dict
+    owner: str
+    scope: str
+    created_at: str
+    updated_at: str
+    device: str | None
+    deleted: bool = False
+
+    @property
+    def title(self) -> str:
+        return str(self.values.get(K.KINDS[self.kind].title_field) or "")
+
+    def get(self, name: str, default=None):
+        if name in SYSTEM or name in ("id", "created_at", "updated_at", "device"):
+            return getattr(self, name)
+        return self.values.get(name, default)
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, **self.values, "owner": self.owner,
+                "scope": self.scope, "created_at": self.created_at,
+                "updated_at": self.updated_at, "device": self.device, "deleted": self.deleted}
+
+
+@dataclass
+class Changes:
+    """What a transaction changed: kinds and record ids (views use it to refresh)."""
+    kinds: set = field(default_factory=set)
+    ids: set = field(default_factory=set)
+
+    def note(self, kind: str, rid: str) -> None:
+        self.kinds.add(kind)
+        self.ids.add(rid)
+
+
+def dump(conn: sqlite3.Connection) -> str:
+    """Canonical JSON of every live record and open conflict, sorted; no volatile fields.
+
+    Two replicas holding the same data print byte-identical dumps.
+    """
+    out = {}
+    for k in K.KINDS.values():
+        cur = conn.execute(f'SELECT * FROM "{k.table}" WHERE _cl % 2 = 1 ORDER BY id')
+        cur.row_factory = sqlite3.Row
+        rows = []
+        for r in cur:
+            rec = {"id": r["id"], "owner": r["owner"], "scope": r["scope"]}
+            for f in k.fields:
+                if r[f.name] is not None:
+                    rec[f.name] = field_value(f, r[f.name])
+            rows.append(rec)
+        out[k.name] = rows
+    conflicts = []
+    for row in conn.execute(
+            "SELECT c.tbl, c.rid, c.col, c.value, c.hlc, s.uuid FROM conflict c "
+            "JOIN site s ON s.ord = c.site WHERE c.resolved = 0"):
+        tbl, rid, col, value, version, site = row
+        conflicts.append({"table": tbl, "record": rid, "field": col,
+                          "value": json.loads(value) if value is not None else None,
+                          "version": [version, site]})
+    out["conflicts"] = sorted(conflicts, key=lambda c: (c["table"], c["record"], c["field"],
+                                                         c["version"]))
+    return json.dumps(out, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
