@@ -13,6 +13,7 @@ def parse_args(argv):
     p.add_argument("--screenshot", type=Path, metavar="FILE",
                    help="render the window offscreen, save it as PNG and exit")
     p.add_argument("--size", default="1200x760", metavar="WxH")
+    p.add_argument("--search", metavar="TEXT", help="start with this search (for screenshots)")
     return p.parse_args(argv)
 
 
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     window.resize(w, h)
     window.show()
+    if args.search:
+        window.search.setText(args.search)
     if args.screenshot:
         app.processEvents()
         window.grab().save(str(args.screenshot), "PNG")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The built-in demo directory: fictional Harbor County loaded into a store in one transaction (store layer).
+"""The built-in demo directory: fictional Harbor County, loaded in one transaction (store layer).
 
 The region lives in resources/demo/: region.json (agencies, duty lines, standing positions),
 people.json (name pools and titles from which the staff is drawn with a fixed seed),
@@ -160,31 +160,44 @@ class _Loader:
             alloc[code] += 1
         for a in self.region["agencies"]:
             self.names.update(p["name"] for p in a.get("positions", ()))
-        return [(code, self._person(self.agencies[code]))
-                for code in self.agencies for _ in range(alloc[code])]
+        self.names.update(f"{f['given']} {f['family']}" for f in self.people["featured"])
+        planned = []
+        for code in self.agencies:
+            featured = [f for f in self.people["featured"] if f["agency"] == code]
+            planned += [(code, self._person(self.agencies[code], f)) for f in featured]
+            planned += [(code, self._person(self.agencies[code]))
+                        for _ in range(alloc[code] - len(featured))]
+        return planned
 
-    def _person(self, agency: dict) -> dict:
+    def _person(self, agency: dict, featured: dict | None = None) -> dict:
         rng, pools = self.rng, self.people
         groups = pools["groups"]
-        for _ in range(100):
-            group = rng.choices(groups, [g["weight"] for g in groups])[0]
-            given = rng.choice(group["given"] + group.get("given_f", []))
-            family = rng.choice(group["family"])
-            name = f"{given} {family}"
-            if name not in self.names:
-                break
-        self.names.add(name)
-        languages = group.get("languages_by_family", {}).get(family)
-        if not languages and group.get("second_language") and rng.random() < group["language_share"]:
-            languages = f"en, {group['second_language']}"
-        if rng.random() < pools["extra_language"]["share"]:
-            languages = f"{languages or 'en'}, {pools['extra_language']['value']}"
         discipline = agency["discipline"]
-        if agency.get("titles"):
-            entry = {"title": rng.choice(agency["titles"]), "call_sign": None, "field": True}
+        entries = pools["titles"].get(discipline, [])
+        if featured:
+            given, family = featured["given"], featured["family"]
+            languages = featured.get("languages")
+            entry = next((e for e in entries if e["title"] == featured["title"]),
+                         {"title": featured["title"], "call_sign": None, "field": True})
         else:
-            entries = pools["titles"][discipline]
-            entry = rng.choices(entries, [e["weight"] for e in entries])[0]
+            for _ in range(100):
+                group = rng.choices(groups, [g["weight"] for g in groups])[0]
+                given = rng.choice(group["given"] + group.get("given_f", []))
+                family = rng.choice(group["family"])
+                if f"{given} {family}" not in self.names:
+                    break
+            self.names.add(f"{given} {family}")
+            languages = group.get("languages_by_family", {}).get(family)
+            if (not languages and group.get("second_language")
+                    and rng.random() < group["language_share"]):
+                languages = f"en, {group['second_language']}"
+            if rng.random() < pools["extra_language"]["share"]:
+                languages = f"{languages or 'en'}, {pools['extra_language']['value']}"
+            if agency.get("titles"):
+                entry = {"title": rng.choice(agency["titles"]), "call_sign": None, "field": True}
+            else:
+                entry = rng.choices(entries, [e["weight"] for e in entries])[0]
+        name = f"{given} {family}"
         ics = rng.choice(pools["ics_positions"][discipline]) \
             if rng.random() < pools["ics_share"] else None
         call_sign = None

@@ -51,11 +51,24 @@ class MainWindow(QMainWindow):
         self.results.setAccessibleName("Search results")
         layout.addWidget(self.results, 1)
         self.setCentralWidget(central)
+        self._show_directory()
         self.statusBar().showMessage("Offline · all changes are kept on this device")
+
+    def _show_directory(self) -> None:
+        """With no search text: the partner agencies, to browse."""
+        for rec in self.store.list("agency"):
+            v = rec.values
+            detail = " · ".join(str(x).replace("_", " ") for x in
+                                (v.get("code"), v.get("level"), v.get("discipline"),
+                                 v.get("jurisdiction")) if x)
+            item = QListWidgetItem(f"{rec.title} — {detail}")
+            item.setData(Qt.UserRole, rec.id)
+            self.results.addItem(item)
 
     def _on_search_changed(self, text: str) -> None:
         self.results.clear()
         if not text.strip():
+            self._show_directory()
             return
         for hit in self.store.search(text, limit=50):
             item = QListWidgetItem(f"{K.KINDS[hit.kind].label.capitalize()}: {hit.title}"

@@ -15,6 +15,7 @@ def test_search_as_you_type(qtbot, store):
     qtbot.addWidget(window)
     window.show()
     assert "1 contact ·" in window.counts.text()
+    assert window.results.count() == 1, "with no search text the agencies are listed"
     qtbot.keyClicks(window.search, "zoe")
     qtbot.waitUntil(lambda: window.results.count() > 0, timeout=2000)
     assert "Zoë Brandt" in window.results.item(0).text()
