@@ -519,6 +519,10 @@ class Store:
         ver = json.loads(cur["_ver"])
         cl = cur["_cl"] + 1
         cells = {"_cl": [cl, *ver.get("_cl", ver[""])]}
+        if cl % 2 == 0:
+            # A delete names the field versions it saw: an edit it did not see is concurrent
+            # with it, and sync keeps that edit as a conflict instead of dropping it.
+            cells["_seen"] = [{c: v for c, v in ver.items() if c != "_cl"}]
         ver["_cl"] = [version, SELF]
         self.conn.execute(f'UPDATE "{k.table}" SET _cl = ?, _ver = ?, updated_at = ?, device = ? '
                           "WHERE id = ?",
