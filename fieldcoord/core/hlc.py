@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 COUNTER_BITS = 16
 COUNTER_MASK = (1 << COUNTER_BITS) - 1
@@ -36,6 +37,11 @@ def receive(last: int, remote: int, now_ms: int | None = None) -> int:
     return max(now, last + 1, remote + 1)
 
 
+@lru_cache(maxsize=64)
+def _iso_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+
+
 def to_iso(hlc: int) -> str:
     """UTC time of a timestamp, ISO 8601 to the second."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(millis(hlc) / 1000))
+    return _iso_second(millis(hlc) // 1000)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -254,6 +255,7 @@ SCOPE_HELP = ("use 'private', 'all', or agency codes separated by commas (such a
               "optionally followed by '+edit' to let those partners edit")
 
 
+@lru_cache(maxsize=1024)
 def parse_scope(text: str) -> tuple[str, tuple[str, ...], bool]:
     """Split a scope into (form, codes, partners_edit): form is 'private', 'all' or 'list'."""
     t = str(text).strip()
@@ -271,12 +273,14 @@ def parse_scope(text: str) -> tuple[str, tuple[str, ...], bool]:
     return "list", codes, edit
 
 
+@lru_cache(maxsize=1024)
 def normalise_scope(text: str) -> str:
     form, codes, edit = parse_scope(text)
     base = ",".join(codes) if form == "list" else form
     return base + ("+edit" if edit else "")
 
 
+@lru_cache(maxsize=4096)
 def audience(owner: str, scope: str) -> str:
     """Who may see a record: 'all', or the sorted codes of the owner and its listed partners.
 

@@ -93,6 +93,9 @@ class RowChecker:
         for key, value in values.items():
             name = key.strip().lower().replace("-", "_")
             if name in ("owner", "scope"):
+                if value is not None and not isinstance(value, str):
+                    raise ValidationError(f"{name}: give one value such as "
+                                          f"{'MPD' if name == 'owner' else 'all'}", name)
                 out[name] = value
                 continue
             fld = kind.field_map.get(name)

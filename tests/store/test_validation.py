@@ -22,6 +22,7 @@ BAD = [
     ("contact", {"name": "A", "owner": "NOPE"}, "owner"),
     ("contact", {"name": "A", "scope": "friends"}, "scope"),
     ("contact", {"name": "A", "scope": "MPD,XYZ"}, "scope"),
+    ("contact", {"name": "A", "scope": ["all", "private"]}, "scope"),
     ("method", {"kind": "phone", "value": "555"}, "contact"),
     ("method", {"agency": "CCF", "kind": "phone", "value": "call me"}, "value"),
     ("method", {"agency": "CCF", "kind": "email", "value": "a@b"}, "value"),
