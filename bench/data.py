@@ -282,26 +282,28 @@ def queries(d: Directory, n: int, seed: int) -> list[tuple[str, str]]:
     mix = (("name prefix", 30), ("accent-less", 15), ("agency", 15), ("phone", 20),
            ("email", 10), ("call sign", 10))
     cats = rng.choices([m[0] for m in mix], weights=[m[1] for m in mix], k=n)
+    having = {kind: [c for c in d.contacts if any(k == kind for _, k, _ in c.methods)]
+              for kind in ("email", "call_sign")}
     out = []
     for cat in cats:
-        c = rng.choice(d.contacts)
+        pool = having.get(cat.replace(" ", "_")) or d.contacts
+        c = rng.choice(pool)
         words = c.name.replace(".", "").split()
         first, last = words[0], words[-1]
         if cat == "name prefix":
             r = rng.random()
             if r < 0.4:
                 q = f"{first} {last[:rng.randrange(1, len(last) + 1)]}"
-            elif r < 0.7:
-                q = last[:max(3, rng.randrange(3, len(last) + 1))]
             else:
-                q = first[:max(3, rng.randrange(3, len(first) + 1))]
+                word = last if r < 0.7 else first
+                q = word[:rng.randrange(min(3, len(word)), len(word) + 1)]
         elif cat == "accent-less":
             c = rng.choice(accented) if accented else c
             words = c.name.replace(".", "").split()
             first, last = words[0], words[-1]
             word = next((w for w in words if fold(w) != w.lower()), last)
-            q = fold(rng.choice((f"{first} {last}", word, word[:max(4, len(word) - 2)],
-                                 f"{first} {last[:4]}" if word == first else f"{first[:3]} {last}")))
+            partial = f"{first} {last[:4]}" if word == first else f"{first[:3]} {last}"
+            q = fold(rng.choice((f"{first} {last}", word, word[:max(4, len(word) - 2)], partial)))
         elif cat == "agency":
             a = c.agency
             r = rng.random()
@@ -318,13 +320,10 @@ def queries(d: Directory, n: int, seed: int) -> list[tuple[str, str]]:
             phones = [v for _, k, v in c.methods if k in ("phone", "mobile")]
             q = _digits_query(rng, rng.choice(phones))
         elif cat == "email":
-            emails = [v for _, k, v in c.methods if k == "email"] or [
-                f"{fold(first)}.{fold(last)}@{c.agency.domain}"]
-            e = rng.choice(emails)
+            e = next(v for _, k, v in c.methods if k == "email")
             q = rng.choice((e, e.split("@")[0], e[:rng.randrange(4, len(e))]))
         else:
-            signs = [v for _, k, v in c.methods if k == "call_sign"] or [call_sign(rng)]
-            s = rng.choice(signs)
+            s = next(v for _, k, v in c.methods if k == "call_sign")
             q = s.lower() if rng.random() < 0.5 else s
         out.append((cat, q))
     return out
