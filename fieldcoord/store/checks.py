@@ -41,6 +41,10 @@ class RowChecker:
         else:
             self._summaries.pop(rid, None)
 
+    def remember(self, kind: K.Kind, rid: str, row: dict) -> None:
+        """Cache the summary of a record just inserted (it is read next by its parts)."""
+        self._summaries[rid] = (kind.name, (1, row["scope"], row.get("agency")))
+
     def summary(self, kind: K.Kind, rid: str):
         """(causal length, scope, agency id) of a record, or None; cached within a transaction."""
         got = self._summaries.get(rid)

@@ -139,37 +139,100 @@ def _sub(*parts) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
+# A transaction touching more documents than this (and a quarter of all) rebuilds the indexes:
+# a rebuild costs about a fifth of indexing each document on its own.
+BULK_DOCS = 2000
+
+
 def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None) -> None:
     """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live.
 
     `cache` keeps agencies' (name, code) between calls; its owner clears it when they change.
+    An index is written only where its part of a document changed; a large batch updates the
+    documents alone and then rebuilds both indexes, which is several times faster.
     """
     cache = {} if cache is None else cache
+    targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
+    bulk = len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
+        "SELECT count(*) FROM search_doc").fetchone()[0]
     for (kind, rid), row in targets:
-        if kind not in K.SEARCHABLE:
-            continue
         doc = build_doc(conn, kind, rid, cache, row)
+        old = conn.execute("SELECT docid, title, subtitle, body, digits FROM search_doc "
+                           "WHERE rid = ?", (rid,)).fetchone()
         if doc is None:
-            conn.execute("DELETE FROM search_doc WHERE rid = ?", (rid,))
+            if old:
+                if not bulk:
+                    _unindex(conn, old)
+                conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
             continue
-        title, sub, body, digits = doc
-        conn.execute(
-            "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rid) DO UPDATE SET title = excluded.title, "
-            "subtitle = excluded.subtitle, body = excluded.body, digits = excluded.digits",
-            (kind, rid, title or "", sub or "", body, " ".join(digits)))
+        title, sub, body, digits = doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])
+        if old is None:
+            docid = conn.execute(
+                "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid
+            if not bulk:
+                _index(conn, docid, title, body, digits)
+            continue
+        docid, o_title, o_sub, o_body, o_digits = old
+        if (title, sub, body, digits) == (o_title, o_sub, o_body, o_digits):
+            continue
+        if not bulk:
+            if (title, body) != (o_title, o_body):
+                conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
+                             "VALUES ('delete', ?, ?, ?)", (docid, o_title, o_body))
+                conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                             (docid, title, body))
+            if digits != o_digits:
+                if o_digits:
+                    conn.execute("INSERT INTO search_digits (search_digits, rowid, digits) "
+                                 "VALUES ('delete', ?, ?)", (docid, o_digits))
+                if digits:
+                    conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
+                                 (docid, digits))
+        conn.execute("UPDATE search_doc SET title = ?, subtitle = ?, body = ?, digits = ? "
+                     "WHERE docid = ?", (title, sub, body, digits, docid))
+    if bulk:
+        rebuild_indexes(conn)
+
+
+def _index(conn, docid: int, title: str, body: str, digits: str) -> None:
+    conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                 (docid, title, body))
+    if digits:
+        conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)", (docid, digits))
+
+
+def _unindex(conn, old) -> None:
+    docid, title, _, body, digits = old
+    conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
+                 "VALUES ('delete', ?, ?, ?)", (docid, title, body))
+    if digits:
+        conn.execute("INSERT INTO search_digits (search_digits, rowid, digits) "
+                     "VALUES ('delete', ?, ?)", (docid, digits))
+
+
+def rebuild_indexes(conn: sqlite3.Connection) -> None:
+    """Rebuild both full-text indexes from search_doc."""
+    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
 
 
 def rebuild_all(conn: sqlite3.Connection) -> int:
     """Re-index every live searchable record; returns the number of documents."""
     conn.execute("DELETE FROM search_doc")
-    n = 0
+    targets = []
     for kind in K.SEARCHABLE:
-        ids = [r[0] for r in conn.execute(
+        targets += [((kind, r[0]), None) for r in conn.execute(
             f'SELECT id FROM "{K.KINDS[kind].table}" WHERE _cl % 2 = 1')]
-        refresh(conn, (((kind, rid), None) for rid in ids))
-        n += len(ids)
-    return n
+    cache: dict = {}
+    for (kind, rid), _ in targets:
+        doc = build_doc(conn, kind, rid, cache)
+        if doc is not None:
+            conn.execute("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+                         "VALUES (?, ?, ?, ?, ?, ?)",
+                         (kind, rid, doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])))
+    rebuild_indexes(conn)
+    return conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
 
 
 def fold(text: str) -> str:

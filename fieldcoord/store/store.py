@@ -77,6 +77,7 @@ class Store:
         self._seqs: dict[int, int] = {}
         self._clock: int | None = None
         self._agency_words: dict = {}
+        self._kind_of_id: dict[str, K.Kind] = {}
         self.last_changes = Changes()
         meta = dict(conn.execute("SELECT key, value FROM meta"))
         if "home" not in meta:
@@ -294,7 +295,7 @@ class Store:
         dirty = tx.dirty
         if name == "method":
             # a contact's lines are searched within its contact; an agency's own lines alone
-            for r in (row, old or {}):
+            for r in (row, old) if old else (row,):
                 if r.get("contact"):
                     dirty.setdefault(("contact", r["contact"]), None)
                 else:
@@ -333,9 +334,14 @@ class Store:
 
     def _find(self, rid: str, kind: K.Kind | None = None) -> tuple[K.Kind, sqlite3.Row]:
         rid = str(rid).strip().lower()
-        for k in ([kind] if kind else K.KINDS.values()):
+        known = self._kind_of_id.get(rid)
+        candidates = [kind] if kind else ([known] if known else []) + list(K.KINDS.values())
+        for k in candidates:
             row = self._row(k.table, rid)
             if row is not None:
+                if len(self._kind_of_id) > 50_000:
+                    self._kind_of_id.clear()
+                self._kind_of_id[rid] = k      # a record never changes kind
                 return k, row
         raise NotFound(f"no record with id {rid}")
 
@@ -424,6 +430,7 @@ class Store:
             cells["_cl"] = [1]
             self._emit(self.checker.audience(row), k.table, rid, version, cells)
             self._touch(k, rid, row)
+            self.checker.remember(k, rid, row)
             for key, items in shortcuts.items():
                 for value in items if isinstance(items, (list, tuple)) else [items]:
                     ref = {"contact": rid} if k.name == "contact" else {"agency": rid}
@@ -479,7 +486,10 @@ class Store:
                 full["_cl"] = [old["_cl"], None, None, *ver.get("_cl", base)]
                 self._emit(after, k.table, rid, version, full)
             self._touch(k, rid, new, old_fields)
-        return self.get(rid)
+            now = clock.to_iso(version)
+        values = {f.name: new[f.name] for f in k.fields}
+        return Record(k.name, rid, values, new["owner"], new["scope"], cur["created_at"], now,
+                      self.device, False)
 
     def delete(self, rid: str) -> Record:
         """Soft-delete a record (its causal length becomes even) and the parts it owns."""

@@ -116,3 +116,20 @@ def test_digit_suffixes():
                                               "25550142", "5550142", "550142", "50142", "0142"]
     assert digit_suffixes("+12025550142;ext=12")[-1] == "0142"
     assert digit_suffixes("911") == []
+
+
+def test_a_large_load_rebuilds_the_index_and_still_finds_everything(store, monkeypatch):
+    from fieldcoord.store import search
+    monkeypatch.setattr(search, "BULK_DOCS", 50)
+    with store.transaction():
+        ids = [store.add("contact", {"name": f"Person {i:03d} Zed", "agency": "CCF",
+                                     "mobile": f"(509) 555-01{i % 100:02d}"}) for i in range(200)]
+    assert len(store.search("zed", limit=500)) == 200
+    assert store.search("person 042")[0].id == ids[42]
+    assert ids[7] in [h.id for h in store.search("555 0107", limit=10)]
+    # and small writes afterwards keep it current
+    store.edit(ids[7], {"name": "Renamed Seven"})
+    assert store.search("renamed")[0].id == ids[7]
+    assert store.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+    assert store.conn.execute(
+        "INSERT INTO search_digits (search_digits) VALUES ('integrity-check')")

@@ -1,9 +1,11 @@
 -- SPDX-License-Identifier: GPL-3.0-or-later
 -- Schema version 2: full-text search over agencies, contacts, contact methods, resources and
--- channels. search_doc holds one document per searchable record; two FTS5 indexes follow it by
--- triggers: search_fts over the words (accents and case folded by the tokenizer, prefix indexes
--- for short prefixes), search_digits over phone numbers stored as digit suffixes, so any
--- trailing run of digits of a number finds it whatever its punctuation.
+-- channels. search_doc holds one document per searchable record. Two FTS5 indexes read their
+-- text from it (external content) and are kept current by the store's write path, which only
+-- touches an index when its part of a document changed and rebuilds both after large loads:
+-- search_fts over the words (accents and case folded by the tokenizer, prefix indexes for short
+-- prefixes), and search_digits over phone numbers stored as digit suffixes, so any trailing run
+-- of digits of a number finds it whatever its punctuation.
 
 CREATE TABLE search_doc (
     docid INTEGER PRIMARY KEY,
@@ -27,24 +29,3 @@ CREATE VIRTUAL TABLE search_digits USING fts5 (
     content = 'search_doc', content_rowid = 'docid',
     tokenize = 'unicode61', detail = none, columnsize = 0
 );
-
-CREATE TRIGGER search_doc_ai AFTER INSERT ON search_doc BEGIN
-    INSERT INTO search_fts (rowid, title, body) VALUES (new.docid, new.title, new.body);
-    INSERT INTO search_digits (rowid, digits) SELECT new.docid, new.digits WHERE new.digits != '';
-END;
-
-CREATE TRIGGER search_doc_ad AFTER DELETE ON search_doc BEGIN
-    INSERT INTO search_fts (search_fts, rowid, title, body)
-    VALUES ('delete', old.docid, old.title, old.body);
-    INSERT INTO search_digits (search_digits, rowid, digits)
-    SELECT 'delete', old.docid, old.digits WHERE old.digits != '';
-END;
-
-CREATE TRIGGER search_doc_au AFTER UPDATE ON search_doc BEGIN
-    INSERT INTO search_fts (search_fts, rowid, title, body)
-    VALUES ('delete', old.docid, old.title, old.body);
-    INSERT INTO search_digits (search_digits, rowid, digits)
-    SELECT 'delete', old.docid, old.digits WHERE old.digits != '';
-    INSERT INTO search_fts (rowid, title, body) VALUES (new.docid, new.title, new.body);
-    INSERT INTO search_digits (rowid, digits) SELECT new.docid, new.digits WHERE new.digits != '';
-END;
