@@ -18,10 +18,17 @@ def parse_args(argv):
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.screenshot:
-        import os
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+                and not os.environ.get("WAYLAND_DISPLAY"))
+    if args.screenshot or (headless and "QT_QPA_PLATFORM" not in os.environ):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        if not args.screenshot:
+            print("fieldcoord: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the "
+                  "window runs offscreen where nobody can see it. Use the command line "
+                  "(fieldcoord --help), or save a picture of the window with "
+                  "python main.py --screenshot window.png. Ctrl+C quits.", file=sys.stderr)
     from PySide6.QtWidgets import QApplication
 
     from . import __version__
@@ -50,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         window.grab().save(str(args.screenshot), "PNG")
         store.close()
         return 0
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)     # Ctrl+C quits
     code = app.exec()
     store.close()
     return code

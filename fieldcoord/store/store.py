@@ -14,6 +14,7 @@ import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..core import hlc as clock
@@ -47,6 +48,7 @@ class _Tx:
     seqs: dict = field(default_factory=dict)        # stream id -> last seq written
     new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
     dirty: dict = field(default_factory=dict)        # (kind, id) -> row, or None: stale search doc
+    inserted: set = field(default_factory=set)       # ids of records created in this transaction
     changes: Changes = field(default_factory=Changes)
 
     def snapshot(self):
@@ -54,6 +56,13 @@ class _Tx:
 
 
 _json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple) -> str:
+    cols = ["id", *columns, "created_at", "updated_at", "device", "_cl", "_ver"]
+    names = ", ".join(f'"{c}"' for c in cols)
+    return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(cols))})'
 
 
 # Columns holding lists of ids, stored as JSON text.
@@ -240,7 +249,7 @@ class Store:
         tx = self._tx
         if tx.dirty:
             fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
-                        self._agency_words)
+                        self._agency_words, tx.inserted)
         if tx.txid:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
             self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
@@ -416,20 +425,18 @@ class Store:
             rid, row = self.checker.new_row(k, values)
             version = self._tick()
             now = clock.to_iso(version)
-            cols = ["id", *row, "created_at", "updated_at", "device", "_cl", "_ver"]
             refs = _REFS_COLUMNS[k.name]
             vals = [rid, *(_json(v) if c in refs and v is not None else v for c, v in row.items()),
                     now, now, self.device, 1, f'{{"":[{version},{SELF}]}}']
-            names = ", ".join(f'"{c}"' for c in cols)
             try:
-                self.conn.execute(f'INSERT INTO "{k.table}" ({names}) '
-                                  f'VALUES ({", ".join("?" * len(cols))})', vals)
+                self.conn.execute(_insert_sql(k.table, tuple(row)), vals)
             except sqlite3.IntegrityError:
                 raise ValidationError(f"a {k.label} with id {rid} already exists") from None
             cells = {c: [v] for c, v in row.items() if v is not None}
             cells["_cl"] = [1]
             self._emit(self.checker.audience(row), k.table, rid, version, cells)
             self._touch(k, rid, row)
+            self._tx.inserted.add(rid)
             self.checker.remember(k, rid, row)
             for key, items in shortcuts.items():
                 for value in items if isinstance(items, (list, tuple)) else [items]:
