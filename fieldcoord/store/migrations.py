@@ -33,7 +33,12 @@ def m0002_search(db) -> None:
     rebuild_all(db.conn)
 
 
-STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search))
+def m0003_sync(db) -> None:
+    _run_file(db.conn, "0003_sync.sql")
+
+
+STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
+         ("0003_sync", m0003_sync))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

@@ -73,11 +73,10 @@ def dump(conn: sqlite3.Connection) -> str:
             rows.append(rec)
         out[k.name] = rows
     conflicts = []
-    for row in conn.execute(
-            "SELECT c.tbl, c.rid, c.col, c.value, c.hlc, s.uuid FROM conflict c "
-            "JOIN site s ON s.ord = c.site WHERE c.resolved = 0"):
-        tbl, rid, col, value, version, site = row
-        conflicts.append({"table": tbl, "record": rid, "field": col,
+    for tbl, rid, col, value, version, site, reason in conn.execute(
+            "SELECT c.tbl, c.rid, c.col, c.value, c.hlc, s.uuid, c.reason FROM conflict c "
+            "JOIN site s ON s.ord = c.site WHERE c.state = 'open'"):
+        conflicts.append({"table": tbl, "record": rid, "field": col, "reason": reason,
                           "value": json.loads(value) if value is not None else None,
                           "version": [version, site]})
     out["conflicts"] = sorted(conflicts, key=lambda c: (c["table"], c["record"], c["field"],

@@ -49,6 +49,7 @@ class _Tx:
     new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
     dirty: dict = field(default_factory=dict)        # (kind, id) -> row, or None: stale search doc
     inserted: set = field(default_factory=set)       # ids of records created in this transaction
+    clock_moved: bool = False                        # a remote clock advanced ours
     changes: Changes = field(default_factory=Changes)
 
     def snapshot(self):
@@ -56,6 +57,12 @@ class _Tx:
 
 
 _json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _version(ver: dict, column: str) -> list:
+    """A field's current version [hlc, site] from a row's version map; [] if never written."""
+    v = ver.get(column) or ver.get("")
+    return list(v) if v and v[0] else []
 
 
 @lru_cache(maxsize=256)
@@ -250,7 +257,7 @@ class Store:
         if tx.dirty:
             fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
                         self._agency_words, tx.inserted)
-        if tx.txid:
+        if tx.txid or tx.clock_moved:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
             self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
                                   [(seq, sid) for sid, seq in tx.seqs.items()
@@ -466,8 +473,7 @@ class Store:
                                        f"{self._title(k, cur)}, can change its owner or scope")
             version = self._tick()
             ver = json.loads(old["_ver"])
-            base = ver[""]
-            cells = {c: [v, *ver.get(c, base)] for c, v in changed.items()}
+            cells = {c: [v, *_version(ver, c)] for c, v in changed.items()}
             for c in changed:
                 ver[c] = [version, SELF]
             sets = ", ".join(f'"{c}" = ?' for c in changed)
@@ -489,8 +495,8 @@ class Store:
                     if c in cells:
                         full[c] = cells[c]
                     elif v is not None:
-                        full[c] = [v, None, None, *ver.get(c, base)]
-                full["_cl"] = [old["_cl"], None, None, *ver.get("_cl", base)]
+                        full[c] = [v, None, None, *_version(ver, c)]
+                full["_cl"] = [old["_cl"], None, None, *_version(ver, "_cl")]
                 self._emit(after, k.table, rid, version, full)
             self._touch(k, rid, new, old_fields)
             now = clock.to_iso(version)
@@ -535,7 +541,7 @@ class Store:
     def _set_cl(self, k: K.Kind, cur: sqlite3.Row, version: int) -> None:
         ver = json.loads(cur["_ver"])
         cl = cur["_cl"] + 1
-        cells = {"_cl": [cl, *ver.get("_cl", ver[""])]}
+        cells = {"_cl": [cl, *_version(ver, "_cl")]}
         if cl % 2 == 0:
             # A delete names the field versions it saw: an edit it did not see is concurrent
             # with it, and sync keeps that edit as a conflict instead of dropping it.

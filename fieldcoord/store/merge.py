@@ -1,0 +1,376 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Applying changes from other replicas: per-field merge with conflicts, causal-length deletes and
+version vectors, all in one transaction of the store (store layer).
+
+Each field is a set of *heads*: versions no later write has superseded (a write supersedes the
+version it overwrote, its predecessor). The field shows the highest head; the other heads are
+open conflicts. Replicas that received the same changes hold the same heads, whatever the order.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from ..core import hlc as clock
+from ..core import kinds as K
+from ..core.validate import audience as audience_of
+from ..core.validate import may_see, partners_may_edit
+
+SKEW_MS = 5 * 60 * 1000           # an incoming clock this far ahead of ours is reported
+PSEUDO = ("_cl", "_seen", "_resolves")
+
+
+@dataclass
+class Entry:
+    """One change as it travels: sites are UUIDs; cells as in the change log."""
+    origin: str
+    audience: str
+    seq: int
+    tx: int
+    tbl: str
+    rid: str
+    hlc: int
+    site: str
+    cells: dict
+    status: int = 0
+
+
+@dataclass
+class Report:
+    """What applying a batch did, for the user and for the next round."""
+    applied: int = 0
+    duplicates: int = 0
+    fields: int = 0
+    refused: list = field(default_factory=list)       # (entry, reason)
+    invisible: int = 0                                # entries this agency may not hold
+    gaps: set = field(default_factory=set)            # (origin, audience) not contiguous
+    skewed: dict = field(default_factory=dict)        # site uuid -> ms ahead of our clock
+    conflicts: int = 0
+
+    def merge(self, other: "Report") -> None:
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.fields += other.fields
+        self.refused += other.refused
+        self.invisible += other.invisible
+        self.gaps |= other.gaps
+        self.conflicts += other.conflicts
+        for site, ahead in other.skewed.items():
+            self.skewed[site] = max(ahead, self.skewed.get(site, 0))
+
+
+def _ver_key(v) -> tuple:
+    return (v[0], v[1])
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+class Merger:
+    """Applies entries to a store inside the store's current transaction."""
+
+    def __init__(self, store, sites: dict[str, tuple[str, str]], now_ms: int | None = None,
+                 skew_ms: int = SKEW_MS):
+        self.store = store
+        self.conn = store.conn
+        self.now_ms = clock.wall_ms() if now_ms is None else now_ms
+        self.skew_ms = skew_ms
+        self.ord_of: dict[str, int] = {}
+        self.uuid_of: dict[int, str] = {}
+        self.agency_of: dict[int, str] = {}
+        for o, u, a in self.conn.execute("SELECT ord, uuid, agency FROM site"):
+            self.ord_of[u], self.uuid_of[o], self.agency_of[o] = o, u, a
+        for uuid, (agency, device) in sites.items():
+            self.site(uuid, agency, device)
+        self.streams: dict[tuple[int, str], list] = {}    # -> [stream id, seq]
+        self.report = Report()
+        self.max_hlc = 0
+
+    # ------------------------------------------------------------------ sites, streams
+    def site(self, uuid: str, agency: str | None = None, device: str | None = None) -> int:
+        o = self.ord_of.get(uuid)
+        if o is None:
+            o = self.conn.execute("INSERT INTO site (uuid, agency, device) VALUES (?, ?, ?)",
+                                  (uuid, agency, device)).lastrowid
+            self.ord_of[uuid], self.uuid_of[o], self.agency_of[o] = o, uuid, agency
+        elif agency and not self.agency_of.get(o):
+            self.conn.execute("UPDATE site SET agency = ?, device = coalesce(device, ?) "
+                              "WHERE ord = ?", (agency, device, o))
+            self.agency_of[o] = agency
+        return o
+
+    def _stream(self, origin: int, audience: str) -> list:
+        key = (origin, audience)
+        got = self.streams.get(key)
+        if got is None:
+            row = self.conn.execute("SELECT id, seq FROM stream WHERE origin = ? AND audience = ?",
+                                    key).fetchone()
+            if row is None:
+                sid = self.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, ?)",
+                                        key).lastrowid
+                row = (sid, 0)
+            got = self.streams[key] = list(row)
+        return got
+
+    def finish(self) -> Report:
+        """Write the vector and advance the clock (call inside the same transaction)."""
+        self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
+                              [(seq, sid) for sid, seq in self.streams.values()])
+        tx = self.store._tx
+        bound = clock.pack(self.now_ms + self.skew_ms)
+        seen = min(self.max_hlc, bound)
+        if seen > tx.hlc:
+            tx.hlc = seen
+            tx.clock_moved = True
+        return self.report
+
+    # ------------------------------------------------------------------ entries
+    def apply(self, e: Entry) -> None:
+        home = self.store.home
+        origin = self.site(e.origin)
+        sid_seq = self._stream(origin, e.audience)
+        if e.seq <= sid_seq[1]:
+            self.report.duplicates += 1
+            return
+        if e.seq != sid_seq[1] + 1:
+            self.report.gaps.add((e.origin, e.audience))
+            return
+        if not may_see(home, e.audience):
+            self.report.invisible += 1
+            return
+        writer = self.site(e.site)
+        ahead = clock.millis(e.hlc) - self.now_ms
+        if ahead > self.skew_ms:
+            self.report.skewed[e.site] = max(ahead, self.report.skewed.get(e.site, 0))
+        self.max_hlc = max(self.max_hlc, e.hlc)
+        kind = K.KIND_BY_TABLE.get(e.tbl)
+        status = e.status
+        if status == 0 and kind is not None:
+            reason = self._refusal(kind, e, writer)
+            if reason:
+                status = 1
+                self.report.refused.append((e, reason))
+        local_cells = {c: self._local_cell(cell) for c, cell in e.cells.items()}
+        self.conn.execute(
+            "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sid_seq[0], e.seq, e.tx, e.tbl, e.rid, e.hlc, writer,
+             json.dumps(local_cells, separators=(",", ":"), ensure_ascii=False), status))
+        sid_seq[1] = e.seq
+        if status == 0 and kind is not None:
+            self._merge(kind, e, writer)
+            self.report.applied += 1
+
+    def _local_cell(self, cell: list) -> list:
+        """A wire cell with its site UUIDs turned into this replica's site numbers."""
+        out = list(cell)
+        for i in (2, 4):
+            if len(out) > i and isinstance(out[i], str):
+                out[i] = self.site(out[i])
+        if len(out) > 5 and out[5]:
+            out[5] = [[h, self.site(s)] for h, s in out[5]]
+        return out
+
+    def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:
+        """Why the writer's agency may not make this change, or None."""
+        agency = self.agency_of.get(writer)
+        row = self.conn.execute(f'SELECT owner, scope FROM "{kind.table}" WHERE id = ?',
+                                (e.rid,)).fetchone()
+        owner, scope = (row if row and row[0] else (None, None))
+        if owner is None:
+            owner = (e.cells.get("owner") or [None])[0]
+            scope = (e.cells.get("scope") or ["private"])[0]
+        if owner is None or agency is None or agency == owner:
+            return None
+        if "owner" in e.cells or "scope" in e.cells:
+            return f"only {owner} may change who owns or sees this {kind.label}"
+        if partners_may_edit(scope) and may_see(agency, audience_of(owner, scope)):
+            return None
+        return f"{agency} may not change this {kind.label}: it is maintained by {owner}"
+
+    # ------------------------------------------------------------------ merging
+    def _merge(self, kind: K.Kind, e: Entry, writer: int) -> None:
+        conn = self.conn
+        cur = conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (e.rid,))
+        names = [d[0] for d in cur.description]
+        got = cur.fetchone()
+        default = [e.hlc, e.site]
+        if got is None:
+            row = {n: None for n in names}
+            row.update(id=e.rid, owner="", scope="private", _cl=0, _ver="{}", _extra=None)
+            ver: dict = {}
+            is_new = True
+        else:
+            row = dict(zip(names, got))
+            ver = json.loads(row["_ver"])
+            is_new = False
+        # versions in UUID form for comparing; converted back when written
+        ver_u = {c: [v[0], self.uuid_of.get(v[1], "")] for c, v in ver.items()
+                 if c not in ("_seen", "!") and isinstance(v, list)}
+        seen = ver.get("_seen")
+        extra = json.loads(row["_extra"]) if row.get("_extra") else {}
+        changed: set = set()
+        cl_before = row["_cl"]
+        for col, cell in e.cells.items():
+            self.report.fields += 1
+            version = [cell[3], cell[4]] if len(cell) >= 5 and cell[3] is not None else default
+            prev = [cell[1], cell[2]] if len(cell) >= 3 and cell[1] is not None else None
+            if col == "_cl":
+                if cell[0] > row["_cl"]:
+                    row["_cl"] = cell[0]
+                    ver_u["_cl"] = version
+                    changed.add("_cl")
+                continue
+            if col == "_seen":
+                seen = self._merge_seen(seen, cell[0])
+                continue
+            extras = cell[5] if len(cell) > 5 and cell[5] else []
+            in_table = col in row and col not in ("id", "_cl", "_ver", "_extra", "created_at",
+                                                  "updated_at", "device")
+            current = row[col] if in_table else extra.get(col)
+            winner, slow = self._merge_cell(kind, e.rid, col, cell[0], version, prev, extras,
+                                            ver_u, current, ver.get("!"))
+            if slow:
+                ver["!"] = 1          # this record has conflict rows: merge it the careful way
+            if winner is not None:
+                value = winner[0]
+                if in_table:
+                    f = kind.field_map.get(col)
+                    row[col] = json.dumps(value) if f and f.type == K.REFS and value is not None \
+                        else value
+                else:
+                    extra[col] = value
+                ver_u[col] = winner[1]
+                changed.add(col)
+        self._deleted_conflicts(kind, e, row, ver_u, seen, cl_before, changed)
+        # back to site numbers
+        out = {c: [v[0], self.site(v[1]) if v[1] else 0] for c, v in ver_u.items()}
+        if seen is not None:
+            out["_seen"] = seen
+        if ver.get("!"):
+            out["!"] = 1
+        row["_ver"] = json.dumps(out, separators=(",", ":"))
+        row["_extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
+        when = clock.to_iso(e.hlc)
+        device = self.conn.execute("SELECT device FROM site WHERE ord = ?",
+                                   (writer,)).fetchone()[0]
+        if is_new:
+            row.update(created_at=when, updated_at=when, device=device)
+            if kind.name == "log":
+                row["received_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            conn.execute(f'INSERT INTO "{kind.table}" ({", ".join(_q(c) for c in names)}) '
+                         f'VALUES ({", ".join("?" * len(names))})', [row[c] for c in names])
+        else:
+            row.update(updated_at=max(row["updated_at"] or "", when), device=device)
+            sets = [c for c in names if c != "id"]
+            conn.execute(f'UPDATE "{kind.table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
+                         "WHERE id = ?", [row[c] for c in sets] + [e.rid])
+        self.store._touch(kind, e.rid, row, live_row=False)
+        self.store._kind_of_id[e.rid] = kind
+
+    def _merge_seen(self, seen, incoming) -> dict:
+        local = {c: [v[0], self.site(v[1]) if isinstance(v[1], str) else v[1]]
+                 for c, v in incoming.items()}
+        if not seen:
+            return local
+        for c, v in local.items():
+            if c not in seen or _ver_key(v) > _ver_key(seen[c]):
+                seen[c] = v
+        return seen
+
+    def _merge_cell(self, kind, rid, col, value, version, prev, extras, ver_u, current,
+                    flagged) -> tuple:
+        """Merge one incoming field version: ((value, version) of the new winner, or None when
+        the field keeps its value; whether the conflict table was used)."""
+        winner = ver_u.get(col) or ver_u.get("")
+        if winner is not None and winner[0] == 0:
+            winner = None
+        if winner == version:
+            return None, False
+        if not flagged and not extras and (winner is None or prev == winner):
+            return (value, version), False            # the common case: a later write
+        return self._merge_heads(kind.table, rid, col, value, version, prev, extras, winner,
+                                 current), True
+
+    def _merge_heads(self, tbl, rid, col, value, version, prev, extras, winner, current):
+        conn = self.conn
+        rows = conn.execute("SELECT hlc, site, value, state FROM conflict WHERE tbl = ? AND "
+                            "rid = ? AND col = ?", (tbl, rid, col)).fetchall()
+        heads: dict = {}
+        known = set()
+        if winner is not None:
+            heads[tuple(winner)] = current
+            known.add(tuple(winner))
+        for h, s, v, state in rows:
+            key = (h, self.uuid_of.get(s, ""))
+            known.add(key)
+            if state == "open":
+                heads[key] = json.loads(v) if v is not None else None
+        closed = []
+        for q in ([prev] if prev else []) + [[h, self.uuid_of.get(s, s) if isinstance(s, int)
+                                              else s] for h, s in extras]:
+            key = tuple(q)
+            if key in heads:
+                del heads[key]
+                closed.append(key)
+            elif key not in known:
+                known.add(key)
+                closed.append(key)
+        v = tuple(version)
+        if v not in known:
+            heads[v] = value
+        for key in closed:
+            conn.execute("INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
+                         "VALUES (?, ?, ?, ?, ?, NULL, 'closed') ON CONFLICT DO UPDATE SET "
+                         "state = 'closed'", (tbl, rid, col, key[0], self.site(key[1])))
+        if not heads:
+            return None
+        best = max(heads)
+        for key, val in heads.items():
+            site = self.site(key[1])
+            if key != best and val == heads[best]:
+                # the same value written twice is no conflict
+                conn.execute("INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
+                             "VALUES (?, ?, ?, ?, ?, NULL, 'closed') ON CONFLICT DO UPDATE SET "
+                             "state = 'closed'", (tbl, rid, col, key[0], site))
+                continue
+            if key == best:
+                conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
+                             "hlc = ? AND site = ?", (tbl, rid, col, key[0], site))
+            else:
+                conn.execute("INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
+                             "VALUES (?, ?, ?, ?, ?, ?, 'open') ON CONFLICT DO UPDATE SET "
+                             "state = 'open', value = excluded.value",
+                             (tbl, rid, col, key[0], site, json.dumps(val, ensure_ascii=False)))
+        self.report.conflicts += sum(1 for k, v in heads.items() if k != best and v != heads[best])
+        if winner is not None and best == tuple(winner):
+            return None
+        return heads[best], list(best)
+
+    def _deleted_conflicts(self, kind, e, row, ver_u, seen, cl_before, changed) -> None:
+        """Keep edits made concurrently with a delete as conflicts; a restore closes them."""
+        cl = row["_cl"]
+        tbl = kind.table
+        if cl % 2 == 1:
+            if cl_before % 2 == 0 and "_cl" in changed:
+                self.conn.execute("UPDATE conflict SET state = 'closed' WHERE tbl = ? AND "
+                                  "rid = ? AND reason = 'deleted'", (tbl, e.rid))
+            return
+        if not seen:
+            return
+        seen_u = {c: (v[0], self.uuid_of.get(v[1], "")) for c, v in seen.items()}
+        base = seen_u.get("", (0, ""))
+        unseen: dict = {}
+        for col, v in ver_u.items():
+            if col in ("_cl", "") or col in PSEUDO:
+                continue
+            if tuple(v) > seen_u.get(col, base):
+                unseen.setdefault(tuple(v), {})[col] = row.get(col) if col in row else None
+        for (h, s), fields in unseen.items():
+            self.conn.execute(
+                "INSERT INTO conflict (tbl, rid, col, hlc, site, value, state, reason) "
+                "VALUES (?, ?, '_cl', ?, ?, ?, 'open', 'deleted') ON CONFLICT DO UPDATE SET "
+                "value = excluded.value, state = 'open'",
+                (tbl, e.rid, h, self.site(s), json.dumps(fields, ensure_ascii=False)))
