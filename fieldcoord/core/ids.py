@@ -25,7 +25,7 @@ def new_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def agency_id(code: str) -> str:
     """The id of the agency with this code, the same on every replica."""
     return str(uuid.uuid5(AGENCY_NAMESPACE, code.strip().upper()))

@@ -83,24 +83,25 @@ def _methods_text(conn, column: str, rid: str) -> tuple[str, list[str]]:
 
 
 def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: dict | None = None,
-              row: dict | None = None):
+              row: dict | None = None, lines: bool = True):
     """(title, subtitle, body, digits) of a live searchable record, or None.
 
     A contact's own methods are part of its document; only lines that belong to an agency
-    alone (duty lines, dispatch) are documents of their own.
+    alone (duty lines, dispatch) are documents of their own. `lines=False` skips looking for
+    contact methods (a record just created without any).
     """
     r = row if row is not None else _live_row(conn, K.KINDS[kind].table, rid)
     if r is None or (kind == "method" and r["contact"]):
         return None
     if kind == "agency":
-        words, digits = _methods_text(conn, "agency", rid)
+        words, digits = _methods_text(conn, "agency", rid) if lines else ("", [])
         parent = _agency_words(conn, r["parent"], cache)[0]
         body = _words(r["code"], r["level"], r["discipline"], r["jurisdiction"], r["address"],
                       r["website"], parent, words)
         return r["name"], _sub(r["code"], _label(r["discipline"]), r["jurisdiction"]), body, digits
     if kind == "contact":
         aname, acode = _agency_words(conn, r["agency"], cache)
-        words, digits = _methods_text(conn, "contact", rid)
+        words, digits = _methods_text(conn, "contact", rid) if lines else ("", [])
         body = _words(r["title"], r["ics_position"], aname, acode, r["languages"], words)
         return r["name"], _sub(r["title"], _at(aname, acode)), body, digits
     if kind == "method":
@@ -145,11 +146,13 @@ BULK_DOCS = 2000
 
 
 def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
-            new_ids: set | frozenset = frozenset()) -> None:
+            new_ids: set | frozenset = frozenset(),
+            with_lines: set | frozenset = frozenset()) -> None:
     """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live.
 
     `cache` keeps agencies' (name, code) between calls; its owner clears it when they change.
-    `new_ids` are records created in this transaction (they have no document yet).
+    `new_ids` are records created in this transaction (they have no document yet, and no
+    contact methods unless they are in `with_lines`).
     An index is written only where its part of a document changed; a large batch updates the
     documents alone and then rebuilds both indexes, which is several times faster.
     """
@@ -158,7 +161,8 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
     bulk = len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
     for (kind, rid), row in targets:
-        doc = build_doc(conn, kind, rid, cache, row)
+        doc = build_doc(conn, kind, rid, cache, row,
+                        lines=not (rid in new_ids and rid not in with_lines))
         # a record created in this transaction has no document yet
         old = None if rid in new_ids else conn.execute(
             "SELECT docid, title, subtitle, body, digits FROM search_doc WHERE rid = ?",

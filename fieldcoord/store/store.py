@@ -49,6 +49,7 @@ class _Tx:
     new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
     dirty: dict = field(default_factory=dict)        # (kind, id) -> row, or None: stale search doc
     inserted: set = field(default_factory=set)       # ids of records created in this transaction
+    with_lines: set = field(default_factory=set)     # ids whose contact methods were written
     clock_moved: bool = False                        # a remote clock advanced ours
     changes: Changes = field(default_factory=Changes)
 
@@ -256,7 +257,7 @@ class Store:
         tx = self._tx
         if tx.dirty:
             fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
-                        self._agency_words, tx.inserted)
+                        self._agency_words, tx.inserted, tx.with_lines)
         if tx.txid or tx.clock_moved:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
             self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
@@ -314,10 +315,12 @@ class Store:
             for r in (row, old) if old else (row,):
                 if r.get("contact"):
                     dirty.setdefault(("contact", r["contact"]), None)
+                    tx.with_lines.add(r["contact"])
                 else:
                     dirty[("method", rid)] = None
                     if r.get("agency"):
                         dirty.setdefault(("agency", r["agency"]), None)
+                        tx.with_lines.add(r["agency"])
         elif name in K.SEARCHABLE:
             dirty[(name, rid)] = row if live_row else None
         if name == "agency":
