@@ -116,6 +116,13 @@ class RowChecker:
         return out
 
     def _owner_scope(self, kind: K.Kind, row: dict, own_code: str | None) -> None:
+        if own_code:
+            # an agency's own record is maintained by that agency, whoever typed it in
+            given = str(row.get("owner") or own_code).strip().upper()
+            if given != own_code:
+                raise ValidationError(f"owner: the record of agency {own_code} belongs to "
+                                      f"{own_code} itself", "owner")
+            row["owner"] = own_code
         owner = str(row.get("owner") or self.store.home).strip().upper()
         if owner not in (self.store.home, own_code) and not self._known_code(owner):
             raise ValidationError(f"owner: no agency with code '{owner}' in the directory", "owner")
@@ -175,6 +182,9 @@ class RowChecker:
         for f in kind.fields:
             if f.immutable and f.name in given and given[f.name] != old.get(f.name):
                 raise ValidationError(f"{kind.label} {f.name} cannot be changed once set", f.name)
+        if given.get("owner") is not None and str(given["owner"]).strip().upper() != old["owner"]:
+            raise ValidationError(f"owner: a record keeps the owner it was created with "
+                                  f"({old['owner']}); change its scope to share it", "owner")
         row = {**old, **given}
         for f in kind.fields:
             if f.required and row.get(f.name) is None:

@@ -185,7 +185,9 @@ class Merger:
         if owner is None or agency is None or agency == owner:
             return None
         if "owner" in e.cells or "scope" in e.cells:
-            return f"only {owner} may change who owns or sees this {kind.label}"
+            return f"only {owner} may change who sees this {kind.label}"
+        if kind.name == "agency":           # the shared directory: partners may correct it
+            return None
         if partners_may_edit(scope) and may_see(agency, audience_of(owner, scope)):
             return None
         return f"{agency} may not change this {kind.label}: it is maintained by {owner}"
@@ -218,6 +220,9 @@ class Merger:
             version = [cell[3], cell[4]] if len(cell) >= 5 and cell[3] is not None else default
             prev = [cell[1], cell[2]] if len(cell) >= 3 and cell[1] is not None else None
             if col == "_cl":
+                if prev is None and len(cell) < 5:
+                    # the record's creation: fields it left empty carry its version
+                    ver_u.setdefault("", version)
                 if cell[0] > row["_cl"]:
                     row["_cl"] = cell[0]
                     ver_u["_cl"] = version
@@ -267,6 +272,10 @@ class Merger:
             sets = [c for c in names if c != "id"]
             conn.execute(f'UPDATE "{kind.table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
                          "WHERE id = ?", [row[c] for c in sets] + [e.rid])
+        if row["owner"] and not may_see(self.store.home, audience_of(row["owner"], row["scope"])):
+            # no longer shared with this agency: keep nothing of it
+            conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ?', (e.rid,))
+            conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ?", (kind.table, e.rid))
         self.store._touch(kind, e.rid, row, live_row=False)
         self.store._kind_of_id[e.rid] = kind
 

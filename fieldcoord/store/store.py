@@ -102,6 +102,7 @@ class Store:
                                  "--code CODE first")
         self.home: str = meta["home"]
         self.site_uuid: str = meta["site"]
+        self.epoch: str = meta.get("epoch") or ""
         self.device: str = meta.get("device") or ""
         self.region: str = meta.get("region") or "US"
         self.checker = RowChecker(self)
@@ -471,7 +472,7 @@ class Store:
             changed = {c: v for c, v in new.items() if v != old_fields.get(c)}
             if not changed:
                 return self._to_record(k, cur)
-            if ("owner" in changed or "scope" in changed) and cur["owner"] != self.home:
+            if "scope" in changed and cur["owner"] != self.home:
                 raise PermissionDenied(f"only {cur['owner']}, which maintains "
                                        f"{self._title(k, cur)}, can change its owner or scope")
             version = self._tick()
@@ -497,7 +498,7 @@ class Store:
                 for c, v in new.items():
                     if c in cells:
                         full[c] = cells[c]
-                    elif v is not None:
+                    else:            # every field, empty ones too, with its own version
                         full[c] = [v, None, None, *_version(ver, c)]
                 full["_cl"] = [old["_cl"], None, None, *_version(ver, "_cl")]
                 self._emit(after, k.table, rid, version, full)
@@ -548,7 +549,12 @@ class Store:
         if cl % 2 == 0:
             # A delete names the field versions it saw: an edit it did not see is concurrent
             # with it, and sync keeps that edit as a conflict instead of dropping it.
-            cells["_seen"] = [{c: v for c, v in ver.items() if c != "_cl"}]
+            seen = {c: v for c, v in ver.items() if c not in ("_cl", "_seen", "!")}
+            cells["_seen"] = [seen]
+            ver["_seen"] = seen
+        else:
+            self.conn.execute("UPDATE conflict SET state = 'closed' WHERE tbl = ? AND rid = ? "
+                              "AND reason = 'deleted'", (k.table, cur["id"]))
         ver["_cl"] = [version, SELF]
         self.conn.execute(f'UPDATE "{k.table}" SET _cl = ?, _ver = ?, updated_at = ?, device = ? '
                           "WHERE id = ?",
@@ -567,14 +573,17 @@ class Store:
     def _title(self, k: K.Kind, row) -> str:
         return str(row[k.title_field] or row["id"])
 
-    def may_change(self, owner: str, scope: str) -> bool:
-        """Whether this replica's agency may change a record with this owner and scope."""
+    def may_change(self, owner: str, scope: str, kind: str | None = None) -> bool:
+        """Whether this replica's agency may change a record with this owner and scope.
+
+        Agency records are the shared directory: any partner that holds one may correct it.
+        """
         from ..core.validate import audience, may_see, partners_may_edit
-        return owner == self.home or (partners_may_edit(scope)
-                                      and may_see(self.home, audience(owner, scope)))
+        return kind == "agency" or owner == self.home or (
+            partners_may_edit(scope) and may_see(self.home, audience(owner, scope)))
 
     def _check_may_change(self, k: K.Kind, row) -> None:
-        if not self.may_change(row["owner"], row["scope"]):
+        if not self.may_change(row["owner"], row["scope"], k.name):
             raise PermissionDenied(
                 f"{k.label} '{self._title(k, row)}' is maintained by {row['owner']}: only "
                 f"{row['owner']} can change it (its scope '{row['scope']}' does not let partners "

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Merging changes between replicas: convergence, conflicts, deletes, sharing, permissions."""
+import json
+
+from fieldcoord.store.exchange import apply_batch, outgoing, sites_of, vector
+from fieldcoord.sync.engine import StorePeer, sync
+
+
+def pair_sync(a, b):
+    """a syncs with b (pull then push), as a laptop with its hub."""
+    return sync(a, StorePeer(b))
+
+
+def dump(store):
+    return json.loads(store.dump())
+
+
+def open_conflicts(store):
+    return dump(store)["conflicts"]
+
+
+def test_a_new_laptop_of_the_agency_joins_without_a_second_agency_record(replicas):
+    hub, laptop = replicas("hub"), replicas("laptop")
+    hub.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "phone": "360 555 0100"})
+    pair_sync(laptop, hub)
+    assert hub.dump() == laptop.dump()
+    assert [a["code"] for a in dump(laptop)["agency"]] == ["CCF"]
+    assert open_conflicts(laptop) == []
+    assert laptop.search("555 0100")[0].title == "Dana Whitfield"
+
+
+def test_concurrent_edits_keep_the_loser_as_a_conflict_everywhere(replicas):
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    a.edit(cid, {"title": "Captain"})
+    b.edit(cid, {"title": "Chief"})
+    for _ in range(2):
+        for r in (a, b):
+            pair_sync(r, hub)
+    assert a.dump() == b.dump() == hub.dump()
+    conflicts = open_conflicts(hub)
+    assert len(conflicts) == 1 and conflicts[0]["field"] == "title"
+    winner = dump(hub)["contact"][0]["title"]
+    assert {winner, conflicts[0]["value"]} == {"Captain", "Chief"}
+    # a later edit by someone who saw the winner replaces it, the conflict stays open
+    a.edit(cid, {"title": "Deputy Chief"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    assert dump(b)["contact"][0]["title"] == "Deputy Chief"
+    assert len(open_conflicts(b)) == 1
+
+
+def test_sequential_edits_are_no_conflict(replicas):
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    b.edit(cid, {"title": "Chief"})
+    pair_sync(b, hub)
+    pair_sync(a, hub)
+    a.edit(cid, {"title": "Captain"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    assert dump(b)["contact"][0]["title"] == "Captain"
+    assert open_conflicts(b) == [] and a.dump() == b.dump() == hub.dump()
+
+
+def test_an_edit_concurrent_with_a_delete_is_kept_as_a_conflict(replicas):
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    a.delete(cid)
+    b.edit(cid, {"title": "Chief"})
+    for _ in range(2):
+        pair_sync(a, hub)
+        pair_sync(b, hub)
+    assert a.dump() == b.dump() == hub.dump()
+    assert dump(a)["contact"] == []
+    conflicts = open_conflicts(a)
+    assert len(conflicts) == 1 and conflicts[0]["reason"] == "deleted"
+    assert conflicts[0]["value"] == {"title": "Chief"}
+    # restoring brings the edit back and closes the conflict
+    a.restore(cid)
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    assert dump(b)["contact"][0]["title"] == "Chief" and open_conflicts(b) == []
+
+
+def test_deletes_do_not_come_back(replicas):
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    b.delete(cid)
+    pair_sync(b, hub)
+    for _ in range(3):
+        pair_sync(a, hub)
+    assert dump(a)["contact"] == [] and a.get(cid).deleted
+
+
+def test_applying_a_batch_twice_changes_nothing(replicas):
+    a, b = replicas("a"), replicas("b")
+    a.add("contact", {"name": "Dana", "agency": "CCF", "email": "dana@ccf.example"})
+    batches = list(outgoing(a.conn, {k: 0 for k in vector(a.conn)}))
+    for batch in batches:
+        apply_batch(b, batch, sites_of(a.conn, batch))
+    first = b.dump()
+    changes = b.conn.execute("SELECT count(*) FROM change").fetchone()[0]
+    for batch in batches:
+        report = apply_batch(b, batch, sites_of(a.conn, batch))
+        assert report.applied == 0 and report.duplicates == len(batch)
+    assert b.dump() == first
+    assert b.conn.execute("SELECT count(*) FROM change").fetchone()[0] == changes
+
+
+def test_private_records_never_reach_a_partner(replicas):
+    ccf, mpd = replicas("ccf"), replicas("mpd", "MPD")
+    ccf.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+    secret = ccf.add("contact", {"name": "Informant Line", "agency": "CCF", "scope": "private",
+                                 "phone": "360 555 0199"})
+    shared = ccf.add("contact", {"name": "Duty Officer", "agency": "CCF", "scope": "MPD"})
+    pair_sync(mpd, ccf)
+    names = [c["name"] for c in dump(mpd)["contact"]]
+    assert names == ["Duty Officer"]
+    assert mpd.search("555 0199") == [] and "Informant" not in mpd.dump()
+    assert mpd.conn.execute("SELECT count(*) FROM change WHERE cells LIKE '%Informant%'"
+                            ).fetchone()[0] == 0
+    # sharing it later sends the whole record; making it private again takes it back
+    ccf.edit(secret, {"scope": "all"})
+    pair_sync(mpd, ccf)
+    assert mpd.get(secret).values["name"] == "Informant Line"
+    ccf.edit(secret, {"scope": "private"})
+    pair_sync(mpd, ccf)
+    assert "Informant" not in mpd.dump()
+    assert mpd.get(shared).title == "Duty Officer"
+
+
+def test_a_partner_cannot_change_a_read_only_record(replicas):
+    ccf, mpd = replicas("ccf"), replicas("mpd", "MPD")
+    ccf.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+    cid = ccf.add("contact", {"name": "Dana", "agency": "CCF"})
+    op = ccf.add("operation", {"name": "Flood TF", "scope": "all+edit"})
+    pair_sync(mpd, ccf)
+    # forge an edit in MPD's log as a buggy or hostile replica would
+    mpd.conn.execute("UPDATE contact SET owner = 'MPD' WHERE id = ?", (cid,))
+    mpd.edit(cid, {"title": "Hacked"})
+    mpd.edit(op, {"status": "closed"})            # allowed: the operation is shared for edit
+    result = pair_sync(mpd, ccf)
+    assert len(result.sent.refused) == 1
+    assert "may not change" in result.sent.refused[0][1]
+    assert ccf.get(cid).values["title"] is None
+    assert ccf.get(op).values["status"] == "closed"
