@@ -18,7 +18,7 @@ from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
 
 SKEW_MS = 5 * 60 * 1000           # an incoming clock this far ahead of ours is reported
-PSEUDO = ("_cl", "_seen", "_resolves")
+PSEUDO = ("_cl", "_seen", "_copy", "_scope")
 
 
 @dataclass
@@ -188,7 +188,9 @@ class Merger:
             return f"only {owner} may change who sees this {kind.label}"
         if kind.name == "agency":           # the shared directory: partners may correct it
             return None
-        if partners_may_edit(scope) and may_see(agency, audience_of(owner, scope)):
+        # judged by the scope the writer relied on, so every replica decides alike
+        claimed = (e.cells.get("_scope") or [None])[0]
+        if claimed and partners_may_edit(claimed) and may_see(agency, audience_of(owner, claimed)):
             return None
         return f"{agency} may not change this {kind.label}: it is maintained by {owner}"
 
@@ -201,7 +203,7 @@ class Merger:
         default = [e.hlc, e.site]
         if got is None:
             row = {n: None for n in names}
-            row.update(id=e.rid, owner="", scope="private", _cl=0, _ver="{}", _extra=None)
+            row.update(id=e.rid, owner="", scope="", _cl=0, _ver="{}", _extra=None)
             ver: dict = {}
             is_new = True
         else:
@@ -214,13 +216,12 @@ class Merger:
         seen = ver.get("_seen")
         extra = json.loads(row["_extra"]) if row.get("_extra") else {}
         changed: set = set()
-        cl_before = row["_cl"]
         for col, cell in e.cells.items():
             self.report.fields += 1
             version = [cell[3], cell[4]] if len(cell) >= 5 and cell[3] is not None else default
             prev = [cell[1], cell[2]] if len(cell) >= 3 and cell[1] is not None else None
             if col == "_cl":
-                if prev is None and len(cell) < 5:
+                if prev is None and cell[0] == 1:
                     # the record's creation: fields it left empty carry its version
                     ver_u.setdefault("", version)
                 if cell[0] > row["_cl"]:
@@ -231,17 +232,20 @@ class Merger:
             if col == "_seen":
                 seen = self._merge_seen(seen, cell[0])
                 continue
+            if col in ("_copy", "_scope"):
+                continue
             extras = cell[5] if len(cell) > 5 and cell[5] else []
             in_table = col in row and col not in ("id", "_cl", "_ver", "_extra", "created_at",
                                                   "updated_at", "device")
-            current = row[col] if in_table else extra.get(col)
             winner, slow = self._merge_cell(kind, e.rid, col, cell[0], version, prev, extras,
-                                            ver_u, current, ver.get("!"))
+                                            ver_u, ver.get("!"))
             if slow:
                 ver["!"] = 1          # this record has conflict rows: merge it the careful way
             if winner is not None:
                 value = winner[0]
-                if in_table:
+                if in_table and value is None and col in ("owner", "scope"):
+                    pass                    # a withheld past value; the current one follows
+                elif in_table:
                     f = kind.field_map.get(col)
                     row[col] = json.dumps(value) if f and f.type == K.REFS and value is not None \
                         else value
@@ -249,7 +253,7 @@ class Merger:
                     extra[col] = value
                 ver_u[col] = winner[1]
                 changed.add(col)
-        self._deleted_conflicts(kind, e, row, ver_u, seen, cl_before, changed)
+        self._deleted_conflicts(kind, e, row, ver_u, seen)
         # back to site numbers
         out = {c: [v[0], self.site(v[1]) if v[1] else 0] for c, v in ver_u.items()}
         if seen is not None:
@@ -272,7 +276,8 @@ class Merger:
             sets = [c for c in names if c != "id"]
             conn.execute(f'UPDATE "{kind.table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
                          "WHERE id = ?", [row[c] for c in sets] + [e.rid])
-        if row["owner"] and not may_see(self.store.home, audience_of(row["owner"], row["scope"])):
+        if row["owner"] and row["scope"] and not may_see(
+                self.store.home, audience_of(row["owner"], row["scope"])):
             # no longer shared with this agency: keep nothing of it
             conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ?', (e.rid,))
             conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ?", (kind.table, e.rid))
@@ -289,7 +294,7 @@ class Merger:
                 seen[c] = v
         return seen
 
-    def _merge_cell(self, kind, rid, col, value, version, prev, extras, ver_u, current,
+    def _merge_cell(self, kind, rid, col, value, version, prev, extras, ver_u,
                     flagged) -> tuple:
         """Merge one incoming field version: ((value, version) of the new winner, or None when
         the field keeps its value; whether the conflict table was used)."""
@@ -300,74 +305,62 @@ class Merger:
             return None, False
         if not flagged and not extras and (winner is None or prev == winner):
             return (value, version), False            # the common case: a later write
-        return self._merge_heads(kind.table, rid, col, value, version, prev, extras, winner,
-                                 current), True
+        return self._merge_heads(kind.table, rid, col, winner), True
 
-    def _merge_heads(self, tbl, rid, col, value, version, prev, extras, winner, current):
-        conn = self.conn
-        rows = conn.execute("SELECT hlc, site, value, state FROM conflict WHERE tbl = ? AND "
-                            "rid = ? AND col = ?", (tbl, rid, col)).fetchall()
-        heads: dict = {}
-        known = set()
-        if winner is not None:
-            heads[tuple(winner)] = current
-            known.add(tuple(winner))
-        for h, s, v, state in rows:
-            key = (h, self.uuid_of.get(s, ""))
-            known.add(key)
-            if state == "open":
-                heads[key] = json.loads(v) if v is not None else None
-        closed = []
-        for q in ([prev] if prev else []) + [[h, self.uuid_of.get(s, s) if isinstance(s, int)
-                                              else s] for h, s in extras]:
-            key = tuple(q)
-            if key in heads:
-                del heads[key]
-                closed.append(key)
-            elif key not in known:
-                known.add(key)
-                closed.append(key)
-        v = tuple(version)
-        if v not in known:
-            heads[v] = value
-        for key in closed:
-            conn.execute("INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
-                         "VALUES (?, ?, ?, ?, ?, NULL, 'closed') ON CONFLICT DO UPDATE SET "
-                         "state = 'closed'", (tbl, rid, col, key[0], self.site(key[1])))
+    def _merge_heads(self, tbl, rid, col, winner) -> tuple | None:
+        """Recompute a field from every change of its record this replica holds: the heads are
+        the versions no other version names as its predecessor. Order-independent."""
+        versions, superseded = self.history(tbl, rid, col)
+        heads = {v: val for v, val in versions.items() if v not in superseded}
+        self.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
+                          "reason = 'concurrent'", (tbl, rid, col))
         if not heads:
             return None
         best = max(heads)
         for key, val in heads.items():
-            site = self.site(key[1])
-            if key != best and val == heads[best]:
-                # the same value written twice is no conflict
-                conn.execute("INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
-                             "VALUES (?, ?, ?, ?, ?, NULL, 'closed') ON CONFLICT DO UPDATE SET "
-                             "state = 'closed'", (tbl, rid, col, key[0], site))
-                continue
-            if key == best:
-                conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
-                             "hlc = ? AND site = ?", (tbl, rid, col, key[0], site))
-            else:
-                conn.execute("INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
-                             "VALUES (?, ?, ?, ?, ?, ?, 'open') ON CONFLICT DO UPDATE SET "
-                             "state = 'open', value = excluded.value",
-                             (tbl, rid, col, key[0], site, json.dumps(val, ensure_ascii=False)))
-        self.report.conflicts += sum(1 for k, v in heads.items() if k != best and v != heads[best])
+            if key != best and val != heads[best]:       # the same value twice is no conflict
+                self.conn.execute(
+                    "INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'open')",
+                    (tbl, rid, col, key[0], self.site(key[1]),
+                     json.dumps(val, ensure_ascii=False)))
+                self.report.conflicts += 1
         if winner is not None and best == tuple(winner):
             return None
         return heads[best], list(best)
 
-    def _deleted_conflicts(self, kind, e, row, ver_u, seen, cl_before, changed) -> None:
-        """Keep edits made concurrently with a delete as conflicts; a restore closes them."""
-        cl = row["_cl"]
+    def history(self, tbl: str, rid: str, col: str) -> tuple[dict, set]:
+        """({version: value}, superseded versions) of one field, from the change log."""
+        versions: dict = {}
+        superseded: set = set()
+        uuid = self.uuid_of
+        for hlc, site, cells in self.conn.execute(
+                "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
+                (rid, tbl)):
+            cells = json.loads(cells)
+            c = cells.get(col)
+            if c is None:
+                continue
+            if len(c) >= 5 and c[3] is not None:
+                v = (c[3], uuid.get(c[4], c[4]) if isinstance(c[4], int) else c[4])
+            else:
+                v = (hlc, uuid.get(site, ""))
+            withheld = col in (cells.get("_copy") or [[]])[0]
+            if not withheld or v not in versions:
+                versions[v] = None if withheld else c[0]
+            if len(c) >= 3 and c[1] is not None:
+                superseded.add((c[1], uuid.get(c[2], c[2]) if isinstance(c[2], int) else c[2]))
+            for h, si in (c[5] if len(c) > 5 and c[5] else []):
+                superseded.add((h, uuid.get(si, si) if isinstance(si, int) else si))
+        return versions, superseded
+
+    def _deleted_conflicts(self, kind, e, row, ver_u, seen) -> None:
+        """While a record is deleted, each current field version its delete did not see is an
+        edit made concurrently with the delete: kept as a conflict until restored or resolved."""
         tbl = kind.table
-        if cl % 2 == 1:
-            if cl_before % 2 == 0 and "_cl" in changed:
-                self.conn.execute("UPDATE conflict SET state = 'closed' WHERE tbl = ? AND "
-                                  "rid = ? AND reason = 'deleted'", (tbl, e.rid))
-            return
-        if not seen:
+        self.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND reason = 'deleted'",
+                          (tbl, e.rid))
+        if row["_cl"] % 2 == 1 or not seen:
             return
         seen_u = {c: (v[0], self.uuid_of.get(v[1], "")) for c, v in seen.items()}
         base = seen_u.get("", (0, ""))
@@ -380,6 +373,5 @@ class Merger:
         for (h, s), fields in unseen.items():
             self.conn.execute(
                 "INSERT INTO conflict (tbl, rid, col, hlc, site, value, state, reason) "
-                "VALUES (?, ?, '_cl', ?, ?, ?, 'open', 'deleted') ON CONFLICT DO UPDATE SET "
-                "value = excluded.value, state = 'open'",
+                "VALUES (?, ?, '_cl', ?, ?, ?, 'open', 'deleted')",
                 (tbl, e.rid, h, self.site(s), json.dumps(fields, ensure_ascii=False)))

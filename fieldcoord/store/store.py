@@ -299,6 +299,41 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (sid, seqs[sid], self._tx.txid, table, rid, version, SELF, _json(cells)))
 
+    def _emit_history(self, audience: str, table: str, rid: str, version: int,
+                      now: dict) -> None:
+        """Copy a record's past changes to a stream: every version with its predecessor, so a
+        newcomer merges it exactly; values that later writes (or the write `now` about to
+        follow) superseded are withheld."""
+        past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
+                                 "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
+        parsed = [(h, si, json.loads(c)) for h, si, c in past]
+        superseded = set()
+        for h, si, cells in parsed + [(version, SELF, now)]:
+            for col, c in cells.items():
+                if col not in ("_seen", "_copy", "_scope") and len(c) >= 3 and c[1] is not None:
+                    superseded.add((col, c[1], c[2]))
+                for ph, ps in (c[5] if col != "_seen" and len(c) > 5 and c[5] else []):
+                    superseded.add((col, ph, ps))
+        for h, si, cells in parsed:
+            copy, withheld = {}, []
+            for col, c in cells.items():
+                if col in ("_seen", "_copy", "_scope"):
+                    if col == "_seen":
+                        copy[col] = c
+                    continue
+                vh, vs = (c[3], c[4]) if len(c) >= 5 and c[3] is not None else (h, si)
+                gone = (col, vh, vs) in superseded and col != "_cl"
+                cell = [None if gone else c[0], c[1] if len(c) > 1 else None,
+                        c[2] if len(c) > 2 else None, vh, vs]
+                if len(c) > 5 and c[5]:
+                    cell.append(c[5])
+                copy[col] = cell
+                if gone:
+                    withheld.append(col)
+            if withheld:
+                copy["_copy"] = [withheld]
+            self._emit(audience, table, rid, version, copy)
+
     def _touch(self, kind: K.Kind, rid: str, row: dict, old: dict | None = None,
                live_row: bool = True) -> None:
         """Note what a write changed and which search documents go stale.
@@ -478,6 +513,7 @@ class Store:
             version = self._tick()
             ver = json.loads(old["_ver"])
             cells = {c: [v, *_version(ver, c)] for c, v in changed.items()}
+            self._claim(k, cur, ver, cells)
             for c in changed:
                 ver[c] = [version, SELF]
             sets = ", ".join(f'"{c}" = ?' for c in changed)
@@ -491,17 +527,11 @@ class Store:
                 self._emit(after, k.table, rid, version, cells)
             else:
                 # Those losing sight of the record learn only that its sharing changed;
-                # those gaining sight get the whole record with each field's version.
+                # those gaining sight get its history (versions, and the current values).
                 self._emit(before, k.table, rid, version,
                            {c: cells[c] for c in SYSTEM if c in cells})
-                full = {}
-                for c, v in new.items():
-                    if c in cells:
-                        full[c] = cells[c]
-                    else:            # every field, empty ones too, with its own version
-                        full[c] = [v, None, None, *_version(ver, c)]
-                full["_cl"] = [old["_cl"], None, None, *_version(ver, "_cl")]
-                self._emit(after, k.table, rid, version, full)
+                self._emit_history(after, k.table, rid, version, cells)
+                self._emit(after, k.table, rid, version, cells)
             self._touch(k, rid, new, old_fields)
             now = clock.to_iso(version)
         values = {f.name: new[f.name] for f in k.fields}
@@ -546,6 +576,7 @@ class Store:
         ver = json.loads(cur["_ver"])
         cl = cur["_cl"] + 1
         cells = {"_cl": [cl, *_version(ver, "_cl")]}
+        self._claim(k, cur, ver, cells)
         if cl % 2 == 0:
             # A delete names the field versions it saw: an edit it did not see is concurrent
             # with it, and sync keeps that edit as a conflict instead of dropping it.
@@ -553,7 +584,7 @@ class Store:
             cells["_seen"] = [seen]
             ver["_seen"] = seen
         else:
-            self.conn.execute("UPDATE conflict SET state = 'closed' WHERE tbl = ? AND rid = ? "
+            self.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? "
                               "AND reason = 'deleted'", (k.table, cur["id"]))
         ver["_cl"] = [version, SELF]
         self.conn.execute(f'UPDATE "{k.table}" SET _cl = ?, _ver = ?, updated_at = ?, device = ? '
@@ -581,6 +612,12 @@ class Store:
         from ..core.validate import audience, may_see, partners_may_edit
         return kind == "agency" or owner == self.home or (
             partners_may_edit(scope) and may_see(self.home, audience(owner, scope)))
+
+    def _claim(self, k: K.Kind, row, ver: dict, cells: dict) -> None:
+        """A partner's write names the sharing scope that let it edit (value and version), so
+        every replica judges it the same way, even if the owner changes the scope meanwhile."""
+        if row["owner"] != self.home and k.name != "agency":
+            cells["_scope"] = [row["scope"], *_version(ver, "scope")]
 
     def _check_may_change(self, k: K.Kind, row) -> None:
         if not self.may_change(row["owner"], row["scope"], k.name):

@@ -25,7 +25,7 @@ def replay(log):
     for e in log:
         rec = state.setdefault((e["tbl"], e["rid"]), {})
         for col, cell in e["cells"].items():
-            if col == "_seen":
+            if col in ("_seen", "_copy"):
                 continue
             version = (cell[3], cell[4]) if len(cell) == 5 else (e["hlc"], e["site"])
             if col not in rec or version > rec[col][0]:
@@ -116,12 +116,18 @@ def test_scope_change_sends_whole_record_to_new_audience(store):
     store.add("agency", {"name": "Metro PD", "code": "MPD"})
     cid = store.add("contact", {"name": "Dana", "agency": "CCF", "scope": "private"})
     assert entries(store)[-1]["audience"] == "CCF"
+    created = entries(store)[-1]
     store.edit(cid, {"scope": "MPD", "title": "Chief"})
-    old, new = entries(store)[-2:]
-    assert old["audience"] == "CCF" and set(old["cells"]) == {"scope"}
-    assert new["audience"] == "CCF,MPD"
-    assert new["cells"]["name"][0] == "Dana" and new["cells"]["title"][0] == "Chief"
-    assert new["cells"]["_cl"][0] == 1
+    latest = [e for e in entries(store) if e["hlc"] > created["hlc"]]
+    old = [e for e in latest if e["audience"] == "CCF"]
+    assert len(old) == 1 and set(old[0]["cells"]) == {"scope"}
+    # the new audience gets the record's history, then the change itself
+    shared = [e for e in latest if e["audience"] == "CCF,MPD"]
+    copy, new = shared[0], shared[-1]
+    assert copy["cells"]["name"] == ["Dana", None, None, created["hlc"], 1]
+    assert copy["cells"]["scope"][0] is None and copy["cells"]["_copy"] == [["scope"]], \
+        "a value that was replaced is not shared"
+    assert new["cells"]["title"][0] == "Chief" and new["cells"]["scope"][0] == "MPD"
     assert_log_complete(store)
 
 

@@ -22,6 +22,9 @@ CREATE INDEX conflict_open ON conflict (state, tbl, rid) WHERE state = 'open';
 -- status 1: a change this replica refused (not applied, not forwarded as data); it keeps its
 -- place so the stream stays gap-free.
 ALTER TABLE change ADD COLUMN status INTEGER NOT NULL DEFAULT 0;
+-- A record's history: merging concurrent versions and sharing a record with new partners
+-- read it.
+CREATE INDEX change_record ON change (rid);
 
 -- When this replica first received a log entry from another (local, never replicated).
 ALTER TABLE log_entry ADD COLUMN received_at TEXT;

@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Property: replicas of two agencies converge whatever the edits and the order of syncs, and no
+replica ever holds what its agency may not see."""
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldcoord.core.errors import ValidationError
+from fieldcoord.core.validate import audience, may_see
+from fieldcoord.store import Store
+from fieldcoord.sync.engine import StorePeer, sync
+
+REPLICAS = (("hub_ccf", "CCF"), ("laptop_ccf", "CCF"), ("hub_mpd", "MPD"), ("laptop_mpd", "MPD"))
+LINKS = ((1, 0), (3, 2), (0, 2), (1, 2), (3, 0))     # laptop-hub, laptop-hub, federation, LAN
+SCOPES = ("all", "private", "CCF,MPD", "all+edit", "CCF,MPD+edit")
+OPS = st.lists(st.tuples(
+    st.sampled_from(["add", "add", "edit", "edit", "delete", "restore", "scope", "sync", "sync"]),
+    st.integers(0, 3), st.integers(0, 1000), st.sampled_from(["Chief", "Captain", "Medic", ""])),
+    min_size=5, max_size=45)
+
+
+def make_replicas(root: Path):
+    names = {"CCF": "Clark County Fire", "MPD": "Metro Police Department"}
+    stores = [Store.create(root / f"{n}.db", names[a], a, device=n) for n, a in REPLICAS]
+    # each agency's directory knows the other, so scopes may name it
+    stores[0].add("agency", {"name": names["MPD"], "code": "MPD"})
+    stores[2].add("agency", {"name": names["CCF"], "code": "CCF"})
+    sync(stores[1], StorePeer(stores[0]))
+    sync(stores[3], StorePeer(stores[2]))
+    return stores
+
+
+def live_contacts(store):
+    return [r[0] for r in store.conn.execute("SELECT id FROM contact ORDER BY id")]
+
+
+def visible_part(store, agencies):
+    """The dump restricted to records every agency in `agencies` may see."""
+    d = json.loads(store.dump())
+    out = {}
+    for kind, rows in d.items():
+        if kind == "conflicts":
+            continue
+        out[kind] = [r for r in rows
+                     if all(may_see(a, audience(r["owner"], r["scope"])) for a in agencies)]
+    keep = {r["id"] for rows in out.values() for r in rows}
+    out["conflicts"] = [c for c in d["conflicts"] if c["record"] in keep]
+    return out
+
+
+def settle(stores):
+    for _ in range(3):
+        for x, y in LINKS:
+            sync(stores[x], StorePeer(stores[y]))
+
+
+def check(stores):
+    for store, (_, agency) in zip(stores, REPLICAS):
+        for rid, owner, scope in store.conn.execute(
+                "SELECT id, owner, scope FROM contact WHERE _cl % 2 = 1"):
+            assert may_see(agency, audience(owner, scope)), f"{store.device} holds {rid}"
+        store.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+    assert stores[0].dump() == stores[1].dump()
+    assert stores[2].dump() == stores[3].dump()
+    assert visible_part(stores[0], ("CCF", "MPD")) == visible_part(stores[2], ("CCF", "MPD"))
+
+
+def run(ops):
+    with tempfile.TemporaryDirectory() as tmp:
+        stores = make_replicas(Path(tmp))
+        try:
+            for op, who, n, text in ops:
+                store = stores[who]
+                ids = live_contacts(store)
+                target = ids[n % len(ids)] if ids else None
+                try:
+                    if op == "add" or (target is None and op != "sync"):
+                        store.add("contact", {"name": f"Person {n}", "agency": store.home,
+                                              "scope": SCOPES[n % len(SCOPES)], "title": text})
+                    elif op == "edit":
+                        store.edit(target, {"title": text or None})
+                    elif op == "delete":
+                        store.delete(target)
+                    elif op == "restore":
+                        store.restore(target)
+                    elif op == "scope":
+                        store.edit(target, {"scope": SCOPES[n % len(SCOPES)]})
+                    else:
+                        x, y = LINKS[n % len(LINKS)]
+                        sync(stores[x], StorePeer(stores[y]))
+                except ValidationError:
+                    pass
+            settle(stores)
+            check(stores)
+        finally:
+            for s in stores:
+                s.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(OPS)
+def test_replicas_converge_and_nothing_leaks(ops):
+    run(ops)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OPS.map(tuple), min_size=1, max_size=1).map(lambda x: x[0]))
+def test_replicas_converge_long(ops):
+    run(ops)
