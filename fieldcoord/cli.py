@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fields", help="the fields of a record kind (all kinds when none)")
     s.add_argument("kind", nargs="?")
     sub.add_parser("dump", help="canonical JSON of every live record and open conflict")
+    from . import cli_sync
+    cli_sync.add_parsers(sub)
     sub.add_parser("demo", help="fill the database with the built-in demo directory")
     return p
 
@@ -261,6 +263,9 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"initialised {db} for {args.agency.strip()} ({store.home})")
         return EXIT_OK
+    from . import cli_sync
+    if args.command in cli_sync.COMMANDS:
+        return cli_sync.run(args, Path(db))
     if args.command == "demo" and not Path(db).exists():
         from .demo import DEMO_HOME_CODE, DEMO_HOME_NAME
         Store.create(db, DEMO_HOME_NAME, DEMO_HOME_CODE).close()

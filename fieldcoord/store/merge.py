@@ -184,8 +184,11 @@ class Merger:
             scope = (e.cells.get("scope") or ["private"])[0]
         if owner is None or agency is None or agency == owner:
             return None
-        if "owner" in e.cells or "scope" in e.cells:
+        created = (e.cells.get("_cl") or [None])[0] == 1 and len(e.cells["_cl"]) in (1, 5)
+        if ("owner" in e.cells or "scope" in e.cells) and not created:
             return f"only {owner} may change who sees this {kind.label}"
+        if created:                 # whoever creates a record names its owner
+            return None
         if kind.name == "agency":           # the shared directory: partners may correct it
             return None
         # judged by the scope the writer relied on, so every replica decides alike

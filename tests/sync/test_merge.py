@@ -153,3 +153,45 @@ def test_a_partner_cannot_change_a_read_only_record(replicas):
     assert "may not change" in result.sent.refused[0][1]
     assert ccf.get(cid).values["title"] is None
     assert ccf.get(op).values["status"] == "closed"
+
+
+def test_resolving_a_conflict_closes_it_everywhere(replicas):
+    from fieldcoord.store.conflicts import open_conflicts, resolve
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    a.edit(cid, {"title": "Captain"})
+    b.edit(cid, {"title": "Chief"})
+    for _ in range(2):
+        pair_sync(a, hub)
+        pair_sync(b, hub)
+    (c,) = open_conflicts(b)
+    loser = c.value
+    resolve(b, c.id, keep=c.id)                 # keep the value that had lost
+    assert b.get(cid).values["title"] == loser and open_conflicts(b) == []
+    for _ in range(2):
+        pair_sync(b, hub)
+        pair_sync(a, hub)
+    assert a.get(cid).values["title"] == loser
+    assert open_conflicts(a) == [] and a.dump() == b.dump() == hub.dump()
+
+
+def test_confirming_a_delete_closes_the_edited_while_deleted_conflict(replicas):
+    from fieldcoord.store.conflicts import open_conflicts, resolve
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    a.delete(cid)
+    b.edit(cid, {"title": "Chief"})
+    for _ in range(2):
+        pair_sync(a, hub)
+        pair_sync(b, hub)
+    (c,) = open_conflicts(a)
+    assert c.reason == "deleted"
+    resolve(a, c.id, keep="current")
+    for _ in range(2):
+        pair_sync(a, hub)
+        pair_sync(b, hub)
+    assert open_conflicts(b) == [] and b.get(cid).deleted and a.dump() == b.dump()

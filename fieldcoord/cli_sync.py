@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Command-line sync commands: hub, peer, sync, conflicts (CLI layer, thin over sync and hub)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .core.errors import FieldcoordError, ValidationError
+
+
+def add_parsers(sub) -> None:
+    hub = sub.add_parser("hub", help="run this database as a hub; manage device tokens")
+    hs = hub.add_subparsers(dest="hub_command", metavar="serve|token", required=True)
+    s = hs.add_parser("serve", help="serve sync over HTTP(S)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--cert", type=Path, help="TLS certificate (PEM)")
+    s.add_argument("--key", type=Path, help="TLS private key (PEM)")
+    s.add_argument("--insecure", action="store_true",
+                   help="allow plain HTTP on a non-loopback address")
+    tok = hs.add_parser("token", help="device tokens: add, list, revoke")
+    ts = tok.add_subparsers(dest="token_command", metavar="add|list|revoke", required=True)
+    t = ts.add_parser("add", help="issue a token (printed once)")
+    t.add_argument("--agency", required=True)
+    t.add_argument("--device", required=True)
+    ts.add_parser("list", help="issued tokens (never the tokens themselves)")
+    t = ts.add_parser("revoke", help="revoke a token by id")
+    t.add_argument("id", type=int)
+
+    peer = sub.add_parser("peer", help="hubs and partner hubs this replica syncs with")
+    ps = peer.add_subparsers(dest="peer_command", metavar="add|list|remove", required=True)
+    p = ps.add_parser("add", help="add a peer; its token goes to the OS keyring")
+    p.add_argument("name")
+    p.add_argument("url")
+    p.add_argument("--token-stdin", action="store_true", help="read the token from stdin")
+    ps.add_parser("list", help="peers and their last sync")
+    p = ps.add_parser("remove", help="forget a peer and its token")
+    p.add_argument("name")
+
+    s = sub.add_parser("sync", help="sync with a peer (all peers when no name)")
+    s.add_argument("name", nargs="?")
+
+    c = sub.add_parser("conflicts", help="open conflicts: list, resolve")
+    cs = c.add_subparsers(dest="conflicts_command", metavar="list|resolve")
+    cs.add_parser("list", help="open conflicts with both values")
+    r = cs.add_parser("resolve", help="close a conflict keeping one value")
+    r.add_argument("id")
+    r.add_argument("--keep", required=True, metavar="VALUE_ID|current")
+
+
+COMMANDS = ("hub", "peer", "sync", "conflicts")
+
+
+def _event(store, peer: str | None, kind: str, message: str, detail=None) -> None:
+    store.conn.execute("INSERT INTO sync_event (at, peer, kind, message, detail) VALUES "
+                       "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?)",
+                       (peer, kind, message, json.dumps(detail) if detail is not None else None))
+
+
+def run_hub(args, db: Path) -> int:
+    from .hub import tokens
+    from .store import Store
+    if args.hub_command == "serve":
+        from .hub.server import make_server
+        server, sock = make_server(db, args.host, args.port, args.cert, args.key, args.insecure)
+        scheme = "https" if args.cert else "http"
+        with Store.open(db) as s:
+            print(f"hub of {s.home} serving {db} at {scheme}://{args.host}:{sock.getsockname()[1]}"
+                  " (Ctrl+C stops)", file=sys.stderr, flush=True)
+        server.run(sockets=[sock])
+        return 0
+    with Store.open(db) as s:
+        if args.token_command == "add":
+            with s.transaction():
+                tid, token = tokens.issue(s.conn, args.agency, args.device)
+            if args.json:
+                print(json.dumps({"id": tid, "agency": args.agency.upper(),
+                                  "device": args.device, "token": token}))
+            else:
+                print(token)
+                print(f"token {tid} for {args.device} of {args.agency.upper()}: shown once, "
+                      "store it now (fieldcoord peer add NAME URL --token-stdin)",
+                      file=sys.stderr)
+        elif args.token_command == "list":
+            rows = tokens.listing(s.conn)
+            if args.json:
+                print(json.dumps([t.__dict__ for t in rows], indent=1))
+            for t in rows if not args.json else ():
+                state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
+                print(f"{t.id:>4}  {t.agency:<8} {t.device:<24} {t.created_at}  {state}")
+        else:
+            with s.transaction():
+                t = tokens.revoke(s.conn, args.id)
+            print(json.dumps(t.__dict__) if args.json else
+                  f"revoked token {t.id} of {t.device} ({t.agency})")
+    return 0
+
+
+def run_peer(args, store) -> int:
+    from .sync import credentials
+    conn = store.conn
+    if args.peer_command == "add":
+        if not args.url.startswith(("http://", "https://")):
+            raise ValidationError(f"'{args.url}' is not an http:// or https:// address")
+        if args.token_stdin:
+            token = sys.stdin.readline().strip()
+        elif sys.stdin.isatty():
+            import getpass
+            token = getpass.getpass(f"token for {args.name}: ").strip()
+        else:
+            raise ValidationError("give the token with --token-stdin")
+        if not token:
+            raise ValidationError("the token is empty")
+        with store.transaction():
+            conn.execute("INSERT INTO peer (name, url) VALUES (?, ?) ON CONFLICT (name) DO "
+                         "UPDATE SET url = excluded.url", (args.name, args.url.rstrip("/")))
+        # the peer is kept even without a keyring: the error says how to give the token
+        credentials.store_token(store.site_uuid, args.name, token)
+        print(f"peer {args.name} at {args.url} (token in the keyring)")
+    elif args.peer_command == "list":
+        rows = conn.execute("SELECT name, url, agency, last_sync, last_error FROM peer "
+                            "ORDER BY name").fetchall()
+        if args.json:
+            print(json.dumps([dict(zip(("name", "url", "agency", "last_sync", "last_error"), r))
+                              for r in rows], indent=1))
+        for name, url, agency, last, err in rows if not args.json else ():
+            print(f"{name:<16} {url:<40} {agency or '?':<8} last sync {last or 'never'}"
+                  + (f"  ({err})" if err else ""))
+    else:
+        if not conn.execute("SELECT 1 FROM peer WHERE name = ?", (args.name,)).fetchone():
+            raise ValidationError(f"no peer named {args.name}")
+        with store.transaction():
+            conn.execute("DELETE FROM peer WHERE name = ?", (args.name,))
+        credentials.forget_token(store.site_uuid, args.name)
+        print(f"removed peer {args.name}")
+    return 0
+
+
+def run_sync(args, store) -> int:
+    from .sync import credentials
+    from .sync.engine import sync
+    from .sync.http import HttpPeer
+    rows = store.conn.execute("SELECT name, url, epoch FROM peer" + (" WHERE name = ?" if args.name
+                              else "") + " ORDER BY name", (args.name,) if args.name else ()
+                              ).fetchall()
+    if not rows:
+        raise ValidationError(f"no peer named {args.name}" if args.name else
+                              "no peers yet: fieldcoord peer add NAME URL --token-stdin")
+    failed = 0
+    summary = []
+    for name, url, epoch in rows:
+        def progress(label, value, maximum, name=name):
+            if sys.stderr.isatty():
+                print(f"\r{name}: {label} {value}/{maximum}", end="", file=sys.stderr, flush=True)
+        try:
+            peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name)
+            started = time.monotonic()
+            result = sync(store, peer, progress)
+            if sys.stderr.isatty():
+                print(file=sys.stderr)
+        except FieldcoordError as e:
+            failed += 1
+            with store.transaction():
+                store.conn.execute("UPDATE peer SET last_error = ? WHERE name = ?", (str(e), name))
+                _event(store, name, "error", str(e))
+            print(f"error: {e}", file=sys.stderr)
+            summary.append({"peer": name, "error": str(e)})
+            continue
+        hello = result.peer
+        restored = bool(epoch and hello.epoch != epoch)
+        with store.transaction():
+            store.conn.execute(
+                "UPDATE peer SET site = ?, agency = ?, epoch = ?, last_error = NULL, "
+                "last_sync = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE name = ?",
+                (hello.site, hello.agency, hello.epoch, name))
+            if restored:
+                _event(store, name, "restored", f"{name} was restored from a backup; this "
+                       "replica re-sent what it lacked")
+            for e, why in result.sent.refused:
+                _event(store, name, "refused", why, [e.tbl, e.rid])
+            for site, ahead in (result.received.skewed | result.sent.skewed).items():
+                _event(store, name, "clock", f"the clock of replica {site[:8]} is "
+                       f"{ahead // 60000} minutes ahead", site)
+        line = {"peer": name, "received": result.received.applied, "sent": result.sent.applied,
+                "conflicts": result.received.conflicts + result.sent.conflicts,
+                "refused": [[e.tbl, e.rid, why] for e, why in result.sent.refused],
+                "skewed": result.received.skewed | result.sent.skewed,
+                "round_trips": peer.round_trips, "bytes": peer.bytes_sent + peer.bytes_received,
+                "seconds": round(time.monotonic() - started, 3), "hub_restored": restored}
+        summary.append(line)
+        if not args.json:
+            print(f"{name}: received {line['received']}, sent {line['sent']} changes, "
+                  f"{line['conflicts']} new conflicts ({line['round_trips']} round trips, "
+                  f"{line['bytes']} bytes)")
+            for tbl, rid, why in line["refused"]:
+                print(f"  refused by {name}: {tbl} {rid}: {why}")
+            for site, ahead in line["skewed"].items():
+                print(f"  warning: replica {site[:8]}'s clock is {ahead // 60000} minutes ahead; "
+                      "its edits cannot win conflicts by clock alone")
+            if restored:
+                print(f"  {name} was restored from a backup: re-sent what it lacked")
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    return 1 if failed else 0
+
+
+def run_conflicts(args, store) -> int:
+    from .store.conflicts import open_conflicts, resolve
+    if args.conflicts_command == "resolve":
+        c = resolve(store, args.id, args.keep)
+        print(json.dumps(c.to_dict()) if args.json else
+              f"resolved {c.kind} '{c.title}' {c.field}: kept "
+              f"{'the current value' if args.keep == 'current' else repr(c.value)}")
+        return 0
+    rows = open_conflicts(store)
+    if args.json:
+        print(json.dumps([c.to_dict() for c in rows], indent=1, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no open conflicts", file=sys.stderr)
+    for c in rows:
+        if c.reason == "deleted":
+            print(f"{c.id}  {c.kind} '{c.title}' was deleted while {c.device} edited it "
+                  f"({c.when}): {c.value}\n            keep the edit (restores it): "
+                  f"--keep {c.id}   confirm the delete: --keep current")
+        else:
+            print(f"{c.id}  {c.kind} '{c.title}' {c.field}: current {c.current!r}; "
+                  f"{c.device} wrote {c.value!r} at {c.when}")
+    return 0
+
+
+def run(args, db: Path) -> int:
+    if args.command == "hub":
+        return run_hub(args, db)
+    from .store import Store
+    with Store.open(db) as store:
+        return {"peer": run_peer, "sync": run_sync, "conflicts": run_conflicts}[args.command](
+            args, store)

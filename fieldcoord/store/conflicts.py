@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Open conflicts and their resolution: resolving is an ordinary write that replicates and closes
+the conflict on every replica (store layer)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from ..core import hlc as clock
+from ..core import kinds as K
+from ..core.errors import NotFound, ValidationError
+from .records import field_value
+
+
+@dataclass
+class Conflict:
+    """A field's losing concurrent value (or an edit made while its record was deleted)."""
+    id: str
+    kind: str
+    record: str
+    title: str
+    field: str
+    reason: str
+    value: object
+    version: tuple[int, str]
+    device: str | None
+    current: object
+    current_version: tuple[int, str] | None
+
+    @property
+    def when(self) -> str:
+        return clock.to_iso(self.version[0])
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "record": self.record, "title": self.title,
+                "field": self.field, "reason": self.reason, "value": self.value,
+                "by": self.device, "when": self.when, "current": self.current}
+
+
+def conflict_id(tbl: str, rid: str, col: str, hlc: int, site: str) -> str:
+    return hashlib.sha1(f"{tbl}|{rid}|{col}|{hlc}|{site}".encode()).hexdigest()[:10]
+
+
+def open_conflicts(store, rid: str | None = None) -> list[Conflict]:
+    conn = store.conn
+    sql = ("SELECT c.tbl, c.rid, c.col, c.hlc, s.uuid, s.device, c.value, c.reason "
+           "FROM conflict c JOIN site s ON s.ord = c.site WHERE c.state = 'open'")
+    rows = conn.execute(sql + (" AND c.rid = ?" if rid else "") + " ORDER BY c.tbl, c.rid, c.col",
+                        (rid,) if rid else ()).fetchall()
+    out = []
+    for tbl, r, col, h, site, device, value, reason in rows:
+        kind = K.KIND_BY_TABLE.get(tbl)
+        if kind is None:
+            continue
+        rec = conn.execute(f'SELECT * FROM "{tbl}" WHERE id = ?', (r,))
+        names = [d[0] for d in rec.description]
+        got = rec.fetchone()
+        row = dict(zip(names, got)) if got else {}
+        ver = json.loads(row.get("_ver") or "{}")
+        cur_v = ver.get(col) or ver.get("")
+        current_version = None
+        if cur_v and col in row:
+            u = conn.execute("SELECT uuid FROM site WHERE ord = ?", (cur_v[1],)).fetchone()
+            current_version = (cur_v[0], u[0] if u else "")
+        fld = kind.field_map.get(col)
+        current = field_value(fld, row.get(col)) if fld else row.get(col)
+        out.append(Conflict(conflict_id(tbl, r, col, h, site), kind.name, r,
+                            str(row.get(kind.title_field) or r), col, reason,
+                            json.loads(value) if value is not None else None, (h, site), device,
+                            current, current_version))
+    return out
+
+
+def resolve(store, cid: str, keep: str) -> Conflict:
+    """Close conflict `cid`, keeping the current value (`keep="current"`) or the conflict's
+    value (`keep=cid`). For an edit made while its record was deleted, keeping it restores the
+    record; keeping the current state confirms the delete."""
+    found = [c for c in open_conflicts(store) if c.id == cid]
+    if not found:
+        raise NotFound(f"no open conflict with id {cid} (fieldcoord conflicts lists them)")
+    c = found[0]
+    if keep not in ("current", cid):
+        raise ValidationError(f"--keep takes 'current' or the conflict's id {cid}")
+    kind = K.KINDS[c.kind]
+    with store.transaction():
+        cur = store.conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (c.record,))
+        names = [d[0] for d in cur.description]
+        row = dict(zip(names, cur.fetchone()))
+        store._check_may_change(kind, row)
+        if c.reason == "deleted":
+            if keep == cid:
+                store.restore(c.record)
+            else:
+                _confirm_delete(store, kind, row)
+            return c
+        heads = [x for x in open_conflicts(store, c.record) if x.field == c.field]
+        value = c.current if keep == "current" else c.value
+        ver = json.loads(row["_ver"])
+        winner = ver.get(c.field) or ver.get("")
+        others = [[x.version[0], _site(store, x.version[1])] for x in heads]
+        version = store._tick()
+        cells = {c.field: [value, *(winner or [None, None]), None, None, others]}
+        store._claim(kind, row, ver, cells)
+        fld = kind.field_map.get(c.field)
+        stored = json.dumps(value) if fld and fld.type == K.REFS and value is not None else value
+        ver[c.field] = [version, 1]
+        store.conn.execute(f'UPDATE "{kind.table}" SET "{c.field}" = ?, _ver = ?, updated_at = ?, '
+                           "device = ? WHERE id = ?",
+                           (stored, json.dumps(ver, separators=(",", ":")),
+                            clock.to_iso(version), store.device, c.record))
+        store.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
+                           "reason = 'concurrent'", (kind.table, c.record, c.field))
+        store._emit(store.checker.audience(row), kind.table, c.record, version, cells)
+        store._touch(kind, c.record, row, live_row=False)
+    return c
+
+
+def _site(store, uuid: str) -> int:
+    return store.conn.execute("SELECT ord FROM site WHERE uuid = ?", (uuid,)).fetchone()[0]
+
+
+def _confirm_delete(store, kind, row) -> None:
+    """Record that the deleting side has now seen the concurrent edits: the delete stands."""
+    ver = json.loads(row["_ver"])
+    seen = {k: v for k, v in ver.items() if k not in ("_cl", "_seen", "!")}
+    ver["_seen"] = seen
+    version = store._tick()
+    store.conn.execute(f'UPDATE "{kind.table}" SET _ver = ? WHERE id = ?',
+                       (json.dumps(ver, separators=(",", ":")), row["id"]))
+    store.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND reason = 'deleted'",
+                       (kind.table, row["id"]))
+    store._emit(store.checker.audience(row), kind.table, row["id"], version, {"_seen": [seen]})
