@@ -87,6 +87,7 @@ class Merger:
         self.streams: dict[tuple[int, str], list] = {}    # -> [stream id, seq]
         self.report = Report()
         self.max_hlc = 0
+        self.unknown_scope: dict = {}       # records seen without a sharing scope yet
 
     # ------------------------------------------------------------------ sites, streams
     def site(self, uuid: str, agency: str | None = None, device: str | None = None) -> int:
@@ -115,7 +116,12 @@ class Merger:
         return got
 
     def finish(self) -> Report:
-        """Write the vector and advance the clock (call inside the same transaction)."""
+        """Write the vector and advance the clock (call inside the same transaction).
+
+        A record whose sharing scope never arrived is not known to be this agency's to hold:
+        it is dropped (its changes stay in the log, and a later share sends it whole)."""
+        for rid, kind in self.unknown_scope.items():
+            self.conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ? AND scope = \'\'', (rid,))
         self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
                               [(seq, sid) for sid, seq in self.streams.values()])
         tx = self.store._tx
@@ -217,6 +223,8 @@ class Merger:
         ver_u = {c: [v[0], self.uuid_of.get(v[1], "")] for c, v in ver.items()
                  if c not in ("_seen", "!") and isinstance(v, list)}
         seen = ver.get("_seen")
+        before_aud = (audience_of(row["owner"], row["scope"])
+                      if row["owner"] and row["scope"] else None)
         extra = json.loads(row["_extra"]) if row.get("_extra") else {}
         changed: set = set()
         for col, cell in e.cells.items():
@@ -279,11 +287,17 @@ class Merger:
             sets = [c for c in names if c != "id"]
             conn.execute(f'UPDATE "{kind.table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
                          "WHERE id = ?", [row[c] for c in sets] + [e.rid])
+        if before_aud and row["scope"] and audience_of(row["owner"], row["scope"]) != before_aud:
+            # shared more widely: pass on what of its history the new partners cannot have
+            self.store._emit_history(audience_of(row["owner"], row["scope"]), kind.table, e.rid,
+                                     self.store._tick(), {})
         if row["owner"] and row["scope"] and not may_see(
                 self.store.home, audience_of(row["owner"], row["scope"])):
             # no longer shared with this agency: keep nothing of it
             conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ?', (e.rid,))
             conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ?", (kind.table, e.rid))
+        elif not row["scope"]:
+            self.unknown_scope[e.rid] = kind
         self.store._touch(kind, e.rid, row, live_row=False)
         self.store._kind_of_id[e.rid] = kind
 

@@ -304,6 +304,7 @@ class Store:
         """Copy a record's past changes to a stream: every version with its predecessor, so a
         newcomer merges it exactly; values that later writes (or the write `now` about to
         follow) superseded are withheld."""
+        # all of it: partners who lost sight of the record earlier dropped what they had
         past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
                                  "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
