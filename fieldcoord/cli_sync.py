@@ -43,6 +43,17 @@ def add_parsers(sub) -> None:
     s = sub.add_parser("sync", help="sync with a peer (all peers when no name)")
     s.add_argument("name", nargs="?")
 
+    b = sub.add_parser("bundle", help="changes on a file, for a USB stick")
+    bs = b.add_subparsers(dest="bundle_command", metavar="export|import", required=True)
+    e = bs.add_parser("export", help="write a bundle")
+    e.add_argument("file", type=Path)
+    e.add_argument("--for", dest="for_agency", metavar="CODE",
+                   help="only what this agency may see (everything when not given)")
+    e.add_argument("--since-receipt", type=Path, metavar="FILE",
+                   help="leave out what this receipt says already arrived")
+    i = bs.add_parser("import", help="apply a bundle (or keep a partner's receipt)")
+    i.add_argument("file", type=Path)
+
     c = sub.add_parser("conflicts", help="open conflicts: list, resolve")
     cs = c.add_subparsers(dest="conflicts_command", metavar="list|resolve")
     cs.add_parser("list", help="open conflicts with both values")
@@ -51,7 +62,7 @@ def add_parsers(sub) -> None:
     r.add_argument("--keep", required=True, metavar="VALUE_ID|current")
 
 
-COMMANDS = ("hub", "peer", "sync", "conflicts")
+COMMANDS = ("hub", "peer", "sync", "conflicts", "bundle")
 
 
 def _event(store, peer: str | None, kind: str, message: str, detail=None) -> None:
@@ -232,10 +243,52 @@ def run_conflicts(args, store) -> int:
     return 0
 
 
+def run_bundle(args, store) -> int:
+    from .sync import bundle
+    if args.bundle_command == "export":
+        since = None
+        if args.since_receipt:
+            _, since = bundle.read_receipt(args.since_receipt)
+        counts = bundle.export_bundle(store, args.file, args.for_agency, since)
+        print(json.dumps(counts) if args.json else
+              f"wrote {counts['changes']} changes in {counts['chunks']} chunks to {args.file}"
+              + (f" for {counts['for']}" if counts["for"] else ""))
+        return 0
+    if not args.file.exists():
+        raise ValidationError(f"no such file: {args.file}")
+    if bundle.is_receipt(args.file):
+        agency = bundle.remember_receipt(store, args.file)
+        print(f"kept the receipt of {agency}: the next bundle for {agency} holds only what is new")
+        return 0
+    r = bundle.import_bundle(store, args.file)
+    missing = (r.expected - r.chunks) if r.expected is not None else None
+    if args.json:
+        print(json.dumps({"chunks": r.chunks, "applied": r.report.applied,
+                          "duplicates": r.report.duplicates, "conflicts": r.report.conflicts,
+                          "truncated": r.truncated, "corrupted": r.corrupted,
+                          "refused": [[e.tbl, e.rid, why] for e, why in r.report.refused],
+                          "receipt": str(r.receipt)}))
+    else:
+        print(f"imported {r.chunks} chunks from {r.source}: {r.report.applied} changes applied, "
+              f"{r.report.duplicates} already here, {r.report.conflicts} new conflicts")
+        if r.truncated:
+            print("warning: the file is truncated; the whole chunks were imported, ask for the "
+                  "bundle again for the rest", file=sys.stderr)
+        if r.corrupted:
+            print(f"warning: chunks {', '.join(map(str, r.corrupted))} are damaged and were "
+                  "refused", file=sys.stderr)
+        if missing:
+            print(f"warning: {missing} chunks missing", file=sys.stderr)
+        for e, why in r.report.refused:
+            print(f"  refused: {e.tbl} {e.rid}: {why}")
+        print(f"receipt: {r.receipt}")
+    return 0
+
+
 def run(args, db: Path) -> int:
     if args.command == "hub":
         return run_hub(args, db)
     from .store import Store
     with Store.open(db) as store:
-        return {"peer": run_peer, "sync": run_sync, "conflicts": run_conflicts}[args.command](
-            args, store)
+        return {"peer": run_peer, "sync": run_sync, "conflicts": run_conflicts,
+                "bundle": run_bundle}[args.command](args, store)

@@ -105,6 +105,17 @@ def test_two_agencies_converge_from_the_command_line(tmp_path, env):
         assert all(n("conflicts", "list", json_out=True) == [] for n in (laptop1, hub_mpd))
         assert laptop1("dump") == laptop2("dump")
 
+        # a bundle carried from a laptop to MPD's hub applies once however often imported
+        laptop1("add", "contact", "name=Carried Person", "agency=CCF", "scope=all")
+        stick = tmp_path / "stick.fcb"
+        laptop1("bundle", "export", stick, "--for", "MPD")
+        first = hub_mpd("bundle", "import", stick, json_out=True)
+        assert first["applied"] >= 1 and Path(first["receipt"]).exists()
+        before = hub_mpd("dump")
+        again = hub_mpd("bundle", "import", stick, json_out=True)
+        assert again["applied"] == 0 and hub_mpd("dump") == before
+        assert "Carried Person" in before and "Informant" not in before
+
         # a wrong token is refused and the laptop says so
         laptop1("peer", "add", "bad", url_ccf, "--token-stdin", stdin="fc1_wrong")
         out = laptop1("sync", "bad", code=1)

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Bundles: changes carried on a USB stick, as one file of checksummed chunks; receipts tell the
+sender what arrived (sync layer).
+
+Layout: the line `FCBUNDLE 1`, a header line of JSON, then chunks, each a line
+`CHUNK <bytes> <sha256>` followed by that many bytes (a compressed batch message, see
+sync.protocol) and a newline, then a line `END <chunks>`. A truncated file still yields its whole
+chunks; a chunk whose checksum fails is refused and reported.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import ValidationError
+from ..store.exchange import apply_batch, lacking, outgoing, sites_of, visible_vector
+from ..store.merge import Report
+from . import protocol
+
+MAGIC = b"FCBUNDLE 1\n"
+RECEIPT = "fieldcoord-receipt"
+CHUNK_BYTES = 1_000_000
+
+
+@dataclass
+class ImportResult:
+    chunks: int = 0
+    expected: int | None = None
+    truncated: bool = False
+    corrupted: list = field(default_factory=list)     # chunk numbers refused
+    report: Report = field(default_factory=Report)
+    receipt: Path | None = None
+    source: str = ""
+
+
+def export_bundle(store, path: Path, for_agency: str | None = None,
+                  since: dict | None = None, progress=None) -> dict:
+    """Write what `for_agency` may see (everything when None) and lacks according to `since`
+    (a receipt's vector; nothing assumed when None). Returns counts."""
+    code = for_agency.strip().upper() if for_agency else None
+    if code and store.agency_id(code) is None and code != store.home:
+        raise ValidationError(f"no agency with code {code} in the directory")
+    mine = visible_vector(store.conn, None)
+    if since is None and code:
+        since = _remembered_receipt(store, code)
+    want = lacking(mine, since or {}, code)
+    header = {"protocol": protocol.PROTOCOL, "schema": protocol.LATEST,
+              "source_site": store.site_uuid, "source_agency": store.home, "for": code,
+              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "ranges": [[o, a, seq, mine[(o, a)]] for (o, a), seq in sorted(want.items())]}
+    tmp = Path(path).with_name(Path(path).name + ".part")
+    chunks = entries = 0
+    with open(tmp, "wb") as f:
+        f.write(MAGIC)
+        f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
+        for batch in outgoing(store.conn, want, CHUNK_BYTES):
+            data = protocol.pack(protocol.encode_batch(batch, sites_of(store.conn, batch)))
+            f.write(f"CHUNK {len(data)} {hashlib.sha256(data).hexdigest()}\n".encode())
+            f.write(data + b"\n")
+            chunks += 1
+            entries += len(batch)
+            if progress:
+                progress("writing", entries, sum(mine[k] - v for k, v in want.items()))
+        f.write(f"END {chunks}\n".encode())
+    tmp.replace(path)
+    return {"chunks": chunks, "changes": entries, "for": code}
+
+
+def import_bundle(store, path: Path, progress=None) -> ImportResult:
+    """Apply a bundle chunk by chunk (each in one transaction); write a receipt beside it."""
+    result = ImportResult()
+    with open(path, "rb") as f:
+        if f.readline() != MAGIC:
+            raise ValidationError(f"{path} is not a fieldcoord bundle")
+        try:
+            header = json.loads(f.readline())
+            result.source = header["source_agency"]
+        except (ValueError, KeyError, TypeError):
+            raise ValidationError(f"{path}: the bundle's header is damaged") from None
+        if header.get("protocol") != protocol.PROTOCOL:
+            raise ValidationError(f"{path} was written with sync protocol "
+                                  f"{header.get('protocol')}; this fieldcoord reads {protocol.PROTOCOL}")
+        if header.get("for") and header["for"] != store.home:
+            raise ValidationError(f"{path} was written for agency {header['for']}, "
+                                  f"not for {store.home}")
+        n = 0
+        while True:
+            line = f.readline()
+            if not line:
+                result.truncated = True
+                break
+            if line.startswith(b"END "):
+                result.expected = int(line.split()[1])
+                break
+            parts = line.split()
+            if len(parts) != 3 or parts[0] != b"CHUNK":
+                result.truncated = True        # the rest of the file is unreadable
+                break
+            n += 1
+            size, digest = int(parts[1]), parts[2].decode()
+            data = f.read(size)
+            if len(data) < size or f.read(1) != b"\n":
+                result.truncated = True
+                break
+            if hashlib.sha256(data).hexdigest() != digest:
+                result.corrupted.append(n)
+                continue
+            try:
+                entries, sites = protocol.decode_batch(protocol.unpack(data))
+            except protocol.ProtocolError:
+                result.corrupted.append(n)
+                continue
+            result.report.merge(apply_batch(store, entries, sites))
+            result.chunks += 1
+            if progress:
+                progress("importing", result.chunks, result.chunks)
+    result.receipt = write_receipt(store, Path(str(path) + ".receipt.json"))
+    return result
+
+
+def write_receipt(store, path: Path) -> Path:
+    receipt = {"kind": RECEIPT, "protocol": protocol.PROTOCOL, "site": store.site_uuid,
+               "agency": store.home, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "vector": protocol.encode_vector(visible_vector(store.conn, None))}
+    path.write_text(json.dumps(receipt, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def read_receipt(path: Path) -> tuple[str, dict]:
+    """(agency, vector) of a receipt file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("kind") != RECEIPT:
+            raise ValueError
+        return data["agency"], protocol.decode_vector(data["vector"])
+    except (OSError, ValueError, KeyError, TypeError, protocol.ProtocolError):
+        raise ValidationError(f"{path} is not a fieldcoord receipt") from None
+
+
+def is_receipt(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return b'"kind": "fieldcoord-receipt"' in f.read(200)
+    except OSError:
+        return False
+
+
+def remember_receipt(store, path: Path) -> str:
+    """Keep a partner's receipt: the next export for that agency holds only what is new."""
+    agency, vector = read_receipt(path)
+    with store.transaction():
+        store.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                           "UPDATE SET value = excluded.value",
+                           (f"receipt:{agency}", json.dumps(protocol.encode_vector(vector))))
+    return agency
+
+
+def _remembered_receipt(store, agency: str) -> dict:
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?",
+                             (f"receipt:{agency}",)).fetchone()
+    return protocol.decode_vector(json.loads(row[0])) if row else {}
