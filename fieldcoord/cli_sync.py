@@ -13,7 +13,7 @@ from .core.errors import FieldcoordError, ValidationError
 
 def add_parsers(sub) -> None:
     hub = sub.add_parser("hub", help="run this database as a hub; manage device tokens")
-    hs = hub.add_subparsers(dest="hub_command", metavar="serve|token", required=True)
+    hs = hub.add_subparsers(dest="hub_command", metavar="serve|restore|token", required=True)
     s = hs.add_parser("serve", help="serve sync over HTTP(S)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
@@ -21,6 +21,9 @@ def add_parsers(sub) -> None:
     s.add_argument("--key", type=Path, help="TLS private key (PEM)")
     s.add_argument("--insecure", action="store_true",
                    help="allow plain HTTP on a non-loopback address")
+    r = hs.add_parser("restore", help="put a backup in place as this hub's database; the "
+                      "restored hub gets a new epoch so replicas re-send what it lacks")
+    r.add_argument("backup", type=Path)
     tok = hs.add_parser("token", help="device tokens: add, list, revoke")
     ts = tok.add_subparsers(dest="token_command", metavar="add|list|revoke", required=True)
     t = ts.add_parser("add", help="issue a token (printed once)")
@@ -82,6 +85,11 @@ def run_hub(args, db: Path) -> int:
             print(f"hub of {s.home} serving {db} at {scheme}://{args.host}:{sock.getsockname()[1]}"
                   " (Ctrl+C stops)", file=sys.stderr, flush=True)
         server.run(sockets=[sock])
+        return 0
+    if args.hub_command == "restore":
+        from .hub.server import restore
+        epoch = restore(args.backup, db)
+        print(f"restored {db} from {args.backup}; new epoch {epoch}")
         return 0
     with Store.open(db) as s:
         if args.token_command == "add":

@@ -65,3 +65,25 @@ def start_in_thread(db: Path, host: str = "127.0.0.1", port: int = 0):
         server.should_exit = True
         thread.join(timeout=10)
     return url, stop
+
+
+def restore(backup: Path, db: Path) -> str:
+    """Copy a backup into place (through SQLite's backup API) and give it a new epoch: replicas
+    that see the epoch change know the hub may lack changes and re-send them. Returns it."""
+    import sqlite3
+    import uuid
+
+    from ..store import Store
+    src = Store.open(backup)           # checks it is a fieldcoord database, migrates it
+    try:
+        dst = sqlite3.connect(str(db))
+        try:
+            src.conn.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    epoch = str(uuid.uuid4())
+    with Store.open(db) as s:
+        s.conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
+    return epoch

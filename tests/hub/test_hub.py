@@ -116,3 +116,33 @@ def test_plain_http_only_on_loopback(tmp_path):
     check_tls("0.0.0.0", None, None, True)
     with pytest.raises(ValidationError, match="both --cert and --key"):
         check_tls("0.0.0.0", tmp_path / "c.pem", None, False)
+
+
+def test_a_hub_restored_from_a_backup_gets_back_what_it_lost(tmp_path):
+    from fieldcoord.hub.server import restore
+    path = tmp_path / "hub.db"
+    Store.create(path, "Clark County Fire", "CCF", device="hub").close()
+    backup = tmp_path / "backup.db"
+    restore(path, backup)                     # a backup taken before anything happened
+    laptop = Store.create(tmp_path / "l.db", "Clark County Fire", "CCF")
+    token = token_for(path)
+    url, stop = start_in_thread(path)
+    try:
+        peer = HttpPeer(url, token)
+        laptop.add("contact", {"name": "Dana", "agency": "CCF"})
+        first = sync(laptop, peer)
+        epoch = first.peer.epoch
+    finally:
+        stop()
+    restore(backup, path)                     # the hub's disk died; the old backup goes back
+    with Store.open(path) as h:
+        assert "Dana" not in h.dump()
+    token = token_for(path, device="laptop-again")      # the backup predates the token
+    url, stop = start_in_thread(path)
+    try:
+        result = sync(laptop, HttpPeer(url, token))
+    finally:
+        stop()
+    assert result.peer.epoch != epoch and result.sent.applied >= 2
+    with Store.open(path) as h:
+        assert "Dana" in h.dump()
