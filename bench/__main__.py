@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import SEED, cases
+from . import SEED, cases, sync_cases
 from .report import Results, load_average, machine, to_markdown, to_text
 
 BENCHMARKS = {
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "search": cases.bench_search,
     "writes": cases.bench_writes,
     "size": cases.bench_size,
+    "sync": sync_cases.bench_sync,
 }
 
 
