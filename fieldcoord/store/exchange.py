@@ -53,13 +53,14 @@ def _wire_seen(cells: dict, sites: dict) -> dict:
     return cells
 
 
-def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int = BATCH_BYTES
+def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = None
              ) -> Iterator[list[Entry]]:
     """Batches of the entries after `since` (a {stream: seq} map), about max_bytes each.
 
     Entries of all streams come in time order, each stream in sequence order, so a receiver
     meets a record's creation before the changes made after it.
     """
+    max_bytes = max_bytes or BATCH_BYTES
     sites = _sites(conn)
     ids = {(u, a): sid for sid, u, a in conn.execute(
         "SELECT t.id, s.uuid, t.audience FROM stream t JOIN site s ON s.ord = t.origin")}
