@@ -299,7 +299,6 @@ class Merger:
         elif not row["scope"]:
             self.unknown_scope[e.rid] = kind
         self.store._touch(kind, e.rid, row, live_row=False)
-        self.store._kind_of_id[e.rid] = kind
 
     def _merge_seen(self, seen, incoming) -> dict:
         local = {c: [v[0], self.site(v[1]) if isinstance(v[1], str) else v[1]]

@@ -12,13 +12,15 @@ from hypothesis import strategies as st
 from fieldcoord.core.errors import ValidationError
 from fieldcoord.core.validate import audience, may_see
 from fieldcoord.store import Store
+from fieldcoord.sync.bundle import export_bundle, import_bundle
 from fieldcoord.sync.engine import StorePeer, sync
 
 REPLICAS = (("hub_ccf", "CCF"), ("laptop_ccf", "CCF"), ("hub_mpd", "MPD"), ("laptop_mpd", "MPD"))
 LINKS = ((1, 0), (3, 2), (0, 2), (1, 2), (3, 0))     # laptop-hub, laptop-hub, federation, LAN
 SCOPES = ("all", "private", "CCF,MPD", "all+edit", "CCF,MPD+edit")
 OPS = st.lists(st.tuples(
-    st.sampled_from(["add", "add", "edit", "edit", "delete", "restore", "scope", "sync", "sync"]),
+    st.sampled_from(["add", "add", "edit", "edit", "delete", "restore", "scope", "sync", "sync",
+                     "bundle", "old_bundle"]),
     st.integers(0, 3), st.integers(0, 1000), st.sampled_from(["Chief", "Captain", "Medic", ""])),
     min_size=5, max_size=45)
 
@@ -69,16 +71,27 @@ def check(stores):
     assert visible_part(stores[0], ("CCF", "MPD")) == visible_part(stores[2], ("CCF", "MPD"))
 
 
+def carry(stores, x, y, tmp: Path, bundles: list, twice: bool) -> None:
+    """A bundle from replica x to replica y (imported twice when `twice`)."""
+    f = tmp / f"b{len(bundles)}.fcb"
+    export_bundle(stores[x], f, stores[y].home)
+    bundles.append((f, y))
+    for _ in range(2 if twice else 1):
+        import_bundle(stores[y], f)
+
+
 def run(ops):
     with tempfile.TemporaryDirectory() as tmp:
         stores = make_replicas(Path(tmp))
+        bundles: list = []
         try:
             for op, who, n, text in ops:
                 store = stores[who]
                 ids = live_contacts(store)
                 target = ids[n % len(ids)] if ids else None
                 try:
-                    if op == "add" or (target is None and op != "sync"):
+                    if op == "add" or (target is None and op in ("edit", "delete", "restore",
+                                                                   "scope")):
                         store.add("contact", {"name": f"Person {n}", "agency": store.home,
                                               "scope": SCOPES[n % len(SCOPES)], "title": text})
                     elif op == "edit":
@@ -89,6 +102,12 @@ def run(ops):
                         store.restore(target)
                     elif op == "scope":
                         store.edit(target, {"scope": SCOPES[n % len(SCOPES)]})
+                    elif op == "bundle":
+                        x, y = LINKS[n % len(LINKS)]
+                        carry(stores, x, y, Path(tmp), bundles, twice=n % 2 == 0)
+                    elif op == "old_bundle" and bundles:
+                        f, y = bundles[n % len(bundles)]      # duplicated, out of order
+                        import_bundle(stores[y], f)
                     else:
                         x, y = LINKS[n % len(LINKS)]
                         sync(stores[x], StorePeer(stores[y]))
