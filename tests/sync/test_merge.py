@@ -11,6 +11,21 @@ def pair_sync(a, b):
     return sync(a, StorePeer(b))
 
 
+def agency_of_three(replicas):
+    """A hub and two laptops of CCF that all hold one contact; returns them and its id."""
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
+    pair_sync(a, hub)
+    pair_sync(b, hub)
+    return hub, a, b, cid
+
+
+def settle(hub, a, b):
+    for _ in range(2):
+        pair_sync(a, hub)
+        pair_sync(b, hub)
+
+
 def dump(store):
     return json.loads(store.dump())
 
@@ -30,10 +45,7 @@ def test_a_new_laptop_of_the_agency_joins_without_a_second_agency_record(replica
 
 
 def test_concurrent_edits_keep_the_loser_as_a_conflict_everywhere(replicas):
-    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
-    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
-    pair_sync(a, hub)
-    pair_sync(b, hub)
+    hub, a, b, cid = agency_of_three(replicas)
     a.edit(cid, {"title": "Captain"})
     b.edit(cid, {"title": "Chief"})
     for _ in range(2):
@@ -53,10 +65,7 @@ def test_concurrent_edits_keep_the_loser_as_a_conflict_everywhere(replicas):
 
 
 def test_sequential_edits_are_no_conflict(replicas):
-    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
-    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
-    pair_sync(a, hub)
-    pair_sync(b, hub)
+    hub, a, b, cid = agency_of_three(replicas)
     b.edit(cid, {"title": "Chief"})
     pair_sync(b, hub)
     pair_sync(a, hub)
@@ -68,15 +77,10 @@ def test_sequential_edits_are_no_conflict(replicas):
 
 
 def test_an_edit_concurrent_with_a_delete_is_kept_as_a_conflict(replicas):
-    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
-    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
-    pair_sync(a, hub)
-    pair_sync(b, hub)
+    hub, a, b, cid = agency_of_three(replicas)
     a.delete(cid)
     b.edit(cid, {"title": "Chief"})
-    for _ in range(2):
-        pair_sync(a, hub)
-        pair_sync(b, hub)
+    settle(hub, a, b)
     assert a.dump() == b.dump() == hub.dump()
     assert dump(a)["contact"] == []
     conflicts = open_conflicts(a)
@@ -90,10 +94,7 @@ def test_an_edit_concurrent_with_a_delete_is_kept_as_a_conflict(replicas):
 
 
 def test_deletes_do_not_come_back(replicas):
-    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
-    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
-    pair_sync(a, hub)
-    pair_sync(b, hub)
+    hub, a, b, cid = agency_of_three(replicas)
     b.delete(cid)
     pair_sync(b, hub)
     for _ in range(3):
@@ -157,15 +158,10 @@ def test_a_partner_cannot_change_a_read_only_record(replicas):
 
 def test_resolving_a_conflict_closes_it_everywhere(replicas):
     from fieldcoord.store.conflicts import open_conflicts, resolve
-    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
-    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
-    pair_sync(a, hub)
-    pair_sync(b, hub)
+    hub, a, b, cid = agency_of_three(replicas)
     a.edit(cid, {"title": "Captain"})
     b.edit(cid, {"title": "Chief"})
-    for _ in range(2):
-        pair_sync(a, hub)
-        pair_sync(b, hub)
+    settle(hub, a, b)
     (c,) = open_conflicts(b)
     loser = c.value
     resolve(b, c.id, keep=c.id)                 # keep the value that had lost
@@ -179,19 +175,12 @@ def test_resolving_a_conflict_closes_it_everywhere(replicas):
 
 def test_confirming_a_delete_closes_the_edited_while_deleted_conflict(replicas):
     from fieldcoord.store.conflicts import open_conflicts, resolve
-    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
-    cid = a.add("contact", {"name": "Dana", "agency": "CCF"})
-    pair_sync(a, hub)
-    pair_sync(b, hub)
+    hub, a, b, cid = agency_of_three(replicas)
     a.delete(cid)
     b.edit(cid, {"title": "Chief"})
-    for _ in range(2):
-        pair_sync(a, hub)
-        pair_sync(b, hub)
+    settle(hub, a, b)
     (c,) = open_conflicts(a)
     assert c.reason == "deleted"
     resolve(a, c.id, keep="current")
-    for _ in range(2):
-        pair_sync(a, hub)
-        pair_sync(b, hub)
+    settle(hub, a, b)
     assert open_conflicts(b) == [] and b.get(cid).deleted and a.dump() == b.dump()
