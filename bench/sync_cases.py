@@ -75,8 +75,6 @@ def bench_sync(cfg: Config, res: Results) -> None:
         with hub.transaction():
             _, token = tokens.issue(hub.conn, hub.home, "bench-laptop")
         contacts = hub.count("contact")
-    log("sync: apply throughput ...")
-    bench_apply(cfg, res, hub_db, tmp)
     port = _free_port()
     env = dict(os.environ, FIELDCOORD_TOKEN_HUB=token)
     server = subprocess.Popen([sys.executable, "-m", "fieldcoord", "--db", str(hub_db), "hub",
@@ -130,6 +128,9 @@ def bench_sync(cfg: Config, res: Results) -> None:
         server.terminate()
         server.wait(timeout=30)
     bench_bytes_per_field(res, tmp / "laptop.db")
+    # last: it holds every batch in memory, which children forked after it would inherit
+    log("sync: apply throughput ...")
+    bench_apply(cfg, res, hub_db, tmp)
 
 
 def bench_bytes_per_field(res: Results, laptop: Path) -> None:
