@@ -47,6 +47,7 @@ class Report:
     gaps: set = field(default_factory=set)            # (origin, audience) not contiguous
     skewed: dict = field(default_factory=dict)        # site uuid -> ms ahead of our clock
     conflicts: int = 0
+    overridden: int = 0                               # own edits kept against skewed clocks
 
     def merge(self, other: "Report") -> None:
         self.applied += other.applied
@@ -56,6 +57,7 @@ class Report:
         self.invisible += other.invisible
         self.gaps |= other.gaps
         self.conflicts += other.conflicts
+        self.overridden += other.overridden
         for site, ahead in other.skewed.items():
             self.skewed[site] = max(ahead, self.skewed.get(site, 0))
 
@@ -88,6 +90,7 @@ class Merger:
         self.report = Report()
         self.max_hlc = 0
         self.unknown_scope: dict = {}       # records seen without a sharing scope yet
+        self.overrides: list = []           # own values to keep against skewed clocks
 
     # ------------------------------------------------------------------ sites, streams
     def site(self, uuid: str, agency: str | None = None, device: str | None = None) -> int:
@@ -120,6 +123,12 @@ class Merger:
 
         A record whose sharing scope never arrived is not known to be this agency's to hold:
         it is dropped (its changes stay in the log, and a later share sends it whole)."""
+        for tbl, rid, col, value, prev, above in self.overrides:
+            kind = K.KIND_BY_TABLE[tbl]
+            if self.conn.execute(f'SELECT 1 FROM "{tbl}" WHERE id = ?', (rid,)).fetchone():
+                self.store._override(kind, rid, col, value, prev, above)
+                self._merge_heads(tbl, rid, col, None)      # the conflict rows, from history
+                self.report.overridden += 1
         for rid, kind in self.unknown_scope.items():
             self.conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ? AND scope = \'\'', (rid,))
         self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
@@ -341,6 +350,13 @@ class Merger:
                     (tbl, rid, col, key[0], self.site(key[1]),
                      json.dumps(val, ensure_ascii=False)))
                 self.report.conflicts += 1
+        own = [k for k in heads if k != best and k[1] == self.store.site_uuid
+               and clock.millis(k[0]) <= self.now_ms + self.skew_ms]
+        if own and clock.millis(best[0]) > self.now_ms + self.skew_ms:
+            # the winner is ahead of our clock by more than the skew limit: it may not beat
+            # this replica's own edit by clock alone
+            mine = max(own)
+            self.overrides.append((tbl, rid, col, heads[mine], [mine[0], 1], best[0]))
         if winner is not None and best == tuple(winner):
             return None
         return heads[best], list(best)

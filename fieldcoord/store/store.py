@@ -514,6 +514,9 @@ class Store:
             version = self._tick()
             ver = json.loads(old["_ver"])
             cells = {c: [v, *_version(ver, c)] for c, v in changed.items()}
+            # a write is newer than what it replaces, even when that came from a clock ahead
+            # of ours (whose time this replica does not adopt)
+            version = max([version] + [c[1] + 1 for c in cells.values() if len(c) > 1])
             self._claim(k, cur, ver, cells)
             for c in changed:
                 ver[c] = [version, SELF]
@@ -613,6 +616,26 @@ class Store:
         from ..core.validate import audience, may_see, partners_may_edit
         return kind == "agency" or owner == self.home or (
             partners_may_edit(scope) and may_see(self.home, audience(owner, scope)))
+
+    def _override(self, kind: K.Kind, rid: str, col: str, value, prev: list,
+                  above: int) -> None:
+        """Keep this replica's own value of a field against a version stamped by a clock far
+        ahead: an ordinary write of that value, replacing our own version, stamped just above
+        the skewed one. The skewed value stays as an open conflict."""
+        cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (rid,))
+        names = [d[0] for d in cur.description]
+        row = dict(zip(names, cur.fetchone()))
+        ver = json.loads(row["_ver"])
+        version = max(self._tick(), above + 1)
+        cells = {col: [value, *prev]}
+        self._claim(kind, row, ver, cells)
+        ver[col] = [version, SELF]
+        f = kind.field_map.get(col)
+        stored = json.dumps(value) if f and f.type == K.REFS and value is not None else value
+        self.conn.execute(f'UPDATE "{kind.table}" SET "{col}" = ?, _ver = ? WHERE id = ?',
+                          (stored, _json(ver), rid))
+        self._emit(self.checker.audience(row), kind.table, rid, version, cells)
+        self._touch(kind, rid, row, live_row=False)
 
     def _claim(self, k: K.Kind, row, ver: dict, cells: dict) -> None:
         """A partner's write names the sharing scope that let it edit (value and version), so

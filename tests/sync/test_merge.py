@@ -184,3 +184,27 @@ def test_confirming_a_delete_closes_the_edited_while_deleted_conflict(replicas):
     resolve(a, c.id, keep="current")
     settle(hub, a, b)
     assert open_conflicts(b) == [] and b.get(cid).deleted and a.dump() == b.dump()
+
+
+def test_a_clock_far_ahead_cannot_win_against_local_edits(replicas):
+    from fieldcoord.core import hlc
+    hub, a, b, cid = agency_of_three(replicas)
+    year = 365 * 24 * 3600 * 1000
+    b.conn.execute("UPDATE clock SET hlc = ?", (hlc.pack(hlc.wall_ms() + year),))
+    b._forget_caches()
+    b.edit(cid, {"title": "From the future"})
+    a.edit(cid, {"title": "Captain"})
+    pair_sync(b, hub)
+    result = pair_sync(a, hub)
+    assert result.received.skewed and max(result.received.skewed.values()) > year // 2
+    settle(hub, a, b)
+    assert a.dump() == b.dump() == hub.dump()
+    assert dump(a)["contact"][0]["title"] == "Captain"
+    conflicts = open_conflicts(a)
+    assert [c["value"] for c in conflicts] == ["From the future"], "kept, not lost"
+    # our clock did not follow the skewed one
+    assert hlc.millis(a.conn.execute("SELECT hlc FROM clock").fetchone()[0]) < hlc.wall_ms() + year // 2
+    # and our next edit still wins
+    a.edit(cid, {"title": "Battalion Chief"})
+    settle(hub, a, b)
+    assert dump(b)["contact"][0]["title"] == "Battalion Chief"
