@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Property: replicas of two agencies converge whatever the edits and the order of syncs, and no
-replica ever holds what its agency may not see."""
+"""Property: replicas of two agencies converge whatever the edits and the order of syncs (in
+process, over HTTP, by bundles imported twice or out of order), and no replica ever holds what
+its agency may not see."""
 import json
 import tempfile
 from pathlib import Path
@@ -13,7 +14,10 @@ from fieldcoord.core.errors import ValidationError
 from fieldcoord.core.validate import audience, may_see
 from fieldcoord.store import Store
 from fieldcoord.sync.bundle import export_bundle, import_bundle
+from fieldcoord.hub import tokens
+from fieldcoord.hub.server import start_in_thread
 from fieldcoord.sync.engine import StorePeer, sync
+from fieldcoord.sync.http import HttpPeer
 
 REPLICAS = (("hub_ccf", "CCF"), ("laptop_ccf", "CCF"), ("hub_mpd", "MPD"), ("laptop_mpd", "MPD"))
 LINKS = ((1, 0), (3, 2), (0, 2), (1, 2), (3, 0))     # laptop-hub, laptop-hub, federation, LAN
@@ -80,9 +84,33 @@ def carry(stores, x, y, tmp: Path, bundles: list, twice: bool) -> None:
         import_bundle(stores[y], f)
 
 
+class Network:
+    """Both hubs also served over HTTP on 127.0.0.1; odd-numbered syncs go that way."""
+
+    def __init__(self, stores):
+        self.urls, self.stops, self.tokens = {}, [], {}
+        for i in (0, 2):
+            url, stop = start_in_thread(stores[i].path)
+            self.urls[i] = url
+            self.stops.append(stop)
+            with stores[i].transaction():
+                for j, (_, agency) in enumerate(REPLICAS):
+                    self.tokens[(j, i)] = tokens.issue(stores[i].conn, agency, f"r{j}")[1]
+
+    def peer(self, stores, x, y, n):
+        if y in self.urls and n % 2:
+            return HttpPeer(self.urls[y], self.tokens[(x, y)])
+        return StorePeer(stores[y])
+
+    def close(self):
+        for stop in self.stops:
+            stop()
+
+
 def run(ops):
     with tempfile.TemporaryDirectory() as tmp:
         stores = make_replicas(Path(tmp))
+        net = Network(stores)
         bundles: list = []
         try:
             for op, who, n, text in ops:
@@ -110,12 +138,13 @@ def run(ops):
                         import_bundle(stores[y], f)
                     else:
                         x, y = LINKS[n % len(LINKS)]
-                        sync(stores[x], StorePeer(stores[y]))
+                        sync(stores[x], net.peer(stores, x, y, n))
                 except ValidationError:
                     pass
             settle(stores)
             check(stores)
         finally:
+            net.close()
             for s in stores:
                 s.close()
 
