@@ -2,7 +2,6 @@
 """Command-line sync commands: hub, peer, sync, conflicts (CLI layer, thin over sync and hub)."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time

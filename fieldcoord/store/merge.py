@@ -191,12 +191,9 @@ class Merger:
     def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:
         """Why the writer's agency may not make this change, or None."""
         agency = self.agency_of.get(writer)
-        row = self.conn.execute(f'SELECT owner, scope FROM "{kind.table}" WHERE id = ?',
+        row = self.conn.execute(f'SELECT owner FROM "{kind.table}" WHERE id = ?',
                                 (e.rid,)).fetchone()
-        owner, scope = (row if row and row[0] else (None, None))
-        if owner is None:
-            owner = (e.cells.get("owner") or [None])[0]
-            scope = (e.cells.get("scope") or ["private"])[0]
+        owner = row[0] if row and row[0] else (e.cells.get("owner") or [None])[0]
         if owner is None or agency is None or agency == owner:
             return None
         created = (e.cells.get("_cl") or [None])[0] == 1 and len(e.cells["_cl"]) in (1, 5)
@@ -224,6 +221,10 @@ class Merger:
             row.update(id=e.rid, owner="", scope="", _cl=0, _ver="{}", _extra=None)
             ver: dict = {}
             is_new = True
+            if conn.execute("SELECT count(*) FROM (SELECT 1 FROM change WHERE rid = ? LIMIT 2)",
+                            (e.rid,)).fetchone()[0] > 1:
+                # held before and dropped when it was unshared: merge from its whole history
+                ver["!"] = 1
         else:
             row = dict(zip(names, got))
             ver = json.loads(row["_ver"])
