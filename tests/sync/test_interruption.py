@@ -10,7 +10,6 @@ import time
 import pytest
 
 from fieldcoord.store import Store
-from fieldcoord.store.exchange import outgoing, sites_of
 from fieldcoord.sync.engine import StorePeer, sync
 from fieldcoord.sync.http import PeerError
 
