@@ -176,7 +176,10 @@ def run_sync(args, store) -> int:
         try:
             peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name)
             started = time.monotonic()
-            result = sync(store, peer, progress)
+            try:
+                result = sync(store, peer, progress)
+            finally:
+                peer.close()
             if sys.stderr.isatty():
                 print(file=sys.stderr)
         except FieldcoordError as e:

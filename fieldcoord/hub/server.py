@@ -46,7 +46,8 @@ def make_server(db: Path, host: str, port: int, cert: Path | None = None,
     sock.bind((host, port))
     config = uvicorn.Config(asgi_app(hub), log_level="warning", lifespan="off",
                             ssl_certfile=str(cert) if cert else None,
-                            ssl_keyfile=str(key) if key else None, timeout_keep_alive=30)
+                            ssl_keyfile=str(key) if key else None, timeout_keep_alive=30,
+                            timeout_graceful_shutdown=5)
     return uvicorn.Server(config), sock
 
 

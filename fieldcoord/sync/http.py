@@ -66,6 +66,9 @@ class HttpPeer:
             raise PeerError(f"{self.name}: {why}", r.status_code)
         return protocol.unpack(r.content)
 
+    def close(self) -> None:
+        self.session.close()
+
     def hello(self, site: str, agency: str, vector: dict) -> Hello:
         self.site = site
         m = self._post("/v1/hello", {"site": site, "agency": agency,

@@ -88,7 +88,7 @@ class Network:
     """Both hubs also served over HTTP on 127.0.0.1; odd-numbered syncs go that way."""
 
     def __init__(self, stores):
-        self.urls, self.stops, self.tokens = {}, [], {}
+        self.urls, self.stops, self.tokens, self.peers = {}, [], {}, []
         for i in (0, 2):
             url, stop = start_in_thread(stores[i].path)
             self.urls[i] = url
@@ -99,10 +99,14 @@ class Network:
 
     def peer(self, stores, x, y, n):
         if y in self.urls and n % 2:
-            return HttpPeer(self.urls[y], self.tokens[(x, y)])
+            peer = HttpPeer(self.urls[y], self.tokens[(x, y)])
+            self.peers.append(peer)
+            return peer
         return StorePeer(stores[y])
 
     def close(self):
+        for peer in self.peers:
+            peer.close()
         for stop in self.stops:
             stop()
 
