@@ -66,6 +66,13 @@ def _ver_key(v) -> tuple:
     return (v[0], v[1])
 
 
+def _widened(before: str, after: str) -> bool:
+    """Whether an audience grew: some agency may now see what it could not before."""
+    if before == "all":
+        return False
+    return after == "all" or bool(set(after.split(",")) - set(before.split(",")))
+
+
 def _q(name: str) -> str:
     return f'"{name}"'
 
@@ -297,7 +304,9 @@ class Merger:
             sets = [c for c in names if c != "id"]
             conn.execute(f'UPDATE "{kind.table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
                          "WHERE id = ?", [row[c] for c in sets] + [e.rid])
-        if before_aud and row["scope"] and audience_of(row["owner"], row["scope"]) != before_aud:
+        if before_aud and row["scope"] and _widened(before_aud,
+                                                    audience_of(row["owner"], row["scope"])) \
+                and may_see(self.store.home, audience_of(row["owner"], row["scope"])):
             # shared more widely: pass on what of its history the new partners cannot have
             self.store._emit_history(audience_of(row["owner"], row["scope"]), kind.table, e.rid,
                                      self.store._tick(), {})

@@ -208,3 +208,15 @@ def test_a_clock_far_ahead_cannot_win_against_local_edits(replicas):
     a.edit(cid, {"title": "Battalion Chief"})
     settle(hub, a, b)
     assert dump(b)["contact"][0]["title"] == "Battalion Chief"
+
+
+def test_a_partner_making_its_record_private_leaves_nothing_to_forward(replicas):
+    ccf, mpd = replicas("ccf"), replicas("mpd", "MPD")
+    mpd.add("agency", {"name": "Clark County Fire", "code": "CCF"})
+    rid = mpd.add("contact", {"name": "Sgt Lee", "agency": "MPD"})
+    pair_sync(ccf, mpd)
+    mpd.edit(rid, {"scope": "private"})
+    pair_sync(ccf, mpd)
+    assert "Sgt Lee" not in ccf.dump()
+    audiences = {a for (a,) in ccf.conn.execute("SELECT audience FROM stream")}
+    assert all(a == "all" or "CCF" in a.split(",") for a in audiences), audiences
