@@ -89,8 +89,9 @@ class Merger:
         self.ord_of: dict[str, int] = {}
         self.uuid_of: dict[int, str] = {}
         self.agency_of: dict[int, str] = {}
-        for o, u, a in self.conn.execute("SELECT ord, uuid, agency FROM site"):
-            self.ord_of[u], self.uuid_of[o], self.agency_of[o] = o, u, a
+        self.device_of: dict[int, str] = {}
+        for o, u, a, d in self.conn.execute("SELECT ord, uuid, agency, device FROM site"):
+            self.ord_of[u], self.uuid_of[o], self.agency_of[o], self.device_of[o] = o, u, a, d
         for uuid, (agency, device) in sites.items():
             self.site(uuid, agency, device)
         self.streams: dict[tuple[int, str], list] = {}    # -> [stream id, seq]
@@ -106,6 +107,7 @@ class Merger:
             o = self.conn.execute("INSERT INTO site (uuid, agency, device) VALUES (?, ?, ?)",
                                   (uuid, agency, device)).lastrowid
             self.ord_of[uuid], self.uuid_of[o], self.agency_of[o] = o, uuid, agency
+            self.device_of[o] = device
         elif agency and not self.agency_of.get(o):
             self.conn.execute("UPDATE site SET agency = ?, device = coalesce(device, ?) "
                               "WHERE ord = ?", (agency, device, o))
@@ -291,8 +293,7 @@ class Merger:
         row["_ver"] = json.dumps(out, separators=(",", ":"))
         row["_extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
         when = clock.to_iso(e.hlc)
-        device = self.conn.execute("SELECT device FROM site WHERE ord = ?",
-                                   (writer,)).fetchone()[0]
+        device = self.device_of.get(writer)
         if is_new:
             row.update(created_at=when, updated_at=when, device=device)
             if kind.name == "log":
