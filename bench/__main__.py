@@ -16,7 +16,15 @@ BENCHMARKS = {
     "writes": cases.bench_writes,
     "size": cases.bench_size,
     "sync": sync_cases.bench_sync,
+    "ui": lambda cfg, res: _lazy("ui_cases", "bench_ui")(cfg, res),
+    "import": lambda cfg, res: _lazy("interop_cases", "bench_import")(cfg, res),
 }
+
+
+def _lazy(module: str, name: str):
+    """Benchmarks of the app and the formats load their modules only when they run."""
+    import importlib
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

@@ -97,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fields", help="the fields of a record kind (all kinds when none)")
     s.add_argument("kind", nargs="?")
     sub.add_parser("dump", help="canonical JSON of every live record and open conflict")
-    from . import cli_sync
+    from . import cli_interop, cli_sync
     cli_sync.add_parsers(sub)
+    cli_interop.add_parsers(sub)
     sub.add_parser("demo", help="fill the database with the built-in demo directory")
     return p
 
@@ -263,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"initialised {db} for {args.agency.strip()} ({store.home})")
         return EXIT_OK
-    from . import cli_sync
+    from . import cli_interop, cli_sync
     if args.command in cli_sync.COMMANDS:
         return cli_sync.run(args, Path(db))
     if args.command == "demo" and not Path(db).exists():
@@ -315,6 +316,8 @@ def run(args: argparse.Namespace) -> int:
                     print("nothing found", file=sys.stderr)
         elif cmd == "dump":
             sys.stdout.write(store.dump())
+        elif cmd in cli_interop.COMMANDS:
+            return cli_interop.run(args, store, _progress if sys.stderr.isatty() else None)
         elif cmd == "demo":
             from .demo import load_demo
             counts = load_demo(store, progress=_progress if sys.stderr.isatty() else None)

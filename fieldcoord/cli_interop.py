@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""`fieldcoord import|export|print ...` (CLI layer, thin over fieldcoord.interop)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .interop.runner import EXPORTERS, IMPORTERS
+
+FORMS = ("ics205", "ics205a", "ics213rr", "ics214")
+COMMANDS = ("import", "export", "print")
+
+
+def add_parsers(sub) -> None:
+    i = sub.add_parser("import", help="import vCard, CSV, iCalendar, GeoJSON or CHIRP files")
+    i.add_argument("format", choices=list(IMPORTERS), metavar="|".join(IMPORTERS))
+    i.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    i.add_argument("--kind", help="what the rows are (csv, geojson): agency, contact, "
+                                  "resource, channel, event ...")
+    i.add_argument("--agency", metavar="CODE",
+                   help="agency of imported contacts or resources that name none")
+    i.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="take FIELD from COLUMN (csv, geojson); repeat")
+    i.add_argument("--mapping", metavar="NAME", help="use a column mapping saved before")
+    i.add_argument("--save-mapping", metavar="NAME", help="save this column mapping as NAME")
+    i.add_argument("--encoding", help="text encoding when detection guesses wrong")
+    i.add_argument("--scope", help="sharing scope of the new records")
+    i.add_argument("--dry-run", action="store_true",
+                   help="report what would change and write nothing")
+
+    e = sub.add_parser("export", help="export vCard, CSV, iCalendar, GeoJSON or CHIRP files")
+    e.add_argument("format", choices=list(EXPORTERS), metavar="|".join(EXPORTERS))
+    e.add_argument("file", type=Path)
+    e.add_argument("--kind", help="which records (csv, geojson, ical)")
+    e.add_argument("--agency", metavar="CODE", help="only this agency's records")
+    e.add_argument("--search", metavar="TEXT", help="only the records this search finds")
+    e.add_argument("--id", dest="ids", action="append", default=[], metavar="ID",
+                   help="only these records; repeat")
+    e.add_argument("--vcard-version", choices=("3.0", "4.0"), default="3.0")
+
+    p = sub.add_parser("print", help="an ICS form of an operation as PDF")
+    p.add_argument("form", choices=FORMS, metavar="|".join(FORMS))
+    p.add_argument("--operation", required=True, metavar="ID")
+    p.add_argument("file", type=Path, metavar="FILE.pdf")
+
+
+def _options(args) -> dict:
+    opts = {k: v for k, v in vars(args).items()
+            if k in ("kind", "agency", "mapping", "save_mapping", "encoding", "scope", "search",
+                     "ids", "vcard_version") and v not in (None, [], "")}
+    if getattr(args, "map", None):
+        from .cli import parse_assignments
+        opts["map"] = {k: v for k, v in parse_assignments(args.map).items()}
+    return opts
+
+
+def run(args, store, progress) -> int:
+    from .interop.runner import run_export, run_import
+    if args.command == "import":
+        report = run_import(store, args.format, args.files, _options(args),
+                            progress=progress, dry_run=args.dry_run)
+    elif args.command == "export":
+        report = run_export(store, args.format, args.file, _options(args), progress=progress)
+    else:
+        from .ui.printing import print_form
+        report = print_form(store, args.form, args.operation, args.file)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        print(report.summary())
+    return 1 if args.command == "import" and report.skipped and not (
+        report.added or report.updated or report.unchanged) else 0
