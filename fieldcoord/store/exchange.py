@@ -113,6 +113,7 @@ def apply_batch(store, entries: list[Entry], sites: dict[str, tuple[str, str]],
     with store.transaction():
         kwargs = {} if skew_ms is None else {"skew_ms": skew_ms}
         merger = Merger(store, sites, now_ms=now_ms, **kwargs)
+        merger.prefetch(entries)
         for e in entries:
             merger.apply(e)
         return merger.finish()

@@ -17,6 +17,10 @@ from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
 
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# columns a change never writes directly
+_BOOKKEEPING = frozenset(("id", "_cl", "_ver", "_extra", "created_at", "updated_at", "device"))
+
 SKEW_MS = 5 * 60 * 1000           # an incoming clock this far ahead of ours is reported
 PSEUDO = ("_cl", "_seen", "_copy", "_scope")
 
@@ -62,6 +66,14 @@ class Report:
             self.skewed[site] = max(ahead, self.skewed.get(site, 0))
 
 
+class _Row:
+    """A record's row as this batch sees it, and whether it must be written."""
+    __slots__ = ("row", "in_db", "dirty", "gone")
+
+    def __init__(self, row: dict, in_db: bool):
+        self.row, self.in_db, self.dirty, self.gone = row, in_db, False, False
+
+
 def _ver_key(v) -> tuple:
     return (v[0], v[1])
 
@@ -78,7 +90,12 @@ def _q(name: str) -> str:
 
 
 class Merger:
-    """Applies entries to a store inside the store's current transaction."""
+    """Applies entries to a store inside the store's current transaction.
+
+    Rows are read for a whole batch at once (`prefetch`) and kept here while the batch is
+    merged; change-log entries and row writes are written in bulk by `flush`, which runs before
+    anything reads them back from the database (a field's history, a re-sent history, commit).
+    """
 
     def __init__(self, store, sites: dict[str, tuple[str, str]], now_ms: int | None = None,
                  skew_ms: int = SKEW_MS):
@@ -99,6 +116,106 @@ class Merger:
         self.max_hlc = 0
         self.unknown_scope: dict = {}       # records seen without a sharing scope yet
         self.overrides: list = []           # own values to keep against skewed clocks
+        self._names: dict[str, list] = {}   # table -> its columns
+        self._rows: dict = {}               # (table, rid) -> _Row, or None when absent
+        self._pending: list = []            # change-log rows not yet written
+        self._logged: set = set()           # rids with change-log entries (of those asked)
+        self._conflicted: set = set()       # (table, rid) that may have conflict rows
+        self._known: set = set()            # rids whose _logged/_conflicted state is known
+
+    # ------------------------------------------------------------------ batch I/O
+    def columns(self, table: str) -> list:
+        names = self._names.get(table)
+        if names is None:
+            cur = self.conn.execute(f'SELECT * FROM "{table}" LIMIT 0')
+            names = self._names[table] = [d[0] for d in cur.description]
+        return names
+
+    def prefetch(self, entries) -> None:
+        """Read the rows, log presence and conflicts of every record a batch names."""
+        by_table: dict[str, set] = {}
+        for e in entries:
+            if e.tbl in K.KIND_BY_TABLE and (e.tbl, e.rid) not in self._rows:
+                by_table.setdefault(e.tbl, set()).add(e.rid)
+        conn = self.conn
+        for table, rids in by_table.items():
+            names = self.columns(table)
+            rids = list(rids)
+            for i in range(0, len(rids), 500):
+                chunk = rids[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                found = {}
+                for got in conn.execute(f'SELECT * FROM "{table}" WHERE id IN ({marks})', chunk):
+                    found[got[0]] = got
+                for rid in chunk:
+                    got = found.get(rid)
+                    self._rows[(table, rid)] = _Row(dict(zip(names, got)), True) if got else None
+                new = [r for r in chunk if r not in self._known]
+                if new:
+                    marks = ",".join("?" * len(new))
+                    self._logged.update(r for (r,) in conn.execute(
+                        f"SELECT DISTINCT rid FROM change WHERE rid IN ({marks})", new))
+                    self._conflicted.update(conn.execute(
+                        f"SELECT DISTINCT tbl, rid FROM conflict WHERE rid IN ({marks})", new))
+                    self._known.update(new)
+
+    def _row(self, table: str, rid: str):
+        key = (table, rid)
+        if key not in self._rows:
+            got = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,)).fetchone()
+            self._rows[key] = _Row(dict(zip(self.columns(table), got)), True) if got else None
+        held = self._rows[key]
+        return None if held is None or held.gone else held
+
+    def _facts(self, rid: str) -> None:
+        if rid not in self._known:
+            if self.conn.execute("SELECT 1 FROM change WHERE rid = ? LIMIT 1",
+                                 (rid,)).fetchone():
+                self._logged.add(rid)
+            self._conflicted.update(self.conn.execute(
+                "SELECT DISTINCT tbl, rid FROM conflict WHERE rid = ?", (rid,)))
+            self._known.add(rid)
+
+    def flush(self) -> None:
+        """Write the pending change-log entries and rows."""
+        conn = self.conn
+        if self._pending:
+            conn.executemany(
+                "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
+            self._pending = []
+        inserts: dict = {}
+        updates: dict = {}
+        deletes: dict = {}
+        for key, r in self._rows.items():
+            if r is None or not r.dirty:
+                continue
+            table = key[0]
+            if r.gone:
+                if r.in_db:
+                    deletes.setdefault(table, []).append((key[1],))
+            elif r.in_db:
+                updates.setdefault(table, []).append(r.row)
+            else:
+                inserts.setdefault(table, []).append(r.row)
+        for table, rows in inserts.items():
+            names = self.columns(table)
+            conn.executemany(f'INSERT INTO "{table}" ({", ".join(_q(c) for c in names)}) '
+                             f'VALUES ({", ".join("?" * len(names))})',
+                             [[row[c] for c in names] for row in rows])
+        for table, rows in updates.items():
+            sets = [c for c in self.columns(table) if c != "id"]
+            conn.executemany(f'UPDATE "{table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
+                             "WHERE id = ?", [[row[c] for c in sets] + [row["id"]]
+                                              for row in rows])
+        for table, ids in deletes.items():
+            conn.executemany(f'DELETE FROM "{table}" WHERE id = ?', ids)
+        for key, r in list(self._rows.items()):
+            if r is not None and r.dirty:
+                if r.gone:
+                    self._rows[key] = None
+                else:
+                    r.in_db, r.dirty = True, False
 
     # ------------------------------------------------------------------ sites, streams
     def site(self, uuid: str, agency: str | None = None, device: str | None = None) -> int:
@@ -132,6 +249,7 @@ class Merger:
 
         A record whose sharing scope never arrived is not known to be this agency's to hold:
         it is dropped (its changes stay in the log, and a later share sends it whole)."""
+        self.flush()
         for tbl, rid, col, value, prev, above in self.overrides:
             kind = K.KIND_BY_TABLE[tbl]
             if self.conn.execute(f'SELECT 1 FROM "{tbl}" WHERE id = ?', (rid,)).fetchone():
@@ -176,15 +294,26 @@ class Merger:
             if reason:
                 status = 1
                 self.report.refused.append((e, reason))
-        local_cells = {c: self._local_cell(cell) for c, cell in e.cells.items()}
-        self.conn.execute(
-            "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid_seq[0], e.seq, e.tx, e.tbl, e.rid, e.hlc, writer,
-             json.dumps(local_cells, separators=(",", ":"), ensure_ascii=False), status))
+        cells = e.cells
+        short = True
+        for cell in cells.values():
+            if len(cell) > 2:
+                short = False
+                break
+        local_cells = cells if short else \
+            {c: (cell if len(cell) < 3 else self._local_cell(cell)) for c, cell in cells.items()}
+        self._pending.append(
+            (sid_seq[0], e.seq, e.tx, e.tbl, e.rid, e.hlc, writer, _dumps(local_cells), status))
         sid_seq[1] = e.seq
+        self._facts(e.rid)
+        earlier = e.rid in self._logged
+        self._logged.add(e.rid)
         if status == 0 and kind is not None:
-            self._merge(kind, e, writer)
+            if short and not earlier and "_seen" not in cells and cells.get("_cl") == [1] \
+                    and self._row(kind.table, e.rid) is None:
+                self._create(kind, e, writer)
+            else:
+                self._merge(kind, e, writer, earlier)
             self.report.applied += 1
 
     def _local_cell(self, cell: list) -> list:
@@ -200,9 +329,9 @@ class Merger:
     def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:
         """Why the writer's agency may not make this change, or None."""
         agency = self.agency_of.get(writer)
-        row = self.conn.execute(f'SELECT owner FROM "{kind.table}" WHERE id = ?',
-                                (e.rid,)).fetchone()
-        owner = row[0] if row and row[0] else (e.cells.get("owner") or [None])[0]
+        got = self._row(kind.table, e.rid)
+        owner = got.row["owner"] if got and got.row["owner"] else \
+            (e.cells.get("owner") or [None])[0]
         if owner is None or agency is None or agency == owner:
             return None
         created = (e.cells.get("_cl") or [None])[0] == 1 and len(e.cells["_cl"]) in (1, 5)
@@ -219,23 +348,67 @@ class Merger:
         return f"{agency} may not change this {kind.label}: it is maintained by {owner}"
 
     # ------------------------------------------------------------------ merging
-    def _merge(self, kind: K.Kind, e: Entry, writer: int) -> None:
+    def _create(self, kind: K.Kind, e: Entry, writer: int) -> None:
+        """A record's creation, new to this replica: what `_merge` does, without the merging."""
+        key = (kind.table, e.rid)
+        row = dict.fromkeys(self.columns(kind.table))
+        row.update(id=e.rid, owner="", scope="", _cl=1, _extra=None)
+        field_map = kind.field_map
+        extra = {}
+        version = [e.hlc, self.ord_of.get(e.site) or self.site(e.site)]
+        ver = {}
+        for col, cell in e.cells.items():
+            if col in PSEUDO:
+                continue
+            value = cell[0]
+            ver[col] = version
+            if col in row and col not in _BOOKKEEPING:
+                if value is None:
+                    if col not in ("owner", "scope"):
+                        row[col] = None
+                    continue
+                f = field_map.get(col)
+                row[col] = _dumps(value) if f is not None and f.type == K.REFS else value
+            else:
+                extra[col] = value
+        self.report.fields += len(e.cells)
+        ver[""] = version
+        ver["_cl"] = version
+        row["_ver"] = _dumps(ver)
+        if extra:
+            row["_extra"] = _dumps(extra)
+        when = clock.to_iso(e.hlc)
+        row.update(created_at=when, updated_at=when, device=self.device_of.get(writer))
+        if kind.name == "log":
+            row["received_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        before = self._rows.get(key)
+        held = _Row(row, before is not None and before.in_db)
+        held.dirty = True
+        self._rows[key] = held
+        if row["owner"] and row["scope"]:
+            if not may_see(self.store.home, audience_of(row["owner"], row["scope"])):
+                held.gone = True
+        else:
+            self.unknown_scope[e.rid] = kind
+        self.store._touch(kind, e.rid, row, live_row=False)
+
+    def _merge(self, kind: K.Kind, e: Entry, writer: int, earlier: bool) -> None:
         conn = self.conn
-        cur = conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (e.rid,))
-        names = [d[0] for d in cur.description]
-        got = cur.fetchone()
+        key = (kind.table, e.rid)
+        held = self._row(kind.table, e.rid)
         default = [e.hlc, e.site]
-        if got is None:
-            row = {n: None for n in names}
+        if held is None:
+            row = {n: None for n in self.columns(kind.table)}
             row.update(id=e.rid, owner="", scope="", _cl=0, _ver="{}", _extra=None)
             ver: dict = {}
             is_new = True
-            if conn.execute("SELECT count(*) FROM (SELECT 1 FROM change WHERE rid = ? LIMIT 2)",
-                            (e.rid,)).fetchone()[0] > 1:
+            if earlier:
                 # held before and dropped when it was unshared: merge from its whole history
                 ver["!"] = 1
+            held = _Row(row, key in self._rows and self._rows[key] is not None
+                        and self._rows[key].in_db)
         else:
-            row = dict(zip(names, got))
+            row = held.row
             ver = json.loads(row["_ver"])
             is_new = False
         # versions in UUID form for comparing; converted back when written
@@ -277,7 +450,7 @@ class Merger:
                     pass                    # a withheld past value; the current one follows
                 elif in_table:
                     f = kind.field_map.get(col)
-                    row[col] = json.dumps(value) if f and f.type == K.REFS and value is not None \
+                    row[col] = _dumps(value) if f and f.type == K.REFS and value is not None \
                         else value
                 else:
                     extra[col] = value
@@ -298,23 +471,21 @@ class Merger:
             row.update(created_at=when, updated_at=when, device=device)
             if kind.name == "log":
                 row["received_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            conn.execute(f'INSERT INTO "{kind.table}" ({", ".join(_q(c) for c in names)}) '
-                         f'VALUES ({", ".join("?" * len(names))})', [row[c] for c in names])
         else:
             row.update(updated_at=max(row["updated_at"] or "", when), device=device)
-            sets = [c for c in names if c != "id"]
-            conn.execute(f'UPDATE "{kind.table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
-                         "WHERE id = ?", [row[c] for c in sets] + [e.rid])
+        held.dirty, held.gone = True, False
+        self._rows[key] = held
         if before_aud and row["scope"] and _widened(before_aud,
                                                     audience_of(row["owner"], row["scope"])) \
                 and may_see(self.store.home, audience_of(row["owner"], row["scope"])):
             # shared more widely: pass on what of its history the new partners cannot have
+            self.flush()
             self.store._emit_history(audience_of(row["owner"], row["scope"]), kind.table, e.rid,
                                      self.store._tick(), {})
         if row["owner"] and row["scope"] and not may_see(
                 self.store.home, audience_of(row["owner"], row["scope"])):
             # no longer shared with this agency: keep nothing of it
-            conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ?', (e.rid,))
+            held.gone = True
             conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ?", (kind.table, e.rid))
         elif not row["scope"]:
             self.unknown_scope[e.rid] = kind
@@ -355,6 +526,7 @@ class Merger:
         best = max(heads)
         for key, val in heads.items():
             if key != best and val != heads[best]:       # the same value twice is no conflict
+                self._conflicted.add((tbl, rid))
                 self.conn.execute(
                     "INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
                     "VALUES (?, ?, ?, ?, ?, ?, 'open')",
@@ -377,6 +549,8 @@ class Merger:
         versions: dict = {}
         superseded: set = set()
         uuid = self.uuid_of
+        if self._pending:
+            self.flush()
         for hlc, site, cells in self.conn.execute(
                 "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
                 (rid, tbl)):
@@ -401,10 +575,12 @@ class Merger:
         """While a record is deleted, each current field version its delete did not see is an
         edit made concurrently with the delete: kept as a conflict until restored or resolved."""
         tbl = kind.table
-        self.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND reason = 'deleted'",
-                          (tbl, e.rid))
+        if (tbl, e.rid) in self._conflicted:
+            self.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND "
+                              "reason = 'deleted'", (tbl, e.rid))
         if row["_cl"] % 2 == 1 or not seen:
             return
+        self._conflicted.add((tbl, e.rid))
         seen_u = {c: (v[0], self.uuid_of.get(v[1], "")) for c, v in seen.items()}
         base = seen_u.get("", (0, ""))
         unseen: dict = {}
