@@ -390,7 +390,13 @@ class Merger:
                 held.gone = True
         else:
             self.unknown_scope[e.rid] = kind
-        self.store._touch(kind, e.rid, row, live_row=False)
+        tx = self.store._tx
+        if not held.in_db and not held.gone:
+            # no search document yet; its lines may have come before it, so look for them
+            tx.inserted.add(e.rid)
+            if kind.name in ("contact", "agency"):
+                tx.with_lines.add(e.rid)
+        self.store._touch(kind, e.rid, row, live_row=not held.gone)
 
     def _merge(self, kind: K.Kind, e: Entry, writer: int, earlier: bool) -> None:
         conn = self.conn
