@@ -23,8 +23,8 @@ REPLICAS = (("hub_ccf", "CCF"), ("laptop_ccf", "CCF"), ("hub_mpd", "MPD"), ("lap
 LINKS = ((1, 0), (3, 2), (0, 2), (1, 2), (3, 0))     # laptop-hub, laptop-hub, federation, LAN
 SCOPES = ("all", "private", "CCF,MPD", "all+edit", "CCF,MPD+edit")
 OPS = st.lists(st.tuples(
-    st.sampled_from(["add", "add", "edit", "edit", "delete", "restore", "scope", "sync", "sync",
-                     "bundle", "old_bundle"]),
+    st.sampled_from(["add", "add", "edit", "edit", "race", "delete", "restore", "scope", "sync",
+                     "sync", "bundle", "old_bundle"]),
     st.integers(0, 3), st.integers(0, 1000), st.sampled_from(["Chief", "Captain", "Medic", ""])),
     min_size=5, max_size=45)
 
@@ -75,6 +75,55 @@ def check(stores):
     assert visible_part(stores[0], ("CCF", "MPD")) == visible_part(stores[2], ("CCF", "MPD"))
 
 
+def title_version(store, rid):
+    """((hlc, site UUID) of the title's current version, title) as this replica holds it."""
+    row = store.conn.execute("SELECT title, _ver FROM contact WHERE id = ?", (rid,)).fetchone()
+    if row is None:
+        return None, None
+    ver = json.loads(row[1])
+    v = ver.get("title") or ver.get("")
+    uuid = store.conn.execute("SELECT uuid FROM site WHERE ord = ?", (v[1],)).fetchone()[0]
+    return (v[0], uuid), row[0]
+
+
+def edit_title(store, rid, value, writes) -> None:
+    before = title_version(store, rid)[0]
+    store.edit(rid, {"title": value})
+    after, value = title_version(store, rid)
+    if after != before:
+        writes.setdefault(rid, []).append((after, value, before, store.home))
+
+
+def check_conflicts(stores, writes):
+    """Every concurrent losing value of a title is an open conflict on every replica holding the
+    record, and the title shows the latest of the writes no other write saw (the heads).
+
+    `writes` holds, per contact, each title write as (version, value, the version it replaced,
+    writer's agency). Records a partner agency wrote to are left out: such a write may be
+    refused when the owner narrows the scope concurrently."""
+    for rid, ws in writes.items():
+        owner = None
+        for store in stores:
+            got = store.conn.execute("SELECT owner FROM contact WHERE id = ? AND _cl % 2 = 1",
+                                     (rid,)).fetchone()
+            owner = owner or (got and got[0])
+        if owner is None or any(agency != owner for *_, agency in ws):
+            continue
+        replaced = {pred for _, _, pred, _ in ws if pred}
+        heads = {v: val for v, val, _, _ in ws if v not in replaced}
+        best = max(heads)
+        expected = sorted((list(v), val) for v, val in heads.items()
+                          if v != best and val != heads[best])
+        for store in stores:
+            if not store.conn.execute("SELECT 1 FROM contact WHERE id = ? AND _cl % 2 = 1",
+                                      (rid,)).fetchone():
+                continue
+            assert title_version(store, rid) == (best, heads[best]), store.device
+            found = sorted((c["version"], c["value"]) for c in json.loads(store.dump())["conflicts"]
+                           if c["record"] == rid and c["field"] == "title")
+            assert found == expected, (store.device, rid)
+
+
 def carry(stores, x, y, tmp: Path, bundles: list, twice: bool) -> None:
     """A bundle from replica x to replica y (imported twice when `twice`)."""
     f = tmp / f"b{len(bundles)}.fcb"
@@ -116,6 +165,7 @@ def run(ops):
         stores = make_replicas(Path(tmp))
         net = Network(stores)
         bundles: list = []
+        writes: dict = {}
         try:
             for op, who, n, text in ops:
                 store = stores[who]
@@ -124,10 +174,21 @@ def run(ops):
                 try:
                     if op == "add" or (target is None and op in ("edit", "delete", "restore",
                                                                    "scope")):
-                        store.add("contact", {"name": f"Person {n}", "agency": store.home,
-                                              "scope": SCOPES[n % len(SCOPES)], "title": text})
+                        rid = store.add("contact", {"name": f"Person {n}", "agency": store.home,
+                                                    "scope": SCOPES[n % len(SCOPES)],
+                                                    "title": text})
+                        writes[rid] = [(*title_version(store, rid), None, store.home)]
                     elif op == "edit":
-                        store.edit(target, {"title": text or None})
+                        edit_title(store, target, text or None, writes)
+                    elif op == "race":
+                        # two replicas of one agency edit the same title before they sync
+                        pair = (0, 1) if who < 2 else (2, 3)
+                        both = sorted(set(live_contacts(stores[pair[0]]))
+                                      & set(live_contacts(stores[pair[1]])))
+                        if both:
+                            rid = both[n % len(both)]
+                            for i, j in enumerate(pair):
+                                edit_title(stores[j], rid, f"{text or 'Lead'} {i}", writes)
                     elif op == "delete":
                         store.delete(target)
                     elif op == "restore":
@@ -147,6 +208,7 @@ def run(ops):
                     pass
             settle(stores)
             check(stores)
+            check_conflicts(stores, writes)
         finally:
             net.close()
             for s in stores:
