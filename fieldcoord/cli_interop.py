@@ -41,8 +41,19 @@ def add_parsers(sub) -> None:
 
     p = sub.add_parser("print", help="an ICS form of an operation as PDF")
     p.add_argument("form", choices=FORMS, metavar="|".join(FORMS))
-    p.add_argument("--operation", required=True, metavar="ID")
+    p.add_argument("--operation", required=True, metavar="ID|NAME")
     p.add_argument("file", type=Path, metavar="FILE.pdf")
+    p.add_argument("--prepared-by", default="", metavar="NAME")
+    p.add_argument("--position", default="", metavar="TEXT",
+                   help="the preparer's position or title")
+    p.add_argument("--from", dest="period_from", default="", metavar="DATETIME",
+                   help="start of the operational period (also limits the ICS 214 log)")
+    p.add_argument("--to", dest="period_to", default="", metavar="DATETIME",
+                   help="end of the operational period")
+    p.add_argument("--instructions", default="", metavar="TEXT",
+                   help="special instructions (ICS 205)")
+    p.add_argument("--request", default="", metavar="ID|NUMBER",
+                   help="ICS 213 RR: only this request")
 
 
 def _options(args) -> dict:
@@ -63,8 +74,12 @@ def run(args, store, progress) -> int:
     elif args.command == "export":
         report = run_export(store, args.format, args.file, _options(args), progress=progress)
     else:
+        from .interop.icsforms import Options
         from .ui.printing import print_form
-        report = print_form(store, args.form, args.operation, args.file)
+        options = Options(prepared_by=args.prepared_by, position=args.position,
+                          period_from=args.period_from, period_to=args.period_to,
+                          special_instructions=args.instructions, request=args.request)
+        report = print_form(store, args.form, args.operation, args.file, options)
     if args.json:
         print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
     else:

@@ -83,7 +83,8 @@ class ExportReport:
                 "skipped": [p.__dict__ for p in self.skipped], "notes": self.notes}
 
     def summary(self) -> str:
-        parts = ", ".join(f"{n} {k}" for k, n in sorted(self.written.items())) or "nothing"
+        parts = ", ".join(f"{n} {k[:-1] if n == 1 and k.endswith('s') else k}"
+                          for k, n in sorted(self.written.items())) or "nothing"
         lines = [f"exported {parts} to {self.path} ({self.format})"]
         lines += [f"  skipped {p}" for p in self.skipped]
         lines += [f"  note: {n}" for n in self.notes]

@@ -1,0 +1,720 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Sync page (peers, Sync now, automatic sync, bundles, the sync log) and the Conflicts page
+(both values side by side, resolved with one click) (UI layer).
+
+Each page opens its own Store on the GUI thread for reads and quick writes; sync, reachability
+checks and bundles run on worker threads through ui.tasks, each opening its own Store. Wiring
+for the main window: connect `changed` to the lists' refresh, SyncPage.status to the status bar,
+SyncPage.changed to ConflictsPage.refresh and ConflictsPage.changed to SyncPage.refresh; call
+`shutdown()` before closing the database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFrame, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QMessageBox, QProgressBar, QPushButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QTableView, QVBoxLayout,
+                               QWidget)
+
+from ..core import hlc as clock
+from ..core import kinds as K
+from ..core.errors import FieldcoordError
+from ..store import Store
+from ..store.conflicts import open_conflicts, resolve
+from .sync_dialogs import (ExportBundleDialog, PeerDialog, choose_bundle_to_import,
+                           conflict_count, export_bundle_file, import_bundle_file, list_peers,
+                           pending_changes, probe_peers, record_label, replica_label, show_lines,
+                           sync_events, sync_peers)
+from .tasks import Task, run_with_progress
+
+DEFAULT_INTERVAL = 30          # seconds between reachability checks
+MAX_CARDS = 100                # conflicts shown at once (resolving shows the next ones)
+
+
+def local_time(iso: str | None) -> str:
+    """'2026-11-25 15:36' in local time for a stored UTC time ('' for None)."""
+    if not iso:
+        return ""
+    try:
+        t = dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return iso
+    return t.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class RowsModel(QAbstractTableModel):
+    """A small read-only table: a header and rows of strings, with optional tooltips."""
+
+    def __init__(self, headers: list[str], parent=None):
+        super().__init__(parent)
+        self.headers = headers
+        self.rows: list[tuple] = []
+        self.tips: list[tuple] = []
+
+    def set_rows(self, rows: list[tuple], tips: list[tuple] | None = None) -> None:
+        self.beginResetModel()
+        self.rows = [tuple("" if v is None else str(v) for v in r) for r in rows]
+        self.tips = tips or []
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        if role == Qt.DisplayRole:
+            return self.rows[index.row()][index.column()]
+        if role == Qt.ToolTipRole:
+            tips = self.tips[index.row()] if index.row() < len(self.tips) else ()
+            tip = tips[index.column()] if index.column() < len(tips) else None
+            return tip or self.rows[index.row()][index.column()] or None
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.headers[section]
+        return None
+
+
+def _table(model: RowsModel, name: str, stretch: int) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    view.verticalHeader().setVisible(False)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.Stretch)
+    return view
+
+
+class SyncPage(QWidget):
+    """Peers, Sync now with progress and Cancel, automatic sync when a peer is reachable again,
+    bundles, the result of the last sync and the sync log."""
+
+    changed = Signal()              # records changed by a sync or an import
+    status = Signal(dict)           # online, last_sync, pending, conflicts, message
+
+    def __init__(self, db_path: Path, parent: QWidget | None = None, *,
+                 probe_interval: float | None = None, auto_sync: bool | None = None):
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self._store: Store | None = None
+        self._sync_task: Task | None = None
+        self._probe_task: Task | None = None
+        self._tasks: list[Task] = []
+        self.reachable: dict[str, bool] = {}      # peers checked: reachable or not
+        self.last_outcomes: list = []
+        self.last_status: dict = {}
+        self._message = ""
+        self._peers = []
+        settings = QSettings()
+        if probe_interval is None:
+            try:
+                probe_interval = float(settings.value("sync/check_interval", DEFAULT_INTERVAL))
+            except (TypeError, ValueError):
+                probe_interval = DEFAULT_INTERVAL
+        if auto_sync is None:
+            auto_sync = str(settings.value("sync/auto", "true")).lower() != "false"
+        self._build(auto_sync)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.check_peers)
+        self._first_check = QTimer(self)
+        self._first_check.setSingleShot(True)
+        self._first_check.timeout.connect(self.check_peers)
+        self.set_probe_interval(probe_interval)
+        self.refresh()
+
+    # ------------------------------------------------------------------------------ layout
+    def _build(self, auto_sync: bool) -> None:
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.state_label = QLabel()
+        self.state_label.setAccessibleName("Connection state")
+        self.state_label.setTextFormat(Qt.RichText)
+        self.summary_label = QLabel()
+        self.summary_label.setAccessibleName("Sync summary")
+        top.addWidget(self.state_label)
+        top.addWidget(self.summary_label, 1)
+        self.sync_button = QPushButton("Sync now")
+        self.sync_button.setToolTip("Send and receive changes with every peer")
+        self.sync_button.clicked.connect(self.sync_now)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_sync)
+        self.export_button = QPushButton("Export bundle…")
+        self.export_button.clicked.connect(self.export_bundle)
+        self.import_button = QPushButton("Import bundle…")
+        self.import_button.clicked.connect(self.import_bundle)
+        for b in (self.sync_button, self.cancel_button, self.export_button, self.import_button):
+            top.addWidget(b)
+        layout.addLayout(top)
+
+        self.progress_row = QWidget()
+        bar = QHBoxLayout(self.progress_row)
+        bar.setContentsMargins(0, 0, 0, 0)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Sync progress")
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel()
+        bar.addWidget(self.progress_label)
+        bar.addWidget(self.progress, 1)
+        self.progress_row.setVisible(False)
+        layout.addWidget(self.progress_row)
+
+        self.results = QLabel()
+        self.results.setAccessibleName("Last sync result")
+        self.results.setTextFormat(Qt.RichText)
+        self.results.setWordWrap(True)
+        self.results.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.results.setFrameShape(QFrame.StyledPanel)
+        self.results.setMargin(6)
+        self.results.setVisible(False)
+        layout.addWidget(self.results)
+
+        peers = QGroupBox("Peers")
+        pl = QVBoxLayout(peers)
+        self.peers_model = RowsModel(["Name", "Address", "Agency", "Last sync", "State",
+                                      "Pending"], self)
+        self.peers_view = _table(self.peers_model, "Peers", stretch=1)
+        self.peers_view.doubleClicked.connect(lambda _: self.edit_peer())
+        pl.addWidget(self.peers_view)
+        row = QHBoxLayout()
+        add = QPushButton("Add peer…")
+        add.clicked.connect(self.add_peer)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.clicked.connect(self.edit_peer)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_peer)
+        for b in (add, self.edit_button, self.remove_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        self.auto_check = QCheckBox("Sync automatically when a peer is reachable again")
+        self.auto_check.setChecked(auto_sync)
+        self.auto_check.toggled.connect(self._on_auto_toggled)
+        row.addWidget(self.auto_check)
+        row.addWidget(QLabel("Check every"))
+        self.interval_spin = QSpinBox()
+        self.interval_spin.setAccessibleName("Reachability check interval")
+        self.interval_spin.setRange(0, 3600)
+        self.interval_spin.setSuffix(" s")
+        self.interval_spin.setSpecialValueText("never")
+        self.interval_spin.valueChanged.connect(self._on_interval_changed)
+        row.addWidget(self.interval_spin)
+        pl.addLayout(row)
+        layout.addWidget(peers, 1)
+
+        log = QGroupBox("Sync log")
+        ll = QVBoxLayout(log)
+        self.events_model = RowsModel(["When", "Peer", "Kind", "Message", "Concerns"], self)
+        self.events_view = _table(self.events_model, "Sync log", stretch=3)
+        ll.addWidget(self.events_view)
+        layout.addWidget(log, 2)
+
+    # ------------------------------------------------------------------------------ state
+    def store(self) -> Store:
+        """This page's own Store (GUI thread)."""
+        if self._store is None:
+            self._store = Store.open(self.db_path)
+        return self._store
+
+    def refresh(self) -> None:
+        """Re-read peers, pending changes, conflicts and the log; emit `status`."""
+        store = self.store()
+        pending, per_peer = pending_changes(store)
+        self._peers = list_peers(store, per_peer)
+        rows, tips = [], []
+        for p in self._peers:
+            state = {True: "reachable", False: "unreachable"}.get(self.reachable.get(p.name),
+                                                                   "not checked yet")
+            if p.last_error:
+                state += " · last sync failed"
+            rows.append((p.name, p.url, p.agency or "?", local_time(p.last_sync) or "never",
+                         state, p.pending))
+            tips.append((None, None, None, p.last_sync, p.last_error, None))
+        self.peers_model.set_rows(rows, tips)
+        has_peer = bool(self._peers)
+        self.edit_button.setEnabled(has_peer)
+        self.remove_button.setEnabled(has_peer)
+        events = sync_events(store, 200)
+        self.events_model.set_rows([(local_time(at), peer, kind, msg, what)
+                                    for at, peer, kind, msg, what in events])
+        conflicts = conflict_count(store)
+        last = max((p.last_sync for p in self._peers if p.last_sync), default=None)
+        online = self._online()
+        self.state_label.setText({True: "<b style='color:#1e8449'>● Online</b>",
+                                  False: "<b style='color:#b03a2e'>○ Offline</b>"}
+                                 .get(online, "<b>○ Not checked</b>" if has_peer else
+                                      "<b>○ No peers</b>"))
+        self.summary_label.setText(
+            f"Last sync {local_time(last) or 'never'} · {pending} change"
+            f"{'' if pending == 1 else 's'} pending · {conflicts} open conflict"
+            f"{'' if conflicts == 1 else 's'}")
+        self.last_status = {"online": online, "last_sync": last, "pending": pending,
+                            "conflicts": conflicts, "message": self._status_message(has_peer)}
+        self.status.emit(dict(self.last_status))
+
+    def _online(self) -> bool | None:
+        names = [p.name for p in self._peers]
+        known = [self.reachable[n] for n in names if n in self.reachable]
+        if any(known):
+            return True
+        if names and len(known) == len(names):
+            return False
+        return None
+
+    def _status_message(self, has_peer: bool) -> str:
+        if self._message:
+            return self._message
+        if not has_peer:
+            return "No peers yet: add your agency's hub on the Sync page"
+        return ""
+
+    def is_syncing(self) -> bool:
+        return self._sync_task is not None and self._sync_task.is_running()
+
+    # ------------------------------------------------------------------ reachability checks
+    def set_probe_interval(self, seconds: float) -> None:
+        """Check peers' reachability every `seconds` in the background (0: never)."""
+        self.interval_spin.blockSignals(True)
+        self.interval_spin.setValue(int(seconds))
+        self.interval_spin.blockSignals(False)
+        self._timer.stop()
+        self._first_check.stop()
+        if seconds > 0:
+            self._timer.start(int(seconds * 1000))
+            self._first_check.start(min(500, int(seconds * 1000)))
+
+    def _on_interval_changed(self, seconds: int) -> None:
+        QSettings().setValue("sync/check_interval", seconds)
+        self.set_probe_interval(seconds)
+
+    def _on_auto_toggled(self, on: bool) -> None:
+        QSettings().setValue("sync/auto", "true" if on else "false")
+
+    def check_peers(self) -> Task | None:
+        """Check in the background which peers answer; sync those that are reachable again
+        (when automatic sync is on). Skipped while a sync or a check runs."""
+        if self.is_syncing() or (self._probe_task and self._probe_task.is_running()):
+            return None
+        peers = {p.name: p.url for p in self._peers}
+        if not peers:
+            return None
+        task = Task(lambda progress, cancel: probe_peers(peers, cancel=cancel), "Checking peers")
+        task.succeeded.connect(self._on_probed)
+        self._probe_task = self._track(task)
+        return task.start()
+
+    def _on_probed(self, result: dict) -> None:
+        back = [n for n, ok in result.items() if ok and self.reachable.get(n) is not True]
+        self.reachable.update(result)
+        if back and self.auto_check.isChecked() and not self.is_syncing():
+            self._start_sync(back, automatic=True)
+        self.refresh()
+
+    # ---------------------------------------------------------------------------- sync
+    def sync_now(self) -> None:
+        """Sync with every peer in the background (progress on the page, Cancel stops it)."""
+        if self.is_syncing():
+            return
+        if not self._peers:
+            self._message = "No peers yet: add your agency's hub under Peers, then sync"
+            self.refresh()
+            return
+        self._start_sync(None)
+
+    def _start_sync(self, names: list[str] | None, automatic: bool = False) -> Task:
+        db = self.db_path
+        task = Task(lambda progress, cancel: sync_peers(db, names, progress, cancel), "Sync")
+        task.progressed.connect(self._on_progress)
+        task.succeeded.connect(self._on_synced)
+        task.failed.connect(self._on_sync_failed)
+        task.cancelled.connect(self._on_sync_cancelled)
+        task.finished.connect(self._on_sync_finished)
+        self._sync_task = self._track(task)
+        self.sync_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)
+        self.progress_row.setVisible(True)
+        who = ", ".join(names) if names else "all peers"
+        self.progress_label.setText(f"Syncing with {who}…")
+        self._message = ("Peer reachable again: syncing" if automatic else "Syncing") + f" ({who})"
+        self.status.emit({**self.last_status, "message": self._message})
+        return task.start()
+
+    def cancel_sync(self) -> None:
+        if self.is_syncing():
+            self.progress_label.setText("Cancelling…")
+            self._sync_task.cancel()
+
+    def _on_progress(self, label: str, value: int, maximum: int) -> None:
+        self.progress_label.setText(label)
+        if maximum > 0:
+            self.progress.setRange(0, maximum)
+            self.progress.setValue(min(value, maximum))
+        else:
+            self.progress.setRange(0, 0)
+
+    def _on_synced(self, outcomes: list) -> None:
+        self.last_outcomes = outcomes
+        for o in outcomes:
+            if o.reachable is not None:
+                self.reachable[o.peer] = o.reachable
+        self.results.setText(_outcomes_html(outcomes))
+        self.results.setVisible(True)
+        failed = [o for o in outcomes if o.error]
+        refused = sum(len(o.refused) for o in outcomes)
+        warnings = sum(len(o.clock) for o in outcomes)
+        parts = [f"Synced {len(outcomes) - len(failed)} of {len(outcomes)} peers"]
+        if refused:
+            parts.append(f"{refused} change{'' if refused == 1 else 's'} refused (see Sync)")
+        if warnings:
+            parts.append("clock warning (see Sync)")
+        if failed:
+            parts.append("; ".join(o.error for o in failed))
+        self._message = " · ".join(parts)
+        if any(o.changed_here for o in outcomes):
+            self.changed.emit()
+
+    def _on_sync_failed(self, message: str) -> None:
+        self._message = f"Sync failed: {message}"
+        self.results.setText(f"<span style='color:#b03a2e'>{_esc(self._message)}</span>")
+        self.results.setVisible(True)
+
+    def _on_sync_cancelled(self) -> None:
+        self._message = ("Sync cancelled: what arrived so far is kept; the next sync goes on "
+                         "from there")
+        self.results.setText(_esc(self._message))
+        self.results.setVisible(True)
+        self.changed.emit()            # batches applied before the cancel are committed
+
+    def _on_sync_finished(self) -> None:
+        self.sync_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.progress_row.setVisible(False)
+        self.progress_label.setText("")
+        self.refresh()
+
+    # ---------------------------------------------------------------------------- peers
+    def _selected_peer(self):
+        rows = self.peers_view.selectionModel().selectedRows()
+        if rows:
+            return self._peers[rows[0].row()]
+        return self._peers[0] if len(self._peers) == 1 else None
+
+    def add_peer(self) -> None:
+        dialog = PeerDialog(self.store(), None, self)
+        if dialog.exec():
+            self._message = f"Peer {dialog.saved_name} saved"
+            self.refresh()
+            self.check_peers()
+
+    def edit_peer(self) -> None:
+        peer = self._selected_peer()
+        if peer is None:
+            return
+        dialog = PeerDialog(self.store(), peer, self)
+        if dialog.exec():
+            self.reachable.pop(peer.name, None)
+            self.refresh()
+            self.check_peers()
+
+    def remove_peer(self) -> None:
+        from .sync_dialogs import remove_peer
+        peer = self._selected_peer()
+        if peer is None:
+            return
+        answer = QMessageBox.question(self, "Remove peer",
+                                      f"Stop syncing with {peer.name} ({peer.url}) and forget "
+                                      "its token? Records already here stay.")
+        if answer == QMessageBox.Yes:
+            remove_peer(self.store(), peer.name)
+            self.reachable.pop(peer.name, None)
+            self.refresh()
+
+    # --------------------------------------------------------------------------- bundles
+    def export_bundle(self) -> None:
+        """Ask for a file and an agency, then export with progress and report the result."""
+        dialog = ExportBundleDialog(self.store(), self)
+        if dialog.exec():
+            path, agency = dialog.choice()
+            self.start_export(path, agency)
+
+    def import_bundle(self) -> None:
+        """Ask for a bundle (or a partner's receipt), then import with progress and report."""
+        path = choose_bundle_to_import(self)
+        if path:
+            self.start_import(path)
+
+    def start_export(self, path: Path, agency: str | None = None) -> Task:
+        db = self.db_path
+        return self._track(run_with_progress(
+            self, "Exporting a bundle",
+            lambda progress, cancel: export_bundle_file(db, path, agency, progress, cancel),
+            self._on_exported, lambda m: self._report("Export failed", [m], warn=True)))
+
+    def start_import(self, path: Path) -> Task:
+        db = self.db_path
+        return self._track(run_with_progress(
+            self, "Importing a bundle",
+            lambda progress, cancel: import_bundle_file(db, path, progress, cancel),
+            self._on_imported, lambda m: self._report("Import failed", [m], warn=True)))
+
+    def _on_exported(self, counts: dict) -> None:
+        self._report("Bundle exported", [
+            f"Wrote {counts['changes']} changes in {counts['chunks']} chunks to {counts['file']}"
+            + (f" for {counts['for']}." if counts["for"] else ".")])
+
+    def _on_imported(self, outcome) -> None:
+        self._report("Bundle imported", outcome.lines(),
+                     warn=bool(outcome.warnings or outcome.refused))
+        if outcome.changed_here:
+            self.changed.emit()
+
+    def _report(self, title: str, lines: list[str], warn: bool = False) -> None:
+        self._message = lines[0]
+        self.results.setText(f"<b>{_esc(title)}</b><br>" + "<br>".join(map(_esc, lines)))
+        self.results.setVisible(True)
+        self.refresh()
+        show_lines(self, title, lines, warn)
+
+    # -------------------------------------------------------------------------- lifetime
+    def _track(self, task: Task) -> Task:
+        self._tasks = [t for t in self._tasks if t.state in ("new", "running")] + [task]
+        return task
+
+    def shutdown(self) -> None:
+        """Stop checking, cancel running work and wait for it, close this page's Store."""
+        self._timer.stop()
+        self._first_check.stop()
+        for t in self._tasks:
+            if t.is_running():
+                t.cancel()
+                t.wait(30000)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _esc(text: str) -> str:
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _outcomes_html(outcomes: list) -> str:
+    lines = []
+    for o in outcomes:
+        if o.error:
+            lines.append(f"<span style='color:#b03a2e'>✗ {_esc(o.summary())}</span>")
+            continue
+        lines.append(f"✓ {_esc(o.summary())}")
+        if o.restored:
+            lines.append(f"&nbsp;&nbsp;{_esc(o.peer)} was restored from a backup: this device "
+                         "re-sent what it lacked")
+        for what, why in o.refused:
+            lines.append(f"&nbsp;&nbsp;<span style='color:#b03a2e'>Refused by {_esc(o.peer)}: "
+                         f"{_esc(what)}: {_esc(why)}</span>")
+        for warning in o.clock:
+            lines.append(f"&nbsp;&nbsp;<span style='color:#9a6700'>⚠ Clock: {_esc(warning)}"
+                         "</span>")
+    return "<br>".join(lines)
+
+
+# ------------------------------------------------------------------------------ conflicts
+def _show_value(value) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "(empty)"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_show_value(v)}" for k, v in value.items())
+    text = str(value)
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
+def _context(store, kind: K.Kind, rid: str) -> str:
+    """' (of Harbor County EM)': the record a contact, duty line or part belongs to."""
+    try:
+        rec = store.get(rid, kind.name)
+        for f in kind.fields:
+            if f.type == K.REF and rec.values.get(f.name):
+                return f" of {store.get(rec.values[f.name]).title}"
+    except FieldcoordError:
+        pass
+    return ""
+
+
+def _who_when(store, version) -> str:
+    if not version:
+        return "who and when unknown"
+    hlc, site = version
+    return f"{replica_label(store, site)} · {local_time(clock.to_iso(hlc))}"
+
+
+class _Choice(QPushButton):
+    """One value a conflict may keep, with who wrote it and when: clicking it keeps it."""
+
+    def __init__(self, heading: str, value: str, who: str, cid: str, keep: str):
+        super().__init__()
+        self.cid, self.keep, self.value = cid, keep, value
+        self.setAccessibleName(f"Keep {value}")
+        self.setAccessibleDescription(f"{heading}; {who}")
+        self.setToolTip(f"Keep this value: {value}")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(12, 8, 12, 8)
+        box.setSpacing(3)
+        self.labels = []
+        height = 16
+        for text, scale, bold in ((heading, 0.9, False), (value, 1.25, True), (who, 0.9, False)):
+            label = QLabel(text)
+            label.setTextFormat(Qt.PlainText)
+            label.setWordWrap(True)
+            font = label.font()
+            font.setPointSizeF(font.pointSizeF() * scale)
+            font.setBold(bold)
+            label.setFont(font)
+            label.setAttribute(Qt.WA_TransparentForMouseEvents)
+            box.addWidget(label)
+            self.labels.append(label)
+            height += label.heightForWidth(320) + 3
+        self.labels[0].setForegroundRole(QPalette.PlaceholderText)
+        self.setMinimumHeight(height)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Minimum)
+
+    def text(self) -> str:                      # what a screen reader and tests read
+        return "\n".join(label.text() for label in self.labels)
+
+
+class ConflictCard(QFrame):
+    """A record field's competing values side by side."""
+
+    def __init__(self, page: "ConflictsPage", store, group: list):
+        super().__init__()
+        self.setFrameShape(QFrame.StyledPanel)
+        first = group[0]
+        kind = K.KINDS[first.kind]
+        layout = QVBoxLayout(self)
+        title = QLabel()
+        title.setTextFormat(Qt.RichText)
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        row = QHBoxLayout()
+        self.choices: list[_Choice] = []
+        what = record_label(store, kind.table, first.record) + _context(store, kind,
+                                                                        first.record)
+        if first.reason == "deleted":
+            title.setText(f"<b>{_esc(what[:1].upper() + what[1:])}</b> was deleted by "
+                          f"{_esc(_who_when(store, first.current_version))} while it was "
+                          "edited elsewhere")
+            for c in group:
+                self.choices.append(_Choice("Keep the edit (restores the record)",
+                                            _show_value(c.value), _who_when(store, c.version),
+                                            c.id, c.id))
+            self.choices.append(_Choice("Keep it deleted", "(confirm the delete)",
+                                        _who_when(store, first.current_version), first.id,
+                                        "current"))
+        else:
+            fld = kind.field_map.get(first.field)
+            title.setText(f"<b>{_esc(what[:1].upper() + what[1:])}</b> · "
+                          f"{_esc(fld.title if fld else first.field)}: {len(group) + 1} values "
+                          "written on different devices before they synced")
+            self.choices.append(_Choice("Shown now", _show_value(first.current),
+                                        _who_when(store, first.current_version), first.id,
+                                        "current"))
+            for c in group:
+                self.choices.append(_Choice("Other value", _show_value(c.value),
+                                            _who_when(store, c.version), c.id, c.id))
+        height = max(c.minimumHeight() for c in self.choices)
+        for choice in self.choices:
+            choice.setMinimumHeight(height)
+            choice.clicked.connect(lambda _=False, c=choice: page.resolve(c.cid, c.keep))
+            row.addWidget(choice, 1)
+        layout.addLayout(row)
+
+
+class ConflictsPage(QWidget):
+    """Open conflicts, each with its values side by side; one click on a value keeps it."""
+
+    changed = Signal()              # a conflict was resolved: the record changed
+
+    def __init__(self, db_path: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self._store: Store | None = None
+        self.cards: list[ConflictCard] = []
+        layout = QVBoxLayout(self)
+        self.header = QLabel()
+        self.header.setAccessibleName("Open conflicts")
+        self.header.setWordWrap(True)
+        layout.addWidget(self.header)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b03a2e;")
+        self.message.setVisible(False)
+        layout.addWidget(self.message)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        layout.addWidget(self.scroll, 1)
+        self.refresh()
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.db_path)
+        return self._store
+
+    def refresh(self) -> None:
+        """Re-read the open conflicts and rebuild the cards."""
+        store = self.store()
+        groups: dict = {}
+        for c in open_conflicts(store):
+            groups.setdefault((c.kind, c.record, c.field), []).append(c)
+        body = QWidget()
+        col = QVBoxLayout(body)
+        self.cards = []
+        for group in list(groups.values())[:MAX_CARDS]:
+            card = ConflictCard(self, store, group)
+            self.cards.append(card)
+            col.addWidget(card)
+        if not groups:
+            empty = QLabel("No open conflicts. When two people change the same field before "
+                           "their devices sync, both values show here until someone picks one.")
+            empty.setWordWrap(True)
+            col.addWidget(empty)
+        col.addStretch(1)
+        self.scroll.setWidget(body)
+        n = len(groups)
+        self.header.setText(
+            f"<b>{n} open conflict{'' if n == 1 else 's'}</b>"
+            + (" — click the value to keep. The choice replicates: every device then shows "
+               "it." if n else "")
+            + (f" Showing the first {MAX_CARDS}." if n > MAX_CARDS else ""))
+
+    def resolve(self, cid: str, keep: str) -> bool:
+        """Keep one value (`keep` is the conflict id, or 'current'); the conflict closes."""
+        try:
+            resolve(self.store(), cid, keep)
+        except FieldcoordError as e:
+            self.message.setText(f"Could not resolve: {e}")
+            self.message.setVisible(True)
+            return False
+        self.message.setVisible(False)
+        self.refresh()
+        self.changed.emit()
+        return True
+
+    def shutdown(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,297 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""iCalendar import and export: real calendar files, recurrence, round trips, broken files."""
+import datetime as dt
+import json
+import warnings
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from fieldcoord.cli import main
+from fieldcoord.core.errors import ValidationError
+from fieldcoord.interop.ical import from_stored
+from fieldcoord.interop.runner import run_export, run_import
+from fieldcoord.store import Store
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "ical"
+VALID = sorted((CORPUS / "ical4j-valid").glob("*.ics"))
+INVALID = sorted((CORPUS / "ical4j-invalid").glob("*.ics"))
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no iCalendar corpus at {CORPUS}")
+
+# A ten-minute weekly call in New York time, one date skipped and one moved.
+SERIES = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Example//Liaison calendar//EN\r
+BEGIN:VEVENT\r
+UID:weekly-ops-call@example.org\r
+DTSTAMP:20260101T120000Z\r
+DTSTART;TZID=America/New_York:20260105T090000\r
+DTEND;TZID=America/New_York:20260105T091000\r
+RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=20\r
+EXDATE;TZID=America/New_York:20260119T090000\r
+SUMMARY:Regional ops call\r
+DESCRIPTION:Dial-in on the bridge\\, PIN 4411\r
+LOCATION:Conference bridge\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:weekly-ops-call@example.org\r
+DTSTAMP:20260101T120000Z\r
+RECURRENCE-ID;TZID=America/New_York:20260126T090000\r
+DTSTART;TZID=America/New_York:20260127T140000\r
+DTEND;TZID=America/New_York:20260127T141000\r
+SUMMARY:Regional ops call (moved)\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:ttx-2026@example.org\r
+DTSTAMP:20260101T120000Z\r
+DTSTART;VALUE=DATE:20260310\r
+DTEND;VALUE=DATE:20260312\r
+SUMMARY:Dam failure TTX\r
+CATEGORIES:Tabletop exercise\r
+END:VEVENT\r
+BEGIN:VEVENT\r
+UID:cancelled@example.org\r
+DTSTAMP:20260101T120000Z\r
+DTSTART:20260401T150000Z\r
+SUMMARY:Called off\r
+STATUS:CANCELLED\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.create(tmp_path / "t.db", "Harbor County Emergency Management", "HCEM")
+    yield s
+    s.close()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_tzid_guesses():
+    # icalendar warns when it maps a vendor TZID (/softwarestudio.org/...) to an IANA zone
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _write(tmp_path, name, text) -> Path:
+    p = tmp_path / name
+    p.write_bytes(text.encode("utf-8"))
+    return p
+
+
+def _by_title(store):
+    return {r.title: r for r in store.list("event")}
+
+
+def _instant(text):
+    v = from_stored(text)
+    return v.astimezone(dt.timezone.utc) if isinstance(v, dt.datetime) and v.tzinfo else v
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_every_valid_corpus_calendar_imports_and_reimports_without_duplicates(store, path):
+    report = run_import(store, "ical", [path])
+    n = sum(report.added.values()) + sum(report.updated.values())
+    assert n or any("holds no events" in note for note in report.notes), report.summary()
+    count = store.count("event")
+    again = run_import(store, "ical", [path])
+    assert not again.added and not again.updated
+    assert store.count("event") == count
+    for rec in store.list("event"):
+        assert rec.title and rec.values["start"]
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
+def test_every_invalid_corpus_calendar_is_refused_and_nothing_written(store, tmp_path, path):
+    run_import(store, "ical", [_write(tmp_path, "series.ics", SERIES)])
+    before = store.dump()
+    with pytest.raises(ValidationError) as e:
+        # a good file first: the broken one must undo it too
+        run_import(store, "ical", [_write(tmp_path, "good.ics", SERIES.replace(
+            "weekly-ops-call", "other-call")), path])
+    assert path.name in str(e.value) and "not a valid iCalendar file" in str(e.value)
+    assert store.dump() == before
+
+
+def test_invalid_corpus_reasons_are_specific(tmp_path, store):
+    if not INVALID:
+        pytest.skip(f"no invalid iCalendar corpus at {CORPUS}")
+    reasons = {}
+    for path in INVALID:
+        with pytest.raises(ValidationError) as e:
+            run_import(store, "ical", [path])
+        reasons[path.name] = str(e.value)
+    assert "line 5" in reasons["boeing.ics"] and "DTSTAMP" in reasons["boeing.ics"]
+    assert "GEO" in reasons["sogo-geo-escaped-semicolon.ics"]
+    assert "empty line" in reasons["korganizer.ics"]
+    assert "CLASS" in reasons["tmeher.ics"]
+
+
+def test_recurring_series_stays_one_event_with_its_rule(store, tmp_path):
+    report = run_import(store, "ical", [_write(tmp_path, "series.ics", SERIES)])
+    assert report.added["event"] == 3
+    assert [p.reason for p in report.skipped] == ["'Called off' is cancelled"]
+    events = _by_title(store)
+    master = events["Regional ops call"].values
+    assert master["start"] == "2026-01-05T09:00-05:00"
+    assert master["end"] == "2026-01-05T09:10-05:00"
+    assert master["location"] == "Conference bridge"
+    notes = master["notes"].splitlines()
+    assert notes[0] == "Dial-in on the bridge, PIN 4411"
+    assert "Repeats: FREQ=WEEKLY;COUNT=20;BYDAY=MO" in notes
+    assert "Except: 2026-01-19T09:00-05:00" in notes
+    assert "Time zone: America/New_York" in notes
+    assert notes[-1] == "iCalendar UID: weekly-ops-call@example.org"
+    moved = events["Regional ops call (moved)"].values
+    assert moved["start"] == "2026-01-27T14:00-05:00"
+    assert moved["notes"].endswith("(occurrence 2026-01-26T09:00-05:00)")
+    ttx = events["Dam failure TTX"].values
+    assert (ttx["kind"], ttx["start"], ttx["end"]) == ("tabletop", "2026-03-10", "2026-03-11")
+
+
+def test_reimport_matches_by_uid_and_updates(store, tmp_path):
+    path = _write(tmp_path, "series.ics", SERIES)
+    run_import(store, "ical", [path])
+    ids_before = {r.id for r in store.list("event")}
+    path.write_bytes(SERIES.replace("SUMMARY:Dam failure TTX", "SUMMARY:Dam failure TTX (v2)")
+                     .encode())
+    report = run_import(store, "ical", [path])
+    assert report.updated["event"] == 1 and report.unchanged["event"] == 2
+    assert not report.added
+    assert {r.id for r in store.list("event")} == ids_before
+    assert "Dam failure TTX (v2)" in _by_title(store)
+
+
+def test_export_round_trip_keeps_titles_times_and_kinds(store, tmp_path):
+    from fieldcoord.demo import load_demo
+    load_demo(store)
+    run_import(store, "ical", [_write(tmp_path, "series.ics", SERIES)])
+    store.add("event", {"title": "Night drill; pier 3, berth A", "kind": "drill",
+                        "start": "2026-06-01T22:00+02:00", "end": "2026-06-02T01:30+02:00"})
+    out = tmp_path / "out.ics"
+    report = run_export(store, "ical", out, {"kind": "event"})
+    assert report.written["event"] == store.count("event")
+    other = Store.create(tmp_path / "other.db", "Other County", "OC")
+    back = run_import(other, "ical", [out])
+    assert back.added["event"] == store.count("event") and not back.skipped
+    mine, theirs = _by_title(store), _by_title(other)
+    assert set(mine) == set(theirs)
+    for title, rec in mine.items():
+        got = theirs[title].values
+        assert _instant(got["start"]) == _instant(rec.values["start"]), title
+        assert _instant(got["end"]) == _instant(rec.values["end"]) if rec.values["end"] \
+            else got["end"] is None, title
+        assert got["kind"] == rec.values["kind"], title
+        assert got["location"] == rec.values["location"], title
+    # the series keeps its rule, zone and exception; the moved occurrence its link
+    assert "Repeats: FREQ=WEEKLY;COUNT=20;BYDAY=MO" in theirs["Regional ops call"].values["notes"]
+    assert theirs["Regional ops call"].values["start"] == "2026-01-05T09:00-05:00"
+    # importing our own export into the same directory changes nothing
+    again = run_import(store, "ical", [out])
+    assert not again.added and not again.updated
+
+
+def test_export_follows_rfc5545(store, tmp_path):
+    from fieldcoord.demo import load_demo
+    load_demo(store)
+    run_import(store, "ical", [_write(tmp_path, "series.ics", SERIES)])
+    store.add("event", {"title": "Übung " + "lange Beschreibung " * 8, "kind": "course",
+                        "start": "2026-05-04", "notes": "Room A; bring PPE, radios\nline two"})
+    out = tmp_path / "all.ics"
+    report = run_export(store, "ical", out, {})
+    raw = out.read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n")          # CRLF only
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 75   # folded at 75 octets
+    assert b"DESCRIPTION:Room A\\; bring PPE\\, radios\\nline two" in raw.replace(b"\r\n ", b"")
+    cal = icalendar.Calendar.from_ical(raw)
+    events = cal.walk("VEVENT")
+    assert all(ev.get("DTSTAMP") and ev.get("UID") for ev in events)
+    assert len({str(ev["UID"]) + str(ev.get("RECURRENCE-ID", "")) for ev in events}) == \
+        len(events)
+    series = [ev for ev in events if str(ev["SUMMARY"]) == "Regional ops call"][0]
+    assert series["DTSTART"].params["TZID"] == "America/New_York"
+    assert series["RRULE"].to_ical() == b"FREQ=WEEKLY;COUNT=20;BYDAY=MO"
+    assert "America/New_York" in [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")]
+    day = [ev for ev in events if str(ev["SUMMARY"]).startswith("Übung")][0]
+    assert day["DTSTART"].to_ical() == b"20260504" and day["DTEND"].to_ical() == b"20260505"
+    # agreements: one all-day entry per review and expiry date, with a reminder
+    dates = [ev for ev in events if str(ev["UID"]).endswith(("-review@fieldcoord",
+                                                             "-expiry@fieldcoord"))]
+    expected = sum(bool(a.values["review_date"]) + bool(a.values["expiry_date"])
+                   for a in store.list("agreement"))
+    assert len(dates) == expected > 0
+    assert report.written["agreement"] == sum(
+        1 for a in store.list("agreement") if a.values["review_date"] or a.values["expiry_date"])
+    assert all(ev.walk("VALARM") for ev in dates)
+    # the same records give the same UIDs next time
+    run_export(store, "ical", tmp_path / "again.ics", {})
+    uids = lambda p: sorted(str(e["UID"]) for e in icalendar.Calendar.from_ical(  # noqa: E731
+        p.read_bytes()).walk("VEVENT"))
+    assert uids(out) == uids(tmp_path / "again.ics")
+
+
+def test_agreement_dates_are_not_imported_as_events(store, tmp_path):
+    from fieldcoord.demo import load_demo
+    load_demo(store)
+    out = tmp_path / "agreements.ics"
+    run_export(store, "ical", out, {"kind": "agreement"})
+    count = store.count("event")
+    report = run_import(store, "ical", [out])
+    assert not report.added and report.skipped
+    assert all("agreement" in p.reason for p in report.skipped)
+    assert store.count("event") == count
+
+
+def test_not_a_calendar_is_refused(store, tmp_path):
+    for name, text, problem in (
+            ("empty.ics", "", "holds no calendar"),
+            ("vcard.ics", "BEGIN:VCARD\r\nFN:x\r\nEND:VCARD\r\n", "outside of a calendar"),
+            ("open.ics", "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n", "never ended"),
+            ("bad.ics", SERIES.replace("DTSTART;VALUE=DATE:20260310", "DTSTART:2026-03-10"),
+             "DTSTART '2026-03-10'")):
+        with pytest.raises(ValidationError, match=problem) as e:
+            run_import(store, "ical", [_write(tmp_path, name, text)])
+        assert name in str(e.value)
+    assert store.count("event") == 0
+
+
+def test_cli_import_and_export_with_json(tmp_path, capsys):
+    db = tmp_path / "cli.db"
+    assert main(["--db", str(db), "init", "--agency", "Harbor County EM", "--code",
+                 "HCEM"]) == 0
+    capsys.readouterr()
+    src = _write(tmp_path, "series.ics", SERIES)
+    assert main(["--db", str(db), "--json", "import", "ical", str(src), "--agency",
+                 "HCEM"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["added"] == {"event": 3} and len(got["skipped"]) == 1
+    out = tmp_path / "out.ics"
+    assert main(["--db", str(db), "--json", "export", "ical", str(out), "--kind",
+                 "event"]) == 0
+    assert json.loads(capsys.readouterr().out)["written"] == {"event": 3}
+    assert b"X-FIELDCOORD-HOST:HCEM" in out.read_bytes()
+    bad = _write(tmp_path, "bad.ics", "BEGIN:VCALENDAR\r\n\r\nEND:VCALENDAR\r\n")
+    assert main(["--db", str(db), "import", "ical", str(bad)]) == 2
+    assert "bad.ics, line 2" in capsys.readouterr().err
+
+
+def test_event_kind_option_and_unknown_zone(store, tmp_path):
+    text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a@x\r\n"
+            "DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Mars/Olympus:20260105T090000\r\n"
+            "SUMMARY:Pier evacuation\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:b@x\r\n"
+            "DTSTAMP:20260101T000000Z\r\nDTSTART:20260106T090000Z\r\n"
+            "SUMMARY:EOC staff meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    report = run_import(store, "ical", [_write(tmp_path, "z.ics", text)], {"kind": "drill"})
+    events = _by_title(store)
+    # the file says nothing of the first one's kind: --kind drill does; the second says meeting
+    assert events["Pier evacuation"].values["kind"] == "drill"
+    assert events["EOC staff meeting"].values["kind"] == "meeting"
+    assert events["Pier evacuation"].values["start"] == "2026-01-05T09:00"
+    assert any("Mars/Olympus" in n for n in report.notes)
+    with pytest.raises(ValidationError, match="import as events"):
+        run_import(store, "ical", [_write(tmp_path, "z.ics", text)], {"kind": "contact"})
