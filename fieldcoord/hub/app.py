@@ -20,7 +20,8 @@ from pathlib import Path
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.validate import may_see
 from ..store import Store
-from ..store.exchange import BATCH_BYTES, apply_batch, outgoing, sites_of, visible_vector
+from ..store.exchange import (BATCH_BYTES, apply_batch, more_after, outgoing, sites_of,
+                              visible_vector)
 from ..sync import protocol
 from . import tokens
 
@@ -78,9 +79,8 @@ class Hub:
         s = self.store()
         since = protocol.decode_vector(message.get("since", []))
         allowed = {k: v for k, v in since.items() if may_see(token.agency, k[1])}
-        batches = outgoing(s.conn, allowed, self.batch_bytes)
-        batch = next(batches, [])
-        more = next(batches, None) is not None
+        batch = next(outgoing(s.conn, allowed, self.batch_bytes), [])
+        more = more_after(s.conn, allowed, batch)
         return {"batch": protocol.encode_batch(batch, sites_of(s.conn, batch)), "more": more}
 
     def push(self, token: tokens.Token, message: dict) -> dict:

@@ -89,6 +89,17 @@ def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = No
         yield batch
 
 
+def more_after(conn, since: dict[tuple[str, str], int], batch: list[Entry]) -> bool:
+    """Whether the streams of `since` hold entries beyond both `since` and this batch."""
+    reached = dict(since)
+    for e in batch:
+        key = (e.origin, e.audience)
+        if e.seq > reached.get(key, 0):
+            reached[key] = e.seq
+    held = vector(conn)
+    return any(held.get(key, 0) > seq for key, seq in reached.items())
+
+
 def sites_of(conn, entries: list[Entry]) -> dict[str, tuple[str, str]]:
     """{site UUID: (agency, device)} of every site an entry names."""
     wanted = set()

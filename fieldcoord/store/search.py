@@ -147,7 +147,7 @@ BULK_DOCS = 2000
 
 def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
             new_ids: set | frozenset = frozenset(),
-            with_lines: set | frozenset = frozenset()) -> None:
+            with_lines: set | frozenset = frozenset(), deferred: bool = False) -> None:
     """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live.
 
     `cache` keeps agencies' (name, code) between calls; its owner clears it when they change.
@@ -155,10 +155,11 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
     contact methods unless they are in `with_lines`).
     An index is written only where its part of a document changed; a large batch updates the
     documents alone and then rebuilds both indexes, which is several times faster.
+    With `deferred` the indexes are not touched at all: whoever deferred them rebuilds them.
     """
     cache = {} if cache is None else cache
     targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
-    bulk = len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
+    bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
     for (kind, rid), row in targets:
         doc = build_doc(conn, kind, rid, cache, row,
@@ -199,7 +200,7 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
                                  (docid, digits))
         conn.execute("UPDATE search_doc SET title = ?, subtitle = ?, body = ?, digits = ? "
                      "WHERE docid = ?", (title, sub, body, digits, docid))
-    if bulk:
+    if bulk and not deferred:
         rebuild_indexes(conn)
 
 

@@ -105,6 +105,8 @@ class Store:
         self.epoch: str = meta.get("epoch") or ""
         self.device: str = meta.get("device") or ""
         self.region: str = meta.get("region") or "US"
+        # full-text indexes left for later by a large sync (see defer_search)
+        self.search_deferred: bool = meta.get("search_deferred") == "1"
         self.checker = RowChecker(self)
 
     # ----------------------------------------------------------------- opening
@@ -171,10 +173,13 @@ class Store:
         conn = connect(path)
         try:
             migrate(conn)
-            return cls(conn, path)
+            store = cls(conn, path)
         except BaseException:
             conn.close()
             raise
+        if store.search_deferred:
+            store.catch_up_search()          # a large sync stopped before it indexed
+        return store
 
     def close(self) -> None:
         self.conn.close()
@@ -247,6 +252,30 @@ class Store:
             self._depth = 0
             self._tx = None
 
+    # ------------------------------------------------------------ search indexing
+    def defer_search(self) -> None:
+        """Keep search documents up to date but leave the full-text indexes for later.
+
+        For a large sync: one rebuild at the end costs a fraction of indexing document by
+        document. The flag is stored, so a replica stopped half way rebuilds when next opened.
+        Searches meanwhile may miss the records received since.
+        """
+        if self.search_deferred:
+            return
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) "
+                              "VALUES ('search_deferred', '1')")
+        self.search_deferred = True
+
+    def catch_up_search(self) -> None:
+        """Rebuild the full-text indexes left for later by defer_search."""
+        if not self.search_deferred:
+            return
+        with self.transaction():
+            fts.rebuild_indexes(self.conn)
+            self.conn.execute("DELETE FROM meta WHERE key = 'search_deferred'")
+        self.search_deferred = False
+
     def _forget_caches(self) -> None:
         self.checker.forget()
         self._streams.clear()
@@ -258,7 +287,8 @@ class Store:
         tx = self._tx
         if tx.dirty:
             fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
-                        self._agency_words, tx.inserted, tx.with_lines)
+                        self._agency_words, tx.inserted, tx.with_lines,
+                        deferred=self.search_deferred)
         if tx.txid or tx.clock_moved:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
             self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",

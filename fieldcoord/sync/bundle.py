@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import ValidationError
-from ..store.exchange import apply_batch, lacking, outgoing, sites_of, visible_vector
+from ..store.exchange import (BATCH_BYTES, apply_batch, lacking, outgoing, sites_of,
+                              visible_vector)
 from ..store.merge import Report
 from . import protocol
 
@@ -86,39 +87,48 @@ def import_bundle(store, path: Path, progress=None) -> ImportResult:
         if header.get("for") and header["for"] != store.home:
             raise ValidationError(f"{path} was written for agency {header['for']}, "
                                   f"not for {store.home}")
-        n = 0
-        while True:
-            line = f.readline()
-            if not line:
-                result.truncated = True
-                break
-            if line.startswith(b"END "):
-                result.expected = int(line.split()[1])
-                break
-            parts = line.split()
-            if len(parts) != 3 or parts[0] != b"CHUNK":
-                result.truncated = True        # the rest of the file is unreadable
-                break
-            n += 1
-            size, digest = int(parts[1]), parts[2].decode()
-            data = f.read(size)
-            if len(data) < size or f.read(1) != b"\n":
-                result.truncated = True
-                break
-            if hashlib.sha256(data).hexdigest() != digest:
-                result.corrupted.append(n)
-                continue
-            try:
-                entries, sites = protocol.decode_batch(protocol.unpack(data))
-            except protocol.ProtocolError:
-                result.corrupted.append(n)
-                continue
-            result.report.merge(apply_batch(store, entries, sites))
-            result.chunks += 1
-            if progress:
-                progress("importing", result.chunks, result.chunks)
+        if path.stat().st_size > BATCH_BYTES:
+            store.defer_search()           # many changes: index them for search once, at the end
+        try:
+            _read_chunks(store, f, result, progress)
+        finally:
+            store.catch_up_search()
     result.receipt = write_receipt(store, Path(str(path) + ".receipt.json"))
     return result
+
+
+def _read_chunks(store, f, result: "ImportResult", progress) -> None:
+    n = 0
+    while True:
+        line = f.readline()
+        if not line:
+            result.truncated = True
+            break
+        if line.startswith(b"END "):
+            result.expected = int(line.split()[1])
+            break
+        parts = line.split()
+        if len(parts) != 3 or parts[0] != b"CHUNK":
+            result.truncated = True        # the rest of the file is unreadable
+            break
+        n += 1
+        size, digest = int(parts[1]), parts[2].decode()
+        data = f.read(size)
+        if len(data) < size or f.read(1) != b"\n":
+            result.truncated = True
+            break
+        if hashlib.sha256(data).hexdigest() != digest:
+            result.corrupted.append(n)
+            continue
+        try:
+            entries, sites = protocol.decode_batch(protocol.unpack(data))
+        except protocol.ProtocolError:
+            result.corrupted.append(n)
+            continue
+        result.report.merge(apply_batch(store, entries, sites))
+        result.chunks += 1
+        if progress:
+            progress("importing", result.chunks, result.chunks)
 
 
 def write_receipt(store, path: Path) -> Path:

@@ -18,6 +18,9 @@ from ..store.merge import Entry, Report
 
 Progress = Callable[[str, int, int], None]
 
+# Receiving at least this many changes, a replica indexes them for search once at the end.
+DEFER_SEARCH_AT = 5000
+
 
 @dataclass
 class Hello:
@@ -71,14 +74,22 @@ def sync(store, peer, progress: Progress | None = None,
     want = lacking(hello.vector, mine, store.home)
     total = sum(hello.vector[k] - v for k, v in want.items())
     done = 0
-    for entries, sites in peer.pull(store.home, want):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
-        result.received.merge(apply_batch(store, entries, sites))
-        result.batches_in += 1
-        done += len(entries)
-        if progress:
-            progress("receiving", done, max(total, done))
+    if total >= DEFER_SEARCH_AT:
+        store.defer_search()
+    try:
+        for entries, sites in peer.pull(store.home, want):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            result.received.merge(apply_batch(store, entries, sites))
+            result.batches_in += 1
+            done += len(entries)
+            if progress:
+                progress("receiving", done, max(total, done))
+    finally:
+        if store.search_deferred:
+            if progress:
+                progress("indexing for search", done, max(total, done))
+            store.catch_up_search()
     mine = visible_vector(store.conn, None)
     give = lacking(mine, hello.vector, hello.agency)
     total = sum(mine[k] - v for k, v in give.items())

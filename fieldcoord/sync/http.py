@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -75,18 +76,27 @@ class HttpPeer:
                                      "vector": protocol.encode_vector(vector)})
         return Hello(m["site"], m["agency"], m["epoch"], protocol.decode_vector(m["vector"]))
 
+    def _pull_one(self, since: dict) -> tuple[list[Entry], dict, bool]:
+        m = self._post("/v1/pull", {"since": protocol.encode_vector(since)})
+        entries, sites = protocol.decode_batch(m["batch"])
+        return entries, sites, bool(m.get("more"))
+
     def pull(self, agency: str, since: dict) -> Iterator[tuple[list[Entry], dict]]:
+        """Batches of what we lack. The next batch is fetched while the caller applies this
+        one: what to ask for next follows from the batch itself."""
         since = dict(since)
-        while since:
-            m = self._post("/v1/pull", {"since": protocol.encode_vector(since)})
-            entries, sites = protocol.decode_batch(m["batch"])
-            if entries:
-                yield entries, sites
+        if not since:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldcoord-pull") as ahead:
+            future = ahead.submit(self._pull_one, dict(since))
+            while future is not None:
+                entries, sites, more = future.result()
                 for e in entries:
                     key = (e.origin, e.audience)
                     since[key] = max(since.get(key, 0), e.seq)
-            if not m.get("more") or not entries:
-                return
+                future = ahead.submit(self._pull_one, dict(since)) if more and entries else None
+                if entries:
+                    yield entries, sites
 
     def push(self, agency: str, entries: list[Entry], sites: dict) -> Report:
         m = self._post("/v1/push", {"site": self.site,

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A large sync indexes what it received for search once, at the end; a replica stopped half way
+indexes when next opened. Either way search finds every received record."""
+import pytest
+
+from fieldcoord.store import Store
+from fieldcoord.store.exchange import apply_batch, outgoing, sites_of, vector
+from fieldcoord.sync import engine
+from fieldcoord.sync.engine import StorePeer, sync
+
+
+def _hub_with_contacts(replicas, n=40):
+    hub = replicas("hub")
+    with hub.transaction():
+        for i in range(n):
+            hub.add("contact", {"name": f"Responder {i:03d}", "agency": "CCF",
+                                "phone": f"+1 202 555 {i:04d}", "scope": "all"})
+    return hub
+
+
+def test_a_large_sync_indexes_once_and_search_finds_everything(replicas, monkeypatch):
+    monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
+    hub = _hub_with_contacts(replicas)
+    laptop = replicas("laptop")
+    seen = []
+    sync(laptop, StorePeer(hub), progress=lambda label, v, m: seen.append(label))
+    assert "indexing for search" in seen
+    assert not laptop.search_deferred
+    assert [h.title for h in laptop.search("Responder 017")] == ["Responder 017"]
+    assert [h.title for h in laptop.search("555 0033")] == ["Responder 033"]
+    laptop.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+
+
+def test_a_small_sync_indexes_as_it_goes(replicas, monkeypatch):
+    progress = []
+    hub = _hub_with_contacts(replicas, 5)
+    laptop = replicas("laptop")
+    sync(laptop, StorePeer(hub), progress=lambda label, v, m: progress.append(label))
+    assert "indexing for search" not in progress
+    assert [h.title for h in laptop.search("Responder 004")] == ["Responder 004"]
+
+
+def test_a_replica_stopped_half_way_indexes_when_opened(replicas, tmp_path):
+    hub = _hub_with_contacts(replicas)
+    path = tmp_path / "cut.db"
+    laptop = Store.create(path, "Clark County Fire", "CCF", device="cut")
+    laptop.defer_search()
+    batches = list(outgoing(hub.conn, {k: 0 for k in vector(hub.conn)}, max_bytes=2000))
+    assert len(batches) > 2
+    apply_batch(laptop, batches[0], sites_of(hub.conn, batches[0]))
+    laptop.close()                                  # stopped before it caught up
+    reopened = Store.open(path)
+    try:
+        assert not reopened.search_deferred
+        first = next(e for e in batches[0] if e.tbl == "contact")
+        name = first.cells["name"][0]
+        assert [h.title for h in reopened.search(name)] == [name]
+    finally:
+        reopened.close()
+
+
+def test_a_cancelled_large_sync_still_leaves_search_whole(replicas, monkeypatch):
+    import threading
+    from fieldcoord.core.errors import Cancelled
+    from fieldcoord.store import exchange
+    monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
+    monkeypatch.setattr(exchange, "BATCH_BYTES", 2000)
+    hub = _hub_with_contacts(replicas)
+    laptop = replicas("laptop")
+    stop = threading.Event()
+
+    def progress(label, value, maximum):
+        if label == "receiving":
+            stop.set()
+
+    with pytest.raises(Cancelled):
+        sync(laptop, StorePeer(hub), progress=progress, cancel=stop)
+    assert not laptop.search_deferred
+    held = [r[0] for r in laptop.conn.execute("SELECT name FROM contact")]
+    assert held
+    for name in held:
+        assert [h.title for h in laptop.search(name)] == [name]
