@@ -2,21 +2,23 @@
 """The sync wire format: versioned JSON messages, zlib-compressed, validated on receipt (sync
 layer). Documented in docs/sync-protocol.md.
 
-A batch is {"protocol", "schema", "sites": [[uuid, agency, device]], "entries": [[origin,
-audience, seq, tx, table, record, hlc, site, cells, status]]} where origin and site are indexes
-into "sites", and the site parts of cells are site UUIDs. Cells of fields a receiver does not
-know are kept and forwarded.
+A batch is {"protocol", "schema", "sites": [[uuid, agency, device]], "n", "record", and one
+list of n items per part of an entry: "origin", "audience", "seq", "tx", "table", "hlc", "site",
+"status", "field", "value", "version"} (see encode_batch and docs/sync-protocol.md). Cells of
+fields a receiver does not know are kept and forwarded.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
+import uuid
 import zlib
 
 from ..store.merge import Entry
 from ..store.migrations import LATEST
 
-PROTOCOL = 1
+PROTOCOL = 2
 MAX_MESSAGE = 16 * 1024 * 1024        # bytes of one decompressed message
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
@@ -67,18 +69,114 @@ def decode_vector(raw) -> dict[tuple[str, str], int]:
     return out
 
 
+_COLUMNS = ("origin", "audience", "seq", "tx", "table", "hlc", "site", "status", "field",
+            "value", "version")
+
+
+def _ids_text(rids: list[str]) -> str:
+    """Record ids as one base64 string of their 16 bytes each (about half of their text)."""
+    raw = bytearray()
+    for rid in rids:
+        u = uuid.UUID(rid)
+        if str(u) != rid:
+            raise ProtocolError(f"record id {rid!r} is not a canonical UUID")
+        raw += u.bytes
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def _text_ids(text, n: int) -> list[str]:
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (AttributeError, ValueError, UnicodeEncodeError):
+        raise ProtocolError("the batch's record ids are not base64") from None
+    if len(raw) != 16 * n:
+        raise ProtocolError(f"the batch has {len(raw) // 16} record ids for {n} entries")
+    return [str(uuid.UUID(bytes=raw[i:i + 16])) for i in range(0, len(raw), 16)]
+
+
+def _pack_version(rest: list, h: int, index: dict) -> list:
+    """A cell's version parts: clocks relative to the entry's, sites as indexes."""
+    out = []
+    for i, x in enumerate(rest):
+        if x is None:
+            out.append(None)
+        elif i in (0, 2):
+            out.append(h - x)
+        elif i in (1, 3):
+            out.append(index[x])
+        else:
+            out.append([[h - eh, index[es]] for eh, es in x])
+    return out
+
+
+def _unpack_version(packed, h: int, order: list) -> list:
+    if not isinstance(packed, list) or len(packed) > 5:
+        raise ValueError
+    out = []
+    for i, x in enumerate(packed):
+        if x is None:
+            out.append(None)
+        elif i in (0, 2):
+            if not isinstance(x, int) or h - x < 0:
+                raise ValueError
+            out.append(h - x)
+        elif i in (1, 3):
+            if not isinstance(x, int) or not 0 <= x < len(order):
+                raise ValueError
+            out.append(order[x])
+        else:
+            if not isinstance(x, list):
+                raise ValueError
+            heads = []
+            for pair in x:
+                eh, es = pair
+                if not (isinstance(eh, int) and isinstance(es, int) and 0 <= es < len(order)
+                        and h - eh >= 0):
+                    raise ValueError
+                heads.append([h - eh, order[es]])
+            out.append(heads)
+    return out
+
+
 def encode_batch(entries: list[Entry], sites: dict[str, tuple[str, str]]) -> dict:
+    """A batch in columns: each entry's parts side by side, clocks and sequence numbers as
+    differences, sites as indexes, record ids as bytes. Compresses to about 19 bytes a field."""
     index = {u: i for i, u in enumerate(sites)}
-    return {"sites": [[u, a, d] for u, (a, d) in sites.items()],
-            "entries": [[index[e.origin], e.audience, e.seq, e.tx, e.tbl, e.rid, e.hlc,
-                         index[e.site], e.cells, e.status] for e in entries]}
+    cols: dict[str, list] = {c: [] for c in _COLUMNS}
+    last_seq: dict = {}
+    prev_tx = prev_hlc = 0
+    for e in entries:
+        key = (e.origin, e.audience)
+        cols["origin"].append(index[e.origin])
+        cols["audience"].append(e.audience)
+        cols["seq"].append(e.seq - last_seq.get(key, 0))
+        last_seq[key] = e.seq
+        cols["tx"].append(e.tx - prev_tx)
+        prev_tx = e.tx
+        cols["table"].append(e.tbl)
+        cols["hlc"].append(e.hlc - prev_hlc)
+        prev_hlc = e.hlc
+        cols["site"].append(index[e.site])
+        cols["status"].append(e.status)
+        cols["field"].append(list(e.cells))
+        cols["value"].append([cell[0] for cell in e.cells.values()])
+        cols["version"].append([_pack_version(cell[1:], e.hlc, index)
+                                for cell in e.cells.values()])
+    return {"sites": [[u, a, d] for u, (a, d) in sites.items()], "n": len(entries),
+            "record": _ids_text([e.rid for e in entries]), **cols}
 
 
 def decode_batch(message: dict) -> tuple[list[Entry], dict[str, tuple[str, str]]]:
     """Entries and sites of a batch message; any malformed part refuses the whole batch."""
-    sites_raw, entries_raw = message.get("sites"), message.get("entries")
-    if not isinstance(sites_raw, list) or not isinstance(entries_raw, list):
-        raise ProtocolError("a batch needs 'sites' and 'entries' lists")
+    if not isinstance(message, dict):
+        raise ProtocolError("a batch must be an object")
+    sites_raw, n = message.get("sites"), message.get("n")
+    if not isinstance(sites_raw, list) or not isinstance(n, int) or n < 0:
+        raise ProtocolError("a batch needs 'sites' and 'n'")
+    cols = {c: message.get(c) for c in _COLUMNS}
+    for c, v in cols.items():
+        if not isinstance(v, list) or len(v) != n:
+            raise ProtocolError(f"the batch's '{c}' must list {n} items")
     sites: dict[str, tuple[str, str]] = {}
     order = []
     for s in sites_raw:
@@ -88,28 +186,40 @@ def decode_batch(message: dict) -> tuple[list[Entry], dict[str, tuple[str, str]]
         sites[s[0]] = (s[1] if isinstance(s[1], str) else None,
                        s[2] if isinstance(s[2], str) else None)
         order.append(s[0])
+    rids = _text_ids(message.get("record"), n)
     entries = []
-    for i, raw in enumerate(entries_raw):
+    last_seq: dict = {}
+    tx = hlc = 0
+    for i in range(n):
         try:
-            origin, aud, seq, tx, tbl, rid, hlc, site, cells, status = raw
+            origin, aud, site, status = (cols["origin"][i], cols["audience"][i],
+                                         cols["site"][i], cols["status"][i])
+            d_seq, d_tx, d_hlc, tbl = (cols["seq"][i], cols["tx"][i], cols["hlc"][i],
+                                       cols["table"][i])
+            names, values, versions = cols["field"][i], cols["value"][i], cols["version"][i]
             ok = (isinstance(origin, int) and 0 <= origin < len(order)
                   and isinstance(site, int) and 0 <= site < len(order)
                   and isinstance(aud, str) and _AUDIENCE.match(aud)
-                  and all(isinstance(x, int) and x >= 0 for x in (seq, tx, hlc))
-                  and isinstance(tbl, str) and _NAME.match(tbl)
-                  and isinstance(rid, str) and _UUID.match(rid)
-                  and isinstance(cells, dict) and status in (0, 1)
-                  and all(isinstance(k, str) and _NAME.match(k) and isinstance(c, list) and c
-                          for k, c in cells.items()))
+                  and all(isinstance(x, int) for x in (d_seq, d_tx, d_hlc))
+                  and isinstance(tbl, str) and _NAME.match(tbl) and status in (0, 1)
+                  and isinstance(names, list) and isinstance(values, list)
+                  and isinstance(versions, list) and len(names) == len(values) == len(versions)
+                  and all(isinstance(k, str) and _NAME.match(k) for k in names)
+                  and len(set(names)) == len(names))
+            if ok:
+                key = (order[origin], aud)
+                seq = last_seq.get(key, 0) + d_seq
+                last_seq[key] = seq
+                tx += d_tx
+                hlc += d_hlc
+                ok = seq >= 0 and tx >= 0 and hlc >= 0
+            if ok:
+                cells = {k: [v, *_unpack_version(p, hlc, order)]
+                         for k, v, p in zip(names, values, versions)}
         except (TypeError, ValueError):
             ok = False
         if not ok:
             raise ProtocolError(f"entry {i} of the batch is malformed")
-        for c in cells.values():
-            for j in (2, 4):
-                if len(c) > j and c[j] is not None and (not isinstance(c[j], str)
-                                                        or not _UUID.match(c[j])):
-                    raise ProtocolError(f"entry {i} names a site that is not a UUID")
-        entries.append(Entry(order[origin], aud, seq, tx, tbl, rid, hlc, order[site], cells,
-                             status))
+        entries.append(Entry(order[origin], aud, seq, tx, tbl, rids[i], hlc, order[site],
+                             cells, status))
     return entries, sites

@@ -9,6 +9,7 @@ from fieldcoord.core.errors import ValidationError
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import check_tls, start_in_thread
 from fieldcoord.store import Store
+from fieldcoord.store.exchange import outgoing, sites_of, vector
 from fieldcoord.sync import protocol
 from fieldcoord.sync.engine import sync
 from fieldcoord.sync.http import HttpPeer, PeerError
@@ -87,10 +88,22 @@ def test_a_malformed_batch_is_refused_whole(hub):
     path, url = hub
     before = Store.open(path).dump()
     auth = {"Authorization": f"Bearer {token_for(path)}"}
-    bad = protocol.pack({"site": "x", "batch": {"sites": [["not-a-uuid", "CCF", "x"]],
-                                                "entries": [[0, "all", 1, 1, "contact"]]}})
+    empty = {part: [] for part in ("origin", "audience", "seq", "tx", "table", "hlc", "site",
+                                   "status", "field", "value", "version")}
+    bad = protocol.pack({"site": "x", "batch": {"sites": [["not-a-uuid", "CCF", "x"]], "n": 0,
+                                                "record": "", **empty}})
     r = requests.post(url + "/v1/push", data=bad, headers=auth, timeout=10)
     assert r.status_code == 400 and "site" in r.json()["error"]
+    # a good entry and a bad one: neither is applied
+    laptop = Store.create(path.parent / "bad.db", "Clark County Fire", "CCF")
+    laptop.add("contact", {"name": "Good Entry", "agency": "CCF"})
+    laptop.add("contact", {"name": "Bad Entry", "agency": "CCF"})
+    entries = list(outgoing(laptop.conn, {k: 0 for k in vector(laptop.conn)}))[0]
+    batch = protocol.encode_batch(entries, sites_of(laptop.conn, entries))
+    batch["table"][-1] = "no such table!"
+    bad = protocol.pack({"site": laptop.site_uuid, "batch": batch})
+    r = requests.post(url + "/v1/push", data=bad, headers=auth, timeout=10)
+    assert r.status_code == 400 and "malformed" in r.json()["error"]
     r = requests.post(url + "/v1/push", data=b"garbage", headers=auth, timeout=10)
     assert r.status_code == 400 and "not a fieldcoord message" in r.json()["error"]
     assert Store.open(path).dump() == before
