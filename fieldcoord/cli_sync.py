@@ -67,12 +67,6 @@ def add_parsers(sub) -> None:
 COMMANDS = ("hub", "peer", "sync", "conflicts", "bundle")
 
 
-def _event(store, peer: str | None, kind: str, message: str, detail=None) -> None:
-    store.conn.execute("INSERT INTO sync_event (at, peer, kind, message, detail) VALUES "
-                       "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, ?, ?, ?)",
-                       (peer, kind, message, json.dumps(detail) if detail is not None else None))
-
-
 def run_hub(args, db: Path) -> int:
     from .hub import tokens
     from .store import Store
@@ -158,9 +152,11 @@ def run_peer(args, store) -> int:
 
 
 def run_sync(args, store) -> int:
+    from .store.exchange import visible_vector
     from .sync import credentials
     from .sync.engine import sync
     from .sync.http import HttpPeer
+    from .sync.peers import record_failure, record_outcome
     rows = store.conn.execute("SELECT name, url, epoch FROM peer" + (" WHERE name = ?" if args.name
                               else "") + " ORDER BY name", (args.name,) if args.name else ()
                               ).fetchall()
@@ -176,6 +172,7 @@ def run_sync(args, store) -> int:
         try:
             peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name)
             started = time.monotonic()
+            before = visible_vector(store.conn, None)
             try:
                 result = sync(store, peer, progress)
             finally:
@@ -184,29 +181,14 @@ def run_sync(args, store) -> int:
                 print(file=sys.stderr)
         except FieldcoordError as e:
             failed += 1
-            with store.transaction():
-                store.conn.execute("UPDATE peer SET last_error = ? WHERE name = ?", (str(e), name))
-                _event(store, name, "error", str(e))
+            record_failure(store, name, str(e))
             print(f"error: {e}", file=sys.stderr)
             summary.append({"peer": name, "error": str(e)})
             continue
-        hello = result.peer
-        restored = bool(epoch and hello.epoch != epoch)
-        with store.transaction():
-            store.conn.execute(
-                "UPDATE peer SET site = ?, agency = ?, epoch = ?, last_error = NULL, "
-                "last_sync = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE name = ?",
-                (hello.site, hello.agency, hello.epoch, name))
-            if restored:
-                _event(store, name, "restored", f"{name} was restored from a backup; this "
-                       "replica re-sent what it lacked")
-            for e, why in result.sent.refused:
-                _event(store, name, "refused", why, [e.tbl, e.rid])
-            for site, ahead in (result.received.skewed | result.sent.skewed).items():
-                _event(store, name, "clock", f"the clock of replica {site[:8]} is "
-                       f"{ahead // 60000} minutes ahead", site)
+        outcome = record_outcome(store, name, epoch, before, result)
+        restored = outcome.restored
         line = {"peer": name, "received": result.received.applied, "sent": result.sent.applied,
-                "conflicts": result.received.conflicts + result.sent.conflicts,
+                "conflicts": outcome.conflicts,
                 "refused": [[e.tbl, e.rid, why] for e, why in result.sent.refused],
                 "skewed": result.received.skewed | result.sent.skewed,
                 "round_trips": peer.round_trips, "bytes": peer.bytes_sent + peer.bytes_received,

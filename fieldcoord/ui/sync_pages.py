@@ -25,10 +25,10 @@ from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..store import Store
 from ..store.conflicts import open_conflicts, resolve
-from .sync_dialogs import (ExportBundleDialog, PeerDialog, choose_bundle_to_import,
-                           conflict_count, export_bundle_file, import_bundle_file, list_peers,
-                           pending_changes, probe_peers, record_label, replica_label, show_lines,
-                           sync_events, sync_peers)
+from ..sync.peers import (conflict_count, export_bundle_file, import_bundle_file, list_peers,
+                          pending_changes, probe_peers, record_label, replica_label, sync_events,
+                          sync_peers)
+from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
 from .tasks import Task, run_with_progress
 
 DEFAULT_INTERVAL = 30          # seconds between reachability checks
@@ -432,7 +432,7 @@ class SyncPage(QWidget):
             self.check_peers()
 
     def remove_peer(self) -> None:
-        from .sync_dialogs import remove_peer
+        from ..sync.peers import remove_peer
         peer = self._selected_peer()
         if peer is None:
             return

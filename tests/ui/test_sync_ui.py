@@ -16,7 +16,7 @@ from fieldcoord.hub import tokens  # noqa: E402
 from fieldcoord.hub.server import start_in_thread  # noqa: E402
 from fieldcoord.store import Store  # noqa: E402
 from fieldcoord.store.conflicts import open_conflicts  # noqa: E402
-from fieldcoord.ui import sync_dialogs as ops  # noqa: E402
+from fieldcoord.sync import peers as ops  # noqa: E402
 from fieldcoord.ui.sync_pages import ConflictsPage, SyncPage  # noqa: E402
 
 SUPPORT = Path(__file__).resolve().parents[1] / "support"
