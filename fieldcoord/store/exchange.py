@@ -77,8 +77,10 @@ def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = No
     for hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status in heapq.merge(
             *streams, key=lambda r: (r[0], r[1], r[2])):
         raw = json.loads(cells)
-        wire = _wire_seen({c: (_wire_cell(v, sites) if c != "_seen" else v)
-                           for c, v in raw.items()}, sites)
+        wire = {c: (_wire_cell(v, sites) if len(v) > 2 and c != "_seen" else v)
+                for c, v in raw.items()}
+        if "_seen" in wire:
+            _wire_seen(wire, sites)
         batch.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0],
                            {} if status else wire, status))
         size += len(cells) + len(rid) + 40

@@ -160,7 +160,7 @@ def encode_batch(entries: list[Entry], sites: dict[str, tuple[str, str]]) -> dic
         cols["status"].append(e.status)
         cols["field"].append(list(e.cells))
         cols["value"].append([cell[0] for cell in e.cells.values()])
-        cols["version"].append([_pack_version(cell[1:], e.hlc, index)
+        cols["version"].append([_pack_version(cell[1:], e.hlc, index) if len(cell) > 1 else []
                                 for cell in e.cells.values()])
     return {"sites": [[u, a, d] for u, (a, d) in sites.items()], "n": len(entries),
             "record": _ids_text([e.rid for e in entries]), **cols}
@@ -214,7 +214,7 @@ def decode_batch(message: dict) -> tuple[list[Entry], dict[str, tuple[str, str]]
                 hlc += d_hlc
                 ok = seq >= 0 and tx >= 0 and hlc >= 0
             if ok:
-                cells = {k: [v, *_unpack_version(p, hlc, order)]
+                cells = {k: [v, *_unpack_version(p, hlc, order)] if p != [] else [v]
                          for k, v, p in zip(names, values, versions)}
         except (TypeError, ValueError):
             ok = False
