@@ -23,3 +23,14 @@ def corpus():
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The demo region loaded once per test session; copy it before writing to it."""
+    from fieldcoord.demo import DEMO_HOME_CODE, DEMO_HOME_NAME, load_demo
+    from fieldcoord.store import Store
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with Store.create(path, DEMO_HOME_NAME, DEMO_HOME_CODE, device="laptop-1") as s:
+        load_demo(s)
+    return path

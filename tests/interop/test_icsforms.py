@@ -15,19 +15,10 @@ from fieldcoord.store import Store
 OP = "Tolliver River Flood Task Force"
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    from fieldcoord.demo import DEMO_HOME_CODE, DEMO_HOME_NAME, load_demo
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with Store.create(path, DEMO_HOME_NAME, DEMO_HOME_CODE, device="laptop-1") as s:
-        load_demo(s)
-    return path
-
-
 @pytest.fixture
-def demo(demo_db, tmp_path):
+def demo(demo_template, tmp_path):
     path = tmp_path / "demo.db"
-    shutil.copy(demo_db, path)
+    shutil.copy(demo_template, path)
     s = Store.open(path)
     yield s
     s.close()
