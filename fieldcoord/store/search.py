@@ -68,11 +68,34 @@ def _words(*parts) -> str:
     return " ".join(str(p).replace("_", " ") for p in parts if p not in (None, ""))
 
 
-def _methods_text(conn, column: str, rid: str) -> tuple[str, list[str]]:
+def _lines_sql(column: str, where: str) -> str:
+    return (f'SELECT "{column}", kind, value, label FROM contact_method WHERE {where} '
+            "AND _cl % 2 = 1" + (" AND contact IS NULL" if column == "agency" else ""))
+
+
+def _prefetch_lines(conn, targets) -> dict:
+    """{(column, rid): [(kind, value, label)]} for the contacts and agencies among `targets`,
+    read in a few queries instead of one per record."""
+    out: dict = {}
+    for column in ("contact", "agency"):
+        rids = [rid for (kind, rid), _ in targets if kind == column]
+        for i in range(0, len(rids), 500):
+            chunk = rids[i:i + 500]
+            for rid in chunk:
+                out[(column, rid)] = []
+            sql = _lines_sql(column, f'"{column}" IN ({",".join("?" * len(chunk))})')
+            for owner, kind, value, label in conn.execute(sql, chunk):
+                out[(column, owner)].append((kind, value, label))
+    return out
+
+
+def _methods_text(conn, column: str, rid: str, lines: dict | None = None
+                  ) -> tuple[str, list[str]]:
     words, digits = [], []
-    for kind, value, label in conn.execute(
-            f'SELECT kind, value, label FROM contact_method WHERE "{column}" = ? AND _cl % 2 = 1'
-            + (" AND contact IS NULL" if column == "agency" else ""), (rid,)):
+    rows = lines.get((column, rid)) if lines is not None else None
+    if rows is None:
+        rows = [r[1:] for r in conn.execute(_lines_sql(column, f'"{column}" = ?'), (rid,))]
+    for kind, value, label in rows:
         if _is_phone(kind):
             digits += digit_suffixes(value or "")
         else:
@@ -83,7 +106,7 @@ def _methods_text(conn, column: str, rid: str) -> tuple[str, list[str]]:
 
 
 def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: dict | None = None,
-              row: dict | None = None, lines: bool = True):
+              row: dict | None = None, lines: bool = True, prefetched: dict | None = None):
     """(title, subtitle, body, digits) of a live searchable record, or None.
 
     A contact's own methods are part of its document; only lines that belong to an agency
@@ -94,14 +117,14 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: dict | None 
     if r is None or (kind == "method" and r["contact"]):
         return None
     if kind == "agency":
-        words, digits = _methods_text(conn, "agency", rid) if lines else ("", [])
+        words, digits = _methods_text(conn, "agency", rid, prefetched) if lines else ("", [])
         parent = _agency_words(conn, r["parent"], cache)[0]
         body = _words(r["code"], r["level"], r["discipline"], r["jurisdiction"], r["address"],
                       r["website"], parent, words)
         return r["name"], _sub(r["code"], _label(r["discipline"]), r["jurisdiction"]), body, digits
     if kind == "contact":
         aname, acode = _agency_words(conn, r["agency"], cache)
-        words, digits = _methods_text(conn, "contact", rid) if lines else ("", [])
+        words, digits = _methods_text(conn, "contact", rid, prefetched) if lines else ("", [])
         body = _words(r["title"], r["ics_position"], aname, acode, r["languages"], words)
         return r["name"], _sub(r["title"], _at(aname, acode)), body, digits
     if kind == "method":
@@ -161,9 +184,11 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
     targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
+    prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
     for (kind, rid), row in targets:
         doc = build_doc(conn, kind, rid, cache, row,
-                        lines=not (rid in new_ids and rid not in with_lines))
+                        lines=not (rid in new_ids and rid not in with_lines),
+                        prefetched=prefetched)
         # a record created in this transaction has no document yet
         old = None if rid in new_ids else conn.execute(
             "SELECT docid, title, subtitle, body, digits FROM search_doc WHERE rid = ?",
