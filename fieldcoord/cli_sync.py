@@ -115,8 +115,8 @@ def run_peer(args, store) -> int:
     from .sync import credentials
     conn = store.conn
     if args.peer_command == "add":
-        if not args.url.startswith(("http://", "https://")):
-            raise ValidationError(f"'{args.url}' is not an http:// or https:// address")
+        from .sync.peers import check_peer_name, check_peer_url
+        args.name, args.url = check_peer_name(args.name), check_peer_url(args.url)
         if args.token_stdin:
             token = sys.stdin.readline().strip()
         elif sys.stdin.isatty():
@@ -128,7 +128,7 @@ def run_peer(args, store) -> int:
             raise ValidationError("the token is empty")
         with store.transaction():
             conn.execute("INSERT INTO peer (name, url) VALUES (?, ?) ON CONFLICT (name) DO "
-                         "UPDATE SET url = excluded.url", (args.name, args.url.rstrip("/")))
+                         "UPDATE SET url = excluded.url", (args.name, args.url))
         # the peer is kept even without a keyring: the error says how to give the token
         credentials.store_token(store.site_uuid, args.name, token)
         print(f"peer {args.name} at {args.url} (token in the keyring)")
