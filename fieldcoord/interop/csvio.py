@@ -401,6 +401,19 @@ def _generic_spec(table: Table, kind: K.Kind) -> dict:
     return spec
 
 
+def mappable_fields(kind: K.Kind) -> list[str]:
+    """The fields a column mapping for `kind` may name: the kind's own, then the extra ones
+    (a contact's first_name, phone, email...; an agency's phone, email, fax)."""
+    extra = CONTACT_EXTRA if kind.name == "contact" else \
+        AGENCY_EXTRA if kind.name == "agency" else ()
+    return [f.name for f in kind.fields] + [x for x in extra if x not in kind.field_map]
+
+
+def suggest_mapping(table: Table, kind: K.Kind) -> dict:
+    """The mapping an import given none would use: columns named like the kind's fields."""
+    return _generic_spec(table, kind)
+
+
 # ---------------------------------------------------------------------------- import
 def import_files(store, paths, options: dict, progress=None, cancelled=None) -> ImportReport:
     """Import every CSV file (see the module's docstring); runs in the caller's transaction."""

@@ -149,6 +149,19 @@ class _Mapping:
         return out
 
 
+def suggest_mapping(kind_name: str, features: list) -> dict:
+    """{field: property} an import of these features without a mapping would use; 'name' is
+    missing when no property is called name (the import then asks for one)."""
+    kind = K.KINDS[kind_name]
+    sample = [f.get("properties") or {} for f in features[:200] if isinstance(f, dict)]
+    sample = [p for p in sample if isinstance(p, dict)]
+    try:
+        return dict(_Mapping(kind, None, sample).rules)
+    except ValidationError:
+        rules = _Mapping(kind, {"name": "name"}, sample).rules
+        return {k: v for k, v in rules.items() if k != "name"}
+
+
 def _point(geometry) -> tuple[float, float]:
     """(lat, lon) of a Point (or a MultiPoint of one point); ValueError says why not."""
     if not isinstance(geometry, dict):

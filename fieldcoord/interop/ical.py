@@ -429,6 +429,12 @@ def _event_values(ev, options: dict, known) -> tuple[dict, dict]:
                     "lost_zone": lost_zone}
 
 
+def event_values(ev, options: dict | None = None) -> dict:
+    """The event record one VEVENT would import as (title, kind, start, end, location, notes);
+    raises ValueError with the reason it would be skipped."""
+    return _event_values(ev, dict(options or {}), lambda code: False)[0]
+
+
 def uid_of(notes: str | None) -> tuple[str, str | None] | None:
     """(UID, occurrence) kept in an event's notes, or None."""
     for line in reversed((notes or "").splitlines()):

@@ -69,6 +69,15 @@ class ImportReport:
         return "\n".join(lines)
 
 
+def _counted(n: int, what: str) -> str:
+    """'1 agency', '17 agencies', '1 page', '3 pages': record kinds by their names."""
+    from ..core import kinds as K
+    kind = K.KINDS.get(what)
+    if kind is not None:
+        return f"{n} {kind.label if n == 1 else kind.plural}"
+    return f"{n} {what[:-1] if n == 1 and what.endswith('s') else what}"
+
+
 @dataclass
 class ExportReport:
     format: str
@@ -83,8 +92,7 @@ class ExportReport:
                 "skipped": [p.__dict__ for p in self.skipped], "notes": self.notes}
 
     def summary(self) -> str:
-        parts = ", ".join(f"{n} {k[:-1] if n == 1 and k.endswith('s') else k}"
-                          for k, n in sorted(self.written.items())) or "nothing"
+        parts = ", ".join(_counted(n, k) for k, n in sorted(self.written.items())) or "nothing"
         lines = [f"exported {parts} to {self.path} ({self.format})"]
         lines += [f"  skipped {p}" for p in self.skipped]
         lines += [f"  note: {n}" for n in self.notes]
