@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 
 from ..core.errors import Cancelled, ValidationError
-from .ical import write_atomically
 from .report import ExportReport, ImportReport
+from .exporting import selected, write_atomically
 
 HEADER = ["Location", "Name", "Frequency", "Duplex", "Offset", "Tone", "rToneFreq", "cToneFreq",
           "DtcsCode", "DtcsPolarity", "RxDtcsCode", "CrossMode", "Mode", "TStep", "Skip",
@@ -389,20 +389,7 @@ def chirp_row(location: int, rec) -> tuple[dict, list[str]]:
 
 
 def _selected(store, options: dict) -> list:
-    records = store.list("channel")
-    wanted = {i.strip().lower() for i in options.get("ids") or []}
-    if wanted:
-        records = [r for r in records if r.id in wanted]
-    if options.get("search"):
-        hits = {h.id for h in store.search(str(options["search"]), "channel", limit=100_000)}
-        records = [r for r in records if r.id in hits]
-    code = options.get("agency")
-    if code:
-        aid = store.agency_id(code)
-        if aid is None:
-            raise ValidationError(f"--agency: no agency with code '{code}'")
-        records = [r for r in records if r.values.get("agency") == aid]
-    return records
+    return selected(store, "channel", options)
 
 
 def export_file(store, path, options: dict, progress=None, cancelled=None) -> ExportReport:

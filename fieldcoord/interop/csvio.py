@@ -27,6 +27,7 @@ from ..core import kinds as K
 from ..core.errors import ValidationError
 from ..core.validate import normalise_field
 from .contacts import ContactIn, Directory, MethodIn, Pacer, derive_code, name_key
+from .exporting import write_atomically
 from .report import ExportReport, ImportReport
 from .textfile import read_text, sniff_delimiter
 
@@ -695,7 +696,7 @@ def export_file(store, path: Path, options: dict, progress=None,
                           v.get("notes") or ""])
     report.written[kind.name] = len(records)
     try:
-        Path(path).write_bytes(out.getvalue().encode("utf-8-sig"))
+        write_atomically(Path(path), out.getvalue().encode("utf-8-sig"))
     except OSError as e:
         raise ValidationError(f"cannot write {path}: {e.strerror or e}") from None
     return report

@@ -24,8 +24,8 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.errors import Cancelled, ValidationError
 from ..core.validate import normalise_field
-from .ical import write_atomically
 from .report import ExportReport, ImportReport
+from .exporting import selected, write_atomically
 
 NEAR_METRES = 250.0
 KINDS = ("agency", "resource")
@@ -367,24 +367,15 @@ def _changes(store, kind: K.Kind, rid: str, values: dict, source: str | None) ->
 
 # ------------------------------------------------------------------ export
 
+def _of_agency(rec, agency_id: str, code: str) -> bool:
+    """An agency's own record and its sub-agencies; other records by their agency field."""
+    if rec.kind == "agency":
+        return rec.id == agency_id or rec.values.get("parent") == agency_id
+    return rec.values.get("agency") == agency_id
+
+
 def _selected(store, kind: str, options: dict) -> list:
-    records = store.list(kind)
-    wanted = {i.strip().lower() for i in options.get("ids") or []}
-    if wanted:
-        records = [r for r in records if r.id in wanted]
-    if options.get("search"):
-        hits = {h.id for h in store.search(str(options["search"]), kind, limit=100_000)}
-        records = [r for r in records if r.id in hits]
-    code = options.get("agency")
-    if code:
-        aid = store.agency_id(code)
-        if aid is None:
-            raise ValidationError(f"--agency: no agency with code '{code}'")
-        if kind == "agency":
-            records = [r for r in records if r.id == aid or r.values.get("parent") == aid]
-        else:
-            records = [r for r in records if r.values.get("agency") == aid]
-    return records
+    return selected(store, kind, options, _of_agency)
 
 
 def feature(store, rec) -> dict:

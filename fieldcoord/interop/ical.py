@@ -19,9 +19,7 @@ carry the UID `<record id>@fieldcoord` and match their record directly.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 import zoneinfo
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from ..core import kinds as K
 from ..core.errors import Cancelled, ValidationError
 from ..core.validate import MAX_TEXT
 from .report import ExportReport, ImportReport
+from .exporting import selected, write_atomically
 
 PRODID = "-//fieldcoord//fieldcoord//EN"
 UID_DOMAIN = "@fieldcoord"
@@ -736,43 +735,13 @@ def _agreement_components(store, rec) -> list[icalendar.Event]:
 
 
 def _selected(store, kind: str, options: dict) -> list:
-    records = store.list(kind)
-    ids = {i.strip().lower() for i in options.get("ids") or []}
-    if ids:
-        records = [r for r in records if r.id in ids]
-    if options.get("search"):
-        needle = str(options["search"]).casefold()
-        records = [r for r in records if needle in r.title.casefold()]
-    code = options.get("agency")
-    if code:
-        aid = store.agency_id(code)
-        if aid is None:
-            raise ValidationError(f"--agency: no agency with code '{code}'")
-        code = code.strip().upper()
-        child, column = ("participant", "event") if kind == "event" else ("party", "agreement")
-        keep = []
-        for r in records:
-            if r.owner == code or r.values.get("host_agency") == aid or any(
-                    c.values.get("agency") == aid for c in store.children(child, column, r.id)):
-                keep.append(r)
-        records = keep
-    return records
+    child, column = ("participant", "event") if kind == "event" else ("party", "agreement")
 
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a whole file or nothing: a temporary file beside it, renamed over it."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValidationError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".fieldcoord-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    def of_agency(rec, agency_id: str, code: str) -> bool:
+        """Events it hosts or takes part in; agreements it owns or is a party to."""
+        return rec.owner == code or rec.values.get("host_agency") == agency_id or any(
+            c.values.get("agency") == agency_id for c in store.children(child, column, rec.id))
+    return selected(store, kind, options, of_agency)
 
 
 def export_file(store, path, options: dict, progress=None, cancelled=None) -> ExportReport:

@@ -26,6 +26,7 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
 from .contacts import ContactIn, Directory, MethodIn, Pacer
+from .exporting import write_atomically
 from .report import ExportReport, ImportReport
 from .textfile import decode as decode_text
 
@@ -999,7 +1000,7 @@ def export_file(store, path: Path, options: dict, progress=None,
     if not chunks:
         report.notes.append("nothing matched the selection; the file holds no card")
     try:
-        Path(path).write_bytes("".join(chunks).encode("utf-8"))
+        write_atomically(Path(path), "".join(chunks).encode("utf-8"))
     except OSError as e:
         raise ValidationError(f"cannot write {path}: {e.strerror or e}") from None
     return report
