@@ -32,7 +32,7 @@ ENTRY = st.builds(
     cells=st.dictionaries(NAME, CELL, max_size=6), status=st.sampled_from([0, 1]))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(ENTRY, max_size=30))
 def test_a_batch_decodes_to_what_was_sent(entries):
     sites = {u: ("CCF", f"device {i}") for i, u in enumerate(SITES)}
@@ -42,7 +42,7 @@ def test_a_batch_decodes_to_what_was_sent(entries):
     assert got_sites == sites
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(ENTRY, min_size=1, max_size=8), st.data())
 def test_a_damaged_batch_is_refused_whole(entries, data):
     sites = {u: ("CCF", None) for u in SITES}
