@@ -12,7 +12,11 @@ def parse_args(argv):
     p.add_argument("--db", type=Path, help="database file (default: the user data directory)")
     p.add_argument("--screenshot", type=Path, metavar="FILE",
                    help="render the window offscreen, save it as PNG and exit")
-    p.add_argument("--size", default="1200x760", metavar="WxH")
+    p.add_argument("--page", metavar="NAME",
+                   help="open on this page: agencies, contacts, resources, requests, "
+                        "agreements, operations, plans, comms, calendar, log, conflicts, sync")
+    p.add_argument("--size", metavar="WxH", help="window size (default: as last time; "
+                   "1200x760 for --screenshot)")
     p.add_argument("--search", metavar="TEXT", help="start with this search (for screenshots)")
     return p.parse_args(argv)
 
@@ -29,36 +33,64 @@ def main(argv: list[str] | None = None) -> int:
                   "window runs offscreen where nobody can see it. Use the command line "
                   "(fieldcoord --help), or save a picture of the window with "
                   "python main.py --screenshot window.png. Ctrl+C quits.", file=sys.stderr)
+    size = args.size or ("1200x760" if args.screenshot else None)
+    try:
+        w, h = (int(x) for x in size.lower().split("x")) if size else (0, 0)
+        if size and (w < 200 or h < 150):
+            raise ValueError
+    except ValueError:
+        print(f"error: --size takes WxH such as 1200x760, not {args.size}", file=sys.stderr)
+        return 2
+    from .ui.main_window import PAGE_NAMES
+    if args.page and args.page not in PAGE_NAMES:
+        print(f"error: no page '{args.page}'; pages are: {', '.join(PAGE_NAMES)}",
+              file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication
 
-    from . import __version__
+    from . import APP_ID, __version__
     from .cli import default_db
     from .ui.main_window import MainWindow, first_run
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("fieldcoord")
+    app.setOrganizationName("fieldcoord")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
     db = args.db or default_db()
+    if args.screenshot and not db.exists():
+        print(f"error: no database at {db}", file=sys.stderr)
+        return 2
     store = first_run(db)
     if store is None:
         return 0
-    window = MainWindow(store)
-    try:
-        w, h = (int(x) for x in args.size.lower().split("x"))
-    except ValueError:
-        print(f"error: --size takes WxH such as 1200x760, not {args.size}", file=sys.stderr)
-        return 2
-    window.resize(w, h)
+    window = MainWindow(store, remember=not args.screenshot, start_page=args.page)
+    if size:
+        window.resize(w, h)
     window.show()
     if args.search:
         window.search.setText(args.search)
+        window.search_panel.run()
     if args.screenshot:
-        app.processEvents()
-        window.grab().save(str(args.screenshot), "PNG")
-        store.close()
-        return 0
+        return _screenshot(app, window, store, args.screenshot)
     import signal
     signal.signal(signal.SIGINT, signal.SIG_DFL)     # Ctrl+C quits
     code = app.exec()
     store.close()
     return code
+
+
+def _screenshot(app, window, store, path: Path) -> int:
+    """Let the window lay out and paint, save it as PNG, and quit."""
+    import time
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    ok = window.grab().save(str(path), "PNG")
+    window.close()
+    store.close()
+    if not ok:
+        print(f"error: could not write {path}", file=sys.stderr)
+        return 1
+    return 0

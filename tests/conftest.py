@@ -33,4 +33,5 @@ def demo_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     with Store.create(path, DEMO_HOME_NAME, DEMO_HOME_CODE, device="laptop-1") as s:
         load_demo(s)
+        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path

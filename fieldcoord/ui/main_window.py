@@ -1,134 +1,664 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A first main window: the home agency, what the directory holds, and search (UI layer)."""
+"""The main window: sidebar of pages, global search, menus, shortcuts and status bar (UI layer).
+
+Pages are built when first shown, and a list reads only its first page of rows, so the window
+opens fast on a directory of 100,000 contacts. Writes made from the window (dialogs, the card's
+"mark verified") are passed on as the ids they changed, and each list updates those rows only.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDialog, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QMainWindow, QMessageBox, QPushButton,
+                               QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..store import Store
+from . import dialogs, fileops
+from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and Open, app.py)
+from .pages import OPENS_ON, PAGES, Page
+from .search import SearchPanel
 
-OVERVIEW_KINDS = ("agency", "contact", "resource", "request", "agreement", "operation", "plan",
-                  "channel", "event", "log")
+from .import_wizard import open_export_dialog, open_import_wizard
+from .sync_pages import ConflictsPage, SyncPage
+
+PAGE_NAMES = ("agencies", "contacts", "resources", "requests", "agreements", "operations",
+              "plans", "comms", "calendar", "log", "conflicts", "sync")
+SIDEBAR = (("Directory", ("agencies", "contacts")),
+           ("Coordination", ("resources", "requests", "agreements", "operations", "plans")),
+           ("Field", ("comms", "calendar", "log")),
+           ("Sharing", ("conflicts", "sync")))
+TITLES = {**{name: spec[0] for name, spec in PAGES.items()}, "conflicts": "Conflicts",
+          "sync": "Sync"}
+DEFAULT_PAGE = "contacts"
 
 
-def _counted(n: int, kind: K.Kind) -> str:
-    return f"{n} {kind.label if n == 1 else kind.plural}"
+class FallbackPage(QWidget):
+    """Shown for Sync and Conflicts when this install lacks them; says what the store knows."""
+
+    changed = Signal()
+
+    def __init__(self, store: Store, name: str, parent=None):
+        super().__init__(parent)
+        self.store, self.name = store, name
+        layout = QVBoxLayout(self)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        layout.addWidget(self.label)
+        self.refresh()
+
+    def refresh(self) -> None:
+        s = store_status(self.store)
+        self.label.setText(f"<h3>{TITLES[self.name]}</h3><p>{s['conflicts']} open conflicts; "
+                           f"last sync {s['last_sync'] or 'never'}. Use the command line "
+                           "(fieldcoord sync, fieldcoord conflicts) on this install.</p>")
+
+
+def store_status(store: Store) -> dict:
+    """What the status bar shows when no Sync page reports: the store's own knowledge."""
+    conflicts = store.conn.execute("SELECT count(*) FROM (SELECT DISTINCT tbl, rid, col FROM "
+                                   "conflict WHERE state = 'open')").fetchone()[0]
+    try:
+        last = store.conn.execute("SELECT max(last_sync) FROM peer").fetchone()[0]
+    except Exception:
+        last = None
+    return {"online": None, "last_sync": last, "pending": None, "conflicts": conflicts,
+            "message": ""}
+
+
+def settings() -> QSettings:
+    return QSettings()
+
+
+class SearchField(QLineEdit):
+    """The global search box: arrow keys move in the results, Enter opens, Esc clears."""
+
+    moved = Signal(int)
+    entered = Signal()
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        if key in (Qt.Key_Down, Qt.Key_Up):
+            self.moved.emit(1 if key == Qt.Key_Down else -1)
+        elif key in (Qt.Key_Return, Qt.Key_Enter):
+            self.entered.emit()
+        elif key == Qt.Key_Escape:
+            self.clear()
+        else:
+            super().keyPressEvent(event)
 
 
 class MainWindow(QMainWindow):
-    """Shows the directory's counts and finds records as you type."""
+    """The app's window over one open Store."""
 
-    def __init__(self, store: Store):
+    page_changed = Signal(str)
+
+    def __init__(self, store: Store, remember: bool = True, start_page: str | None = None):
         super().__init__()
         self.store = store
-        self.setWindowTitle(f"fieldcoord — {store.home}")
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        home = store.get(store.agency_id(store.home) or "", "agency") \
-            if store.agency_id(store.home) else None
-        title = QLabel(f"<h2>{home.title if home else store.home}</h2>"
-                       f"<p>Home agency {store.home} · database {store.path}</p>")
-        title.setTextFormat(Qt.RichText)
-        layout.addWidget(title)
-        counts = " · ".join(_counted(store.count(k), K.KINDS[k]) for k in OVERVIEW_KINDS)
-        self.counts = QLabel(counts)
-        self.counts.setWordWrap(True)
-        layout.addWidget(self.counts)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search agencies, contacts, phone numbers, resources, "
-                                       "channels…")
+        self.remember = remember
+        self.pages: dict[str, QWidget] = {}
+        self._containers: dict[QWidget, QWidget] = {}
+        self.history: list[tuple[str, str | None]] = []
+        self.current_page: str | None = None
+        self._status: dict = {}
+        self.setWindowTitle(f"fieldcoord — {store.home} — {store.path.name}")
+        self.setAccessibleName("fieldcoord")
+        self._build_toolbar()
+        self._build_body()
+        self._build_menus()
+        self._build_status()
+        self.conflicts_page = None            # built when first shown
+        self.sync_page = SyncPage(store.path)
+        self.sync_page.status.connect(self._on_sync_status)
+        self.sync_page.changed.connect(self._on_external_change)
+        self.pages["sync"] = self.sync_page
+        self._add_to_stack(self.sync_page, scroll=True)
+        self._on_sync_status(dict(self.sync_page.last_status or store_status(store)))
+        page = start_page or (str(settings().value("window/page", DEFAULT_PAGE))
+                              if remember else DEFAULT_PAGE)
+        if remember:
+            geometry = settings().value("window/geometry")
+            if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+                self.restoreGeometry(geometry)
+            else:
+                self.resize(1280, 800)
+        self.go(page if page in PAGE_NAMES else DEFAULT_PAGE, remember_history=False)
+
+    @property
+    def db_path(self) -> Path:
+        return self.store.path
+
+    # ------------------------------------------------------------------ layout
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Main")
+        bar.setObjectName("main-toolbar")
+        bar.setMovable(False)
+        self.back_action = QAction("← Back", self)
+        self.back_action.setShortcuts([QKeySequence(QKeySequence.Back),
+                                       QKeySequence("Alt+Left")])
+        self.back_action.setToolTip("Back to the previous page or record (Alt+Left)")
+        self.back_action.triggered.connect(self.back)
+        self.back_action.setEnabled(False)
+        bar.addAction(self.back_action)
+        self.new_action = QAction("New", self)
+        self.new_action.setShortcut(QKeySequence.New)
+        self.new_action.setToolTip("New record on this page (Ctrl+N)")
+        self.new_action.triggered.connect(self.new_record)
+        self.edit_action = QAction("Edit", self)
+        self.edit_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.edit_action.setToolTip("Edit the selected record (Ctrl+E)")
+        self.edit_action.triggered.connect(self.edit_record)
+        self.delete_action = QAction("Delete", self)
+        self.delete_action.setShortcut(QKeySequence.Delete)
+        self.delete_action.setToolTip("Delete the selected record (Del); it can be restored")
+        self.delete_action.triggered.connect(self.delete_record)
+        self.restore_action = QAction("Restore", self)
+        self.restore_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.restore_action.triggered.connect(self.restore_record)
+        for a in (self.new_action, self.edit_action, self.delete_action):
+            bar.addAction(a)
+        spacer = QWidget()
+        spacer.setFixedWidth(12)
+        bar.addWidget(spacer)
+        self.search = SearchField()
+        self.search.setPlaceholderText("Search people, agencies, numbers, call signs, resources, "
+                                       "channels…  (Ctrl+K)")
         self.search.setAccessibleName("Search")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(self._on_search_changed)
-        layout.addWidget(self.search)
-        self.results = QListWidget()
-        self.results.setAccessibleName("Search results")
-        layout.addWidget(self.results, 1)
-        self.setCentralWidget(central)
-        self._show_directory()
-        self.statusBar().showMessage("Offline · all changes are kept on this device")
+        self.search.setMinimumWidth(220)
+        self.search.textChanged.connect(self._on_search_text)
+        self.search.moved.connect(lambda step: self.search_panel.move(step))
+        self.search.entered.connect(self._on_search_enter)
+        bar.addWidget(self.search)
+        self.search_action = QAction("Search", self)
+        self.search_action.setShortcuts([QKeySequence("Ctrl+K"), QKeySequence.Find])
+        self.search_action.triggered.connect(self.focus_search)
+        self.addAction(self.search_action)
+        spacer2 = QWidget()
+        spacer2.setFixedWidth(12)
+        bar.addWidget(spacer2)
+        self.sync_action = QAction("Sync now", self)
+        self.sync_action.setShortcuts([QKeySequence("Ctrl+Shift+S"), QKeySequence("F5")])
+        self.sync_action.setToolTip("Sync with your peers now (Ctrl+Shift+S)")
+        self.sync_action.triggered.connect(self.sync_now)
+        bar.addAction(self.sync_action)
 
-    def _show_directory(self) -> None:
-        """With no search text: the partner agencies, to browse."""
-        for rec in self.store.list("agency"):
-            v = rec.values
-            detail = " · ".join(str(x).replace("_", " ") for x in
-                                (v.get("code"), v.get("level"), v.get("discipline"),
-                                 v.get("jurisdiction")) if x)
-            item = QListWidgetItem(f"{rec.title} — {detail}")
-            item.setData(Qt.UserRole, rec.id)
-            self.results.addItem(item)
+    def _build_body(self) -> None:
+        split = QSplitter(Qt.Horizontal)
+        self.sidebar = QListWidget()
+        self.sidebar.setAccessibleName("Pages")
+        self.sidebar.setMinimumWidth(120)
+        self.sidebar.setMaximumWidth(220)
+        self.sidebar.setFrameShape(QListWidget.NoFrame)
+        self.sidebar.setSpacing(1)
+        self._sidebar_items: dict[str, QListWidgetItem] = {}
+        for heading, names in SIDEBAR:
+            head = QListWidgetItem(heading.upper())
+            head.setFlags(Qt.NoItemFlags)
+            font = head.font()
+            font.setBold(True)
+            font.setPointSizeF(font.pointSizeF() * 0.85)
+            head.setFont(font)
+            self.sidebar.addItem(head)
+            for i, name in enumerate(names):
+                item = QListWidgetItem("   " + TITLES[name])
+                item.setData(Qt.UserRole, name)
+                index = PAGE_NAMES.index(name) + 1
+                if index <= 9:
+                    item.setToolTip(f"{TITLES[name]} (Ctrl+{index})")
+                self.sidebar.addItem(item)
+                self._sidebar_items[name] = item
+        self.sidebar.currentItemChanged.connect(self._on_sidebar)
+        self.stack = QStackedWidget()
+        self.search_panel = SearchPanel(self.store)
+        self.search_panel.open_requested.connect(self.open_record)
+        self._wire_detail(self.search_panel.detail)
+        self.stack.addWidget(self.search_panel)
+        split.addWidget(self.sidebar)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([170, 1100])
+        self.setCentralWidget(split)
+        self.setTabOrder(self.search, self.sidebar)
+        self.setTabOrder(self.sidebar, self.stack)
 
-    def _on_search_changed(self, text: str) -> None:
-        self.results.clear()
-        if not text.strip():
-            self._show_directory()
+    def _build_menus(self) -> None:
+        m = self.menuBar().addMenu("&File")
+        self._menu_action(m, "&New database…", self.new_database)
+        self._menu_action(m, "&Open database…", self.open_database, QKeySequence.Open)
+        m.addSeparator()
+        self._menu_action(m, "&Import…", self.import_files, QKeySequence("Ctrl+I"))
+        self._menu_action(m, "E&xport…", self.export_files, QKeySequence("Ctrl+Shift+E"))
+        self._menu_action(m, "Export &bundle for a partner…", self.export_bundle)
+        self._menu_action(m, "Import b&undle…", self.import_bundle)
+        m.addSeparator()
+        self._menu_action(m, "&Print / Export PDF of an ICS form…",
+                          lambda: fileops.start_print(self), QKeySequence.Print)
+        m.addSeparator()
+        self._menu_action(m, "&Quit", self.close, QKeySequence.Quit)
+        m = self.menuBar().addMenu("&Edit")
+        for a in (self.new_action, self.edit_action, self.delete_action, self.restore_action):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.search_action)
+        m.addSeparator()
+        self._menu_action(m, "Stale after… (days)", self.set_stale_days)
+        m = self.menuBar().addMenu("&Go")
+        m.addAction(self.back_action)
+        for i, name in enumerate(PAGE_NAMES):
+            shortcut = QKeySequence(f"Ctrl+{i + 1}") if i < 9 else None
+            self._menu_action(m, TITLES[name], lambda _=False, n=name: self.go(n), shortcut)
+        m = self.menuBar().addMenu("&Sync")
+        m.addAction(self.sync_action)
+        self._menu_action(m, "Sync page", lambda: self.go("sync"))
+        self._menu_action(m, "Conflicts", lambda: self.go("conflicts"))
+        m = self.menuBar().addMenu("&Help")
+        self._menu_action(m, "&About fieldcoord", lambda: dialogs.about(self))
+
+    def _menu_action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(shortcut)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def _build_status(self) -> None:
+        bar = self.statusBar()
+        self.online_label = QLabel()
+        self.online_label.setAccessibleName("Connection")
+        self.last_sync_label = QLabel()
+        self.last_sync_label.setAccessibleName("Last sync")
+        self.pending_label = QLabel()
+        self.pending_label.setAccessibleName("Pending changes")
+        self.conflicts_button = QPushButton()
+        self.conflicts_button.setFlat(True)
+        self.conflicts_button.setAccessibleName("Open conflicts")
+        self.conflicts_button.setToolTip("Show the Conflicts page")
+        self.conflicts_button.clicked.connect(lambda: self.go("conflicts"))
+        for w in (self.online_label, self.last_sync_label, self.pending_label,
+                  self.conflicts_button):
+            bar.addPermanentWidget(w)
+
+    def _wire_detail(self, pane) -> None:
+        pane.open_requested.connect(self.open_record)
+        pane.edit_requested.connect(self.edit_record)
+        pane.delete_requested.connect(self.delete_record)
+        pane.restore_requested.connect(self.restore_record)
+        pane.add_requested.connect(self.new_record)
+        pane.changed.connect(lambda ids: self.records_changed(None, ids))
+        pane.copied.connect(lambda text: self.statusBar().showMessage(f"Copied {text}", 4000))
+
+    # ------------------------------------------------------------------ pages
+    def page(self, name: str) -> QWidget:
+        """The page called `name`, built on first use."""
+        if name not in self.pages:
+            if name in PAGES:
+                page = Page(self.store, name)
+                for lst in page.lists:
+                    self._wire_detail(lst.detail)
+                    lst.new_requested.connect(self.new_record)
+                    lst.table.doubleClicked.connect(lambda _i: self.edit_record())
+            elif name == "conflicts" and ConflictsPage is not None:
+                page = ConflictsPage(self.store.path)
+                page.changed.connect(self._on_external_change)
+                self.conflicts_page = page
+            else:
+                page = FallbackPage(self.store, name)
+            self.pages[name] = page
+            self._add_to_stack(page, scroll=not isinstance(page, Page))
+        return self.pages[name]
+
+    def _add_to_stack(self, page: QWidget, scroll: bool) -> None:
+        """Pages with fixed layouts scroll rather than widen the window."""
+        if scroll:
+            holder = QScrollArea()
+            holder.setWidget(page)
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QScrollArea.NoFrame)
+            self._containers[page] = holder
+            self.stack.addWidget(holder)
+        else:
+            self.stack.addWidget(page)
+
+    def _show_page(self, page: QWidget) -> None:
+        self.stack.setCurrentWidget(self._containers.get(page, page))
+
+    def shown_page(self) -> QWidget:
+        """The page on screen (the search panel while searching)."""
+        current = self.stack.currentWidget()
+        for page, holder in self._containers.items():
+            if holder is current:
+                return page
+        return current
+
+    def go(self, name: str, remember_history: bool = True) -> QWidget:
+        """Show page `name` (one of PAGE_NAMES)."""
+        if name not in PAGE_NAMES:
+            raise ValueError(f"no page {name}; pages are: {', '.join(PAGE_NAMES)}")
+        if remember_history and self.current_page and (
+                name != self.current_page or self.stack.currentWidget() is self.search_panel):
+            self._push_history()
+        page = self.page(name)
+        self.current_page = name
+        self._show_page(page)
+        if isinstance(page, Page):
+            page.ensure_loaded()
+        elif hasattr(page, "refresh") and page is not self.sync_page:
+            page.refresh()
+        item = self._sidebar_items[name]
+        if self.sidebar.currentItem() is not item:
+            self.sidebar.blockSignals(True)
+            self.sidebar.setCurrentItem(item)
+            self.sidebar.blockSignals(False)
+        editable = isinstance(page, Page)
+        for a in (self.new_action, self.edit_action, self.delete_action, self.restore_action):
+            a.setEnabled(editable)
+        if self.remember:
+            settings().setValue("window/page", name)
+        self.page_changed.emit(name)
+        return page
+
+    def _on_sidebar(self, item, _prev) -> None:
+        name = item.data(Qt.UserRole) if item else None
+        if name:
+            if self.search.text():
+                self.search.blockSignals(True)
+                self.search.clear()
+                self.search.blockSignals(False)
+            self.go(name)
+
+    def _push_history(self) -> None:
+        if self.stack.currentWidget() is self.search_panel:
+            entry = ("search", self.search.text())
+        else:
+            page = self.pages.get(self.current_page)
+            rid = page.current().current_id() if isinstance(page, Page) else None
+            entry = (self.current_page, rid)
+        if not self.history or self.history[-1] != entry:
+            self.history.append(entry)
+            del self.history[:-50]
+        self.back_action.setEnabled(True)
+
+    def back(self) -> None:
+        """Return to the previous page, record or search."""
+        if not self.history:
             return
-        for hit in self.store.search(text, limit=50):
-            item = QListWidgetItem(f"{K.KINDS[hit.kind].label.capitalize()}: {hit.title}"
-                                   + (f" — {hit.subtitle}" if hit.subtitle else ""))
-            item.setData(Qt.UserRole, hit.id)
-            self.results.addItem(item)
+        name, value = self.history.pop()
+        self.back_action.setEnabled(bool(self.history))
+        if name == "search":
+            self.search.blockSignals(True)
+            self.search.setText(value or "")
+            self.search.blockSignals(False)
+            self._on_search_text(value or "")
+            self.search_panel.run()
+            return
+        if self.search.text():
+            self.search.blockSignals(True)
+            self.search.clear()
+            self.search.blockSignals(False)
+        page = self.go(name, remember_history=False)
+        if value and isinstance(page, Page):
+            kind = page.current().kind.name
+            page.show_record(kind, value)
 
-
-class FirstRunDialog(QDialog):
-    """Create the user's agency or open the demo directory."""
-
-    def __init__(self, db: Path):
-        super().__init__()
-        self.setWindowTitle("Welcome to fieldcoord")
-        self.choice = None
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"No database yet at {db}.\nCreate your agency's directory, or "
-                                "explore the demo region first."))
-        form = QFormLayout()
-        self.name = QLineEdit()
-        self.name.setAccessibleName("Agency name")
-        self.code = QLineEdit()
-        self.code.setAccessibleName("Agency code")
-        self.code.setPlaceholderText("e.g. CCF")
-        form.addRow("Agency name", self.name)
-        form.addRow("Agency code", self.code)
-        layout.addLayout(form)
-        buttons = QDialogButtonBox()
-        create = buttons.addButton("Create my agency", QDialogButtonBox.AcceptRole)
-        demo = QPushButton("Open the demo directory")
-        buttons.addButton(demo, QDialogButtonBox.ActionRole)
-        buttons.addButton(QDialogButtonBox.Cancel)
-        create.clicked.connect(lambda: self._done("create"))
-        demo.clicked.connect(lambda: self._done("demo"))
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def _done(self, choice: str) -> None:
-        self.choice = choice
-        self.accept()
-
-
-def first_run(db: Path) -> Store | None:
-    """Open the database, or ask how to create it; None when the user cancels."""
-    if db.exists():
-        try:
-            return Store.open(db)
-        except FieldcoordError as e:
-            QMessageBox.critical(None, "fieldcoord", str(e))
+    def current_list(self):
+        page = self.pages.get(self.current_page)
+        if self.stack.currentWidget() is self.search_panel or not isinstance(page, Page):
             return None
-    while True:
-        dialog = FirstRunDialog(db)
+        return page.current()
+
+    def selected_id(self) -> str | None:
+        if self.stack.currentWidget() is self.search_panel:
+            rec = self.search_panel.detail.record
+            return rec.id if rec else None
+        lst = self.current_list()
+        return lst.current_id() if lst else None
+
+    # ------------------------------------------------------------------ search
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _on_search_text(self, text: str) -> None:
+        if text.strip():
+            if self.stack.currentWidget() is not self.search_panel:
+                self.stack.setCurrentWidget(self.search_panel)
+                for a in (self.new_action, self.restore_action):
+                    a.setEnabled(False)
+                for a in (self.edit_action, self.delete_action):
+                    a.setEnabled(True)
+            self.search_panel.set_text(text)
+        elif self.current_page:
+            self.search_panel.set_text("")
+            self.go(self.current_page, remember_history=False)
+
+    def _on_search_enter(self) -> None:
+        if self.stack.currentWidget() is self.search_panel:
+            self.search_panel.open_current()
+
+    def open_record(self, rid: str) -> None:
+        """Go to the page of record `rid` and show it (a line opens on its contact)."""
+        try:
+            rec = self.store.get(rid)
+        except FieldcoordError as e:
+            self.statusBar().showMessage(str(e), 5000)
+            return
+        page_name, kind, via = OPENS_ON[rec.kind]
+        target = rec.id
+        if rec.kind == "method" and not rec.values.get("contact"):
+            page_name, kind, via = "agencies", "agency", "agency"
+        if via and rec.values.get(via):
+            target = rec.values[via]
+        was_search = self.stack.currentWidget() is self.search_panel
+        if was_search:
+            self._push_history()
+        page = self.go(page_name, remember_history=not was_search)
+        page.show_record(kind, target)
+
+    # ------------------------------------------------------------------ writing
+    def new_record(self, kind: str | None = None, preset: dict | None = None) -> str | None:
+        if not kind:
+            lst = self.current_list()
+            if lst is None:
+                return None
+            kind, preset = lst.kind.name, lst.preset()
+        dialog = dialogs.RecordDialog(self.store, kind, preset=preset, parent=self)
         if dialog.exec() != QDialog.Accepted:
             return None
+        self.records_changed({kind}, set(self.store.last_changes.ids) | {dialog.saved_id})
+        self.open_record(dialog.saved_id)
+        return dialog.saved_id
+
+    def edit_record(self, rid: str | None = None) -> None:
+        rid = rid or self.selected_id()
+        if not rid:
+            return
         try:
-            if dialog.choice == "demo":
-                from ..demo import DEMO_HOME_CODE, DEMO_HOME_NAME, load_demo
-                store = Store.create(db, DEMO_HOME_NAME, DEMO_HOME_CODE)
-                load_demo(store)
-                return store
-            return Store.create(db, dialog.name.text(), dialog.code.text())
+            rec = self.store.get(rid)
         except FieldcoordError as e:
-            QMessageBox.warning(dialog, "fieldcoord", str(e))
+            QMessageBox.warning(self, "Edit", str(e))
+            return
+        if rec.deleted:
+            QMessageBox.information(self, "Edit", f"This {K.KINDS[rec.kind].label} is deleted: "
+                                    "restore it first.")
+            return
+        if not self.store.may_change(rec.owner, rec.scope, rec.kind):
+            QMessageBox.information(self, "Edit", f"{rec.owner} maintains this record and does "
+                                    "not let partners edit it.")
+            return
+        dialog = dialogs.RecordDialog(self.store, rec.kind, record=rec, parent=self)
+        if dialog.exec() == QDialog.Accepted:
+            self.records_changed({rec.kind}, set(self.store.last_changes.ids) | {rid})
+
+    def delete_record(self, rid: str | None = None) -> None:
+        rid = rid or self.selected_id()
+        if not rid:
+            return
+        rec = self.store.get(rid)
+        label = K.KINDS[rec.kind].label
+        if rec.deleted:
+            return
+        if not dialogs.confirm(self, f"Delete {label}",
+                               f"Delete {label} “{rec.title}”? Its parts (numbers, members, "
+                               "rows) go with it. You can restore it later from the list's "
+                               "Deleted view."):
+            return
+        try:
+            self.store.delete(rid)
+        except FieldcoordError as e:
+            QMessageBox.warning(self, f"Delete {label}", str(e))
+            return
+        self.records_changed({rec.kind}, set(self.store.last_changes.ids) | {rid})
+        self.statusBar().showMessage(f"Deleted {label} “{rec.title}” · Ctrl+Shift+R "
+                                     "restores it", 8000)
+        self._last_deleted = rid
+
+    def restore_record(self, rid: str | None = None) -> None:
+        candidates = [rid] if rid else [self.selected_id(), getattr(self, "_last_deleted", None)]
+        rec = None
+        for cid in candidates:
+            try:
+                got = self.store.get(cid) if cid else None
+            except FieldcoordError:
+                got = None
+            if got is not None and got.deleted:
+                rec, rid = got, got.id
+                break
+        if rec is None:
+            return
+        try:
+            self.store.restore(rid)
+        except FieldcoordError as e:
+            QMessageBox.warning(self, "Restore", str(e))
+            return
+        self.records_changed({rec.kind}, set(self.store.last_changes.ids) | {rid})
+        self.statusBar().showMessage(f"Restored {K.KINDS[rec.kind].label} “{rec.title}”", 5000)
+
+    def records_changed(self, kinds, ids) -> None:
+        """Update the lists that are open for these records (their rows only)."""
+        ids = {i for i in ids or () if i}
+        for page in self.pages.values():
+            if isinstance(page, Page):
+                page.records_changed(kinds or set(), ids)
+        if self.stack.currentWidget() is self.search_panel and self.search.text().strip():
+            self.search_panel.run()
+        self.sync_page.refresh()
+
+    def _on_external_change(self) -> None:
+        """Records changed under us (sync, bundle import, a resolved conflict): re-read the
+        lists that are open."""
+        for page in self.pages.values():
+            if isinstance(page, Page):
+                for lst in page.lists:
+                    if lst._loaded:
+                        lst.reload()
+        if self.conflicts_page is not None and self.conflicts_page is not self.sender():
+            self.conflicts_page.refresh()
+
+    # ------------------------------------------------------------------ files
+    def import_files(self):
+        """File > Import…: the import wizard (preview, column mapping, dry run, report)."""
+        return open_import_wizard(self, self.db_path,
+                                  on_done=lambda _report, ids: self.records_changed(None, ids))
+
+    def export_files(self):
+        """File > Export…, preset to the search shown, if any."""
+        searching = self.stack.currentWidget() is self.search_panel
+        return open_export_dialog(self, self.db_path,
+                                  search=self.search.text().strip() if searching else None)
+
+    # ------------------------------------------------------------------ sync
+    def sync_now(self) -> None:
+        self.go("sync")
+        self.sync_page.sync_now()
+
+    def export_bundle(self) -> None:
+        self.sync_page.export_bundle()
+
+    def import_bundle(self) -> None:
+        self.sync_page.import_bundle()
+
+    def _on_sync_status(self, status: dict) -> None:
+        self._status = status
+        online = status.get("online")
+        self.online_label.setText({True: "● Online", False: "○ Offline"}.get(
+            online, "○ Offline · working locally"))
+        self.online_label.setToolTip(status.get("message") or "")
+        last = status.get("last_sync")
+        self.last_sync_label.setText(f"Last sync: {_short_time(last) if last else 'never'}")
+        pending = status.get("pending")
+        self.pending_label.setText("" if pending is None else
+                                   f"{pending:,} change{'s' if pending != 1 else ''} pending")
+        n = status.get("conflicts") or 0
+        self.conflicts_button.setText(f"{n} open conflict{'s' if n != 1 else ''}")
+        self.conflicts_button.setStyleSheet("color: #c0392b; font-weight: 600;" if n else "")
+        if status.get("message"):
+            self.statusBar().showMessage(status["message"], 8000)
+
+    # ------------------------------------------------------------------ databases
+    def new_database(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New database", "fieldcoord.db",
+                                              "fieldcoord database (*.db)")
+        if path:
+            if Path(path).exists():
+                QMessageBox.warning(self, "New database", f"{path} exists already: use Open.")
+                return
+            store = first_run(Path(path), self)
+            if store is not None:
+                self.switch_store(store)
+
+    def open_database(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.db_path.parent),
+                                              "fieldcoord database (*.db);;All files (*)")
+        if path:
+            store = first_run(Path(path), self)
+            if store is not None:
+                self.switch_store(store)
+
+    def switch_store(self, store: Store) -> "MainWindow":
+        """Replace this window by one on `store` (the old store is closed)."""
+        window = MainWindow(store, remember=self.remember)
+        window.resize(self.size())
+        window.move(self.pos())
+        window.show()
+        self._replacement = window
+        self.close()
+        return window
+
+    def set_stale_days(self) -> None:
+        from .detail import stale_days
+        n, ok = QInputDialog.getInt(self, "Stale contacts", "Show a contact's numbers as stale "
+                                    "when not verified for this many days:", stale_days(), 1,
+                                    3650)
+        if ok:
+            settings().setValue("card/stale_days", n)
+            lst = self.current_list()
+            if lst and lst.detail.record:
+                lst.detail.show_record(lst.detail.record.id)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event) -> None:
+        self.search_panel.timer.stop()
+        self.search_panel.detail_timer.stop()
+        for page in self.pages.values():
+            for lst in getattr(page, "lists", ()):
+                lst.model.wait_for_reads()
+        if self.remember:
+            settings().setValue("window/geometry", self.saveGeometry())
+        for page in (self.sync_page, self.conflicts_page):
+            if page is not None and hasattr(page, "shutdown"):
+                page.shutdown()          # stops its checks, cancels and waits, closes its Store
+        super().closeEvent(event)
+        if getattr(self, "_replacement", None) is not None:
+            self.store.close()
+
+
+def _short_time(iso: str) -> str:
+    return iso.replace("T", " ").rstrip("Z")[:16] + (" UTC" if iso.endswith("Z") else "")

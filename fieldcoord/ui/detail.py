@@ -1,0 +1,439 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The detail pane: a record's fields and related records, and the contact card (UI layer).
+
+For a contact or an agency the pane opens with the card a liaison needs on the phone: 24/7
+lines first, each number one click from the clipboard, call sign and radio channels, when the
+numbers were last verified (a stale badge past the configured number of days) and one click
+to mark them verified today.
+"""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
+                               QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
+
+from ..core import kinds as K
+from ..core.errors import FieldcoordError, ValidationError
+from . import present
+from .present import Line, Namer
+
+DUTY_TEXT = {"24/7": "24/7", "office_hours": "office hours", "after_hours": "after hours"}
+KIND_TEXT = {"phone": "Phone", "mobile": "Mobile", "satellite_phone": "Sat phone",
+             "email": "Email", "call_sign": "Call sign", "pager": "Pager", "fax": "Fax",
+             "other": "Other"}
+
+
+def stale_days() -> int:
+    """Days after which a contact's numbers count as stale (Settings, default 180)."""
+    try:
+        return max(1, int(QSettings().value("card/stale_days", present.STALE_DAYS)))
+    except (TypeError, ValueError):
+        return present.STALE_DAYS
+
+
+def _badge(text: str, role: str) -> QLabel:
+    """A small coloured tag; colours chosen to read on light and dark palettes."""
+    colours = {"stale": ("#b3261e", "#ffffff"), "duty": ("#1b6e3a", "#ffffff"),
+               "ok": ("#2e5d8a", "#ffffff"), "deleted": ("#6b6b6b", "#ffffff"),
+               "scope": ("#5a4a8a", "#ffffff")}
+    bg, fg = colours[role]
+    label = QLabel(text)
+    label.setStyleSheet(f"QLabel {{ background: {bg}; color: {fg}; border-radius: 3px; "
+                        "padding: 1px 6px; font-weight: 600; }")
+    label.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Fixed)
+    return label
+
+
+def scope_text(scope: str) -> str:
+    if scope == "private":
+        return "private to this agency"
+    if scope in ("all", "all+edit"):
+        return "shared with all partners" + (", who may edit" if scope.endswith("+edit") else "")
+    codes, _, edit = scope.partition("+")
+    return f"shared with {codes.replace(',', ', ')}" + (", who may edit" if edit else "")
+
+
+# Records to add from a record's details: kind, the field pointing back, what the menu says.
+CHILD_KINDS = {
+    "contact": (("method", "contact", "number or address"),),
+    "agency": (("contact", "agency", "contact"), ("method", "agency", "duty line or number"),
+               ("resource", "agency", "resource"), ("channel", "agency", "radio channel")),
+    "operation": (("member", "operation", "member agency"), ("comms", "operation",
+                                                             "comms plan row"),
+                  ("request", "operation", "resource request"), ("log", "operation",
+                                                                 "log entry")),
+    "plan": (("role", "plan", "agency role"),),
+    "agreement": (("party", "agreement", "party"),),
+    "event": (("participant", "event", "participant"), ("action", "event",
+                                                         "after-action item")),
+}
+# Records that have no page of their own: edited and deleted from their parent's details.
+EDITED_HERE = ("party", "member", "role", "participant", "action")
+
+
+class ContactCard(QFrame):
+    """Lines to call, with copy buttons, and the verified state; for contacts and agencies."""
+
+    copied = Signal(str)            # the text put on the clipboard
+    verified = Signal(set)          # ids of the lines marked verified
+    edit_requested = Signal(str)    # a line's id
+    delete_requested = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setAccessibleName("Contact card")
+        self.store = None
+        self.lines: list[Line] = []
+        self.copy_buttons: list[QToolButton] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 8, 10, 8)
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(10)
+        self.grid.setVerticalSpacing(2)
+        self.grid.setColumnStretch(1, 1)
+        outer.addLayout(self.grid)
+        self.extra = QLabel()
+        self.extra.setTextFormat(Qt.RichText)
+        self.extra.setWordWrap(True)
+        self.extra.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        outer.addWidget(self.extra)
+        row = QHBoxLayout()
+        self.verified_label = QLabel()
+        self.verified_label.setAccessibleName("Last verified")
+        self.stale_badge = _badge("STALE", "stale")
+        self.stale_badge.setAccessibleName("Stale")
+        self.verify_button = QPushButton("Mark verified today")
+        self.verify_button.setAccessibleName("Mark verified today")
+        self.verify_button.setToolTip("I just checked these numbers: set their last-verified "
+                                      "date to today")
+        self.verify_button.clicked.connect(self._on_verify)
+        row.addWidget(self.verified_label)
+        row.addWidget(self.stale_badge)
+        row.addStretch(1)
+        row.addWidget(self.verify_button)
+        outer.addLayout(row)
+
+    def show_lines(self, store, lines: list[Line], extra_html: str = "",
+                   agency_lines: list[Line] | None = None) -> None:
+        self.store = store
+        self.lines = lines
+        while self.grid.count():
+            w = self.grid.takeAt(0).widget()
+            if w:
+                w.deleteLater()
+        self.copy_buttons = []
+        r = 0
+        for heading, group in (("", lines), ("Agency lines", agency_lines or [])):
+            if not group:
+                continue
+            if heading and lines:
+                h = QLabel(f"<b>{heading}</b>")
+                self.grid.addWidget(h, r, 0, 1, 5)
+                r += 1
+            for ln in group:
+                r += self._add_line(r, ln)
+        if not lines and not agency_lines:
+            self.grid.addWidget(QLabel("No numbers or addresses yet."), 0, 0)
+        self.extra.setText(extra_html)
+        self.extra.setVisible(bool(extra_html))
+        self._show_verified()
+
+    def _add_line(self, r: int, ln: Line) -> int:
+        """Two grid rows: kind, number, duty, Copy; then the line's label. Returns rows used."""
+        kind = QLabel(KIND_TEXT.get(ln.kind, ln.kind))
+        kind.setStyleSheet("color: palette(placeholder-text);")
+        self.grid.addWidget(kind, r, 0)
+        value = QLabel(f"<span style='font-size:11pt; font-weight:600'>{html.escape(ln.shown)}"
+                       "</span>")
+        value.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        value.setAccessibleName(f"{KIND_TEXT.get(ln.kind, ln.kind)} {ln.shown}")
+        self.grid.addWidget(value, r, 1)
+        if ln.duty == "24/7":
+            self.grid.addWidget(_badge("24/7", "duty"), r, 2, Qt.AlignVCenter)
+        elif ln.duty:
+            self.grid.addWidget(QLabel(DUTY_TEXT.get(ln.duty, ln.duty)), r, 2)
+        copy = QToolButton()
+        copy.setText("Copy")
+        copy.setToolTip(f"Copy {ln.copy_text} to the clipboard")
+        copy.setAccessibleName(f"Copy {ln.shown}")
+        copy.clicked.connect(lambda _=False, text=ln.copy_text: self._copy(text))
+        self.grid.addWidget(copy, r, 3)
+        self.copy_buttons.append(copy)
+        if self.store is not None and self.store.may_change(ln.owner, ln.scope, "method"):
+            more = QToolButton()
+            more.setText("⋯")
+            more.setAccessibleName(f"Change {ln.shown}")
+            more.setToolTip("Edit or delete this line")
+            more.setPopupMode(QToolButton.InstantPopup)
+            menu = QMenu(more)
+            menu.addAction("Edit…", lambda lid=ln.id: self.edit_requested.emit(lid))
+            menu.addAction("Delete…", lambda lid=ln.id: self.delete_requested.emit(lid))
+            more.setMenu(menu)
+            self.grid.addWidget(more, r, 4)
+        if not ln.label:
+            return 1
+        label = QLabel(html.escape(ln.label))
+        label.setStyleSheet("color: palette(placeholder-text);")
+        label.setWordWrap(True)
+        self.grid.addWidget(label, r + 1, 1, 1, 4)
+        return 2
+
+    def _copy(self, text: str) -> None:
+        QGuiApplication.clipboard().setText(text)
+        self.copied.emit(text)
+
+    def _show_verified(self) -> None:
+        last = present.last_verified(self.lines)
+        days = present.days_since(last)
+        limit = stale_days()
+        if last is None:
+            text = "Never verified"
+        else:
+            text = f"Last verified {last} ({days} day{'s' if days != 1 else ''} ago)"
+        self.verified_label.setText(text)
+        self.stale_badge.setVisible(bool(self.lines) and present.is_stale(last, limit))
+        self.stale_badge.setToolTip(f"Not verified in the last {limit} days")
+        self.verify_button.setVisible(bool(self.lines))
+
+    def _on_verify(self) -> None:
+        if not self.lines or self.store is None:
+            return
+        try:
+            ids = present.mark_verified(self.store, [ln.id for ln in self.lines],
+                                        self.store.home)
+        except FieldcoordError as e:
+            self.verified_label.setText(str(e))
+            return
+        for ln in self.lines:
+            ln.verified_on = present.dt.date.today().isoformat()
+        self._show_verified()
+        self.verified.emit(ids)
+
+
+class DetailPane(QWidget):
+    """The selected record: header, card (contacts, agencies), fields and related records."""
+
+    open_requested = Signal(str)          # a related record's id
+    edit_requested = Signal(str)
+    delete_requested = Signal(str)
+    restore_requested = Signal(str)
+    add_requested = Signal(str, dict)     # kind, preset values
+    changed = Signal(set)                 # ids written from the pane (mark verified)
+    copied = Signal(str)
+
+    def __init__(self, store, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.record = None
+        self.setAccessibleName("Record details")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.RichText)
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        badges = QHBoxLayout()
+        self.scope_badge = _badge("", "scope")
+        self.deleted_badge = _badge("DELETED", "deleted")
+        badges.addWidget(self.scope_badge)
+        badges.addWidget(self.deleted_badge)
+        badges.addStretch(1)
+        layout.addLayout(badges)
+        buttons = QHBoxLayout()
+        self.edit_button = QPushButton("Edit")
+        self.edit_button.setAccessibleName("Edit record")
+        self.delete_button = QPushButton("Delete")
+        self.restore_button = QPushButton("Restore")
+        self.add_button = QPushButton()
+        for b in (self.edit_button, self.delete_button, self.restore_button, self.add_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.edit_button.clicked.connect(lambda: self.record and self.edit_requested.emit(
+            self.record.id))
+        self.delete_button.clicked.connect(lambda: self.record and self.delete_requested.emit(
+            self.record.id))
+        self.restore_button.clicked.connect(lambda: self.record and self.restore_requested.emit(
+            self.record.id))
+        self.add_button.clicked.connect(self._on_add_child)
+        self.card = ContactCard()
+        self.card.extra.linkActivated.connect(
+            lambda url: url.startswith("fc:") and self.open_requested.emit(url[3:]))
+        self.card.verified.connect(self._on_verified)
+        self.card.edit_requested.connect(self.edit_requested)
+        self.card.delete_requested.connect(self.delete_requested)
+        self.card.copied.connect(self.copied)
+        layout.addWidget(self.card)
+        self.browser = QTextBrowser()
+        self.browser.setOpenLinks(False)
+        self.browser.setAccessibleName("Fields and related records")
+        self.browser.anchorClicked.connect(self._on_link)
+        self.browser.setFrameShape(QFrame.NoFrame)
+        layout.addWidget(self.browser, 1)
+        self.clear()
+
+    def clear(self) -> None:
+        self.record = None
+        self.title.setText("<p style='color:gray'>Select a record to see its details.</p>")
+        for w in (self.scope_badge, self.deleted_badge, self.edit_button, self.delete_button,
+                  self.restore_button, self.add_button, self.card):
+            w.hide()
+        self.browser.clear()
+
+    def show_record(self, rid: str) -> None:
+        try:
+            rec = self.store.get(rid)
+        except ValidationError:
+            self.clear()
+            return
+        self.record = rec
+        kind = K.KINDS[rec.kind]
+        namer = Namer(self.store)
+        sub = kind.label.capitalize()
+        if rec.kind == "contact":
+            bits = [rec.values.get("title"), rec.values.get("ics_position")]
+            if rec.values.get("agency"):
+                agency = self.store.get(rec.values["agency"])
+                bits.append(f"{agency.title} ({agency.values.get('code')})")
+            sub = " · ".join(html.escape(str(b)) for b in bits if b) or sub
+        elif rec.kind == "agency":
+            v = rec.values
+            sub = " · ".join(html.escape(str(b)).replace("_", " ") for b in
+                             (v.get("code"), v.get("level"), v.get("discipline"),
+                              v.get("jurisdiction")) if b)
+        title = rec.title or "—"
+        if len(title) > 90:
+            title = title[:88].rsplit(" ", 1)[0] + " …"
+        self.title.setText(f"<h2 style='margin-bottom:2px'>{html.escape(title)}</h2>"
+                           f"<div>{sub}</div>")
+        self.scope_badge.setText(f"{rec.owner} · {scope_text(rec.scope)}")
+        self.scope_badge.setToolTip(f"Owner {rec.owner}; scope '{rec.scope}'")
+        self.scope_badge.show()
+        self.deleted_badge.setVisible(rec.deleted)
+        may = self.store.may_change(rec.owner, rec.scope, rec.kind)
+        self.edit_button.setVisible(not rec.deleted)
+        self.edit_button.setEnabled(may)
+        self.delete_button.setVisible(not rec.deleted)
+        self.delete_button.setEnabled(may)
+        self.restore_button.setVisible(rec.deleted)
+        self.restore_button.setEnabled(may)
+        children = CHILD_KINDS.get(rec.kind, ())
+        self.add_button.setVisible(bool(children) and not rec.deleted)
+        if children:
+            self.add_button.setText(f"Add {children[0][2]}" if len(children) == 1 else "Add…")
+            menu = QMenu(self.add_button) if len(children) > 1 else None
+            for child_kind, column, label in children if menu else ():
+                menu.addAction(label.capitalize(), lambda k=child_kind, c=column:
+                               self.add_requested.emit(k, {c: rec.id}))
+            self.add_button.setMenu(menu)
+        if rec.kind in ("contact", "agency"):
+            self._show_card(rec, namer)
+        else:
+            self.card.hide()
+        self.browser.setHtml(self._fields_html(rec, kind, namer))
+
+    def _show_card(self, rec, namer: Namer) -> None:
+        if rec.kind == "contact":
+            lines = present.lines_of(self.store, rec.id, "contact")
+            agency_id = rec.values.get("agency")
+            agency_lines = [ln for ln in present.lines_of(self.store, agency_id, "agency")
+                            if ln.duty == "24/7"] if agency_id else []
+        else:
+            lines = present.lines_of(self.store, rec.id, "agency")
+            agency_id, agency_lines = rec.id, []
+        extra = []
+        if agency_id:
+            chans = self.store.list("channel", {"agency": agency_id}, limit=6)
+            if chans:
+                text = ", ".join(
+                    f"<a href='fc:{c.id}'>{html.escape(c.title)}</a>"
+                    + (f" ({present.display_number(c.values['rx_freq'])} MHz)"
+                       if c.values.get("rx_freq") else "") for c in chans)
+                extra.append(f"<b>Radio</b> {text}")
+        self.card.show_lines(self.store, lines, "<br>".join(extra), agency_lines)
+        self.card.show()
+
+    def _fields_html(self, rec, kind: K.Kind, namer: Namer) -> str:
+        rows = []
+        for f in kind.fields:
+            value = rec.values.get(f.name)
+            if value in (None, ""):
+                continue
+            if f.type == K.REF:
+                title, deleted = namer.title(value, f.ref)
+                shown = f"<a href='fc:{value}'>{html.escape(title)}</a>" + \
+                    (" (deleted)" if deleted else "")
+            elif f.type == K.REFS:
+                shown = ", ".join(f"<a href='fc:{v}'>{html.escape(namer.title(v, f.ref)[0])}</a>"
+                                  for v in value)
+            elif f.type == K.URL:
+                shown = f"<a href='{html.escape(str(value))}'>{html.escape(str(value))}</a>"
+            else:
+                shown = html.escape(namer.value(kind, f, value)).replace("\n", "<br>")
+            rows.append(f"<tr><td style='padding-right:12px; color:gray' valign='top'>"
+                        f"{html.escape(f.title)}</td><td>{shown}</td></tr>")
+        rows.append(f"<tr><td style='padding-right:12px; color:gray'>Updated</td>"
+                    f"<td>{html.escape(rec.updated_at or '')} on "
+                    f"{html.escape(rec.device or '?')}</td></tr>")
+        out = ["<table cellspacing='2'>", *rows, "</table>"]
+        for heading, recs, total in present.related(self.store, rec):
+            if not recs:
+                continue
+            out.append(f"<h4 style='margin-bottom:2px'>{html.escape(heading)} ({total})</h4><ul "
+                       "style='margin-top:0'>")
+            for r in recs:
+                tools = ""
+                if r.kind in EDITED_HERE and self.store.may_change(r.owner, r.scope, r.kind):
+                    tools = (f" &nbsp;<a href='fcedit:{r.id}'>edit</a> · "
+                             f"<a href='fcdelete:{r.id}'>delete</a>")
+                out.append(f"<li>{self._related_item(r, namer, rec.id)}{tools}</li>")
+            if total > len(recs):
+                out.append(f"<li><i>and {total - len(recs)} more</i></li>")
+            out.append("</ul>")
+        return "".join(out)
+
+    def _related_item(self, r, namer: Namer, shown_id: str) -> str:
+        k = K.KINDS[r.kind]
+        link_field = present.link_field(r, shown_id)
+        if link_field:
+            target = r.values[link_field]
+            title = namer.title(target, k.field_map[link_field].ref)[0]
+            bits = [r.values.get(x) for x in ("function", "role", "activation_status",
+                                               "signatory", "zone") if r.values.get(x)]
+            more = " — " + ", ".join(str(b).replace("_", " ") for b in bits) if bits else ""
+            return f"<a href='fc:{target}'>{html.escape(title)}</a>{html.escape(more)}"
+        title = r.title or r.id
+        if r.kind in ("member", "participant", "role", "party"):
+            title = namer.title(r.values.get("agency") or "", "agency")[0]
+        bits = [r.values.get(x) for x in ("title", "type_name", "status", "happened_at",
+                                           "priority") if r.values.get(x)]
+        more = " — " + ", ".join(str(b).replace("_", " ").replace("T", " ") for b in bits) \
+            if bits else ""
+        return f"<a href='fc:{r.id}'>{html.escape(str(title)[:120])}</a>{html.escape(more)}"
+
+    def _on_link(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith("fc:"):
+            self.open_requested.emit(text[3:])
+        elif text.startswith("fcedit:"):
+            self.edit_requested.emit(text[7:])
+        elif text.startswith("fcdelete:"):
+            self.delete_requested.emit(text[9:])
+        else:
+            from PySide6.QtGui import QDesktopServices
+            QDesktopServices.openUrl(url)
+
+    def _on_add_child(self) -> None:
+        rec = self.record
+        children = CHILD_KINDS.get(rec.kind, ()) if rec else ()
+        if len(children) == 1:
+            kind, column, _ = children[0]
+            self.add_requested.emit(kind, {column: rec.id})
+
+    def _on_verified(self, ids: set) -> None:
+        self.changed.emit(ids)

@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Input widgets for record fields, chosen from the field's type in core.kinds (UI layer).
+
+Every editor offers `value()` (text as the user typed it, or None when empty; the store
+validates and normalises) and `set_value(stored)`. References are searchable combo boxes,
+enums are combo boxes, dates are date edits that may stay empty.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDateEdit, QDateTimeEdit, QHBoxLayout,
+                               QLineEdit, QPlainTextEdit, QToolButton, QWidget)
+
+from ..core import kinds as K
+from ..core.format import display_number
+
+LONG_TEXT = {"notes", "terms", "objectives", "activation_triggers", "activation_procedure",
+             "safecom_notes", "remarks", "responsibilities", "description", "purpose",
+             "reimbursement", "substitutes"}
+# A reference list longer than this is searched as the user types instead of listed whole.
+SMALL_LIST = 3000
+_EMPTY_DATE = QDate(1900, 1, 1)
+
+
+class TextEditor(QLineEdit):
+    def value(self):
+        return self.text().strip() or None
+
+    def set_value(self, v) -> None:
+        if isinstance(v, float):
+            v = display_number(v)
+        self.setText("" if v is None else str(v))
+
+
+class LongTextEditor(QPlainTextEdit):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setFixedHeight(64)
+
+    def value(self):
+        return self.toPlainText().strip() or None
+
+    def set_value(self, v) -> None:
+        self.setPlainText("" if v is None else str(v))
+
+
+class EnumEditor(QComboBox):
+    def __init__(self, fld: K.Field, parent=None):
+        super().__init__(parent)
+        if not fld.required:
+            self.addItem("", None)
+        for c in fld.choices:
+            self.addItem(c.replace("_", " "), c)
+
+    def value(self):
+        return self.currentData()
+
+    def set_value(self, v) -> None:
+        i = self.findData(v)
+        self.setCurrentIndex(max(i, 0))
+
+
+class DateEditor(QWidget):
+    """A date (or date and time) edit that may be left empty, with a clear button."""
+
+    def __init__(self, with_time: bool, parent=None):
+        super().__init__(parent)
+        self.with_time = with_time
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.edit = QDateTimeEdit() if with_time else QDateEdit()
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd HH:mm" if with_time else "yyyy-MM-dd")
+        self.edit.setSpecialValueText("—")
+        if with_time:
+            self.edit.setMinimumDateTime(QDateTime(_EMPTY_DATE, QTime(0, 0)))
+        else:
+            self.edit.setMinimumDate(_EMPTY_DATE)
+        self.clear_button = QToolButton()
+        self.clear_button.setText("×")
+        self.clear_button.setToolTip("No date")
+        self.clear_button.setAccessibleName("Clear date")
+        self.clear_button.setFocusPolicy(Qt.NoFocus)
+        self.clear_button.clicked.connect(lambda: self.set_value(None))
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.clear_button)
+        self.setFocusProxy(self.edit)
+        self.set_value(None)
+
+    def _is_empty(self) -> bool:
+        return self.edit.date() == _EMPTY_DATE
+
+    def value(self):
+        if self._is_empty():
+            return None
+        if self.with_time:
+            return self.edit.dateTime().toString("yyyy-MM-ddTHH:mm")
+        return self.edit.date().toString("yyyy-MM-dd")
+
+    def set_value(self, v) -> None:
+        if not v:
+            if self.with_time:
+                self.edit.setDateTime(QDateTime(_EMPTY_DATE, QTime(0, 0)))
+            else:
+                self.edit.setDate(_EMPTY_DATE)
+            return
+        text = str(v)
+        if self.with_time:
+            fmt = "yyyy-MM-ddTHH:mm:ss" if len(text) > 16 else "yyyy-MM-ddTHH:mm"
+            got = QDateTime.fromString(text[:19], fmt)
+            if not got.isValid():
+                got = QDateTime(QDate.fromString(text[:10], "yyyy-MM-dd"), QTime(0, 0))
+            self.edit.setDateTime(got)
+        else:
+            self.edit.setDate(QDate.fromString(text[:10], "yyyy-MM-dd"))
+
+    def set_today(self) -> None:
+        if self.with_time:
+            self.edit.setDateTime(QDateTime.currentDateTime())
+        else:
+            self.edit.setDate(QDate.currentDate())
+
+
+class RefEditor(QComboBox):
+    """A searchable choice of a referenced record: type part of its name (or agency code)."""
+
+    def __init__(self, store, fld: K.Field, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self.target = K.KINDS[fld.ref]
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.NoInsert)
+        self.setMaxVisibleItems(15)
+        self.lineEdit().setPlaceholderText("type to search" if not fld.required else "required")
+        self.completer().setFilterMode(Qt.MatchContains)
+        self.completer().setCompletionMode(QCompleter.PopupCompletion)
+        self.completer().setCaseSensitivity(Qt.CaseInsensitive)
+        self.addItem("", None)
+        self._small = store.count(self.target.name) <= SMALL_LIST
+        if self._small:
+            for label, rid in self._options(""):
+                self.addItem(label, rid)
+        else:
+            self._timer = QTimer(self)
+            self._timer.setSingleShot(True)
+            self._timer.setInterval(150)
+            self._timer.timeout.connect(self._refill)
+            self.lineEdit().textEdited.connect(lambda _t: self._timer.start())
+
+    def _label(self, rid: str) -> str:
+        try:
+            rec = self.store.get(rid, self.target.name)
+        except Exception:
+            return rid
+        if self.target.name == "agency":
+            return f"{rec.values.get('code')} — {rec.title}"
+        extra = ""
+        if self.target.name == "contact" and rec.values.get("agency"):
+            try:
+                extra = f" ({self.store.get(rec.values['agency']).values.get('code')})"
+            except Exception:
+                extra = ""
+        return f"{rec.title}{extra}"
+
+    def _options(self, text: str, limit: int = SMALL_LIST) -> list[tuple[str, str]]:
+        conn, k = self.store.conn, self.target
+        if k.name == "agency":
+            rows = conn.execute("SELECT id, code || ' — ' || name FROM agency WHERE _cl % 2 = 1 "
+                                "AND (? = '' OR name LIKE ? OR code LIKE ?) ORDER BY code "
+                                f"LIMIT {limit}", (text, f"%{text}%", f"{text}%")).fetchall()
+        elif text and k.name in K.SEARCHABLE:
+            return [(f"{h.title}" + (f" ({h.subtitle})" if h.subtitle else ""), h.id)
+                    for h in self.store.search(text, kind=k.name, limit=30)]
+        else:
+            rows = conn.execute(
+                f'SELECT id, "{k.title_field}" FROM "{k.table}" WHERE _cl % 2 = 1 AND '
+                f'(? = \'\' OR "{k.title_field}" LIKE ?) ORDER BY "{k.title_field}" '
+                f"COLLATE NOCASE LIMIT {limit}", (text, f"%{text}%")).fetchall()
+        return [(str(label or rid), rid) for rid, label in rows]
+
+    def _refill(self) -> None:
+        text = self.currentText().strip()
+        if len(text) < 2:
+            return
+        chosen = self.currentData()
+        self.blockSignals(True)
+        self.clear()
+        self.addItem("", None)
+        for label, rid in self._options(text, 30):
+            self.addItem(label, rid)
+        self.setEditText(text)
+        self.blockSignals(False)
+        if chosen is None and self.count() > 1:
+            self.showPopup()
+
+    def value(self):
+        text = self.currentText().strip()
+        if not text:
+            return None
+        i = self.findText(text, Qt.MatchFixedString)
+        if i > 0:
+            return self.itemData(i)
+        # a code or id typed in full: the store resolves it, or says it knows no such record
+        return text.split(" — ")[0]
+
+    def set_value(self, v) -> None:
+        if not v:
+            self.setCurrentIndex(0)
+            return
+        i = self.findData(v)
+        if i < 0:
+            self.addItem(self._label(v), v)
+            i = self.count() - 1
+        self.setCurrentIndex(i)
+
+
+class RefsEditor(QLineEdit):
+    """Several referenced records, as comma-separated ids."""
+
+    def value(self):
+        items = [s.strip() for s in self.text().split(",") if s.strip()]
+        return items or None
+
+    def set_value(self, v) -> None:
+        self.setText(", ".join(v or []))
+
+
+class ScopeEditor(QComboBox):
+    """Who may see the record: private, all partners, or listed agency codes (+edit)."""
+
+    CHOICES = (("all", "all partners"), ("all+edit", "all partners, who may edit"),
+               ("private", "private to this agency"))
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.NoInsert)
+        for value, label in self.CHOICES:
+            self.addItem(value, value)
+            self.setItemData(self.count() - 1, label, Qt.ToolTipRole)
+        self.lineEdit().setPlaceholderText("all, private, or agency codes such as MPD,CSO+edit")
+        self.setToolTip("Sharing scope: 'all' (every partner), 'private' (this agency only), or "
+                        "agency codes such as MPD,CSO; add +edit to let them edit")
+
+    def value(self):
+        return self.currentText().strip() or None
+
+    def set_value(self, v) -> None:
+        self.setEditText(v or "")
+
+
+def editor_for(store, fld: K.Field) -> QWidget:
+    """The input widget for one field."""
+    if fld.type == K.ENUM:
+        w = EnumEditor(fld)
+    elif fld.type == K.REF:
+        w = RefEditor(store, fld)
+    elif fld.type == K.REFS:
+        w = RefsEditor()
+        w.setPlaceholderText(f"{fld.ref} ids, comma-separated")
+    elif fld.type in (K.DATE, K.DATETIME):
+        w = DateEditor(fld.type == K.DATETIME)
+    elif fld.type == K.TEXT and fld.name in LONG_TEXT:
+        w = LongTextEditor()
+    else:
+        w = TextEditor()
+        hint = {K.INT: "a whole number", K.REAL: "a number", K.LAT: "-90 to 90",
+                K.LON: "-180 to 180", K.EMAIL: "name@example.org", K.URL: "example.org",
+                K.CODE: "2-12 letters or digits, e.g. MPD"}.get(fld.type)
+        if hint:
+            w.setPlaceholderText(hint)
+    w.setAccessibleName(fld.title)
+    return w

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures of the app's tests: settings kept in tmp_path, the demo directory built once."""
+import shutil
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, qapp):
+    """QSettings read and written under tmp_path, never the user's own configuration."""
+    from PySide6.QtCore import QSettings
+    qapp.setOrganizationName("fieldcoord-tests")
+    qapp.setApplicationName("fieldcoord")
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    QSettings().clear()
+    yield
+    QSettings().clear()
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path):
+    """A private copy of the demo database for one test."""
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db):
+    from fieldcoord.store import Store
+    store = Store.open(demo_db)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def window(qtbot, demo_store):
+    """The main window on the demo directory, shown offscreen."""
+    from fieldcoord.ui.main_window import MainWindow
+    w = MainWindow(demo_store, remember=False)
+    qtbot.addWidget(w)
+    w.resize(1200, 760)
+    w.show()
+    yield w
+    w.close()

@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Record dialogs: create, edit, delete and restore from the window; refused input stays put."""
+from PySide6.QtWidgets import QComboBox, QDialog
+
+from fieldcoord.core import kinds as K
+from fieldcoord.ui import dialogs
+from fieldcoord.ui.dialogs import RecordDialog
+from fieldcoord.ui.editors import DateEditor, EnumEditor, RefEditor, ScopeEditor
+
+
+def _fill_and_save(monkeypatch, fill):
+    """Make the next RecordDialog.exec() fill the form with `fill(dialog)` and press Save."""
+    def fake_exec(dialog):
+        fill(dialog)
+        dialog.save()
+        return dialog.result()
+    monkeypatch.setattr(RecordDialog, "exec", fake_exec)
+
+
+def test_editors_follow_the_field_types(demo_store, qtbot):
+    d = RecordDialog(demo_store, "resource")
+    qtbot.addWidget(d)
+    assert isinstance(d.editors["agency"], RefEditor)
+    assert isinstance(d.editors["status"], EnumEditor)
+    assert isinstance(d.editors["scope"], ScopeEditor)
+    assert d.editors["status"].value() == "available", "defaults are filled in"
+    e = RecordDialog(demo_store, "agreement")
+    qtbot.addWidget(e)
+    assert isinstance(e.editors["review_date"], DateEditor)
+    assert e.editors["review_date"].value() is None, "a date may stay empty"
+    for kind in K.KINDS:
+        dlg = RecordDialog(demo_store, kind)
+        qtbot.addWidget(dlg)
+        assert "scope" in dlg.editors, f"{kind} shows its sharing scope"
+
+
+def test_creating_a_contact_shows_it_in_the_list_and_in_search(window, qtbot, monkeypatch):
+    window.go("contacts")
+    lst = window.pages["contacts"].current()
+    total = lst.model.total
+    resets = []
+    lst.model.modelReset.connect(lambda: resets.append(1))
+
+    def fill(d):
+        d.editors["name"].setText("Aaron Aardvark-Liaison")
+        d.editors["agency"].set_value(window.store.agency_id("HCSO"))
+        d.editors["title"].setText("Liaison Officer")
+        d.editors["phone"].setText("(360) 555-0987")
+        d.editors["scope"].set_value("all")
+    _fill_and_save(monkeypatch, fill)
+    rid = window.new_record()
+    assert rid
+    rec = window.store.get(rid)
+    assert rec.title == "Aaron Aardvark-Liaison" and rec.values["title"] == "Liaison Officer"
+    assert resets == [], "the list is not reloaded: the new row is put in place"
+    assert lst.model.total == total + 1
+    row = lst.model.row_of(rid)
+    assert row == 0, "sorted by name, it comes first"
+    assert lst.detail.record.id == rid
+    window.focus_search()
+    qtbot.keyClicks(window.search, "0987")
+    qtbot.waitUntil(lambda: rid in window.search_panel.result_ids(), timeout=3000)
+    window.search.clear()
+    qtbot.keyClicks(window.search, "aardvark")
+    qtbot.waitUntil(lambda: rid in window.search_panel.result_ids(), timeout=3000)
+
+
+def test_a_validation_error_shows_next_to_its_field_and_writes_nothing(demo_store, qtbot):
+    before = demo_store.dump()
+    d = RecordDialog(demo_store, "resource")
+    qtbot.addWidget(d)
+    d.show()
+    d.editors["name"].setText("Swift water team 2")
+    d.editors["agency"].set_value(demo_store.agency_id("HCFD3"))
+    d.editors["quantity"].setText("two")
+    d.save()
+    assert d.result() != QDialog.Accepted, "the dialog stays open"
+    err = d.errors["quantity"]
+    assert err.isVisible() and "quantity" in err.text().lower() and "two" in err.text()
+    assert not d.errors["name"].isVisible()
+    assert d.editors["name"].text() == "Swift water team 2", "nothing the user typed is lost"
+    assert demo_store.dump() == before, "nothing was written"
+    # fixing the field and saving again works
+    d.editors["quantity"].setText("2")
+    d.save()
+    assert d.result() == QDialog.Accepted and d.saved_id
+    assert demo_store.get(d.saved_id).values["quantity"] == 2
+
+
+def test_required_field_and_bad_scope_are_named(demo_store, qtbot):
+    d = RecordDialog(demo_store, "contact")
+    qtbot.addWidget(d)
+    d.show()
+    d.save()
+    assert d.errors["name"].isVisible() and "required" in d.errors["name"].text()
+    d.editors["name"].setText("Pat Example")
+    d.editors["scope"].set_value("NOSUCHAGENCY")
+    d.save()
+    assert d.errors["scope"].isVisible() and "NOSUCHAGENCY" in d.errors["scope"].text()
+    assert d.result() != QDialog.Accepted
+
+
+def test_edit_changes_only_what_was_changed(window, monkeypatch):
+    window.go("agencies")
+    lst = window.pages["agencies"].current()
+    rid = demo_store_id = window.store.agency_id("HCSO")
+    lst.show_record(rid)
+    row_before = lst.model.row_of(rid)
+
+    def fill(d):
+        assert not d.editors["code"].isEnabled(), "a code cannot change once set"
+        d.editors["jurisdiction"].setText("Harbor County (all unincorporated areas)")
+    _fill_and_save(monkeypatch, fill)
+    window.edit_record(demo_store_id)
+    rec = window.store.get(rid)
+    assert rec.values["jurisdiction"] == "Harbor County (all unincorporated areas)"
+    assert rec.values["code"] == "HCSO"
+    col = lst.spec.columns.index("jurisdiction")
+    assert lst.model.rows[lst.model.row_of(rid)].values[col].startswith("Harbor County (all")
+    assert lst.model.row_of(rid) == row_before
+
+
+def test_delete_and_restore_from_the_window(window, monkeypatch):
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
+    window.go("plans")
+    lst = window.pages["plans"].current()
+    rid = lst.model.rows[0].id
+    n = lst.model.total
+    window.delete_record(rid)
+    assert window.store.get(rid).deleted
+    assert lst.model.row_of(rid) == -1 and lst.model.total == n - 1
+    lst.deleted.setChecked(True)
+    assert lst.model.row_of(rid) >= 0, "the Deleted view lists it"
+    window.restore_record(rid)
+    assert not window.store.get(rid).deleted
+    lst.deleted.setChecked(False)
+    assert lst.model.row_of(rid) >= 0 and lst.model.total == n
+
+
+def test_a_refused_delete_says_why(window, monkeypatch):
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: True)
+    shown = []
+    from PySide6.QtWidgets import QMessageBox
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    channel = next(c for c in window.store.list("channel")
+                   if window.store.children("comms", "channel", c.id))
+    window.delete_record(channel.id)
+    assert shown and not window.store.get(channel.id).deleted
+
+
+def test_filters_narrow_the_list(window):
+    window.go("resources")
+    lst = window.pages["resources"].current()
+    combo: QComboBox = lst.filters["status"]
+    combo.setCurrentIndex(combo.findData("assigned"))
+    col = lst.spec.columns.index("status")
+    assert lst.model.rows and all(r.values[col] == "assigned" for r in lst.model.rows)
+    agency = lst.filters["agency"]
+    agency.setCurrentIndex(agency.findData(window.store.agency_id("HCFD3")))
+    assert all(r.values[1] == "HCFD3" for r in lst.model.rows)
+    combo.setCurrentIndex(0)
+    agency.setCurrentIndex(0)
+    assert lst.model.total == window.store.count("resource")
+
+
+def test_a_bad_address_given_with_a_new_contact_is_shown_at_its_box(demo_store, qtbot):
+    before = demo_store.dump()
+    d = RecordDialog(demo_store, "contact")
+    qtbot.addWidget(d)
+    d.show()
+    d.editors["name"].setText("Rosa Delgado")
+    d.editors["phone"].setText("(360) 555-0147")
+    d.editors["email"].setText("rosa.delgado@kbpd")
+    d.save()
+    assert d.errors["email"].isVisible() and "email" in d.errors["email"].text()
+    assert not d.errors["phone"].isVisible()
+    assert demo_store.dump() == before, "neither the contact nor its phone was written"
