@@ -37,8 +37,12 @@ def m0003_sync(db) -> None:
     _run_file(db.conn, "0003_sync.sql")
 
 
+def m0004_ordering(db) -> None:
+    _run_file(db.conn, "0004_ordering.sql")
+
+
 STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
-         ("0003_sync", m0003_sync))
+         ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

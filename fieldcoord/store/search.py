@@ -20,6 +20,8 @@ MIN_SUFFIX = 4          # shortest indexed digit suffix
 WEIGHTS = (10.0, 2.0)        # bm25 weights: title, body
 DIGITS_SCORE = -20.0         # a phone-number match ranks with a strong title match
 # Rank boost per kind: a person or agency before the single line that also matched.
+SHORT_QUERY = 2            # letters up to which a query lists titles beginning with it
+TITLE_START = 1000.0       # their score: above any full-text match
 KIND_BOOST = {"agency": 1.3, "contact": 1.2, "resource": 1.0, "channel": 1.0, "method": 0.6}
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
@@ -316,6 +318,18 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
                 found[rid] = Hit(k, rid, title, sub, -value)
         return len(rows)
 
+    short = text.strip()
+    if 0 < len(short) <= SHORT_QUERY and short.isalpha():
+        # One or two letters match a good part of the directory: rank them alphabetically by
+        # the titles that begin with them (an index range), as a phone's contact list does.
+        sql = ("SELECT d.kind, d.rid, d.title, d.subtitle FROM search_doc d "
+               f"WHERE d.title LIKE ?{where_kind} "
+               "ORDER BY d.title COLLATE NOCASE LIMIT ?")
+        for k, rid, title, sub in conn.execute(sql, [short + "%", *([kind] if kind else []),
+                                                     int(limit)]):
+            found[rid] = Hit(k, rid, title, sub, TITLE_START * KIND_BOOST.get(k, 1.0))
+        if len(found) >= limit:
+            return sorted(found.values(), key=lambda h: (-h.score, h.title.casefold()))
     words, digits = fts_query(text), digits_query(text)
     if digits:
         run(str(DIGITS_SCORE), "search_digits", digits)

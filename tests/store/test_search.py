@@ -133,3 +133,17 @@ def test_a_large_load_rebuilds_the_index_and_still_finds_everything(store, monke
     assert store.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
     assert store.conn.execute(
         "INSERT INTO search_digits (search_digits) VALUES ('integrity-check')")
+
+
+def test_one_or_two_letters_list_titles_that_begin_with_them(store, directory):
+    for i in range(25):
+        store.add("contact", {"name": f"Jordan {chr(90 - i)}", "agency": "CCF"})
+    hits = store.search("jo", limit=20)
+    assert len(hits) == 20
+    assert all(h.title.lower().startswith("jo") for h in hits)
+    assert [h.title for h in hits] == sorted((h.title for h in hits), key=str.casefold)
+    # fewer beginnings than the page holds: full-text matches fill it, after them
+    few = store.search("zo")
+    assert few[0].title == "Zoë Brandt"
+    # a third letter ranks by relevance again
+    assert store.search("jos", kind="contact")[0].title in ("José Núñez", "Joseph Okafor")
