@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
                     self._wire_detail(lst.detail)
                     lst.new_requested.connect(self.new_record)
                     lst.table.doubleClicked.connect(lambda _i: self.edit_record())
-            elif name == "conflicts" and ConflictsPage is not None:
+            elif name == "conflicts":
                 page = ConflictsPage(self.store.path)
                 page.changed.connect(self._on_external_change)
                 self.conflicts_page = page
@@ -561,6 +561,8 @@ class MainWindow(QMainWindow):
                         lst.reload()
         if self.conflicts_page is not None and self.conflicts_page is not self.sender():
             self.conflicts_page.refresh()
+        if self.sync_page is not self.sender():
+            self.sync_page.refresh()          # the counts in the status bar
 
     # ------------------------------------------------------------------ files
     def import_files(self):

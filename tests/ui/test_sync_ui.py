@@ -386,3 +386,73 @@ def test_bundle_export_and_import_round_trip_through_the_page(qtbot, tmp_path, p
     task = page_mpd.start_import(junk)
     qtbot.waitUntil(lambda: not task.is_running(), timeout=10000)
     assert task.state == "failed" and "not a fieldcoord bundle" in task.error
+
+
+@pytest.fixture
+def window_on(qtbot):
+    """The main window on a database, closed (and its background work ended) afterwards."""
+    from fieldcoord.ui.main_window import MainWindow
+    made = []
+
+    def make(db):
+        from PySide6.QtCore import QSettings
+        QSettings().setValue("sync/check_interval", 0)     # no automatic sync: the test syncs
+        store = Store.open(db)
+        w = MainWindow(store, remember=False)
+        qtbot.addWidget(w)
+        w.show()
+        made.append((w, store))
+        return w
+    yield make
+    for w, store in made:
+        w.close()
+        store.close()
+
+
+def test_the_window_status_bar_follows_edits_and_a_sync(qtbot, tmp_path, hub, window_on):
+    db = laptop(tmp_path, "laptop-1")
+    add_peer(db, hub, "laptop-1")
+    w = window_on(db)
+
+    def pending() -> int:
+        return int(w.pending_label.text().split()[0].replace(",", ""))
+    before = pending()
+    assert before >= 1 and w.last_sync_label.text() == "Last sync: never"
+    cid = w.store.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+    w.records_changed({"contact"}, {cid})
+    qtbot.waitUntil(lambda: pending() == before + 1, timeout=5000)
+    w.sync_now()
+    wait_sync(qtbot, w.sync_page)
+    qtbot.waitUntil(lambda: w.pending_label.text() == "0 changes pending", timeout=5000)
+    assert w.last_sync_label.text() != "Last sync: never"
+    assert "Online" in w.online_label.text()
+    with Store.open(hub.db) as s:
+        assert s.get(cid).title == "Dana Whitfield"
+
+
+def test_a_conflict_shows_in_the_window_and_goes_when_resolved(qtbot, tmp_path, hub, window_on):
+    a, b = laptop(tmp_path, "laptop-a"), laptop(tmp_path, "laptop-b")
+    add_peer(a, hub, "laptop-a")
+    add_peer(b, hub, "laptop-b")
+    with Store.open(a) as s:
+        cid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+    ops.sync_peers(a)
+    ops.sync_peers(b)
+    with Store.open(a) as s:
+        s.edit(cid, {"title": "Captain"})
+    with Store.open(b) as s:
+        s.edit(cid, {"title": "Chief"})
+    ops.sync_peers(b)
+    w = window_on(a)
+    w.sync_now()
+    wait_sync(qtbot, w.sync_page)
+    qtbot.waitUntil(lambda: w.conflicts_button.text() == "1 open conflict", timeout=5000)
+    qtbot.mouseClick(w.conflicts_button, Qt.LeftButton)
+    page = w.conflicts_page
+    assert page is not None and w.stack.currentWidget() is not None
+    card = page.cards[0]
+    keep = next(c for c in card.choices if c.value == "Chief")
+    qtbot.mouseClick(keep, Qt.LeftButton)
+    qtbot.waitUntil(lambda: page.cards == [], timeout=5000)
+    qtbot.waitUntil(lambda: w.conflicts_button.text() == "0 open conflicts", timeout=5000)
+    assert w.store.get(cid).values["title"] == "Chief"
