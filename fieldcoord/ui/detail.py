@@ -151,6 +151,10 @@ class ContactCard(QFrame):
                        "</span>")
         value.setTextInteractionFlags(Qt.TextSelectableByMouse)
         value.setAccessibleName(f"{KIND_TEXT.get(ln.kind, ln.kind)} {ln.shown}")
+        value.setToolTip(ln.shown)
+        # a long address may be cut in a narrow pane; the Copy button must stay in view
+        value.setMinimumWidth(40)
+        value.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.grid.addWidget(value, r, 1)
         if ln.duty == "24/7":
             self.grid.addWidget(_badge("24/7", "duty"), r, 2, Qt.AlignVCenter)

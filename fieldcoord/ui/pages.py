@@ -138,8 +138,8 @@ class ListPage(QWidget):
         holder.setMinimumWidth(240)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(holder)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         layout.addWidget(self.splitter, 1)
         self.model.counted.connect(self._on_counted)
         self.model.loading.connect(self._on_loading)
@@ -155,8 +155,9 @@ class ListPage(QWidget):
             self._size_columns()
             if self.model.rowCount() and not self.detail.record:
                 self.table.selectRow(0)
+            # half each: the contact card's numbers and Copy buttons fit in full
             width = max(self.splitter.width(), 900)
-            self.splitter.setSizes([width * 60 // 100, width * 40 // 100])
+            self.splitter.setSizes([width // 2, width - width // 2])
 
     def _size_columns(self) -> None:
         fm = self.table.fontMetrics()
