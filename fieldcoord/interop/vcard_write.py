@@ -194,10 +194,15 @@ def contact_card(rec, agency: dict | None, methods: list[dict], version: str) ->
                 w.lines.append(f"LANG:{escape(lang)}")
         else:
             w.lines.append(f"X-FIELDCOORD-LANGUAGES:{escape(v['languages'])}")
+    return _finish(w, rec, methods)
+
+
+def _finish(w: _CardWriter, rec, methods: list[dict]) -> str:
+    """The lines, notes and revision every card ends with; the card's text, folded."""
     for m in methods:
         _write_method(w, m)
-    if v.get("notes"):
-        w.lines.append(f"NOTE:{escape(v['notes'])}")
+    if rec.values.get("notes"):
+        w.lines.append(f"NOTE:{escape(rec.values['notes'])}")
     rev = _rev(rec.updated_at)
     if rev:
         w.lines.append(f"REV:{rev}")
@@ -222,12 +227,4 @@ def agency_card(rec, methods: list[dict], version: str) -> str:
         w.add("ADR", ";;" + escape(v["address"]) + ";;;;", w.types("work"))
     if v.get("website"):
         w.lines.append(f"URL:{escape(v['website']).replace(chr(92) + ',', ',')}")
-    for m in methods:
-        _write_method(w, m)
-    if v.get("notes"):
-        w.lines.append(f"NOTE:{escape(v['notes'])}")
-    rev = _rev(rec.updated_at)
-    if rev:
-        w.lines.append(f"REV:{rev}")
-    w.lines.append("END:VCARD")
-    return "".join(fold(line) for line in w.lines)
+    return _finish(w, rec, methods)
