@@ -6,6 +6,8 @@ Routes (POST bodies and answers are zlib-compressed JSON, see sync.protocol):
   POST /v1/hello   vectors and identities
   POST /v1/pull    the next batch of what the caller lacks
   POST /v1/push    a batch for the hub to apply
+  POST /v1/snapshot  a filtered copy of the database for a new replica's first sync (streamed,
+                   zlib-compressed; size and SHA-256 of the database in the headers)
 Every POST needs `Authorization: Bearer <device token>`; the token's agency decides what the
 caller may receive and send. Store work runs in worker threads, one connection per thread.
 """
@@ -15,6 +17,7 @@ import asyncio
 import json
 import logging
 import threading
+import zlib
 from pathlib import Path
 
 from ..core.errors import FieldcoordError, ValidationError
@@ -23,6 +26,7 @@ from ..store import Store
 from ..store.exchange import (BATCH_BYTES, apply_batch, more_after, outgoing, sites_of,
                               visible_vector)
 from ..sync import protocol
+from ..sync import snapshot as snapshots
 from . import tokens
 
 log = logging.getLogger("fieldcoord.hub")
@@ -44,8 +48,10 @@ class Hub:
         self.batch_bytes = batch_bytes
         self._local = threading.local()
         self._write = threading.Lock()
+        self._snapshot = threading.Lock()      # one snapshot made at a time (disk space)
         with Store.open(self.db) as s:
             self.site, self.agency = s.site_uuid, s.home
+        snapshots.remove_stale(self.db)
 
     def store(self) -> Store:
         s = getattr(self._local, "store", None)
@@ -68,6 +74,21 @@ class Hub:
         if handler is None:
             raise HttpError(404, f"no such route {route}")
         return protocol.pack(handler(token, message))
+
+    def snapshot(self, auth: str | None, body: bytes) -> snapshots.Built:
+        """A snapshot file for the caller's agency (the caller streams, then deletes it)."""
+        token = self.authenticate(auth)
+        protocol.unpack(body)
+        if not self._snapshot.acquire(timeout=60):
+            raise HttpError(503, "the hub is busy making another snapshot; sync again later")
+        try:
+            built = snapshots.build(self.store().conn, token.agency, self.db, self.site)
+        except snapshots.SnapshotRefused as e:
+            raise HttpError(403, str(e)) from None
+        finally:
+            self._snapshot.release()
+        log.info("snapshot for %s (%s): %d bytes", token.agency, token.device, built.size)
+        return built
 
     # ------------------------------------------------------------------ routes
     def hello(self, token: tokens.Token, message: dict) -> dict:
@@ -117,6 +138,41 @@ def asgi_app(hub: Hub):
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
+    async def stream_snapshot(send, built: snapshots.Built) -> None:
+        """Send the file zlib-compressed (level 1) as it is read, then delete it."""
+        try:
+            f = open(built.path, "rb")
+            pack = zlib.compressobj(1)
+
+            def next_chunk() -> tuple[bytes, bool]:
+                """(compressed bytes, whether they are the last)"""
+                while True:
+                    block = f.read(snapshots.CHUNK)
+                    if not block:
+                        return pack.flush(), True
+                    out = pack.compress(block)
+                    if out:
+                        return out, False
+            try:
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-type", b"application/octet-stream"),
+                    (b"x-fieldcoord-snapshot-size", str(built.size).encode()),
+                    (b"x-fieldcoord-snapshot-sha256", built.sha256.encode())]})
+                last = False
+                try:
+                    while not last:
+                        chunk, last = await asyncio.to_thread(next_chunk)
+                        if chunk:
+                            await send({"type": "http.response.body", "body": chunk,
+                                        "more_body": True})
+                    await send({"type": "http.response.body", "body": b""})
+                except Exception as e:      # the status is sent: the client sees a short file
+                    log.warning("snapshot stream stopped: %s", e)
+            finally:
+                f.close()
+        finally:
+            built.path.unlink(missing_ok=True)
+
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
             while True:
@@ -151,6 +207,11 @@ def asgi_app(hub: Hub):
                 chunks.append(chunk)
                 if not event.get("more_body"):
                     break
+            if route == "/v1/snapshot":
+                built = await asyncio.to_thread(hub.snapshot, headers.get("authorization"),
+                                                b"".join(chunks))
+                await stream_snapshot(send, built)
+                return
             out = await asyncio.to_thread(hub.handle, route, headers.get("authorization"),
                                           b"".join(chunks))
             await respond(send, 200, out, CONTENT_TYPE)

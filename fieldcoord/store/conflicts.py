@@ -104,7 +104,7 @@ def resolve(store, cid: str, keep: str) -> Conflict:
         store._claim(kind, row, ver, cells)
         fld = kind.field_map.get(c.field)
         stored = json.dumps(value) if fld and fld.type == K.REFS and value is not None else value
-        ver[c.field] = [version, 1]
+        ver[c.field] = [version, store.self_ord]
         store.conn.execute(f'UPDATE "{kind.table}" SET "{c.field}" = ?, _ver = ?, updated_at = ?, '
                            "device = ? WHERE id = ?",
                            (stored, json.dumps(ver, separators=(",", ":")),

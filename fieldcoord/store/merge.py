@@ -545,7 +545,7 @@ class Merger:
             # the winner is ahead of our clock by more than the skew limit: it may not beat
             # this replica's own edit by clock alone
             mine = max(own)
-            self.overrides.append((tbl, rid, col, heads[mine], [mine[0], 1], best[0]))
+            self.overrides.append((tbl, rid, col, heads[mine], [mine[0], self.store.self_ord], best[0]))
         if winner is not None and best == tuple(winner):
             return None
         return heads[best], list(best)

@@ -28,7 +28,6 @@ from .migrations import migrate
 from .records import SYSTEM, Changes, Record, dump
 from .records import field_value as _field_value
 
-SELF = 1                       # site ordinal of this replica
 # Shortcut keys that add contact methods along with a contact or an agency.
 METHOD_SHORTCUTS = ("phone", "mobile", "satellite_phone", "email", "call_sign", "pager", "fax")
 # Deleting one of these deletes its parts with it (and restoring restores them).
@@ -96,15 +95,21 @@ class Store:
         self._agency_words: dict = {}
         self._kind_of_id: dict[str, K.Kind] = {}
         self.last_changes = Changes()
-        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        self._read_meta()
+
+    def _read_meta(self) -> None:
+        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
         if "home" not in meta:
-            raise NotInitialised(f"{path} is not initialised: run fieldcoord init --agency NAME "
-                                 "--code CODE first")
+            raise NotInitialised(f"{self.path} is not initialised: run fieldcoord init --agency "
+                                 "NAME --code CODE first")
         self.home: str = meta["home"]
         self.site_uuid: str = meta["site"]
         self.epoch: str = meta.get("epoch") or ""
         self.device: str = meta.get("device") or ""
         self.region: str = meta.get("region") or "US"
+        # this replica's row in the site table: 1 unless the database began as a snapshot
+        # of another replica's (see sync.snapshot)
+        self.self_ord: int = int(meta.get("self_ord") or 1)
         # full-text indexes left for later by a large sync (see defer_search)
         self.search_deferred: bool = meta.get("search_deferred") == "1"
         self.checker = RowChecker(self)
@@ -142,7 +147,7 @@ class Store:
                     "device": device or socket.gethostname(), "region": region.upper()}
             conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows.items())
             conn.execute("INSERT INTO site (ord, uuid, agency, device) VALUES (?, ?, ?, ?)",
-                         (SELF, rows["site"], code, rows["device"]))
+                         (1, rows["site"], code, rows["device"]))
             conn.execute("INSERT INTO clock (id, hlc) VALUES (1, 0)")
             conn.execute("COMMIT")
         except BaseException:
@@ -183,6 +188,16 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def reload(self) -> None:
+        """Read everything afresh after the database's contents were replaced in place (a first
+        sync adopting a snapshot): identity, caches, search state."""
+        if self._depth:
+            raise RuntimeError("reload inside a transaction")
+        self._forget_caches()
+        self._data_version = None
+        self._kind_of_id.clear()
+        self._read_meta()
 
     def __enter__(self):
         return self
@@ -230,6 +245,10 @@ class Store:
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
             self._forget_caches()
+            # another connection may have put a snapshot in place (sync.snapshot), which
+            # gives this replica another site number
+            got = self.conn.execute("SELECT value FROM meta WHERE key = 'self_ord'").fetchone()
+            self.self_ord = int(got[0]) if got else 1
             self._data_version = version
         if self._clock is None:
             self._clock = self.conn.execute("SELECT hlc FROM clock").fetchone()[0]
@@ -306,13 +325,13 @@ class Store:
         sid = self._streams.get(audience) or self._tx.new_streams.get(audience)
         if sid is None:
             row = self.conn.execute("SELECT id FROM stream WHERE origin = ? AND audience = ?",
-                                    (SELF, audience)).fetchone()
+                                    (self.self_ord, audience)).fetchone()
             if row:
                 sid = row[0]
                 self._streams[audience] = sid
             else:
                 sid = self.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, ?)",
-                                        (SELF, audience)).lastrowid
+                                        (self.self_ord, audience)).lastrowid
                 self._tx.new_streams[audience] = sid
         return sid
 
@@ -327,7 +346,7 @@ class Store:
         self.conn.execute(
             "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid, seqs[sid], self._tx.txid, table, rid, version, SELF, _json(cells)))
+            (sid, seqs[sid], self._tx.txid, table, rid, version, self.self_ord, _json(cells)))
 
     def _emit_history(self, audience: str, table: str, rid: str, version: int,
                       now: dict) -> None:
@@ -339,7 +358,7 @@ class Store:
                                  "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
         superseded = set()
-        for h, si, cells in parsed + [(version, SELF, now)]:
+        for h, si, cells in parsed + [(version, self.self_ord, now)]:
             for col, c in cells.items():
                 if col not in ("_seen", "_copy", "_scope") and len(c) >= 3 and c[1] is not None:
                     superseded.add((col, c[1], c[2]))
@@ -504,7 +523,7 @@ class Store:
             now = clock.to_iso(version)
             refs = _REFS_COLUMNS[k.name]
             vals = [rid, *(_json(v) if c in refs and v is not None else v for c, v in row.items()),
-                    now, now, self.device, 1, f'{{"":[{version},{SELF}]}}']
+                    now, now, self.device, 1, f'{{"":[{version},{self.self_ord}]}}']
             try:
                 self.conn.execute(_insert_sql(k.table, tuple(row)), vals)
             except sqlite3.IntegrityError:
@@ -549,7 +568,7 @@ class Store:
             version = max([version] + [c[1] + 1 for c in cells.values() if len(c) > 1])
             self._claim(k, cur, ver, cells)
             for c in changed:
-                ver[c] = [version, SELF]
+                ver[c] = [version, self.self_ord]
             sets = ", ".join(f'"{c}" = ?' for c in changed)
             self.conn.execute(
                 f'UPDATE "{k.table}" SET {sets}, updated_at = ?, device = ?, _ver = ? WHERE id = ?',
@@ -620,7 +639,7 @@ class Store:
         else:
             self.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? "
                               "AND reason = 'deleted'", (k.table, cur["id"]))
-        ver["_cl"] = [version, SELF]
+        ver["_cl"] = [version, self.self_ord]
         self.conn.execute(f'UPDATE "{k.table}" SET _cl = ?, _ver = ?, updated_at = ?, device = ? '
                           "WHERE id = ?",
                           (cl, _json(ver), clock.to_iso(version), self.device, cur["id"]))
@@ -651,7 +670,9 @@ class Store:
                   above: int) -> None:
         """Keep this replica's own value of a field against a version stamped by a clock far
         ahead: an ordinary write of that value, replacing our own version, stamped just above
-        the skewed one. The skewed value stays as an open conflict."""
+        the skewed one. The skewed value stays as an open conflict. `prev` is the version of
+        our own value being replaced: always this replica's, whatever site number it names."""
+        prev = [prev[0], self.self_ord]
         cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (rid,))
         names = [d[0] for d in cur.description]
         row = dict(zip(names, cur.fetchone()))
@@ -659,7 +680,7 @@ class Store:
         version = max(self._tick(), above + 1)
         cells = {col: [value, *prev]}
         self._claim(kind, row, ver, cells)
-        ver[col] = [version, SELF]
+        ver[col] = [version, self.self_ord]
         f = kind.field_map.get(col)
         stored = json.dumps(value) if f and f.type == K.REFS and value is not None else value
         self.conn.execute(f'UPDATE "{kind.table}" SET "{col}" = ?, _ver = ? WHERE id = ?',

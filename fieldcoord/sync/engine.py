@@ -4,6 +4,11 @@ lack, a batch per transaction (sync layer).
 
 A peer is anything with `hello`, `pull` and `push` (an HTTP hub, another store in-process).
 Long-running: takes `progress(label, value, maximum)` and a `cancel` threading.Event.
+
+A fresh replica (holding no other replica's changes) lacking many changes of a peer that offers
+`snapshot` starts from a filtered copy of the peer's database instead (sync.snapshot); the
+database behind the caller's Store is then replaced in place and the Store reloaded, so the
+caller goes on using the same object.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from ..core.errors import Cancelled
 from ..core.validate import may_see
 from ..store.exchange import (apply_batch, lacking, outgoing, sites_of, visible_vector)
 from ..store.merge import Entry, Report
+from . import snapshot
 
 Progress = Callable[[str, int, int], None]
 
@@ -38,6 +44,7 @@ class SyncResult:
     sent: Report = field(default_factory=Report)
     batches_in: int = 0
     batches_out: int = 0
+    snapshot: str = ""          # what became of a first sync from a snapshot, if one was tried
 
     @property
     def changed(self) -> bool:
@@ -74,6 +81,13 @@ def sync(store, peer, progress: Progress | None = None,
     want = lacking(hello.vector, mine, store.home)
     total = sum(hello.vector[k] - v for k, v in want.items())
     done = 0
+    if hasattr(peer, "snapshot") and total >= snapshot.SNAPSHOT_AT and snapshot.is_fresh(store):
+        adopted, result.snapshot = snapshot.bootstrap(store, peer, progress, cancel)
+        if adopted is not None:
+            result.received.applied += adopted
+            mine = visible_vector(store.conn, None)
+            want = lacking(hello.vector, mine, store.home)
+            total = sum(hello.vector[k] - v for k, v in want.items())
     if total >= DEFER_SEARCH_AT:
         store.defer_search()
     try:

@@ -2,17 +2,22 @@
 """A peer reached over HTTP(S) with requests: timeouts, retries, compressed messages (sync layer)."""
 from __future__ import annotations
 
+import hashlib
+import threading
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ..core.errors import FieldcoordError
+from ..core.errors import Cancelled, FieldcoordError
 from ..store.merge import Entry, Report
 from . import protocol
 from .engine import Hello
+from .snapshot import CHUNK, SnapshotError
 
 TIMEOUT = (5, 120)          # connect, read (seconds)
 
@@ -45,10 +50,9 @@ class HttpPeer:
         self.round_trips = 0
         self.site = ""
 
-    def _post(self, route: str, message: dict) -> dict:
-        body = protocol.pack(message)
+    def _request(self, route: str, body: bytes, stream: bool = False) -> requests.Response:
         try:
-            r = self.session.post(self.url + route, data=body, timeout=TIMEOUT)
+            r = self.session.post(self.url + route, data=body, timeout=TIMEOUT, stream=stream)
         except requests.exceptions.SSLError as e:
             raise PeerError(f"{self.name}: TLS failed ({e.__class__.__name__}); check the hub's "
                             "certificate") from None
@@ -56,8 +60,8 @@ class HttpPeer:
             raise PeerError(f"{self.name} is not reachable ({e.__class__.__name__})") from None
         self.round_trips += 1
         self.bytes_sent += len(body)
-        self.bytes_received += len(r.content)
         if r.status_code != 200:
+            self.bytes_received += len(r.content)
             try:
                 why = r.json().get("error", r.text)
             except ValueError:
@@ -65,7 +69,58 @@ class HttpPeer:
             if r.status_code == 401:
                 why = f"the hub refused the device token ({why})"
             raise PeerError(f"{self.name}: {why}", r.status_code)
+        return r
+
+    def _post(self, route: str, message: dict) -> dict:
+        r = self._request(route, protocol.pack(message))
+        self.bytes_received += len(r.content)
         return protocol.unpack(r.content)
+
+    def snapshot(self, path: Path, progress=None, cancel: threading.Event | None = None) -> None:
+        """Download the hub's snapshot for this token's agency into `path` (decompressed),
+        checking its size and SHA-256; raises PeerError or SnapshotError (the file may then
+        hold a part, for the caller to delete), Cancelled when `cancel` is set."""
+        r = self._request("/v1/snapshot", protocol.pack({"site": self.site}), stream=True)
+        try:
+            try:
+                size = int(r.headers["X-Fieldcoord-Snapshot-Size"])
+                digest = r.headers["X-Fieldcoord-Snapshot-Sha256"].lower()
+            except (KeyError, ValueError):
+                raise SnapshotError(f"{self.name} sent a snapshot without its size and "
+                                    "checksum") from None
+            unzip = zlib.decompressobj()
+            h = hashlib.sha256()
+            done = 0
+            with open(path, "wb") as f:
+                def write(data: bytes) -> None:
+                    nonlocal done
+                    done += len(data)
+                    if done > size:
+                        raise SnapshotError(f"the snapshot from {self.name} is larger than "
+                                            "announced")
+                    h.update(data)
+                    f.write(data)
+                try:
+                    for chunk in r.iter_content(CHUNK):
+                        if cancel is not None and cancel.is_set():
+                            raise Cancelled()
+                        self.bytes_received += len(chunk)
+                        while chunk:                 # bounded output per step
+                            write(unzip.decompress(chunk, 4 * CHUNK))
+                            chunk = unzip.unconsumed_tail
+                        if progress:
+                            progress("downloading a snapshot", done, size)
+                    write(unzip.flush())
+                except zlib.error:
+                    raise SnapshotError(f"the snapshot from {self.name} arrived damaged") from None
+                except requests.exceptions.RequestException as e:
+                    raise PeerError(f"{self.name}: the snapshot download broke off "
+                                    f"({e.__class__.__name__})") from None
+            if not unzip.eof or done != size or h.hexdigest() != digest:
+                raise SnapshotError(f"the snapshot from {self.name} arrived incomplete or "
+                                    "damaged")
+        finally:
+            r.close()
 
     def close(self) -> None:
         self.session.close()
