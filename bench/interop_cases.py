@@ -28,6 +28,10 @@ from fieldcoord.store import Store
 from fieldcoord.interop.runner import run_import
 db, fmt, path, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 def rss_mb():
+    # this process's own high-water mark (ru_maxrss would include the parent it was forked from)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 store = Store.create(db, "Bench County Emergency Management", "BCEM")
 base = rss_mb()

@@ -51,7 +51,9 @@ def after_paint():
         app.processEvents()
         if lst.model.canFetchMore():
             lst.model.fetchMore()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # this process's own high-water mark (ru_maxrss would include the parent it was forked from)
+    rss = next((int(line.split()[1]) for line in open("/proc/self/status")
+                if line.startswith("VmHWM:")), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     print(f"rows {lst.model.rowCount()} rss_kb {rss}", flush=True)
     app.quit()
 

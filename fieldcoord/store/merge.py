@@ -355,13 +355,11 @@ class Merger:
         row.update(id=e.rid, owner="", scope="", _cl=1, _extra=None)
         field_map = kind.field_map
         extra = {}
-        version = [e.hlc, self.ord_of.get(e.site) or self.site(e.site)]
-        ver = {}
+        site = self.ord_of.get(e.site) or self.site(e.site)
         for col, cell in e.cells.items():
             if col in PSEUDO:
                 continue
             value = cell[0]
-            ver[col] = version
             if col in row and col not in _BOOKKEEPING:
                 if value is None:
                     if col not in ("owner", "scope"):
@@ -372,9 +370,10 @@ class Merger:
             else:
                 extra[col] = value
         self.report.fields += len(e.cells)
-        ver[""] = version
-        ver["_cl"] = version
-        row["_ver"] = _dumps(ver)
+        # every field carries the creation's version: the "" entry says so for all of them,
+        # as a local creation writes it
+        row["_ver"] = f'{{"":[{e.hlc},{site}],"_cl":[{e.hlc},{site}]}}'
+
         if extra:
             row["_extra"] = _dumps(extra)
         when = clock.to_iso(e.hlc)
