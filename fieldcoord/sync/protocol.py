@@ -94,16 +94,24 @@ def _text_ids(text, n: int) -> list[str]:
     return [str(uuid.UUID(bytes=raw[i:i + 16])) for i in range(0, len(raw), 16)]
 
 
-def _pack_version(rest: list, h: int, index: dict, last: list) -> list:
-    """A cell's version parts, sites as indexes: the replaced version's clock relative to the
-    previous such clock of the batch (`last`, updated), which in a batch of edits made one
-    after the other is often a small number; the others relative to the entry's clock."""
+def _replaced_base(rid: str, last: list) -> int:
+    """What a replaced version's clock is sent relative to: the creation time in a UUIDv7 record
+    id (a record's first edit replaces the version it was created with, in the same
+    millisecond), else the previous replaced clock of the batch."""
+    if rid[14] == "7":
+        return int(rid[:8] + rid[9:13], 16) << 16
+    return last[0]
+
+
+def _pack_version(rest: list, h: int, index: dict, last: list, base: int) -> list:
+    """A cell's version parts, sites as indexes: the replaced version's clock relative to `base`
+    (see _replaced_base; `last` is updated), the others relative to the entry's clock."""
     out = []
     for i, x in enumerate(rest):
         if x is None:
             out.append(None)
         elif i == 0:
-            out.append(x - last[0])
+            out.append(x - base)
             last[0] = x
         elif i == 2:
             out.append(h - x)
@@ -114,7 +122,7 @@ def _pack_version(rest: list, h: int, index: dict, last: list) -> list:
     return out
 
 
-def _unpack_version(packed, h: int, order: list, last: list) -> list:
+def _unpack_version(packed, h: int, order: list, last: list, base: int) -> list:
     if not isinstance(packed, list) or len(packed) > 5:
         raise ValueError
     out = []
@@ -122,9 +130,9 @@ def _unpack_version(packed, h: int, order: list, last: list) -> list:
         if x is None:
             out.append(None)
         elif i == 0:
-            if not isinstance(x, int) or last[0] + x < 0:
+            if not isinstance(x, int) or base + x < 0:
                 raise ValueError
-            last[0] += x
+            last[0] = base + x
             out.append(last[0])
         elif i == 2:
             if not isinstance(x, int) or h - x < 0:
@@ -171,7 +179,9 @@ def encode_batch(entries: list[Entry], sites: dict[str, tuple[str, str]]) -> dic
         cols["status"].append(e.status)
         cols["field"].append(list(e.cells))
         cols["value"].append([cell[0] for cell in e.cells.values()])
-        cols["version"].append([_pack_version(cell[1:], e.hlc, index, last) if len(cell) > 1 else []
+        cols["version"].append([_pack_version(cell[1:], e.hlc, index, last,
+                                              _replaced_base(e.rid, last))
+                                if len(cell) > 1 else []
                                 for cell in e.cells.values()])
     return {"sites": [[u, a, d] for u, (a, d) in sites.items()], "n": len(entries),
             "record": _ids_text([e.rid for e in entries]), **cols}
@@ -226,7 +236,8 @@ def decode_batch(message: dict) -> tuple[list[Entry], dict[str, tuple[str, str]]
                 hlc += d_hlc
                 ok = seq >= 0 and tx >= 0 and hlc >= 0
             if ok:
-                cells = {k: [v, *_unpack_version(p, hlc, order, last)] if p != [] else [v]
+                cells = {k: [v, *_unpack_version(p, hlc, order, last, _replaced_base(rids[i], last))]
+                         if p != [] else [v]
                          for k, v, p in zip(names, values, versions)}
         except (TypeError, ValueError):
             ok = False

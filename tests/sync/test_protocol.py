@@ -25,10 +25,13 @@ CELL = st.one_of(
     st.tuples(VALUE, HLC, SITE, HLC, SITE,
               st.lists(st.tuples(HLC, SITE).map(list), min_size=1, max_size=3)).map(list))
 NAME = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True)
+UUID7 = st.builds(lambda ms, rnd: str(uuid.UUID(int=(ms << 80) | (7 << 76) | (rnd & ((1 << 76) - 1))
+                                               & ~(3 << 62) | (2 << 62))),
+                  st.integers(0, 2 ** 48 - 1), st.integers(0, 2 ** 76 - 1))
 ENTRY = st.builds(
     Entry, origin=SITE, audience=st.sampled_from(["all", "CCF", "CCF,MPD"]),
     seq=st.integers(1, 10 ** 9), tx=HLC, tbl=st.sampled_from(["contact", "agency"]),
-    rid=st.uuids().map(str), hlc=HLC, site=SITE,
+    rid=st.one_of(st.uuids().map(str), UUID7), hlc=HLC, site=SITE,
     cells=st.dictionaries(NAME, CELL, max_size=6), status=st.sampled_from([0, 1]))
 
 
