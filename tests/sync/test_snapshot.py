@@ -171,7 +171,8 @@ def test_what_a_laptop_wrote_before_its_first_sync_is_kept_and_sent(hub, tmp_pat
     laptop.close()
 
 
-def test_after_a_snapshot_edits_and_conflicts_flow_as_usual(hub, tmp_path, low_threshold):
+def two_laptops_from_snapshots_retitle(hub, tmp_path):
+    """Laptops a and b start from snapshots, then both retitle the duty contact."""
     a = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF", device="a")
     b = Store.create(tmp_path / "b.db", "Clark County Fire", "CCF", device="b")
     assert first_sync(a, hub["url"], hub["ccf"]).snapshot == "adopted"
@@ -179,6 +180,11 @@ def test_after_a_snapshot_edits_and_conflicts_flow_as_usual(hub, tmp_path, low_t
     duty = hub["ids"]["duty"]
     a.edit(duty, {"title": "Night shift"})
     b.edit(duty, {"title": "Day shift"})
+    return a, b, duty
+
+
+def test_after_a_snapshot_edits_and_conflicts_flow_as_usual(hub, tmp_path, low_threshold):
+    a, b, duty = two_laptops_from_snapshots_retitle(hub, tmp_path)
     new = b.add("contact", {"name": "Harbor Liaison", "agency": "CCF"})
     for _ in range(2):
         # no longer fresh: normal syncs from now on
@@ -197,13 +203,7 @@ def test_after_a_snapshot_edits_and_conflicts_flow_as_usual(hub, tmp_path, low_t
 def test_a_conflict_resolved_after_a_snapshot_stays_resolved_through_later_edits(
         hub, tmp_path, low_threshold):
     from fieldcoord.store.conflicts import open_conflicts, resolve
-    a = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF", device="a")
-    b = Store.create(tmp_path / "b.db", "Clark County Fire", "CCF", device="b")
-    assert first_sync(a, hub["url"], hub["ccf"]).snapshot == "adopted"
-    assert first_sync(b, hub["url"], hub["ccf2"]).snapshot == "adopted"
-    duty = hub["ids"]["duty"]
-    a.edit(duty, {"title": "Night shift"})
-    b.edit(duty, {"title": "Day shift"})
+    a, b, duty = two_laptops_from_snapshots_retitle(hub, tmp_path)
     for _ in range(2):
         first_sync(a, hub["url"], hub["ccf"])
         first_sync(b, hub["url"], hub["ccf2"])

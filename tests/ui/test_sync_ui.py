@@ -125,7 +125,9 @@ def test_editing_and_syncing_updates_the_status(qtbot, tmp_path, hub, pages):
         assert s.get(cid).values["title"] == "Captain"
 
 
-def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path, hub, pages):
+def two_laptops_edit_one_title(tmp_path, hub):
+    """Laptops a and b of CCF, synced through the hub, then both retitle the same contact
+    (Captain on a, Chief on b) before syncing again. Returns (a, b, contact id)."""
     a, b = laptop(tmp_path, "laptop-a"), laptop(tmp_path, "laptop-b")
     add_peer(a, hub, "laptop-a")
     add_peer(b, hub, "laptop-b")
@@ -137,6 +139,11 @@ def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path,
         s.edit(cid, {"title": "Captain"})
     with Store.open(b) as s:
         s.edit(cid, {"title": "Chief"})
+    return a, b, cid
+
+
+def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path, hub, pages):
+    a, b, cid = two_laptops_edit_one_title(tmp_path, hub)
     for db in (a, b, a):
         assert not any(o.error for o in ops.sync_peers(db))
     sync_a = pages(SyncPage, a)
@@ -431,17 +438,7 @@ def test_the_window_status_bar_follows_edits_and_a_sync(qtbot, tmp_path, hub, wi
 
 
 def test_a_conflict_shows_in_the_window_and_goes_when_resolved(qtbot, tmp_path, hub, window_on):
-    a, b = laptop(tmp_path, "laptop-a"), laptop(tmp_path, "laptop-b")
-    add_peer(a, hub, "laptop-a")
-    add_peer(b, hub, "laptop-b")
-    with Store.open(a) as s:
-        cid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
-    ops.sync_peers(a)
-    ops.sync_peers(b)
-    with Store.open(a) as s:
-        s.edit(cid, {"title": "Captain"})
-    with Store.open(b) as s:
-        s.edit(cid, {"title": "Chief"})
+    a, b, cid = two_laptops_edit_one_title(tmp_path, hub)
     ops.sync_peers(b)
     w = window_on(a)
     w.sync_now()
