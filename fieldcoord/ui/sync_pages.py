@@ -502,7 +502,7 @@ class SyncPage(QWidget):
         for t in self._tasks:
             if t.is_running():
                 t.cancel()
-                t.wait(30000)
+            t.wait(30000)                # also a thread that is just ending
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -89,6 +89,8 @@ class Task(QObject):
         self._worker.done.connect(self._on_done)
         self._worker.error.connect(self._on_error)
         self._worker.stopped.connect(self._on_stopped)
+        # the thread object must outlive its thread: released only once the thread has ended
+        self._worker.finished.connect(self._release)
         self.result: Any = None
         self.error: str | None = None
         self.state = "new"         # new, running, succeeded, failed, cancelled
@@ -111,8 +113,11 @@ class Task(QObject):
 
     def _end(self, state: str) -> None:
         self.state = state
-        Task._running.discard(self)
         self.finished.emit()
+
+    def _release(self) -> None:
+        self._worker.wait()
+        Task._running.discard(self)
 
     def _on_done(self, result) -> None:
         self.result = result
