@@ -53,3 +53,24 @@ def test_cancel_stops_the_work(qtbot):
     with qtbot.waitSignal(task.cancelled, timeout=5000):
         task.cancel()
     assert task.state == "cancelled"
+
+
+def test_a_task_is_kept_alive_until_its_thread_has_ended(qtbot):
+    """Dropping a task when its result arrives must not destroy a thread that is still
+    returning (Qt aborts the process when a running QThread is destroyed)."""
+    import gc
+    kept = []
+
+    def on_result(_):
+        kept.append(any(t is task for t in Task._running))
+
+    task = Task(lambda progress, cancel: 1)
+    task.succeeded.connect(on_result)
+    worker = task._worker
+    task.start()
+    qtbot.waitUntil(lambda: bool(kept), timeout=5000)
+    assert kept == [True]
+    del task
+    gc.collect()
+    qtbot.waitUntil(lambda: not any(t._worker is worker for t in Task._running), timeout=5000)
+    assert worker.isFinished()
