@@ -1,15 +1,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""File > Import… as a wizard and File > Export… as a dialog (UI layer).
+"""File > Import… as a wizard (UI layer); File > Export… is fieldcoord.ui.export_dialog.
 
 The import wizard walks through: the file(s) and their format, a preview of the first rows with
 the column mapping (CSV, GeoJSON) and the import options, a dry run showing what would be added,
 updated and skipped, the import itself with progress and Stop, and the report. Reading, the dry
-run, the import and the export run on worker threads, each with its own Store
+run and the import run on worker threads, each with its own Store
 (fieldcoord.ui.tasks); an import is one transaction, so a failed or stopped import leaves the
 database as it was. Errors are shown in the wizard in plain words, never as a traceback.
 
     open_import_wizard(parent, db_path, on_done=None)   # on_done(report, changed_ids)
-    open_export_dialog(parent, db_path, agency=None, search=None, ids=None)
 """
 from __future__ import annotations
 
@@ -19,12 +18,11 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QDialog,
-                               QDialogButtonBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-                               QLineEdit, QListWidget, QMessageBox, QProgressBar, QPushButton,
-                               QRadioButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget, QWizard, QWizardPage)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout,
+                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
+                               QLabel, QListWidget, QProgressBar, QPushButton, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget, QWizard,
+                               QWizardPage)
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError
@@ -42,16 +40,10 @@ FILE_FILTER = ("Contacts, tables, calendars, maps, channels (*.vcf *.vcard *.csv
                "iCalendar (*.ics *.ical);;GeoJSON (*.geojson *.json);;All files (*)")
 NOT_MAPPED = "(not imported)"
 # Export choices: (label, format, kind, suffix)
-EXPORTS = (("vCard contacts and agencies (.vcf)", "vcard", None, ".vcf"),
-           ("CSV contacts (.csv)", "csv", "contact", ".csv"),
-           ("CSV agencies (.csv)", "csv", "agency", ".csv"),
-           ("iCalendar events and agreement dates (.ics)", "ical", None, ".ics"),
-           ("GeoJSON agencies and resources with a location", "geojson", None, ".geojson"),
-           ("CHIRP radio channels (.csv)", "chirp", None, ".csv"))
 
 
 # ---------------------------------------------------------------------------- helpers
-def _message_label() -> QLabel:
+def message_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -61,7 +53,7 @@ def _message_label() -> QLabel:
     return label
 
 
-def _show(label: QLabel, text: str) -> None:
+def show_message(label: QLabel, text: str) -> None:
     label.setText(text)
     label.setVisible(bool(text))
 
@@ -73,7 +65,7 @@ def agency_choices(db_path) -> list[tuple[str, str]]:
         return sorted((r.values["code"], r.values["name"]) for r in store.list("agency"))
 
 
-def _counts(counter) -> str:
+def counted(counter) -> str:
     parts = []
     for kind, n in sorted(counter.items()):
         k = K.KINDS.get(kind)
@@ -85,21 +77,11 @@ def _counts(counter) -> str:
 def report_lines(report) -> list[tuple[str, str]]:
     """(heading, text) lines summing up an ImportReport, for the check and report pages."""
     verb = "Would be " if report.dry_run else ""
-    return [(f"{verb}added" if verb else "Added", _counts(report.added)),
-            (f"{verb}updated" if verb else "Updated", _counts(report.updated)),
-            ("Already up to date", _counts(report.unchanged)),
+    return [(f"{verb}added" if verb else "Added", counted(report.added)),
+            (f"{verb}updated" if verb else "Updated", counted(report.updated)),
+            ("Already up to date", counted(report.unchanged)),
             ("Skipped", f"{len(report.skipped)} "
                         f"{'entry' if len(report.skipped) == 1 else 'entries'}")]
-
-
-def export_summary(report) -> str:
-    """What an export wrote, in words: 'Exported 1 agency and 6 contacts to afpd.vcf.'"""
-    parts = _counts(report.written).split(", ")
-    what = " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
-    lines = [f"Exported {'nothing' if what == 'none' else what} to {report.path}."]
-    lines += [f"Skipped {p}" for p in report.skipped]
-    lines += report.notes
-    return "\n".join(lines)
 
 
 def _import_work(db, fmt: str, paths: list[str], options: dict, dry_run: bool):
@@ -246,7 +228,7 @@ class FilePage(QWizardPage):
         self.hint.setWordWrap(True)
         form.addRow("", self.hint)
         layout.addLayout(form)
-        self.message = _message_label()
+        self.message = message_label()
         layout.addWidget(self.message)
 
     def paths(self) -> list[str]:
@@ -259,12 +241,12 @@ class FilePage(QWizardPage):
             if p and p not in known:
                 self.files.addItem(str(p))
                 known.add(p)
-        _show(self.message, "")
+        show_message(self.message, "")
         if self.format.currentIndex() < 0 and self.paths():
             try:
                 fmt = guess_format(self.paths()[0])
             except FieldcoordError as e:
-                _show(self.message, str(e))
+                show_message(self.message, str(e))
                 fmt = None
             if fmt:
                 self.set_format(fmt)
@@ -308,19 +290,19 @@ class FilePage(QWizardPage):
     def validatePage(self) -> bool:
         missing = [p for p in self.paths() if not Path(p).is_file()]
         if missing:
-            _show(self.message, f"No such file: {missing[0]}")
+            show_message(self.message, f"No such file: {missing[0]}")
             return False
         for p in self.paths():
             try:
                 guess = guess_format(p)
             except FieldcoordError as e:
-                _show(self.message, str(e))
+                show_message(self.message, str(e))
                 return False
             if guess in ("vcard", "ical", "geojson") and guess != self.fmt():
-                _show(self.message, f"{Path(p).name} is {FORMATS[guess]}, not "
+                show_message(self.message, f"{Path(p).name} is {FORMATS[guess]}, not "
                                     f"{FORMATS[self.fmt()]}: import it on its own.")
                 return False
-        _show(self.message, "")
+        show_message(self.message, "")
         return True
 
 
@@ -339,7 +321,7 @@ class MappingPage(QWizardPage):
         self.details.setWordWrap(True)
         self.details.setAccessibleName("File details")
         layout.addWidget(self.details)
-        self.message = _message_label()
+        self.message = message_label()
         layout.addWidget(self.message)
         split = QSplitter(Qt.Vertical)
         split.setChildrenCollapsible(False)
@@ -429,7 +411,7 @@ class MappingPage(QWizardPage):
             for code, name in agency_choices(self.w.db_path):
                 self.agency.addItem(f"{code} — {name}", code)
         except FieldcoordError as e:
-            _show(self.message, str(e))
+            show_message(self.message, str(e))
         self.header.blockSignals(True)
         self.header.setChecked(True)
         self.header.blockSignals(False)
@@ -446,7 +428,7 @@ class MappingPage(QWizardPage):
                          f"{', '.join(Path(p).name for p in paths[:3])}"
                          f"{' …' if len(paths) > 3 else ''}")
         self.details.setText("Reading the file…")
-        _show(self.message, "")
+        show_message(self.message, "")
         options = {"encoding": self.w.encoding() or None}
         if fmt == "csv" and not self.header.isChecked():
             options["header"] = False
@@ -492,10 +474,10 @@ class MappingPage(QWizardPage):
         if pv.mapped:
             self.set_mapping(pv.suggestions.get(pv.kind, {}))
         self._update_match_note()
-        _show(self.message, "")
+        show_message(self.message, "")
         if shown_notes:
             self.message.setStyleSheet("color: #9a6700; font-weight: 600;")
-            _show(self.message, "\n".join(shown_notes))
+            show_message(self.message, "\n".join(shown_notes))
         self.completeChanged.emit()
 
     def _on_preview_failed(self, message: str) -> None:
@@ -503,7 +485,7 @@ class MappingPage(QWizardPage):
         self.details.setText("The file cannot be imported as "
                              f"{FORMATS.get(self.w.fmt(), self.w.fmt())}.")
         self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
-        _show(self.message, message)
+        show_message(self.message, message)
         _fill(self.rows, [], [])
         self.mapping_box.hide()
         self.completeChanged.emit()
@@ -642,7 +624,7 @@ class MappingPage(QWizardPage):
         try:
             names = sorted(csvio.saved_mappings())
         except FieldcoordError as e:
-            _show(self.message, str(e))
+            show_message(self.message, str(e))
             names = []
         for name in names:
             self.saved.addItem(name, name)
@@ -653,12 +635,12 @@ class MappingPage(QWizardPage):
         try:
             saved = csvio.load_mapping(name)
         except FieldcoordError as e:
-            _show(self.message, str(e))
+            show_message(self.message, str(e))
             return
         kind = saved.get("kind") or "contact"
         i = self.kind.findData(kind)
         if i < 0:
-            _show(self.message, f"The mapping '{name}' imports {kind} records, which this "
+            show_message(self.message, f"The mapping '{name}' imports {kind} records, which this "
                                 "format cannot import.")
             return
         self.kind.blockSignals(True)
@@ -680,11 +662,11 @@ class MappingPage(QWizardPage):
             csvio.save_mapping(name, {"kind": self.kind_name(), "map": spec})
         except FieldcoordError as e:
             self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
-            _show(self.message, str(e))
+            show_message(self.message, str(e))
             return False
         self._fill_saved()
         self.saved.setCurrentIndex(max(self.saved.findData(name.strip()), 0))
-        _show(self.message, "")
+        show_message(self.message, "")
         return True
 
     def _on_save(self) -> None:
@@ -732,7 +714,7 @@ class MappingPage(QWizardPage):
             elif not names & set(spec):
                 self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
                 title = kind.field_map[kind.title_field].title.lower()
-                _show(self.message, f"Choose the column that holds the {kind.label}'s {title}.")
+                show_message(self.message, f"Choose the column that holds the {kind.label}'s {title}.")
                 return False
         return True
 
@@ -761,12 +743,12 @@ class _TaskPage(QWizardPage):
         self.stop.clicked.connect(self.cancel)
         bar.addWidget(self.stop)
         self.layout_.addLayout(bar)
-        self.message = _message_label()
+        self.message = message_label()
         self.layout_.addWidget(self.message)
 
     def start(self) -> None:
         self.result = None
-        _show(self.message, "")
+        show_message(self.message, "")
         self.progress.setRange(0, 0)
         self.progress.show()
         self.stop.show()
@@ -807,7 +789,7 @@ class _TaskPage(QWizardPage):
 
     def _on_failed(self, message: str) -> None:
         self.status.setText("Nothing was imported.")
-        _show(self.message, message)
+        show_message(self.message, message)
 
     def _on_cancelled(self) -> None:
         self.status.setText("Stopped: nothing was imported, the directory is as it was.")
@@ -997,234 +979,3 @@ def open_import_wizard(parent, db_path, on_done=None, paths: list[str] | None = 
         wizard.file_page.set_format(fmt)
     wizard.open()
     return wizard
-
-
-# ---------------------------------------------------------------------------- export
-class ExportDialog(QDialog):
-    """File > Export…: format, file, which records; the export runs in the background."""
-
-    exported = Signal(object)                  # ExportReport
-
-    def __init__(self, db_path, parent=None, agency: str | None = None,
-                 search: str | None = None, ids: list[str] | None = None):
-        super().__init__(parent)
-        self.db_path = Path(db_path)
-        self.ids = list(ids or [])
-        self.task: Task | None = None
-        self.report = None
-        self._confirmed = ""                   # a file the user agreed to replace
-        self.setWindowTitle("Export")
-        self.setAccessibleName("Export")
-        self.setMinimumWidth(560)
-        layout = QVBoxLayout(self)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        self.format = QComboBox()
-        self.format.setAccessibleName("Format")
-        for label, fmt, kind, suffix in EXPORTS:
-            self.format.addItem(label, (fmt, kind, suffix))
-        self.format.currentIndexChanged.connect(lambda _i: self._on_format())
-        form.addRow("&Format", self.format)
-        self.version = QComboBox()
-        self.version.setAccessibleName("vCard version")
-        self.version.addItem("3.0 (phones, most mail programs)", "3.0")
-        self.version.addItem("4.0", "4.0")
-        self.version_label = QLabel("vCard version")
-        form.addRow(self.version_label, self.version)
-        row = QHBoxLayout()
-        self.path = QLineEdit()
-        self.path.setAccessibleName("File")
-        self.path.setPlaceholderText("where to write the file")
-        self.path.textChanged.connect(lambda _t: self._update_buttons())
-        row.addWidget(self.path, 1)
-        browse = QPushButton("&Browse…")
-        browse.clicked.connect(self._on_browse)
-        row.addWidget(browse)
-        form.addRow("File", row)
-        layout.addLayout(form)
-        box = QGroupBox("Records")
-        grid = QGridLayout(box)
-        self.which = QButtonGroup(self)
-        self.all = QRadioButton("&All")
-        self.by_agency = QRadioButton("An a&gency's")
-        self.agency = QComboBox()
-        self.agency.setAccessibleName("Agency")
-        self.by_search = QRadioButton("The current &search")
-        self.search = QLineEdit(search or "")
-        self.search.setAccessibleName("Search")
-        self.by_ids = QRadioButton(f"The {len(self.ids)} selected record"
-                                   f"{'s' if len(self.ids) != 1 else ''}")
-        self.by_ids.setVisible(bool(self.ids))
-        for i, w in enumerate((self.all, self.by_agency, self.by_search, self.by_ids)):
-            self.which.addButton(w, i)
-            grid.addWidget(w, i, 0)
-        grid.addWidget(self.agency, 1, 1)
-        grid.addWidget(self.search, 2, 1)
-        grid.setColumnStretch(1, 1)
-        layout.addWidget(box)
-        self.agency.addItem("", "")
-        try:
-            for code, name in agency_choices(self.db_path):
-                self.agency.addItem(f"{code} — {name}", code)
-        except FieldcoordError:
-            pass
-        if agency:
-            i = self.agency.findData(str(agency).strip().upper())
-            if i >= 0:
-                self.agency.setCurrentIndex(i)
-        (self.by_ids if self.ids else self.by_search if search else
-         self.by_agency if agency else self.all).setChecked(True)
-        self.agency.activated.connect(lambda _i: self.by_agency.setChecked(True))
-        self.search.textEdited.connect(lambda _t: self.by_search.setChecked(True))
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName("Progress")
-        self.progress.hide()
-        layout.addWidget(self.progress)
-        self.message = _message_label()
-        layout.addWidget(self.message)
-        self.result = QLabel()
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.result.setAccessibleName("Result")
-        self.result.hide()
-        layout.addWidget(self.result)
-        line = QFrame()
-        line.setFrameShape(QFrame.HLine)
-        line.setFrameShadow(QFrame.Sunken)
-        layout.addWidget(line)
-        self.buttons = QDialogButtonBox()
-        self.export_button = self.buttons.addButton("&Export", QDialogButtonBox.AcceptRole)
-        self.close_button = self.buttons.addButton(QDialogButtonBox.Close)
-        self.export_button.clicked.connect(self.start)
-        self.close_button.clicked.connect(self.reject)
-        layout.addWidget(self.buttons)
-        self._on_format()
-
-    def choice(self) -> tuple[str, str | None, str]:
-        return self.format.currentData()
-
-    def set_format(self, fmt: str, kind: str | None = None) -> None:
-        for i in range(self.format.count()):
-            f, k, _s = self.format.itemData(i)
-            if f == fmt and (kind is None or k == kind):
-                self.format.setCurrentIndex(i)
-                return
-
-    def _on_format(self) -> None:
-        fmt, _kind, suffix = self.choice()
-        self.version.setVisible(fmt == "vcard")
-        self.version_label.setVisible(fmt == "vcard")
-        text = self.path.text().strip()
-        if not text:
-            self.path.setText(str(Path.home() / f"fieldcoord{suffix}"))
-        else:
-            p = Path(text)
-            if p.suffix.lower() in {s for *_x, s in EXPORTS} and p.suffix.lower() != suffix:
-                self.path.setText(str(p.with_suffix(suffix)))
-
-    def _on_browse(self) -> None:
-        label, suffix = self.format.currentText(), self.choice()[2]
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {label}", self.path.text(),
-                                              f"{label} (*{suffix});;All files (*)")
-        if path:
-            self._confirmed = path             # the file dialog asked about replacing it
-            self.path.setText(path)
-
-    def options(self) -> dict:
-        fmt, kind, _suffix = self.choice()
-        opts: dict = {}
-        if kind:
-            opts["kind"] = kind
-        if fmt == "vcard":
-            opts["vcard_version"] = self.version.currentData()
-        if self.by_agency.isChecked():
-            if not self.agency.currentData():
-                raise FieldcoordError("choose the agency whose records to export")
-            opts["agency"] = self.agency.currentData()
-        elif self.by_search.isChecked():
-            if not self.search.text().strip():
-                raise FieldcoordError("type the search whose results to export")
-            opts["search"] = self.search.text().strip()
-        elif self.by_ids.isChecked():
-            opts["ids"] = list(self.ids)
-        return opts
-
-    def _update_buttons(self) -> None:
-        running = self.task is not None and self.task.is_running()
-        self.export_button.setEnabled(not running and bool(self.path.text().strip()))
-        self.close_button.setText("Cancel" if running else "Close")
-
-    def start(self) -> Task | None:
-        """Run the export in the background; the summary shows in the dialog."""
-        _show(self.message, "")
-        self.result.hide()
-        path = self.path.text().strip()
-        try:
-            options = self.options()
-            if not path:
-                raise FieldcoordError("choose the file to write")
-            folder = Path(path).expanduser().parent
-            if not folder.is_dir():
-                raise FieldcoordError(f"the folder {folder} does not exist")
-        except FieldcoordError as e:
-            _show(self.message, str(e))
-            return None
-        fmt = self.choice()[0]
-        db = self.db_path
-        target = str(Path(path).expanduser())
-        if Path(target).exists() and self._confirmed != target and QMessageBox.question(
-                self, "Export", f"{Path(target).name} exists already. Replace it?",
-                QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
-            return None
-        self._confirmed = target
-
-        def work(progress, cancel):
-            from ..interop.runner import run_export
-            from ..store import Store
-            with Store.open(db) as store:
-                return run_export(store, fmt, target, options, progress=progress,
-                                  cancelled=cancel.is_set)
-
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.task = Task(work, "Exporting", self)
-        self.task.progressed.connect(self._on_progress)
-        self.task.succeeded.connect(self._on_done)
-        self.task.failed.connect(lambda m: _show(self.message, f"Nothing was exported: {m}"))
-        self.task.cancelled.connect(lambda: _show(self.message, "Export stopped."))
-        self.task.finished.connect(self._on_finished)
-        self.task.start()
-        self._update_buttons()
-        return self.task
-
-    def _on_progress(self, label: str, value: int, maximum: int) -> None:
-        self.progress.setRange(0, max(maximum, 0))
-        if maximum:
-            self.progress.setValue(min(value, maximum))
-        self.progress.setFormat(f"{label}: %v of %m")
-
-    def _on_done(self, report) -> None:
-        self.report = report
-        self.result.setText(export_summary(report))
-        self.result.show()
-        self.exported.emit(report)
-
-    def _on_finished(self) -> None:
-        self.progress.hide()
-        self._update_buttons()
-
-    def reject(self) -> None:
-        if self.task is not None and self.task.is_running():
-            self.task.cancel()
-            return
-        super().reject()
-
-
-def open_export_dialog(parent, db_path, agency: str | None = None, search: str | None = None,
-                       ids: list[str] | None = None) -> ExportDialog:
-    """Show the export dialog (window-modal, returns at once), preset to an agency's records,
-    a search's results or selected record ids when given."""
-    dialog = ExportDialog(db_path, parent, agency=agency, search=search, ids=ids)
-    dialog.setAttribute(Qt.WA_DeleteOnClose)
-    dialog.open()
-    return dialog

@@ -23,7 +23,8 @@ from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and 
 from .pages import OPENS_ON, PAGES, Page
 from .search import SearchPanel
 
-from .import_wizard import open_export_dialog, open_import_wizard
+from .export_dialog import open_export_dialog
+from .import_wizard import open_import_wizard
 from .sync_pages import ConflictsPage, SyncPage
 
 PAGE_NAMES = ("agencies", "contacts", "resources", "requests", "agreements", "operations",

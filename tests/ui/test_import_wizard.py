@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 
 from fieldcoord.store import Store
 from fieldcoord.ui import import_wizard
-from fieldcoord.ui.import_wizard import ImportWizard, open_export_dialog, open_import_wizard
+from fieldcoord.ui.export_dialog import open_export_dialog
+from fieldcoord.ui.import_wizard import ImportWizard, open_import_wizard
 
 WAIT = 20000
 

@@ -66,8 +66,8 @@ def test_a_task_is_kept_alive_until_its_thread_has_ended(qtbot):
         task.finished.connect(lambda w=worker, t=task: seen.append(
             w.isFinished() or any(x is t for x in Task._running)))
         task.start()
-        qtbot.waitUntil(lambda: task.state == "succeeded", timeout=5000)
-        del task
+        qtbot.waitUntil(lambda t=task: t.state == "succeeded", timeout=5000)
+        task = None                     # nothing here holds the task any more
         gc.collect()
         qtbot.waitUntil(lambda w=worker: w.isFinished(), timeout=5000)
     assert seen == [True] * 20
