@@ -67,7 +67,7 @@ def test_a_task_is_kept_alive_until_its_thread_has_ended(qtbot):
             w.isFinished() or any(x is t for x in Task._running)))
         task.start()
         qtbot.waitUntil(lambda t=task: t.state == "succeeded", timeout=5000)
-        task = None                     # nothing here holds the task any more
+        task = None                     # the test lets go of the task
         gc.collect()
         qtbot.waitUntil(lambda w=worker: w.isFinished(), timeout=5000)
     assert seen == [True] * 20
