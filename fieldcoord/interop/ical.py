@@ -86,6 +86,8 @@ def _decode(path: Path, data: bytes) -> str:
         pass
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16")
+    if b"\x00" in data:
+        raise _fail(path, None, "it is not a text file")
     return data.decode("cp1252", errors="replace")
 
 
@@ -187,7 +189,8 @@ def _check(path: Path, text: str) -> tuple[str, list[int]]:
             continue
         m = _LINE_RE.match(line)
         if not m:
-            raise _fail(path, n, f"'{line[:60]}' is not a NAME:value line")
+            shown = "".join(c if c.isprintable() else "?" for c in line[:60])
+            raise _fail(path, n, f"'{shown}' is not a NAME:value line")
         name, params, value = m.group(1).upper(), m.group(2), m.group(3)
         if name == "BEGIN":
             comp = value.strip().upper()

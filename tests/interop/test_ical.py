@@ -295,3 +295,16 @@ def test_event_kind_option_and_unknown_zone(store, tmp_path):
     assert any("Mars/Olympus" in n for n in report.notes)
     with pytest.raises(ValidationError, match="import as events"):
         run_import(store, "ical", [_write(tmp_path, "z.ics", text)], {"kind": "contact"})
+
+
+def test_a_binary_file_is_refused_as_not_text(tmp_path):
+    from fieldcoord.interop.runner import run_import
+    from fieldcoord.store import Store
+    path = tmp_path / "photo.ics"
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4)
+    with Store.create(tmp_path / "t.db", "Harbor County Emergency Management", "HCEM") as store:
+        before = store.dump()
+        with pytest.raises(ValidationError, match="photo.ics: not a valid iCalendar file: it is "
+                                                  "not a text file"):
+            run_import(store, "ical", [path])
+        assert store.dump() == before
