@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
                                QSizePolicy, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
@@ -145,7 +145,7 @@ class ContactCard(QFrame):
     def _add_line(self, r: int, ln: Line) -> int:
         """Two grid rows: kind, number, duty, Copy; then the line's label. Returns rows used."""
         kind = QLabel(KIND_TEXT.get(ln.kind, ln.kind))
-        kind.setStyleSheet("color: palette(placeholder-text);")
+        kind.setForegroundRole(QPalette.PlaceholderText)   # muted text
         self.grid.addWidget(kind, r, 0)
         value = QLabel(f"<span style='font-size:11pt; font-weight:600'>{html.escape(ln.shown)}"
                        "</span>")
@@ -181,7 +181,7 @@ class ContactCard(QFrame):
         if not ln.label:
             return 1
         label = QLabel(html.escape(ln.label))
-        label.setStyleSheet("color: palette(placeholder-text);")
+        label.setForegroundRole(QPalette.PlaceholderText)   # muted text
         label.setWordWrap(True)
         self.grid.addWidget(label, r + 1, 1, 1, 4)
         return 2

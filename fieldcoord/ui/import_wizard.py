@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout,
                                QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
                                QLabel, QListWidget, QProgressBar, QPushButton, QSplitter,
@@ -156,7 +156,7 @@ class _Summary(QWidget):
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         self.notes.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.notes.setStyleSheet("color: palette(placeholder-text);")
+        self.notes.setForegroundRole(QPalette.PlaceholderText)   # muted text
 
     def set_report(self, report) -> None:
         for w in self.labels:
@@ -395,7 +395,7 @@ class MappingPage(QWizardPage):
         form.addRow(self.event_kind_label, self.event_kind)
         self.match_note = QLabel()
         self.match_note.setWordWrap(True)
-        self.match_note.setStyleSheet("color: palette(placeholder-text);")
+        self.match_note.setForegroundRole(QPalette.PlaceholderText)   # muted text
         form.addRow(self.match_note)
         low.addWidget(opts, 2)
         split.addWidget(lower)
