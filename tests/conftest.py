@@ -10,6 +10,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch):
+    """Settings such as saved column mappings go to a folder of the test's own, never the
+    user's configuration."""
+    d = tmp_path / "config"
+    monkeypatch.setenv("FIELDCOORD_CONFIG_DIR", str(d))
+    return d
+
+
 @pytest.fixture
 def store(tmp_path):
     from fieldcoord.store import Store

@@ -100,7 +100,27 @@ def _table(model: RowsModel, name: str, stretch: int) -> QTableView:
     return view
 
 
-class SyncPage(QWidget):
+class _StorePage(QWidget):
+    """A page with a Store of its own on the database, opened when first needed (GUI thread)."""
+
+    def __init__(self, db_path: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.db_path)
+        return self._store
+
+    def shutdown(self) -> None:
+        """Close this page's Store."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+class SyncPage(_StorePage):
     """Peers, Sync now with progress and Cancel, automatic sync when a peer is reachable again,
     bundles, the result of the last sync and the sync log."""
 
@@ -109,9 +129,7 @@ class SyncPage(QWidget):
 
     def __init__(self, db_path: Path, parent: QWidget | None = None, *,
                  probe_interval: float | None = None, auto_sync: bool | None = None):
-        super().__init__(parent)
-        self.db_path = Path(db_path)
-        self._store: Store | None = None
+        super().__init__(db_path, parent)
         self._sync_task: Task | None = None
         self._probe_task: Task | None = None
         self._tasks: list[Task] = []
@@ -224,12 +242,6 @@ class SyncPage(QWidget):
         layout.addWidget(log, 2)
 
     # ------------------------------------------------------------------------------ state
-    def store(self) -> Store:
-        """This page's own Store (GUI thread)."""
-        if self._store is None:
-            self._store = Store.open(self.db_path)
-        return self._store
-
     def refresh(self) -> None:
         """Re-read peers, pending changes, conflicts and the log; emit `status`."""
         store = self.store()
@@ -503,9 +515,7 @@ class SyncPage(QWidget):
             if t.is_running():
                 t.cancel()
             t.wait(30000)                # also a thread that is just ending
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        super().shutdown()
 
 
 def _esc(text: str) -> str:
@@ -643,15 +653,13 @@ class ConflictCard(QFrame):
         layout.addLayout(row)
 
 
-class ConflictsPage(QWidget):
+class ConflictsPage(_StorePage):
     """Open conflicts, each with its values side by side; one click on a value keeps it."""
 
     changed = Signal()              # a conflict was resolved: the record changed
 
     def __init__(self, db_path: Path, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.db_path = Path(db_path)
-        self._store: Store | None = None
+        super().__init__(db_path, parent)
         self.cards: list[ConflictCard] = []
         layout = QVBoxLayout(self)
         self.header = QLabel()
@@ -668,11 +676,6 @@ class ConflictsPage(QWidget):
         self.scroll.setFrameShape(QFrame.NoFrame)
         layout.addWidget(self.scroll, 1)
         self.refresh()
-
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open(self.db_path)
-        return self._store
 
     def refresh(self) -> None:
         """Re-read the open conflicts and rebuild the cards."""
@@ -713,8 +716,3 @@ class ConflictsPage(QWidget):
         self.refresh()
         self.changed.emit()
         return True
-
-    def shutdown(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None

@@ -5,14 +5,6 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch):
-    """Saved column mappings go to a folder of the test's own."""
-    d = tmp_path / "config"
-    monkeypatch.setenv("FIELDCOORD_CONFIG_DIR", str(d))
-    return d
-
-
 @pytest.fixture
 def hcem(tmp_path):
     """A fresh directory whose home agency is Harbor County Emergency Management (HCEM)."""

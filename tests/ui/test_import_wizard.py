@@ -13,14 +13,6 @@ from fieldcoord.ui.import_wizard import ImportWizard, open_import_wizard
 WAIT = 20000
 
 
-@pytest.fixture(autouse=True)
-def config_dir(tmp_path, monkeypatch):
-    """Saved column mappings go to a folder of the test's own."""
-    d = tmp_path / "config"
-    monkeypatch.setenv("FIELDCOORD_CONFIG_DIR", str(d))
-    return d
-
-
 @pytest.fixture
 def db(tmp_path):
     """An empty directory whose home agency is HCEM; the path, as the main window has it."""

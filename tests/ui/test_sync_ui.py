@@ -125,9 +125,9 @@ def test_editing_and_syncing_updates_the_status(qtbot, tmp_path, hub, pages):
         assert s.get(cid).values["title"] == "Captain"
 
 
-def two_laptops_edit_one_title(tmp_path, hub):
-    """Laptops a and b of CCF, synced through the hub, then both retitle the same contact
-    (Captain on a, Chief on b) before syncing again. Returns (a, b, contact id)."""
+def two_laptops_sharing_a_contact(tmp_path, hub):
+    """Laptops a and b of CCF holding the same contact, synced through the hub.
+    Returns (a, b, contact id)."""
     a, b = laptop(tmp_path, "laptop-a"), laptop(tmp_path, "laptop-b")
     add_peer(a, hub, "laptop-a")
     add_peer(b, hub, "laptop-b")
@@ -135,6 +135,13 @@ def two_laptops_edit_one_title(tmp_path, hub):
         cid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
     ops.sync_peers(a)
     ops.sync_peers(b)
+    return a, b, cid
+
+
+def two_laptops_edit_one_title(tmp_path, hub):
+    """Both laptops retitle the shared contact (Captain on a, Chief on b) before syncing
+    again. Returns (a, b, contact id)."""
+    a, b, cid = two_laptops_sharing_a_contact(tmp_path, hub)
     with Store.open(a) as s:
         s.edit(cid, {"title": "Captain"})
     with Store.open(b) as s:
@@ -170,13 +177,7 @@ def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path,
 
 
 def test_an_edit_made_while_the_record_was_deleted_can_be_kept(qtbot, tmp_path, hub, pages):
-    a, b = laptop(tmp_path, "laptop-a"), laptop(tmp_path, "laptop-b")
-    add_peer(a, hub, "laptop-a")
-    add_peer(b, hub, "laptop-b")
-    with Store.open(a) as s:
-        cid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
-    ops.sync_peers(a)
-    ops.sync_peers(b)
+    a, b, cid = two_laptops_sharing_a_contact(tmp_path, hub)
     with Store.open(a) as s:
         s.delete(cid)
     with Store.open(b) as s:
