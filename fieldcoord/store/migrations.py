@@ -6,6 +6,7 @@ sqlite-utils (slow to import) is loaded only when a migration is pending.
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,25 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
+
+
+_CREATE_INDEX = re.compile(r'^CREATE\s+(?:UNIQUE\s+)?INDEX\s+"?(\w+)"?', re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def index_definitions() -> dict[str, str]:
+    """{index name: the CREATE INDEX statement that made it}, as the latest schema has it."""
+    out = {}
+    for name in NAMES:
+        path = SCHEMA_DIR / f"{name}.sql"
+        if path.exists():
+            for stmt in statements(path.read_text(encoding="utf-8")):
+                code = "\n".join(line for line in stmt.splitlines()
+                                  if not line.strip().startswith("--")).strip()
+                m = _CREATE_INDEX.match(code)
+                if m:
+                    out[m.group(1)] = code
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ from ..core.errors import NotFound, NotInitialised, PermissionDenied, Validation
 from . import search as fts
 from .checks import RowChecker
 from .db import connect
-from .migrations import migrate
+from .migrations import index_definitions, migrate
 from .records import SYSTEM, Changes, Record, dump
 from .records import field_value as _field_value
 
@@ -38,6 +38,11 @@ CASCADE = {
     "plan": (("role", "plan"),),
     "event": (("participant", "event"), ("action", "event")),
 }
+# Indexes nothing in applying a sync reads: the lists' alphabetical orders and lookups by agency.
+# Each batch of a large pull lands in pages all over them; a pull that brings at least as much
+# as the replica holds sets them aside and builds them once, in order, at the end.
+DEFERRABLE_INDEXES = ("contact_by_name", "agency_by_name", "resource_by_name",
+                      "search_doc_by_title", "contact_agency", "contact_method_agency")
 
 
 @dataclass
@@ -182,7 +187,7 @@ class Store:
         except BaseException:
             conn.close()
             raise
-        if store.search_deferred:
+        if store.search_deferred or store._missing_indexes():
             store.catch_up_search()          # a large sync stopped before it indexed
         return store
 
@@ -272,28 +277,50 @@ class Store:
             self._tx = None
 
     # ------------------------------------------------------------ search indexing
-    def defer_search(self) -> None:
+    def defer_search(self, indexes: bool = False) -> None:
         """Keep search documents up to date but leave the full-text indexes for later.
 
         For a large sync: one rebuild at the end costs a fraction of indexing document by
-        document. The flag is stored, so a replica stopped half way rebuilds when next opened.
-        Searches meanwhile may miss the records received since.
+        document. With `indexes` the DEFERRABLE_INDEXES are dropped too, to be built again at
+        the end. The flag is stored, and missing indexes are noticed, so a replica stopped half
+        way rebuilds both when next opened. Searches meanwhile may miss the records received
+        since, and lists sort without their indexes.
         """
-        if self.search_deferred:
+        if self.search_deferred and not indexes:
             return
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) "
                               "VALUES ('search_deferred', '1')")
+            if indexes:
+                for name in DEFERRABLE_INDEXES:
+                    self.conn.execute(f'DROP INDEX IF EXISTS "{name}"')
         self.search_deferred = True
 
     def catch_up_search(self) -> None:
-        """Rebuild the full-text indexes left for later by defer_search."""
-        if not self.search_deferred:
+        """Rebuild the full-text indexes and the other indexes left for later by defer_search."""
+        missing = self._missing_indexes()
+        if not self.search_deferred and not missing:
             return
         with self.transaction():
-            fts.rebuild_indexes(self.conn)
-            self.conn.execute("DELETE FROM meta WHERE key = 'search_deferred'")
+            if self.search_deferred:
+                fts.rebuild_indexes(self.conn)
+                self.conn.execute("DELETE FROM meta WHERE key = 'search_deferred'")
+            definitions = index_definitions()
+            for name in missing:
+                self.conn.execute(definitions[name])
         self.search_deferred = False
+
+    def held_changes(self) -> int:
+        """How many change-log entries this replica holds, of every stream."""
+        return self.conn.execute("SELECT coalesce(sum(seq), 0) FROM stream").fetchone()[0]
+
+    def _missing_indexes(self) -> list[str]:
+        """The DEFERRABLE_INDEXES this database lacks (set aside by a sync that stopped)."""
+        marks = ",".join("?" * len(DEFERRABLE_INDEXES))
+        held = {r[0] for r in self.conn.execute(
+            f"SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
+            DEFERRABLE_INDEXES)}
+        return [n for n in DEFERRABLE_INDEXES if n not in held]
 
     def _forget_caches(self) -> None:
         self.checker.forget()

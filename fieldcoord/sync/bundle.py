@@ -87,14 +87,29 @@ def import_bundle(store, path: Path, progress=None) -> ImportResult:
         if header.get("for") and header["for"] != store.home:
             raise ValidationError(f"{path} was written for agency {header['for']}, "
                                   f"not for {store.home}")
+        incoming = _incoming(store, header)
         if path.stat().st_size > BATCH_BYTES:
-            store.defer_search()           # many changes: index them for search once, at the end
+            # many changes: index them for search once, at the end
+            store.defer_search(indexes=incoming >= store.held_changes())
         try:
             _read_chunks(store, f, result, progress)
         finally:
             store.catch_up_search()
     result.receipt = write_receipt(store, Path(str(path) + ".receipt.json"))
     return result
+
+
+def _incoming(store, header: dict) -> int:
+    """How many changes the header's ranges name that this replica lacks (0 if unreadable)."""
+    held = visible_vector(store.conn, None)
+    total = 0
+    for item in header.get("ranges") or []:
+        try:
+            origin, aud, _, last = item
+            total += max(0, int(last) - held.get((origin, aud), 0))
+        except (TypeError, ValueError):
+            return 0
+    return total
 
 
 def _read_chunks(store, f, result: "ImportResult", progress) -> None:

@@ -89,7 +89,8 @@ def sync(store, peer, progress: Progress | None = None,
             want = lacking(hello.vector, mine, store.home)
             total = sum(hello.vector[k] - v for k, v in want.items())
     if total >= DEFER_SEARCH_AT:
-        store.defer_search()
+        # bringing at least as much as it holds, a replica builds its list indexes afresh too
+        store.defer_search(indexes=total >= store.held_changes())
     try:
         for entries, sites in peer.pull(store.home, want):
             if cancel is not None and cancel.is_set():

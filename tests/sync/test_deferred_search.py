@@ -3,14 +3,14 @@
 indexes when next opened. Either way search finds every received record."""
 import pytest
 
-from fieldcoord.store import Store
+from fieldcoord.store import Store, exchange
 from fieldcoord.store.exchange import apply_batch, outgoing, sites_of, vector
 from fieldcoord.sync import engine
 from fieldcoord.sync.engine import StorePeer, sync
 
 
-def _hub_with_contacts(replicas, n=40):
-    hub = replicas("hub")
+def _hub_with_contacts(replicas, n=40, name="hub"):
+    hub = replicas(name)
     with hub.transaction():
         for i in range(n):
             hub.add("contact", {"name": f"Responder {i:03d}", "agency": "CCF",
@@ -62,7 +62,6 @@ def test_a_replica_stopped_half_way_indexes_when_opened(replicas, tmp_path):
 def test_a_cancelled_large_sync_still_leaves_search_whole(replicas, monkeypatch):
     import threading
     from fieldcoord.core.errors import Cancelled
-    from fieldcoord.store import exchange
     monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
     monkeypatch.setattr(exchange, "BATCH_BYTES", 2000)
     hub = _hub_with_contacts(replicas)
@@ -80,3 +79,67 @@ def test_a_cancelled_large_sync_still_leaves_search_whole(replicas, monkeypatch)
     assert held
     for name in held:
         assert [h.title for h in laptop.search(name)] == [name]
+
+
+def _indexes(store) -> set:
+    return {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_first_sync_sets_list_indexes_aside_and_builds_them_again(replicas, monkeypatch):
+    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
+    monkeypatch.setattr(exchange, "BATCH_BYTES", 2000)
+    hub = _hub_with_contacts(replicas)
+    laptop = replicas("laptop")
+    during = []
+
+    def progress(label, value, maximum):
+        if label == "receiving":
+            during.append(set(DEFERRABLE_INDEXES) & _indexes(laptop))
+
+    sync(laptop, StorePeer(hub), progress=progress)
+    assert during and during[0] == set()           # set aside while the batches came in
+    assert set(DEFERRABLE_INDEXES) <= _indexes(laptop)
+    plan = laptop.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM contact ORDER BY "
+                               "coalesce(name, '') COLLATE NOCASE, id LIMIT 5").fetchall()
+    assert "contact_by_name" in str(plan)
+    assert laptop.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_sync_smaller_than_what_a_replica_holds_keeps_its_indexes(replicas, monkeypatch):
+    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
+    monkeypatch.setattr(exchange, "BATCH_BYTES", 2000)
+    laptop = _hub_with_contacts(replicas, 60, "laptop")     # holds 120 changes
+    hub = replicas("hub")
+    with hub.transaction():
+        for i in range(20):
+            hub.add("contact", {"name": f"Partner {i:03d}", "agency": "CCF", "scope": "all"})
+    during = []
+
+    def progress(label, value, maximum):
+        if label == "receiving":
+            during.append(set(DEFERRABLE_INDEXES) <= _indexes(laptop))
+
+    sync(laptop, StorePeer(hub), progress=progress)
+    assert during and all(during)
+    assert [h.title for h in laptop.search("Partner 007")] == ["Partner 007"]
+
+
+def test_indexes_set_aside_by_a_stopped_sync_are_built_when_opened(replicas, tmp_path):
+    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    hub = _hub_with_contacts(replicas)
+    path = tmp_path / "cut.db"
+    laptop = Store.create(path, "Clark County Fire", "CCF", device="cut")
+    laptop.defer_search(indexes=True)
+    assert not set(DEFERRABLE_INDEXES) & _indexes(laptop)
+    batch = next(outgoing(hub.conn, {k: 0 for k in vector(hub.conn)}))
+    apply_batch(laptop, batch, sites_of(hub.conn, batch))
+    laptop.close()
+    reopened = Store.open(path)
+    try:
+        assert set(DEFERRABLE_INDEXES) <= _indexes(reopened)
+        assert not reopened.search_deferred
+        assert reopened.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        reopened.close()
