@@ -127,6 +127,5 @@ def apply_batch(store, entries: list[Entry], sites: dict[str, tuple[str, str]],
         kwargs = {} if skew_ms is None else {"skew_ms": skew_ms}
         merger = Merger(store, sites, now_ms=now_ms, **kwargs)
         merger.prefetch(entries)
-        for e in entries:
-            merger.apply(e)
+        merger.apply_all(entries)
         return merger.finish()

@@ -11,18 +11,21 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 
+from ..core import compact
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_dumps = compact.dumps
+_first = itemgetter(0)
 # columns a change never writes directly
 _BOOKKEEPING = frozenset(("id", "_cl", "_ver", "_extra", "created_at", "updated_at", "device"))
 
 SKEW_MS = 5 * 60 * 1000           # an incoming clock this far ahead of ours is reported
-PSEUDO = ("_cl", "_seen", "_copy", "_scope")
+PSEUDO = frozenset(("_cl", "_seen", "_copy", "_scope"))
 
 
 @dataclass
@@ -122,6 +125,9 @@ class Merger:
         self._logged: set = set()           # rids with change-log entries (of those asked)
         self._conflicted: set = set()       # (table, rid) that may have conflict rows
         self._known: set = set()            # rids whose _logged/_conflicted state is known
+        self._layouts: dict = {}            # table -> see _layout
+        self._audiences: dict = {}          # (owner, scope) -> audience
+        self._any_conflicts: bool | None = None     # whether the conflict table has rows
 
     # ------------------------------------------------------------------ batch I/O
     def columns(self, table: str) -> list:
@@ -138,6 +144,8 @@ class Merger:
             if e.tbl in K.KIND_BY_TABLE and (e.tbl, e.rid) not in self._rows:
                 by_table.setdefault(e.tbl, set()).add(e.rid)
         conn = self.conn
+        if self._any_conflicts is None:
+            self._any_conflicts = bool(conn.execute("SELECT 1 FROM conflict LIMIT 1").fetchone())
         for table, rids in by_table.items():
             names = self.columns(table)
             rids = list(rids)
@@ -155,8 +163,10 @@ class Merger:
                     marks = ",".join("?" * len(new))
                     self._logged.update(r for (r,) in conn.execute(
                         f"SELECT DISTINCT rid FROM change WHERE rid IN ({marks})", new))
-                    self._conflicted.update(conn.execute(
-                        f"SELECT DISTINCT tbl, rid FROM conflict WHERE rid IN ({marks})", new))
+                    if self._any_conflicts:
+                        self._conflicted.update(conn.execute(
+                            f"SELECT DISTINCT tbl, rid FROM conflict WHERE rid IN ({marks})",
+                            new))
                     self._known.update(new)
 
     def _row(self, table: str, rid: str):
@@ -202,7 +212,7 @@ class Merger:
             names = self.columns(table)
             conn.executemany(f'INSERT INTO "{table}" ({", ".join(_q(c) for c in names)}) '
                              f'VALUES ({", ".join("?" * len(names))})',
-                             [[row[c] for c in names] for row in rows])
+                             map(itemgetter(*names), rows))
         for table, rows in updates.items():
             sets = [c for c in self.columns(table) if c != "id"]
             conn.executemany(f'UPDATE "{table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
@@ -269,25 +279,64 @@ class Merger:
         return self.report
 
     # ------------------------------------------------------------------ entries
-    def apply(self, e: Entry) -> None:
+    def apply_all(self, entries) -> None:
+        """Apply entries in order. Most entries of a large sync create a record this replica
+        has never held; those take the short path here, the rest `_apply_one`."""
+        report = self.report
         home = self.store.home
-        origin = self.site(e.origin)
-        sid_seq = self._stream(origin, e.audience)
-        if e.seq <= sid_seq[1]:
-            self.report.duplicates += 1
-            return
-        if e.seq != sid_seq[1] + 1:
-            self.report.gaps.add((e.origin, e.audience))
-            return
-        if not may_see(home, e.audience):
-            self.report.invisible += 1
-            return
-        writer = self.site(e.site)
-        ahead = clock.millis(e.hlc) - self.now_ms
-        if ahead > self.skew_ms:
-            self.report.skewed[e.site] = max(ahead, self.report.skewed.get(e.site, 0))
-        self.max_hlc = max(self.max_hlc, e.hlc)
-        kind = K.KIND_BY_TABLE.get(e.tbl)
+        ord_of, streams, logged, known = self.ord_of, self.streams, self._logged, self._known
+        kinds = K.KIND_BY_TABLE
+        visible: dict = {}
+        now_ms, skew_ms = self.now_ms, self.skew_ms
+        for e in entries:
+            origin = ord_of.get(e.origin) or self.site(e.origin)
+            aud = e.audience
+            sid_seq = streams.get((origin, aud)) or self._stream(origin, aud)
+            seq = e.seq
+            if seq <= sid_seq[1]:
+                report.duplicates += 1
+                continue
+            if seq != sid_seq[1] + 1:
+                report.gaps.add((e.origin, aud))
+                continue
+            seen = visible.get(aud)
+            if seen is None:
+                seen = visible[aud] = may_see(home, aud)
+            if not seen:
+                report.invisible += 1
+                continue
+            writer = ord_of.get(e.site) or self.site(e.site)
+            hlc = e.hlc
+            ahead = clock.millis(hlc) - now_ms
+            if ahead > skew_ms:
+                report.skewed[e.site] = max(ahead, report.skewed.get(e.site, 0))
+            if hlc > self.max_hlc:
+                self.max_hlc = hlc
+            kind = kinds.get(e.tbl)
+            rid = e.rid
+            if rid not in known:
+                self._facts(rid)
+            cells = e.cells
+            if e.status == 0 and kind is not None and rid not in logged \
+                    and cells.get("_cl") == [1] and "_seen" not in cells \
+                    and self._row(kind.table, rid) is None:
+                # A creation new here: whoever creates a record names its owner, so it is
+                # never refused. Its cells name no sites unless some are long.
+                for cell in cells.values():
+                    if len(cell) > 2:
+                        break
+                else:
+                    self._pending.append((sid_seq[0], seq, e.tx, e.tbl, rid, hlc, writer,
+                                          _dumps(cells), 0))
+                    sid_seq[1] = seq
+                    logged.add(rid)
+                    self._create(kind, e, writer)
+                    report.applied += 1
+                    continue
+            self._apply_one(e, kind, sid_seq, writer)
+
+    def _apply_one(self, e: Entry, kind: K.Kind | None, sid_seq: list, writer: int) -> None:
+        """An entry that passed apply_all's checks of order and visibility."""
         status = e.status
         if status == 0 and kind is not None:
             reason = self._refusal(kind, e, writer)
@@ -295,25 +344,15 @@ class Merger:
                 status = 1
                 self.report.refused.append((e, reason))
         cells = e.cells
-        short = True
-        for cell in cells.values():
-            if len(cell) > 2:
-                short = False
-                break
-        local_cells = cells if short else \
-            {c: (cell if len(cell) < 3 else self._local_cell(cell)) for c, cell in cells.items()}
+        local_cells = {c: (cell if len(cell) < 3 else self._local_cell(cell))
+                       for c, cell in cells.items()}
         self._pending.append(
             (sid_seq[0], e.seq, e.tx, e.tbl, e.rid, e.hlc, writer, _dumps(local_cells), status))
         sid_seq[1] = e.seq
-        self._facts(e.rid)
         earlier = e.rid in self._logged
         self._logged.add(e.rid)
         if status == 0 and kind is not None:
-            if short and not earlier and "_seen" not in cells and cells.get("_cl") == [1] \
-                    and self._row(kind.table, e.rid) is None:
-                self._create(kind, e, writer)
-            else:
-                self._merge(kind, e, writer, earlier)
+            self._merge(kind, e, writer, earlier)
             self.report.applied += 1
 
     def _local_cell(self, cell: list) -> list:
@@ -348,54 +387,82 @@ class Merger:
         return f"{agency} may not change this {kind.label}: it is maintained by {owner}"
 
     # ------------------------------------------------------------------ merging
+    def _layout(self, kind: K.Kind) -> tuple:
+        """(a new row of the kind's table, the columns a change writes as they come, the columns
+        holding a list of references, which a row keeps as JSON text)."""
+        got = self._layouts.get(kind.table)
+        if got is None:
+            names = self.columns(kind.table)
+            blank = dict.fromkeys(names)
+            blank.update(owner="", scope="", _cl=1, _extra=None)
+            written = [c for c in names if c not in _BOOKKEEPING and c not in PSEUDO]
+            refs = frozenset(c for c in written if (f := kind.field_map.get(c)) is not None
+                             and f.type == K.REFS)
+            got = self._layouts[kind.table] = (blank, frozenset(written) - refs, refs)
+        return got
+
+    def _audience(self, owner: str, scope: str) -> str:
+        key = (owner, scope)
+        got = self._audiences.get(key)
+        if got is None:
+            got = self._audiences[key] = audience_of(owner, scope)
+        return got
+
     def _create(self, kind: K.Kind, e: Entry, writer: int) -> None:
         """A record's creation, new to this replica: what `_merge` does, without the merging."""
-        key = (kind.table, e.rid)
-        row = dict.fromkeys(self.columns(kind.table))
-        row.update(id=e.rid, owner="", scope="", _cl=1, _extra=None)
-        field_map = kind.field_map
-        extra = {}
-        site = self.ord_of.get(e.site) or self.site(e.site)
-        for col, cell in e.cells.items():
-            if col in PSEUDO:
+        rid = e.rid
+        key = (kind.table, rid)
+        blank, plain, refs = self._layout(kind)
+        cells = e.cells
+        row = blank.copy()
+        # the cells' values, placed in one step; what is not a plain column is sorted out after
+        row.update(zip(cells, map(_first, cells.values())))
+        extra = None
+        for col in cells.keys() - plain:
+            value = cells[col][0]
+            if col in refs:
+                row[col] = None if value is None else _dumps(value)
                 continue
-            value = cell[0]
-            if col in row and col not in _BOOKKEEPING:
-                if value is None:
-                    if col not in ("owner", "scope"):
-                        row[col] = None
-                    continue
-                f = field_map.get(col)
-                row[col] = _dumps(value) if f is not None and f.type == K.REFS else value
-            else:
+            row[col] = blank.get(col)
+            if col not in blank and col not in PSEUDO or col in _BOOKKEEPING and col != "_cl":
+                if extra is None:
+                    extra = {}
                 extra[col] = value
+            if col not in blank:
+                del row[col]
+        if row["owner"] is None:
+            row["owner"] = ""           # a withheld value: the owner arrives later
+        if row["scope"] is None:
+            row["scope"] = ""
+        row["id"] = rid
         self.report.fields += len(e.cells)
         # every field carries the creation's version: the "" entry says so for all of them,
         # as a local creation writes it
+        site = self.ord_of.get(e.site) or self.site(e.site)
         row["_ver"] = f'{{"":[{e.hlc},{site}],"_cl":[{e.hlc},{site}]}}'
-
         if extra:
             row["_extra"] = _dumps(extra)
-        when = clock.to_iso(e.hlc)
-        row.update(created_at=when, updated_at=when, device=self.device_of.get(writer))
+        row["created_at"] = row["updated_at"] = clock.to_iso(e.hlc)
+        row["device"] = self.device_of.get(writer)
         if kind.name == "log":
             row["received_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         before = self._rows.get(key)
         held = _Row(row, before is not None and before.in_db)
         held.dirty = True
         self._rows[key] = held
-        if row["owner"] and row["scope"]:
-            if not may_see(self.store.home, audience_of(row["owner"], row["scope"])):
+        owner, scope = row["owner"], row["scope"]
+        if owner and scope:
+            if not may_see(self.store.home, self._audience(owner, scope)):
                 held.gone = True
         else:
-            self.unknown_scope[e.rid] = kind
+            self.unknown_scope[rid] = kind
         tx = self.store._tx
         if not held.in_db and not held.gone:
             # no search document yet; its lines may have come before it, so look for them
-            tx.inserted.add(e.rid)
+            tx.inserted.add(rid)
             if kind.name in ("contact", "agency"):
-                tx.with_lines.add(e.rid)
-        self.store._touch(kind, e.rid, row, live_row=not held.gone)
+                tx.with_lines.add(rid)
+        self.store._touch(kind, rid, row, live_row=not held.gone)
 
     def _merge(self, kind: K.Kind, e: Entry, writer: int, earlier: bool) -> None:
         conn = self.conn
@@ -468,7 +535,7 @@ class Merger:
             out["_seen"] = seen
         if ver.get("!"):
             out["!"] = 1
-        row["_ver"] = json.dumps(out, separators=(",", ":"))
+        row["_ver"] = _dumps(out)
         row["_extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
         when = clock.to_iso(e.hlc)
         device = self.device_of.get(writer)

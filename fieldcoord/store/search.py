@@ -47,8 +47,11 @@ def _live_row(conn: sqlite3.Connection, table: str, rid: str | None) -> sqlite3.
     return cur.fetchone()
 
 
+_NON_DIGIT = re.compile(r"\D")
+
+
 def digit_suffixes(value: str) -> list[str]:
-    d = re.sub(r"\D", "", value.split(";ext=")[0])
+    d = _NON_DIGIT.sub("", value.split(";ext=")[0])
     return [d[i:] for i in range(0, max(len(d) - MIN_SUFFIX + 1, 0))]
 
 
@@ -187,6 +190,7 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
     prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
+    added = []          # new documents, written together when the indexes are left alone
     for (kind, rid), row in targets:
         doc = build_doc(conn, kind, rid, cache, row,
                         lines=not (rid in new_ids and rid not in with_lines),
@@ -202,6 +206,9 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
                 conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
             continue
         title, sub, body, digits = doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])
+        if old is None and bulk:
+            added.append((kind, rid, title, sub, body, digits))
+            continue
         if old is None:
             docid = conn.execute(
                 "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
@@ -227,6 +234,8 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
                                  (docid, digits))
         conn.execute("UPDATE search_doc SET title = ?, subtitle = ?, body = ?, digits = ? "
                      "WHERE docid = ?", (title, sub, body, digits, docid))
+    conn.executemany("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", added)
     if bulk and not deferred:
         rebuild_indexes(conn)
 

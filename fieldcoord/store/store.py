@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..core import compact
 from ..core import hlc as clock
 from ..core import ids
 from ..core import kinds as K
@@ -41,6 +42,10 @@ CASCADE = {
 # Indexes nothing in applying a sync reads: the lists' alphabetical orders and lookups by agency.
 # Each batch of a large pull lands in pages all over them; a pull that brings at least as much
 # as the replica holds sets them aside and builds them once, in order, at the end.
+# Pages of write-ahead log after which a commit copies it into the database: SQLite's default,
+# and during a large sync (about 40 MB).
+CHECKPOINT_PAGES = 1000
+BULK_CHECKPOINT_PAGES = 10000
 DEFERRABLE_INDEXES = ("contact_by_name", "agency_by_name", "resource_by_name",
                       "search_doc_by_title", "contact_agency", "contact_method_agency")
 
@@ -61,7 +66,7 @@ class _Tx:
         return dict(self.seqs), dict(self.new_streams)
 
 
-_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_json = compact.dumps
 
 
 def _version(ver: dict, column: str) -> list:
@@ -294,6 +299,9 @@ class Store:
             if indexes:
                 for name in DEFERRABLE_INDEXES:
                     self.conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+        # Copy the write-ahead log into the database every few batches rather than after each:
+        # pages that every batch touches are then written once per checkpoint.
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
         self.search_deferred = True
 
     def catch_up_search(self) -> None:
@@ -308,6 +316,7 @@ class Store:
             definitions = index_definitions()
             for name in missing:
                 self.conn.execute(definitions[name])
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         self.search_deferred = False
 
     def held_changes(self) -> int:
