@@ -21,10 +21,12 @@ from ..core.validate import may_see, partners_may_edit
 
 _dumps = compact.dumps
 _first = itemgetter(0)
+_UNREAD = object()          # a record whose row this batch has not read yet
 # columns a change never writes directly
 _BOOKKEEPING = frozenset(("id", "_cl", "_ver", "_extra", "created_at", "updated_at", "device"))
 
 SKEW_MS = 5 * 60 * 1000           # an incoming clock this far ahead of ours is reported
+_MS_SHIFT = clock.COUNTER_BITS
 PSEUDO = frozenset(("_cl", "_seen", "_copy", "_scope"))
 
 
@@ -71,10 +73,12 @@ class Report:
 
 class _Row:
     """A record's row as this batch sees it, and whether it must be written."""
-    __slots__ = ("row", "in_db", "dirty", "gone")
+    __slots__ = ("row", "in_db", "dirty", "gone", "shape")
 
-    def __init__(self, row: dict, in_db: bool):
+    def __init__(self, row: dict, in_db: bool, shape: tuple | None = None):
         self.row, self.in_db, self.dirty, self.gone = row, in_db, False, False
+        # the columns an insert must write (the others are empty); None: all of them
+        self.shape = shape
 
 
 def _ver_key(v) -> tuple:
@@ -126,7 +130,9 @@ class Merger:
         self._conflicted: set = set()       # (table, rid) that may have conflict rows
         self._known: set = set()            # rids whose _logged/_conflicted state is known
         self._layouts: dict = {}            # table -> see _layout
-        self._audiences: dict = {}          # (owner, scope) -> audience
+        self._visible: dict = {}            # (owner, scope) -> whether this agency may see
+        self._shapes: dict = {}             # see _shape
+        self._iso: dict = {}                # second -> its ISO 8601 text
         self._any_conflicts: bool | None = None     # whether the conflict table has rows
 
     # ------------------------------------------------------------------ batch I/O
@@ -207,9 +213,10 @@ class Merger:
             elif r.in_db:
                 updates.setdefault(table, []).append(r.row)
             else:
-                inserts.setdefault(table, []).append(r.row)
-        for table, rows in inserts.items():
-            names = self.columns(table)
+                inserts.setdefault((table, r.shape), []).append(r.row)
+        for (table, shape), rows in inserts.items():
+            # only the columns that hold something: binding empty ones costs as much as full
+            names = shape or self.columns(table)
             conn.executemany(f'INSERT INTO "{table}" ({", ".join(_q(c) for c in names)}) '
                              f'VALUES ({", ".join("?" * len(names))})',
                              map(itemgetter(*names), rows))
@@ -285,6 +292,7 @@ class Merger:
         report = self.report
         home = self.store.home
         ord_of, streams, logged, known = self.ord_of, self.streams, self._logged, self._known
+        rows = self._rows
         kinds = K.KIND_BY_TABLE
         visible: dict = {}
         now_ms, skew_ms = self.now_ms, self.skew_ms
@@ -319,7 +327,9 @@ class Merger:
             cells = e.cells
             if e.status == 0 and kind is not None and rid not in logged \
                     and cells.get("_cl") == [1] and "_seen" not in cells \
-                    and self._row(kind.table, rid) is None:
+                    and ((held := rows.get((kind.table, rid), _UNREAD)) is None
+                         or held is not _UNREAD and held.gone
+                         or held is _UNREAD and self._row(kind.table, rid) is None):
                 # A creation new here: whoever creates a record names its owner, so it is
                 # never refused. Its cells name no sites unless some are long.
                 for cell in cells.values():
@@ -388,8 +398,8 @@ class Merger:
 
     # ------------------------------------------------------------------ merging
     def _layout(self, kind: K.Kind) -> tuple:
-        """(a new row of the kind's table, the columns a change writes as they come, the columns
-        holding a list of references, which a row keeps as JSON text)."""
+        """(a new row of the kind's table, the columns a creation writes as they come, the
+        columns holding a list of references, which a row keeps as JSON text)."""
         got = self._layouts.get(kind.table)
         if got is None:
             names = self.columns(kind.table)
@@ -398,21 +408,29 @@ class Merger:
             written = [c for c in names if c not in _BOOKKEEPING and c not in PSEUDO]
             refs = frozenset(c for c in written if (f := kind.field_map.get(c)) is not None
                              and f.type == K.REFS)
-            got = self._layouts[kind.table] = (blank, frozenset(written) - refs, refs)
+            # "_cl" too: a creation's is 1, as the blank row has it
+            got = self._layouts[kind.table] = (blank, frozenset(written) - refs | {"_cl"}, refs)
         return got
 
-    def _audience(self, owner: str, scope: str) -> str:
-        key = (owner, scope)
-        got = self._audiences.get(key)
-        if got is None:
-            got = self._audiences[key] = audience_of(owner, scope)
-        return got
+    def _shape(self, kind: K.Kind, cells: dict, extra: dict | None) -> tuple:
+        """The columns `_create` may fill for a creation with these cells, in table order."""
+        blank = self._layout(kind)[0]
+        filled = {"id", "owner", "scope", "_cl", "_ver", "created_at", "updated_at", "device",
+                  "received_at", *(("_extra",) if extra else ())}
+        filled.update(c for c in cells if c in blank)
+        return tuple(c for c in self.columns(kind.table) if c in filled)
+
+    def _check_visible(self, owner: str, scope: str) -> bool:
+        """Whether this agency may see a record of this owner and scope (remembered)."""
+        seen = self._visible[(owner, scope)] = may_see(self.store.home, audience_of(owner, scope))
+        return seen
 
     def _create(self, kind: K.Kind, e: Entry, writer: int) -> None:
-        """A record's creation, new to this replica: what `_merge` does, without the merging."""
+        """A record's creation (its "_cl" cell is [1]), new to this replica: what `_merge` does,
+        without the merging."""
         rid = e.rid
         key = (kind.table, rid)
-        blank, plain, refs = self._layout(kind)
+        blank, plain, refs = self._layouts.get(kind.table) or self._layout(kind)
         cells = e.cells
         row = blank.copy()
         # the cells' values, placed in one step; what is not a plain column is sorted out after
@@ -442,17 +460,26 @@ class Merger:
         row["_ver"] = f'{{"":[{e.hlc},{site}],"_cl":[{e.hlc},{site}]}}'
         if extra:
             row["_extra"] = _dumps(extra)
-        row["created_at"] = row["updated_at"] = clock.to_iso(e.hlc)
+        second = (e.hlc >> _MS_SHIFT) // 1000
+        when = self._iso.get(second)
+        if when is None:
+            when = self._iso[second] = clock.to_iso(e.hlc)
+        row["created_at"] = row["updated_at"] = when
         row["device"] = self.device_of.get(writer)
         if kind.name == "log":
             row["received_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        shape_key = (kind.table, tuple(cells), extra is None)
+        shape = self._shapes.get(shape_key)
+        if shape is None:
+            shape = self._shapes[shape_key] = self._shape(kind, cells, extra)
         before = self._rows.get(key)
-        held = _Row(row, before is not None and before.in_db)
+        held = _Row(row, before is not None and before.in_db, shape)
         held.dirty = True
         self._rows[key] = held
         owner, scope = row["owner"], row["scope"]
         if owner and scope:
-            if not may_see(self.store.home, self._audience(owner, scope)):
+            if not self._visible.get((owner, scope)) \
+                    and not self._check_visible(owner, scope):
                 held.gone = True
         else:
             self.unknown_scope[rid] = kind
@@ -545,7 +572,7 @@ class Merger:
                 row["received_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         else:
             row.update(updated_at=max(row["updated_at"] or "", when), device=device)
-        held.dirty, held.gone = True, False
+        held.dirty, held.gone, held.shape = True, False, None
         self._rows[key] = held
         if before_aud and row["scope"] and _widened(before_aud,
                                                     audience_of(row["owner"], row["scope"])) \

@@ -79,29 +79,33 @@ def _lines_sql(column: str, where: str) -> str:
 
 
 def _prefetch_lines(conn, targets) -> dict:
-    """{(column, rid): [(kind, value, label)]} for the contacts and agencies among `targets`,
-    read in a few queries instead of one per record."""
-    out: dict = {}
-    for column in ("contact", "agency"):
+    """{column: {rid: [(rid, kind, value, label)]}} for the contacts ("contact") and agencies
+    ("agency") among `targets`, read in a few queries instead of one per record."""
+    out: dict = {"contact": {}, "agency": {}}
+    for column, held in out.items():
         rids = [rid for (kind, rid), _ in targets if kind == column]
         for i in range(0, len(rids), 500):
             chunk = rids[i:i + 500]
-            for rid in chunk:
-                out[(column, rid)] = []
+            held.update(dict.fromkeys(chunk, ()))           # none, unless some are found
             sql = _lines_sql(column, f'"{column}" IN ({",".join("?" * len(chunk))})')
-            for owner, kind, value, label in conn.execute(sql, chunk):
-                out[(column, owner)].append((kind, value, label))
+            for line in conn.execute(sql, chunk):
+                got = held[line[0]]
+                if got:
+                    got.append(line)
+                else:
+                    held[line[0]] = [line]
     return out
 
 
 def _methods_text(conn, column: str, rid: str, lines: dict | None = None
                   ) -> tuple[str, list[str]]:
     words, digits = [], []
-    rows = lines.get((column, rid)) if lines is not None else None
+    rows = lines[column].get(rid) if lines is not None else None
     if rows is None:
-        rows = [r[1:] for r in conn.execute(_lines_sql(column, f'"{column}" = ?'), (rid,))]
-    for kind, value, label in rows:
-        if _is_phone(kind):
+        rows = conn.execute(_lines_sql(column, f'"{column}" = ?'), (rid,)).fetchall()
+    phone_kinds = K.PHONE_KINDS
+    for _, kind, value, label in rows:
+        if kind in phone_kinds:
             digits += digit_suffixes(value or "")
         else:
             words.append(value or "")
