@@ -70,7 +70,8 @@ def _agency_words(conn, agency_rid, cache: dict | None = None) -> tuple[str, str
 
 
 def _words(*parts) -> str:
-    return " ".join(str(p).replace("_", " ") for p in parts if p not in (None, ""))
+    # the separator has no "_", so the replacing can wait for the joined text
+    return " ".join([str(p) for p in parts if p is not None and p != ""]).replace("_", " ")
 
 
 def _lines_sql(column: str, where: str) -> str:
@@ -100,7 +101,8 @@ def _prefetch_lines(conn, targets) -> dict:
 def _methods_text(conn, column: str, rid: str, lines: dict | None = None
                   ) -> tuple[str, list[str]]:
     words, digits = [], []
-    rows = lines[column].get(rid) if lines is not None else None
+    # prefetched: every contact's and agency's lines, none where it has no key
+    rows = lines[column].get(rid, ()) if lines is not None else None
     if rows is None:
         rows = conn.execute(_lines_sql(column, f'"{column}" = ?'), (rid,)).fetchall()
     phone_kinds = K.PHONE_KINDS
@@ -267,19 +269,37 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
 
 
 def rebuild_all(conn: sqlite3.Connection) -> int:
-    """Re-index every live searchable record; returns the number of documents."""
+    """Write the document of every live searchable record afresh, reading each table once, and
+    rebuild both indexes; returns the number of documents."""
     conn.execute("DELETE FROM search_doc")
-    targets = []
-    for kind in K.SEARCHABLE:
-        targets += [((kind, r[0]), None) for r in conn.execute(
-            f'SELECT id FROM "{K.KINDS[kind].table}" WHERE _cl % 2 = 1')]
+    lines: dict = {"contact": {}, "agency": {}}
+    for column, held in lines.items():
+        for line in conn.execute(_lines_sql(column, f'"{column}" IS NOT NULL')):
+            got = held.get(line[0])
+            if got is None:
+                held[line[0]] = [line]
+            else:
+                got.append(line)
     cache: dict = {}
-    for (kind, rid), _ in targets:
-        doc = build_doc(conn, kind, rid, cache)
-        if doc is not None:
-            conn.execute("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         (kind, rid, doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])))
+    insert = ("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+              "VALUES (?, ?, ?, ?, ?, ?)")
+    for kind in K.SEARCHABLE:
+        # a contact's lines are part of its document, not documents of their own
+        own = " AND contact IS NULL" if kind == "method" else ""
+        cur = conn.execute(f'SELECT * FROM "{K.KINDS[kind].table}" WHERE _cl % 2 = 1{own}')
+        names = [d[0] for d in cur.description]
+        while True:
+            rows = cur.fetchmany(5000)
+            if not rows:
+                break
+            docs = []
+            for values in rows:
+                row = dict(zip(names, values))
+                doc = build_doc(conn, kind, row["id"], cache, row, prefetched=lines)
+                if doc is not None:
+                    docs.append((kind, row["id"], doc[0] or "", doc[1] or "", doc[2],
+                                 " ".join(doc[3])))
+            conn.executemany(insert, docs)
     rebuild_indexes(conn)
     return conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
 
