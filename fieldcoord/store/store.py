@@ -309,6 +309,8 @@ class Store:
         missing = self._missing_indexes()
         if not self.search_deferred and not missing:
             return
+        # back to SQLite's default before this last commit, which then copies the log over
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         with self.transaction():
             if self.search_deferred:
                 fts.rebuild_indexes(self.conn)
@@ -316,7 +318,6 @@ class Store:
             definitions = index_definitions()
             for name in missing:
                 self.conn.execute(definitions[name])
-        self.conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         self.search_deferred = False
 
     def held_changes(self) -> int:

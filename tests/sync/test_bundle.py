@@ -82,3 +82,24 @@ def test_refuses_files_that_are_not_bundles_or_for_another_agency(pair, tmp_path
     export_bundle(ccf, f, "CCF")
     with pytest.raises(ValidationError, match="written for agency CCF"):
         import_bundle(mpd, f)
+
+
+def test_a_large_bundle_into_a_new_replica_builds_its_indexes_once(pair, tmp_path, monkeypatch):
+    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    ccf, mpd = pair
+    f = tmp_path / "to-mpd.fcb"
+    export_bundle(ccf, f, "MPD")
+    monkeypatch.setattr(bundle, "BATCH_BYTES", 1000)        # counts as large
+    held_during = []
+
+    def progress(label, done, total):
+        held_during.append({r[0] for r in mpd.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")} & set(DEFERRABLE_INDEXES))
+
+    import_bundle(mpd, f, progress=progress)
+    assert held_during and held_during[0] == set()
+    names = {r[0] for r in mpd.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert set(DEFERRABLE_INDEXES) <= names
+    assert [h.title for h in mpd.search("Person 7")][0] == "Person 7"
+    # the same bundle again brings nothing new
+    assert bundle._incoming(mpd, json.loads(f.read_bytes().split(b"\n")[1])) == 0
