@@ -87,10 +87,9 @@ def import_bundle(store, path: Path, progress=None) -> ImportResult:
         if header.get("for") and header["for"] != store.home:
             raise ValidationError(f"{path} was written for agency {header['for']}, "
                                   f"not for {store.home}")
-        incoming = _incoming(store, header)
         if path.stat().st_size > BATCH_BYTES:
             # many changes: index them for search once, at the end
-            store.defer_search(indexes=incoming >= store.held_changes())
+            store.defer_search(indexes=_incoming(store, header) >= store.held_changes())
         try:
             _read_chunks(store, f, result, progress)
         finally:
