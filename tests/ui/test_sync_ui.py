@@ -299,64 +299,68 @@ def test_refused_changes_and_clock_warnings_are_shown(qtbot, tmp_path, hub, page
     assert any(r[2] == "clock" for r in page.events_model.rows)
 
 
-def test_the_peer_dialog_refuses_a_bad_address_next_to_the_field(qtbot, tmp_path, file_keyring):
+@pytest.fixture
+def peer_dialog(qtbot, tmp_path):
+    """Opens the add-peer dialog on a new laptop: (database, store, dialog)."""
     from fieldcoord.ui.sync_dialogs import PeerDialog
-    db = laptop(tmp_path, "laptop-1")
-    store = Store.open(db)
-    try:
+    stores = []
+
+    def open_dialog():
+        db = laptop(tmp_path, "laptop-1")
+        store = Store.open(db)
+        stores.append(store)
         dialog = PeerDialog(store)
         qtbot.addWidget(dialog)
         dialog.show()
-        assert not dialog.keyring_note.isVisible()
-        for bad, words in (("ftp://hub.example", "not an http:// or https://"),
-                           ("hub.example:8765", "not an http:// or https://"),
-                           ("https://hub example", "spaces"),
-                           ("https://:8765", "names no host"),
-                           ("https://hub.example:99999", "not a valid address")):
-            dialog.name.setText("hub")
-            dialog.url.setText(bad)
-            dialog.token.setText("secret-token")
-            assert dialog.save() is False
-            assert dialog.errors["url"].isVisible() and words in dialog.errors["url"].text()
-            assert dialog.isVisible() and dialog.url.text() == bad, "the input is kept"
-        assert store.conn.execute("SELECT count(*) FROM peer").fetchone()[0] == 0
-        assert not file_keyring.exists(), "nothing went to the keyring"
-        dialog.url.setText("")
-        dialog.token.setText("")
-        dialog.url.setText("https://hub.example:8765/")
-        assert dialog.save() is False and dialog.errors["token"].isVisible()
-        dialog.token.setText("secret-token")
-        assert dialog.save() is True
-        assert store.conn.execute("SELECT name, url FROM peer").fetchall() == [
-            ("hub", "https://hub.example:8765")]
-        assert "secret-token" in file_keyring.read_text()
-    finally:
+        return db, store, dialog
+
+    yield open_dialog
+    for store in stores:
         store.close()
 
 
-def test_without_a_keyring_the_dialog_says_how_to_proceed(qtbot, tmp_path, monkeypatch):
+def test_the_peer_dialog_refuses_a_bad_address_next_to_the_field(peer_dialog, file_keyring):
+    _, store, dialog = peer_dialog()
+    assert not dialog.keyring_note.isVisible()
+    for bad, words in (("ftp://hub.example", "not an http:// or https://"),
+                       ("hub.example:8765", "not an http:// or https://"),
+                       ("https://hub example", "spaces"),
+                       ("https://:8765", "names no host"),
+                       ("https://hub.example:99999", "not a valid address")):
+        dialog.name.setText("hub")
+        dialog.url.setText(bad)
+        dialog.token.setText("secret-token")
+        assert dialog.save() is False
+        assert dialog.errors["url"].isVisible() and words in dialog.errors["url"].text()
+        assert dialog.isVisible() and dialog.url.text() == bad, "the input is kept"
+    assert store.conn.execute("SELECT count(*) FROM peer").fetchone()[0] == 0
+    assert not file_keyring.exists(), "nothing went to the keyring"
+    dialog.url.setText("")
+    dialog.token.setText("")
+    dialog.url.setText("https://hub.example:8765/")
+    assert dialog.save() is False and dialog.errors["token"].isVisible()
+    dialog.token.setText("secret-token")
+    assert dialog.save() is True
+    assert store.conn.execute("SELECT name, url FROM peer").fetchall() == [
+        ("hub", "https://hub.example:8765")]
+    assert "secret-token" in file_keyring.read_text()
+
+
+def test_without_a_keyring_the_dialog_says_how_to_proceed(peer_dialog, monkeypatch):
     import keyring.core
-    from fieldcoord.ui.sync_dialogs import PeerDialog
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     keyring.core.init_backend()
-    db = laptop(tmp_path, "laptop-1")
-    store = Store.open(db)
-    try:
-        dialog = PeerDialog(store)
-        qtbot.addWidget(dialog)
-        dialog.show()
-        note = dialog.keyring_note.text()
-        assert dialog.keyring_note.isVisible() and "No keyring is available" in note
-        assert "FIELDCOORD_TOKEN_HUB" in note and not dialog.token.isEnabled()
-        dialog.name.setText("Hub-2")
-        assert "FIELDCOORD_TOKEN_HUB_2" in dialog.keyring_note.text()
-        dialog.url.setText("http://127.0.0.1:9")
-        assert dialog.save() is True, "the peer is kept; the token comes from the environment"
-        (outcome,) = ops.sync_peers(db)
-        assert "no keyring" in outcome.error and "FIELDCOORD_TOKEN_HUB_2" in outcome.error
-        assert "Traceback" not in outcome.error
-    finally:
-        store.close()
+    db, _, dialog = peer_dialog()
+    note = dialog.keyring_note.text()
+    assert dialog.keyring_note.isVisible() and "No keyring is available" in note
+    assert "FIELDCOORD_TOKEN_HUB" in note and not dialog.token.isEnabled()
+    dialog.name.setText("Hub-2")
+    assert "FIELDCOORD_TOKEN_HUB_2" in dialog.keyring_note.text()
+    dialog.url.setText("http://127.0.0.1:9")
+    assert dialog.save() is True, "the peer is kept; the token comes from the environment"
+    (outcome,) = ops.sync_peers(db)
+    assert "no keyring" in outcome.error and "FIELDCOORD_TOKEN_HUB_2" in outcome.error
+    assert "Traceback" not in outcome.error
 
 
 def test_bundle_export_and_import_round_trip_through_the_page(qtbot, tmp_path, pages):
