@@ -42,8 +42,13 @@ def m0004_ordering(db) -> None:
     _run_file(db.conn, "0004_ordering.sql")
 
 
+def m0005_trust(db) -> None:
+    _run_file(db.conn, "0005_trust.sql")
+
+
 STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
-         ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering))
+         ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering),
+         ("0005_trust", m0005_trust))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 
