@@ -38,6 +38,15 @@ def add_parsers(sub) -> None:
     p.add_argument("name")
     p.add_argument("url")
     p.add_argument("--token-stdin", action="store_true", help="read the token from stdin")
+    trust = p.add_mutually_exclusive_group()
+    trust.add_argument("--ca", type=Path, metavar="FILE",
+                       help="verify the hub's certificate against this CA bundle (PEM); its "
+                       "certificates are kept with the peer")
+    trust.add_argument("--pin", metavar="SHA256",
+                       help="accept only the hub certificate with this SHA-256 fingerprint "
+                       "(hex, colons allowed)")
+    p.add_argument("--allow-plaintext-keyring", action="store_true",
+                   help="store the token even in a keyring that keeps it unencrypted in a file")
     ps.add_parser("list", help="peers and their last sync")
     p = ps.add_parser("remove", help="forget a peer and its token")
     p.add_argument("name")
@@ -115,23 +124,69 @@ def run_peer(args, store) -> int:
     from .sync import credentials
     conn = store.conn
     if args.peer_command == "add":
-        from .sync.peers import check_peer_name, check_peer_url
+        from .sync import tls
+        from .sync.peers import check_peer_name, check_peer_url, check_trust, check_trust_settings
         args.name, args.url = check_peer_name(args.name), check_peer_url(args.url)
+        tls_ca = tls.read_ca_file(args.ca) if args.ca else None
+        tls_ca, tls_pin = check_trust_settings(args.url, tls_ca, args.pin)
+        # a refused certificate writes nothing; one the user confirms at a terminal is pinned;
+        # a hub that does not answer now is checked at the first sync
+        check = check_trust(args.name, args.url, tls_ca, tls_pin)
+        if check.state == "unreachable":
+            print(f"note: {args.url} does not answer now; its certificate is checked at the "
+                  "first sync", file=sys.stderr)
+        elif check.state == "refused":
+            cert = check.certificate
+            if tls_ca or tls_pin or cert is None or not sys.stdin.isatty():
+                raise ValidationError(check.message)
+            print(f"{args.url} presents a certificate this computer does not trust:",
+                  file=sys.stderr)
+            for line in cert.lines():
+                print(f"  {line}", file=sys.stderr)
+            print("Compare the fingerprint with the one the hub's administrator gives you.",
+                  file=sys.stderr)
+            print("pin this certificate? [y/N] ", end="", file=sys.stderr, flush=True)
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                raise ValidationError(f"{args.name} not added: its certificate was not pinned")
+            tls_pin = cert.fingerprint
+        exists = conn.execute("SELECT 1 FROM peer WHERE name = ?", (args.name,)).fetchone()
         if args.token_stdin:
             token = sys.stdin.readline().strip()
         elif sys.stdin.isatty():
             import getpass
-            token = getpass.getpass(f"token for {args.name}: ").strip()
+            token = getpass.getpass(f"token for {args.name}"
+                                    + (" (Enter keeps the stored one)" if exists else "")
+                                    + ": ").strip()
+        elif exists:
+            token = ""                  # changing the address or the trust keeps the token
         else:
             raise ValidationError("give the token with --token-stdin")
-        if not token:
+        if not token and not exists:
             raise ValidationError("the token is empty")
         with store.transaction():
-            conn.execute("INSERT INTO peer (name, url) VALUES (?, ?) ON CONFLICT (name) DO "
-                         "UPDATE SET url = excluded.url", (args.name, args.url))
+            conn.execute("INSERT INTO peer (name, url, tls_ca, tls_pin) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (name) DO UPDATE SET url = excluded.url, "
+                         "tls_ca = excluded.tls_ca, tls_pin = excluded.tls_pin",
+                         (args.name, args.url, tls_ca, tls_pin))
+        trust = (f", certificate pinned {tls.show_fingerprint(tls_pin)}" if tls_pin else
+                 ", certificate checked against the given CA" if tls_ca else "")
+        if not token:
+            print(f"peer {args.name} at {args.url} (stored token kept{trust})")
+            return 0
+        plaintext = credentials.plaintext_backend()
+        if plaintext and not args.allow_plaintext_keyring:
+            print(f"warning: token not stored: the only keyring here ({plaintext}) keeps tokens "
+                  "unencrypted in a file; give the token at each sync in "
+                  f"{credentials.env_name(args.name)}, or add --allow-plaintext-keyring to "
+                  "store it there anyway", file=sys.stderr)
+            print(f"peer {args.name} at {args.url} (token not stored{trust})")
+            return 0
         # the peer is kept even without a keyring: the error says how to give the token
-        credentials.store_token(store.site_uuid, args.name, token)
-        print(f"peer {args.name} at {args.url} (token in the keyring)")
+        credentials.store_token(store.site_uuid, args.name, token, allow_plaintext=True)
+        if plaintext:
+            print(f"warning: the token is stored unencrypted in a file by {plaintext}: anyone "
+                  "who can read your files can copy it", file=sys.stderr)
+        print(f"peer {args.name} at {args.url} (token in the keyring{trust})")
     elif args.peer_command == "list":
         rows = conn.execute("SELECT name, url, agency, last_sync, last_error FROM peer "
                             "ORDER BY name").fetchall()

@@ -15,6 +15,10 @@ class NoKeyring(FieldcoordError):
     """No keyring backend: tokens cannot be stored on this machine."""
 
 
+class PlaintextKeyring(NoKeyring):
+    """The only keyring would keep the token unencrypted in a file; it was not stored."""
+
+
 def _account(site: str, peer: str) -> str:
     return f"{site}/{peer}"
 
@@ -37,8 +41,45 @@ def _no_keyring(peer: str) -> NoKeyring:
         f"environment variable {env_name(peer)}")
 
 
-def store_token(site: str, peer: str, token: str) -> None:
+def _plaintext(backend) -> str | None:
+    """The backend's name when it keeps secrets unencrypted in a file: keyrings.alt's
+    PlaintextKeyring and any backend of keyrings.alt or named Plaintext… that is not one of
+    their encrypted ones. A chain of backends stores in its first (highest priority) one."""
+    from keyring.backends import chainer
+    if isinstance(backend, chainer.ChainerBackend):
+        return _plaintext(backend.backends[0]) if backend.backends else None
+    cls = type(backend)
+    names = [c.__name__ for c in cls.__mro__]
+    if any("crypt" in n.lower() for n in names):
+        return None
+    if "keyrings.alt" in cls.__module__ or any(n.lower().startswith("plaintext") for n in names):
+        return f"{cls.__module__}.{cls.__name__}"
+    return None
+
+
+def plaintext_backend() -> str | None:
+    """The keyring backend's name when tokens would go unencrypted to a file, else None."""
+    try:
+        keyring, _ = _keyring()
+        return _plaintext(keyring.get_keyring())
+    except Exception:                               # no keyring, or a broken installation
+        return None
+
+
+def _plaintext_refused(peer: str, backend: str) -> PlaintextKeyring:
+    return PlaintextKeyring(
+        f"the only keyring on this machine ({backend}) keeps tokens unencrypted in a file, so "
+        "the token was not stored: install and unlock GNOME Keyring or KWallet, or give the "
+        f"token at each sync in the environment variable {env_name(peer)}")
+
+
+def store_token(site: str, peer: str, token: str, allow_plaintext: bool = False) -> None:
+    """Keep a peer's token in the keyring. A keyring that would write it unencrypted to a file
+    raises PlaintextKeyring unless `allow_plaintext`."""
     keyring, NoKeyringError = _keyring()
+    backend = plaintext_backend()
+    if backend and not allow_plaintext:
+        raise _plaintext_refused(peer, backend)
     try:
         keyring.set_password(SERVICE, _account(site, peer), token)
     except NoKeyringError:

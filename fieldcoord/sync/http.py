@@ -15,7 +15,7 @@ from urllib3.util.retry import Retry
 
 from ..core.errors import Cancelled, FieldcoordError
 from ..store.merge import Entry, Report
-from . import protocol
+from . import protocol, tls
 from .engine import Hello
 from .snapshot import CHUNK, SnapshotError
 
@@ -33,18 +33,24 @@ class PeerError(FieldcoordError):
 class HttpPeer:
     """The hub (or partner hub) at `url`, authenticated by a device token."""
 
-    def __init__(self, url: str, token: str, name: str = "", retries: int = 3):
+    def __init__(self, url: str, token: str, name: str = "", retries: int = 3,
+                 tls_ca: str | None = None, tls_pin: str | None = None):
+        """`tls_ca`: a CA bundle (PEM text) to verify the hub's certificate against instead of
+        the system's; `tls_pin`: the SHA-256 fingerprint of the one certificate to accept."""
         self.url = url.rstrip("/")
         self.name = name or self.url
+        self.tls_ca = tls_ca
+        self.tls_pin = tls_pin
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {token}",
                                      "Content-Type": "application/x-fieldcoord",
                                      "User-Agent": "fieldcoord"})
-        # every request is idempotent (applying a batch twice changes nothing): retry them all
-        retry = Retry(total=retries, connect=retries, read=retries, backoff_factor=0.5,
+        # every request is idempotent (applying a batch twice changes nothing): retry them all,
+        # but not a TLS failure (other=0): a certificate refused once is refused again
+        retry = Retry(total=retries, connect=retries, read=retries, other=0, backoff_factor=0.5,
                       status_forcelist=(502, 503, 504), allowed_methods=None)
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", tls.adapter(tls_ca, tls_pin, max_retries=retry))
         self.bytes_sent = 0
         self.bytes_received = 0
         self.round_trips = 0
@@ -54,8 +60,8 @@ class HttpPeer:
         try:
             r = self.session.post(self.url + route, data=body, timeout=TIMEOUT, stream=stream)
         except requests.exceptions.SSLError as e:
-            raise PeerError(f"{self.name}: TLS failed ({e.__class__.__name__}); check the hub's "
-                            "certificate") from None
+            message, _ = tls.refusal(self.name, self.url, self.tls_ca, self.tls_pin, e)
+            raise PeerError(message) from None
         except requests.exceptions.RequestException as e:
             raise PeerError(f"{self.name} is not reachable ({e.__class__.__name__})") from None
         self.round_trips += 1

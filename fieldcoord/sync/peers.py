@@ -176,8 +176,9 @@ def check_peer_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def keyring_problem(peer: str = "hub") -> str | None:
-    """Why tokens cannot be kept in a keyring on this machine, and what to do; None if they can."""
+def keyring_problem(peer: str = "hub", allow_plaintext: bool = False) -> str | None:
+    """Why tokens cannot be kept in a keyring on this machine, and what to do; None if they can.
+    A keyring that keeps them unencrypted in a file is a problem unless `allow_plaintext`."""
     from . import credentials
     try:
         import keyring
@@ -191,31 +192,111 @@ def keyring_problem(peer: str = "hub") -> str | None:
                 "install and unlock GNOME Keyring or KWallet, then enter the token again. Until "
                 "then the peer is saved without its token: start fieldcoord with the token in "
                 f"the environment variable {credentials.env_name(peer or 'hub')} to sync with it.")
+    plain = credentials.plaintext_backend()
+    if plain and not allow_plaintext:
+        return (f"The only keyring on this machine ({plain}) keeps tokens unencrypted in a file "
+                "that anyone who can read your files can copy, so the token is not stored "
+                "there. Install and unlock GNOME Keyring or KWallet and enter the token again, "
+                "or start fieldcoord with the token in the environment variable "
+                f"{credentials.env_name(peer or 'hub')}; or accept the risk and store it anyway.")
     return None
 
 
-def save_peer(store, name: str, url: str, token: str, adding: bool) -> str:
-    """Add a peer or change its address; a token given goes to the OS keyring first, so a
-    keyring failure writes nothing. With no keyring at all the peer is saved without a token.
-    Returns the peer's name."""
+def keyring_is_plaintext() -> bool:
+    """Whether the keyring tokens would go to keeps them unencrypted in a file."""
+    from . import credentials
+    return credentials.plaintext_backend() is not None
+
+
+def check_trust_settings(url: str, tls_ca: str | None, tls_pin: str | None
+                         ) -> tuple[str | None, str | None]:
+    """(CA bundle, pin) checked and normalised for a peer at `url`; empty ones become None.
+    ValidationError(field="ca" or "pin") for a damaged CA, a malformed pin, both at once, or
+    either for an address that is not https://."""
+    from . import tls
+    tls_ca = tls.ca_bundle(tls_ca) if (tls_ca or "").strip() else None
+    tls_pin = tls.normalize_pin(tls_pin) if (tls_pin or "").strip() else None
+    if tls_ca and tls_pin:
+        raise ValidationError("give a CA file or a pinned fingerprint, not both", field="pin")
+    if (tls_ca or tls_pin) and urlsplit(url).scheme != "https":
+        raise ValidationError("a CA file or a pinned fingerprint is for https:// addresses",
+                              field="ca" if tls_ca else "pin")
+    return tls_ca, tls_pin
+
+
+def peer_trust(store, name: str) -> tuple[str | None, str | None]:
+    """(tls_ca, tls_pin) stored for a peer: how its certificate is trusted."""
+    row = store.conn.execute("SELECT tls_ca, tls_pin FROM peer WHERE name = ?",
+                             (name,)).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def probe_targets(store) -> dict[str, tuple[str, str | None, str | None]]:
+    """{peer: (url, tls_ca, tls_pin)}, for probe_peers."""
+    return {n: (u, ca, pin) for n, u, ca, pin in
+            store.conn.execute("SELECT name, url, tls_ca, tls_pin FROM peer ORDER BY name")}
+
+
+@dataclass
+class TrustCheck:
+    """What checking a hub's certificate found: "trusted" (or plain http), "unreachable", or
+    "refused" with the reason and the certificate it presented (when it could be read)."""
+    state: str
+    message: str = ""
+    certificate: object = None          # tls.Certificate
+
+
+def check_trust(name: str, url: str, tls_ca: str | None = None, tls_pin: str | None = None,
+                timeout: float = PROBE_TIMEOUT) -> TrustCheck:
+    """Whether the hub at `url` presents a certificate trusted as its sync would trust it (GET
+    /v1/health, no token sent). Blocking: run it on a worker thread in the app."""
+    import requests
+
+    from . import tls
+    if urlsplit(url).scheme != "https":
+        return TrustCheck("trusted")
+    session = requests.Session()
+    session.mount("https://", tls.adapter(tls_ca, tls_pin))
+    try:
+        session.get(url.rstrip("/") + "/v1/health", timeout=timeout)
+    except requests.exceptions.SSLError as e:
+        message, cert = tls.refusal(name, url.rstrip("/"), tls_ca, tls_pin, e)
+        return TrustCheck("refused", message, cert)
+    except requests.RequestException:
+        return TrustCheck("unreachable")
+    finally:
+        session.close()
+    return TrustCheck("trusted")
+
+
+def save_peer(store, name: str, url: str, token: str, adding: bool, tls_ca: str | None = None,
+              tls_pin: str | None = None, allow_plaintext: bool = False) -> str:
+    """Add a peer or change it; a token given goes to the OS keyring first, so a keyring failure
+    writes nothing. With no keyring at all, or only one that keeps tokens unencrypted in a file
+    (unless `allow_plaintext`), the peer is saved without a token. `tls_ca` (PEM text) and
+    `tls_pin` (a SHA-256 fingerprint) replace how its certificate is trusted; none: the
+    computer's CAs. Returns the peer's name."""
     from . import credentials
     name = check_peer_name(name)
     url = check_peer_url(url)
+    tls_ca, tls_pin = check_trust_settings(url, tls_ca, tls_pin)
     token = (token or "").strip()
     exists = store.conn.execute("SELECT url FROM peer WHERE name = ?", (name,)).fetchone()
     if adding and exists:
         raise ValidationError(f"there is already a peer named {name}", field="name")
     if not adding and not exists:
         raise ValidationError(f"no peer named {name}", field="name")
-    no_keyring = keyring_problem(name)
+    no_keyring = keyring_problem(name, allow_plaintext)
     if adding and not token and not no_keyring:
         raise ValidationError("paste the device token the hub's administrator gave you",
                               field="token")
     if token and not no_keyring:
-        credentials.store_token(store.site_uuid, name, token)
+        credentials.store_token(store.site_uuid, name, token, allow_plaintext=allow_plaintext)
     with store.transaction():
-        store.conn.execute("INSERT INTO peer (name, url) VALUES (?, ?) ON CONFLICT (name) DO "
-                           "UPDATE SET url = excluded.url", (name, url))
+        store.conn.execute("INSERT INTO peer (name, url, tls_ca, tls_pin) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (name) DO UPDATE SET url = excluded.url, "
+                           "tls_ca = excluded.tls_ca, tls_pin = excluded.tls_pin",
+                           (name, url, tls_ca, tls_pin))
         if exists and exists[0] != url:     # another hub may hold less: count from scratch
             store.conn.execute("DELETE FROM meta WHERE key = ?", (ACK_KEY + name,))
     return name
@@ -230,19 +311,27 @@ def remove_peer(store, name: str) -> None:
     credentials.forget_token(store.site_uuid, name)
 
 
-def probe_peers(peers: dict[str, str], timeout: float = PROBE_TIMEOUT,
+def probe_peers(peers: dict[str, str | tuple], timeout: float = PROBE_TIMEOUT,
                 cancel: threading.Event | None = None) -> dict[str, bool]:
-    """{peer: reachable} by GET /v1/health on each (no token, no retries). Blocking."""
+    """{peer: reachable} by GET /v1/health on each (no token, no retries). `peers` maps names
+    to URLs, or to (url, tls_ca, tls_pin) as probe_targets gives: the certificate is then
+    trusted as the peer's sync trusts it, and a peer whose certificate is refused does not
+    count as reachable. Blocking."""
     import requests
+
+    from . import tls
     out = {}
-    for name, url in peers.items():
+    for name, target in peers.items():
         if cancel is not None and cancel.is_set():
             break
-        try:
-            r = requests.get(url.rstrip("/") + "/v1/health", timeout=timeout)
-            out[name] = r.status_code == 200
-        except requests.RequestException:
-            out[name] = False
+        url, tls_ca, tls_pin = (target, None, None) if isinstance(target, str) else target
+        with requests.Session() as session:
+            session.mount("https://", tls.adapter(tls_ca, tls_pin))
+            try:
+                r = session.get(url.rstrip("/") + "/v1/health", timeout=timeout)
+                out[name] = r.status_code == 200
+            except requests.RequestException:
+                out[name] = False
     return out
 
 
@@ -281,12 +370,13 @@ def sync_peers(db_path: Path, names: list[str] | None = None, progress=None,
     from .http import HttpPeer, PeerError
     outcomes = []
     with Store.open(db_path) as store:
-        rows = store.conn.execute("SELECT name, url, epoch FROM peer ORDER BY name").fetchall()
+        rows = store.conn.execute("SELECT name, url, epoch, tls_ca, tls_pin FROM peer "
+                                  "ORDER BY name").fetchall()
         if names is not None:
             rows = [r for r in rows if r[0] in names]
         if not rows:
             raise ValidationError("no peers yet: add your agency's hub under Peers first")
-        for name, url, epoch in rows:
+        for name, url, epoch, tls_ca, tls_pin in rows:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("sync cancelled")
 
@@ -296,7 +386,8 @@ def sync_peers(db_path: Path, names: list[str] | None = None, progress=None,
             step("connecting", 0, 0)
             started = time.monotonic()
             try:
-                peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name)
+                peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name,
+                                tls_ca=tls_ca, tls_pin=tls_pin)
                 try:
                     before = visible_vector(store.conn, None)
                     result = sync(store, peer, step, cancel)

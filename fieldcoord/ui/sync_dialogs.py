@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+                               QPushButton, QVBoxLayout, QWidget)
 
 from ..core.errors import FieldcoordError, ValidationError
-from ..sync.peers import PeerInfo, keyring_problem, save_peer
+from ..sync.peers import (PeerInfo, check_peer_url, check_trust, keyring_is_plaintext,
+                          keyring_problem, peer_trust, save_peer)
+from ..sync.tls import read_ca_file, show_fingerprint
+from .tasks import Task
+
+_NOTE_STYLE = ("background: #fff4d6; color: #5c4400; padding: 6px; border: 1px solid #e0c060; "
+               "border-radius: 3px;")
 
 
 # ------------------------------------------------------------------------------------- dialogs
@@ -23,13 +30,20 @@ def _error_label() -> QLabel:
 
 
 class PeerDialog(QDialog):
-    """Add a peer, or change a peer's address or token; errors show next to their field."""
+    """Add a peer, or change a peer's address, token or certificate trust; errors show next to
+    their field. Once saved, an https:// peer's certificate is checked in the background: the
+    dialog closes when it is trusted (or the hub does not answer now) and otherwise shows the
+    certificate and offers to pin it."""
 
     def __init__(self, store, peer: PeerInfo | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store
         self.adding = peer is None
         self.saved_name: str | None = None
+        self._stored_ca, stored_pin = peer_trust(store, peer.name) if peer else (None, None)
+        self._check: Task | None = None
+        self._presented = None               # the certificate a refused hub presented
+        self._closed = False
         self.setWindowTitle("Add a peer" if self.adding else f"Peer {peer.name}")
         layout = QVBoxLayout(self)
         intro = QLabel("A peer is your agency's hub, or a partner agency's hub, that this "
@@ -50,21 +64,72 @@ class PeerDialog(QDialog):
         self.token.setEchoMode(QLineEdit.Password)
         self.token.setPlaceholderText("paste the device token" if self.adding else
                                       "leave empty to keep the stored token")
-        self.errors = {f: _error_label() for f in ("name", "url", "token")}
+        self.trust = QComboBox()
+        self.trust.setAccessibleName("Certificate trust")
+        self.trust.addItem("Trusted by this computer (a public certificate)", "system")
+        self.trust.addItem("Signed by my agency's own CA (a CA file)", "ca")
+        self.trust.addItem("Pinned: only the certificate with this fingerprint", "pin")
+        self.trust.setToolTip("For an https:// hub with a certificate from your agency's own "
+                              "certificate authority, or a self-signed one")
+        self.ca_file = QLineEdit()
+        self.ca_file.setAccessibleName("CA file")
+        self.ca_file.setPlaceholderText("keep the CA stored for this peer" if self._stored_ca
+                                        else "the CA certificate (PEM) from your agency")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_file, 1)
+        ca_row.addWidget(browse)
+        self.pin = QLineEdit(show_fingerprint(stored_pin) if stored_pin else "")
+        self.pin.setAccessibleName("Certificate fingerprint")
+        self.pin.setPlaceholderText("SHA-256 fingerprint, such as 3F:A2:…")
+        self.errors = {f: _error_label() for f in ("name", "url", "token", "ca", "pin")}
         for label, widget, f in (("Name", self.name, "name"), ("Address", self.url, "url"),
-                                 ("Device token", self.token, "token")):
+                                 ("Device token", self.token, "token"),
+                                 ("Certificate", self.trust, None), ("CA file", ca_row, "ca"),
+                                 ("Fingerprint", self.pin, "pin")):
             box = QVBoxLayout()
             box.setSpacing(2)
-            box.addWidget(widget)
-            box.addWidget(self.errors[f])
+            if isinstance(widget, QWidget):
+                box.addWidget(widget)
+            else:
+                box.addLayout(widget)
+            if f:
+                box.addWidget(self.errors[f])
             form.addRow(label, box)
+        self.form = form
         layout.addLayout(form)
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
         self.keyring_note.setAccessibleName("Keyring message")
-        self.keyring_note.setStyleSheet("background: #fff4d6; color: #5c4400; padding: 6px; "
-                                        "border: 1px solid #e0c060; border-radius: 3px;")
+        self.keyring_note.setStyleSheet(_NOTE_STYLE)
         layout.addWidget(self.keyring_note)
+        self.allow_plaintext = QCheckBox("Store the token in this unencrypted keyring anyway")
+        self.allow_plaintext.toggled.connect(self._update_keyring_note)
+        layout.addWidget(self.allow_plaintext)
+        self.status = QLabel()
+        self.status.setVisible(False)
+        layout.addWidget(self.status)
+        self.cert_panel = QFrame()
+        self.cert_panel.setObjectName("hubCertificate")
+        self.cert_panel.setStyleSheet(f"QFrame#hubCertificate {{ {_NOTE_STYLE} }}")
+        panel = QVBoxLayout(self.cert_panel)
+        self.cert_text = QLabel()
+        self.cert_text.setWordWrap(True)
+        self.cert_text.setAccessibleName("Hub certificate")
+        self.cert_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        panel.addWidget(self.cert_text)
+        panel_buttons = QHBoxLayout()
+        self.pin_button = QPushButton("Pin this certificate")
+        self.pin_button.clicked.connect(self._pin_presented)
+        later = QPushButton("Keep the peer unpinned")
+        later.clicked.connect(self.accept)
+        panel_buttons.addStretch(1)
+        panel_buttons.addWidget(later)
+        panel_buttons.addWidget(self.pin_button)
+        panel.addLayout(panel_buttons)
+        self.cert_panel.setVisible(False)
+        layout.addWidget(self.cert_panel)
         self.message = _error_label()
         layout.addWidget(self.message)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
@@ -72,13 +137,47 @@ class PeerDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.name.textChanged.connect(self._update_keyring_note)
+        self.trust.currentIndexChanged.connect(self._update_trust_rows)
+        self.trust.setCurrentIndex(2 if stored_pin else 1 if self._stored_ca else 0)
+        self._update_trust_rows()
         self._update_keyring_note()
 
     def _update_keyring_note(self) -> None:
+        plaintext = keyring_is_plaintext()
+        self.allow_plaintext.setVisible(plaintext)
         problem = keyring_problem(self.name.text().strip() or "hub")
         self.keyring_note.setText(problem or "")
         self.keyring_note.setVisible(bool(problem))
-        self.token.setEnabled(not problem)
+        self.token.setEnabled(not problem or (plaintext and self.allow_plaintext.isChecked()))
+
+    def _update_trust_rows(self) -> None:
+        mode = self.trust.currentData()
+        self.form.setRowVisible(4, mode == "ca")
+        self.form.setRowVisible(5, mode == "pin")
+
+    def _browse_ca(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "CA certificate", self.ca_file.text(),
+                                              "Certificates (*.pem *.crt *.cer);;All files (*)")
+        if name:
+            self.ca_file.setText(name)
+
+    def _trust_settings(self) -> tuple[str | None, str | None]:
+        """(CA bundle, pin) as chosen; ValidationError next to the field otherwise."""
+        mode = self.trust.currentData()
+        if mode == "ca":
+            path = self.ca_file.text().strip()
+            if path:
+                return read_ca_file(path), None
+            if self._stored_ca:
+                return self._stored_ca, None
+            raise ValidationError("choose the CA file your agency's administrator gave you",
+                                  field="ca")
+        if mode == "pin":
+            if not self.pin.text().strip():
+                raise ValidationError("paste the fingerprint of the hub's certificate",
+                                      field="pin")
+            return None, self.pin.text()
+        return None, None
 
     def show_error(self, message: str, fld: str | None) -> None:
         for label in self.errors.values():
@@ -89,18 +188,104 @@ class PeerDialog(QDialog):
         label.setVisible(True)
 
     def save(self) -> bool:
-        """Validate and save; on a problem, show it next to its field and stay open."""
+        """Validate and save; on a problem, show it next to its field and stay open. An https://
+        peer's certificate is then checked in the background before the dialog closes."""
+        if self._check is not None and self._check.is_running():
+            return False
         try:
-            self.saved_name = save_peer(self.store, self.name.text(), self.url.text(),
-                                        self.token.text(), self.adding)
+            tls_ca, tls_pin = self._trust_settings()
+            name = save_peer(self.store, self.name.text(), self.url.text(), self.token.text(),
+                             self.adding, tls_ca=tls_ca, tls_pin=tls_pin,
+                             allow_plaintext=self.allow_plaintext.isChecked())
         except ValidationError as e:
             self.show_error(e.message, e.field)
             return False
         except FieldcoordError as e:              # the keyring refused the token
             self.show_error(str(e), "token")
             return False
-        self.accept()
+        self.saved_name = name
+        self.adding = False                       # saved: from now on a change of this peer
+        self.name.setReadOnly(True)
+        for label in (*self.errors.values(), self.message):
+            label.setVisible(False)
+        url = check_peer_url(self.url.text())
+        if urlsplit(url).scheme != "https":
+            self.accept()
+            return True
+        self._start_check(name, url, *peer_trust(self.store, name))
         return True
+
+    def _start_check(self, name: str, url: str, tls_ca: str | None, tls_pin: str | None) -> None:
+        self.cert_panel.setVisible(False)
+        self.status.setText("Saved. Checking the hub's certificate…")
+        self.status.setVisible(True)
+        self.buttons.button(QDialogButtonBox.Save).setEnabled(False)
+        self._check = Task(lambda progress, cancel: check_trust(name, url, tls_ca, tls_pin),
+                           "Checking the hub's certificate")
+        self._check.succeeded.connect(self._on_checked)
+        self._check.failed.connect(self._on_check_failed)
+        self._check.start()
+
+    def _on_checked(self, result) -> None:
+        if self._closed:
+            return
+        self.status.setVisible(False)
+        self.buttons.button(QDialogButtonBox.Save).setEnabled(True)
+        if result.state != "refused":
+            self.accept()
+            return
+        self._presented = cert = result.certificate
+        mode = self.trust.currentData()
+        if cert is None:
+            lines = [result.message]
+        elif mode == "pin":
+            lines = ["The hub presents a different certificate from the fingerprint you "
+                     "entered. Ask the hub's administrator whether the certificate was "
+                     "replaced; pin it only if they confirm this fingerprint:"] + cert.lines()
+        else:
+            lines = [("The hub's certificate does not verify against the CA file you chose."
+                      if mode == "ca" else "This computer does not trust the hub's certificate "
+                      "(a self-signed certificate, or one from your agency's own CA).")
+                     + " Compare its fingerprint with the one the hub's administrator gives "
+                     "you, and pin it only if they match:"] + cert.lines()
+        self.cert_text.setText("\n".join(lines))
+        self.pin_button.setVisible(cert is not None)
+        self.cert_panel.setVisible(True)
+
+    def _on_check_failed(self, message: str) -> None:
+        if self._closed:
+            return
+        self.status.setVisible(False)
+        self.buttons.button(QDialogButtonBox.Save).setEnabled(True)
+        self.show_error(f"The peer is saved, but its certificate could not be checked: {message}",
+                        None)
+
+    def _pin_presented(self) -> None:
+        """Keep the certificate the hub presented as this peer's pin, and close."""
+        if self._presented is None or not self.saved_name:
+            return
+        try:
+            save_peer(self.store, self.saved_name, self.url.text(), "", False,
+                      tls_pin=self._presented.fingerprint)
+        except FieldcoordError as e:
+            self.show_error(str(e), None)
+            return
+        self.trust.setCurrentIndex(2)
+        self.pin.setText(show_fingerprint(self._presented.fingerprint))
+        self.accept()
+
+    def reject(self) -> None:
+        """Cancel; once the peer is saved, closing keeps it (the page then shows it)."""
+        if self.saved_name:
+            self.accept()
+        else:
+            super().reject()
+
+    def done(self, result: int) -> None:
+        self._closed = True
+        if self._check is not None:
+            self._check.cancel()              # its answer is no longer wanted
+        super().done(result)
 
 
 class ExportBundleDialog(QDialog):
