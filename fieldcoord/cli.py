@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--code", required=True)
     s.add_argument("--device", help="this device's name (default: the host name)")
     s.add_argument("--region", default="US", help="country for phone numbers without +code")
+    s.add_argument("--join", action="store_true",
+                   help="a device of an agency that already has a hub: its certificate comes "
+                   "from the hub at the first sync (without it, this database makes the "
+                   "agency's key)")
 
     kinds = ", ".join(K.KINDS)
     s = sub.add_parser("add", help="add a record: add KIND field=value ...")
@@ -257,8 +261,11 @@ def run(args: argparse.Namespace) -> int:
             print("  owner, scope")
         return EXIT_OK
     if args.command == "init":
-        store = Store.create(db, args.agency, args.code, device=args.device, region=args.region)
+        store = Store.create(db, args.agency, args.code, device=args.device, region=args.region,
+                             founder=not args.join)
         with store:
+            if store.key_warning():
+                print(f"warning: {store.key_warning()}", file=sys.stderr)
             if args.json:
                 print(json.dumps({"db": str(db), "agency": store.home, "site": store.site_uuid}))
             else:

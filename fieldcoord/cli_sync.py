@@ -38,6 +38,10 @@ def add_parsers(sub) -> None:
     p.add_argument("name")
     p.add_argument("url")
     p.add_argument("--token-stdin", action="store_true", help="read the token from stdin")
+    p.add_argument("--trust", metavar="FINGERPRINT",
+                   help="the fingerprint of the peer agency's key, as its administrator reads "
+                   "it to you (fieldcoord keys on their side); a partner's key is refused "
+                   "until confirmed")
     trust = p.add_mutually_exclusive_group()
     trust.add_argument("--ca", type=Path, metavar="FILE",
                        help="verify the hub's certificate against this CA bundle (PEM); its "
@@ -65,6 +69,16 @@ def add_parsers(sub) -> None:
     i = bs.add_parser("import", help="apply a bundle (or keep a partner's receipt)")
     i.add_argument("file", type=Path)
 
+    k = sub.add_parser("keys", help="this replica's keys and the partner keys it trusts")
+    ks = k.add_subparsers(dest="keys_command", metavar="show|trust|forget")
+    ks.add_parser("show", help="fingerprints to read out to partners, and trusted partners")
+    t = ks.add_parser("trust", help="confirm a partner agency's key by its fingerprint")
+    t.add_argument("agency", metavar="CODE")
+    t.add_argument("fingerprint", help="six groups of five digits, as the partner reads them")
+    f = ks.add_parser("forget", help="stop trusting a partner agency's key (before it "
+                      "presents a new one)")
+    f.add_argument("agency", metavar="CODE")
+
     c = sub.add_parser("conflicts", help="open conflicts: list, resolve")
     cs = c.add_subparsers(dest="conflicts_command", metavar="list|resolve")
     cs.add_parser("list", help="open conflicts with both values")
@@ -73,7 +87,40 @@ def add_parsers(sub) -> None:
     r.add_argument("--keep", required=True, metavar="VALUE_ID|current")
 
 
-COMMANDS = ("hub", "peer", "sync", "conflicts", "bundle")
+COMMANDS = ("hub", "peer", "sync", "conflicts", "bundle", "keys")
+
+
+def run_keys(args, store) -> int:
+    from .store import identity
+    if args.keys_command == "trust":
+        fp = identity.confirm(store, args.agency, fingerprint=args.fingerprint)
+        print(json.dumps({"agency": args.agency.upper(), "fingerprint": fp}) if args.json else
+              f"trusting {args.agency.upper()}'s key {fp}")
+        return 0
+    if args.keys_command == "forget":
+        code = args.agency.strip().upper()
+        with store.transaction():
+            gone = store.conn.execute("DELETE FROM agency_key WHERE code = ? AND trust != 'home'",
+                                      (code,)).rowcount
+        if not gone:
+            raise ValidationError(f"no partner key of {code} is trusted here")
+        print(f"forgot {code}'s key")
+        return 0
+    d = identity.describe(store)
+    if args.json:
+        print(json.dumps(d, indent=1))
+        return 0
+    print(f"agency {d['agency']}: key {d['agency_fingerprint'] or '(not enrolled yet)'}"
+          + (" (held here)" if d["key_holder"] else ""))
+    print(f"this device ({d['device']}): key {d['device_fingerprint']}, "
+          + ("certified" if d["enrolled"] else "not certified yet: sync with your agency's hub"))
+    print(f"private keys kept in: {d['keystore']}")
+    for p in d["partners"]:
+        print(f"  {p['agency']:<8} {p['fingerprint']}  {p['trust']}"
+              + ("" if p["seen"] else " (key not seen yet)"))
+    if d["warning"]:
+        print(f"warning: {d['warning']}", file=sys.stderr)
+    return 0
 
 
 def run_hub(args, db: Path) -> int:
@@ -163,11 +210,16 @@ def run_peer(args, store) -> int:
             raise ValidationError("give the token with --token-stdin")
         if not token and not exists:
             raise ValidationError("the token is empty")
+        from .store.trust import parse_fingerprint
+        key_fp = parse_fingerprint(args.trust) if args.trust else None
         with store.transaction():
             conn.execute("INSERT INTO peer (name, url, tls_ca, tls_pin) VALUES (?, ?, ?, ?) "
                          "ON CONFLICT (name) DO UPDATE SET url = excluded.url, "
                          "tls_ca = excluded.tls_ca, tls_pin = excluded.tls_pin",
                          (args.name, args.url, tls_ca, tls_pin))
+            if key_fp:
+                conn.execute("UPDATE peer SET key_fingerprint = ? WHERE name = ?",
+                             (key_fp, args.name))
         trust = (f", certificate pinned {tls.show_fingerprint(tls_pin)}" if tls_pin else
                  ", certificate checked against the given CA" if tls_ca else "")
         if not token:
@@ -212,7 +264,8 @@ def run_sync(args, store) -> int:
     from .sync.engine import sync
     from .sync.http import HttpPeer
     from .sync.peers import record_failure, record_outcome
-    rows = store.conn.execute("SELECT name, url, epoch FROM peer" + (" WHERE name = ?" if args.name
+    rows = store.conn.execute("SELECT name, url, epoch, tls_ca, tls_pin FROM peer"
+                              + (" WHERE name = ?" if args.name
                               else "") + " ORDER BY name", (args.name,) if args.name else ()
                               ).fetchall()
     if not rows:
@@ -220,12 +273,13 @@ def run_sync(args, store) -> int:
                               "no peers yet: fieldcoord peer add NAME URL --token-stdin")
     failed = 0
     summary = []
-    for name, url, epoch in rows:
+    for name, url, epoch, tls_ca, tls_pin in rows:
         def progress(label, value, maximum, name=name):
             if sys.stderr.isatty():
                 print(f"\r{name}: {label} {value}/{maximum}", end="", file=sys.stderr, flush=True)
         try:
-            peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name)
+            peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name,
+                            tls_ca=tls_ca, tls_pin=tls_pin)
             started = time.monotonic()
             before = visible_vector(store.conn, None)
             try:
@@ -338,4 +392,4 @@ def run(args, db: Path) -> int:
     from .store import Store
     with Store.open(db) as store:
         return {"peer": run_peer, "sync": run_sync, "conflicts": run_conflicts,
-                "bundle": run_bundle}[args.command](args, store)
+                "bundle": run_bundle, "keys": run_keys}[args.command](args, store)

@@ -16,6 +16,9 @@ def config_dir(tmp_path, monkeypatch):
     user's configuration."""
     d = tmp_path / "config"
     monkeypatch.setenv("FIELDCOORD_CONFIG_DIR", str(d))
+    # private keys in the test's own database, never in the user's keyring (tests of the
+    # keyring and of encrypted key files choose those themselves)
+    monkeypatch.setenv("FIELDCOORD_KEYSTORE", "database")
     return d
 
 

@@ -25,7 +25,7 @@ from ..core.validate import may_see
 from ..store import Store
 from ..store.exchange import (BATCH_BYTES, apply_batch, more_after, outgoing, sites_of,
                               visible_vector)
-from ..sync import protocol
+from ..sync import keyexchange, protocol
 from ..sync import snapshot as snapshots
 from . import tokens
 
@@ -79,6 +79,10 @@ class Hub:
         """A snapshot file for the caller's agency (the caller streams, then deletes it)."""
         token = self.authenticate(auth)
         protocol.unpack(body)
+        if token.agency != self.agency:
+            # a snapshot is not verified entry by entry: only the agency's own devices, which
+            # trust its hub with the agency's key, take one
+            raise HttpError(403, f"snapshots are made for devices of {self.agency} only")
         if not self._snapshot.acquire(timeout=60):
             raise HttpError(503, "the hub is busy making another snapshot; sync again later")
         try:
@@ -93,24 +97,26 @@ class Hub:
     # ------------------------------------------------------------------ routes
     def hello(self, token: tokens.Token, message: dict) -> dict:
         s = self.store()
+        caller = message.get("site")
+        if not isinstance(caller, str) or not protocol.is_uuid(caller):
+            raise protocol.ProtocolError("hello needs the caller's site id")
+        with self._write:
+            keys = keyexchange.answer(s, caller, token.agency, message, token)
         return {"site": s.site_uuid, "agency": s.home, "epoch": s.epoch,
-                "vector": protocol.encode_vector(visible_vector(s.conn, token.agency))}
+                "vector": protocol.encode_vector(visible_vector(s.conn, token.agency)), **keys}
 
     def pull(self, token: tokens.Token, message: dict) -> dict:
         s = self.store()
         since = protocol.decode_vector(message.get("since", []))
         allowed = {k: v for k, v in since.items() if may_see(token.agency, k[1])}
-        batch = next(outgoing(s.conn, allowed, self.batch_bytes), [])
+        batch = next(outgoing(s.conn, allowed, self.batch_bytes, agency=token.agency), [])
         more = more_after(s.conn, allowed, batch)
         return {"batch": protocol.encode_batch(batch, sites_of(s.conn, batch)), "more": more}
 
     def push(self, token: tokens.Token, message: dict) -> dict:
         s = self.store()
         entries, sites = protocol.decode_batch(message.get("batch") or {})
-        caller = message.get("site")
-        if isinstance(caller, str) and caller in sites:
-            # the pushing device is of its token's agency, whatever the batch says
-            sites[caller] = (token.agency, sites[caller][1] or token.device)
+        # who wrote what is decided by signatures and certificates, not by the batch's claims
         hidden = [e for e in entries if not may_see(token.agency, e.audience)]
         if hidden:
             raise HttpError(403, f"the batch holds {len(hidden)} changes agency {token.agency} "
@@ -121,11 +127,17 @@ class Hub:
                 s.conn.execute("INSERT INTO sync_event (at, peer, kind, message, detail) VALUES "
                                "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, 'refused', ?, ?)",
                                (token.device, reason, json.dumps([e.tbl, e.rid])))
+            for origin, _aud, _seq, what in report.tampered:
+                s.conn.execute("INSERT INTO sync_event (at, peer, kind, message, detail) VALUES "
+                               "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, 'tampered', ?, ?)",
+                               (token.device, what, json.dumps(origin)))
         return {"applied": report.applied, "duplicates": report.duplicates,
                 "refused": [[e.origin, e.audience, e.seq, e.tbl, e.rid, why]
                             for e, why in report.refused],
                 "gaps": [list(g) for g in sorted(report.gaps)],
-                "skewed": report.skewed, "conflicts": report.conflicts}
+                "skewed": report.skewed, "conflicts": report.conflicts,
+                "tampered": [list(t) for t in report.tampered], "held": report.held,
+                "unverified": report.unverified}
 
 
 def asgi_app(hub: Hub):

@@ -7,10 +7,24 @@ import heapq
 import json
 from collections.abc import Iterator
 
+from ..core import compact
+from ..core.validate import audience as audience_of
 from ..core.validate import may_see
+from . import identity, trust
 from .merge import Entry, Merger, Report
 
 BATCH_BYTES = 1_000_000
+# cells a record's old audience still receives once it is narrowed: who sees it now
+_SHARING_CELLS = frozenset(("owner", "scope", "_scope", "_cl"))
+
+
+class Batch(list):
+    """Entries as they travel, with the signed heads of their streams: {(origin, audience):
+    [(seq, signature), ...]}."""
+
+    def __init__(self, entries=(), heads: dict | None = None):
+        super().__init__(entries)
+        self.heads = heads if heads is not None else {}
 
 
 def vector(conn) -> dict[tuple[str, str], int]:
@@ -53,17 +67,95 @@ def _wire_seen(cells: dict, sites: dict) -> dict:
     return cells
 
 
-def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = None
-             ) -> Iterator[list[Entry]]:
-    """Batches of the entries after `since` (a {stream: seq} map), about max_bytes each.
+def _digest_cells(tx, tbl, rid, hlc, site_uuid, cells_text, sites) -> list:
+    """The `_d` cell that stands for an entry whose cells are not sent: its digest."""
+    parsed = json.loads(cells_text)
+    if "_d" in parsed:
+        return parsed["_d"]
+    wire = compact.dumps(identity.wire_cells(parsed, lambda o: sites[o][0]))
+    return [trust.entry_digest(tx, tbl, rid, hlc, site_uuid, wire).hex()]
+
+
+def _withheld(conn, batch: list, agency: str | None) -> set:
+    """Indexes of the entries of `batch` about records that this replica no longer holds, or
+    that `agency` may no longer see (narrowed since): only their place and digest may go out."""
+    by_table: dict = {}
+    for i, (_, _, _, _, tbl, rid, _, _, status) in enumerate(batch):
+        if not status:
+            by_table.setdefault(tbl, {}).setdefault(rid, []).append(i)
+    out = set()
+    from ..core.kinds import KIND_BY_TABLE
+    for tbl, rids in by_table.items():
+        if tbl not in KIND_BY_TABLE:
+            continue
+        ids = list(rids)
+        held = set()
+        for n in range(0, len(ids), 500):
+            chunk = ids[n:n + 500]
+            for rid, owner, scope in conn.execute(
+                    f'SELECT id, owner, scope FROM "{tbl}" WHERE id IN '
+                    f'({",".join("?" * len(chunk))})', chunk):
+                if agency is None or not (owner and scope) \
+                        or may_see(agency, audience_of(owner, scope)):
+                    held.add(rid)
+        for rid, where in rids.items():
+            if rid not in held:
+                out.update(where)
+    return out
+
+
+def _trim_to_heads(conn, rows: list, ids: dict) -> tuple[list, list, dict]:
+    """(rows up to each stream's last signed head in them, the rows after it, the heads)."""
+    last: dict = {}
+    first: dict = {}
+    for r in rows:
+        key = r[1]
+        last[key] = r[2]
+        first.setdefault(key, r[2])
+    upto, heads = {}, {}
+    for key, seq in last.items():
+        got = conn.execute("SELECT seq, sig FROM head WHERE stream = ? AND seq <= ? "
+                           "ORDER BY seq DESC LIMIT 1", (ids[key], seq)).fetchone()
+        if got and got[0] >= first[key]:
+            upto[key] = got[0]
+            heads[key] = [(got[0], bytes(got[1]))]
+    keep = [r for r in rows if r[2] <= upto.get(r[1], 0)]
+    rest = [r for r in rows if r[2] > upto.get(r[1], 0)]
+    return keep, rest, heads
+
+
+def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = None,
+             agency: str | None = None) -> Iterator[Batch]:
+    """Batches of the entries after `since` (a {stream: seq} map), about max_bytes each, each
+    ending at a signed head of every stream in it (the rest comes in the next batch).
 
     Entries of all streams come in time order, each stream in sequence order, so a receiver
-    meets a record's creation before the changes made after it.
+    meets a record's creation before the changes made after it. For a receiver of `agency`,
+    entries about records narrowed out of its sight since go as their place and digest only,
+    as refused ones do.
     """
     max_bytes = max_bytes or BATCH_BYTES
     sites = _sites(conn)
     ids = {(u, a): sid for sid, u, a in conn.execute(
         "SELECT t.id, s.uuid, t.audience FROM stream t JOIN site s ON s.ord = t.origin")}
+
+    def made(rows: list) -> Batch:
+        hidden = _withheld(conn, rows, agency)
+        out = Batch()
+        for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status) in enumerate(rows):
+            raw = json.loads(cells)
+            # a narrowed record's old audience still learns who sees it now, nothing more
+            if status or (i in hidden and not raw.keys() <= _SHARING_CELLS):
+                out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0],
+                                 {"_d": _digest_cells(tx, tbl, rid, hlc, sites[site][0], cells,
+                                                      sites)}, status or 1))
+                continue
+            wire = {c: (_wire_cell(v, sites) if len(v) > 2 and c != "_seen" else v)
+                    for c, v in raw.items()}
+            if "_seen" in wire:
+                _wire_seen(wire, sites)
+            out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0], wire, status))
+        return out
 
     def stream_rows(key, after):
         cur = conn.cursor()
@@ -73,22 +165,23 @@ def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = No
             yield hlc, key, seq, tx, tbl, rid, site, cells, status
 
     streams = [stream_rows(k, after) for k, after in sorted(since.items()) if k in ids]
-    batch, size = [], 0
-    for hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status in heapq.merge(
-            *streams, key=lambda r: (r[0], r[1], r[2])):
-        raw = json.loads(cells)
-        wire = {c: (_wire_cell(v, sites) if len(v) > 2 and c != "_seen" else v)
-                for c, v in raw.items()}
-        if "_seen" in wire:
-            _wire_seen(wire, sites)
-        batch.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0],
-                           {} if status else wire, status))
-        size += len(cells) + len(rid) + 40
+    rows, size = [], 0
+    for row in heapq.merge(*streams, key=lambda r: (r[0], r[1], r[2])):
+        rows.append(row)
+        size += len(row[7]) + len(row[5]) + 40
         if size >= max_bytes:
+            keep, rows, heads = _trim_to_heads(conn, rows, ids)
+            size = sum(len(r[7]) + len(r[5]) + 40 for r in rows)
+            if keep:
+                batch = made(keep)
+                batch.heads = heads
+                yield batch
+    if rows:
+        keep, _, heads = _trim_to_heads(conn, rows, ids)
+        if keep:
+            batch = made(keep)
+            batch.heads = heads
             yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
 
 
 def more_after(conn, since: dict[tuple[str, str], int], batch: list[Entry]) -> bool:
@@ -102,8 +195,8 @@ def more_after(conn, since: dict[tuple[str, str], int], batch: list[Entry]) -> b
     return any(held.get(key, 0) > seq for key, seq in reached.items())
 
 
-def sites_of(conn, entries: list[Entry]) -> dict[str, tuple[str, str]]:
-    """{site UUID: (agency, device)} of every site an entry names."""
+def sites_of(conn, entries: list[Entry]) -> dict[str, tuple]:
+    """{site UUID: (agency, device, certificate or None)} of every site an entry names."""
     wanted = set()
     for e in entries:
         wanted.update((e.origin, e.site))
@@ -116,16 +209,139 @@ def sites_of(conn, entries: list[Entry]) -> dict[str, tuple[str, str]]:
                     wanted.add(cell[i])
             if len(cell) > 5 and cell[5]:
                 wanted.update(s for _, s in cell[5])
-    return {u: (a, d) for u, a, d in conn.execute("SELECT uuid, agency, device FROM site")
-            if u in wanted}
+    return {u: (a, d, bytes(c) if c is not None else None) for u, a, d, c in conn.execute(
+        "SELECT uuid, agency, device, cert FROM site") if u in wanted}
 
 
-def apply_batch(store, entries: list[Entry], sites: dict[str, tuple[str, str]],
-                now_ms: int | None = None, skew_ms: int | None = None) -> Report:
-    """Apply a received batch in one transaction: data and vector commit together."""
+def apply_batch(store, entries: list[Entry], sites: dict[str, tuple],
+                now_ms: int | None = None, skew_ms: int | None = None,
+                heads: dict | None = None) -> Report:
+    """Check a received batch's signatures and apply what holds, in one transaction: data,
+    vector and chain hashes commit together. `heads` defaults to the batch's own."""
+    if heads is None:
+        heads = getattr(entries, "heads", {})
     with store.transaction():
+        report = Report()
+        checked, advance = check_batch(store, entries, sites, heads, report)
         kwargs = {} if skew_ms is None else {"skew_ms": skew_ms}
-        merger = Merger(store, sites, now_ms=now_ms, **kwargs)
-        merger.prefetch(entries)
-        merger.apply_all(entries)
-        return merger.finish()
+        merger = Merger(store, sites, now_ms=now_ms, report=report, **kwargs)
+        merger.prefetch(checked)
+        merger.apply_all(checked)
+        merger.finish()
+        from .store import store_head
+        for (origin, aud), (seq, h, sig) in advance.items():
+            got = merger.streams.get((merger.ord_of.get(origin), aud))
+            if got is not None and got[1] == seq:
+                store.conn.execute("UPDATE stream SET hash = ? WHERE id = ?", (h, got[0]))
+                store_head(store.conn, got[0], seq, h, sig)
+        return report
+
+
+def _label(conn, site: str) -> str:
+    row = conn.execute("SELECT agency, device FROM site WHERE uuid = ?", (site,)).fetchone()
+    if row and row[1]:
+        return f"{row[1]}" + (f" of {row[0]}" if row[0] else "")
+    return f"replica {site[:8]}"
+
+
+def entry_digest(e: Entry) -> bytes:
+    """The digest of an entry as it travelled (its `_d` cell when its cells were not sent)."""
+    if e.status:
+        d = e.cells.get("_d")
+        return bytes.fromhex(d[0]) if d and isinstance(d[0], str) and len(d[0]) == 64 \
+            else b""
+    return trust.entry_digest(e.tx, e.tbl, e.rid, e.hlc, e.site, compact.dumps(e.cells))
+
+
+def check_batch(store, entries: list[Entry], sites: dict, heads: dict,
+                report: Report) -> tuple[list[Entry], dict]:
+    """The entries of a batch that are proven to come from their stream's origin, and where
+    each stream then stands: {(origin, audience): (seq, chain hash, head signature)}.
+
+    Certificates in `sites` are checked against the agency keys trusted here. Per stream, the
+    entries after the position held here are folded into its chain; a signed head of the
+    origin's key vouches for every entry up to it. Entries after the last good head wait for a
+    later batch (`report.held`); a head that does not verify, an entry claiming another writer
+    than its stream's origin, or an entry differing from the one held at its position are
+    tampering (`report.tampered`), and nothing of that stream from there on is applied.
+    """
+    conn = store.conn
+    keys_by_code = identity.trusted_keys(conn)
+    for site, info in sites.items():
+        cert = info[2] if len(info) > 2 else None
+        if not cert:
+            continue
+        row = conn.execute("SELECT cert, verified FROM site WHERE uuid = ?", (site,)).fetchone()
+        if row and row[1] and row[0] is not None and bytes(row[0]) == cert:
+            continue
+        if identity.install_cert(conn, cert, keys_by_code) is None:
+            identity.keep_cert(conn, site, cert)
+    by_stream: dict = {}
+    for e in entries:
+        by_stream.setdefault((e.origin, e.audience), []).append(e)
+    accepted: set = set()
+    advance: dict = {}
+    uuids = None
+    for (origin, aud), es in by_stream.items():
+        row = conn.execute("SELECT t.id, t.seq, t.hash FROM stream t JOIN site s ON "
+                           "s.ord = t.origin WHERE s.uuid = ? AND t.audience = ?",
+                           (origin, aud)).fetchone()
+        sid, held, h = (row[0], row[1], bytes(row[2]) if row[2] else trust.ZERO) if row \
+            else (None, 0, trust.ZERO)
+        dups = [e for e in es if e.seq <= held]
+        report.duplicates += len(dups)
+        if dups and sid is not None:
+            if uuids is None:
+                uuids = dict(conn.execute("SELECT ord, uuid FROM site"))
+            stored = {seq: (tx, tbl, rid, hlc, site, cells) for seq, tx, tbl, rid, hlc, site,
+                      cells in conn.execute(
+                          "SELECT seq, tx, tbl, rid, hlc, site, cells FROM change WHERE "
+                          "stream = ? AND seq BETWEEN ? AND ?",
+                          (sid, dups[0].seq, dups[-1].seq))}
+            for e in dups:
+                mine = stored.get(e.seq)
+                if mine is not None and identity.stored_digest(mine, uuids.get) \
+                        != entry_digest(e):
+                    report.tampered.append((origin, aud, e.seq, (
+                        f"two different changes at position {e.seq} of the stream of "
+                        f"{_label(conn, origin)}: the one held here is kept")))
+                    break
+        fresh = [e for e in es if e.seq > held]
+        if not fresh:
+            continue
+        key, _ = identity.site_key(conn, origin)
+        if key is None:
+            report.unverified[origin] = report.unverified.get(origin, 0) + len(fresh)
+            continue
+        signed = dict(heads.get((origin, aud), ()))
+        pos, good, pending = held, None, []
+        for e in fresh:
+            if e.seq != pos + 1:
+                report.gaps.add((origin, aud))
+                break
+            d = entry_digest(e)
+            if e.site != origin or not d:
+                report.tampered.append((origin, aud, e.seq, (
+                    f"a change at position {e.seq} of the stream of {_label(conn, origin)} "
+                    "names another writer or lacks its content")))
+                pending = []
+                break
+            h = trust.chain(h, d)
+            pos = e.seq
+            pending.append(e)
+            sig = signed.get(pos)
+            if sig is not None:
+                if not trust.verify_head(key, origin, aud, pos, h, sig):
+                    report.tampered.append((origin, aud, pos, (
+                        f"changes up to position {pos} of the stream of "
+                        f"{_label(conn, origin)} do not match its signature: altered, forged "
+                        "or reordered on the way")))
+                    pending = []
+                    break
+                accepted.update(map(id, pending))
+                pending = []
+                good = (pos, h, sig)
+        if good is not None:
+            advance[(origin, aud)] = good
+        report.held += len(fresh) - (good[0] - held if good else 0)
+    return [e for e in entries if id(e) in accepted], advance

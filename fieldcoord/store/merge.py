@@ -57,6 +57,9 @@ class Report:
     skewed: dict = field(default_factory=dict)        # site uuid -> ms ahead of our clock
     conflicts: int = 0
     overridden: int = 0                               # own edits kept against skewed clocks
+    tampered: list = field(default_factory=list)      # (origin, audience, seq, what) refused
+    unverified: dict = field(default_factory=dict)    # origin uuid -> changes not verifiable
+    held: int = 0                                     # changes waiting for a verified head
 
     def merge(self, other: "Report") -> None:
         self.applied += other.applied
@@ -67,6 +70,10 @@ class Report:
         self.gaps |= other.gaps
         self.conflicts += other.conflicts
         self.overridden += other.overridden
+        self.tampered += other.tampered
+        self.held += other.held
+        for site, n in other.unverified.items():
+            self.unverified[site] = self.unverified.get(site, 0) + n
         for site, ahead in other.skewed.items():
             self.skewed[site] = max(ahead, self.skewed.get(site, 0))
 
@@ -104,8 +111,8 @@ class Merger:
     anything reads them back from the database (a field's history, a re-sent history, commit).
     """
 
-    def __init__(self, store, sites: dict[str, tuple[str, str]], now_ms: int | None = None,
-                 skew_ms: int = SKEW_MS):
+    def __init__(self, store, sites: dict[str, tuple], now_ms: int | None = None,
+                 skew_ms: int = SKEW_MS, report: Report | None = None):
         self.store = store
         self.conn = store.conn
         self.now_ms = clock.wall_ms() if now_ms is None else now_ms
@@ -114,12 +121,15 @@ class Merger:
         self.uuid_of: dict[int, str] = {}
         self.agency_of: dict[int, str] = {}
         self.device_of: dict[int, str] = {}
-        for o, u, a, d in self.conn.execute("SELECT ord, uuid, agency, device FROM site"):
+        # a site's agency counts only once its certificate is verified (see store.identity)
+        for o, u, a, d in self.conn.execute(
+                "SELECT ord, uuid, CASE WHEN verified = 1 AND revoked_at IS NULL THEN agency "
+                "END, device FROM site"):
             self.ord_of[u], self.uuid_of[o], self.agency_of[o], self.device_of[o] = o, u, a, d
-        for uuid, (agency, device) in sites.items():
-            self.site(uuid, agency, device)
+        for uuid, info in sites.items():
+            self.site(uuid, None, info[1] if len(info) > 1 else None)
         self.streams: dict[tuple[int, str], list] = {}    # -> [stream id, seq]
-        self.report = Report()
+        self.report = report if report is not None else Report()
         self.max_hlc = 0
         self.unknown_scope: dict = {}       # records seen without a sharing scope yet
         self.overrides: list = []           # own values to keep against skewed clocks
@@ -236,16 +246,14 @@ class Merger:
 
     # ------------------------------------------------------------------ sites, streams
     def site(self, uuid: str, agency: str | None = None, device: str | None = None) -> int:
+        """This replica's number for a site. What a sender claims of a site's agency is never
+        taken: only a verified certificate says it (store.identity)."""
         o = self.ord_of.get(uuid)
         if o is None:
-            o = self.conn.execute("INSERT INTO site (uuid, agency, device) VALUES (?, ?, ?)",
-                                  (uuid, agency, device)).lastrowid
-            self.ord_of[uuid], self.uuid_of[o], self.agency_of[o] = o, uuid, agency
+            o = self.conn.execute("INSERT INTO site (uuid, device) VALUES (?, ?)",
+                                  (uuid, device)).lastrowid
+            self.ord_of[uuid], self.uuid_of[o], self.agency_of[o] = o, uuid, None
             self.device_of[o] = device
-        elif agency and not self.agency_of.get(o):
-            self.conn.execute("UPDATE site SET agency = ?, device = coalesce(device, ?) "
-                              "WHERE ord = ?", (agency, device, o))
-            self.agency_of[o] = agency
         return o
 
     def _stream(self, origin: int, audience: str) -> list:
@@ -375,19 +383,50 @@ class Merger:
             out[5] = [[h, self.site(s)] for h, s in out[5]]
         return out
 
+    def _known_owner(self, kind: K.Kind, rid: str) -> str | None:
+        """The owner of a record this replica holds or once held (from its log), else None."""
+        got = self._row(kind.table, rid)
+        if got is not None and got.row["owner"]:
+            return got.row["owner"]
+        if self._pending:
+            self.flush()
+        for (cells,) in self.conn.execute(
+                "SELECT cells FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
+                "AND cells LIKE '%\"owner\"%' ORDER BY hlc", (rid, kind.table)):
+            value = (json.loads(cells).get("owner") or [None])[0]
+            if value:
+                return value
+        return None
+
     def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:
-        """Why the writer's agency may not make this change, or None."""
+        """Why the writer's agency may not make this change, or None.
+
+        Judged from what this replica can verify: the writer's agency comes from its
+        certificate; a record held here (or once held) is never created again, its owner never
+        changes, and only its owner's replicas change its sharing or pass on its history."""
         agency = self.agency_of.get(writer)
-        got = self._row(kind.table, e.rid)
-        owner = got.row["owner"] if got and got.row["owner"] else \
-            (e.cells.get("owner") or [None])[0]
-        if owner is None or agency is None or agency == owner:
+        if agency is None:
+            return "changes from a replica whose agency is not verified are not accepted"
+        cells = e.cells
+        exists = e.rid in self._logged or self._row(kind.table, e.rid) is not None
+        owner = self._known_owner(kind, e.rid) if exists else None
+        if owner is None:
+            return None                     # a creation: whoever creates a record names its owner
+        named = (cells.get("owner") or [None])[0]
+        if named is not None and named != owner:
+            return f"this {kind.label} belongs to {owner}, and its owner never changes"
+        if agency == owner:
             return None
-        created = (e.cells.get("_cl") or [None])[0] == 1 and len(e.cells["_cl"]) in (1, 5)
-        if ("owner" in e.cells or "scope" in e.cells) and not created:
+        same = kind.name == "agency" and "_cl" in cells and (cells.get("scope") or [None])[0] \
+            in (None, self._row(kind.table, e.rid).row["scope"] if self._row(
+                kind.table, e.rid) else None)
+        if not same and ("owner" in cells
+                         or ("scope" in cells and cells["scope"][0] is not None)):
+            # (an agency's record has the same id everywhere: a partner that created it too
+            # sends the same owner and scope, which changes nothing)
             return f"only {owner} may change who sees this {kind.label}"
-        if created:                 # whoever creates a record names its owner
-            return None
+        if any(len(c) >= 5 and c[3] is not None for col, c in cells.items() if col != "_seen"):
+            return f"only {owner}'s replicas may pass on the history of this {kind.label}"
         if kind.name == "agency":           # the shared directory: partners may correct it
             return None
         # judged by the scope the writer relied on, so every replica decides alike
@@ -574,7 +613,7 @@ class Merger:
             row.update(updated_at=max(row["updated_at"] or "", when), device=device)
         held.dirty, held.gone, held.shape = True, False, None
         self._rows[key] = held
-        if before_aud and row["scope"] and _widened(before_aud,
+        if before_aud and row["scope"] and row["owner"] == self.store.home and _widened(before_aud,
                                                     audience_of(row["owner"], row["scope"])) \
                 and may_see(self.store.home, audience_of(row["owner"], row["scope"])):
             # shared more widely: pass on what of its history the new partners cannot have

@@ -22,6 +22,7 @@ from ..core import hlc as clock
 from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
+from . import identity, keys, trust
 from . import search as fts
 from .checks import RowChecker
 from .db import connect
@@ -55,6 +56,8 @@ class _Tx:
     hlc: int
     txid: int = 0
     seqs: dict = field(default_factory=dict)        # stream id -> last seq written
+    hashes: dict = field(default_factory=dict)      # stream id -> its chain hash at that seq
+    auds: dict = field(default_factory=dict)        # stream id -> audience, of streams written
     new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
     dirty: dict = field(default_factory=dict)        # (kind, id) -> row, or None: stale search doc
     inserted: set = field(default_factory=set)       # ids of records created in this transaction
@@ -63,10 +66,19 @@ class _Tx:
     changes: Changes = field(default_factory=Changes)
 
     def snapshot(self):
-        return dict(self.seqs), dict(self.new_streams)
+        return dict(self.seqs), dict(self.new_streams), dict(self.hashes), dict(self.auds)
 
 
 _json = compact.dumps
+_UNREAD = object()
+
+
+def store_head(conn, sid: int, seq: int, h: bytes, sig: bytes) -> None:
+    """Keep a signed head of a stream, dropping the older heads of its block of 100."""
+    block = seq // trust.HEAD_EVERY * trust.HEAD_EVERY
+    conn.execute("DELETE FROM head WHERE stream = ? AND seq >= ? AND seq < ?", (sid, block, seq))
+    conn.execute("INSERT OR REPLACE INTO head (stream, seq, hash, sig) VALUES (?, ?, ?, ?)",
+                 (sid, seq, h, sig))
 
 
 def _version(ver: dict, column: str) -> list:
@@ -101,6 +113,8 @@ class Store:
         self._data_version = None
         self._streams: dict[str, int] = {}
         self._seqs: dict[int, int] = {}
+        self._hashes: dict[int, bytes] = {}
+        self._site_uuids: dict[int, str] = {}
         self._clock: int | None = None
         self._agency_words: dict = {}
         self._kind_of_id: dict[str, K.Kind] = {}
@@ -122,13 +136,42 @@ class Store:
         self.self_ord: int = int(meta.get("self_ord") or 1)
         # full-text indexes left for later by a large sync (see defer_search)
         self.search_deferred: bool = meta.get("search_deferred") == "1"
+        # where the private keys are (see store.keys); None before keys existed
+        self.keystore: str | None = meta.get("keystore")
+        self._device_seed: bytes | None = None
+        self._agency_seed = _UNREAD
         self.checker = RowChecker(self)
 
     # ----------------------------------------------------------------- opening
+    # ----------------------------------------------------------------- keys
+    def device_seed(self) -> bytes:
+        """This replica's private device key (it signs what this replica writes)."""
+        if self._device_seed is None:
+            seed = keys.load(self.conn, self.path, self.site_uuid, "device", self.keystore)
+            if seed is None:
+                raise keys.KeysUnavailable(f"the private key of this replica is missing from "
+                                           f"its {self.keystore}: it cannot sign changes")
+            self._device_seed = seed
+        return self._device_seed
+
+    def agency_seed(self) -> bytes | None:
+        """The agency's private key when this replica holds it (its agency's key holder)."""
+        if self._agency_seed is _UNREAD:
+            self._agency_seed = keys.load(self.conn, self.path, self.site_uuid, "agency",
+                                          self.keystore)
+        return self._agency_seed
+
+    def key_warning(self) -> str | None:
+        """What the user should know about where this replica's private keys are kept."""
+        return keys.warning(self.keystore)
+
     @classmethod
     def create(cls, path: str | Path, agency_name: str, agency_code: str,
-               device: str | None = None, region: str = "US") -> "Store":
-        """Create a new database whose home agency is `agency_code` (its agency record included)."""
+               device: str | None = None, region: str = "US", founder: bool = True) -> "Store":
+        """Create a new database whose home agency is `agency_code` (its agency record included).
+
+        `founder`: this replica makes its agency's key (the agency's first replica, usually its
+        hub); otherwise it gets its certificate when it first syncs with its agency's hub."""
         path = Path(path)
         agency = K.KINDS["agency"]
         from ..core.validate import normalise_field
@@ -159,10 +202,12 @@ class Store:
             conn.execute("INSERT INTO site (ord, uuid, agency, device) VALUES (?, ?, ?, ?)",
                          (1, rows["site"], code, rows["device"]))
             conn.execute("INSERT INTO clock (id, hlc) VALUES (1, 0)")
+            identity.create(conn, path, rows["site"], code, rows["device"], founder)
             conn.execute("COMMIT")
         except BaseException:
             conn.close()
             path.unlink(missing_ok=True)
+            Path(str(path) + ".keys").unlink(missing_ok=True)
             raise
         store = cls(conn, path)
         store.add("agency", {"name": name, "code": code, "owner": code})
@@ -189,6 +234,8 @@ class Store:
         try:
             migrate(conn)
             store = cls(conn, path)
+            if store.keystore is None:
+                identity.upgrade(store)     # a database from before keys: its keys, now
         except BaseException:
             conn.close()
             raise
@@ -240,7 +287,7 @@ class Store:
             except BaseException:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
-                self._tx.seqs, self._tx.new_streams = saved
+                self._tx.seqs, self._tx.new_streams, self._tx.hashes, self._tx.auds = saved
                 # rows read or written inside the savepoint may be gone: read them afresh
                 self.checker.forget()
                 self._agency_words.clear()
@@ -263,13 +310,14 @@ class Store:
         if self._clock is None:
             self._clock = self.conn.execute("SELECT hlc FROM clock").fetchone()[0]
         self._depth = 1
-        self._tx = _Tx(hlc=self._clock, seqs=dict(self._seqs))
+        self._tx = _Tx(hlc=self._clock, seqs=dict(self._seqs), hashes=dict(self._hashes))
         try:
             yield self
             self._flush()
             self.conn.execute("COMMIT")
             self._streams.update(self._tx.new_streams)
             self._seqs = self._tx.seqs
+            self._hashes = self._tx.hashes
             self._clock = self._tx.hlc
             self.last_changes = self._tx.changes
         except BaseException:
@@ -336,6 +384,7 @@ class Store:
         self.checker.forget()
         self._streams.clear()
         self._seqs = {}
+        self._hashes = {}
         self._clock = None
         self._agency_words.clear()
 
@@ -347,9 +396,12 @@ class Store:
                         deferred=self.search_deferred)
         if tx.txid or tx.clock_moved:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
-            self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
-                                  [(seq, sid) for sid, seq in tx.seqs.items()
-                                   if seq != self._seqs.get(sid)])
+            written = [sid for sid, seq in tx.seqs.items() if seq != self._seqs.get(sid)]
+            self.conn.executemany("UPDATE stream SET seq = ?, hash = ? WHERE id = ?",
+                                  [(tx.seqs[sid], tx.hashes[sid], sid) for sid in written])
+            for sid in written:
+                if sid in tx.auds:
+                    self._sign_head(sid, tx.auds[sid], tx.seqs[sid], tx.hashes[sid])
 
     def _tick(self) -> int:
         tx = self._tx
@@ -375,15 +427,40 @@ class Store:
     def _emit(self, audience: str, table: str, rid: str, version: int, cells: dict) -> None:
         """Append one change entry to this replica's stream for `audience`."""
         sid = self._stream(audience)
-        seqs = self._tx.seqs
-        if sid not in seqs:
-            seqs[sid] = self.conn.execute("SELECT seq FROM stream WHERE id = ?",
-                                          (sid,)).fetchone()[0]
-        seqs[sid] += 1
+        tx = self._tx
+        seqs, hashes = tx.seqs, tx.hashes
+        if sid not in seqs or sid not in hashes:
+            seq, h = self.conn.execute("SELECT seq, hash FROM stream WHERE id = ?",
+                                       (sid,)).fetchone()
+            seqs[sid], hashes[sid] = seq, h or trust.ZERO
+        seq = seqs[sid] = seqs[sid] + 1
+        text = _json(cells)
+        # what is signed: the cells as they travel, sites named by UUID
+        wire = text if "_seen" not in cells and all(len(c) < 3 for c in cells.values()) \
+            else _json(identity.wire_cells(cells, self._site_uuid))
+        h = hashes[sid] = trust.chain(hashes[sid], trust.entry_digest(
+            tx.txid, table, rid, version, self.site_uuid, wire))
+        tx.auds[sid] = audience
         self.conn.execute(
             "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid, seqs[sid], self._tx.txid, table, rid, version, self.self_ord, _json(cells)))
+            (sid, seq, tx.txid, table, rid, version, self.self_ord, text))
+        if seq % trust.HEAD_EVERY == 0:
+            self._sign_head(sid, audience, seq, h)
+
+    def _site_uuid(self, ord_: int) -> str:
+        """The UUID of the site numbered `ord_` here."""
+        got = self._site_uuids.get(ord_)
+        if got is None:
+            self._site_uuids = dict(self.conn.execute("SELECT ord, uuid FROM site"))
+            got = self._site_uuids[ord_]
+        return got
+
+    def _sign_head(self, sid: int, audience: str, seq: int, h: bytes) -> None:
+        """Sign this replica's stream at `seq`, keeping one head per 100 entries and the
+        newest (a receiver needs a head at or before the end of what it receives)."""
+        sig = trust.sign_head(self.device_seed(), self.site_uuid, audience, seq, h)
+        store_head(self.conn, sid, seq, h, sig)
 
     def _emit_history(self, audience: str, table: str, rid: str, version: int,
                       now: dict) -> None:

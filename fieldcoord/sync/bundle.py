@@ -19,6 +19,7 @@ from ..core.errors import ValidationError
 from ..store.exchange import (BATCH_BYTES, apply_batch, lacking, outgoing, sites_of,
                               visible_vector)
 from ..store.merge import Report
+from ..store import identity, trust
 from . import protocol
 
 MAGIC = b"FCBUNDLE 1\n"
@@ -50,6 +51,7 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
     want = lacking(mine, since or {}, code)
     header = {"protocol": protocol.PROTOCOL, "schema": protocol.LATEST,
               "source_site": store.site_uuid, "source_agency": store.home, "for": code,
+              "agency_key": trust.b64(identity.home_key(store.conn, store.home)),
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "ranges": [[o, a, seq, mine[(o, a)]] for (o, a), seq in sorted(want.items())]}
     tmp = Path(path).with_name(Path(path).name + ".part")
@@ -57,7 +59,7 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
     with open(tmp, "wb") as f:
         f.write(MAGIC)
         f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
-        for batch in outgoing(store.conn, want, CHUNK_BYTES):
+        for batch in outgoing(store.conn, want, CHUNK_BYTES, agency=code):
             data = protocol.pack(protocol.encode_batch(batch, sites_of(store.conn, batch)))
             f.write(f"CHUNK {len(data)} {hashlib.sha256(data).hexdigest()}\n".encode())
             f.write(data + b"\n")
@@ -70,8 +72,34 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
     return {"chunks": chunks, "changes": entries, "for": code}
 
 
-def import_bundle(store, path: Path, progress=None) -> ImportResult:
-    """Apply a bundle chunk by chunk (each in one transaction); write a receipt beside it."""
+def _trust_source(store, header: dict, expected: str | None) -> None:
+    """The writer's agency key: its entries are verified under it. A partner's key must be
+    confirmed here (or `expected`, a fingerprint the user confirmed for this file)."""
+    agency = header.get("source_agency")
+    try:
+        key = trust.unb64(header.get("agency_key"), 32)
+    except trust.TrustError:
+        raise ValidationError("the bundle names no agency key: it was written by a fieldcoord "
+                              "without signed changes") from None
+    fp = trust.fingerprint(key)
+    if expected and trust.parse_fingerprint(expected) != fp:
+        raise identity.KeyChanged(f"the bundle's agency key has fingerprint {fp}, not the "
+                                  f"{trust.parse_fingerprint(expected)} given")
+    if agency == store.home:
+        if identity.home_key(store.conn, store.home) != key:
+            raise identity.KeyChanged(f"the bundle was signed under a key of {agency} other than "
+                                      "this replica's agency key: refused")
+        return
+    if identity.offer_key(store, agency, key) == "unknown":
+        if not expected:
+            raise identity.UntrustedKey(agency, fp)
+        identity.confirm(store, agency, key)
+
+
+def import_bundle(store, path: Path, progress=None, expected: str | None = None
+                  ) -> ImportResult:
+    """Apply a bundle chunk by chunk (each in one transaction); write a receipt beside it.
+    Every change is verified under its writer's certificate, whoever carried the file."""
     result = ImportResult()
     with open(path, "rb") as f:
         if f.readline() != MAGIC:
@@ -87,6 +115,7 @@ def import_bundle(store, path: Path, progress=None) -> ImportResult:
         if header.get("for") and header["for"] != store.home:
             raise ValidationError(f"{path} was written for agency {header['for']}, "
                                   f"not for {store.home}")
+        _trust_source(store, header, expected)
         if path.stat().st_size > BATCH_BYTES:
             # many changes: index them for search once, at the end
             store.defer_search(indexes=_incoming(store, header) >= store.held_changes())

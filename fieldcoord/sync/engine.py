@@ -20,7 +20,7 @@ from ..core.errors import Cancelled
 from ..core.validate import may_see
 from ..store.exchange import (apply_batch, lacking, outgoing, sites_of, visible_vector)
 from ..store.merge import Entry, Report
-from . import snapshot
+from . import keyexchange, snapshot
 
 Progress = Callable[[str, int, int], None]
 
@@ -35,6 +35,7 @@ class Hello:
     agency: str
     epoch: str
     vector: dict
+    keys: dict = field(default_factory=dict)     # see keyexchange.answer
 
 
 @dataclass
@@ -45,26 +46,39 @@ class SyncResult:
     batches_in: int = 0
     batches_out: int = 0
     snapshot: str = ""          # what became of a first sync from a snapshot, if one was tried
+    warnings: list = field(default_factory=list)     # about keys, in words
 
     @property
     def changed(self) -> bool:
         return bool(self.received.applied or self.sent.applied)
 
 
+@dataclass
+class InProcess:
+    """What stands for a device token in process: a caller of the store's own agency is
+    trusted as one of its devices (it could open the database file anyway)."""
+    agency: str
+    device: str
+    id: None = None
+
+
 class StorePeer:
-    """A peer that is another store in this process (tests, the hub's own side)."""
+    """A peer that is another store in this process (tests, the hub's own side). A caller of
+    the same agency is enrolled as a device token holder would be."""
 
     def __init__(self, store):
         self.store = store
 
-    def hello(self, site: str, agency: str, vector: dict) -> Hello:
+    def hello(self, site: str, agency: str, vector: dict, keys: dict | None = None) -> Hello:
         s = self.store
-        return Hello(s.site_uuid, s.home, s.epoch, visible_vector(s.conn, agency))
+        token = InProcess(agency, site[:8]) if agency == s.home else None
+        answer = keyexchange.answer(s, site, agency, keys or {}, token)
+        return Hello(s.site_uuid, s.home, s.epoch, visible_vector(s.conn, agency), answer)
 
     def pull(self, agency: str, since: dict) -> Iterator[tuple[list[Entry], dict]]:
         conn = self.store.conn
         allowed = {k: v for k, v in since.items() if may_see(agency, k[1])}
-        for batch in outgoing(conn, allowed):
+        for batch in outgoing(conn, allowed, agency=agency):
             yield batch, sites_of(conn, batch)
 
     def push(self, agency: str, entries: list[Entry], sites: dict) -> Report:
@@ -76,12 +90,21 @@ def sync(store, peer, progress: Progress | None = None,
     """Pull then push; each batch commits with its vector, so a cut costs at most one batch."""
     result = SyncResult()
     mine = visible_vector(store.conn, None)
-    hello = peer.hello(store.site_uuid, store.home, mine)
+    hello = peer.hello(store.site_uuid, store.home, mine, keyexchange.offer(store))
     result.peer = hello
+    expected = getattr(peer, "key_fingerprint", None)
+    if expected is None and getattr(peer, "name", None):
+        row = store.conn.execute("SELECT key_fingerprint FROM peer WHERE name = ?",
+                                 (peer.name,)).fetchone()
+        expected = row[0] if row else None
+    result.warnings = keyexchange.take_answer(store, hello.agency, hello.site, hello.keys,
+                                              expected)
     want = lacking(hello.vector, mine, store.home)
     total = sum(hello.vector[k] - v for k, v in want.items())
     done = 0
-    if hasattr(peer, "snapshot") and total >= snapshot.SNAPSHOT_AT and snapshot.is_fresh(store):
+    if hasattr(peer, "snapshot") and total >= snapshot.SNAPSHOT_AT and snapshot.is_fresh(store) \
+            and hello.agency == store.home:
+        # only from a replica of this agency: it holds the key that vouches for its devices
         adopted, result.snapshot = snapshot.bootstrap(store, peer, progress, cancel)
         if adopted is not None:
             result.received.applied += adopted
@@ -109,7 +132,7 @@ def sync(store, peer, progress: Progress | None = None,
     give = lacking(mine, hello.vector, hello.agency)
     total = sum(mine[k] - v for k, v in give.items())
     done = 0
-    for entries in outgoing(store.conn, give):
+    for entries in outgoing(store.conn, give, agency=hello.agency):
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         result.sent.merge(peer.push(store.home, entries, sites_of(store.conn, entries)))

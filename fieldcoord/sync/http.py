@@ -131,11 +131,13 @@ class HttpPeer:
     def close(self) -> None:
         self.session.close()
 
-    def hello(self, site: str, agency: str, vector: dict) -> Hello:
+    def hello(self, site: str, agency: str, vector: dict, keys: dict | None = None) -> Hello:
         self.site = site
         m = self._post("/v1/hello", {"site": site, "agency": agency,
-                                     "vector": protocol.encode_vector(vector)})
-        return Hello(m["site"], m["agency"], m["epoch"], protocol.decode_vector(m["vector"]))
+                                     "vector": protocol.encode_vector(vector), **(keys or {})})
+        return Hello(m["site"], m["agency"], m["epoch"], protocol.decode_vector(m["vector"]),
+                     {k: m.get(k) for k in ("agency_key", "cert", "endorsements", "enrolled",
+                                            "enrol_error")})
 
     def _pull_one(self, since: dict) -> tuple[list[Entry], dict, bool]:
         m = self._post("/v1/pull", {"since": protocol.encode_vector(since)})
@@ -163,7 +165,10 @@ class HttpPeer:
         m = self._post("/v1/push", {"site": self.site,
                                     "batch": protocol.encode_batch(entries, sites)})
         report = Report(applied=m.get("applied", 0), duplicates=m.get("duplicates", 0),
-                        conflicts=m.get("conflicts", 0))
+                        conflicts=m.get("conflicts", 0), held=m.get("held", 0))
+        for origin, aud, seq, why in m.get("tampered", []):
+            report.tampered.append((origin, aud, seq, why))
+        report.unverified = dict(m.get("unverified", {}))
         by_key = {(e.origin, e.audience, e.seq): e for e in entries}
         for origin, aud, seq, _tbl, _rid, why in m.get("refused", []):
             e = by_key.get((origin, aud, seq))

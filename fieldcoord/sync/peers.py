@@ -439,6 +439,18 @@ def record_outcome(store, name: str, epoch: str | None, before: dict, result) ->
         for e, why in result.sent.refused:
             log_event(store, name, "refused", why, [e.tbl, e.rid])
             outcome.refused.append((record_label(store, e.tbl, e.rid), why))
+        for report, where in ((result.received, "received from"), (result.sent, "sent to")):
+            for _origin, _aud, _seq, what in report.tampered:
+                log_event(store, name, "tampered", f"changes {where} {name} refused: {what}")
+                outcome.refused.append((f"changes {where} {name}", what))
+            for site, n in report.unverified.items():
+                why = (f"{n} changes of {replica_label(store, site)} {where} {name} wait: its "
+                       "agency's key or its certificate is not trusted there yet")
+                log_event(store, name, "unverified", why, site)
+                outcome.clock.append(why)
+        for warning in getattr(result, "warnings", []):
+            log_event(store, name, "keys", warning)
+            outcome.clock.append(warning)
         for site, ahead in skewed.items():
             log_event(store, name, "clock", f"the clock of replica {site[:8]} is "
                    f"{ahead // 60000} minutes ahead", site)

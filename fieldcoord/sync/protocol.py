@@ -15,14 +15,21 @@ import re
 import uuid
 import zlib
 
+from ..store.exchange import Batch
 from ..store.merge import Entry
 from ..store.migrations import LATEST
 
-PROTOCOL = 2
+PROTOCOL = 3
+# The first fieldcoord release that speaks each protocol, for telling an old peer what to run.
+RELEASE = {3: "0.2.0"}
 MAX_MESSAGE = 16 * 1024 * 1024        # bytes of one decompressed message
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 _AUDIENCE = re.compile(r"^(all|[A-Z0-9][A-Z0-9-]{1,11}(,[A-Z0-9][A-Z0-9-]{1,11})*)$")
+
+
+def is_uuid(text: str) -> bool:
+    return bool(_UUID.match(text))
 
 
 class ProtocolError(ValueError):
@@ -47,7 +54,8 @@ def unpack(data: bytes, max_size: int = MAX_MESSAGE) -> dict:
         raise ProtocolError(f"not a fieldcoord message: {e}") from None
     if not isinstance(message, dict) or message.get("protocol") != PROTOCOL:
         raise ProtocolError(f"unsupported protocol version {message.get('protocol')!r} "
-                            f"(this fieldcoord speaks {PROTOCOL})"
+                            f"(this fieldcoord speaks {PROTOCOL}: upgrade the other side to fieldcoord "
+                            f"{RELEASE[PROTOCOL]} or later)"
                             if isinstance(message, dict) else "not a fieldcoord message")
     return message
 
@@ -156,9 +164,13 @@ def _unpack_version(packed, h: int, order: list, last: list, base: int) -> list:
     return out
 
 
-def encode_batch(entries: list[Entry], sites: dict[str, tuple[str, str]]) -> dict:
+def encode_batch(entries: list[Entry], sites: dict[str, tuple], heads: dict | None = None
+                 ) -> dict:
     """A batch in columns: each entry's parts side by side, clocks and sequence numbers as
-    differences, sites as indexes, record ids as bytes. Compresses to about 18 bytes a field."""
+    differences, sites as indexes, record ids as bytes. Compresses to about 18 bytes a field.
+    `heads` (by default the batch's own): each stream's signed head that ends the batch."""
+    if heads is None:
+        heads = getattr(entries, "heads", {})
     index = {u: i for i, u in enumerate(sites)}
     cols: dict[str, list] = {c: [] for c in _COLUMNS}
     last_seq: dict = {}
@@ -183,11 +195,51 @@ def encode_batch(entries: list[Entry], sites: dict[str, tuple[str, str]]) -> dic
                                               _replaced_base(e.rid, last))
                                 if len(cell) > 1 else []
                                 for cell in e.cells.values()])
-    return {"sites": [[u, a, d] for u, (a, d) in sites.items()], "n": len(entries),
-            "record": _ids_text([e.rid for e in entries]), **cols}
+    return {"sites": [[u, info[0], info[1],
+                       base64.b64encode(info[2]).decode() if len(info) > 2 and info[2] else None]
+                      for u, info in sites.items()],
+            "heads": [[index[o], a, seq, base64.b64encode(sig).decode()]
+                      for (o, a), signed in sorted(heads.items()) if o in index
+                      for seq, sig in signed],
+            "n": len(entries), "record": _ids_text([e.rid for e in entries]), **cols}
 
 
-def decode_batch(message: dict) -> tuple[list[Entry], dict[str, tuple[str, str]]]:
+def _decode_heads(raw, order: list) -> dict:
+    out: dict = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, list) or len(raw) > 100_000:
+        raise ProtocolError("the batch's 'heads' must be a list")
+    for item in raw:
+        try:
+            o, aud, seq, sig = item
+            ok = (isinstance(o, int) and 0 <= o < len(order) and isinstance(aud, str)
+                  and _AUDIENCE.match(aud) and isinstance(seq, int) and 0 < seq < 1 << 62)
+            sig = base64.b64decode(sig.encode("ascii"), validate=True) if ok else b""
+        except (TypeError, ValueError, AttributeError, UnicodeEncodeError):
+            ok = False
+        if not ok or len(sig) != 64:
+            raise ProtocolError(f"bad head {item!r:.80}")
+        out.setdefault((order[o], aud), []).append((seq, sig))
+    return out
+
+
+def _cert_of(raw) -> bytes | None:
+    if raw is None:
+        return None
+    try:
+        cert = base64.b64decode(raw.encode("ascii"), validate=True)
+    except (AttributeError, ValueError, UnicodeEncodeError):
+        raise ProtocolError("a site's certificate is not base64") from None
+    if len(cert) > 2048:
+        raise ProtocolError("a site's certificate is too long")
+    return cert
+
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def decode_batch(message: dict) -> tuple[Batch, dict[str, tuple]]:
     """Entries and sites of a batch message; any malformed part refuses the whole batch."""
     if not isinstance(message, dict):
         raise ProtocolError("a batch must be an object")
@@ -198,15 +250,16 @@ def decode_batch(message: dict) -> tuple[list[Entry], dict[str, tuple[str, str]]
     for c, v in cols.items():
         if not isinstance(v, list) or len(v) != n:
             raise ProtocolError(f"the batch's '{c}' must list {n} items")
-    sites: dict[str, tuple[str, str]] = {}
+    sites: dict[str, tuple] = {}
     order = []
     for s in sites_raw:
-        if not (isinstance(s, list) and len(s) == 3 and isinstance(s[0], str)
+        if not (isinstance(s, list) and len(s) == 4 and isinstance(s[0], str)
                 and _UUID.match(s[0])):
-            raise ProtocolError(f"bad site {s!r}")
+            raise ProtocolError(f"bad site {s!r:.120}")
         sites[s[0]] = (s[1] if isinstance(s[1], str) else None,
-                       s[2] if isinstance(s[2], str) else None)
+                       s[2] if isinstance(s[2], str) else None, _cert_of(s[3]))
         order.append(s[0])
+    heads = _decode_heads(message.get("heads"), order)
     rids = _text_ids(message.get("record"), n)
     entries = []
     last_seq: dict = {}
@@ -241,8 +294,15 @@ def decode_batch(message: dict) -> tuple[list[Entry], dict[str, tuple[str, str]]
                          for k, v, p in zip(names, values, versions)}
         except (TypeError, ValueError):
             ok = False
+        if ok and status:
+            # a refused or withheld change travels as its digest only
+            d = cells.get("_d")
+            ok = list(cells) == ["_d"] and len(d) == 1 and isinstance(d[0], str) \
+                and bool(_DIGEST.match(d[0]))
+        elif ok:
+            ok = "_d" not in cells
         if not ok:
             raise ProtocolError(f"entry {i} of the batch is malformed")
         entries.append(Entry(order[origin], aud, seq, tx, tbl, rids[i], hlc, order[site],
                              cells, status))
-    return entries, sites
+    return Batch(entries, heads), sites

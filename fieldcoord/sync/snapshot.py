@@ -108,6 +108,30 @@ def _drop_unnamed_sites(c: sqlite3.Connection) -> int:
     return len(drop)
 
 
+def _redact(c: sqlite3.Connection) -> int:
+    """Replace the cells of refused changes, and of changes about records the copy does not
+    hold (withheld, or narrowed out of the agency's sight since), by their digest, so the copy
+    keeps their place in the signed stream and nothing of their content. Returns how many
+    changes about withheld records there were."""
+    from ..store import identity
+    uuids = dict(c.execute("SELECT ord, uuid FROM site"))
+    held = " UNION ALL ".join(f'SELECT id FROM "{k.table}"' for k in K.KINDS.values())
+    rows = c.execute(f"SELECT stream, seq, tx, tbl, rid, hlc, site, cells, status FROM change "
+                     f"WHERE status <> 0 OR rid NOT IN ({held})").fetchall()
+    withheld = 0
+    for sid, seq, tx, tbl, rid, hlc, site, cells, status in rows:
+        if cells.startswith('{"_d"'):
+            continue
+        if not status:
+            if json.loads(cells).keys() <= {"owner", "scope", "_scope", "_cl"}:
+                continue                    # who sees it now: still the audience's to know
+            withheld += 1
+        d = identity.stored_digest((tx, tbl, rid, hlc, site, cells), uuids.get)
+        c.execute("UPDATE change SET cells = ?, status = 1 WHERE stream = ? AND seq = ?",
+                  (json.dumps({"_d": [d.hex()]}), sid, seq))
+    return withheld
+
+
 def _clear_search(c: sqlite3.Connection) -> None:
     c.execute("DELETE FROM search_doc")
     c.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
@@ -144,15 +168,15 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
             hidden += c.execute("DELETE FROM change WHERE stream IN "
                                 "(SELECT id FROM stream WHERE NOT fc_aud(audience))").rowcount
             c.execute("DELETE FROM stream WHERE NOT fc_aud(audience)")
-            # a refused change travels as its place in the stream only
-            c.execute("UPDATE change SET cells = '{}' WHERE status <> 0 AND cells <> '{}'")
+            # a refused change, or one about a record withheld, travels as its place only
+            hidden += _redact(c)
             tables = [k.table for k in K.KINDS.values()]
             c.execute(f"DELETE FROM conflict WHERE tbl NOT IN ({','.join('?' * len(tables))})",
                       tables)
             for t in tables:
                 c.execute(f'DELETE FROM conflict WHERE tbl = ? AND rid NOT IN '
                           f'(SELECT id FROM "{t}")', (t,))
-            for t in (*LOCAL_TABLES, "meta"):
+            for t in (*LOCAL_TABLES, "meta", "agency_key"):
                 c.execute(f"DELETE FROM {t}")
             for (t,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND "
                                   "name LIKE 'sqlite_stat%'").fetchall():
@@ -229,11 +253,17 @@ def _prepare(store, path: Path) -> str | None:
         got = c.execute("SELECT ord FROM site WHERE uuid = ?", (store.site_uuid,)).fetchone()
         if got:
             own = got[0]
-            c.execute("UPDATE site SET agency = ?, device = ? WHERE ord = ?",
-                      (store.home, store.device, own))
         else:
-            own = c.execute("INSERT INTO site (uuid, agency, device) VALUES (?, ?, ?)",
-                            (store.site_uuid, store.home, store.device)).lastrowid
+            own = c.execute("INSERT INTO site (uuid) VALUES (?)", (store.site_uuid,)).lastrowid
+        # this replica's key and certificate, and the agency keys it trusts, are its own
+        key, cert, verified = old.execute("SELECT key, cert, verified FROM site WHERE ord = ?",
+                                          (store.self_ord,)).fetchone()
+        c.execute("UPDATE site SET agency = ?, device = ?, key = ?, cert = ?, verified = ? "
+                  "WHERE ord = ?", (store.home, store.device, key, cert, verified, own))
+        c.execute("DELETE FROM agency_key")
+        c.executemany("INSERT INTO agency_key (code, fingerprint, key, trust, endorsement, at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", old.execute(
+                          "SELECT code, fingerprint, key, trust, endorsement, at FROM agency_key"))
         c.execute("DELETE FROM meta")
         rows = [(k, v) for k, v in old.execute("SELECT key, value FROM meta")
                 if k not in ("self_ord", "search_deferred")]

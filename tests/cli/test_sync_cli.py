@@ -60,10 +60,16 @@ def env(tmp_path):
 def test_two_agencies_converge_from_the_command_line(tmp_path, env):
     hub_ccf, laptop1, laptop2 = (Node(tmp_path, n, env) for n in ("hub-ccf", "laptop1", "laptop2"))
     hub_mpd = Node(tmp_path, "hub-mpd", env)
-    for node in (hub_ccf, laptop1, laptop2):
-        node("init", "--agency", "Clark County Fire", "--code", "CCF", "--device", node.name)
+    hub_ccf("init", "--agency", "Clark County Fire", "--code", "CCF", "--device", "hub-ccf")
+    for node in (laptop1, laptop2):
+        node("init", "--agency", "Clark County Fire", "--code", "CCF", "--device", node.name,
+             "--join")
     hub_mpd("init", "--agency", "Metro Police Department", "--code", "MPD")
     hub_ccf("add", "agency", "name=Metro Police Department", "code=MPD")
+    # the two administrators read each other their agency key's fingerprint
+    ccf_fp = hub_ccf("keys", "show", json_out=True)["agency_fingerprint"]
+    mpd_fp = hub_mpd("keys", "show", json_out=True)["agency_fingerprint"]
+    hub_ccf("keys", "trust", "MPD", mpd_fp)
     procs = []
     try:
         p1, url_ccf = hub_ccf.serve(free_port())
@@ -73,7 +79,7 @@ def test_two_agencies_converge_from_the_command_line(tmp_path, env):
             token = hub_ccf("hub", "token", "add", "--agency", "CCF", "--device", laptop.name)
             laptop("peer", "add", "hub", url_ccf, "--token-stdin", stdin=token)
         token = hub_ccf("hub", "token", "add", "--agency", "MPD", "--device", "hub-mpd")
-        hub_mpd("peer", "add", "ccf", url_ccf, "--token-stdin", stdin=token)
+        hub_mpd("peer", "add", "ccf", url_ccf, "--token-stdin", "--trust", ccf_fp, stdin=token)
 
         laptop1("sync")
         laptop2("sync")

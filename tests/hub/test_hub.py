@@ -8,7 +8,7 @@ import requests
 from fieldcoord.core.errors import ValidationError
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import check_tls, start_in_thread
-from fieldcoord.store import Store
+from fieldcoord.store import Store, identity
 from fieldcoord.store.exchange import outgoing, sites_of, vector
 from fieldcoord.sync import protocol
 from fieldcoord.sync.engine import sync
@@ -116,7 +116,10 @@ def test_a_partner_hub_receives_only_what_it_may_see(hub, tmp_path):
         h.add("contact", {"name": "Informant Line", "agency": "CCF", "scope": "private"})
         h.add("contact", {"name": "Duty Officer", "agency": "CCF", "scope": "MPD"})
     mpd = Store.create(tmp_path / "mpd.db", "Metro Police Department", "MPD", device="mpd-hub")
-    sync(mpd, HttpPeer(url, token_for(path, agency="MPD", device="mpd-hub")))
+    peer = HttpPeer(url, token_for(path, agency="MPD", device="mpd-hub"))
+    with Store.open(path) as h:
+        peer.key_fingerprint = identity.describe(h)["agency_fingerprint"]
+    sync(mpd, peer)
     names = [c["name"] for c in json.loads(mpd.dump())["contact"]]
     assert names == ["Duty Officer"] and "Informant" not in mpd.dump()
 

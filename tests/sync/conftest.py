@@ -2,19 +2,15 @@
 """Replicas of two agencies for the sync tests."""
 import pytest
 
-from fieldcoord.store import Store
+from region import Region
 
 
 @pytest.fixture
 def replicas(tmp_path):
-    made = []
+    region = Region()
 
     def make(name, agency="CCF", agency_name=None):
-        names = {"CCF": "Clark County Fire", "MPD": "Metro Police Department"}
-        s = Store.create(tmp_path / f"{name}.db", agency_name or names.get(agency, agency),
-                         agency, device=name)
-        made.append(s)
-        return s
+        return region.make(tmp_path / f"{name}.db", agency, device=name, agency_name=agency_name)
     yield make
-    for s in made:
+    for s in region.replicas:
         s.close()

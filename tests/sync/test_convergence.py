@@ -18,6 +18,7 @@ from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
 from fieldcoord.sync.engine import StorePeer, sync
 from fieldcoord.sync.http import HttpPeer
+from region import Region
 
 REPLICAS = (("hub_ccf", "CCF"), ("laptop_ccf", "CCF"), ("hub_mpd", "MPD"), ("laptop_mpd", "MPD"))
 LINKS = ((1, 0), (3, 2), (0, 2), (1, 2), (3, 0))     # laptop-hub, laptop-hub, federation, LAN
@@ -31,7 +32,8 @@ OPS = st.lists(st.tuples(
 
 def make_replicas(root: Path):
     names = {"CCF": "Clark County Fire", "MPD": "Metro Police Department"}
-    stores = [Store.create(root / f"{n}.db", names[a], a, device=n) for n, a in REPLICAS]
+    region = Region()
+    stores = [region.make(root / f"{n}.db", a, device=n) for n, a in REPLICAS]
     # each agency's directory knows the other, so scopes may name it
     stores[0].add("agency", {"name": names["MPD"], "code": "MPD"})
     stores[2].add("agency", {"name": names["CCF"], "code": "CCF"})

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from fieldcoord.store import Store
+from fieldcoord.store import Store, trust
 from fieldcoord.sync.engine import StorePeer, sync
 from fieldcoord.sync.http import PeerError
 
@@ -40,6 +40,8 @@ def fill(store, n=120):
 def test_a_dropped_connection_costs_at_most_one_batch(replicas, monkeypatch, cut_after):
     from fieldcoord.store import exchange
     monkeypatch.setattr(exchange, "BATCH_BYTES", 60_000)
+    # a head signed after every entry, so batches may end anywhere
+    monkeypatch.setattr(trust, "HEAD_EVERY", 1)
     hub, laptop = replicas("hub"), replicas("laptop")
     fill(hub)
     peer = CutPeer(hub, cut_after)

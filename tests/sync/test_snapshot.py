@@ -8,7 +8,7 @@ import requests
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
-from fieldcoord.store import Store
+from fieldcoord.store import Store, identity
 from fieldcoord.sync import snapshot
 from fieldcoord.sync.engine import StorePeer, sync
 from fieldcoord.sync.http import HttpPeer
@@ -67,8 +67,9 @@ def low_threshold(monkeypatch):
     monkeypatch.setattr(snapshot, "SNAPSHOT_AT", 1)
 
 
-def first_sync(store, url, token, **kw):
+def first_sync(store, url, token, trust=None, **kw):
     peer = HttpPeer(url, token)
+    peer.key_fingerprint = trust
     try:
         return sync(store, peer, **kw)
     finally:
@@ -107,17 +108,23 @@ def test_a_fresh_laptop_starts_from_a_snapshot_and_ends_as_a_normal_sync_would(
     slow.close()
 
 
+def ccf_fingerprint(hub):
+    with Store.open(hub["path"]) as h:
+        return identity.describe(h)["agency_fingerprint"]
+
+
 def test_a_partner_replica_gets_nothing_private(hub, tmp_path, monkeypatch, low_threshold):
+    # a partner never starts from a snapshot: it could not verify it
     mpd = Store.create(tmp_path / "mpd.db", "Metro Police Department", "MPD", device="mpd-hub")
-    result = first_sync(mpd, hub["url"], hub["mpd"])
-    assert result.snapshot == "adopted"
+    result = first_sync(mpd, hub["url"], hub["mpd"], trust=ccf_fingerprint(hub))
+    assert result.snapshot == ""
     monkeypatch.setattr(snapshot, "SNAPSHOT_AT", 10**9)
     normal = Store.create(tmp_path / "normal.db", "Metro Police Department", "MPD",
                           device="mpd-normal")
     with Store.open(hub["path"]) as h:
         with h.transaction():
             _, token = tokens.issue(h.conn, "MPD", "mpd-normal")
-    first_sync(normal, hub["url"], token)
+    first_sync(normal, hub["url"], token, trust=ccf_fingerprint(hub))
     assert mpd.dump() == normal.dump()
     names = sorted(c["name"] for c in dump(mpd)["contact"])
     assert names == ["Dana Whitfield", "Duty Officer"]
@@ -335,7 +342,7 @@ def test_an_agency_that_may_see_nothing_gets_403_and_no_file(tmp_path):
         with pytest.raises(PeerError) as e:
             peer.snapshot(tmp_path / "out.db")
         peer.close()
-        assert e.value.status == 403 and "MPD may see nothing" in str(e.value)
+        assert e.value.status == 403 and "devices of CCF only" in str(e.value)
         assert not list(tmp_path.glob("private-hub.db.snapshot-*"))
     finally:
         stop()

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 
 from fieldcoord.hub import tokens  # noqa: E402
 from fieldcoord.hub.server import start_in_thread  # noqa: E402
-from fieldcoord.store import Store  # noqa: E402
+from fieldcoord.store import Store, identity  # noqa: E402
 from fieldcoord.store.conflicts import open_conflicts  # noqa: E402
 from fieldcoord.sync import peers as ops  # noqa: E402
 from fieldcoord.ui.sync_pages import ConflictsPage, SyncPage  # noqa: E402
@@ -71,6 +71,14 @@ def laptop(tmp_path, name, agency="CCF", agency_name="Clark County Fire") -> Pat
 def add_peer(db: Path, hub: Hub, device: str, agency="CCF", url=None):
     with Store.open(db) as s:
         ops.save_peer(s, "hub", url or hub.url, hub.token(agency, device), adding=True)
+        if agency != "CCF":
+            # a partner confirmed the hub agency's key fingerprint with its administrator
+            with Store.open(hub.db) as h:
+                fp = identity.describe(h)["agency_fingerprint"]
+                if identity.trusted_key(h.conn, agency) is None:    # and the hub's, theirs
+                    identity.confirm(h, agency, identity.home_key(s.conn, agency))
+            with s.transaction():
+                s.conn.execute("UPDATE peer SET key_fingerprint = ? WHERE name = 'hub'", (fp,))
 
 
 @pytest.fixture
@@ -370,6 +378,9 @@ def test_bundle_export_and_import_round_trip_through_the_page(qtbot, tmp_path, p
         s.add("agency", {"name": "Metro Police Department", "code": "MPD"})
         shared = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
         s.add("contact", {"name": "Informant Line", "agency": "CCF", "scope": "private"})
+    with Store.open(ccf) as c, Store.open(mpd) as m:
+        # MPD's liaison confirmed CCF's key fingerprint once
+        identity.confirm(m, "CCF", identity.home_key(c.conn, "CCF"))
     page_ccf, page_mpd = pages(SyncPage, ccf), pages(SyncPage, mpd)
     bundle = tmp_path / "to-mpd.fcb"
     task = page_ccf.start_export(bundle, "MPD")

@@ -1,0 +1,397 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A replica's identity: its device key and certificate, its agency's key, the partner keys it
+trusts, and the hash chains of the streams it holds (store layer). See docs/security.md.
+
+A replica made with `init` is its agency's first: it creates the agency's key and holds it (the
+*key holder*, usually the agency's hub), and certifies its own device key. Other replicas of the
+agency are enrolled by the key holder: their device key gets a certificate signed by the agency's
+key (over sync, with a device token of the agency; or `enroll` in-process), and they adopt the
+agency's key. Partner agencies' keys are trusted once a user confirmed their fingerprint here
+('confirmed'), or when the home agency's key vouches for them ('endorsed').
+"""
+from __future__ import annotations
+
+import json
+
+from ..core.errors import FieldcoordError, ValidationError
+from . import keys, trust
+
+
+class KeyChanged(FieldcoordError):
+    """An agency presented a key other than the one this replica trusts for it."""
+
+
+class UntrustedKey(FieldcoordError):
+    """An agency's key that no user here has confirmed yet."""
+
+    def __init__(self, agency: str, fingerprint: str, message: str | None = None):
+        super().__init__(message or (
+            f"the key of agency {agency} is not confirmed on this replica; its fingerprint is "
+            f"{fingerprint}. Check it with {agency}'s administrator (over the phone), then "
+            f"confirm it: fieldcoord keys trust {agency} '{fingerprint}'"))
+        self.agency = agency
+        self.fingerprint = fingerprint
+
+
+# ---------------------------------------------------------------------- the chains
+def wire_cells_text(cells_text: str, uuid_of) -> str:
+    """The compact JSON of a stored entry's cells in their wire form (site numbers as UUIDs),
+    which is what its digest covers. `uuid_of(ord)` names a site."""
+    from ..core import compact
+    return compact.dumps(wire_cells(json.loads(cells_text), uuid_of))
+
+
+def wire_cells(cells: dict, uuid_of) -> dict:
+    """Cells with the site numbers of versions replaced by site UUIDs."""
+    out = {}
+    for col, c in cells.items():
+        if col == "_seen":
+            out[col] = [{k: [v[0], uuid_of(v[1]) if isinstance(v[1], int) else v[1]]
+                         for k, v in c[0].items()}]
+            continue
+        if len(c) > 2:
+            c = list(c)
+            for i in (2, 4):
+                if len(c) > i and isinstance(c[i], int):
+                    c[i] = uuid_of(c[i])
+            if len(c) > 5 and c[5]:
+                c[5] = [[h, uuid_of(s) if isinstance(s, int) else s] for h, s in c[5]]
+        out[col] = c
+    return out
+
+
+def stored_digest(row, uuid_of) -> bytes:
+    """The digest of a stored change row (tx, tbl, rid, hlc, site ord, cells)."""
+    tx, tbl, rid, hlc, site, cells = row
+    from ..core import compact
+    parsed = json.loads(cells)
+    if "_d" in parsed:
+        return bytes.fromhex(parsed["_d"][0])
+    return trust.entry_digest(tx, tbl, rid, hlc, uuid_of(site),
+                              compact.dumps(wire_cells(parsed, uuid_of)))
+
+
+def _uuid_map(conn) -> dict:
+    return dict(conn.execute("SELECT ord, uuid FROM site"))
+
+
+def rebuild_chains(conn, stream_ids=None) -> None:
+    """Compute the chain hash of streams (all of them by default) from their entries."""
+    uuids = _uuid_map(conn)
+    ids = stream_ids if stream_ids is not None else [r[0] for r in conn.execute(
+        "SELECT id FROM stream")]
+    for sid in ids:
+        h = trust.ZERO
+        for row in conn.execute("SELECT tx, tbl, rid, hlc, site, cells FROM change "
+                                "WHERE stream = ? ORDER BY seq", (sid,)):
+            h = trust.chain(h, stored_digest(row, uuids.get))
+        conn.execute("UPDATE stream SET hash = ? WHERE id = ?", (h, sid))
+
+
+# ---------------------------------------------------------------------- identity
+def create(conn, db, site: str, home: str, device: str, founder: bool = True) -> str:
+    """Make this replica's keys (inside the caller's transaction); returns where they are."""
+    where = keys.choose()
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('keystore', ?)", (where,))
+    seed = trust.new_seed()
+    keys.save(conn, db, site, "device", seed, where)
+    conn.execute("UPDATE site SET key = ? WHERE uuid = ?", (trust.public(seed), site))
+    if founder:
+        agency_seed = trust.new_seed()
+        keys.save(conn, db, site, "agency", agency_seed, where)
+        agency_key = trust.public(agency_seed)
+        _set_home_key(conn, home, agency_key)
+        cert = trust.issue_cert(agency_seed, site, home, device, trust.public(seed))
+        conn.execute("UPDATE site SET cert = ?, verified = 1, agency = ? WHERE uuid = ?",
+                     (cert, home, site))
+    return where
+
+
+def _set_home_key(conn, home: str, key: bytes) -> None:
+    conn.execute("INSERT OR REPLACE INTO agency_key (code, fingerprint, key, trust, at) "
+                 "VALUES (?, ?, ?, 'home', ?)", (home, trust.fingerprint(key), key,
+                                                   trust.now_iso()))
+
+
+def upgrade(store) -> None:
+    """Give a database made before keys existed its identity (as its agency's first replica),
+    the chain hashes of the streams it holds, and signed heads of its own streams."""
+    conn = store.conn
+    with store.transaction():
+        create(conn, store.path, store.site_uuid, store.home, store.device, founder=True)
+        store.keystore = conn.execute("SELECT value FROM meta WHERE key = 'keystore'"
+                                      ).fetchone()[0]
+        conn.execute("UPDATE site SET agency = NULL, verified = 0 WHERE ord != ?",
+                     (store.self_ord,))
+        rebuild_chains(conn)
+        sign_own_heads(store)
+
+
+def sign_own_heads(store) -> None:
+    """Sign the current head of each of this replica's own streams."""
+    conn = store.conn
+    seed = store.device_seed()
+    for sid, aud, seq, h in conn.execute(
+            "SELECT id, audience, seq, hash FROM stream WHERE origin = ? AND seq > 0",
+            (store.self_ord,)).fetchall():
+        sig = trust.sign_head(seed, store.site_uuid, aud, seq, h)
+        conn.execute("INSERT OR REPLACE INTO head (stream, seq, hash, sig) VALUES (?, ?, ?, ?)",
+                     (sid, seq, h, sig))
+
+
+def home_key(conn, home: str) -> bytes | None:
+    row = conn.execute("SELECT key FROM agency_key WHERE code = ? AND trust = 'home'",
+                       (home,)).fetchone()
+    return bytes(row[0]) if row and row[0] else None
+
+
+def trusted_key(conn, code: str) -> bytes | None:
+    row = conn.execute("SELECT key FROM agency_key WHERE code = ?", (code,)).fetchone()
+    return bytes(row[0]) if row and row[0] else None
+
+
+def trusted_keys(conn) -> dict[str, bytes]:
+    return {c: bytes(k) for c, k in conn.execute(
+        "SELECT code, key FROM agency_key WHERE key IS NOT NULL")}
+
+
+def own_cert(conn, site: str) -> bytes | None:
+    row = conn.execute("SELECT cert FROM site WHERE uuid = ?", (site,)).fetchone()
+    return bytes(row[0]) if row and row[0] else None
+
+
+def is_key_holder(store) -> bool:
+    return store.agency_seed() is not None
+
+
+def confirm(store, code: str, key: bytes | None = None, fingerprint: str | None = None,
+            by: str = "") -> str:
+    """Trust agency `code`'s key: the key itself, or a fingerprint a user read out (the key is
+    then taken when it first arrives). A key holder also vouches for it to its own devices.
+    Refuses to replace a different key already trusted. Returns the fingerprint."""
+    code = code.strip().upper()
+    if code == store.home:
+        raise ValidationError(f"{code} is this replica's own agency; its key comes with "
+                              "enrolment")
+    fp = trust.fingerprint(key) if key is not None else trust.parse_fingerprint(fingerprint)
+    if fingerprint is not None and key is not None and trust.parse_fingerprint(fingerprint) != fp:
+        raise KeyChanged(f"the key of agency {code} has fingerprint {fp}, not "
+                         f"{trust.parse_fingerprint(fingerprint)}")
+    conn = store.conn
+    with store.transaction():
+        row = conn.execute("SELECT fingerprint, key FROM agency_key WHERE code = ?",
+                           (code,)).fetchone()
+        if row and row[0] != fp:
+            raise KeyChanged(f"agency {code} already has a confirmed key with fingerprint "
+                             f"{row[0]}; refusing {fp}. If {code} really replaced its key, "
+                             f"remove the old one first: fieldcoord keys forget {code}")
+        if row and row[1] and key is None:
+            key = bytes(row[1])
+        endorsement = None
+        seed = store.agency_seed()
+        if key is not None and seed is not None:
+            endorsement = trust.endorse(seed, store.home, code, key)
+        conn.execute("INSERT OR REPLACE INTO agency_key (code, fingerprint, key, trust, "
+                     "endorsement, at) VALUES (?, ?, ?, 'confirmed', ?, ?)",
+                     (code, fp, key, endorsement, trust.now_iso()))
+        if key is not None:
+            verify_sites(conn)
+    return fp
+
+
+def offer_key(store, code: str, key: bytes) -> str:
+    """A key that arrived for agency `code`: 'trusted' when it is the one trusted here (a
+    fingerprint confirmed earlier is completed with it), 'unknown' when none is, and KeyChanged
+    when another is."""
+    conn = store.conn
+    row = conn.execute("SELECT fingerprint, key FROM agency_key WHERE code = ?",
+                       (code,)).fetchone()
+    fp = trust.fingerprint(key)
+    if row is None:
+        return "unknown"
+    if row[0] != fp:
+        raise KeyChanged(f"agency {code} presented a key with fingerprint {fp}, but the key "
+                         f"confirmed here has {row[0]}: refusing to go on. Ask {code}'s "
+                         "administrator whether the key was replaced")
+    if row[1] is None:
+        with store.transaction():
+            conn.execute("UPDATE agency_key SET key = ? WHERE code = ?", (key, code))
+            verify_sites(conn)
+    return "trusted"
+
+
+def endorsements(conn) -> list[bytes]:
+    return [bytes(r[0]) for r in conn.execute(
+        "SELECT endorsement FROM agency_key WHERE endorsement IS NOT NULL")]
+
+
+def take_endorsements(store, blobs: list[bytes]) -> list[str]:
+    """Partner keys the home agency vouches for; returns problems (a key differing from one
+    confirmed here) in words. Keys confirmed here are kept."""
+    conn = store.conn
+    hk = home_key(conn, store.home)
+    problems = []
+    if hk is None:
+        return problems
+    with store.transaction():
+        for blob in blobs:
+            got = trust.read_endorsement(blob, hk, store.home)
+            if got is None:
+                problems.append("an endorsement of a partner key is not signed by "
+                                f"{store.home}'s key; ignored")
+                continue
+            code, key = got
+            if code == store.home:
+                continue
+            row = conn.execute("SELECT fingerprint, key, trust FROM agency_key WHERE code = ?",
+                               (code,)).fetchone()
+            fp = trust.fingerprint(key)
+            if row and row[0] != fp:
+                problems.append(f"{store.home} vouches for a key of {code} ({fp}) other than "
+                                f"the one confirmed here ({row[0]}); kept the one here")
+                continue
+            if row and row[1]:
+                continue
+            conn.execute("INSERT OR REPLACE INTO agency_key (code, fingerprint, key, trust, "
+                         "endorsement, at) VALUES (?, ?, ?, 'endorsed', ?, ?)",
+                         (code, fp, key, blob, trust.now_iso()))
+        verify_sites(conn)
+    return problems
+
+
+# ---------------------------------------------------------------------- certificates
+def install_cert(conn, blob: bytes, keys_by_code: dict | None = None) -> trust.Cert | None:
+    """Check a device certificate against the trusted key of the agency it names and record
+    the site as of that agency. None (and nothing written) when it does not verify, or when
+    the site is known with another key."""
+    claims = trust.peek_cert(blob)
+    if claims is None:
+        return None
+    ak = (keys_by_code or {}).get(claims["agency"]) if keys_by_code is not None else \
+        trusted_key(conn, claims["agency"])
+    if ak is None:
+        return None
+    cert = trust.read_cert(blob, ak)
+    if cert is None:
+        return None
+    row = conn.execute("SELECT ord, key, verified FROM site WHERE uuid = ?",
+                       (cert.site,)).fetchone()
+    if row and row[1] is not None and bytes(row[1]) != cert.key:
+        return None                          # a site never changes its key
+    if row is None:
+        conn.execute("INSERT INTO site (uuid, agency, device, key, cert, verified) "
+                     "VALUES (?, ?, ?, ?, ?, 1)",
+                     (cert.site, cert.agency, cert.device, cert.key, cert.blob))
+    else:
+        conn.execute("UPDATE site SET agency = ?, device = ?, key = ?, cert = ?, verified = 1 "
+                     "WHERE ord = ?", (cert.agency, cert.device, cert.key, cert.blob, row[0]))
+    return cert
+
+
+def verify_sites(conn) -> int:
+    """Verify certificates kept from before their agency's key was trusted; returns how many
+    sites became verified."""
+    keys_by_code = trusted_keys(conn)
+    n = 0
+    for (blob,) in conn.execute("SELECT cert FROM site WHERE verified = 0 AND cert IS NOT NULL"
+                                ).fetchall():
+        if install_cert(conn, bytes(blob), keys_by_code) is not None:
+            n += 1
+    return n
+
+
+def keep_cert(conn, site: str, blob: bytes) -> None:
+    """Keep a certificate that cannot be verified yet (its agency's key is not trusted)."""
+    claims = trust.peek_cert(blob)
+    if claims is None or claims["site"] != site:
+        return
+    row = conn.execute("SELECT ord, verified FROM site WHERE uuid = ?", (site,)).fetchone()
+    if row is None:
+        conn.execute("INSERT INTO site (uuid, device, cert) VALUES (?, ?, ?)",
+                     (site, claims["device"], blob))
+    elif not row[1]:
+        conn.execute("UPDATE site SET cert = ? WHERE ord = ?", (blob, row[0]))
+
+
+def issue_for(store, site: str, device: str, key: bytes) -> bytes:
+    """A certificate for another device of this agency (key holders only)."""
+    seed = store.agency_seed()
+    if seed is None:
+        raise ValidationError(f"this replica does not hold {store.home}'s key; enrol devices "
+                              "with the agency's hub")
+    cert = trust.issue_cert(seed, site, store.home, device, key)
+    with store.transaction():
+        install_cert(store.conn, cert)
+        store.conn.execute("INSERT INTO meta (key, value) VALUES ('certified', '1') "
+                           "ON CONFLICT (key) DO UPDATE SET value = value + 1")
+    return cert
+
+
+def adopt(store, agency_key: bytes, cert_blob: bytes) -> None:
+    """Take the agency key and the certificate the agency's key holder issued for this replica
+    (enrolment). A replica that founded its agency's key itself gives it up, as long as it
+    never certified another device with it."""
+    conn = store.conn
+    cert = trust.read_cert(cert_blob, agency_key)
+    if cert is None or cert.site != store.site_uuid or cert.agency != store.home \
+            or cert.key != trust.public(store.device_seed()):
+        raise KeyChanged("the hub's enrolment certificate is not for this device")
+    current = home_key(conn, store.home)
+    if current == agency_key:
+        with store.transaction():
+            install_cert(conn, cert_blob)
+        return
+    if current is not None:
+        certified = conn.execute("SELECT value FROM meta WHERE key = 'certified'").fetchone()
+        if certified or store.agency_seed() is None:
+            raise KeyChanged(
+                f"the hub presents a key for {store.home} with fingerprint "
+                f"{trust.fingerprint(agency_key)}, but this replica trusts "
+                f"{trust.fingerprint(current)} for its own agency: refusing to go on")
+    with store.transaction():
+        if store.agency_seed() is not None:
+            keys.forget(conn, store.path, store.site_uuid, "agency", store.keystore)
+            store._agency_seed = None
+        # endorsements signed by the key given up no longer hold
+        conn.execute("UPDATE agency_key SET endorsement = NULL")
+        _set_home_key(conn, store.home, agency_key)
+        conn.execute("UPDATE site SET verified = 0 WHERE ord != ?", (store.self_ord,))
+        install_cert(conn, cert_blob)
+        verify_sites(conn)
+
+
+def enroll(device_store, holder_store) -> bytes:
+    """Enrol a replica with its agency's key holder in-process (tests, a second database on
+    one machine): the same as a first sync with a device token of the agency."""
+    key = trust.public(device_store.device_seed())
+    cert = issue_for(holder_store, device_store.site_uuid, device_store.device, key)
+    adopt(device_store, home_key(holder_store.conn, holder_store.home), cert)
+    return cert
+
+
+def site_key(conn, site: str) -> tuple[bytes | None, str | None]:
+    """(device key, verified agency) of a site; (None, None) when not verified."""
+    row = conn.execute("SELECT key, agency FROM site WHERE uuid = ? AND verified = 1 "
+                       "AND revoked_at IS NULL", (site,)).fetchone()
+    return (bytes(row[0]), row[1]) if row else (None, None)
+
+
+def describe(store) -> dict:
+    """This replica's keys, for `fieldcoord keys` and the app."""
+    conn = store.conn
+    hk = home_key(conn, store.home)
+    dev = conn.execute("SELECT key, verified FROM site WHERE ord = ?",
+                       (store.self_ord,)).fetchone()
+    partners = [{"agency": c, "fingerprint": fp, "trust": t, "seen": k is not None}
+                for c, fp, k, t in conn.execute(
+                    "SELECT code, fingerprint, key, trust FROM agency_key WHERE trust != 'home' "
+                    "ORDER BY code")]
+    return {"agency": store.home,
+            "agency_fingerprint": trust.fingerprint(hk) if hk else None,
+            "key_holder": store.agency_seed() is not None,
+            "device": store.device, "site": store.site_uuid,
+            "device_fingerprint": trust.fingerprint(bytes(dev[0])) if dev and dev[0] else None,
+            "enrolled": bool(dev and dev[1]),
+            "keystore": store.keystore, "warning": keys.warning(store.keystore),
+            "partners": partners}
+

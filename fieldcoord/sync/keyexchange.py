@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Keys exchanged when a sync starts (sync layer). See docs/security.md.
+
+The caller's `hello` carries its device key, its certificate and its agency's key; the answer
+carries the peer's agency key, the peer's own certificate, the partner keys the peer's agency
+vouches for (to replicas of that agency only), and, when a replica of the peer's own agency
+presents a device token of that agency to a key holder, the certificate that enrols it.
+"""
+from __future__ import annotations
+
+from ..core.errors import FieldcoordError
+from ..store import identity, trust
+from ..store.identity import KeyChanged, UntrustedKey
+
+__all__ = ["KeyChanged", "UntrustedKey", "offer", "answer", "take_answer"]
+
+
+def offer(store) -> dict:
+    """What a caller says of its keys in `hello`."""
+    conn = store.conn
+    ak = identity.home_key(conn, store.home)
+    return {"key": trust.b64(trust.public(store.device_seed())),
+            "cert": trust.b64(identity.own_cert(conn, store.site_uuid)),
+            "agency_key": trust.b64(ak)}
+
+
+def _bytes(message: dict, name: str, size: int | None = None) -> bytes | None:
+    raw = message.get(name)
+    if raw is None:
+        return None
+    try:
+        return trust.unb64(raw, size)
+    except trust.TrustError:
+        from .protocol import ProtocolError
+        raise ProtocolError(f"'{name}' is not a key or certificate") from None
+
+
+def answer(store, caller_site: str, caller_agency: str, message: dict, token=None) -> dict:
+    """The peer's side of `hello`: take the caller's certificate (verified against the keys
+    trusted here), enrol it when `token` is a device token of this replica's own agency and this
+    replica holds the agency's key, and say what the caller needs to verify what it receives."""
+    conn = store.conn
+    key = _bytes(message, "key", 32)
+    cert = _bytes(message, "cert")
+    their_agency_key = _bytes(message, "agency_key", 32)
+    out: dict = {"agency_key": trust.b64(identity.home_key(conn, store.home)),
+                 "cert": trust.b64(identity.own_cert(conn, store.site_uuid)),
+                 "endorsements": [], "enrolled": None}
+    with store.transaction():
+        if their_agency_key is not None and caller_agency != store.home:
+            try:
+                identity.offer_key(store, caller_agency, their_agency_key)
+            except KeyChanged:
+                pass                    # not trusted: its certificates stay unverified
+        if cert is not None and identity.install_cert(conn, cert) is None:
+            identity.keep_cert(conn, caller_site, cert)
+        if token is not None and token.agency == store.home and key is not None \
+                and store.agency_seed() is not None:
+            out["enrolled"], out["enrol_error"] = _enrol(store, token, caller_site, key)
+    if caller_agency == store.home:
+        out["endorsements"] = [trust.b64(b) for b in identity.endorsements(conn)]
+    return out
+
+
+def _enrol(store, token, site: str, key: bytes) -> tuple[str | None, str | None]:
+    """A certificate for the caller's device key; a token enrols one device only."""
+    conn = store.conn
+    bound = conn.execute("SELECT device_key, site FROM device_token WHERE id = ?",
+                         (token.id,)).fetchone() if token.id is not None else None
+    if bound and bound[0] is not None and (bytes(bound[0]) != key or bound[1] != site):
+        return None, (f"device token {token.id} already enrolled another device; ask "
+                      f"{store.home}'s administrator for a token of this device")
+    row = conn.execute("SELECT key, cert FROM site WHERE uuid = ?", (site,)).fetchone()
+    if row and row[0] is not None and bytes(row[0]) != key:
+        return None, "this replica's id is already enrolled with another key"
+    if row and row[1] is not None and trust.read_cert(
+            bytes(row[1]), identity.home_key(conn, store.home)) is not None:
+        return trust.b64(bytes(row[1])), None
+    if token.id is not None:
+        conn.execute("UPDATE device_token SET device_key = ?, site = ? WHERE id = ?",
+                     (key, site, token.id))
+    cert = trust.issue_cert(store.agency_seed(), site, store.home, token.device, key)
+    identity.install_cert(conn, cert)
+    return trust.b64(cert), None
+
+
+def take_answer(store, agency: str, site: str, answer: dict,
+                expected: str | None = None) -> list[str]:
+    """The caller's side: trust the peer's agency key (own agency: through enrolment; a
+    partner: a key confirmed here, or `expected`, the fingerprint a user confirmed for this
+    peer), keep the peer's certificate and the partner keys its agency vouches for. Raises
+    UntrustedKey or KeyChanged. Returns warnings in words."""
+    conn = store.conn
+    key = _bytes(answer, "agency_key", 32)
+    if key is None:
+        raise FieldcoordError(f"the peer of agency {agency} sent no agency key: it runs a "
+                              "fieldcoord without signed changes; upgrade it")
+    fp = trust.fingerprint(key)
+    if expected and trust.parse_fingerprint(expected) != fp:
+        raise KeyChanged(f"agency {agency} presented a key with fingerprint {fp}, not the "
+                         f"{trust.parse_fingerprint(expected)} confirmed for this peer: "
+                         "refusing to sync. Ask its administrator whether the key was replaced")
+    warnings: list[str] = []
+    if agency == store.home:
+        enrolled = _bytes(answer, "enrolled")
+        current = identity.home_key(conn, store.home)
+        if enrolled is not None:
+            identity.adopt(store, key, enrolled)
+        elif current != key:
+            if current is None:
+                raise FieldcoordError(
+                    answer.get("enrol_error") or
+                    f"this replica is not enrolled with {agency}'s key yet: sync with "
+                    f"{agency}'s hub using a device token of {agency}")
+            raise KeyChanged(f"the peer presents a key for {agency} with fingerprint {fp}, "
+                             f"but this replica trusts {trust.fingerprint(current)}: refusing "
+                             "to sync")
+        if answer.get("enrol_error"):
+            warnings.append(answer["enrol_error"])
+    elif identity.offer_key(store, agency, key) == "unknown":
+        if not expected:
+            raise UntrustedKey(agency, fp)
+        identity.confirm(store, agency, key)
+    cert = _bytes(answer, "cert")
+    with store.transaction():
+        if cert is not None and identity.install_cert(conn, cert) is None:
+            identity.keep_cert(conn, site, cert)
+    if agency == store.home:
+        blobs = []
+        for b in answer.get("endorsements") or []:
+            try:
+                blobs.append(trust.unb64(b))
+            except trust.TrustError:
+                warnings.append("a partner key vouched for by the hub is not readable")
+        warnings += identity.take_endorsements(store, blobs)
+    return warnings

@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A hostile partner with one valid token of its own agency, attacking a hub with raw requests.
+
+CCF runs a hub and a laptop; MPD is a partner whose key CCF's administrator confirmed and to
+which CCF's hub issued a device token. The attacker holds MPD's device key and token: whatever it
+signs is genuinely MPD's, so the hub must judge it by what MPD may do, and anything claiming to
+be someone else's must fail verification.
+"""
+import json
+
+import pytest
+import requests
+
+from fieldcoord.core import hlc as clock
+from fieldcoord.hub import tokens
+from fieldcoord.hub.server import start_in_thread
+from fieldcoord.store import Store, identity, trust
+from fieldcoord.store.exchange import Batch, entry_digest, outgoing, sites_of
+from fieldcoord.store.merge import Entry
+from fieldcoord.sync import protocol
+from fieldcoord.sync.engine import sync
+from fieldcoord.sync.http import HttpPeer
+
+
+class Region:
+    def __init__(self, tmp_path):
+        self.hub_path = tmp_path / "ccf-hub.db"
+        hub = Store.create(self.hub_path, "Clark County Fire", "CCF", device="ccf-hub")
+        hub.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+        self.mpd = Store.create(tmp_path / "mpd.db", "Metro Police Department", "MPD",
+                                device="mpd-laptop")
+        self.mpd.add("agency", {"name": "Clark County Fire", "code": "CCF"})
+        identity.confirm(hub, "MPD", identity.home_key(self.mpd.conn, "MPD"))
+        self.ccf_fp = identity.describe(hub)["agency_fingerprint"]
+        with hub.transaction():
+            _, self.laptop_token = tokens.issue(hub.conn, "CCF", "ccf-laptop")
+            _, self.mpd_token = tokens.issue(hub.conn, "MPD", "mpd-laptop")
+        hub.close()
+        self.url, self.stop = start_in_thread(self.hub_path)
+        self.laptop = Store.create(tmp_path / "laptop.db", "Clark County Fire", "CCF",
+                                   device="ccf-laptop", founder=False)
+
+    def sync_laptop(self):
+        peer = HttpPeer(self.url, self.laptop_token)
+        try:
+            return sync(self.laptop, peer)
+        finally:
+            peer.close()
+
+    def sync_mpd(self):
+        peer = HttpPeer(self.url, self.mpd_token)
+        peer.key_fingerprint = self.ccf_fp
+        try:
+            return sync(self.mpd, peer)
+        finally:
+            peer.close()
+
+    def hub(self) -> Store:
+        return Store.open(self.hub_path)
+
+    def push(self, batch: Batch, sites: dict, token=None) -> requests.Response:
+        body = protocol.pack({"site": self.mpd.site_uuid,
+                              "batch": protocol.encode_batch(batch, sites)})
+        return requests.post(self.url + "/v1/push", data=body, timeout=10, headers={
+            "Authorization": f"Bearer {token or self.mpd_token}",
+            "Content-Type": "application/x-fieldcoord"})
+
+
+@pytest.fixture
+def region(tmp_path):
+    r = Region(tmp_path)
+    yield r
+    r.stop()
+    r.laptop.close()
+    r.mpd.close()
+
+
+def signed(store: Store, audience: str, items: list, origin: str | None = None,
+           seed: bytes | None = None, start: tuple | None = None) -> Batch:
+    """Entries (table, record id, cells) in `store`'s own stream for `audience`, after what it
+    holds, with a head signed by its device key: what an MPD device can genuinely sign."""
+    origin = origin or store.site_uuid
+    if start is None:
+        row = store.conn.execute(
+            "SELECT t.seq, t.hash FROM stream t JOIN site s ON s.ord = t.origin "
+            "WHERE s.uuid = ? AND t.audience = ?", (origin, audience)).fetchone()
+        start = (row[0], bytes(row[1])) if row else (0, trust.ZERO)
+    seq, h = start
+    hlc = clock.pack(clock.wall_ms())
+    out = []
+    for tbl, rid, cells in items:
+        seq += 1
+        hlc += 1
+        e = Entry(origin, audience, seq, hlc, tbl, rid, hlc, origin, cells)
+        h = trust.chain(h, entry_digest(e))
+        out.append(e)
+    sig = trust.sign_head(seed or store.device_seed(), origin, audience, seq, h)
+    return Batch(out, {(origin, audience): [(seq, sig)]})
+
+
+def test_a_second_site_claiming_the_owner_agency_changes_nothing(region):
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
+                                        "scope": "all"})
+    region.sync_laptop()
+    region.sync_mpd()
+    # a made-up "CCF" device: its own key, a certificate signed by a key of the attacker's
+    fake_seed, fake_agency = trust.new_seed(), trust.new_seed()
+    fake_site = "0192f0c0-0000-7000-8000-00000000ccf1"
+    cert = trust.issue_cert(fake_agency, fake_site, "CCF", "ccf-hub", trust.public(fake_seed))
+    batch = signed(region.mpd, "all", [("contact", cid, {"title": ["Forged"]})],
+                   origin=fake_site, seed=fake_seed, start=(0, trust.ZERO))
+    r = region.push(batch, {fake_site: ("CCF", "ccf-hub", cert),
+                            region.mpd.site_uuid: ("MPD", "mpd-laptop", None)})
+    assert r.status_code == 200
+    answer = protocol.unpack(r.content)
+    assert answer["applied"] == 0 and answer["unverified"]
+    # and a site with no certificate at all may do nothing either
+    bare = "0192f0c0-0000-7000-8000-00000000ccf2"
+    batch = signed(region.mpd, "all", [("contact", cid, {"title": ["Forged"]})],
+                   origin=bare, seed=fake_seed, start=(0, trust.ZERO))
+    answer = protocol.unpack(region.push(batch, {bare: ("CCF", "x", None)}).content)
+    assert answer["applied"] == 0
+    with region.hub() as h:
+        assert h.get(cid).values["title"] is None
+        assert h.conn.execute("SELECT agency FROM site WHERE uuid IN (?, ?)",
+                              (fake_site, bare)).fetchall() in ([], [(None,)], [(None,), (None,)])
+
+
+def test_a_partner_cannot_recreate_a_record_it_does_not_own(region):
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Liaison Desk", "agency": "CCF",
+                                        "scope": "CCF,MPD"})
+    region.sync_laptop()
+    region.sync_mpd()
+    # "created" again by MPD's own genuine device: owned by MPD now, shared with everyone
+    batch = signed(region.mpd, "all", [("contact", cid, {
+        "name": ["Liaison Desk"], "owner": ["MPD"], "scope": ["all"], "_cl": [1]})])
+    answer = protocol.unpack(region.push(batch, sites_of(region.mpd.conn, batch)).content)
+    assert answer["applied"] == 0 and len(answer["refused"]) == 1
+    with region.hub() as h:
+        rec = h.get(cid)
+        assert (rec.owner, rec.scope) == ("CCF", "CCF,MPD")
+    region.sync_laptop()
+    assert region.laptop.get(cid).owner == "CCF" and not region.laptop.get(cid).deleted
+
+
+def test_a_partner_cannot_publish_a_private_record_knowing_its_id(region):
+    region.sync_laptop()
+    secret = region.laptop.add("contact", {"name": "Informant Line", "agency": "CCF",
+                                           "scope": "private", "phone": "360 555 0199"})
+    region.sync_laptop()
+    batch = signed(region.mpd, "all", [("contact", secret, {"scope": ["all"]})])
+    answer = protocol.unpack(region.push(batch, sites_of(region.mpd.conn, batch)).content)
+    assert answer["applied"] == 0
+    region.sync_mpd()
+    assert "Informant" not in region.mpd.dump()
+    with region.hub() as h:
+        rows = h.conn.execute("SELECT cells FROM change ch JOIN stream t ON t.id = ch.stream "
+                              "WHERE t.audience = 'all' AND ch.rid = ?", (secret,)).fetchall()
+        assert all("Informant" not in c for (c,) in rows)
+
+
+def test_a_forged_entry_in_a_devices_stream_cannot_erase_its_next_edit(region):
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
+                                        "scope": "all"})
+    region.sync_laptop()
+    # the attacker writes "the laptop's" next position (which hello reveals), signed by MPD
+    with region.hub() as h:
+        seq, hsh = h.conn.execute(
+            "SELECT t.seq, t.hash FROM stream t JOIN site s ON s.ord = t.origin "
+            "WHERE s.uuid = ? AND t.audience = 'all'", (region.laptop.site_uuid,)).fetchone()
+    batch = signed(region.mpd, "all", [("contact", cid, {"title": ["Nobody"]})],
+                   origin=region.laptop.site_uuid, start=(seq, bytes(hsh)))
+    answer = protocol.unpack(region.push(
+        batch, {region.laptop.site_uuid: ("CCF", "ccf-laptop", None)}).content)
+    assert answer["applied"] == 0 and answer["tampered"]
+    region.laptop.edit(cid, {"title": "Captain"})
+    result = region.sync_laptop()
+    assert result.sent.applied == 1
+    with region.hub() as h:
+        assert h.get(cid).values["title"] == "Captain"
+        assert h.dump() == region.laptop.dump()
+
+
+def test_a_relayed_change_altered_on_the_way_is_refused(region):
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
+                                        "scope": "all", "title": "Captain"})
+    # the laptop's genuine entries, carried by the attacker, one value changed
+    batch = next(outgoing(region.laptop.conn, {(region.laptop.site_uuid, "all"): 0}))
+    for e in batch:
+        if e.rid == cid:
+            e.cells["title"] = ["Traitor"]
+    answer = protocol.unpack(region.push(batch, sites_of(region.laptop.conn, batch)).content)
+    assert answer["applied"] == 0 and answer["tampered"]
+    region.sync_laptop()
+    with region.hub() as h:
+        assert h.get(cid).values["title"] == "Captain"
+
+
+def test_a_narrowed_record_reaches_no_new_replica_of_the_old_audience(region, tmp_path):
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Shared Once", "agency": "CCF",
+                                        "scope": "CCF,MPD", "notes": "old liaison notes"})
+    region.sync_laptop()
+    region.sync_mpd()
+    assert "old liaison notes" in region.mpd.dump()
+    region.laptop.edit(cid, {"scope": "private"})
+    region.sync_laptop()
+    region.sync_mpd()
+    assert "old liaison notes" not in region.mpd.dump()
+    # a new MPD replica, never synced before, gets nothing of the old values
+    fresh = Store.create(tmp_path / "mpd2.db", "Metro Police Department", "MPD",
+                         device="mpd-2")
+    identity.enroll(fresh, region.mpd)
+    with region.hub() as h:
+        with h.transaction():
+            _, token = tokens.issue(h.conn, "MPD", "mpd-2")
+    peer = HttpPeer(region.url, token)
+    peer.key_fingerprint = region.ccf_fp
+    sync(fresh, peer)
+    peer.close()
+    raw = " ".join(c for (c,) in fresh.conn.execute("SELECT cells FROM change"))
+    assert "old liaison notes" not in raw and "Shared Once" not in raw
+    fresh.close()
+
+
+def test_an_unconfirmed_partner_key_is_not_trusted(region):
+    peer = HttpPeer(region.url, region.mpd_token)
+    with pytest.raises(identity.UntrustedKey) as e:
+        sync(region.mpd, peer)
+    peer.close()
+    assert region.ccf_fp in str(e.value)
+    peer = HttpPeer(region.url, region.mpd_token)
+    peer.key_fingerprint = "00000 " * 5 + "00000"
+    with pytest.raises(identity.KeyChanged):
+        sync(region.mpd, peer)
+    peer.close()
+
+
+def test_a_token_enrols_one_device_only(region, tmp_path):
+    region.sync_laptop()
+    assert identity.describe(region.laptop)["enrolled"]
+    thief = Store.create(tmp_path / "thief.db", "Clark County Fire", "CCF", device="thief",
+                         founder=False)
+    peer = HttpPeer(region.url, region.laptop_token)
+    with pytest.raises(Exception) as e:
+        sync(thief, peer)
+    peer.close()
+    assert "enrolled another device" in str(e.value)
+    assert json.loads(region.laptop.dump()) is not None
+    thief.close()
