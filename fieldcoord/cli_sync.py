@@ -68,6 +68,9 @@ def add_parsers(sub) -> None:
                    help="leave out what this receipt says already arrived")
     i = bs.add_parser("import", help="apply a bundle (or keep a partner's receipt)")
     i.add_argument("file", type=Path)
+    i.add_argument("--trust", metavar="FINGERPRINT",
+                   help="the fingerprint of the writing partner's agency key, if not "
+                   "confirmed here yet")
 
     k = sub.add_parser("keys", help="this replica's keys and the partner keys it trusts")
     ks = k.add_subparsers(dest="keys_command", metavar="show|trust|forget")
@@ -361,7 +364,7 @@ def run_bundle(args, store) -> int:
         agency = bundle.remember_receipt(store, args.file)
         print(f"kept the receipt of {agency}: the next bundle for {agency} holds only what is new")
         return 0
-    r = bundle.import_bundle(store, args.file)
+    r = bundle.import_bundle(store, args.file, expected=args.trust)
     missing = (r.expected - r.chunks) if r.expected is not None else None
     if args.json:
         print(json.dumps({"chunks": r.chunks, "applied": r.report.applied,

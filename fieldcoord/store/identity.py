@@ -395,3 +395,25 @@ def describe(store) -> dict:
             "keystore": store.keystore, "warning": keys.warning(store.keystore),
             "partners": partners}
 
+
+
+def writers(store, table: str, rid: str) -> dict[str, dict]:
+    """Who wrote each field of a record as this replica holds it: {field: {"device", "agency",
+    "verified"}}; "verified" is whether the writer's certificate was checked under its
+    agency's trusted key (this replica's own writes count as verified)."""
+    row = store.conn.execute(f'SELECT _ver FROM "{table}" WHERE id = ?', (rid,)).fetchone()
+    if row is None:
+        return {}
+    ver = json.loads(row[0] or "{}")
+    sites = {o: (d, a, bool(v) and r is None) for o, d, a, v, r in store.conn.execute(
+        "SELECT ord, device, agency, verified, revoked_at FROM site")}
+    out = {}
+    for col, v in ver.items():
+        if col in ("_seen", "!") or not isinstance(v, list) or len(v) < 2:
+            continue
+        device, agency, verified = sites.get(v[1], (None, None, False))
+        if v[1] == store.self_ord:
+            device, agency, verified = store.device, store.home, True
+        out[col] = {"device": device, "agency": agency if verified else None,
+                    "verified": verified}
+    return out

@@ -527,9 +527,12 @@ class ImportOutcome:
 
 
 def import_bundle_file(db_path: Path, path: Path, progress=None,
-                       cancel: threading.Event | None = None) -> ImportOutcome:
+                       cancel: threading.Event | None = None,
+                       trust: str | None = None) -> ImportOutcome:
     """Apply a bundle (or keep a partner's receipt), as `fieldcoord bundle import` does.
-    Worker thread: opens its own Store. Cancel stops after the chunk being applied."""
+    Worker thread: opens its own Store. Cancel stops after the chunk being applied.
+    `trust`: the fingerprint of the writing partner's agency key, confirmed by the user (a
+    partner's key not confirmed yet raises identity.UntrustedKey, naming its fingerprint)."""
     from ..sync import bundle
     path = Path(path)
     if not path.is_file():
@@ -537,7 +540,7 @@ def import_bundle_file(db_path: Path, path: Path, progress=None,
     with Store.open(db_path) as store:
         if bundle.is_receipt(path):
             return ImportOutcome(str(path), receipt_of=bundle.remember_receipt(store, path))
-        r = bundle.import_bundle(store, path, _stoppable(progress, cancel))
+        r = bundle.import_bundle(store, path, _stoppable(progress, cancel), trust)
         out = ImportOutcome(str(path), source=r.source, chunks=r.chunks,
                             applied=r.report.applied, duplicates=r.report.duplicates,
                             conflicts=r.report.conflicts, receipt=str(r.receipt))
