@@ -352,7 +352,7 @@ def run_bundle(args, store) -> int:
     if args.bundle_command == "export":
         since = None
         if args.since_receipt:
-            _, since = bundle.read_receipt(args.since_receipt)
+            _, since = bundle.honoured_receipt(store, args.since_receipt)
         counts = bundle.export_bundle(store, args.file, args.for_agency, since)
         print(json.dumps(counts) if args.json else
               f"wrote {counts['changes']} changes in {counts['chunks']} chunks to {args.file}"

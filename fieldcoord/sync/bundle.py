@@ -69,7 +69,26 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
                 progress("writing", entries, sum(mine[k] - v for k, v in want.items()))
         f.write(f"END {chunks}\n".encode())
     tmp.replace(path)
+    if code:
+        _note_sent(store, code, {(o, a): last for o, a, _, last in header["ranges"]})
     return {"chunks": chunks, "changes": entries, "for": code}
+
+
+def _note_sent(store, agency: str, ranges: dict) -> None:
+    """Remember how far each stream was written for `agency`: its receipts are honoured only
+    up to there."""
+    sent = _stored_vector(store, f"sent:{agency}")
+    for k, seq in ranges.items():
+        sent[k] = max(seq, sent.get(k, 0))
+    with store.transaction():
+        store.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
+                           "UPDATE SET value = excluded.value",
+                           (f"sent:{agency}", json.dumps(protocol.encode_vector(sent))))
+
+
+def _stored_vector(store, key: str) -> dict:
+    row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return protocol.decode_vector(json.loads(row[0])) if row else {}
 
 
 def _trust_source(store, header: dict, expected: str | None) -> None:
@@ -174,23 +193,47 @@ def _read_chunks(store, f, result: "ImportResult", progress) -> None:
             progress("importing", result.chunks, result.chunks)
 
 
+def _receipt_body(data: dict) -> bytes:
+    return json.dumps({k: v for k, v in data.items() if k != "sig"}, sort_keys=True,
+                      separators=(",", ":")).encode()
+
+
 def write_receipt(store, path: Path) -> Path:
+    """What this replica holds, signed by its device key under its certificate."""
     receipt = {"kind": RECEIPT, "protocol": protocol.PROTOCOL, "site": store.site_uuid,
                "agency": store.home, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "vector": protocol.encode_vector(visible_vector(store.conn, None))}
+               "vector": protocol.encode_vector(visible_vector(store.conn, None)),
+               "cert": trust.b64(identity.own_cert(store.conn, store.site_uuid))}
+    receipt["sig"] = trust.b64(trust.sign(store.device_seed(), trust.RECEIPT,
+                                          _receipt_body(receipt)))
     path.write_text(json.dumps(receipt, indent=1) + "\n", encoding="utf-8")
     return path
 
 
-def read_receipt(path: Path) -> tuple[str, dict]:
-    """(agency, vector) of a receipt file."""
+def read_receipt(path: Path, store=None) -> tuple[str, dict]:
+    """(agency, vector) of a receipt file. With `store`, the receipt must be signed by a device
+    certified by its agency's key as trusted there."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("kind") != RECEIPT:
             raise ValueError
-        return data["agency"], protocol.decode_vector(data["vector"])
+        agency, vector = data["agency"], protocol.decode_vector(data["vector"])
     except (OSError, ValueError, KeyError, TypeError, protocol.ProtocolError):
         raise ValidationError(f"{path} is not a fieldcoord receipt") from None
+    if store is not None:
+        try:
+            cert_blob = trust.unb64(data.get("cert"))
+            sig = trust.unb64(data.get("sig"), 64)
+        except trust.TrustError:
+            raise ValidationError(f"{path} is not signed: a receipt is honoured only when a "
+                                  f"device of {agency} signed it") from None
+        key = identity.trusted_key(store.conn, agency)
+        cert = trust.read_cert(cert_blob, key) if key else None
+        if cert is None or cert.agency != agency or cert.site != data.get("site") \
+                or not trust.verify(cert.key, trust.RECEIPT, _receipt_body(data), sig):
+            raise ValidationError(f"{path} is not signed by a device of {agency} whose key is "
+                                  "trusted here: ignored")
+    return agency, vector
 
 
 def is_receipt(path: Path) -> bool:
@@ -201,9 +244,19 @@ def is_receipt(path: Path) -> bool:
         return False
 
 
+def honoured_receipt(store, path: Path) -> tuple[str, dict]:
+    """(agency, vector) of a receipt signed by a device of that agency, each stream capped at
+    what was written for that agency."""
+    agency, claimed = read_receipt(path, store)
+    sent = _stored_vector(store, f"sent:{agency}")
+    return agency, {k: min(seq, sent[k]) for k, seq in claimed.items() if k in sent}
+
+
 def remember_receipt(store, path: Path) -> str:
-    """Keep a partner's receipt: the next export for that agency holds only what is new."""
-    agency, vector = read_receipt(path)
+    """Keep a partner's receipt: the next export for that agency holds only what is new. It is
+    honoured only if a device of that agency signed it, and only up to what was written for
+    that agency (a receipt claiming more cannot stop later bundles)."""
+    agency, vector = honoured_receipt(store, path)
     with store.transaction():
         store.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO "
                            "UPDATE SET value = excluded.value",
@@ -212,6 +265,4 @@ def remember_receipt(store, path: Path) -> str:
 
 
 def _remembered_receipt(store, agency: str) -> dict:
-    row = store.conn.execute("SELECT value FROM meta WHERE key = ?",
-                             (f"receipt:{agency}",)).fetchone()
-    return protocol.decode_vector(json.loads(row[0])) if row else {}
+    return _stored_vector(store, f"receipt:{agency}")
