@@ -104,6 +104,10 @@ def create(conn, db, site: str, home: str, device: str, founder: bool = True) ->
         cert = trust.issue_cert(agency_seed, site, home, device, trust.public(seed))
         conn.execute("UPDATE site SET cert = ?, verified = 1, agency = ? WHERE uuid = ?",
                      (cert, home, site))
+        box = trust.new_box_seed()
+        keys.save(conn, db, site, "box", box, where)
+        conn.execute("UPDATE agency_key SET box = ? WHERE code = ?",
+                     (trust.box_statement(agency_seed, home, trust.box_public(box)), home))
     return where
 
 
@@ -191,9 +195,10 @@ def confirm(store, code: str, key: bytes | None = None, fingerprint: str | None 
         seed = store.agency_seed()
         if key is not None and seed is not None:
             endorsement = trust.endorse(seed, store.home, code, key)
+        box = box_statement(conn, code)
         conn.execute("INSERT OR REPLACE INTO agency_key (code, fingerprint, key, trust, "
-                     "endorsement, at) VALUES (?, ?, ?, 'confirmed', ?, ?)",
-                     (code, fp, key, endorsement, trust.now_iso()))
+                     "endorsement, at, box) VALUES (?, ?, ?, 'confirmed', ?, ?, ?)",
+                     (code, fp, key, endorsement, trust.now_iso(), box))
         if key is not None:
             verify_sites(conn)
     return fp
@@ -214,8 +219,11 @@ def offer_key(store, code: str, key: bytes) -> str:
                          f"confirmed here has {row[0]}: refusing to go on. Ask {code}'s "
                          "administrator whether the key was replaced")
     if row[1] is None:
+        seed = store.agency_seed()
         with store.transaction():
-            conn.execute("UPDATE agency_key SET key = ? WHERE code = ?", (key, code))
+            conn.execute("UPDATE agency_key SET key = ?, endorsement = ? WHERE code = ?",
+                         (key, trust.endorse(seed, store.home, code, key) if seed else None,
+                          code))
             verify_sites(conn)
     return "trusted"
 
@@ -366,6 +374,11 @@ def enroll(device_store, holder_store) -> bytes:
     key = trust.public(device_store.device_seed())
     cert = issue_for(holder_store, device_store.site_uuid, device_store.device, key)
     adopt(device_store, home_key(holder_store.conn, holder_store.home), cert)
+    take_box_statement(device_store, device_store.home,
+                       box_statement(holder_store.conn, holder_store.home))
+    sealed = seal_box_seed_for(holder_store, key)
+    if sealed is not None:
+        take_box_seed(device_store, sealed)
     return cert
 
 
@@ -417,3 +430,56 @@ def writers(store, table: str, rid: str) -> dict[str, dict]:
         out[col] = {"device": device, "agency": agency if verified else None,
                     "verified": verified}
     return out
+
+
+# ---------------------------------------------------------------------- sealing keys
+def box_seed(store) -> bytes | None:
+    """The private key bundles for this agency are sealed to, when this device holds it."""
+    return keys.load(store.conn, store.path, store.site_uuid, "box", store.keystore)
+
+
+def box_statement(conn, code: str) -> bytes | None:
+    row = conn.execute("SELECT box FROM agency_key WHERE code = ?", (code,)).fetchone()
+    return bytes(row[0]) if row and row[0] else None
+
+
+def box_key(conn, code: str) -> bytes | None:
+    """The sealing key of agency `code`, checked under its trusted agency key."""
+    ak, st = trusted_key(conn, code), box_statement(conn, code)
+    return trust.read_box_statement(st, ak, code) if ak and st else None
+
+
+def take_box_statement(store, code: str, blob: bytes | None) -> bool:
+    """Keep an agency's sealing key statement if its trusted agency key signed it."""
+    ak = trusted_key(store.conn, code)
+    if not blob or ak is None or trust.read_box_statement(blob, ak, code) is None:
+        return False
+    if box_statement(store.conn, code) != blob:
+        with store.transaction():
+            store.conn.execute("UPDATE agency_key SET box = ? WHERE code = ?", (blob, code))
+    return True
+
+
+def seal_box_seed_for(store, device_key: bytes) -> bytes | None:
+    """This agency's sealing key, sealed to an enrolled device's key (key holders and devices
+    that hold it), so every device of the agency can open bundles written for it."""
+    seed = box_seed(store)
+    if seed is None:
+        return None
+    return trust.seal(trust.verify_key_to_box(device_key), seed)
+
+
+def take_box_seed(store, sealed: bytes) -> bool:
+    """Keep this agency's sealing key sent sealed to this device's key."""
+    seed = trust.unseal(trust.sign_key_to_box(store.device_seed()), sealed)
+    if seed is None or len(seed) != 32:
+        return False
+    st = box_statement(store.conn, store.home)
+    hk = home_key(store.conn, store.home)
+    if st is None or hk is None or trust.read_box_statement(st, hk, store.home) \
+            != trust.box_public(seed):
+        return False
+    if box_seed(store) != seed:
+        with store.transaction():
+            keys.save(store.conn, store.path, store.site_uuid, "box", seed, store.keystore)
+    return True

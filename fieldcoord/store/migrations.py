@@ -46,9 +46,13 @@ def m0005_trust(db) -> None:
     _run_file(db.conn, "0005_trust.sql")
 
 
+def m0006_sealed(db) -> None:
+    _run_file(db.conn, "0006_sealed.sql")
+
+
 STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering),
-         ("0005_trust", m0005_trust))
+         ("0005_trust", m0005_trust), ("0006_sealed", m0006_sealed))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

@@ -27,6 +27,7 @@ ENDORSE = b"fieldcoord endorsement\0"
 HEAD = b"fieldcoord stream head\0"
 RECEIPT = b"fieldcoord receipt\0"
 BUNDLE = b"fieldcoord bundle\0"
+BOX = b"fieldcoord sealing key\0"
 ZERO = bytes(32)
 HEAD_EVERY = 100             # streams keep a signed head every this many entries (and the newest)
 _FP_GROUPS = 6
@@ -214,3 +215,61 @@ def sign_head(seed: bytes, origin: str, audience: str, seq: int, h: bytes) -> by
 def verify_head(key: bytes, origin: str, audience: str, seq: int, h: bytes,
                 sig: bytes) -> bool:
     return verify(key, HEAD, head_message(origin, audience, seq, h), sig)
+
+
+# ---------------------------------------------------------------------- sealing
+def box_public(box_seed: bytes) -> bytes:
+    from nacl.public import PrivateKey
+    return bytes(PrivateKey(box_seed).public_key)
+
+
+def box_statement(agency_seed: bytes, agency: str, box_pub: bytes) -> bytes:
+    """The agency key's word that `box_pub` is the key bundles for `agency` are sealed to."""
+    body = _canonical({"v": 1, "agency": agency, "box": b64(box_pub)})
+    return sign(agency_seed, BOX, body) + body
+
+
+def read_box_statement(blob: bytes, agency_key: bytes, agency: str) -> bytes | None:
+    """The sealing key a statement names, if `agency_key` signed it for `agency`."""
+    if not isinstance(blob, (bytes, bytearray)) or len(blob) < 65 or len(blob) > 512:
+        return None
+    if not verify(agency_key, BOX, bytes(blob[64:]), bytes(blob[:64])):
+        return None
+    try:
+        body = json.loads(bytes(blob[64:]).decode("ascii"))
+        return unb64(body["box"], 32) if body.get("agency") == agency else None
+    except (ValueError, KeyError, TypeError, TrustError):
+        return None
+
+
+def seal(recipient: bytes, data: bytes) -> bytes:
+    """`data` sealed to an X25519 public key (libsodium's sealed box)."""
+    from nacl.public import PublicKey, SealedBox
+    return SealedBox(PublicKey(recipient)).encrypt(data)
+
+
+def unseal(box_seed: bytes, sealed: bytes) -> bytes | None:
+    from nacl.public import PrivateKey, SealedBox
+    try:
+        return SealedBox(PrivateKey(box_seed)).decrypt(sealed)
+    except CryptoError:
+        return None
+
+
+def sign_key_to_box(seed: bytes) -> bytes:
+    """The X25519 private key of an Ed25519 key (for what is sealed to an agency key)."""
+    return bytes(_signer(seed).to_curve25519_private_key())
+
+
+def verify_key_to_box(key: bytes) -> bytes:
+    return bytes(VerifyKey(key).to_curve25519_public_key())
+
+
+def new_box_seed() -> bytes:
+    from nacl.public import PrivateKey
+    return bytes(PrivateKey.generate())
+
+
+def secret_box(key: bytes):
+    from nacl.secret import SecretBox
+    return SecretBox(key)

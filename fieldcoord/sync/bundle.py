@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,12 @@ from ..core.errors import ValidationError
 from ..store.exchange import (BATCH_BYTES, apply_batch, lacking, outgoing, sites_of,
                               visible_vector)
 from ..store.merge import Report
+from nacl.exceptions import CryptoError
+
 from ..store import identity, trust
 from . import protocol
 
-MAGIC = b"FCBUNDLE 1\n"
+MAGIC = b"FCBUNDLE 2\n"
 RECEIPT = "fieldcoord-receipt"
 CHUNK_BYTES = 1_000_000
 
@@ -49,18 +52,26 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
     if since is None and code:
         since = _remembered_receipt(store, code)
     want = lacking(mine, since or {}, code)
+    file_key = os.urandom(32)
+    recipients, warning = _recipients(store, code or store.home, file_key)
+    box = trust.secret_box(file_key)
     header = {"protocol": protocol.PROTOCOL, "schema": protocol.LATEST,
               "source_site": store.site_uuid, "source_agency": store.home, "for": code,
               "agency_key": trust.b64(identity.home_key(store.conn, store.home)),
+              "box_key": trust.b64(identity.box_statement(store.conn, store.home)),
+              "cert": trust.b64(identity.own_cert(store.conn, store.site_uuid)),
               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "ranges": [[o, a, seq, mine[(o, a)]] for (o, a), seq in sorted(want.items())]}
+              "ranges": [[o, a, seq, mine[(o, a)]] for (o, a), seq in sorted(want.items())],
+              "recipients": recipients}
+    header["sig"] = trust.b64(trust.sign(store.device_seed(), trust.BUNDLE, _body(header)))
     tmp = Path(path).with_name(Path(path).name + ".part")
     chunks = entries = 0
     with open(tmp, "wb") as f:
         f.write(MAGIC)
         f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
         for batch in outgoing(store.conn, want, CHUNK_BYTES, agency=code):
-            data = protocol.pack(protocol.encode_batch(batch, sites_of(store.conn, batch)))
+            data = box.encrypt(protocol.pack(protocol.encode_batch(
+                batch, sites_of(store.conn, batch))))
             f.write(f"CHUNK {len(data)} {hashlib.sha256(data).hexdigest()}\n".encode())
             f.write(data + b"\n")
             chunks += 1
@@ -71,7 +82,54 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
     tmp.replace(path)
     if code:
         _note_sent(store, code, {(o, a): last for o, a, _, last in header["ranges"]})
-    return {"chunks": chunks, "changes": entries, "for": code}
+    return {"chunks": chunks, "changes": entries, "for": code, "warning": warning}
+
+
+def _body(header: dict) -> bytes:
+    return json.dumps({k: v for k, v in header.items() if k != "sig"}, sort_keys=True,
+                      separators=(",", ":")).encode()
+
+
+def _recipients(store, agency: str, file_key: bytes) -> tuple[list, str | None]:
+    """The file's key sealed to the agency's key for sealed bundles (any of its enrolled devices
+    opens it) and to its agency key (its key holder opens it). A warning when only the key
+    holder will be able to open it."""
+    conn = store.conn
+    out = []
+    box = identity.box_key(conn, agency)
+    if box is not None:
+        out.append({"to": "box", "key": trust.b64(trust.seal(box, file_key))})
+    ak = identity.trusted_key(conn, agency)
+    if ak is None:
+        raise ValidationError(f"{agency}'s key is not confirmed here, so nothing can be sealed "
+                              f"for it: confirm it first (fieldcoord keys trust {agency} "
+                              "FINGERPRINT)")
+    out.append({"to": "agency", "key": trust.b64(trust.seal(trust.verify_key_to_box(ak),
+                                                           file_key))})
+    warning = None if box is not None else (
+        f"only {agency}'s hub (its key holder) can open this bundle: {agency}'s key for sealed "
+        "bundles is not known here yet (it comes with a sync or a receipt from them)")
+    return out, warning
+
+
+def _open(store, header: dict) -> bytes:
+    """The file key of a sealed bundle, opened with this agency's sealing key or agency key."""
+    seeds = {"box": identity.box_seed(store), "agency": None}
+    agency_seed = store.agency_seed()
+    if agency_seed is not None:
+        seeds["agency"] = trust.sign_key_to_box(agency_seed)
+    for r in header.get("recipients") or []:
+        try:
+            seed = seeds.get(r.get("to"))
+            got = trust.unseal(seed, trust.unb64(r.get("key"))) if seed else None
+        except (trust.TrustError, AttributeError):
+            got = None
+        if got is not None and len(got) == 32:
+            return got
+    raise ValidationError(
+        f"this bundle is sealed for {header.get('for') or header.get('source_agency')}, and "
+        "this replica holds no key that opens it: sync with your agency's hub once (it hands "
+        "its devices the key for sealed bundles), or import it on the hub")
 
 
 def _note_sent(store, agency: str, ranges: dict) -> None:
@@ -131,15 +189,18 @@ def import_bundle(store, path: Path, progress=None, expected: str | None = None
         if header.get("protocol") != protocol.PROTOCOL:
             raise ValidationError(f"{path} was written with sync protocol "
                                   f"{header.get('protocol')}; this fieldcoord reads {protocol.PROTOCOL}")
-        if header.get("for") and header["for"] != store.home:
-            raise ValidationError(f"{path} was written for agency {header['for']}, "
+        if (header.get("for") or header.get("source_agency")) != store.home:
+            raise ValidationError(f"{path} was written for agency "
+                                  f"{header.get('for') or header.get('source_agency')}, "
                                   f"not for {store.home}")
         _trust_source(store, header, expected)
+        _check_header(store, header, path)
+        file_key = _open(store, header)
         if path.stat().st_size > BATCH_BYTES:
             # many changes: index them for search once, at the end
             store.defer_search(indexes=_incoming(store, header) >= store.held_changes())
         try:
-            _read_chunks(store, f, result, progress)
+            _read_chunks(store, f, result, progress, trust.secret_box(file_key))
         finally:
             store.catch_up_search()
     result.receipt = write_receipt(store, Path(str(path) + ".receipt.json"))
@@ -159,7 +220,27 @@ def _incoming(store, header: dict) -> int:
     return total
 
 
-def _read_chunks(store, f, result: "ImportResult", progress) -> None:
+def _check_header(store, header: dict, path: Path) -> None:
+    """The header must be signed by a device its agency's (trusted) key certified; the
+    writer's sealing key is kept for replies."""
+    source = header.get("source_agency")
+    try:
+        cert = trust.read_cert(trust.unb64(header.get("cert")),
+                               identity.trusted_key(store.conn, source) or b"")
+        sig = trust.unb64(header.get("sig"), 64)
+    except trust.TrustError:
+        cert = sig = None
+    if cert is None or cert.agency != source or cert.site != header.get("source_site") \
+            or not trust.verify(cert.key, trust.BUNDLE, _body(header), sig):
+        raise ValidationError(f"{path}: the bundle's header is not signed by a device of "
+                              f"{source}: refused")
+    try:
+        identity.take_box_statement(store, source, trust.unb64(header.get("box_key")))
+    except trust.TrustError:
+        pass
+
+
+def _read_chunks(store, f, result: "ImportResult", progress, box) -> None:
     n = 0
     while True:
         line = f.readline()
@@ -183,8 +264,8 @@ def _read_chunks(store, f, result: "ImportResult", progress) -> None:
             result.corrupted.append(n)
             continue
         try:
-            entries, sites = protocol.decode_batch(protocol.unpack(data))
-        except protocol.ProtocolError:
+            entries, sites = protocol.decode_batch(protocol.unpack(box.decrypt(data)))
+        except (protocol.ProtocolError, CryptoError):
             result.corrupted.append(n)
             continue
         result.report.merge(apply_batch(store, entries, sites))

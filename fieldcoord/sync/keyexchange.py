@@ -45,6 +45,7 @@ def answer(store, caller_site: str, caller_agency: str, message: dict, token=Non
     their_agency_key = _bytes(message, "agency_key", 32)
     out: dict = {"agency_key": trust.b64(identity.home_key(conn, store.home)),
                  "cert": trust.b64(identity.own_cert(conn, store.site_uuid)),
+                 "box_key": trust.b64(identity.box_statement(conn, store.home)),
                  "endorsements": [], "enrolled": None}
     with store.transaction():
         if their_agency_key is not None and caller_agency != store.home:
@@ -59,6 +60,12 @@ def answer(store, caller_site: str, caller_agency: str, message: dict, token=Non
             out["enrolled"], out["enrol_error"] = _enrol(store, token, caller_site, key)
     if caller_agency == store.home:
         out["endorsements"] = [trust.b64(b) for b in identity.endorsements(conn)]
+        out["box_keys"] = [[c, trust.b64(bytes(b))] for c, b in conn.execute(
+            "SELECT code, box FROM agency_key WHERE box IS NOT NULL AND trust != 'home'")]
+        # the agency's sealing key, to a device its key certified
+        dev_key, dev_agency = identity.site_key(conn, caller_site)
+        if dev_key is not None and dev_agency == store.home and dev_key == key:
+            out["box"] = trust.b64(identity.seal_box_seed_for(store, dev_key))
     return out
 
 
@@ -125,6 +132,18 @@ def take_answer(store, agency: str, site: str, answer: dict,
     with store.transaction():
         if cert is not None and identity.install_cert(conn, cert) is None:
             identity.keep_cert(conn, site, cert)
+    identity.take_box_statement(store, agency, _bytes(answer, "box_key"))
+    if agency == store.home:
+        sealed = _bytes(answer, "box")
+        if sealed is not None and not identity.take_box_seed(store, sealed):
+            warnings.append(f"the hub sent {agency}'s key for sealed bundles in a form this "
+                            "replica could not check; ignored")
+        for item in answer.get("box_keys") or []:
+            try:
+                code, blob = item
+                identity.take_box_statement(store, code, trust.unb64(blob))
+            except (ValueError, TypeError, trust.TrustError):
+                continue
     if agency == store.home:
         blobs = []
         for b in answer.get("endorsements") or []:
