@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Running the hub on uvicorn: TLS from certificate files, plain HTTP on loopback only unless
-the administrator insists (hub layer)."""
+the administrator insists, connections held to the hub's limits (hub layer)."""
 from __future__ import annotations
 
 import ipaddress
@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from ..core.errors import ValidationError
-from .app import Hub, asgi_app
+from .app import Hub, Limits, asgi_app
 
 
 def is_loopback(host: str) -> bool:
@@ -34,9 +34,55 @@ def check_tls(host: str, cert: Path | None, key: Path | None, insecure: bool) ->
                               "or --insecure if a trusted network protects the link")
 
 
+def _http_protocol(head_seconds: float):
+    """uvicorn's HTTP/1.1 protocol (h11), closing a connection that has not sent a whole request
+    line and headers within `head_seconds` of connecting or of its previous answer. uvicorn has
+    no such option: its keep-alive timeout stops at the first byte of a request, so a client
+    sending a byte now and then (or nothing at all after connecting) would hold a connection."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeadDeadline(H11Protocol):
+        _head_timer = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._await_head()
+
+        def on_response_complete(self) -> None:
+            self._await_head()
+            super().on_response_complete()
+
+        def connection_lost(self, exc) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
+        def _await_head(self) -> None:
+            answered = self.cycle              # a new request replaces it
+
+            def expire() -> None:
+                if self.cycle is answered and not self.transport.is_closing():
+                    self.transport.close()
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            self._head_timer = self.loop.call_later(head_seconds, expire)
+
+    return HeadDeadline
+
+
 def make_server(db: Path, host: str, port: int, cert: Path | None = None,
-                key: Path | None = None, insecure: bool = False):
-    """(uvicorn server, bound socket) for the hub of database `db`."""
+                key: Path | None = None, insecure: bool = False, limits: Limits = Limits()):
+    """(uvicorn server, bound socket) for the hub of database `db`, clients held to `limits`.
+
+    uvicorn's options used (docs/hub.md, "Limits"):
+      limit_concurrency              open connections and running requests; a request beyond
+                                     them is answered 503 at once
+      timeout_keep_alive             an idle connection is closed this long after an answer
+      h11_max_incomplete_event_size  bytes of a request line and headers (400 beyond)
+      backlog                        connections the kernel queues before they are accepted
+    and where uvicorn has no option, the hub's own: a deadline for each request's line and
+    headers (_http_protocol), the body's size and deadline (app.limit_bodies), failed tokens
+    per address (app.FailedTokens)."""
     import uvicorn
     check_tls(host, cert, key, insecure)
     hub = Hub(db)
@@ -44,17 +90,23 @@ def make_server(db: Path, host: str, port: int, cert: Path | None = None,
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    config = uvicorn.Config(asgi_app(hub), log_level="warning", lifespan="off",
+    config = uvicorn.Config(asgi_app(hub, limits), log_level="warning", lifespan="off",
                             ssl_certfile=str(cert) if cert else None,
-                            ssl_keyfile=str(key) if key else None, timeout_keep_alive=30,
+                            ssl_keyfile=str(key) if key else None,
+                            http=_http_protocol(limits.head_seconds),
+                            limit_concurrency=limits.connections,
+                            timeout_keep_alive=limits.keep_alive,
+                            h11_max_incomplete_event_size=limits.head_bytes,
+                            backlog=limits.backlog, server_header=False,
                             timeout_graceful_shutdown=5)
     return uvicorn.Server(config), sock
 
 
-def start_in_thread(db: Path, host: str = "127.0.0.1", port: int = 0):
+def start_in_thread(db: Path, host: str = "127.0.0.1", port: int = 0,
+                    limits: Limits = Limits()):
     """Start a hub in a background thread (tests, the app's own LAN hub); returns
     (url, stop) where stop() shuts it down."""
-    server, sock = make_server(db, host, port)
+    server, sock = make_server(db, host, port, limits=limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

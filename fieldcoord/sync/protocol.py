@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import uuid
 import zlib
+from functools import lru_cache
 
+from ..core.kinds import KIND_BY_TABLE
 from ..store.exchange import Batch
 from ..store.merge import Entry
-from ..store.migrations import LATEST
+from ..store.migrations import LATEST, SCHEMA_DIR
 
 PROTOCOL = 3
 # The first fieldcoord release that speaks each protocol, for telling an old peer what to run.
@@ -43,21 +46,107 @@ def pack(message: dict) -> bytes:
 
 
 def unpack(data: bytes, max_size: int = MAX_MESSAGE) -> dict:
-    """Decompress and parse a message, refusing oversized or malformed ones."""
+    """Decompress and parse a message, refusing oversized or malformed ones: lists and objects
+    nested deeper than MAX_DEPTH, integers outside signed 64 bits (see _integer), numbers that
+    are not finite, and strings that are not Unicode. A batch inside the message gets the
+    message's schema (decode_batch reads it from the batch, as bundles carry whole messages)."""
     try:
         d = zlib.decompressobj()
         raw = d.decompress(data, max_size + 1)
         if len(raw) > max_size or d.unconsumed_tail:
             raise ProtocolError(f"message larger than {max_size} bytes")
-        message = json.loads(raw.decode("utf-8"))
-    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as e:
+        _check_depth(raw)
+        message = json.loads(raw.decode("utf-8"), parse_constant=_not_finite,
+                             parse_float=_finite, parse_int=_integer if _LONG.search(raw) else None)
+        if _SURROGATE.search(raw):
+            json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError("a string of the message is not Unicode (a lone surrogate)") from None
+    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ProtocolError(f"not a fieldcoord message: {e}") from None
     if not isinstance(message, dict) or message.get("protocol") != PROTOCOL:
         raise ProtocolError(f"unsupported protocol version {message.get('protocol')!r} "
                             f"(this fieldcoord speaks {PROTOCOL}: upgrade the other side to fieldcoord "
                             f"{RELEASE[PROTOCOL]} or later)"
                             if isinstance(message, dict) else "not a fieldcoord message")
+    batch = message.get("batch")
+    if isinstance(batch, dict) and "schema" not in batch:
+        batch["schema"] = message.get("schema")
     return message
+
+
+MAX_DEPTH = 64                        # lists and objects within each other in one message
+_INT64 = 1 << 63
+_LONG = re.compile(rb"[0-9]{19}")     # integers of 18 digits or fewer fit in 64 bits
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_NOT_QUOTES_OR_BRACKETS = bytes(b for b in range(256) if b not in b'"[]{}')
+_STRING = re.compile(rb'"[^"]*"')
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+
+
+def _check_depth(raw: bytes) -> None:
+    """Refuse text whose lists and objects nest deeper than MAX_DEPTH, before parsing it (the
+    parser recurses once a level). Brackets inside strings do not count: escaped backslashes and
+    quotes go first, then everything but quotes and brackets, then the strings; each pass
+    over what is left removes one level of innermost pairs."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return
+    left = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_QUOTES_OR_BRACKETS)
+    left = _STRING.sub(b"", left.replace(b'""', b"")).translate(_BRACKETS)
+    for _ in range(MAX_DEPTH):
+        if not left:
+            return
+        inner = left.replace(b"[]", b"")
+        if inner == left:
+            raise ProtocolError("not a fieldcoord message: its brackets do not match")
+        left = inner
+    if left:
+        raise ProtocolError(f"the message nests lists or objects deeper than {MAX_DEPTH} levels")
+
+
+def _integer(text: str) -> int:
+    """An integer of a message: signed 64 bits, what SQLite stores. The one difference a batch
+    sends that may go lower, to -2**64, is a replaced clock relative to the time in a UUIDv7
+    record id (see _replaced_base); what a receiver stores is checked after decoding."""
+    value = int(text) if len(text) <= 21 else _INT64
+    if not -2 * _INT64 <= value < _INT64:
+        raise ProtocolError(f"the number {text:.40} is outside signed 64 bits")
+    return value
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ProtocolError(f"the number {text:.40} is too large")
+    return value
+
+
+def _not_finite(text: str):
+    raise ProtocolError(f"{text} is not a number a message may hold")
+
+
+# Tables no entry may name whatever its sender's schema: the database's tables that hold no
+# records (and the shadow tables of its full-text indexes), SQLite's own, and names starting
+# with _ such as _sqlite_migrations.
+_CREATE = re.compile(r'CREATE\s+(VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)', re.I)
+_SCHEMA_NAME = re.compile(r"^[0-9]{4}_[a-z0-9_]{1,60}$")
+
+
+@lru_cache(maxsize=1)
+def _internal_tables() -> re.Pattern:
+    plain, virtual = set(), set()
+    for path in SCHEMA_DIR.glob("*.sql"):
+        for is_virtual, name in _CREATE.findall(path.read_text(encoding="utf-8")):
+            (virtual if is_virtual else plain).add(name)
+    plain -= set(KIND_BY_TABLE)
+    return re.compile("^(sqlite_|_|(%s)$|(%s)(_|$))" % ("|".join(sorted(plain)),
+                                                      "|".join(sorted(virtual))))
+
+
+def _newer_schema(schema) -> bool:
+    """Whether `schema` names a migration newer than this fieldcoord's newest."""
+    return (isinstance(schema, str) and bool(_SCHEMA_NAME.match(schema))
+            and int(schema[:4]) > int(LATEST[:4]))
 
 
 def encode_vector(vector: dict[tuple[str, str], int]) -> list:
@@ -261,6 +350,9 @@ def decode_batch(message: dict) -> tuple[Batch, dict[str, tuple]]:
         order.append(s[0])
     heads = _decode_heads(message.get("heads"), order)
     rids = _text_ids(message.get("record"), n)
+    # entries of tables this version does not know are kept and forwarded when a newer peer
+    # wrote them (a new kind of record); no entry may name a table that holds no records
+    newer, internal = _newer_schema(message.get("schema")), _internal_tables()
     entries = []
     last_seq: dict = {}
     tx = hlc = 0
@@ -303,6 +395,10 @@ def decode_batch(message: dict) -> tuple[Batch, dict[str, tuple]]:
             ok = "_d" not in cells
         if not ok:
             raise ProtocolError(f"entry {i} of the batch is malformed")
+        if tbl not in KIND_BY_TABLE and (not newer or internal.match(tbl)):
+            raise ProtocolError(f"entry {i} of the batch is for table {tbl!r}, which holds no "
+                                "records" + ("" if internal.match(tbl) else
+                                             f" at schema {LATEST}, and the sender's is not newer"))
         entries.append(Entry(order[origin], aud, seq, tx, tbl, rids[i], hlc, order[site],
                              cells, status))
     return Batch(entries, heads), sites
