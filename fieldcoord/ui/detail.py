@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, 
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
+from ..store import identity
 from . import present
 from .present import Line, Namer
 
@@ -54,6 +55,60 @@ def scope_text(scope: str) -> str:
         return "shared with all partners" + (", who may edit" if scope.endswith("+edit") else "")
     codes, _, edit = scope.partition("+")
     return f"shared with {codes.replace(',', ', ')}" + (", who may edit" if edit else "")
+
+
+# Who wrote a record's fields (identity.writers), for the detail pane's "Last written by" line.
+WRITER_COLUMNS = {"": "Created (and fields not changed since)", "_cl": "Deleted or restored",
+                  "owner": "Owner", "scope": "Sharing"}
+NOT_VERIFIED_TIP = ("Not verified: the writer's certificate could not be checked on this device. "
+                    "Its agency's key is not confirmed here yet (Sync > Keys), or its agency has "
+                    "not certified the device. Its agency is not shown because it could not be "
+                    "checked.")
+
+
+def _writer_name(w: dict, store) -> str:
+    name = (w.get("device") or "an unknown device") + (f" of {w['agency']}" if w.get("agency")
+                                                       else "")
+    if w.get("verified") and w.get("device") == store.device and w.get("agency") == store.home:
+        name += " (this device)"
+    return name
+
+
+def _mark(verified: bool) -> str:
+    return ("<span style='color:#1e8449'>✓ verified</span>" if verified else
+            "<span style='color:#9a6700'>⚠ not verified</span>")
+
+
+def writers_summary(store, kind: K.Kind, writers: dict, last_device: str | None
+                    ) -> tuple[str, str]:
+    """(rich text, tooltip) for who wrote a record: the writer of its last change (the device
+    the record names) with its verified mark, and each field's writer in the tooltip."""
+    if writers.get("_cl") is not None and writers.get("_cl") == writers.get(""):
+        # written with the record when it was created: not a deletion or a restore
+        writers = {c: w for c, w in writers.items() if c != "_cl"}
+    if not writers:
+        return "", ""
+    key = lambda w: (w.get("device"), w.get("agency"), bool(w.get("verified")))  # noqa: E731
+    distinct = {key(w): w for w in writers.values()}
+    last = next((w for w in writers.values() if w.get("device") == last_device), None)
+    if last is None:
+        counts: dict = {}
+        for w in writers.values():
+            counts[key(w)] = counts.get(key(w), 0) + 1
+        last = distinct[max(counts, key=counts.get)]
+    text = (f"{'Last written' if len(distinct) > 1 else 'Written'} by "
+            f"{html.escape(_writer_name(last, store))} {_mark(bool(last.get('verified')))}")
+    if any(not w.get("verified") for w in writers.values()) and last.get("verified"):
+        text += " · <span style='color:#9a6700'>some fields not verified</span>"
+    tip = ["Who wrote each field:"]
+    for col, w in writers.items():
+        fld = kind.field_map.get(col)
+        title = fld.title if fld else WRITER_COLUMNS.get(col, col)
+        tip.append(f"{title}: {_writer_name(w, store)} "
+                   + ("✓ verified" if w.get("verified") else "⚠ not verified"))
+    if any(not w.get("verified") for w in writers.values()):
+        tip += ["", NOT_VERIFIED_TIP]
+    return text, "\n".join(tip)
 
 
 # Records to add from a record's details: kind, the field pointing back, what the menu says.
@@ -248,6 +303,11 @@ class DetailPane(QWidget):
         badges.addWidget(self.deleted_badge)
         badges.addStretch(1)
         layout.addLayout(badges)
+        self.writer_label = QLabel()
+        self.writer_label.setAccessibleName("Last written by")
+        self.writer_label.setTextFormat(Qt.RichText)
+        self.writer_label.setWordWrap(True)
+        layout.addWidget(self.writer_label)
         buttons = QHBoxLayout()
         self.edit_button = QPushButton("Edit")
         self.edit_button.setAccessibleName("Edit record")
@@ -285,7 +345,7 @@ class DetailPane(QWidget):
         self.record = None
         self.title.setText("<p style='color:gray'>Select a record to see its details.</p>")
         for w in (self.scope_badge, self.deleted_badge, self.edit_button, self.delete_button,
-                  self.restore_button, self.add_button, self.card):
+                  self.restore_button, self.add_button, self.card, self.writer_label):
             w.hide()
         self.browser.clear()
 
@@ -319,6 +379,7 @@ class DetailPane(QWidget):
         self.scope_badge.setToolTip(f"Owner {rec.owner}; scope '{rec.scope}'")
         self.scope_badge.show()
         self.deleted_badge.setVisible(rec.deleted)
+        self._show_writers(rec, kind)
         may = self.store.may_change(rec.owner, rec.scope, rec.kind)
         self.edit_button.setVisible(not rec.deleted)
         self.edit_button.setEnabled(may)
@@ -340,6 +401,17 @@ class DetailPane(QWidget):
         else:
             self.card.hide()
         self.browser.setHtml(self._fields_html(rec, kind, namer))
+
+    def _show_writers(self, rec, kind: K.Kind) -> None:
+        """"Last written by laptop-2 of CCF ✓ verified", each field's writer in the tooltip."""
+        try:
+            writers = identity.writers(self.store, kind.table, rec.id)
+        except FieldcoordError:
+            writers = {}
+        text, tip = writers_summary(self.store, kind, writers, rec.device)
+        self.writer_label.setText(text)
+        self.writer_label.setToolTip(tip)
+        self.writer_label.setVisible(bool(text))
 
     def _show_card(self, rec, namer: Namer) -> None:
         if rec.kind == "contact":

@@ -15,23 +15,28 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFrame, QGroupBox, QHBoxLayout,
-                               QHeaderView, QLabel, QMessageBox, QProgressBar, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFrame, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QTableView,
+                               QVBoxLayout, QWidget)
 
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..store import Store
 from ..store.conflicts import open_conflicts, resolve
+from ..store.identity import KeyChanged, UntrustedKey
 from ..sync.peers import (conflict_count, export_bundle_file, import_bundle_file, list_peers,
                           pending_changes, probe_peers, record_label, replica_label, sync_events,
                           sync_peers)
 from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
 from .tasks import Task, run_with_progress
+from .trust_ui import (NOTE_STYLE, ConfirmKeyDialog, KeyChangedDialog, KeysBox, changed_key_in,
+                       key_warning_text, untrusted_key_in)
 
 DEFAULT_INTERVAL = 30          # seconds between reachability checks
+# sync log kinds in words (the others read well as they are)
+EVENT_KINDS = {"tampered": "altered or forged", "unverified": "waiting"}
 MAX_CARDS = 100                # conflicts shown at once (resolving shows the next ones)
 
 
@@ -138,6 +143,13 @@ class SyncPage(_StorePage):
         self.last_status: dict = {}
         self._message = ""
         self._peers = []
+        self._automatic = False
+        self._untrusted: dict[str, tuple[str, str]] = {}   # peer: (agency, fingerprint)
+        self._changed_keys: dict[str, str] = {}            # peer: why its key was refused
+        self._key_questions: list[tuple] = []             # dialogs still to show, in turn
+        self._trusted_peers: list[str] = []                # peers to sync again once trusted
+        self.key_dialog: QDialog | None = None             # the key dialog shown last
+        self._key_asked: tuple | None = None               # and what it asks
         settings = QSettings()
         if probe_interval is None:
             try:
@@ -158,6 +170,12 @@ class SyncPage(_StorePage):
     # ------------------------------------------------------------------------------ layout
     def _build(self, auto_sync: bool) -> None:
         layout = QVBoxLayout(self)
+        self.key_banner = QLabel()
+        self.key_banner.setAccessibleName("Private keys warning")
+        self.key_banner.setWordWrap(True)
+        self.key_banner.setStyleSheet(NOTE_STYLE)
+        self.key_banner.setVisible(False)
+        layout.addWidget(self.key_banner)
         top = QHBoxLayout()
         self.state_label = QLabel()
         self.state_label.setAccessibleName("Connection state")
@@ -196,7 +214,9 @@ class SyncPage(_StorePage):
         self.results.setAccessibleName("Last sync result")
         self.results.setTextFormat(Qt.RichText)
         self.results.setWordWrap(True)
-        self.results.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.results.setTextInteractionFlags(Qt.TextSelectableByMouse
+                                             | Qt.LinksAccessibleByMouse)
+        self.results.linkActivated.connect(self._on_result_link)
         self.results.setFrameShape(QFrame.StyledPanel)
         self.results.setMargin(6)
         self.results.setVisible(False)
@@ -234,6 +254,10 @@ class SyncPage(_StorePage):
         pl.addLayout(row)
         layout.addWidget(peers, 1)
 
+        self.keys_box = KeysBox(self.store)
+        self.keys_box.changed.connect(self._on_keys_changed)
+        layout.addWidget(self.keys_box)
+
         log = QGroupBox("Sync log")
         ll = QVBoxLayout(log)
         self.events_model = RowsModel(["When", "Peer", "Kind", "Message", "Concerns"], self)
@@ -261,8 +285,12 @@ class SyncPage(_StorePage):
         self.edit_button.setEnabled(has_peer)
         self.remove_button.setEnabled(has_peer)
         events = sync_events(store, 200)
-        self.events_model.set_rows([(local_time(at), peer, kind, msg, what)
-                                    for at, peer, kind, msg, what in events])
+        self.events_model.set_rows([(local_time(at), peer, EVENT_KINDS.get(kind, kind), msg,
+                                     what) for at, peer, kind, msg, what in events])
+        banner = key_warning_text(store)
+        self.key_banner.setText(banner or "")
+        self.key_banner.setVisible(bool(banner))
+        self.keys_box.refresh()
         conflicts = conflict_count(store)
         last = max((p.last_sync for p in self._peers if p.last_sync), default=None)
         online = self._online()
@@ -356,6 +384,7 @@ class SyncPage(_StorePage):
         task.cancelled.connect(self._on_sync_cancelled)
         task.finished.connect(self._on_sync_finished)
         self._sync_task = self._track(task)
+        self._automatic = automatic
         self.sync_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
@@ -388,17 +417,103 @@ class SyncPage(_StorePage):
         self.results.setVisible(True)
         failed = [o for o in outcomes if o.error]
         refused = sum(len(o.refused) for o in outcomes)
-        warnings = sum(len(o.clock) for o in outcomes)
+        waiting = sum(1 for o in outcomes for w in o.clock if _is_waiting(w))
+        warnings = sum(len(o.clock) for o in outcomes) - waiting
         parts = [f"Synced {len(outcomes) - len(failed)} of {len(outcomes)} peers"]
         if refused:
             parts.append(f"{refused} change{'' if refused == 1 else 's'} refused (see Sync)")
+        if waiting:
+            parts.append("changes waiting for verification (see Sync)")
         if warnings:
             parts.append("clock warning (see Sync)")
-        if failed:
-            parts.append("; ".join(o.error for o in failed))
+        self._untrusted = {o.peer: found for o in failed
+                           if (found := untrusted_key_in(o.error))}
+        self._changed_keys = {o.peer: o.error for o in failed
+                              if o.peer not in self._untrusted and changed_key_in(o.error)}
+        for o in failed:
+            found = self._untrusted.get(o.peer)
+            parts.append(f"{o.peer}: {found[0]}'s key is not confirmed yet" if found
+                         else o.error)
         self._message = " · ".join(parts)
         if any(o.changed_here for o in outcomes):
             self.changed.emit()
+        if not self._automatic:
+            # asked for by the user: ask about the keys now (after an automatic sync, the
+            # result's link asks when the user is ready)
+            for peer, why in self._changed_keys.items():
+                self._ask_changed(peer, why)
+            by_key: dict = {}
+            for peer, key in self._untrusted.items():
+                by_key.setdefault(key, []).append(peer)
+            for key, peers in by_key.items():
+                self._ask_confirm_for_peers(peers, key)
+
+    # ------------------------------------------------------------------------------ keys
+    def _peer_source(self, peers: list[str]) -> str:
+        return ("What the peer " if len(peers) == 1 else "What the peers ") + \
+            ", ".join(f"“{p}”" for p in peers) + " sends"
+
+    def _ask_confirm_for_peers(self, peers: list[str], key: tuple[str, str]) -> None:
+        """Ask to confirm the partner key `key` (agency, fingerprint) the peers presented;
+        once trusted, they are synced again."""
+        self.ask_about_key("confirm", self._peer_source(peers), key,
+                           lambda: self._trusted_peers.extend(peers))
+
+    def _ask_changed(self, peer: str, why: str) -> None:
+        self.ask_about_key("changed", f"The peer “{peer}”", why)
+
+    def ask_about_key(self, kind: str, source: str, what, on_trusted=None) -> None:
+        """Show a key dialog once those before it are answered: "confirm" asks to confirm
+        `what` = (agency, fingerprint) and calls `on_trusted` when the user trusted it;
+        "changed" says that `what` (a KeyChanged message) was refused. Peers whose key was
+        trusted are synced again when the last dialog closes."""
+        showing = self.key_dialog is not None and self.key_dialog.isVisible()
+        if (showing and self._key_asked == (kind, what)) or \
+                any(q[:1] + q[2:3] == (kind, what) for q in self._key_questions):
+            return                  # already asked (a second sync before the answer)
+        self._key_questions.append((kind, source, what, on_trusted))
+        if not showing:
+            self._next_key_question()
+
+    def _next_key_question(self) -> None:
+        if not self._key_questions:
+            names, self._trusted_peers = self._trusted_peers, []
+            if names and not self.is_syncing():
+                self._start_sync(sorted(set(names)))
+            return
+        kind, source, what, on_trusted = self._key_questions.pop(0)
+        if kind == "confirm":
+            dialog = ConfirmKeyDialog(self.store(), what[0], what[1], source, self)
+        else:
+            dialog = KeyChangedDialog(what, source, self)
+        if self.key_dialog is not None:
+            self.key_dialog.deleteLater()
+        self.key_dialog = dialog
+        self._key_asked = (kind, what)
+
+        def answered(result: int) -> None:
+            if kind == "confirm" and result == QDialog.Accepted:
+                agency = what[0]
+                self._untrusted = {p: k for p, k in self._untrusted.items() if k[0] != agency}
+                self._message = f"Trusting {agency}'s key {what[1]}"
+                self.refresh()
+                if on_trusted is not None:
+                    on_trusted()
+            self._next_key_question()
+        dialog.finished.connect(answered)
+        dialog.open()
+
+    def _on_result_link(self, link: str) -> None:
+        """The links of the result box: confirm a peer's key, or what a refused key means."""
+        kind, _, peer = link.partition(":")
+        if kind == "fctrust" and peer in self._untrusted:
+            self._ask_confirm_for_peers([peer], self._untrusted[peer])
+        elif kind == "fcchanged" and peer in self._changed_keys:
+            self._ask_changed(peer, self._changed_keys[peer])
+
+    def _on_keys_changed(self, message: str) -> None:
+        self._message = message
+        self.refresh()
 
     def _on_sync_failed(self, message: str) -> None:
         self._message = f"Sync failed: {message}"
@@ -477,23 +592,55 @@ class SyncPage(_StorePage):
             lambda progress, cancel: export_bundle_file(db, path, agency, progress, cancel),
             self._on_exported, lambda m: self._report("Export failed", [m], warn=True)))
 
-    def start_import(self, path: Path) -> Task:
+    def start_import(self, path: Path, trust: str | None = None) -> Task:
+        """Import in the background. A partner key not confirmed yet is asked about (and the
+        import runs again once it is trusted); a changed key is refused in plain words.
+        `trust`: the fingerprint of the writing partner's key, confirmed by the user."""
         db = self.db_path
+
+        def work(progress, cancel):
+            try:
+                return import_bundle_file(db, path, progress, cancel, trust=trust)
+            except (UntrustedKey, KeyChanged) as e:
+                return e            # answered on the GUI thread: confirm the key, or say why
         return self._track(run_with_progress(
-            self, "Importing a bundle",
-            lambda progress, cancel: import_bundle_file(db, path, progress, cancel),
-            self._on_imported, lambda m: self._report("Import failed", [m], warn=True)))
+            self, "Importing a bundle", work, lambda result: self._on_imported(result, path),
+            lambda m: self._report("Import failed", [m], warn=True)))
 
     def _on_exported(self, counts: dict) -> None:
         self._report("Bundle exported", [
             f"Wrote {counts['changes']} changes in {counts['chunks']} chunks to {counts['file']}"
             + (f" for {counts['for']}." if counts["for"] else ".")])
 
-    def _on_imported(self, outcome) -> None:
+    def _on_imported(self, outcome, path: Path | None = None) -> None:
+        if isinstance(outcome, (UntrustedKey, KeyChanged)):
+            self._on_import_key(outcome, Path(path or ""))
+            return
         self._report("Bundle imported", outcome.lines(),
                      warn=bool(outcome.warnings or outcome.refused))
         if outcome.changed_here:
             self.changed.emit()
+
+    def _on_import_key(self, problem, path: Path) -> None:
+        """A bundle whose partner key is not confirmed yet (ask), or has changed (refused)."""
+        source = f"The bundle “{path.name}”"
+        if isinstance(problem, UntrustedKey):
+            agency, fp = problem.agency, problem.fingerprint
+            self._message = (f"Bundle not imported yet: the key of agency {agency} is not "
+                             "confirmed on this device")
+            self.results.setText(f"<b>Bundle not imported yet</b><br>{_esc(self._message)}. "
+                                 "Compare its fingerprint with "
+                                 f"{_esc(agency)}'s liaison to import it.")
+            self.ask_about_key("confirm", source, (agency, fp),
+                               lambda: self.start_import(path, trust=fp))
+        else:
+            self._message = ("Bundle not imported: it was signed under a key other than the "
+                             "one confirmed here")
+            self.results.setText(f"<span style='color:#b03a2e'><b>Bundle not imported</b><br>"
+                                 f"{_esc(self._message)}: {_esc(problem)}</span>")
+            self.ask_about_key("changed", source, str(problem))
+        self.results.setVisible(True)
+        self.refresh()
 
     def _report(self, title: str, lines: list[str], warn: bool = False) -> None:
         self._message = lines[0]
@@ -522,21 +669,69 @@ def _esc(text: str) -> str:
     return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
+_TAMPERED_WORDS = ("altered", "forged", "another writer", "two different changes")
+
+
+def _is_tampering(what: str, why: str) -> bool:
+    """Whether a refused change was refused as altered or forged (record_outcome names such
+    refusals "changes received from PEER" / "changes sent to PEER")."""
+    return what.startswith(("changes received from ", "changes sent to ")) or \
+        any(w in why for w in _TAMPERED_WORDS)
+
+
+def _is_waiting(warning: str) -> bool:
+    """Whether a warning says changes wait until their writer can be verified."""
+    return " wait: " in warning or "not trusted there yet" in warning or \
+        "waiting for verification" in warning.lower()
+
+
 def _outcomes_html(outcomes: list) -> str:
     lines = []
+    indent = "&nbsp;&nbsp;"
     for o in outcomes:
+        peer = _esc(o.peer)
         if o.error:
-            lines.append(f"<span style='color:#b03a2e'>✗ {_esc(o.summary())}</span>")
+            untrusted, changed = untrusted_key_in(o.error), changed_key_in(o.error)
+            if untrusted:
+                agency = _esc(untrusted[0])
+                lines.append(f"<span style='color:#9a6700'>⚠ {peer}: not synced: the key of "
+                             f"agency {agency} is not confirmed on this device yet.</span> "
+                             f"<a href='fctrust:{peer}'>Confirm {agency}'s key…</a>")
+            elif changed:
+                agency = _esc(changed["agency"] or "its agency")
+                lines.append(f"<span style='color:#b03a2e'>✗ {peer}: not synced: it presented "
+                             f"a key for {agency} other than the one confirmed here, so this "
+                             "device refused it.</span> "
+                             f"<a href='fcchanged:{peer}'>What to do…</a>")
+            else:
+                lines.append(f"<span style='color:#b03a2e'>✗ {_esc(o.summary())}</span>")
             continue
         lines.append(f"✓ {_esc(o.summary())}")
         if o.restored:
-            lines.append(f"&nbsp;&nbsp;{_esc(o.peer)} was restored from a backup: this device "
+            lines.append(f"{indent}{peer} was restored from a backup: this device "
                          "re-sent what it lacked")
+        tampered = False
         for what, why in o.refused:
-            lines.append(f"&nbsp;&nbsp;<span style='color:#b03a2e'>Refused by {_esc(o.peer)}: "
-                         f"{_esc(what)}: {_esc(why)}</span>")
+            if _is_tampering(what, why):
+                tampered = True
+                by = "" if what.startswith("changes received from ") else f" by {peer}"
+                lines.append(f"{indent}<span style='color:#b03a2e'>✗ Refused{by} as altered or "
+                             f"forged: {_esc(what)}: {_esc(why)}</span>")
+            else:
+                lines.append(f"{indent}<span style='color:#b03a2e'>Refused by {peer}: "
+                             f"{_esc(what)}: {_esc(why)}</span>")
+        if tampered:
+            lines.append(f"{indent}{indent}Nothing of that replica's changes from that point on "
+                         "is applied; what was already here is kept. Tell your agency's "
+                         "administrator.")
         for warning in o.clock:
-            lines.append(f"&nbsp;&nbsp;<span style='color:#9a6700'>⚠ Clock: {_esc(warning)}"
+            if _is_waiting(warning):
+                heading = "⏳ Waiting for verification"
+            elif "the clock of" in warning:
+                heading = "⚠ Clock"
+            else:
+                heading = "⚠ Keys"
+            lines.append(f"{indent}<span style='color:#9a6700'>{heading}: {_esc(warning)}"
                          "</span>")
     return "<br>".join(lines)
 
