@@ -173,8 +173,11 @@ class KeyChangedDialog(QDialog):
 
     def __init__(self, message: str, source: str, parent: QWidget | None = None):
         super().__init__(parent)
-        found = changed_key_in(message) or {}
-        agency = found.get("agency")
+        prints, m = re.findall(_FP, message or ""), _AGENCY_IN.search(message or "")
+        found = {"agency": m.group(1) if m else None,
+                 "presented": prints[0] if prints else None,
+                 "confirmed": prints[1] if len(prints) > 1 else None}
+        agency = found["agency"]
         who = f"agency {agency}" if agency else "a partner agency"
         self.setWindowTitle(f"The key of {who} has changed")
         layout = QVBoxLayout(self)
