@@ -25,6 +25,49 @@ def new_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_last = [0, 0]          # the millisecond and counter of the last bound id made here
+
+
+def new_bound_id(site: str) -> str:
+    """A new record id bound to the replica that creates it: a UUIDv8 laid out as a UUIDv7
+    (48-bit Unix milliseconds first, so ids still sort by time), then a 12-bit counter of the ids
+    made in that millisecond, then 62 bits of a hash of (creating site, millisecond, counter).
+    Every replica can check that a record's creation comes from the site its id names
+    (`made_by`); making an id that names another site means finding a 62-bit hash collision."""
+    ms = time.time_ns() // 1_000_000
+    if ms <= _last[0]:
+        ms, n = _last[0], _last[1] + 1
+        if n > 0xFFF:                   # more than 4,096 in a millisecond: borrow the next one
+            ms, n = ms + 1, 0
+    else:
+        n = 0
+    _last[0], _last[1] = ms, n
+    ms &= 0xFFFF_FFFF_FFFF
+    tag = _tag(site, ms, n)
+    h = f"{ms:012x}8{n:03x}{(0b10 << 62) | tag:016x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _tag(site: str, ms: int, n: int) -> int:
+    import hashlib
+    d = hashlib.blake2b(f"{site}\0{ms}\0{n}".encode(), digest_size=8).digest()
+    return int.from_bytes(d, "big") & ((1 << 62) - 1)
+
+
+def is_bound(rid: str) -> bool:
+    return len(rid) == 36 and rid[14] == "8"
+
+
+def made_by(rid: str, site: str) -> bool:
+    """Whether a bound id (see new_bound_id) was made by `site`."""
+    h = rid.replace("-", "")
+    try:
+        ms, n, tag = int(h[:12], 16), int(h[13:16], 16), int(h[16:], 16) & ((1 << 62) - 1)
+    except ValueError:
+        return False
+    return _tag(site, ms, n) == tag
+
+
 @lru_cache(maxsize=65536)
 def agency_id(code: str) -> str:
     """The id of the agency with this code, the same on every replica."""

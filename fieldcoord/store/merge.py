@@ -15,6 +15,7 @@ from operator import itemgetter
 
 from ..core import compact
 from ..core import hlc as clock
+from ..core import ids
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
@@ -99,6 +100,15 @@ def _widened(before: str, after: str) -> bool:
     return after == "all" or bool(set(after.split(",")) - set(before.split(",")))
 
 
+def _creator_ok(kind: K.Kind, rid: str, cells: dict, site: str) -> bool:
+    """Whether a creation may come from `site`: an agency's record has the id of its code, and
+    a record with a bound id (ids.new_bound_id) is created only by the site its id names."""
+    if kind.name == "agency":
+        code = (cells.get("code") or [None])[0]
+        return not isinstance(code, str) or ids.agency_id(code) == rid
+    return not ids.is_bound(rid) or ids.made_by(rid, site)
+
+
 def _q(name: str) -> str:
     return f'"{name}"'
 
@@ -144,6 +154,7 @@ class Merger:
         self._shapes: dict = {}             # see _shape
         self._iso: dict = {}                # second -> its ISO 8601 text
         self._any_conflicts: bool | None = None     # whether the conflict table has rows
+        self._rejudge_after: list = []      # (kind, rid, owner): see _rejudge
 
     # ------------------------------------------------------------------ batch I/O
     def columns(self, table: str) -> list:
@@ -335,6 +346,7 @@ class Merger:
             cells = e.cells
             if e.status == 0 and kind is not None and rid not in logged \
                     and cells.get("_cl") == [1] and "_seen" not in cells \
+                    and _creator_ok(kind, rid, cells, e.site) \
                     and ((held := rows.get((kind.table, rid), _UNREAD)) is None
                          or held is not _UNREAD and held.gone
                          or held is _UNREAD and self._row(kind.table, rid) is None):
@@ -372,6 +384,8 @@ class Merger:
         if status == 0 and kind is not None:
             self._merge(kind, e, writer, earlier)
             self.report.applied += 1
+            while self._rejudge_after:
+                self._rejudge(*self._rejudge_after.pop())
 
     def _local_cell(self, cell: list) -> list:
         """A wire cell with its site UUIDs turned into this replica's site numbers."""
@@ -398,28 +412,104 @@ class Merger:
                 return value
         return None
 
+    def _rejudge(self, kind: K.Kind, rid: str, owner: str) -> None:
+        """A record's creation arrived after other changes of it, which were judged while its
+        owner was unknown here: judge them again now, as a replica that received the creation
+        first did, and rebuild the record from what stands (so the order of arrival never
+        decides)."""
+        self.flush()
+        conn = self.conn
+        refused = False
+        for stream, seq, site, cells_text, origin, aud, hlc, tx in conn.execute(
+                "SELECT c.stream, c.seq, c.site, c.cells, s.uuid, t.audience, c.hlc, c.tx "
+                "FROM change c JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
+                "WHERE c.rid = ? AND c.tbl = ? AND c.status = 0", (rid, kind.table)).fetchall():
+            cells = json.loads(cells_text)
+            if cells.get("_cl") == [1] and (cells.get("owner") or [None])[0] == owner \
+                    and ids.is_bound(rid) and ids.made_by(rid, self.uuid_of.get(site, "")):
+                continue                    # the creation itself
+            reason = self._judge(kind, rid, cells, site, owner)
+            if reason:
+                conn.execute("UPDATE change SET status = 1 WHERE stream = ? AND seq = ?",
+                             (stream, seq))
+                self.report.refused.append((Entry(origin, aud, seq, tx, kind.table, rid, hlc,
+                                                  self.uuid_of.get(site, ""), {}), reason))
+                refused = True
+        if not refused:
+            return
+        held = self._row(kind.table, rid)
+        if held is None:
+            return
+        row = held.row
+        ver = {"!": 1}
+        cols = set()
+        cl = 0
+        for (cells_text,) in conn.execute("SELECT cells FROM change WHERE rid = ? AND tbl = ? "
+                                          "AND status = 0", (rid, kind.table)):
+            cells = json.loads(cells_text)
+            cols.update(c for c in cells if c in row and c not in _BOOKKEEPING)
+            if "_cl" in cells and isinstance(cells["_cl"][0], int):
+                cl = max(cl, cells["_cl"][0])
+        for col in list(row):
+            if col not in _BOOKKEEPING and col not in cols and col != "id":
+                row[col] = "" if col in ("owner", "scope") else None
+        for col in cols:
+            got = self._merge_heads(kind.table, rid, col, None)
+            if got is not None:
+                value = got[0]
+                f = kind.field_map.get(col)
+                row[col] = _dumps(value) if f and f.type == K.REFS and value is not None \
+                    else value
+                ver[col] = [got[1][0], self.site(got[1][1]) if got[1][1] else 0]
+        row["_cl"] = cl or 1
+        row["_ver"] = _dumps(ver)
+        held.dirty, held.gone = True, False
+        if row["owner"] and row["scope"] and not may_see(
+                self.store.home, audience_of(row["owner"], row["scope"])):
+            held.gone = True
+        self.store._touch(kind, rid, row, live_row=False)
+
     def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:
         """Why the writer's agency may not make this change, or None.
 
         Judged from what this replica can verify: the writer's agency comes from its
         certificate; a record held here (or once held) is never created again, its owner never
         changes, and only its owner's replicas change its sharing or pass on its history."""
+        cells = e.cells
+        if self.agency_of.get(writer) is None:
+            return "changes from a replica whose agency is not verified are not accepted"
+        creation = cells.get("_cl") == [1]
+        if creation and not _creator_ok(kind, e.rid, cells, e.site):
+            return (f"this {kind.label} was created by another replica: its id says so, and "
+                    "no other may create it again")
+        exists = e.rid in self._logged or self._row(kind.table, e.rid) is not None
+        owner = self._known_owner(kind, e.rid) if exists else None
+        named = (cells.get("owner") or [None])[0]
+        if creation and ids.is_bound(e.rid) and named:
+            # the creation its id names: its owner stands, and what came before it is judged
+            # again against that owner
+            if exists and owner is None:
+                self._rejudge_after.append((kind, e.rid, named))
+            return None if owner in (None, named) else \
+                f"this {kind.label} belongs to {owner}, and its owner never changes"
+        if owner is None:
+            return None                     # a creation: whoever creates a record names its owner
+        return self._judge(kind, e.rid, cells, writer, owner)
+
+    def _judge(self, kind: K.Kind, rid: str, cells: dict, writer: int, owner: str
+               ) -> str | None:
+        """Why a change of a record owned by `owner` may not be made by `writer`, or None."""
         agency = self.agency_of.get(writer)
         if agency is None:
             return "changes from a replica whose agency is not verified are not accepted"
-        cells = e.cells
-        exists = e.rid in self._logged or self._row(kind.table, e.rid) is not None
-        owner = self._known_owner(kind, e.rid) if exists else None
-        if owner is None:
-            return None                     # a creation: whoever creates a record names its owner
         named = (cells.get("owner") or [None])[0]
         if named is not None and named != owner:
             return f"this {kind.label} belongs to {owner}, and its owner never changes"
         if agency == owner:
             return None
+        current = self._row(kind.table, rid)
         same = kind.name == "agency" and "_cl" in cells and (cells.get("scope") or [None])[0] \
-            in (None, self._row(kind.table, e.rid).row["scope"] if self._row(
-                kind.table, e.rid) else None)
+            in (None, current.row["scope"] if current else None)
         if not same and ("owner" in cells
                          or ("scope" in cells and cells["scope"][0] is not None)):
             # (an agency's record has the same id everywhere: a partner that created it too
@@ -430,7 +520,7 @@ class Merger:
         if kind.name == "agency":           # the shared directory: partners may correct it
             return None
         # judged by the scope the writer relied on, so every replica decides alike
-        claimed = (e.cells.get("_scope") or [None])[0]
+        claimed = (cells.get("_scope") or [None])[0]
         if claimed and partners_may_edit(claimed) and may_see(agency, audience_of(owner, claimed)):
             return None
         return f"{agency} may not change this {kind.label}: it is maintained by {owner}"

@@ -553,6 +553,11 @@ def import_bundle_file(db_path: Path, path: Path, progress=None,
         if r.expected is not None and r.expected > r.chunks + len(r.corrupted):
             out.warnings.append(f"{r.expected - r.chunks - len(r.corrupted)} chunks are missing.")
         out.refused = [(record_label(store, e.tbl, e.rid), why) for e, why in r.report.refused]
+        out.refused += [(f"changes in {path.name}", what)
+                        for _o, _a, _s, what in r.report.tampered]
+        for site, n in r.report.unverified.items():
+            out.warnings.append(f"{n} changes of {replica_label(store, site)} wait: its "
+                                "agency's key or its certificate is not trusted here yet")
     return out
 
 

@@ -195,7 +195,7 @@ def _replaced_base(rid: str, last: list) -> int:
     """What a replaced version's clock is sent relative to: the creation time in a UUIDv7 record
     id (a record's first edit replaces the version it was created with, in the same
     millisecond), else the previous replaced clock of the batch."""
-    if rid[14] == "7":
+    if rid[14] in "78":
         return int(rid[:8] + rid[9:13], 16) << 16
     return last[0]
 

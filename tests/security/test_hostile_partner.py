@@ -252,3 +252,26 @@ def test_a_token_enrols_one_device_only(region, tmp_path):
     assert "enrolled another device" in str(e.value)
     assert json.loads(region.laptop.dump()) is not None
     thief.close()
+
+
+def test_a_partner_that_knows_an_id_before_the_hub_cannot_claim_the_record(region):
+    """The attacker acts before the genuine creation reaches the hub: it "creates" the record
+    as MPD's and widens it. Once the creation arrives, every replica judges alike."""
+    region.sync_laptop()
+    region.sync_mpd()
+    secret = region.laptop.add("contact", {"name": "Informant Line", "agency": "CCF",
+                                           "scope": "private"})
+    batch = signed(region.mpd, "all", [
+        ("contact", secret, {"name": ["Hijacked"], "owner": ["MPD"], "scope": ["all"],
+                             "_cl": [1]}),
+        ("contact", secret, {"scope": ["all"], "title": ["Hijacked"]})])
+    answer = protocol.unpack(region.push(batch, sites_of(region.mpd.conn, batch)).content)
+    assert answer["applied"] == 1 and len(answer["refused"]) == 1   # its id names the laptop
+    region.sync_laptop()
+    with region.hub() as h:
+        rec = h.get(secret)
+        assert (rec.owner, rec.scope, rec.title) == ("CCF", "private", "Informant Line")
+        assert rec.values["title"] is None
+        assert h.dump() == region.laptop.dump()
+    region.sync_mpd()
+    assert "Informant" not in region.mpd.dump() and "Hijacked" not in region.mpd.dump()

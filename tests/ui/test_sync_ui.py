@@ -379,8 +379,9 @@ def test_bundle_export_and_import_round_trip_through_the_page(qtbot, tmp_path, p
         shared = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
         s.add("contact", {"name": "Informant Line", "agency": "CCF", "scope": "private"})
     with Store.open(ccf) as c, Store.open(mpd) as m:
-        # MPD's liaison confirmed CCF's key fingerprint once
+        # the two liaisons confirmed each other's key fingerprint once
         identity.confirm(m, "CCF", identity.home_key(c.conn, "CCF"))
+        identity.confirm(c, "MPD", identity.home_key(m.conn, "MPD"))
     page_ccf, page_mpd = pages(SyncPage, ccf), pages(SyncPage, mpd)
     bundle = tmp_path / "to-mpd.fcb"
     task = page_ccf.start_export(bundle, "MPD")

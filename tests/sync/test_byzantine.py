@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Property: with a byzantine replica among them (a genuine MPD device that sends forged,
+replayed, reordered and re-signed changes), honest replicas still converge, nothing forged is
+applied, and nothing private leaks."""
+import json
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldcoord.core import hlc as clock
+from fieldcoord.core.validate import audience, may_see
+from fieldcoord.store import trust
+from fieldcoord.store.exchange import Batch, apply_batch, entry_digest, outgoing, sites_of, vector
+from fieldcoord.store.merge import Entry
+from fieldcoord.sync.engine import StorePeer, sync
+
+from region import Region
+
+EVIL = "EVIL"
+SCOPES = ("all", "private", "CCF,MPD", "all+edit", "CCF,MPD+edit")
+OPS = st.lists(st.tuples(
+    st.sampled_from(["add", "edit", "scope", "sync", "forge_other", "recreate", "replay",
+                     "reorder", "resign", "widen", "mpd_edit"]),
+    st.integers(0, 1000), st.sampled_from(SCOPES)), min_size=4, max_size=18)
+
+
+def _signed(attacker, origin: str, audience_: str, start: tuple, items: list,
+            seed: bytes) -> Batch:
+    seq, h = start
+    hlc = clock.pack(clock.wall_ms())
+    out = []
+    for tbl, rid, cells in items:
+        seq += 1
+        hlc += 1
+        e = Entry(origin, audience_, seq, hlc, tbl, rid, hlc, origin, cells)
+        h = trust.chain(h, entry_digest(e))
+        out.append(e)
+    return Batch(out, {(origin, audience_): [(seq, trust.sign_head(seed, origin, audience_,
+                                                                    seq, h))]})
+
+
+def _position(store, origin: str, aud: str) -> tuple:
+    row = store.conn.execute("SELECT t.seq, t.hash FROM stream t JOIN site s ON "
+                             "s.ord = t.origin WHERE s.uuid = ? AND t.audience = ?",
+                             (origin, aud)).fetchone()
+    return (row[0], bytes(row[1])) if row and row[1] else (0, trust.ZERO)
+
+
+class World:
+    def __init__(self, root: Path):
+        region = Region()
+        self.hub = region.make(root / "hub.db", "CCF", device="ccf-hub")
+        self.laptop = region.make(root / "laptop.db", "CCF", device="ccf-laptop")
+        self.mpd_hub = region.make(root / "mpd-hub.db", "MPD", device="mpd-hub")
+        self.evil = region.make(root / "evil.db", "MPD", device="mpd-evil")
+        self.hub.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+        self.mpd_hub.add("agency", {"name": "Clark County Fire", "code": "CCF"})
+        self.stores = region.replicas
+        self.ids: list[str] = []
+        self.captured: list = []            # genuine batches the attacker saw go by
+        self.settle()
+
+    def settle(self):
+        for _ in range(2):
+            sync(self.laptop, StorePeer(self.hub))
+            sync(self.mpd_hub, StorePeer(self.hub))
+            sync(self.evil, StorePeer(self.mpd_hub))
+
+    def capture(self):
+        since = {k: 0 for k in vector(self.laptop.conn)}
+        for b in outgoing(self.laptop.conn, since, agency="MPD"):
+            self.captured.append((b, sites_of(self.laptop.conn, b)))
+
+    def close(self):
+        for s in self.stores:
+            s.close()
+
+
+def _push(world, batch, sites, target):
+    apply_batch(target, batch, sites)
+
+
+def _run(world: World, ops):
+    rnd = random.Random(7)
+    for op, n, scope in ops:
+        rid = world.ids[n % len(world.ids)] if world.ids else None
+        evil = world.evil
+        target = world.hub if n % 2 else world.laptop
+        if op == "add":
+            world.ids.append(world.laptop.add("contact", {"name": f"Person {n}", "agency": "CCF",
+                                                          "scope": scope}))
+        elif op == "edit" and rid:
+            world.laptop.edit(rid, {"title": f"Title {n}"})
+        elif op == "scope" and rid:
+            world.laptop.edit(rid, {"scope": scope})
+        elif op == "sync":
+            world.settle()
+            world.capture()
+        elif op == "mpd_edit" and rid:
+            try:
+                world.mpd_hub.edit(rid, {"notes": f"MPD note {n}"})
+            except Exception:
+                pass                        # not shared +edit with MPD, or not held there
+        elif op == "forge_other" and rid:
+            # the CCF laptop's next position, signed with the attacker's own key
+            start = _position(target, world.laptop.site_uuid, "all")
+            b = _signed(evil, world.laptop.site_uuid, "all", start,
+                        [("contact", rid, {"title": [EVIL]})], evil.device_seed())
+            _push(world, b, {world.laptop.site_uuid: ("CCF", "x", None)}, target)
+        elif op in ("recreate", "widen") and rid:
+            cells = ({"name": [EVIL], "owner": ["MPD"], "scope": ["all"], "_cl": [1]}
+                     if op == "recreate" else {"scope": ["all"]})
+            start = _position(evil, evil.site_uuid, "all")
+            b = _signed(evil, evil.site_uuid, "all", start, [("contact", rid, cells)],
+                        evil.device_seed())
+            # the attacker keeps its own stream going, as a genuine device would
+            apply_batch(evil, b, sites_of(evil.conn, b))
+            _push(world, b, sites_of(evil.conn, b), target)
+        elif op in ("replay", "reorder", "resign") and world.captured:
+            b, sites = world.captured[n % len(world.captured)]
+            entries = [Entry(e.origin, e.audience, e.seq, e.tx, e.tbl, e.rid, e.hlc, e.site,
+                             json.loads(json.dumps(e.cells)), e.status) for e in b]
+            if op == "reorder" and len(entries) > 1:
+                i, j = rnd.sample(range(len(entries)), 2)
+                entries[i], entries[j] = entries[j], entries[i]
+            heads = b.heads
+            if op == "resign":
+                for e in entries:
+                    if e.status == 0 and "name" in e.cells:
+                        e.cells["name"] = [EVIL]
+                heads = {}
+                for key, signed in b.heads.items():
+                    seq, _ = signed[-1]
+                    start = (0, trust.ZERO)
+                    h = start[1]
+                    for e in sorted((e for e in entries if (e.origin, e.audience) == key),
+                                    key=lambda e: e.seq):
+                        h = trust.chain(h, entry_digest(e))
+                    heads[key] = [(seq, trust.sign_head(evil.device_seed(), key[0], key[1],
+                                                        seq, h))]
+            _push(world, Batch(entries, heads), sites, target)
+
+
+def _check(world: World):
+    world.settle()
+    world.settle()
+    hub, laptop, mpd_hub = world.hub, world.laptop, world.mpd_hub
+    assert hub.dump() == laptop.dump()
+    for store in (hub, laptop, mpd_hub):
+        for name, title, owner in store.conn.execute(
+                "SELECT name, coalesce(title, ''), owner FROM contact"):
+            if owner == "CCF":
+                assert EVIL not in name and EVIL not in title, f"forged value on {store.device}"
+    for rid, owner, scope in mpd_hub.conn.execute("SELECT id, owner, scope FROM contact "
+                                                  "WHERE _cl % 2 = 1"):
+        assert may_see("MPD", audience(owner, scope)), f"MPD holds {rid}"
+        assert owner == "CCF" or rid not in world.ids
+    for rid in world.ids:
+        row = hub.conn.execute("SELECT owner FROM contact WHERE id = ?", (rid,)).fetchone()
+        assert row is None or row[0] == "CCF", "an owner changed"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(OPS)
+def test_honest_replicas_converge_whatever_a_byzantine_replica_sends(ops):
+    with tempfile.TemporaryDirectory() as d:
+        world = World(Path(d))
+        try:
+            _run(world, ops)
+            _check(world)
+        finally:
+            world.close()
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(OPS)
+def test_byzantine_replica_long_run(ops):
+    with tempfile.TemporaryDirectory() as d:
+        world = World(Path(d))
+        try:
+            _run(world, ops)
+            _check(world)
+        finally:
+            world.close()
