@@ -73,7 +73,7 @@ def add_parsers(sub) -> None:
                    "confirmed here yet")
 
     k = sub.add_parser("keys", help="this replica's keys and the partner keys it trusts")
-    ks = k.add_subparsers(dest="keys_command", metavar="show|trust|forget")
+    ks = k.add_subparsers(dest="keys_command", metavar="show|trust|forget|devices|revoke")
     ks.add_parser("show", help="fingerprints to read out to partners, and trusted partners")
     t = ks.add_parser("trust", help="confirm a partner agency's key by its fingerprint")
     t.add_argument("agency", metavar="CODE")
@@ -81,6 +81,10 @@ def add_parsers(sub) -> None:
     f = ks.add_parser("forget", help="stop trusting a partner agency's key (before it "
                       "presents a new one)")
     f.add_argument("agency", metavar="CODE")
+    ks.add_parser("devices", help="this agency's devices known here, certified or revoked")
+    r = ks.add_parser("revoke", help="revoke a lost or stolen device of this agency (key "
+                      "holder only): nothing more from it is accepted anywhere")
+    r.add_argument("device", help="its device name or site id (fieldcoord keys devices)")
 
     c = sub.add_parser("conflicts", help="open conflicts: list, resolve")
     cs = c.add_subparsers(dest="conflicts_command", metavar="list|resolve")
@@ -99,6 +103,20 @@ def run_keys(args, store) -> int:
         fp = identity.confirm(store, args.agency, fingerprint=args.fingerprint)
         print(json.dumps({"agency": args.agency.upper(), "fingerprint": fp}) if args.json else
               f"trusting {args.agency.upper()}'s key {fp}")
+        return 0
+    if args.keys_command == "devices":
+        rows = identity.devices(store)
+        if args.json:
+            print(json.dumps(rows, indent=1))
+        for d in rows if not args.json else ():
+            print(f"{d['site']}  {d['device'] or '?':<24} "
+                  + (f"revoked {d['revoked_at']}" if d["revoked_at"] else "certified"))
+        return 0
+    if args.keys_command == "revoke":
+        got = identity.revoke_device(store, args.device)
+        print(json.dumps(got) if args.json else
+              f"revoked {got['device']} ({got['site']}); replicas learn it at their next sync. "
+              "Revoke its device token too: fieldcoord hub token list / revoke")
         return 0
     if args.keys_command == "forget":
         code = args.agency.strip().upper()

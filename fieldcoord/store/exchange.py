@@ -289,7 +289,7 @@ def check_batch(store, entries: list[Entry], sites: dict, heads: dict,
         sid, held, h = (row[0], row[1], bytes(row[2]) if row[2] else trust.ZERO) if row \
             else (None, 0, trust.ZERO)
         dups = [e for e in es if e.seq <= held]
-        report.duplicates += len(dups)
+        forked = 0
         if dups and sid is not None:
             if uuids is None:
                 uuids = dict(conn.execute("SELECT ord, uuid FROM site"))
@@ -305,7 +305,9 @@ def check_batch(store, entries: list[Entry], sites: dict, heads: dict,
                     report.tampered.append((origin, aud, e.seq, (
                         f"two different changes at position {e.seq} of the stream of "
                         f"{_label(conn, origin)}: the one held here is kept")))
+                    forked = 1
                     break
+        report.duplicates += len(dups) - forked
         fresh = [e for e in es if e.seq > held]
         if not fresh:
             continue

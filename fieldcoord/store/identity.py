@@ -385,7 +385,8 @@ def enroll(device_store, holder_store) -> bytes:
 def site_key(conn, site: str) -> tuple[bytes | None, str | None]:
     """(device key, verified agency) of a site; (None, None) when not verified."""
     row = conn.execute("SELECT key, agency FROM site WHERE uuid = ? AND verified = 1 "
-                       "AND revoked_at IS NULL", (site,)).fetchone()
+                       "AND revoked_at IS NULL AND uuid NOT IN (SELECT site FROM revocation)",
+                       (site,)).fetchone()
     return (bytes(row[0]), row[1]) if row else (None, None)
 
 
@@ -483,3 +484,59 @@ def take_box_seed(store, sealed: bytes) -> bool:
         with store.transaction():
             keys.save(store.conn, store.path, store.site_uuid, "box", seed, store.keystore)
     return True
+
+
+# ---------------------------------------------------------------------- revocation
+def revoke_device(store, which: str) -> dict:
+    """Revoke a device of this agency (by site id, its first characters, or its device name):
+    no replica that learns of it accepts anything more from that device. Key holders only."""
+    seed = store.agency_seed()
+    if seed is None:
+        raise ValidationError(f"only {store.home}'s key holder (its hub) can revoke a device")
+    conn = store.conn
+    rows = conn.execute("SELECT uuid, device FROM site WHERE agency = ? AND verified = 1 AND "
+                        "(uuid LIKE ? OR device = ?)", (store.home, f"{which}%", which)).fetchall()
+    if len(rows) != 1:
+        raise ValidationError(f"'{which}' names {len(rows) or 'no'} device(s) of "
+                              f"{store.home}; give its id (fieldcoord keys devices)")
+    site, device = rows[0]
+    if site == store.site_uuid:
+        raise ValidationError("this replica cannot revoke itself")
+    take_revocations(store, [trust.revoke(seed, store.home, site)])
+    return {"site": site, "device": device}
+
+
+def revocations(conn) -> list[bytes]:
+    return [bytes(r[0]) for r in conn.execute("SELECT statement FROM revocation")]
+
+
+def take_revocations(store, blobs: list[bytes]) -> int:
+    """Keep revocations signed by the agency key trusted for the agency they name; returns how
+    many are new here."""
+    keys_by_code = trusted_keys(store.conn)
+    n = 0
+    with store.transaction():
+        for blob in blobs:
+            body = trust.read_revocation(blob, keys_by_code)
+            if body is None or body.get("site") == store.site_uuid:
+                continue
+            if store.conn.execute("SELECT 1 FROM revocation WHERE site = ?",
+                                  (body["site"],)).fetchone():
+                continue
+            row = store.conn.execute("SELECT agency FROM site WHERE uuid = ?",
+                                     (body["site"],)).fetchone()
+            if row and row[0] and row[0] != body["agency"]:
+                continue                    # an agency revokes only its own devices
+            store.conn.execute("INSERT INTO revocation (site, agency, statement) "
+                               "VALUES (?, ?, ?)", (body["site"], body["agency"], blob))
+            store.conn.execute("UPDATE site SET revoked_at = ? WHERE uuid = ?",
+                               (body["at"], body["site"]))
+            n += 1
+    return n
+
+
+def devices(store) -> list[dict]:
+    """The devices of this agency this replica knows, certified or revoked."""
+    return [{"site": u, "device": d, "revoked_at": r} for u, d, r in store.conn.execute(
+        "SELECT uuid, device, revoked_at FROM site WHERE agency = ? AND verified = 1 "
+        "ORDER BY device", (store.home,))]

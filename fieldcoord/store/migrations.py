@@ -50,9 +50,14 @@ def m0006_sealed(db) -> None:
     _run_file(db.conn, "0006_sealed.sql")
 
 
+def m0007_revocation(db) -> None:
+    _run_file(db.conn, "0007_revocation.sql")
+
+
 STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering),
-         ("0005_trust", m0005_trust), ("0006_sealed", m0006_sealed))
+         ("0005_trust", m0005_trust), ("0006_sealed", m0006_sealed),
+         ("0007_revocation", m0007_revocation))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

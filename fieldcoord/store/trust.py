@@ -28,6 +28,7 @@ HEAD = b"fieldcoord stream head\0"
 RECEIPT = b"fieldcoord receipt\0"
 BUNDLE = b"fieldcoord bundle\0"
 BOX = b"fieldcoord sealing key\0"
+REVOKE = b"fieldcoord revocation\0"
 ZERO = bytes(32)
 HEAD_EVERY = 100             # streams keep a signed head every this many entries (and the newest)
 _FP_GROUPS = 6
@@ -273,3 +274,23 @@ def new_box_seed() -> bytes:
 def secret_box(key: bytes):
     from nacl.secret import SecretBox
     return SecretBox(key)
+
+
+def revoke(agency_seed: bytes, agency: str, site: str) -> bytes:
+    """The agency key's word that device `site` is no longer one of its devices."""
+    body = _canonical({"v": 1, "agency": agency, "site": site, "at": now_iso()})
+    return sign(agency_seed, REVOKE, body) + body
+
+
+def read_revocation(blob: bytes, keys_by_code: dict) -> dict | None:
+    """{"agency", "site", "at"} of a revocation signed by the key trusted for its agency."""
+    if not isinstance(blob, (bytes, bytearray)) or len(blob) < 65 or len(blob) > 512:
+        return None
+    try:
+        body = json.loads(bytes(blob[64:]).decode("ascii"))
+        key = keys_by_code.get(body.get("agency"))
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    if key is None or not verify(key, REVOKE, bytes(blob[64:]), bytes(blob[:64])):
+        return None
+    return body

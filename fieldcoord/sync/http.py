@@ -137,7 +137,8 @@ class HttpPeer:
                                      "vector": protocol.encode_vector(vector), **(keys or {})})
         return Hello(m["site"], m["agency"], m["epoch"], protocol.decode_vector(m["vector"]),
                      {k: m.get(k) for k in ("agency_key", "cert", "endorsements", "enrolled",
-                                            "enrol_error", "box_key", "box_keys", "box")})
+                                            "enrol_error", "box_key", "box_keys", "box",
+                                            "revocations")})
 
     def _pull_one(self, since: dict) -> tuple[list[Entry], dict, bool]:
         m = self._post("/v1/pull", {"since": protocol.encode_vector(since)})

@@ -21,7 +21,19 @@ def offer(store) -> dict:
     ak = identity.home_key(conn, store.home)
     return {"key": trust.b64(trust.public(store.device_seed())),
             "cert": trust.b64(identity.own_cert(conn, store.site_uuid)),
-            "agency_key": trust.b64(ak)}
+            "agency_key": trust.b64(ak),
+            "revocations": [trust.b64(b) for b in identity.revocations(conn)]}
+
+
+def _revocations(store, message: dict) -> None:
+    blobs = []
+    for raw in message.get("revocations") or []:
+        try:
+            blobs.append(trust.unb64(raw))
+        except trust.TrustError:
+            continue
+    if blobs:
+        identity.take_revocations(store, blobs[:10_000])
 
 
 def _bytes(message: dict, name: str, size: int | None = None) -> bytes | None:
@@ -43,7 +55,9 @@ def answer(store, caller_site: str, caller_agency: str, message: dict, token=Non
     key = _bytes(message, "key", 32)
     cert = _bytes(message, "cert")
     their_agency_key = _bytes(message, "agency_key", 32)
+    _revocations(store, message)
     out: dict = {"agency_key": trust.b64(identity.home_key(conn, store.home)),
+                 "revocations": [trust.b64(b) for b in identity.revocations(conn)],
                  "cert": trust.b64(identity.own_cert(conn, store.site_uuid)),
                  "box_key": trust.b64(identity.box_statement(conn, store.home)),
                  "endorsements": [], "enrolled": None}
@@ -133,6 +147,7 @@ def take_answer(store, agency: str, site: str, answer: dict,
         if cert is not None and identity.install_cert(conn, cert) is None:
             identity.keep_cert(conn, site, cert)
     identity.take_box_statement(store, agency, _bytes(answer, "box_key"))
+    _revocations(store, answer)
     if agency == store.home:
         sealed = _bytes(answer, "box")
         if sealed is not None and not identity.take_box_seed(store, sealed):

@@ -275,3 +275,27 @@ def test_a_partner_that_knows_an_id_before_the_hub_cannot_claim_the_record(regio
         assert h.dump() == region.laptop.dump()
     region.sync_mpd()
     assert "Informant" not in region.mpd.dump() and "Hijacked" not in region.mpd.dump()
+
+
+def test_a_revoked_device_is_refused_everywhere_its_revocation_reaches(region, tmp_path):
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
+                                        "scope": "all"})
+    region.sync_laptop()
+    region.sync_mpd()
+    # the laptop is stolen: CCF's hub revokes it
+    with region.hub() as h:
+        got = identity.revoke_device(h, "ccf-laptop")
+        assert got["site"] == region.laptop.site_uuid
+    region.laptop.edit(cid, {"title": "Written by the thief"})
+    result = region.sync_laptop()
+    assert result.sent.applied == 0 and result.sent.unverified
+    region.sync_mpd()
+    assert region.mpd.conn.execute("SELECT count(*) FROM revocation").fetchone()[0] == 1
+    with region.hub() as h:
+        assert h.get(cid).values["title"] is None
+    # carried by hand to MPD, the thief's change is not accepted there either
+    batch = next(outgoing(region.laptop.conn, {(region.laptop.site_uuid, "all"): 1}))
+    from fieldcoord.store.exchange import apply_batch
+    report = apply_batch(region.mpd, batch, sites_of(region.laptop.conn, batch))
+    assert report.applied == 0 and "thief" not in region.mpd.dump()
