@@ -279,7 +279,20 @@ def run_peer(args, store) -> int:
     return 0
 
 
+def _confirm_key(e) -> bool:
+    """At a terminal, show a partner key's fingerprint and ask the user to confirm it."""
+    if not sys.stdin.isatty():
+        return False
+    print(f"\nThe key of agency {e.agency} is not confirmed on this replica. Its fingerprint:\n"
+          f"\n    {e.fingerprint}\n\nRead it out with {e.agency}'s administrator (over the "
+          "phone, not by e-mail from the same source).", file=sys.stderr)
+    print("Do the fingerprints match? [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
 def run_sync(args, store) -> int:
+    from .store import identity
+    from .store.identity import UntrustedKey
     from .store.exchange import visible_vector
     from .sync import credentials
     from .sync.engine import sync
@@ -304,7 +317,13 @@ def run_sync(args, store) -> int:
             started = time.monotonic()
             before = visible_vector(store.conn, None)
             try:
-                result = sync(store, peer, progress)
+                try:
+                    result = sync(store, peer, progress)
+                except UntrustedKey as e:
+                    if not _confirm_key(e):
+                        raise
+                    identity.confirm(store, e.agency, fingerprint=e.fingerprint)
+                    result = sync(store, peer, progress)
             finally:
                 peer.close()
             if sys.stderr.isatty():
@@ -382,7 +401,13 @@ def run_bundle(args, store) -> int:
         agency = bundle.remember_receipt(store, args.file)
         print(f"kept the receipt of {agency}: the next bundle for {agency} holds only what is new")
         return 0
-    r = bundle.import_bundle(store, args.file, expected=args.trust)
+    from .store.identity import UntrustedKey
+    try:
+        r = bundle.import_bundle(store, args.file, expected=args.trust)
+    except UntrustedKey as e:
+        if not _confirm_key(e):
+            raise
+        r = bundle.import_bundle(store, args.file, expected=e.fingerprint)
     missing = (r.expected - r.chunks) if r.expected is not None else None
     if args.json:
         print(json.dumps({"chunks": r.chunks, "applied": r.report.applied,

@@ -177,7 +177,10 @@ def confirm(store, code: str, key: bytes | None = None, fingerprint: str | None 
     if code == store.home:
         raise ValidationError(f"{code} is this replica's own agency; its key comes with "
                               "enrolment")
-    fp = trust.fingerprint(key) if key is not None else trust.parse_fingerprint(fingerprint)
+    try:
+        fp = trust.fingerprint(key) if key is not None else trust.parse_fingerprint(fingerprint)
+    except trust.TrustError as e:
+        raise ValidationError(str(e), "fingerprint") from None
     if fingerprint is not None and key is not None and trust.parse_fingerprint(fingerprint) != fp:
         raise KeyChanged(f"the key of agency {code} has fingerprint {fp}, not "
                          f"{trust.parse_fingerprint(fingerprint)}")
