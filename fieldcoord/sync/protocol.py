@@ -48,8 +48,7 @@ def pack(message: dict) -> bytes:
 def unpack(data: bytes, max_size: int = MAX_MESSAGE) -> dict:
     """Decompress and parse a message, refusing oversized or malformed ones: lists and objects
     nested deeper than MAX_DEPTH, integers outside signed 64 bits (see _integer), numbers that
-    are not finite, and strings that are not Unicode. A batch inside the message gets the
-    message's schema (decode_batch reads it from the batch, as bundles carry whole messages)."""
+    are not finite, and strings that are not Unicode."""
     try:
         d = zlib.decompressobj()
         raw = d.decompress(data, max_size + 1)
@@ -69,9 +68,6 @@ def unpack(data: bytes, max_size: int = MAX_MESSAGE) -> dict:
                             f"(this fieldcoord speaks {PROTOCOL}: upgrade the other side to fieldcoord "
                             f"{RELEASE[PROTOCOL]} or later)"
                             if isinstance(message, dict) else "not a fieldcoord message")
-    batch = message.get("batch")
-    if isinstance(batch, dict) and "schema" not in batch:
-        batch["schema"] = message.get("schema")
     return message
 
 
@@ -125,11 +121,10 @@ def _not_finite(text: str):
     raise ProtocolError(f"{text} is not a number a message may hold")
 
 
-# Tables no entry may name whatever its sender's schema: the database's tables that hold no
+# Tables no entry may name: the database's tables that hold no
 # records (and the shadow tables of its full-text indexes), SQLite's own, and names starting
 # with _ such as _sqlite_migrations.
 _CREATE = re.compile(r'CREATE\s+(VIRTUAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)', re.I)
-_SCHEMA_NAME = re.compile(r"^[0-9]{4}_[a-z0-9_]{1,60}$")
 
 
 @lru_cache(maxsize=1)
@@ -141,12 +136,6 @@ def _internal_tables() -> re.Pattern:
     plain -= set(KIND_BY_TABLE)
     return re.compile("^(sqlite_|_|(%s)$|(%s)(_|$))" % ("|".join(sorted(plain)),
                                                       "|".join(sorted(virtual))))
-
-
-def _newer_schema(schema) -> bool:
-    """Whether `schema` names a migration newer than this fieldcoord's newest."""
-    return (isinstance(schema, str) and bool(_SCHEMA_NAME.match(schema))
-            and int(schema[:4]) > int(LATEST[:4]))
 
 
 def encode_vector(vector: dict[tuple[str, str], int]) -> list:
@@ -350,9 +339,11 @@ def decode_batch(message: dict) -> tuple[Batch, dict[str, tuple]]:
         order.append(s[0])
     heads = _decode_heads(message.get("heads"), order)
     rids = _text_ids(message.get("record"), n)
-    # entries of tables this version does not know are kept and forwarded when a newer peer
-    # wrote them (a new kind of record); no entry may name a table that holds no records
-    newer, internal = _newer_schema(message.get("schema")), _internal_tables()
+    # entries of tables this version does not know are kept and forwarded (a newer peer's new
+    # kind of record, possibly relayed by a hub of this version: every entry is signed by its
+    # writer, and none is applied to a table here); no entry may name a table that holds no
+    # records
+    internal = _internal_tables()
     entries = []
     last_seq: dict = {}
     tx = hlc = 0
@@ -395,10 +386,9 @@ def decode_batch(message: dict) -> tuple[Batch, dict[str, tuple]]:
             ok = "_d" not in cells
         if not ok:
             raise ProtocolError(f"entry {i} of the batch is malformed")
-        if tbl not in KIND_BY_TABLE and (not newer or internal.match(tbl)):
+        if tbl not in KIND_BY_TABLE and internal.match(tbl):
             raise ProtocolError(f"entry {i} of the batch is for table {tbl!r}, which holds no "
-                                "records" + ("" if internal.match(tbl) else
-                                             f" at schema {LATEST}, and the sender's is not newer"))
+                                "records")
         entries.append(Entry(order[origin], aud, seq, tx, tbl, rids[i], hlc, order[site],
                              cells, status))
     return Batch(entries, heads), sites
