@@ -100,6 +100,45 @@ def _widened(before: str, after: str) -> bool:
     return after == "all" or bool(set(after.split(",")) - set(before.split(",")))
 
 
+_SCALAR = (str, int, float, bool, type(None))
+
+
+def _version_ok(cell: list) -> bool:
+    return all(x is None or isinstance(x, (int, str)) for x in cell[1:5]) and (
+        len(cell) < 6 or cell[5] is None or isinstance(cell[5], list) and all(
+            isinstance(v, list) and len(v) == 2 for v in cell[5]))
+
+
+def _malformed(kind: K.Kind, cells: dict) -> str | None:
+    """Why a change's cells cannot be applied to a record of this kind, or None. A signed
+    change is its writer's; one that does not fit is refused rather than left to fail every
+    receiver's sync."""
+    for col, c in cells.items():
+        if not isinstance(c, list) or len(c) not in (1, 3, 5, 6) or not _version_ok(c):
+            return f"a malformed change (field {col})"
+        v = c[0]
+        if col == "_cl":
+            ok = isinstance(v, int) and not isinstance(v, bool) and 0 < v < 1 << 62
+        elif col == "_seen":
+            ok = isinstance(v, dict) and all(isinstance(x, list) and len(x) == 2
+                                             and isinstance(x[0], int) for x in v.values())
+        elif col == "_copy":
+            ok = isinstance(v, list) and all(isinstance(x, str) for x in v)
+        elif col in ("_scope", "owner", "scope"):
+            ok = v is None or isinstance(v, str)
+        else:
+            f = kind.field_map.get(col)
+            if f is None:
+                ok = True                   # a field this version does not know: kept as JSON
+            elif f.type == K.REFS:
+                ok = v is None or isinstance(v, list) and all(isinstance(x, str) for x in v)
+            else:
+                ok = isinstance(v, _SCALAR) and not (isinstance(v, int) and abs(v) >= 1 << 63)
+        if not ok:
+            return f"a malformed change (field {col})"
+    return None
+
+
 def _creator_ok(kind: K.Kind, rid: str, cells: dict, site: str) -> bool:
     """Whether a creation may come from `site`: an agency's record has the id of its code, and
     a record with a bound id (ids.new_bound_id) is created only by the site its id names."""
@@ -345,6 +384,7 @@ class Merger:
                 self._facts(rid)
             cells = e.cells
             if e.status == 0 and kind is not None and rid not in logged \
+                    and not _malformed(kind, cells) \
                     and cells.get("_cl") == [1] and "_seen" not in cells \
                     and _creator_ok(kind, rid, cells, e.site) \
                     and ((held := rows.get((kind.table, rid), _UNREAD)) is None
@@ -369,7 +409,7 @@ class Merger:
         """An entry that passed apply_all's checks of order and visibility."""
         status = e.status
         if status == 0 and kind is not None:
-            reason = self._refusal(kind, e, writer)
+            reason = _malformed(kind, e.cells) or self._refusal(kind, e, writer)
             if reason:
                 status = 1
                 self.report.refused.append((e, reason))

@@ -299,3 +299,22 @@ def test_a_revoked_device_is_refused_everywhere_its_revocation_reaches(region, t
     from fieldcoord.store.exchange import apply_batch
     report = apply_batch(region.mpd, batch, sites_of(region.laptop.conn, batch))
     assert report.applied == 0 and "thief" not in region.mpd.dump()
+
+
+def test_a_signed_change_that_does_not_fit_is_refused_not_a_crash(region):
+    region.sync_laptop()
+    region.sync_mpd()
+    from fieldcoord.core import ids
+    rid = ids.new_bound_id(region.mpd.site_uuid)
+    batch = signed(region.mpd, "all", [
+        ("contact", rid, {"name": [{"nested": "object"}], "owner": ["MPD"], "scope": ["all"],
+                          "_cl": [1]}),
+        ("contact", rid, {"_cl": ["two"]}),
+        ("contact", rid, {"title": [["a", "list"]]})])
+    r = region.push(batch, sites_of(region.mpd.conn, batch))
+    answer = protocol.unpack(r.content)
+    assert r.status_code == 200 and answer["applied"] == 0 and len(answer["refused"]) == 3
+    assert all("malformed" in why for *_, why in answer["refused"])
+    # the stream goes on: nothing is stuck for anyone who receives it later
+    result = region.sync_laptop()
+    assert result.received.tampered == [] and region.sync_mpd().peer is not None
