@@ -47,3 +47,19 @@ def demo_template(tmp_path_factory):
         load_demo(s)
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
+
+
+@pytest.fixture
+def memory_keyring():
+    """A keyring that encrypts, as far as fieldcoord can tell, kept in memory."""
+    from memkeyring import MemoryKeyring, using
+    with using(MemoryKeyring()) as backend:
+        yield backend
+
+
+@pytest.fixture
+def plaintext_keyring():
+    """A keyring that keeps secrets unencrypted, as keyrings.alt's PlaintextKeyring does."""
+    from memkeyring import PlaintextKeyring, using
+    with using(PlaintextKeyring()) as backend:
+        yield backend

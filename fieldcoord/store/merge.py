@@ -44,6 +44,8 @@ class Entry:
     site: str
     cells: dict
     status: int = 0
+    # the cells as compact JSON, when a receiver made it already (to check the signature)
+    text: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -397,7 +399,7 @@ class Merger:
                         break
                 else:
                     self._pending.append((sid_seq[0], seq, e.tx, e.tbl, rid, hlc, writer,
-                                          _dumps(cells), 0))
+                                          e.text or _dumps(cells), 0))
                     sid_seq[1] = seq
                     logged.add(rid)
                     self._create(kind, e, writer)

@@ -184,7 +184,9 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
             # the clock as a receiver of these entries would have it; local receipt times
             c.execute("UPDATE clock SET hlc = coalesce((SELECT max(hlc) FROM change), 0)")
             c.execute(f'UPDATE "{K.KINDS["log"].table}" SET received_at = NULL')
-            hidden += _drop_unnamed_sites(c)
+            # (a site row names a replica, no record's words: dropping one leaves search as
+            # it is, and secure_delete leaves no trace of it)
+            _drop_unnamed_sites(c)
             search = "kept" if hidden == 0 else "cleared"
             if search == "cleared":
                 # documents of visible records may hold words of withheld ones

@@ -83,6 +83,16 @@ def _mono(size: float | None = None, bold: bool = False) -> QFont:
     return font
 
 
+def _heading(text: str) -> QLabel:
+    """A dialog's heading: larger and bold."""
+    heading = QLabel(text)
+    font = heading.font()
+    font.setPointSizeF(font.pointSizeF() * 1.3)
+    font.setBold(True)
+    heading.setFont(font)
+    return heading
+
+
 def _wrapped(text: str, rich: bool = False) -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.RichText if rich else Qt.PlainText)
@@ -117,12 +127,7 @@ class ConfirmKeyDialog(QDialog):
         self.agency, self.fingerprint = agency, fingerprint
         self.setWindowTitle(f"Confirm the key of agency {agency}")
         layout = QVBoxLayout(self)
-        heading = QLabel(f"Confirm the key of agency {agency}")
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        heading.setFont(font)
-        layout.addWidget(heading)
+        layout.addWidget(_heading(f"Confirm the key of agency {agency}"))
         layout.addWidget(_wrapped(
             f"{source} is signed with the key of agency {agency}, and nobody has confirmed "
             f"that key on this device yet. Until someone does, nothing from {agency} is "
@@ -181,12 +186,7 @@ class KeyChangedDialog(QDialog):
         who = f"agency {agency}" if agency else "a partner agency"
         self.setWindowTitle(f"The key of {who} has changed")
         layout = QVBoxLayout(self)
-        heading = QLabel(f"The key of {who} has changed")
-        font = heading.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        heading.setFont(font)
-        layout.addWidget(heading)
+        layout.addWidget(_heading(f"The key of {who} has changed"))
         layout.addWidget(_wrapped(
             f"{source} came with a key for {who} other than the one confirmed on this device, "
             "so this device refused it: nothing was received from it."))

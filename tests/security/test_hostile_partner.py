@@ -11,15 +11,14 @@ import json
 import pytest
 import requests
 
-from fieldcoord.core import hlc as clock
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
 from fieldcoord.store import Store, identity, trust
-from fieldcoord.store.exchange import Batch, entry_digest, outgoing, sites_of
-from fieldcoord.store.merge import Entry
+from fieldcoord.store.exchange import Batch, outgoing, sites_of
 from fieldcoord.sync import protocol
 from fieldcoord.sync.engine import sync
 from fieldcoord.sync.http import HttpPeer
+from forge import signed
 
 
 class Region:
@@ -73,29 +72,6 @@ def region(tmp_path):
     r.stop()
     r.laptop.close()
     r.mpd.close()
-
-
-def signed(store: Store, audience: str, items: list, origin: str | None = None,
-           seed: bytes | None = None, start: tuple | None = None) -> Batch:
-    """Entries (table, record id, cells) in `store`'s own stream for `audience`, after what it
-    holds, with a head signed by its device key: what an MPD device can genuinely sign."""
-    origin = origin or store.site_uuid
-    if start is None:
-        row = store.conn.execute(
-            "SELECT t.seq, t.hash FROM stream t JOIN site s ON s.ord = t.origin "
-            "WHERE s.uuid = ? AND t.audience = ?", (origin, audience)).fetchone()
-        start = (row[0], bytes(row[1])) if row else (0, trust.ZERO)
-    seq, h = start
-    hlc = clock.pack(clock.wall_ms())
-    out = []
-    for tbl, rid, cells in items:
-        seq += 1
-        hlc += 1
-        e = Entry(origin, audience, seq, hlc, tbl, rid, hlc, origin, cells)
-        h = trust.chain(h, entry_digest(e))
-        out.append(e)
-    sig = trust.sign_head(seed or store.device_seed(), origin, audience, seq, h)
-    return Batch(out, {(origin, audience): [(seq, sig)]})
 
 
 def test_a_second_site_claiming_the_owner_agency_changes_nothing(region):

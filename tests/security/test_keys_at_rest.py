@@ -2,10 +2,8 @@
 """Private keys at rest, databases from before keys existed, and peers of the old protocol."""
 import json
 
-import keyring
 import pytest
 import requests
-from keyring.backend import KeyringBackend
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
@@ -16,34 +14,13 @@ from fieldcoord.sync import protocol
 from fieldcoord.sync.engine import StorePeer, sync
 
 
-class MemoryKeyring(KeyringBackend):
-    """An encrypting keyring as far as fieldcoord can tell (a desktop's Secret Service)."""
-    priority = 5
-
-    def __init__(self):
-        super().__init__()
-        self.items = {}
-
-    def set_password(self, service, username, password):
-        self.items[(service, username)] = password
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def delete_password(self, service, username):
-        self.items.pop((service, username), None)
-
-
 @pytest.fixture
-def memory_keyring(monkeypatch):
-    before = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
+def key_keyring(memory_keyring, monkeypatch):
+    """A keyring that encrypts, and nothing that chooses another place for private keys."""
     monkeypatch.delenv("FIELDCOORD_KEYSTORE", raising=False)
     monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
     keys._cache.clear()
-    yield ring
-    keyring.set_keyring(before)
+    yield memory_keyring
     keys._cache.clear()
 
 
@@ -55,15 +32,15 @@ def _meta_keys(path):
         conn.close()
 
 
-def test_with_a_keyring_the_private_keys_are_only_there(tmp_path, memory_keyring):
+def test_with_a_keyring_the_private_keys_are_only_there(tmp_path, key_keyring):
     s = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF")
     assert s.keystore == "keyring" and s.key_warning() is None
-    assert {u.split("/")[1] for (_, u) in memory_keyring.items} == {"device", "agency", "box"}
+    assert {u.split("/")[1] for (_, u) in key_keyring.secrets} == {"device", "agency", "box"}
     s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
     s.close()
     assert _meta_keys(tmp_path / "a.db") == []
     raw = (tmp_path / "a.db").read_bytes()
-    for secret in memory_keyring.items.values():
+    for secret in key_keyring.secrets.values():
         assert secret.encode() not in raw
 
 

@@ -129,31 +129,6 @@ def hubs(tmp_path, certs):
 
 
 @pytest.fixture
-def memory_keyring():
-    """Tokens in a dictionary, through the keyring API."""
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    class MemoryKeyring(KeyringBackend):
-        priority = 1
-        secrets = {}
-
-        def set_password(self, service, username, password):
-            self.secrets[(service, username)] = password
-
-        def get_password(self, service, username):
-            return self.secrets.get((service, username))
-
-        def delete_password(self, service, username):
-            self.secrets.pop((service, username), None)
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(MemoryKeyring())
-    yield MemoryKeyring.secrets
-    keyring.set_keyring(before)
-
-
-@pytest.fixture
 def laptop(tmp_path, memory_keyring):
     db = tmp_path / "laptop.db"
     Store.create(db, "Clark County Fire", "CCF", device="laptop-1").close()
@@ -270,8 +245,8 @@ def cli(db, *args, stdin="", tty=False, monkeypatch=None):
     return code, out.getvalue(), err.getvalue()
 
 
-def tokens_in(secrets: dict) -> list:
-    return [v for (service, _), v in secrets.items() if service == "fieldcoord"]
+def tokens_in(backend) -> list:
+    return backend.tokens()
 
 
 def peer_rows(db):

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldcoord.core import hlc as clock
 from fieldcoord.core.validate import audience, may_see
 from fieldcoord.store import trust
 from fieldcoord.store.exchange import Batch, apply_batch, entry_digest, outgoing, sites_of, vector
 from fieldcoord.store.merge import Entry
 from fieldcoord.sync.engine import StorePeer, sync
 
+from forge import position, signed
 from region import Region
 
 EVIL = "EVIL"
@@ -26,28 +26,6 @@ OPS = st.lists(st.tuples(
     st.sampled_from(["add", "edit", "scope", "sync", "forge_other", "recreate", "replay",
                      "reorder", "resign", "widen", "mpd_edit"]),
     st.integers(0, 1000), st.sampled_from(SCOPES)), min_size=4, max_size=18)
-
-
-def _signed(attacker, origin: str, audience_: str, start: tuple, items: list,
-            seed: bytes) -> Batch:
-    seq, h = start
-    hlc = clock.pack(clock.wall_ms())
-    out = []
-    for tbl, rid, cells in items:
-        seq += 1
-        hlc += 1
-        e = Entry(origin, audience_, seq, hlc, tbl, rid, hlc, origin, cells)
-        h = trust.chain(h, entry_digest(e))
-        out.append(e)
-    return Batch(out, {(origin, audience_): [(seq, trust.sign_head(seed, origin, audience_,
-                                                                    seq, h))]})
-
-
-def _position(store, origin: str, aud: str) -> tuple:
-    row = store.conn.execute("SELECT t.seq, t.hash FROM stream t JOIN site s ON "
-                             "s.ord = t.origin WHERE s.uuid = ? AND t.audience = ?",
-                             (origin, aud)).fetchone()
-    return (row[0], bytes(row[1])) if row and row[1] else (0, trust.ZERO)
 
 
 class World:
@@ -107,16 +85,14 @@ def _run(world: World, ops):
                 pass                        # not shared +edit with MPD, or not held there
         elif op == "forge_other" and rid:
             # the CCF laptop's next position, signed with the attacker's own key
-            start = _position(target, world.laptop.site_uuid, "all")
-            b = _signed(evil, world.laptop.site_uuid, "all", start,
-                        [("contact", rid, {"title": [EVIL]})], evil.device_seed())
+            b = signed(evil, "all", [("contact", rid, {"title": [EVIL]})],
+                       origin=world.laptop.site_uuid,
+                       start=position(target, world.laptop.site_uuid, "all"))
             _push(world, b, {world.laptop.site_uuid: ("CCF", "x", None)}, target)
         elif op in ("recreate", "widen") and rid:
             cells = ({"name": [EVIL], "owner": ["MPD"], "scope": ["all"], "_cl": [1]}
                      if op == "recreate" else {"scope": ["all"]})
-            start = _position(evil, evil.site_uuid, "all")
-            b = _signed(evil, evil.site_uuid, "all", start, [("contact", rid, cells)],
-                        evil.device_seed())
+            b = signed(evil, "all", [("contact", rid, cells)])
             # the attacker keeps its own stream going, as a genuine device would
             apply_batch(evil, b, sites_of(evil.conn, b))
             _push(world, b, sites_of(evil.conn, b), target)
@@ -133,8 +109,8 @@ def _run(world: World, ops):
                     if e.status == 0 and "name" in e.cells:
                         e.cells["name"] = [EVIL]
                 heads = {}
-                for key, signed in b.heads.items():
-                    seq, _ = signed[-1]
+                for key, sigs in b.heads.items():
+                    seq, _ = sigs[-1]
                     start = (0, trust.ZERO)
                     h = start[1]
                     for e in sorted((e for e in entries if (e.origin, e.audience) == key),
@@ -164,9 +140,7 @@ def _check(world: World):
         assert row is None or row[0] == "CCF", "an owner changed"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(OPS)
-def test_honest_replicas_converge_whatever_a_byzantine_replica_sends(ops):
+def _scenario(ops):
     with tempfile.TemporaryDirectory() as d:
         world = World(Path(d))
         try:
@@ -174,16 +148,16 @@ def test_honest_replicas_converge_whatever_a_byzantine_replica_sends(ops):
             _check(world)
         finally:
             world.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(OPS)
+def test_honest_replicas_converge_whatever_a_byzantine_replica_sends(ops):
+    _scenario(ops)
 
 
 @pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(OPS)
 def test_byzantine_replica_long_run(ops):
-    with tempfile.TemporaryDirectory() as d:
-        world = World(Path(d))
-        try:
-            _run(world, ops)
-            _check(world)
-        finally:
-            world.close()
+    _scenario(ops)

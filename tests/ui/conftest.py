@@ -46,3 +46,16 @@ def window(qtbot, demo_store):
     w.show()
     yield w
     w.close()
+
+
+@pytest.fixture
+def file_keyring(tmp_path, monkeypatch):
+    """Tokens go to a JSON file instead of the OS keyring; yields the file."""
+    import keyring
+
+    from filekeyring import FileKeyring
+    monkeypatch.setenv("FIELDCOORD_TEST_KEYRING", str(tmp_path / "keyring.json"))
+    before = keyring.get_keyring()
+    keyring.set_keyring(FileKeyring())
+    yield tmp_path / "keyring.json"
+    keyring.set_keyring(before)

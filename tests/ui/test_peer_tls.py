@@ -16,7 +16,6 @@ x509 = pytest.importorskip("cryptography.x509")
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
 from PySide6.QtWidgets import QDialog  # noqa: E402
 
 from fieldcoord.hub import tokens  # noqa: E402
@@ -24,55 +23,6 @@ from fieldcoord.hub.server import make_server  # noqa: E402
 from fieldcoord.store import Store  # noqa: E402
 from fieldcoord.sync import peers as ops  # noqa: E402
 from fieldcoord.sync.tls import show_fingerprint  # noqa: E402
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.secrets = {}
-
-    def set_password(self, service, username, password):
-        self.secrets[(service, username)] = password
-
-    def get_password(self, service, username):
-        return self.secrets.get((service, username))
-
-    def delete_password(self, service, username):
-        self.secrets.pop((service, username), None)
-
-    def tokens(self) -> list:
-        return [v for (service, _), v in self.secrets.items() if service == "fieldcoord"]
-
-
-class PlaintextKeyring(MemoryKeyring):
-    """Stands for keyrings.alt's PlaintextKeyring."""
-
-
-def _use(backend):
-    import keyring
-    before = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    return before
-
-
-@pytest.fixture
-def memory_keyring():
-    import keyring
-    backend = MemoryKeyring()
-    before = _use(backend)
-    yield backend
-    keyring.set_keyring(before)
-
-
-@pytest.fixture
-def plaintext_keyring():
-    import keyring
-    backend = PlaintextKeyring()
-    before = _use(backend)
-    yield backend
-    keyring.set_keyring(before)
 
 
 @pytest.fixture(scope="module")

@@ -21,23 +21,8 @@ from fieldcoord.ui.sync_pages import SyncPage  # noqa: E402
 from fieldcoord.ui.trust_ui import (ConfirmKeyDialog, KeyChangedDialog, TrustKeyDialog,  # noqa: E402
                                     changed_key_in, untrusted_key_in)
 
-SUPPORT = Path(__file__).resolve().parents[1] / "support"
-
-
-@pytest.fixture(autouse=True)
-def file_keyring(tmp_path, monkeypatch):
-    """Tokens go to a JSON file instead of the OS keyring."""
-    import keyring
-    sys.path.insert(0, str(SUPPORT))
-    try:
-        from filekeyring import FileKeyring
-    finally:
-        sys.path.remove(str(SUPPORT))
-    monkeypatch.setenv("FIELDCOORD_TEST_KEYRING", str(tmp_path / "keyring.json"))
-    before = keyring.get_keyring()
-    keyring.set_keyring(FileKeyring())
-    yield
-    keyring.set_keyring(before)
+# tokens go to a JSON file instead of the OS keyring
+pytestmark = pytest.mark.usefixtures("file_keyring")
 
 
 class Hub:
