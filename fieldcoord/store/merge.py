@@ -103,6 +103,7 @@ def _widened(before: str, after: str) -> bool:
 
 
 _SCALAR = (str, int, float, bool, type(None))
+_BIG = 1 << 63
 
 
 def _version_ok(cell: list) -> bool:
@@ -111,11 +112,22 @@ def _version_ok(cell: list) -> bool:
             isinstance(v, list) and len(v) == 2 for v in cell[5]))
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+_REFS_OF = {k.name: frozenset(f.name for f in k.fields if f.type == K.REFS)
+            for k in K.KINDS.values()}
+
+
 def _malformed(kind: K.Kind, cells: dict) -> str | None:
     """Why a change's cells cannot be applied to a record of this kind, or None. A signed
     change is its writer's; one that does not fit is refused rather than left to fail every
     receiver's sync."""
+    refs = _REFS_OF.get(kind.name, ())
     for col, c in cells.items():
+        # the usual cell: a plain value written with the change's own version
+        if type(c) is list and len(c) == 1 and type(c[0]) in _PLAIN and col[0] != "_" \
+                and col not in refs and (type(c[0]) is not int or -_BIG < c[0] < _BIG) \
+                or col == "_cl" and c == [1]:
+            continue
         if not isinstance(c, list) or len(c) not in (1, 3, 5, 6) or not _version_ok(c):
             return f"a malformed change (field {col})"
         v = c[0]
