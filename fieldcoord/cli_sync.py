@@ -341,7 +341,10 @@ def run_sync(args, store) -> int:
                 "refused": [[e.tbl, e.rid, why] for e, why in result.sent.refused],
                 "skewed": result.received.skewed | result.sent.skewed,
                 "round_trips": peer.round_trips, "bytes": peer.bytes_sent + peer.bytes_received,
-                "seconds": round(time.monotonic() - started, 3), "hub_restored": restored}
+                "seconds": round(time.monotonic() - started, 3), "hub_restored": restored,
+                "warnings": [w for w in outcome.clock if "clock of" not in w],
+                "tampered": [[what, why] for what, why in outcome.refused
+                             if what.startswith("changes ")]}
         summary.append(line)
         if not args.json:
             print(f"{name}: received {line['received']}, sent {line['sent']} changes, "
@@ -352,6 +355,10 @@ def run_sync(args, store) -> int:
             for site, ahead in line["skewed"].items():
                 print(f"  warning: replica {site[:8]}'s clock is {ahead // 60000} minutes ahead; "
                       "its edits cannot win conflicts by clock alone")
+            for what in line["warnings"]:
+                print(f"  warning: {what}")
+            for what, why in line["tampered"]:
+                print(f"  refused as altered or forged: {what}: {why}")
             if restored:
                 print(f"  {name} was restored from a backup: re-sent what it lacked")
     if args.json:

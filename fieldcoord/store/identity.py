@@ -75,17 +75,21 @@ def _uuid_map(conn) -> dict:
     return dict(conn.execute("SELECT ord, uuid FROM site"))
 
 
-def rebuild_chains(conn, stream_ids=None) -> None:
-    """Compute the chain hash of streams (all of them by default) from their entries."""
+def rebuild_chains(conn, sign=None) -> None:
+    """Compute the chain hash of every stream from its entries. `sign(stream, seq, hash)` is
+    called every trust.HEAD_EVERY entries of each stream and at its end (to sign the streams
+    this replica wrote)."""
     uuids = _uuid_map(conn)
-    ids = stream_ids if stream_ids is not None else [r[0] for r in conn.execute(
-        "SELECT id FROM stream")]
-    for sid in ids:
-        h = trust.ZERO
-        for row in conn.execute("SELECT tx, tbl, rid, hlc, site, cells FROM change "
-                                "WHERE stream = ? ORDER BY seq", (sid,)):
+    for sid, origin in conn.execute("SELECT id, origin FROM stream").fetchall():
+        h, seq = trust.ZERO, 0
+        for seq, *row in conn.execute("SELECT seq, tx, tbl, rid, hlc, site, cells FROM change "
+                                      "WHERE stream = ? ORDER BY seq", (sid,)).fetchall():
             h = trust.chain(h, stored_digest(row, uuids.get))
+            if sign is not None and seq % trust.HEAD_EVERY == 0:
+                sign(sid, origin, seq, h)
         conn.execute("UPDATE stream SET hash = ? WHERE id = ?", (h, sid))
+        if sign is not None and seq:
+            sign(sid, origin, seq, h)
 
 
 # ---------------------------------------------------------------------- identity
@@ -127,20 +131,16 @@ def upgrade(store) -> None:
                                       ).fetchone()[0]
         conn.execute("UPDATE site SET agency = NULL, verified = 0 WHERE ord != ?",
                      (store.self_ord,))
-        rebuild_chains(conn)
-        sign_own_heads(store)
+        seed = store.device_seed()
+        audiences = dict(conn.execute("SELECT id, audience FROM stream"))
 
-
-def sign_own_heads(store) -> None:
-    """Sign the current head of each of this replica's own streams."""
-    conn = store.conn
-    seed = store.device_seed()
-    for sid, aud, seq, h in conn.execute(
-            "SELECT id, audience, seq, hash FROM stream WHERE origin = ? AND seq > 0",
-            (store.self_ord,)).fetchall():
-        sig = trust.sign_head(seed, store.site_uuid, aud, seq, h)
-        conn.execute("INSERT OR REPLACE INTO head (stream, seq, hash, sig) VALUES (?, ?, ?, ?)",
-                     (sid, seq, h, sig))
+        def sign(sid: int, origin: int, seq: int, h: bytes) -> None:
+            # its own streams, as they stand: every 100 entries and at their end
+            if origin == store.self_ord:
+                from .store import store_head
+                store_head(conn, sid, seq, h, trust.sign_head(seed, store.site_uuid,
+                                                             audiences[sid], seq, h))
+        rebuild_chains(conn, sign)
 
 
 def home_key(conn, home: str) -> bytes | None:
@@ -338,10 +338,11 @@ def issue_for(store, site: str, device: str, key: bytes) -> bytes:
     return cert
 
 
-def adopt(store, agency_key: bytes, cert_blob: bytes) -> None:
+def adopt(store, agency_key: bytes, cert_blob: bytes, confirmed: bool = False) -> None:
     """Take the agency key and the certificate the agency's key holder issued for this replica
-    (enrolment). A replica that founded its agency's key itself gives it up, as long as it
-    never certified another device with it."""
+    (enrolment). A replica that made a key of its own for working alone gives it up, as long as
+    it never certified another device with it; one made as its agency's key holder (`init`
+    without --join) only when the user confirmed the hub's key (`confirmed`)."""
     conn = store.conn
     cert = trust.read_cert(cert_blob, agency_key)
     if cert is None or cert.site != store.site_uuid or cert.agency != store.home \
@@ -354,11 +355,16 @@ def adopt(store, agency_key: bytes, cert_blob: bytes) -> None:
         return
     if current is not None:
         certified = conn.execute("SELECT value FROM meta WHERE key = 'certified'").fetchone()
-        if certified or store.agency_seed() is None:
+        provisional = conn.execute("SELECT value FROM meta WHERE key = 'provisional_key'"
+                                   ).fetchone()
+        if certified or store.agency_seed() is None or not (provisional or confirmed):
             raise KeyChanged(
                 f"the hub presents a key for {store.home} with fingerprint "
                 f"{trust.fingerprint(agency_key)}, but this replica trusts "
-                f"{trust.fingerprint(current)} for its own agency: refusing to go on")
+                f"{trust.fingerprint(current)} for its own agency: refusing to go on"
+                + ("" if certified or store.agency_seed() is None else
+                   ". If that hub holds your agency's key, confirm its fingerprint with its "
+                   "administrator and add it again with --trust 'FINGERPRINT'"))
     with store.transaction():
         if store.agency_seed() is not None:
             keys.forget(conn, store.path, store.site_uuid, "agency", store.keystore)
@@ -367,6 +373,7 @@ def adopt(store, agency_key: bytes, cert_blob: bytes) -> None:
         conn.execute("UPDATE agency_key SET endorsement = NULL")
         _set_home_key(conn, store.home, agency_key)
         conn.execute("UPDATE site SET verified = 0 WHERE ord != ?", (store.self_ord,))
+        conn.execute("DELETE FROM meta WHERE key = 'provisional_key'")
         install_cert(conn, cert_blob)
         verify_sites(conn)
 

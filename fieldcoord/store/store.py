@@ -167,11 +167,15 @@ class Store:
 
     @classmethod
     def create(cls, path: str | Path, agency_name: str, agency_code: str,
-               device: str | None = None, region: str = "US", founder: bool = True) -> "Store":
+               device: str | None = None, region: str = "US",
+               founder: bool | None = None) -> "Store":
         """Create a new database whose home agency is `agency_code` (its agency record included).
 
-        `founder`: this replica makes its agency's key (the agency's first replica, usually its
-        hub); otherwise it gets its certificate when it first syncs with its agency's hub."""
+        `founder` True: this replica makes its agency's key and keeps it (the agency's first
+        replica, usually its hub: `fieldcoord init`). False: it has no agency key until it first
+        syncs with its agency's hub, which certifies it (`init --join`). None: it makes a key of
+        its own for working alone, which it gives up for its hub's when it first enrols (as long
+        as it never certified another device with it)."""
         path = Path(path)
         agency = K.KINDS["agency"]
         from ..core.validate import normalise_field
@@ -202,7 +206,9 @@ class Store:
             conn.execute("INSERT INTO site (ord, uuid, agency, device) VALUES (?, ?, ?, ?)",
                          (1, rows["site"], code, rows["device"]))
             conn.execute("INSERT INTO clock (id, hlc) VALUES (1, 0)")
-            identity.create(conn, path, rows["site"], code, rows["device"], founder)
+            identity.create(conn, path, rows["site"], code, rows["device"], founder is not False)
+            if founder is None:
+                conn.execute("INSERT INTO meta (key, value) VALUES ('provisional_key', '1')")
             conn.execute("COMMIT")
         except BaseException:
             conn.close()

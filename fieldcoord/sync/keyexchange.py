@@ -126,7 +126,11 @@ def take_answer(store, agency: str, site: str, answer: dict,
         enrolled = _bytes(answer, "enrolled")
         current = identity.home_key(conn, store.home)
         if enrolled is not None:
-            identity.adopt(store, key, enrolled)
+            if current != key and not expected:
+                warnings.append(f"this device now trusts {agency}'s key {fp}, presented by the "
+                                "hub that certified it: compare it with the fingerprint your "
+                                "hub's administrator gives you (fieldcoord keys)")
+            identity.adopt(store, key, enrolled, confirmed=bool(expected))
         elif current != key:
             if current is None:
                 raise FieldcoordError(
