@@ -210,7 +210,7 @@ def bench_sync(cfg: Config, res: Results) -> None:
             except requests.RequestException:
                 time.sleep(0.1)
         laptop = tmp / "laptop.db"
-        _cli(laptop, "init", "--agency", "Bench County Fire", "--code", "BCF")
+        _cli(laptop, "init", "--agency", "Bench County Fire", "--code", "BCF", "--join")
         # without a keyring the peer is still added; the token then comes from the environment
         _cli(laptop, "peer", "add", "hub", url, "--token-stdin", env=env, stdin=token)
         log(f"sync: first sync of {contacts:,} contacts over HTTP ...")

@@ -75,8 +75,8 @@ def _writer_name(w: dict, store) -> str:
 
 
 def _mark(verified: bool) -> str:
-    return ("<span style='color:#1e8449'>✓ verified</span>" if verified else
-            "<span style='color:#9a6700'>⚠ not verified</span>")
+    return ("<span style='color:#1e8449'>✓ signature verified</span>" if verified else
+            "<span style='color:#9a6700'>⚠ signature not verified</span>")
 
 
 def writers_summary(store, kind: K.Kind, writers: dict, last_device: str | None
@@ -99,13 +99,14 @@ def writers_summary(store, kind: K.Kind, writers: dict, last_device: str | None
     text = (f"{'Last written' if len(distinct) > 1 else 'Written'} by "
             f"{html.escape(_writer_name(last, store))} {_mark(bool(last.get('verified')))}")
     if any(not w.get("verified") for w in writers.values()) and last.get("verified"):
-        text += " · <span style='color:#9a6700'>some fields not verified</span>"
+        text += " · <span style='color:#9a6700'>some fields' signatures not verified</span>"
     tip = ["Who wrote each field:"]
     for col, w in writers.items():
         fld = kind.field_map.get(col)
         title = fld.title if fld else WRITER_COLUMNS.get(col, col)
         tip.append(f"{title}: {_writer_name(w, store)} "
-                   + ("✓ verified" if w.get("verified") else "⚠ not verified"))
+                   + ("✓ signature verified" if w.get("verified") else
+                      "⚠ signature not verified"))
     if any(not w.get("verified") for w in writers.values()):
         tip += ["", NOT_VERIFIED_TIP]
     return text, "\n".join(tip)

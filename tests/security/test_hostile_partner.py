@@ -294,3 +294,22 @@ def test_a_signed_change_that_does_not_fit_is_refused_not_a_crash(region):
     # the stream goes on: nothing is stuck for anyone who receives it later
     result = region.sync_laptop()
     assert result.received.tampered == [] and region.sync_mpd().peer is not None
+
+
+def test_a_hub_that_only_claims_to_be_the_agencys_gets_no_key_holder_to_follow(tmp_path):
+    """Anyone can run `init --code CCF` on a server of their own: a CCF database made as its
+    agency's key holder never takes that server's key unless the user confirmed it, and a
+    device that had no key yet says which key it now trusts."""
+    from fieldcoord.sync.engine import StorePeer
+    fake = Store.create(tmp_path / "fake.db", "Clark County Fire", "CCF", device="ccf-hub",
+                        founder=True)
+    holder = Store.create(tmp_path / "real.db", "Clark County Fire", "CCF", founder=True)
+    with pytest.raises(identity.KeyChanged, match="--trust"):
+        sync(holder, StorePeer(fake))
+    assert identity.home_key(holder.conn, "CCF") != identity.home_key(fake.conn, "CCF")
+    joining = Store.create(tmp_path / "new.db", "Clark County Fire", "CCF", founder=False)
+    result = sync(joining, StorePeer(fake))
+    fp = identity.describe(fake)["agency_fingerprint"]
+    assert any(fp in w and "compare" in w for w in result.warnings)
+    for s in (fake, holder, joining):
+        s.close()

@@ -367,20 +367,23 @@ def test_the_detail_pane_shows_who_wrote_a_record_and_whether_verified(qtbot, tm
         pane.show_record(hub.contact)
         label = pane.writer_label
         assert label.isVisible()
-        assert label.text().startswith("Written by hub of CCF") and "✓ verified" in label.text()
+        assert label.text().startswith("Written by hub of CCF")
+        assert "✓ signature verified" in label.text()
         store.edit(hub.contact, {"title": "Captain"})
         pane.show_record(hub.contact)
         assert "Last written by ccf-1 of CCF (this device)" in label.text()
-        assert "✓ verified" in label.text() and "not verified" not in label.text()
+        assert "✓ signature verified" in label.text()
+        assert "signature not verified" not in label.text()
         tip = label.toolTip()
-        assert "Title: ccf-1 of CCF (this device) ✓ verified" in tip
-        assert "hub of CCF ✓ verified" in tip
+        assert "Title: ccf-1 of CCF (this device) ✓ signature verified" in tip
+        assert "hub of CCF ✓ signature verified" in tip
         # the hub's certificate no longer checks (revoked): its fields are not verified
         store.conn.execute("UPDATE site SET revoked_at = '2026-01-01T00:00:00Z' "
                            "WHERE device = 'hub'")
         pane.show_record(hub.contact)
-        assert "✓ verified" in label.text() and "some fields not verified" in label.text()
-        assert "hub ⚠ not verified" in label.toolTip()
+        assert "✓ signature verified" in label.text()
+        assert "some fields' signatures not verified" in label.text()
+        assert "hub ⚠ signature not verified" in label.toolTip()
         assert "certificate could not be checked" in label.toolTip()
         own = store.add("contact", {"name": "Lee Ortiz", "agency": "CCF"})
         pane.show_record(own)
