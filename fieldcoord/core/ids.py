@@ -28,12 +28,13 @@ def new_id() -> str:
 _last = [0, 0]          # the millisecond and counter of the last bound id made here
 
 
-def new_bound_id(site: str) -> str:
-    """A new record id bound to the replica that creates it: a UUIDv8 laid out as a UUIDv7
-    (48-bit Unix milliseconds first, so ids still sort by time), then a 12-bit counter of the ids
-    made in that millisecond, then 62 bits of a hash of (creating site, millisecond, counter).
-    Every replica can check that a record's creation comes from the site its id names
-    (`made_by`); making an id that names another site means finding a 62-bit hash collision."""
+def new_bound_id(site: str, owner: str) -> str:
+    """A new record id bound to the replica that creates it and the agency it names as owner: a
+    UUIDv8 laid out as a UUIDv7 (48-bit Unix milliseconds first, so ids still sort by time),
+    then a 12-bit counter of the ids made in that millisecond, then 62 bits of a hash of
+    (creating site, owner, millisecond, counter). Every replica can check a record's creator
+    and owner from its id alone (`made_by`), whatever path or order its changes come in;
+    naming another creator or owner means finding a 62-bit hash collision."""
     ms = time.time_ns() // 1_000_000
     if ms <= _last[0]:
         ms, n = _last[0], _last[1] + 1
@@ -43,14 +44,14 @@ def new_bound_id(site: str) -> str:
         n = 0
     _last[0], _last[1] = ms, n
     ms &= 0xFFFF_FFFF_FFFF
-    tag = _tag(site, ms, n)
+    tag = _tag(site, owner, ms, n)
     h = f"{ms:012x}8{n:03x}{(0b10 << 62) | tag:016x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _tag(site: str, ms: int, n: int) -> int:
+def _tag(site: str, owner: str, ms: int, n: int) -> int:
     import hashlib
-    d = hashlib.blake2b(f"{site}\0{ms}\0{n}".encode(), digest_size=8).digest()
+    d = hashlib.blake2b(f"{site}\0{owner}\0{ms}\0{n}".encode(), digest_size=8).digest()
     return int.from_bytes(d, "big") & ((1 << 62) - 1)
 
 
@@ -58,14 +59,14 @@ def is_bound(rid: str) -> bool:
     return len(rid) == 36 and rid[14] == "8"
 
 
-def made_by(rid: str, site: str) -> bool:
-    """Whether a bound id (see new_bound_id) was made by `site`."""
+def made_by(rid: str, site: str, owner: str) -> bool:
+    """Whether a bound id (see new_bound_id) was made by `site` for `owner`."""
     h = rid.replace("-", "")
     try:
         ms, n, tag = int(h[:12], 16), int(h[13:16], 16), int(h[16:], 16) & ((1 << 62) - 1)
     except ValueError:
         return False
-    return _tag(site, ms, n) == tag
+    return isinstance(owner, str) and isinstance(site, str) and _tag(site, owner, ms, n) == tag
 
 
 @lru_cache(maxsize=65536)

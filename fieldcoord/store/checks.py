@@ -173,7 +173,7 @@ class RowChecker:
                                       f"{existing[1]}: restore it with fieldcoord restore {rid}",
                                       "code")
         else:
-            rid = ids.new_bound_id(self.store.site_uuid)
+            rid = ids.new_bound_id(self.store.site_uuid, row["owner"])
         return rid, {"owner": row.pop("owner"), "scope": row.pop("scope"), **row}
 
     def changed_row(self, kind: K.Kind, old: dict, values: dict, rid: str) -> dict:

@@ -155,11 +155,29 @@ def _malformed(kind: K.Kind, cells: dict) -> str | None:
 
 def _creator_ok(kind: K.Kind, rid: str, cells: dict, site: str) -> bool:
     """Whether a creation may come from `site`: an agency's record has the id of its code, and
-    a record with a bound id (ids.new_bound_id) is created only by the site its id names."""
+    a record with a bound id (ids.new_bound_id) is created only by the site its id names, for
+    the owner its id names."""
     if kind.name == "agency":
         code = (cells.get("code") or [None])[0]
         return not isinstance(code, str) or ids.agency_id(code) == rid
-    return not ids.is_bound(rid) or ids.made_by(rid, site)
+    return not ids.is_bound(rid) or ids.made_by(rid, site, (cells.get("owner") or [None])[0])
+
+
+def _proven_owner(rid: str, cells: dict, writer: str) -> str | None:
+    """The owner a change of a record with a bound id proves: a creation by the site the id
+    names, or a history copy of that creation (its `_cl` cell carries the creation's version,
+    hence the creating site), naming the owner the id names. None when it proves nothing."""
+    owner = (cells.get("owner") or [None])[0]
+    cl = cells.get("_cl")
+    if not owner or not cl or cl[0] != 1:
+        return None
+    if len(cl) == 1:
+        site = writer
+    elif len(cl) >= 5 and cl[3] is not None:
+        site = cl[4]
+    else:
+        return None
+    return owner if isinstance(site, str) and ids.made_by(rid, site, owner) else None
 
 
 def _q(name: str) -> str:
@@ -452,12 +470,28 @@ class Merger:
         return out
 
     def _known_owner(self, kind: K.Kind, rid: str) -> str | None:
-        """The owner of a record this replica holds or once held (from its log), else None."""
+        """The owner of a record this replica holds or once held (from its log), else None.
+        For a record whose id names its creator, only that creator's creation says (a change
+        claiming an owner before the creation arrived says nothing)."""
+        if self._pending:
+            self.flush()
+        if ids.is_bound(rid):
+            for site, cells in self.conn.execute(
+                    "SELECT s.uuid, c.cells FROM change c JOIN site s ON s.ord = c.site "
+                    "WHERE c.rid = ? AND c.tbl = ? AND c.cells LIKE '%\"owner\"%'",
+                    (rid, kind.table)):
+                parsed = json.loads(cells)
+                cl = parsed.get("_cl")
+                if cl and len(cl) >= 5 and isinstance(cl[4], int):
+                    parsed["_cl"] = [*cl[:4], self.uuid_of.get(cl[4], ""), *cl[5:]]
+                owner = _proven_owner(rid, parsed, site)
+                if owner:
+                    return owner
+            got = self._row(kind.table, rid)
+            return got.row["owner"] if got is not None and got.row["owner"] else None
         got = self._row(kind.table, rid)
         if got is not None and got.row["owner"]:
             return got.row["owner"]
-        if self._pending:
-            self.flush()
         for (cells,) in self.conn.execute(
                 "SELECT cells FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
                 "AND cells LIKE '%\"owner\"%' ORDER BY hlc", (rid, kind.table)):
@@ -479,8 +513,8 @@ class Merger:
                 "FROM change c JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
                 "WHERE c.rid = ? AND c.tbl = ? AND c.status = 0", (rid, kind.table)).fetchall():
             cells = json.loads(cells_text)
-            if cells.get("_cl") == [1] and (cells.get("owner") or [None])[0] == owner \
-                    and ids.is_bound(rid) and ids.made_by(rid, self.uuid_of.get(site, "")):
+            if cells.get("_cl") == [1] and ids.is_bound(rid) \
+                    and _proven_owner(rid, cells, self.uuid_of.get(site, "")) == owner:
                 continue                    # the creation itself
             reason = self._judge(kind, rid, cells, site, owner)
             if reason:
@@ -511,6 +545,9 @@ class Merger:
             got = self._merge_heads(kind.table, rid, col, None)
             if got is not None:
                 value = got[0]
+                if value is None and col in ("owner", "scope"):
+                    row[col] = ""           # withheld: the change that replaced it follows
+                    continue
                 f = kind.field_map.get(col)
                 row[col] = _dumps(value) if f and f.type == K.REFS and value is not None \
                     else value
@@ -521,6 +558,8 @@ class Merger:
         if row["owner"] and row["scope"] and not may_see(
                 self.store.home, audience_of(row["owner"], row["scope"])):
             held.gone = True
+        elif not row["scope"]:
+            self.unknown_scope[rid] = kind
         self.store._touch(kind, rid, row, live_row=False)
 
     def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:
@@ -539,13 +578,17 @@ class Merger:
         exists = e.rid in self._logged or self._row(kind.table, e.rid) is not None
         owner = self._known_owner(kind, e.rid) if exists else None
         named = (cells.get("owner") or [None])[0]
-        if creation and ids.is_bound(e.rid) and named:
-            # the creation its id names: its owner stands, and what came before it is judged
-            # again against that owner
-            if exists and owner is None:
-                self._rejudge_after.append((kind, e.rid, named))
-            return None if owner in (None, named) else \
-                f"this {kind.label} belongs to {owner}, and its owner never changes"
+        if ids.is_bound(e.rid) and named:
+            proven = _proven_owner(e.rid, cells, e.site)
+            if proven is None:
+                return f"this {kind.label}'s id names its owner, and it is not {named}"
+            if owner is None:
+                # the first proof of its owner here: what came before is judged again
+                if exists:
+                    self._rejudge_after.append((kind, e.rid, proven))
+                owner = proven
+            if creation:
+                return None
         if owner is None:
             return None                     # a creation: whoever creates a record names its owner
         return self._judge(kind, e.rid, cells, writer, owner)

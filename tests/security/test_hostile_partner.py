@@ -281,7 +281,7 @@ def test_a_signed_change_that_does_not_fit_is_refused_not_a_crash(region):
     region.sync_laptop()
     region.sync_mpd()
     from fieldcoord.core import ids
-    rid = ids.new_bound_id(region.mpd.site_uuid)
+    rid = ids.new_bound_id(region.mpd.site_uuid, "MPD")
     batch = signed(region.mpd, "all", [
         ("contact", rid, {"name": [{"nested": "object"}], "owner": ["MPD"], "scope": ["all"],
                           "_cl": [1]}),
@@ -313,3 +313,20 @@ def test_a_hub_that_only_claims_to_be_the_agencys_gets_no_key_holder_to_follow(t
     assert any(fp in w and "compare" in w for w in result.warnings)
     for s in (fake, holder, joining):
         s.close()
+
+
+def test_an_owner_claimed_before_the_creation_arrives_does_not_stick(region):
+    region.sync_laptop()
+    region.sync_mpd()
+    secret = region.laptop.add("contact", {"name": "Informant Line", "agency": "CCF",
+                                           "scope": "private"})
+    batch = signed(region.mpd, "all", [
+        ("contact", secret, {"name": ["Hijacked"], "owner": ["MPD"], "scope": ["all"]})])
+    region.push(batch, sites_of(region.mpd.conn, batch))
+    region.sync_laptop()
+    with region.hub() as h:
+        rec = h.get(secret)
+        assert (rec.owner, rec.scope, rec.title) == ("CCF", "private", "Informant Line")
+        assert h.dump() == region.laptop.dump()
+    region.sync_mpd()
+    assert "Informant" not in region.mpd.dump() and "Hijacked" not in region.mpd.dump()

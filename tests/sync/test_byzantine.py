@@ -24,7 +24,7 @@ EVIL = "EVIL"
 SCOPES = ("all", "private", "CCF,MPD", "all+edit", "CCF,MPD+edit")
 OPS = st.lists(st.tuples(
     st.sampled_from(["add", "edit", "scope", "sync", "forge_other", "recreate", "replay",
-                     "reorder", "resign", "widen", "mpd_edit"]),
+                     "reorder", "resign", "widen", "claim", "mpd_edit"]),
     st.integers(0, 1000), st.sampled_from(SCOPES)), min_size=4, max_size=18)
 
 
@@ -89,9 +89,12 @@ def _run(world: World, ops):
                        origin=world.laptop.site_uuid,
                        start=position(target, world.laptop.site_uuid, "all"))
             _push(world, b, {world.laptop.site_uuid: ("CCF", "x", None)}, target)
-        elif op in ("recreate", "widen") and rid:
-            cells = ({"name": [EVIL], "owner": ["MPD"], "scope": ["all"], "_cl": [1]}
-                     if op == "recreate" else {"scope": ["all"]})
+        elif op in ("recreate", "widen", "claim") and rid:
+            cells = {"recreate": {"name": [EVIL], "owner": ["MPD"], "scope": ["all"],
+                                  "_cl": [1]},
+                     "widen": {"scope": ["all"]},
+                     # an owner claimed without a creation, before the creation arrives
+                     "claim": {"name": [EVIL], "owner": ["MPD"], "scope": ["all"]}}[op]
             b = signed(evil, "all", [("contact", rid, cells)])
             # the attacker keeps its own stream going, as a genuine device would
             apply_batch(evil, b, sites_of(evil.conn, b))
