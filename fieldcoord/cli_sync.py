@@ -154,6 +154,8 @@ def run_hub(args, db: Path) -> int:
         with Store.open(db) as s:
             print(f"hub of {s.home} serving {db} at {scheme}://{args.host}:{sock.getsockname()[1]}"
                   " (Ctrl+C stops)", file=sys.stderr, flush=True)
+            if s.key_warning():
+                print(f"warning: {s.key_warning()}", file=sys.stderr, flush=True)
         server.run(sockets=[sock])
         return 0
     if args.hub_command == "restore":
