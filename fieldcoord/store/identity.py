@@ -394,8 +394,10 @@ def enroll(device_store, holder_store) -> bytes:
 
 def site_key(conn, site: str) -> tuple[bytes | None, str | None]:
     """(device key, verified agency) of a site; (None, None) when not verified."""
+    # (a revocation counts only when signed by the site's own agency)
     row = conn.execute("SELECT key, agency FROM site WHERE uuid = ? AND verified = 1 "
-                       "AND revoked_at IS NULL AND uuid NOT IN (SELECT site FROM revocation)",
+                       "AND revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM revocation r "
+                       "WHERE r.site = site.uuid AND r.agency = site.agency)",
                        (site,)).fetchone()
     return (bytes(row[0]), row[1]) if row else (None, None)
 

@@ -204,8 +204,9 @@ class Merger:
         self.device_of: dict[int, str] = {}
         # a site's agency counts only once its certificate is verified (see store.identity)
         for o, u, a, d in self.conn.execute(
-                "SELECT ord, uuid, CASE WHEN verified = 1 AND revoked_at IS NULL AND uuid NOT IN "
-                "(SELECT site FROM revocation) THEN agency END, device FROM site"):
+                "SELECT ord, uuid, CASE WHEN verified = 1 AND revoked_at IS NULL AND NOT EXISTS "
+                "(SELECT 1 FROM revocation r WHERE r.site = site.uuid AND r.agency = "
+                "site.agency) THEN agency END, device FROM site"):
             self.ord_of[u], self.uuid_of[o], self.agency_of[o], self.device_of[o] = o, u, a, d
         for uuid, info in sites.items():
             self.site(uuid, None, info[1] if len(info) > 1 else None)

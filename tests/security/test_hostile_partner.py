@@ -330,3 +330,17 @@ def test_an_owner_claimed_before_the_creation_arrives_does_not_stick(region):
         assert h.dump() == region.laptop.dump()
     region.sync_mpd()
     assert "Informant" not in region.mpd.dump() and "Hijacked" not in region.mpd.dump()
+
+
+def test_an_agency_cannot_revoke_another_agencys_device(region):
+    region.sync_laptop()
+    # MPD signs a "revocation" of CCF's laptop with its own agency key
+    from fieldcoord.store import trust as t
+    blob = t.revoke(region.mpd.agency_seed(), "MPD", region.laptop.site_uuid)
+    with region.hub() as h:
+        identity.take_revocations(h, [blob])
+    cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+    result = region.sync_laptop()
+    assert result.sent.applied >= 1 and not result.sent.unverified
+    with region.hub() as h:
+        assert h.get(cid).title == "Dana Whitfield"
