@@ -206,6 +206,11 @@ def test_the_gui_keeps_running_during_a_long_sync_and_cancel_stops_it(qtbot, tmp
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(10)
+    # the same timer with no sync running: what this machine gives the GUI thread anyway
+    qtbot.wait(600)
+    idle = [b - a for a, b in zip(ticks, ticks[1:])]
+    idle_rate = len(ticks) / 0.6
+    ticks.clear()
     started = time.monotonic()
     page.sync_now()
     assert page.is_syncing() and page.progress.isVisible() and page.cancel_button.isEnabled()
@@ -214,9 +219,10 @@ def test_the_gui_keeps_running_during_a_long_sync_and_cancel_stops_it(qtbot, tmp
     took = time.monotonic() - started
     timer.stop()
     assert took >= 0.6, "hello and push: two slow round trips at least"
-    assert len(ticks) >= 0.3 * took / 0.010, f"only {len(ticks)} ticks in {took:.2f} s"
+    assert len(ticks) >= 0.3 * took * idle_rate, f"only {len(ticks)} ticks in {took:.2f} s"
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    assert max(gaps) < 0.25, f"the GUI thread stalled for {max(gaps):.2f} s"
+    assert max(gaps) < 0.25 + max(idle, default=0), \
+        f"the GUI thread stalled for {max(gaps):.2f} s (idle: {max(idle, default=0):.2f} s)"
     assert page.last_status["pending"] == 0
     # Cancel: the sync stops, the page says so and is ready again
     page.store().add("contact", {"name": "Lee Ortiz", "agency": "CCF"})
