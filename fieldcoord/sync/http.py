@@ -47,8 +47,11 @@ class HttpPeer:
                                      "User-Agent": "fieldcoord"})
         # every request is idempotent (applying a batch twice changes nothing): retry them all,
         # but not a TLS failure (other=0): a certificate refused once is refused again
+        # a hub's Retry-After (429: too many refused tokens) is said to the user at once rather
+        # than waited out in silence
         retry = Retry(total=retries, connect=retries, read=retries, other=0, backoff_factor=0.5,
-                      status_forcelist=(502, 503, 504), allowed_methods=None)
+                      status_forcelist=(502, 503, 504), allowed_methods=None,
+                      respect_retry_after_header=False)
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", tls.adapter(tls_ca, tls_pin, max_retries=retry))
         self.bytes_sent = 0
@@ -74,6 +77,10 @@ class HttpPeer:
                 why = r.text[:200]
             if r.status_code == 401:
                 why = f"the hub refused the device token ({why})"
+            elif r.status_code == 429:
+                wait = r.headers.get("Retry-After", "60")
+                why = (f"too many refused tokens came from this address; the hub answers again "
+                       f"in {wait} s ({why})")
             raise PeerError(f"{self.name}: {why}", r.status_code)
         return r
 

@@ -212,6 +212,13 @@ def test_failed_tokens_make_an_address_wait_a_minute(serve, hub_db, monkeypatch)
     assert headers["connection"] == "close"
     assert post("fc1_guess")[0] == 429
     assert len(checked) == 20                       # the database was not asked
+    # the honest client meanwhile says why and for how long, in words
+    from fieldcoord.sync.http import HttpPeer, PeerError
+    peer = HttpPeer(f"http://{host}:{port}", good, "hub")
+    with pytest.raises(PeerError, match=r"answers again in \d+ s") as e:
+        peer.hello("5b0c2a54-1d1e-4c55-9a52-2f6d7c2f6f10", "CCF", {})
+    peer.close()
+    assert e.value.status == 429
 
 
 def test_failed_tokens_are_remembered_for_a_minute_and_for_few_addresses():
