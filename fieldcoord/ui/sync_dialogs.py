@@ -314,12 +314,17 @@ class ExportBundleDialog(QDialog):
         form.addRow("File", box)
         self.agency = QComboBox()
         self.agency.setAccessibleName("For agency")
-        self.agency.addItem("My agency's own devices (everything, private records included)",
-                            "")
+        # a partner first: a bundle for one's own devices carries private records too
+        from ..store import identity
         for code, name in sorted((r.values.get("code") or "", r.title)
                                  for r in store.list("agency")):
-            if code:
-                self.agency.addItem(f"{code} — {name}", code)
+            if code and code != store.home:
+                note = "" if identity.trusted_key(store.conn, code) else \
+                    " (its key is not confirmed yet: see Keys on the Sync page)"
+                self.agency.addItem(f"{code} — {name}{note}", code)
+        self.agency.addItem(f"{store.home}'s own devices (everything, private records "
+                            "included)", "")
+        self.agency.setCurrentIndex(0)
         form.addRow("For", self.agency)
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)

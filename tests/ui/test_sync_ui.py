@@ -461,3 +461,18 @@ def test_a_conflict_shows_in_the_window_and_goes_when_resolved(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: page.cards == [], timeout=5000)
     qtbot.waitUntil(lambda: w.conflicts_button.text() == "0 open conflicts", timeout=5000)
     assert w.store.get(cid).values["title"] == "Chief"
+
+
+def test_a_bundle_is_for_a_partner_unless_chosen_otherwise(qtbot, tmp_path):
+    from fieldcoord.ui.sync_dialogs import ExportBundleDialog
+    db = laptop(tmp_path, "ccf-1")
+    with Store.open(db) as s:
+        s.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+        s.add("agency", {"name": "Harbor Emergency Management", "code": "HCEM"})
+        dialog = ExportBundleDialog(s)
+        qtbot.addWidget(dialog)
+        codes = [dialog.agency.itemData(i) for i in range(dialog.agency.count())]
+        assert codes == ["HCEM", "MPD", ""], "partners first, own devices last"
+        assert dialog.agency.currentData() == "HCEM"
+        assert "not confirmed" in dialog.agency.itemText(0)
+        assert "private records included" in dialog.agency.itemText(2)
