@@ -24,12 +24,24 @@ system-libs:
 	  fi; \
 	fi
 
+# Python 3.11 or newer, with venv (Debian/Ubuntu ship it as python3-venv: installed when missing).
 $(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "fieldcoord needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) -V 2>&1)"; exit 1; }
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing python3-venv"; \
+	    $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
+	  else echo "install Python's venv module for $(PYTHON)"; exit 1; fi; }
+	@echo "creating $(VENV) (once)"
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
+	@echo "installing fieldcoord and what it needs into $(VENV) (a minute or two the first time)"
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install --progress-bar on -e '.[test]' | grep -E '^(Collecting|Successfully)' || true
+	@$(PY) -c 'import fieldcoord, PySide6, nacl' || { echo "the installation failed; see above"; exit 1; }
 	touch $(STAMP)
 
 run: setup
