@@ -22,6 +22,7 @@ DIGITS_SCORE = -20.0         # a phone-number match ranks with a strong title ma
 # Rank boost per kind: a person or agency before the single line that also matched.
 SHORT_QUERY = 2            # letters up to which a query lists titles beginning with it
 TITLE_START = 1000.0       # their score: above any full-text match
+CODE_START = 10_000.0      # an agency whose code begins with what was typed: above all
 KIND_BOOST = {"agency": 1.3, "contact": 1.2, "resource": 1.0, "channel": 1.0, "method": 0.6}
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
@@ -360,6 +361,14 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
         return len(rows)
 
     short = text.strip()
+    if kind in (None, "agency") and short.isalnum() and len(short) <= 12:
+        # a liaison types a partner's code (hcso) to reach the agency: it comes first, in the
+        # app and on the command line alike
+        for k, rid, title, sub in conn.execute(
+                "SELECT d.kind, d.rid, d.title, d.subtitle FROM search_doc d JOIN agency a "
+                "ON a.id = d.rid WHERE d.kind = 'agency' AND a.code LIKE ? AND a._cl % 2 = 1 "
+                "ORDER BY a.code LIMIT ?", (short.upper() + "%", int(limit))):
+            found[rid] = Hit(k, rid, title, sub, CODE_START - len(found))
     if 0 < len(short) <= SHORT_QUERY and short.isalpha():
         # One or two letters match a good part of the directory: rank them alphabetically by
         # the titles that begin with them (an index range), as a phone's contact list does.
@@ -368,7 +377,8 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
                "ORDER BY d.title COLLATE NOCASE LIMIT ?")
         for k, rid, title, sub in conn.execute(sql, [short + "%", *([kind] if kind else []),
                                                      int(limit)]):
-            found[rid] = Hit(k, rid, title, sub, TITLE_START * KIND_BOOST.get(k, 1.0))
+            if rid not in found:
+                found[rid] = Hit(k, rid, title, sub, TITLE_START * KIND_BOOST.get(k, 1.0))
         if len(found) >= limit:
             return sorted(found.values(), key=lambda h: (-h.score, h.title.casefold()))
     words, digits = fts_query(text), digits_query(text)

@@ -93,12 +93,9 @@ class SearchPanel(QWidget):
         bold = QFont()
         bold.setBold(True)
         first = None
-        order = list(groups)         # in the order of each kind's best-ranked result,
-        typed = text.upper()         # but agencies first when their code is being typed
-        if any(h.subtitle.split(" · ")[0].startswith(typed) for h in groups.get("agency", [])):
-            order.remove("agency")
-            order.insert(0, "agency")
-        for kind in order:
+        # in the order of each kind's best-ranked result (an agency whose code is being typed
+        # ranks first: store.search)
+        for kind in groups:
             items = groups[kind]
             head = QTreeWidgetItem([f"{GROUP_TITLES.get(kind, K.KINDS[kind].plural)} "
                                     f"({len(items)})", ""])

@@ -147,3 +147,20 @@ def test_one_or_two_letters_list_titles_that_begin_with_them(store, directory):
     assert few[0].title == "Zoë Brandt"
     # a third letter ranks by relevance again
     assert store.search("jos", kind="contact")[0].title in ("José Núñez", "Joseph Okafor")
+
+
+def test_typing_a_partners_code_finds_the_agency_first(demo_template, tmp_path):
+    """The app and `fieldcoord search` share one ranking: a code being typed puts its agency
+    first, however many contacts mention the agency."""
+    import shutil
+    from fieldcoord.store import Store
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template, path)
+    with Store.open(path) as s:
+        codes = [r.values["code"] for r in s.list("agency")]
+        code = next(c for c in codes if c.startswith("HCS"))
+        for typed in (code.lower(), code[:3].lower()):
+            hits = s.search(typed)
+            assert hits[0].kind == "agency", typed
+            assert s.get(hits[0].id).values["code"].startswith(typed.upper())
+        assert s.search(code.lower(), kind="contact")[0].kind == "contact"
