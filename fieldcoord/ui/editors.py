@@ -3,13 +3,13 @@
 
 Every editor offers `value()` (text as the user typed it, or None when empty; the store
 validates and normalises) and `set_value(stored)`. References are searchable combo boxes,
-enums are combo boxes, dates are date edits that may stay empty.
+enums are combo boxes, dates are typed (with a calendar to pick from) and may stay empty.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDateEdit, QDateTimeEdit, QHBoxLayout,
-                               QLineEdit, QPlainTextEdit, QToolButton, QWidget)
+from PySide6.QtCore import QDate, QDateTime, QEvent, Qt, QTimer
+from PySide6.QtWidgets import (QCalendarWidget, QComboBox, QCompleter, QHBoxLayout, QLineEdit,
+                               QPlainTextEdit, QToolButton, QWidget)
 
 from ..core import kinds as K
 from ..core.format import display_number
@@ -19,7 +19,6 @@ LONG_TEXT = {"notes", "terms", "objectives", "activation_triggers", "activation_
              "reimbursement", "substitutes"}
 # A reference list longer than this is searched as the user types instead of listed whole.
 SMALL_LIST = 3000
-_EMPTY_DATE = QDate(1900, 1, 1)
 
 
 class TextEditor(QLineEdit):
@@ -62,64 +61,80 @@ class EnumEditor(QComboBox):
 
 
 class DateEditor(QWidget):
-    """A date (or date and time) edit that may be left empty, with a clear button."""
+    """A date (or date and time) typed as text (YYYY-MM-DD, or YYYY-MM-DD HH:MM; "today" and
+    "now" too), empty for none, with a button that opens a calendar on the date shown (today
+    when empty). What is typed is checked by the store, which names the field when it is not a
+    date. Tab leaves it as any text field."""
 
     def __init__(self, with_time: bool, parent=None):
         super().__init__(parent)
         self.with_time = with_time
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.edit = QDateTimeEdit() if with_time else QDateEdit()
-        self.edit.setCalendarPopup(True)
-        self.edit.setDisplayFormat("yyyy-MM-dd HH:mm" if with_time else "yyyy-MM-dd")
-        self.edit.setSpecialValueText("—")
-        if with_time:
-            self.edit.setMinimumDateTime(QDateTime(_EMPTY_DATE, QTime(0, 0)))
-        else:
-            self.edit.setMinimumDate(_EMPTY_DATE)
-        self.clear_button = QToolButton()
-        self.clear_button.setText("×")
-        self.clear_button.setToolTip("No date")
-        self.clear_button.setAccessibleName("Clear date")
-        self.clear_button.setFocusPolicy(Qt.NoFocus)
-        self.clear_button.clicked.connect(lambda: self.set_value(None))
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("YYYY-MM-DD HH:MM" if with_time else "YYYY-MM-DD")
+        self.edit.setClearButtonEnabled(True)
+        self.calendar_button = QToolButton()
+        self.calendar_button.setText("▾")
+        self.calendar_button.setToolTip("Choose on a calendar (Alt+Down)")
+        self.calendar_button.setAccessibleName("Choose a date on a calendar")
+        self.calendar_button.setFocusPolicy(Qt.NoFocus)
+        self.calendar_button.clicked.connect(self.open_calendar)
         layout.addWidget(self.edit, 1)
-        layout.addWidget(self.clear_button)
+        layout.addWidget(self.calendar_button)
         self.setFocusProxy(self.edit)
-        self.set_value(None)
+        self.edit.installEventFilter(self)
+        self.calendar: QCalendarWidget | None = None
 
-    def _is_empty(self) -> bool:
-        return self.edit.date() == _EMPTY_DATE
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.edit and event.type() == QEvent.KeyPress and \
+                event.key() == Qt.Key_Down and event.modifiers() & Qt.AltModifier:
+            self.open_calendar()
+            return True
+        return super().eventFilter(obj, event)
+
+    def _shown_date(self) -> QDate:
+        got = QDate.fromString(self.edit.text().strip()[:10], "yyyy-MM-dd")
+        return got if got.isValid() else QDate.currentDate()
+
+    def open_calendar(self) -> None:
+        """A calendar on the date shown (today when none); choosing a day fills the field."""
+        cal = self.calendar = QCalendarWidget(self)
+        cal.setWindowFlags(Qt.Popup)
+        cal.setAttribute(Qt.WA_DeleteOnClose)
+        cal.setSelectedDate(self._shown_date())
+        cal.activated.connect(self._picked)
+        cal.clicked.connect(self._picked)
+        cal.move(self.edit.mapToGlobal(self.edit.rect().bottomLeft()))
+        cal.show()
+        cal.setFocus()
+
+    def _picked(self, day: QDate) -> None:
+        text = self.edit.text().strip()
+        clock = text[10:].strip() if self.with_time and len(text) > 10 else ""
+        self.edit.setText(day.toString("yyyy-MM-dd") + (f" {clock}" if clock else ""))
+        if self.calendar is not None:
+            self.calendar.close()
+            self.calendar = None
+        self.edit.setFocus()
 
     def value(self):
-        if self._is_empty():
-            return None
-        if self.with_time:
-            return self.edit.dateTime().toString("yyyy-MM-ddTHH:mm")
-        return self.edit.date().toString("yyyy-MM-dd")
+        text = self.edit.text().strip()
+        return text or None
 
     def set_value(self, v) -> None:
         if not v:
-            if self.with_time:
-                self.edit.setDateTime(QDateTime(_EMPTY_DATE, QTime(0, 0)))
-            else:
-                self.edit.setDate(_EMPTY_DATE)
+            self.edit.clear()
             return
         text = str(v)
-        if self.with_time:
-            fmt = "yyyy-MM-ddTHH:mm:ss" if len(text) > 16 else "yyyy-MM-ddTHH:mm"
-            got = QDateTime.fromString(text[:19], fmt)
-            if not got.isValid():
-                got = QDateTime(QDate.fromString(text[:10], "yyyy-MM-dd"), QTime(0, 0))
-            self.edit.setDateTime(got)
-        else:
-            self.edit.setDate(QDate.fromString(text[:10], "yyyy-MM-dd"))
+        self.edit.setText(text[:16].replace("T", " ") if self.with_time and len(text) > 10
+                          else text[:10] if not self.with_time else text)
 
     def set_today(self) -> None:
         if self.with_time:
-            self.edit.setDateTime(QDateTime.currentDateTime())
+            self.edit.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm"))
         else:
-            self.edit.setDate(QDate.currentDate())
+            self.edit.setText(QDate.currentDate().toString("yyyy-MM-dd"))
 
 
 class RefEditor(QComboBox):

@@ -175,3 +175,52 @@ def test_a_bad_address_given_with_a_new_contact_is_shown_at_its_box(demo_store, 
     assert d.errors["email"].isVisible() and "email" in d.errors["email"].text()
     assert not d.errors["phone"].isVisible()
     assert demo_store.dump() == before, "neither the contact nor its phone was written"
+
+
+def test_every_date_field_is_typed_into_cleared_and_left_by_keyboard(demo_store, qtbot):
+    from PySide6.QtCore import QDate, Qt
+    dated = [(k.name, f) for k in K.KINDS.values() for f in k.fields
+             if f.type in (K.DATE, K.DATETIME)]
+    assert {name for name, _ in dated} >= {"agreement", "request", "event", "action"}
+    for kind, fld in dated:
+        d = RecordDialog(demo_store, kind)
+        qtbot.addWidget(d)
+        if fld.name not in d.editors:
+            continue                    # set by fieldcoord, not typed (a log entry's time)
+        d.show()
+        ed = d.editors[fld.name]
+        assert isinstance(ed, DateEditor)
+        ed.set_value(None)              # some start at today
+        assert ed.value() is None
+        # the calendar opens on today when the field is empty
+        ed.open_calendar()
+        assert ed.calendar.selectedDate() == QDate.currentDate(), (kind, fld.name)
+        ed.calendar.close()
+        typed = "2027-05-01 09:30" if fld.type == K.DATETIME else "2027-05-01"
+        ed.edit.setFocus()
+        qtbot.keyClicks(ed.edit, typed)
+        assert ed.value() == typed, (kind, fld.name, ed.edit.text())
+        # a day picked on the calendar replaces the date and keeps the time
+        ed.open_calendar()
+        assert ed.calendar.selectedDate() == QDate(2027, 5, 1)
+        ed._picked(QDate(2027, 6, 2))
+        assert ed.value() == typed.replace("2027-05-01", "2027-06-02")
+        ed.edit.selectAll()
+        qtbot.keyClick(ed.edit, Qt.Key_Delete)
+        assert ed.value() is None, "cleared: no date"
+        # Tab leaves the field
+        qtbot.keyClick(ed.edit, Qt.Key_Tab)
+        assert not ed.edit.hasFocus(), (kind, fld.name)
+        d.close()
+
+
+def test_a_typed_date_reaches_the_record_and_a_wrong_one_is_named(demo_store, qtbot):
+    d = RecordDialog(demo_store, "agreement")
+    qtbot.addWidget(d)
+    d.editors["title"].setText("Mutual aid, harbor")
+    ed = d.editors["review_date"]
+    ed.edit.setText("2027-13-40")
+    d.save()
+    assert d.result() != QDialog.Accepted
+    assert "review" in d.errors["review_date"].text().lower() or \
+        "not a date" in d.errors["review_date"].text()
