@@ -506,6 +506,11 @@ class MainWindow(QMainWindow):
         label = K.KINDS[rec.kind].label
         if rec.deleted:
             return
+        if not self.store.may_change(rec.owner, rec.scope, rec.kind):
+            QMessageBox.information(self, f"Delete {label}", f"{rec.owner} maintains this "
+                                    "record and does not let partners change it, so it cannot "
+                                    "be deleted here.")
+            return
         if not dialogs.confirm(self, f"Delete {label}",
                                f"Delete {label} “{rec.title}”? Its parts (numbers, members, "
                                "rows) go with it. You can restore it later from the list's "

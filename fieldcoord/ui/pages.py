@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QPushButton, QScrollArea, QSplitter, QTableView, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -119,6 +120,10 @@ class ListPage(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        # Tab goes on to the detail pane (rows are chosen with the arrow keys)
+        self.table.setTabKeyNavigation(False)
+        copy = QShortcut(QKeySequence.Copy, self.table, context=Qt.WidgetShortcut)
+        copy.activated.connect(self.copy_selected)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(
             self.table.fontMetrics().height() + 8)
@@ -230,6 +235,22 @@ class ListPage(QWidget):
             self.selected.emit(rid)
 
     # ------------------------------------------------------------ records
+    def copy_selected(self) -> str | None:
+        """Ctrl+C on the list: a contact's or an agency's first line (24/7 lines first, then
+        numbers), or the record's title; returns what was copied."""
+        rec = self.detail.record
+        if rec is None:
+            return None
+        from . import present
+        text = rec.title
+        if rec.kind in ("contact", "agency"):
+            lines = present.lines_of(self.detail.store, rec.id, rec.kind)
+            if lines:
+                text = lines[0].copy_text
+        QGuiApplication.clipboard().setText(text)
+        self.detail.copied.emit(text)
+        return text
+
     def current_id(self) -> str | None:
         return self.detail.record.id if self.detail.record else None
 

@@ -195,3 +195,37 @@ def test_about_shows_the_version(window, monkeypatch):
                  if a.text() == "&About fieldcoord")
     about.trigger()
     assert shown and __version__ in shown[0]
+
+
+def test_tab_ctrl_c_and_delete_on_a_list_do_what_a_liaison_expects(window, qtbot, monkeypatch):
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from fieldcoord.ui import dialogs, present
+    window.go("contacts")
+    lst = window.pages["contacts"].current()
+    lst.table.setFocus()
+    # a contact with numbers, selected
+    store = window.store
+    rid = next(r.id for r in store.list("contact", limit=400)
+               if present.lines_of(store, r.id, "contact"))
+    lst.show_record(rid)
+    qtbot.keyClick(lst.table, Qt.Key_C, Qt.ControlModifier)
+    first = present.lines_of(store, rid, "contact")[0]
+    assert QGuiApplication.clipboard().text() == first.copy_text
+    # Tab leaves the list for the details; the selected record stays
+    lst.table.setFocus()
+    qtbot.keyClick(lst.table, Qt.Key_Tab)
+    assert not lst.table.hasFocus() and lst.current_id() == rid
+    assert QApplication.focusWidget() is not None
+    # Delete on a record this agency may not change: said, not offered
+    partner = next(r for r in store.list("contact", limit=2000)
+                   if not store.may_change(r.owner, r.scope, "contact"))
+    lst.show_record(partner.id)
+    asked, told = [], []
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: asked.append(a) or True)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: told.append(a[2]))
+    lst.table.setFocus()
+    qtbot.keyClick(lst.table, Qt.Key_Delete)
+    assert not asked and told and partner.owner in told[0]
+    assert not store.get(partner.id).deleted
