@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """iCalendar (RFC 5545) in and out: events, and agreements' review and expiry dates (interop layer).
 
-Import reads the VEVENTs of calendar files as `event` records. A file is checked line by line
-first (content-line syntax, BEGIN/END nesting, the value syntax of the date, time, duration,
-number, address and geo properties, the properties an alarm needs); a file that breaks the
-standard is refused whole, with its name, line and problem, and nothing is written.
+Import reads the VEVENTs of calendar files as `event` records. It is strict about what it
+imports and liberal about what it ignores: each event keeps only the properties the importer
+reads, and an event whose start, end, rule or dates cannot be read is skipped and reported with
+its file, line and reason, while the other events import. A broken property the importer does
+not read (CREATED, CLASS, GEO, alarms, to-dos, ...) is passed over and counted in a note. Only a
+file that is not a calendar (no BEGIN:VCALENDAR, text outside one, or no event at all and lines
+that break the standard) is refused whole, with its name, line and problem; nothing is written.
 
 Recurring events stay one record: the record holds the first occurrence's times, and its notes
 keep the rule as written in the file (`Repeats: FREQ=WEEKLY;BYDAY=MO`, `Except: ...` for EXDATE,
@@ -116,9 +119,10 @@ def _check_date(value: str, as_date: bool) -> bool:
     if not m:
         return False
     nums = [int(g) for g in m.groups() if g and g != "Z"]
-    try:
-        dt.date(*nums[:3])
-    except ValueError:
+    year, month, day = nums[:3]
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)     # year 0000 is one
+    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    if not (1 <= month <= 12 and 1 <= day <= days[month - 1]):
         return False
     # a leap second (60) is allowed
     return as_date or (nums[3] <= 23 and nums[4] <= 59 and nums[5] <= 60)
@@ -169,96 +173,269 @@ def _check_value(name: str, params: str, value: str) -> str | None:
     return None
 
 
-def _check(path: Path, text: str) -> tuple[str, list[int]]:
-    """Check a file's syntax; returns the text to parse and the line of each VEVENT's BEGIN.
+# The properties of a VEVENT the importer reads; every other one is passed over unread, so a
+# value of it that breaks RFC 5545 (Google's CREATED:00001231T000000Z, Exchange's empty CLASS:)
+# costs nothing.
+_USED = {"DTSTART", "DTEND", "DURATION", "SUMMARY", "DESCRIPTION", "LOCATION", "CATEGORIES",
+         "UID", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE", "STATUS", "X-FIELDCOORD-HOST"}
+# Used properties whose value is text: kept as written (the importer strips it).
+_TEXT = {"SUMMARY", "DESCRIPTION", "LOCATION", "CATEGORIES", "UID", "STATUS",
+         "X-FIELDCOORD-HOST"}
+# Used properties an event may do without: an empty one is read as absent.
+_OPTIONAL = _USED - {"DTSTART"}
+# Properties of a VTIMEZONE that give its offsets: a broken one drops the zone.
+_ZONE_USED = {"TZID", "DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "RRULE", "RDATE"}
+
+
+class _Event:
+    """One VEVENT's kept lines, or the reason it cannot be used (and that reason's line)."""
+
+    def __init__(self, line: int):
+        self.line = line
+        self.lines: list[str] = []
+        self.names: dict[str, int] = {}           # used property -> index in lines
+        self.src: dict[str, int] = {}             # used property -> its line in the file
+        self.problem: tuple[int, str] | None = None
+
+    def refuse(self, n: int, problem: str) -> None:
+        if self.problem is None:
+            self.problem = (n, problem)
+
+
+class _Checked:
+    """A file read liberally: its calendars (each a list of VTIMEZONE lines and events), the
+    lines ignored as unusable, and the first problem of a file with no event."""
+
+    def __init__(self):
+        self.calendars: list[tuple[list[str], list[_Event]]] = []
+        self.begins: list[int] = []              # the line of each BEGIN:VCALENDAR
+        self.ignored: list[tuple[int, str]] = []
+
+
+def _check(path: Path, text: str) -> _Checked:
+    """Read a file's lines; refuse it (ValidationError) only when it is not a calendar.
+
+    Each VEVENT keeps only the properties the importer reads, with surrounding spaces taken
+    off their values and spaces out of RRULE (`BYDAY=MO, TU`); an empty EXDATE, DTEND and the
+    like is read as absent; with both DTEND and DURATION, DTEND counts. An event whose start,
+    end, rule or dates cannot be read is kept aside with its line and reason. Anything else
+    that breaks the standard (other properties, alarms, to-dos, free/busy, stray lines) is
+    ignored and counted. A VTIMEZONE is kept whole unless it is broken.
 
     Exchange writes an empty TZID (on a VTIMEZONE and on the times using it) for times that
     have no zone: those VTIMEZONEs are dropped and the times read as floating local times.
     """
-    lines = _content_lines(text)
-    stack: list[tuple[str, int, set]] = []
-    out: list[str] = []
-    held: list[str] | None = None           # a VTIMEZONE's lines until its TZID is known
-    held_tzid = None
-    events: list[int] = []
+    got = _Checked()
+    stack: list[tuple[str, int]] = []
+    event: _Event | None = None
+    zone: list[str] | None = None               # a VTIMEZONE's lines until its END
+    zone_tzid = None
+    zone_bad = False
     calendars = 0
-    for n, line in lines:
+
+    def ignore(n: int, problem: str) -> None:
+        got.ignored.append((n, problem))
+
+    for n, line in _content_lines(text):
         if not line.strip():
-            if stack:
-                raise _fail(path, n, f"empty line inside {stack[-1][0]}")
-            continue
+            continue                            # an empty line carries nothing
         m = _LINE_RE.match(line)
         if not m:
             shown = "".join(c if c.isprintable() else "?" for c in line[:60])
-            raise _fail(path, n, f"'{shown}' is not a NAME:value line")
+            problem = f"'{shown}' is not a NAME:value line"
+            if not stack and not calendars:
+                raise _fail(path, n, problem)
+            name = (re.match(_NAME, line) or [""])[0].upper()
+            if event is not None and len(stack) and stack[-1][0] == "VEVENT" \
+                    and name in _USED:
+                event.refuse(n, problem)
+            elif zone is not None:
+                zone_bad = True
+                ignore(n, problem)
+            else:
+                ignore(n, problem)
+            continue
         name, params, value = m.group(1).upper(), m.group(2), m.group(3)
         if name == "BEGIN":
             comp = value.strip().upper()
             if not stack and comp != "VCALENDAR":
+                if calendars:
+                    ignore(n, f"BEGIN:{comp} outside of a calendar")
+                    stack.append((comp, n))
+                    continue
                 raise _fail(path, n, f"BEGIN:{comp} outside of a calendar (BEGIN:VCALENDAR)")
-            if not re.fullmatch(_NAME, comp):
-                raise _fail(path, n, f"'{value}' is not a component name")
-            stack.append((comp, n, set()))
-            if comp == "VCALENDAR":
+            stack.append((comp, n))
+            if comp == "VCALENDAR" and len(stack) == 1:
                 calendars += 1
-            if comp == "VEVENT":
-                events.append(n)
-            if comp == "VTIMEZONE":
-                held, held_tzid = [], None
-        elif name == "END":
+                got.calendars.append(([], []))
+                got.begins.append(n)
+            elif comp == "VEVENT" and len(stack) == 2 and stack[0][0] == "VCALENDAR":
+                event = _Event(n)
+                got.calendars[-1][1].append(event)
+                event.lines.append(line)
+            elif comp == "VTIMEZONE" and len(stack) == 2 and stack[0][0] == "VCALENDAR":
+                zone, zone_tzid, zone_bad = [line], None, False
+            elif zone is not None:
+                zone.append(line)
+            continue
+        if name == "END":
             comp = value.strip().upper()
-            if not stack or stack[-1][0] != comp:
-                expected = f"END:{stack[-1][0]}" if stack else "nothing"
-                raise _fail(path, n, f"END:{comp} where {expected} was expected")
-            done, begun, props = stack.pop()
-            if done == "VALARM":
-                missing = [p for p in ("ACTION", "TRIGGER") if p not in props]
-                if missing:
-                    raise _fail(path, begun, f"the alarm (VALARM) has no {' or '.join(missing)}")
-            if done in ("VEVENT", "VTODO") and {"DTEND", "DUE"} & props \
-                    and "DURATION" in props:
-                raise _fail(path, begun, f"the {done} has both an end and a DURATION")
-            if done == "VTIMEZONE" and held is not None:
-                lines_of_tz, held = held, None
-                if held_tzid:
-                    out.extend(lines_of_tz)
-                    out.append(line)
+            if comp not in [c for c, _ in stack]:
+                if event is not None:
+                    event.refuse(n, f"END:{comp} where END:{stack[-1][0]} was expected")
+                else:
+                    ignore(n, f"END:{comp} where END:{stack[-1][0] if stack else 'nothing'} "
+                              "was expected")
                 continue
-        else:
-            if not stack:
+            while stack:
+                done, begun = stack.pop()
+                if done != comp:
+                    # a BEGIN never ended: its component is cut short
+                    if event is not None:
+                        event.refuse(begun, f"BEGIN:{done} is never ended")
+                    else:
+                        ignore(begun, f"BEGIN:{done} is never ended")
+                        zone_bad = zone_bad or zone is not None
+                if done == "VEVENT" and len(stack) == 1 and event is not None:
+                    if done == comp:
+                        event.lines.append(line)
+                    if "DTEND" in event.names and "DURATION" in event.names:
+                        del event.lines[event.names.pop("DURATION")]
+                    event = None
+                elif done == "VTIMEZONE" and len(stack) == 1 and zone is not None:
+                    zone.append(f"END:{done}")
+                    if zone_tzid and not zone_bad:
+                        got.calendars[-1][0].extend(zone)
+                    zone = None
+                elif zone is not None and done != "VTIMEZONE":
+                    zone.append(f"END:{done}")
+                if done == comp:
+                    break
+            continue
+        if not stack:
+            if not calendars:
                 raise _fail(path, n, f"{name} outside of a calendar")
+            ignore(n, f"{name} outside of a calendar")
+            continue
+        if re.search(r";TZID=(?:\"\")?(?=;|$)", params, re.I):
+            params = re.sub(r";TZID=(?:\"\")?(?=;|$)", "", params, flags=re.I)
+        if zone is not None:
+            problem = _check_value(name, params, value.strip())
+            if problem and name in _ZONE_USED:
+                zone_bad = True
+                ignore(n, problem)
+            if name == "TZID" and stack[-1][0] == "VTIMEZONE":
+                zone_tzid = value.strip()
+            zone.append(f"{m.group(1)}{params}:{value}")
+            continue
+        if event is None or stack[-1][0] != "VEVENT":
             problem = _check_value(name, params, value)
             if problem:
-                raise _fail(path, n, problem)
-            stack[-1][2].add(name)
-            if name == "TZID" and stack[-1][0] == "VTIMEZONE":
-                held_tzid = value.strip()
-            if re.search(r";TZID=(?:\"\")?(?=;|$)", params, re.I):
-                params = re.sub(r";TZID=(?:\"\")?(?=;|$)", "", params, flags=re.I)
-                line = f"{m.group(1)}{params}:{value}"
-        if held is not None:
-            held.append(line)
+                ignore(n, problem)               # a property of no event, or of an alarm
+            continue
+        if name not in _USED:
+            problem = _check_value(name, params, value.strip())
+            if problem:
+                ignore(n, problem)
+            continue
+        if name not in _TEXT:
+            value = re.sub(r"\s+", "", value) if name in ("RRULE", "EXRULE") else value.strip()
+        if not value.strip() and name in _OPTIONAL:
+            ignore(n, f"{name} has no value")
+            continue
+        problem = _check_value(name, params, value)
+        if problem:
+            event.refuse(n, problem)
+            continue
+        if name in ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE") \
+                and re.search(r"(?:^|,)0000", value):
+            event.refuse(n, f"{name} '{value}' is in the year 0000, before any date fieldcoord "
+                            "can keep")
+            continue
+        if name in event.names and name in ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID"):
+            event.refuse(n, f"the event has {name} twice")
+            continue
+        if name in event.names and name in _TEXT - {"CATEGORIES"}:
+            ignore(n, f"the event has {name} twice: the first one counts")
+            continue
+        event.names[name] = len(event.lines)
+        event.src[name] = n
+        event.lines.append(f"{m.group(1)}{params}:{value}")
+    while stack:
+        done, begun = stack.pop()
+        if done == "VEVENT" and event is not None:
+            event.refuse(begun, "BEGIN:VEVENT is never ended")
+            event = None
+        elif done == "VCALENDAR" and not any(c[1] for c in got.calendars):
+            raise _fail(path, begun, "BEGIN:VCALENDAR is never ended")
         else:
-            out.append(line)
-    if stack:
-        raise _fail(path, stack[-1][1], f"BEGIN:{stack[-1][0]} is never ended")
+            ignore(begun, f"BEGIN:{done} is never ended")
     if not calendars:
         raise _fail(path, None, "it holds no calendar (BEGIN:VCALENDAR)")
-    return "\r\n".join(out) + "\r\n", events
+    if got.ignored and not any(c[1] for c in got.calendars):
+        # no event at all and lines that break the standard: nothing here to import
+        n, problem = got.ignored[0]
+        raise _fail(path, n, problem)
+    return got
+
+
+def _read(path: Path, data: bytes | None = None):
+    """(calendars, line of each VEVENT kept, [(line, reason)] of events that cannot be used,
+    [(line, problem)] of lines ignored), or a ValidationError when it is not a calendar."""
+    text = _decode(path, path.read_bytes() if data is None else data)
+    got = _check(path, text)
+    cals, lines, skipped = [], [], []
+    for begun, (zones, events) in zip(got.begins, got.calendars):
+        good = []
+        for ev in events:
+            if ev.problem:
+                skipped.append(ev.problem)
+            else:
+                good.append(ev)
+        head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//fieldcoord//read//EN", *zones]
+        try:
+            cal = icalendar.Calendar.from_ical("\r\n".join(
+                head + [x for ev in good for x in ev.lines] + ["END:VCALENDAR", ""]))
+            parsed = cal.walk("VEVENT")
+            if len(parsed) != len(good):
+                raise ValueError("events lost in parsing")
+        except Exception:  # icalendar raises ValueError and others for what it cannot read
+            cal, parsed = icalendar.Calendar(), []
+            try:
+                for comp in icalendar.Calendar.from_ical("\r\n".join(
+                        head + ["END:VCALENDAR", ""])).subcomponents:
+                    cal.add_component(comp)
+            except Exception as e:
+                got.ignored.append((begun, f"its time zones (VTIMEZONE) cannot be read ({e}): "
+                                           "times in them are read as local times"))
+                head = head[:3]
+            for ev in good:
+                try:
+                    one = icalendar.Calendar.from_ical("\r\n".join(
+                        head + ev.lines + ["END:VCALENDAR", ""])).walk("VEVENT")[0]
+                except Exception as e:
+                    one = e
+                parsed.append(one)
+        kept = []
+        for ev, comp in zip(good, parsed):
+            if isinstance(comp, Exception):
+                skipped.append((ev.line, f"the event cannot be read: {comp}"))
+            elif comp.errors:
+                prop, problem = comp.errors[0]
+                skipped.append((ev.src.get(str(prop).upper(), ev.line), f"{prop}: {problem}"))
+            else:
+                kept.append(comp)
+                lines.append(ev.line)
+        cal.subcomponents = [c for c in cal.subcomponents if c.name != "VEVENT"] + kept
+        cals.append(cal)
+    skipped.sort(key=lambda p: p[0])
+    return cals, lines, skipped, got.ignored
 
 
 def read_calendars(path: Path, data: bytes | None = None):
-    """The calendars of a file and the line of each VEVENT, or a ValidationError."""
-    text = _decode(path, path.read_bytes() if data is None else data)
-    checked, lines = _check(path, text)
-    try:
-        cals = icalendar.Calendar.from_ical(checked, multiple=True)
-    except Exception as e:  # icalendar raises ValueError and others for what it cannot read
-        raise _fail(path, None, str(e)) from None
-    for cal in cals:
-        for comp in cal.walk():
-            for prop, problem in comp.errors:
-                raise _fail(path, None, f"{comp.name} {prop}: {problem}")
+    """The calendars of a file, holding the events that can be used, and the line of each
+    VEVENT; a ValidationError when the file is not a calendar."""
+    cals, lines, _, _ = _read(path, data)
     return cals, lines
 
 
@@ -501,7 +678,9 @@ def _changes(store, rec, values: dict, info: dict) -> dict:
 def import_files(store, paths, options: dict, progress=None, cancelled=None) -> ImportReport:
     """Import the VEVENTs of iCalendar files as events (inside the caller's transaction).
 
-    A file that breaks RFC 5545 raises ValidationError naming it: nothing of the import is kept.
+    An event that cannot be used is skipped and reported with its file and line; lines the
+    importer does not use are ignored, counted in a note. A file that is not a calendar raises
+    ValidationError naming it and the line: nothing of the import is kept.
     """
     report = ImportReport("ical")
     kind = options.get("kind")
@@ -517,15 +696,22 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
     parsed = []
     for path in paths:
         path = Path(path)
-        cals, lines = read_calendars(path)
+        cals, lines, skipped, ignored = _read(path)
         events = [ev for cal in cals for ev in cal.walk("VEVENT")]
-        parsed.append((path, events, lines))
-    total = sum(len(e) for _, e, _ in parsed)
+        parsed.append((path, events, lines, skipped))
+        for line, reason in skipped:
+            report.skip(path, line, reason)
+        if ignored:
+            shown = "; ".join(f"line {n}: {problem}" for n, problem in ignored[:3])
+            more = f"; and {len(ignored) - 3} more" if len(ignored) > 3 else ""
+            report.notes.append(f"{path.name}: {len(ignored)} problem(s) that keep no event "
+                                f"from importing were passed over ({shown}{more})")
+    total = sum(len(e) for _, e, _, _ in parsed)
     index = _Index(store)
     lost_zones: list[str] = []
     done = 0
-    for path, events, lines in parsed:
-        if not events:
+    for path, events, lines, skipped in parsed:
+        if not events and not skipped:
             report.notes.append(f"{path.name}: holds no events")
         for i, ev in enumerate(events):
             line = lines[i] if i < len(lines) else None
@@ -574,6 +760,8 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
                             report.same("event")
             except ValidationError as e:
                 report.skip(path, line, str(e))
+    order = {str(path): i for i, (path, *_) in enumerate(parsed)}
+    report.skipped.sort(key=lambda p: (order.get(p.source, 0), p.line or 0))   # file order
     for zone in lost_zones:
         report.notes.append(f"time zone '{zone}' is not one fieldcoord knows and the file does "
                             "not define it: its times were read as local times")
