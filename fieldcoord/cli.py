@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The command line: `fieldcoord ...`, thin over the store (CLI layer).
 
-Exit status: 0 on success, 2 on bad input (one `error: ...` line on stderr, nothing written),
-1 on any other failure.
+Exit status: 0 on success, 2 on bad input (one `error: ...` line on stderr, nothing written;
+also an import that skipped every record), 1 on any other failure. Output cut short by its
+reader (`fieldcoord list contact | head`) ends quietly with 0.
 """
 from __future__ import annotations
 
@@ -323,6 +324,8 @@ def run(args: argparse.Namespace) -> int:
                     print("nothing found", file=sys.stderr)
         elif cmd == "dump":
             sys.stdout.write(store.dump())
+        elif cmd == "import":
+            return _import(args, store, _progress if sys.stderr.isatty() else None)
         elif cmd in cli_interop.COMMANDS:
             return cli_interop.run(args, store, _progress if sys.stderr.isatty() else None)
         elif cmd == "demo":
@@ -333,6 +336,48 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print("demo directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return EXIT_OK
+
+
+def _import(args, store, progress) -> int:
+    """`import`: the report, and bad input (2) when every record of the files was skipped."""
+    from .cli_interop import _options
+    from .interop.runner import run_import
+    report = run_import(store, args.format, args.files, _options(args), progress=progress,
+                        dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
+    else:
+        print(report.summary())
+    if report.skipped and not (report.added or report.updated or report.unchanged):
+        n = len(report.skipped)
+        what = "the only record was" if n == 1 else f"all {n} records were"
+        more = f" (and {n - 1} more, listed above)" if n > 1 else ""
+        sys.stdout.flush()
+        print(f"error: nothing imported: {what} skipped; {report.skipped[0]}{more}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _stdout_gone() -> bool:
+    """True when the reader of standard output has gone (a closed pipe)."""
+    try:
+        import select
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (AttributeError, OSError, ValueError):   # no poll (Windows), no file descriptor
+        return True
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so that nothing more fails on exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def _progress(label: str, value: int, maximum: int) -> None:
@@ -348,7 +393,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()      # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except BrokenPipeError:
+        if not _stdout_gone():
+            print("error: BrokenPipeError: a connection was closed", file=sys.stderr)
+            return EXIT_FAILURE
+        # the reader stopped reading (`| head`): what it read is what it wanted
+        _quiet_stdout()
+        return EXIT_OK
     except (ValidationError, NotInitialised, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -269,7 +269,8 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
         except OSError as e:
             raise ValidationError(f"cannot read {path}: {e.strerror or e}") from None
         if not items:
-            report.skip(str(path), None, "no vCard in this file (no BEGIN:VCARD line)")
+            # the whole import fails, as for a file that is not a calendar or holds no CSV row
+            raise ValidationError(f"{path}: no vCard in this file (no BEGIN:VCARD line)")
         parsed.append((str(path), items))
     total = sum(len(items) for _, items in parsed)
     pacer = Pacer(progress, cancelled, "Importing vCards", total)

@@ -31,6 +31,7 @@ IM_PROPS = {"X-AIM": "AIM", "X-JABBER": "Jabber", "X-SKYPE": "Skype",
              "X-MS-IMADDRESS": "IM", "X-GADUGADU": "Gadu-Gadu", "X-TWITTER": "Twitter"}
 IM_BY_LABEL = {v.lower(): k for k, v in reversed(list(IM_PROPS.items()))}
 _SINGLE_BYTE = {"cp1252", "latin-1", "iso8859-1", "cp1251", "cp1250", "iso8859-15"}
+_CHARSET_PARAM = re.compile(rb";[ \t]*CHARSET[ \t]*=", re.IGNORECASE)
 
 
 @dataclass
@@ -56,6 +57,9 @@ class Card:
     line: int
     props: list = field(default_factory=list)
     encoding: str = "utf-8"
+    # True when the values hold one character per byte of the file (read as latin-1), so that
+    # each property is decoded by its own CHARSET, the others by `encoding`
+    raw: bool = False
 
     def all(self, name: str) -> list[Prop]:
         return [p for p in self.props if p.name == name]
@@ -173,8 +177,9 @@ def _logical_lines(text: str) -> list[list]:
     return out
 
 
-def read_cards(text: str, source: str, encoding: str = "utf-8"):
-    """Yield each Card of a vCard text, or a CardError for a card that cannot be read."""
+def read_cards(text: str, source: str, encoding: str = "utf-8", byte_text: bool = False):
+    """Yield each Card of a vCard text, or a CardError for a card that cannot be read.
+    byte_text: the text is the file's bytes read as latin-1 and `encoding` is the file's own."""
     card: Card | None = None
     broken: CardError | None = None
     nested = 0
@@ -193,7 +198,7 @@ def read_cards(text: str, source: str, encoding: str = "utf-8"):
             if card is not None:
                 yield CardError(card.line, f"the card starting on line {card.line} has no "
                                            "END:VCARD before the next card")
-            card, broken, nested = Card(source, line, encoding=encoding), None, 0
+            card, broken, nested = Card(source, line, encoding=encoding, raw=byte_text), None, 0
             after_agent = False
             continue
         after_agent = prop.name == "AGENT" and not prop.value.strip()
@@ -245,6 +250,23 @@ def _raw_text(prop: Prop, card: Card) -> str:
     value = prop.value
     enc = {e.upper() for e in prop.param("ENCODING")}
     charset = (prop.param("CHARSET") or [None])[0]
+    if card.raw:
+        # the property's own bytes: its CHARSET first (an unknown or wrong one: the file's
+        # encoding, as for a property without CHARSET)
+        data = value.encode("latin-1", errors="replace")
+        if "QUOTED-PRINTABLE" in enc:
+            data = quopri.decodestring(data)
+            tries = (charset, "utf-8", card.encoding, "cp1252")
+        else:
+            tries = (charset, card.encoding)
+        for cs in tries:
+            if not cs:
+                continue
+            try:
+                return data.decode(cs)
+            except (UnicodeDecodeError, LookupError):
+                continue
+        return data.decode(card.encoding, errors="replace")
     if "QUOTED-PRINTABLE" in enc:
         try:
             data = value.encode(card.encoding if card.encoding in _SINGLE_BYTE else "utf-8",
@@ -373,4 +395,9 @@ def parse_file(path: Path, encoding: str | None = None):
                                                    else data), str(path)))
         except ET.ParseError as e:
             raise CardError(e.position[0], f"not a valid xCard (XML) file: {e}") from None
+    if not used.startswith(("utf-8", "utf-16", "utf-32")) and _CHARSET_PARAM.search(data):
+        # 8-bit text whose properties name their charsets (vCard 2.1: a Greek card in
+        # Windows-1253 next to a Hebrew one in Windows-1255): keep every byte as it is, each
+        # value is decoded with its own CHARSET (the guess for the whole file may be wrong)
+        return list(read_cards(data.decode("latin-1"), str(path), used, byte_text=True))
     return list(read_cards(text, str(path), used))

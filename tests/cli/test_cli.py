@@ -145,3 +145,41 @@ def test_every_kind_can_be_added_from_the_command_line(cli):
     assert dump["log"][0]["recorded_at"] and dump["request"][0]["committed_resources"] == [res]
     text = cli("show", op).stdout
     assert "Division A tactical" in text and "Levee breach" in text
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(cli, tmp_path):
+    # `fieldcoord list contact | head -1`: more than a pipe holds, the reader leaves early
+    rows = "".join(f"Person {i:05d} Longname,Deputy Coordinator of Things {i},p{i}@x.example\n"
+                   for i in range(2000))
+    (tmp_path / "many.csv").write_text("name,title,email\n" + rows, encoding="utf-8")
+    cli("import", "csv", tmp_path / "many.csv", "--kind", "contact")
+    for args in (("list", "contact"), ("--json", "list", "contact"), ("dump",)):
+        p = subprocess.Popen([sys.executable, "-m", "fieldcoord", "--db", str(cli.db), *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.stdout.readline()
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=120) == 0, err
+        assert err == "", err
+
+
+def test_an_import_that_skips_every_record_is_bad_input(cli, tmp_path):
+    empty = tmp_path / "empty.vcf"
+    empty.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nEND:VCARD\r\n"
+                     "BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:nobody\r\nEND:VCARD\r\n")
+    before = cli("dump").stdout
+    r = cli("import", "vcard", empty, code=2)
+    assert "nothing imported: all 2 records were skipped" in r.stderr
+    assert f"{empty}:1" in r.stderr and "skipped 2" in r.stdout
+    assert cli("dump").stdout == before
+    # one good card among them: imported, exit 0
+    good = tmp_path / "good.vcf"
+    good.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Lima\r\nEND:VCARD\r\n")
+    cli("import", "vcard", empty, good)
+
+
+@pytest.mark.parametrize("fmt", ["vcard", "ical", "csv"])
+def test_a_file_of_another_format_is_bad_input_for_every_importer(cli, tmp_path, fmt):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just some text\n")
+    cli("import", fmt, notes, code=2)

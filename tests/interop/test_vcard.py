@@ -98,9 +98,14 @@ def test_every_corpus_file_imports_and_survives_export_and_reimport(path, hcem, 
         out = tmp_path / f"out-{version}.vcf"
         run_export(hcem, "vcard", out, {"vcard_version": version})
         assert_all_present(original, file_facts(out))
+        if not (report.added or report.updated or report.unchanged):
+            # every card was skipped: the export holds none, and a file without a card is
+            # refused as a whole
+            with pytest.raises(ValidationError, match="no vCard in this file"):
+                run_import(other_store, "vcard", [out])
+            continue
         again = run_import(other_store, "vcard", [out])
-        if report.added or report.updated or report.unchanged:
-            assert not again.skipped
+        assert not again.skipped
     # the second import matched the first one's cards: the same contacts, no duplicates
     assert sorted(c.values["name"] for c in other_store.list("contact")) == \
         sorted(c.values["name"] for c in hcem.list("contact"))
@@ -257,6 +262,49 @@ def test_a_line_folded_inside_a_utf8_character(hcem, write):
     assert name in contacts_by_name(hcem)
 
 
+def _card21(name, charset, codepage, qp=False, email=""):
+    """A vCard 2.1 card as its bytes: the name in `codepage`, plain or quoted-printable."""
+    import quopri
+    raw = name.encode(codepage)
+    value = quopri.encodestring(raw, quotetabs=True).replace(b"=20", b" ") if qp else raw
+    enc = b";ENCODING=QUOTED-PRINTABLE" if qp else b""
+    family, given = name.split(" ", 1)[1].encode(codepage), name.split(" ", 1)[0].encode(codepage)
+    if qp:
+        family, given = quopri.encodestring(family), quopri.encodestring(given)
+    return (b"BEGIN:VCARD\r\nVERSION:2.1\r\nN;CHARSET=" + charset + enc + b":" + family + b";"
+            + given + b";;;\r\nFN;CHARSET=" + charset + enc + b":" + value
+            + b"\r\nEMAIL;INTERNET:" + email.encode() + b"\r\nEND:VCARD\r\n")
+
+
+def test_vcard21_charset_of_each_property_is_honoured(hcem, write):
+    greek, greek_caps, hebrew = "Βαγγέλης Παπαδόπουλος", "ΝΙΚΟΣ ΠΑΠΑΔΑΚΗΣ", "יוסי כהן"
+    cards = (_card21(greek, b"Windows-1253", "cp1253", email="vp@fire.gr")
+             + _card21(greek_caps, b"Windows-1253", "cp1253", email="np@fire.gr")
+             + _card21(hebrew, b"Windows-1255", "cp1255", email="yk@mda.il")
+             + _card21("Ελένη Οικονόμου", b"Windows-1253", "cp1253", qp=True, email="eo@fire.gr")
+             + _card21("דוד לוי", b"WINDOWS-1255", "cp1255", qp=True, email="dl@mda.il"))
+    # a file of names in capitals alone (its bytes also read as Japanese Shift-JIS)
+    caps = _card21("ΣΤΑΥΡΟΣ ΚΑΡΑΜΑΝΛΗΣ", b"Windows-1253", "cp1253", email="sk@fire.gr")
+    report = run_import(hcem, "vcard", [write("el-he.vcf", cards), write("caps.vcf", caps)])
+    assert not report.skipped
+    assert set(contacts_by_name(hcem)) == {greek, greek_caps, hebrew, "Ελένη Οικονόμου",
+                                           "דוד לוי", "ΣΤΑΥΡΟΣ ΚΑΡΑΜΑΝΛΗΣ"}
+
+
+def test_vcard21_charset_wins_over_the_named_file_encoding(hcem, write):
+    # the file is read as Windows-1253 (the user said so); a Hebrew card says its own charset
+    cards = _card21("Βαγγέλης Παπαδόπουλος", b"Windows-1253", "cp1253", email="vp@fire.gr") \
+        + _card21("יוסי כהן", b"Windows-1255", "cp1255", email="yk@mda.il")
+    run_import(hcem, "vcard", [write("mixed.vcf", cards)], {"encoding": "cp1253"})
+    assert set(contacts_by_name(hcem)) == {"Βαγγέλης Παπαδόπουλος", "יוסי כהן"}
+
+
+def test_vcard21_unknown_charset_falls_back_to_the_file_encoding(hcem, write):
+    card = _card21("Βαγγέλης Παπαδόπουλος", b"X-NO-SUCH-CHARSET", "cp1253", email="vp@fire.gr")
+    run_import(hcem, "vcard", [write("unknown.vcf", card)], {"encoding": "cp1253"})
+    assert set(contacts_by_name(hcem)) == {"Βαγγέλης Παπαδόπουλος"}
+
+
 def test_malformed_card_is_reported_with_file_and_line_and_the_others_import(hcem, write):
     path = write("mixed.vcf", """
 BEGIN:VCARD
@@ -285,9 +333,12 @@ END:VCARD
     assert f"{path}:9" in report.summary()
 
 
-def test_a_file_without_cards_is_reported(hcem, write):
-    report = run_import(hcem, "vcard", [write("notes.txt", "just some text\n")])
-    assert not report.added and "no vCard" in report.skipped[0].reason
+def test_a_file_without_cards_is_bad_input(hcem, write):
+    # as a file that is not a calendar for `import ical`: the whole import is refused
+    notes = write("notes.txt", "just some text\n")
+    with pytest.raises(ValidationError, match="notes.txt: no vCard in this file"):
+        run_import(hcem, "vcard", [write("one.vcf", CARDS), notes])
+    assert not contacts_by_name(hcem)
 
 
 # ----------------------------------------------------------------------- duplicates
