@@ -324,8 +324,6 @@ def run(args: argparse.Namespace) -> int:
                     print("nothing found", file=sys.stderr)
         elif cmd == "dump":
             sys.stdout.write(store.dump())
-        elif cmd == "import":
-            return _import(args, store, _progress if sys.stderr.isatty() else None)
         elif cmd in cli_interop.COMMANDS:
             return cli_interop.run(args, store, _progress if sys.stderr.isatty() else None)
         elif cmd == "demo":
@@ -335,27 +333,6 @@ def run(args: argparse.Namespace) -> int:
                 pr.json(counts)
             else:
                 print("demo directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    return EXIT_OK
-
-
-def _import(args, store, progress) -> int:
-    """`import`: the report, and bad input (2) when every record of the files was skipped."""
-    from .cli_interop import _options
-    from .interop.runner import run_import
-    report = run_import(store, args.format, args.files, _options(args), progress=progress,
-                        dry_run=args.dry_run)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
-    else:
-        print(report.summary())
-    if report.skipped and not (report.added or report.updated or report.unchanged):
-        n = len(report.skipped)
-        what = "the only record was" if n == 1 else f"all {n} records were"
-        more = f" (and {n - 1} more, listed above)" if n > 1 else ""
-        sys.stdout.flush()
-        print(f"error: nothing imported: {what} skipped; {report.skipped[0]}{more}",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
     return EXIT_OK
 
 

@@ -84,5 +84,14 @@ def run(args, store, progress) -> int:
         print(json.dumps(report.to_dict(), indent=1, ensure_ascii=False))
     else:
         print(report.summary())
-    return 1 if args.command == "import" and report.skipped and not (
-        report.added or report.updated or report.unchanged) else 0
+    if args.command == "import" and report.skipped and not (
+            report.added or report.updated or report.unchanged):
+        # an import that took nothing is bad input (2), with one line saying why
+        n = len(report.skipped)
+        what = "the only record was" if n == 1 else f"all {n} records were"
+        more = f" (and {n - 1} more, listed above)" if n > 1 else ""
+        sys.stdout.flush()
+        print(f"error: nothing imported: {what} skipped; {report.skipped[0]}{more}",
+              file=sys.stderr)
+        return 2
+    return 0
