@@ -4,7 +4,9 @@
 Every contact importer (vCard, CSV) hands its people and organisations to one `Directory`, which
 holds lookup tables of the live directory built once per import. A person matches an existing
 contact by record id (a vCard UID written by fieldcoord), the same email, the same phone number
-in E.164 (when only one contact has it), or the same name at the same agency; a match is updated
+in E.164 (when only one contact with a fitting name has it: names that differ in nothing but
+case, accents, spacing and initials, and emails that do not differ), or the same name at the
+same agency; each match is named in the report with its line; a match is updated
 instead of duplicated: new contact methods are added and empty fields filled, and nothing is ever
 removed or overwritten. An organisation matches an agency by code or name, and a missing one is
 created with a code derived from its name.
@@ -84,17 +86,69 @@ def name_key(text: str | None) -> str:
     return " ".join(re.findall(r"\w+", t))
 
 
+def _name_readings(text: str) -> list[list[list[str]]]:
+    """A name's words as written and, with one comma, also read as 'First Last' ('Núñez,
+    José' is 'José Núñez')."""
+    text = str(text or "")
+    out = [_name_words(text)]
+    if text.count(",") == 1:
+        last, first = text.split(",")
+        out.append(_name_words(f"{first} {last}"))
+    return out
+
+
+def _name_words(text: str) -> list[list[str]]:
+    """A name's words for matching, each as its hyphenated parts, without accents, case or
+    other punctuation."""
+    t = unicodedata.normalize("NFKD", text)
+    t = "".join(ch for ch in t if not unicodedata.combining(ch)).casefold()
+    words = []
+    for w in re.split(r"[^\w-]+", t):
+        parts = [x for x in w.replace("_", "-").split("-") if x]
+        if parts:
+            words.append(parts)
+    return words
+
+
+def _words_fit(a: list[list[str]], b: list[list[str]]) -> bool:
+    """Word by word, in order: the same word, an initial for a word it begins, or a
+    double-barrelled word for one of its parts; the longer name may have initials more."""
+    if len(a) < len(b):
+        a, b = b, a
+
+    def fit(u: list[str], t: list[str]) -> bool:
+        wu, wt = "".join(u), "".join(t)
+        return wu == wt or (len(wt) == 1 and wu.startswith(wt)) or \
+            (len(wu) == 1 and wt.startswith(wu)) or (len(t) == 1 and wt in u) or \
+            (len(u) == 1 and wu in t)
+
+    def walk(i: int, j: int) -> bool:
+        if j == len(b):
+            return all(len("".join(w)) == 1 for w in a[i:])
+        if i == len(a):
+            return False
+        if fit(a[i], b[j]) and walk(i + 1, j + 1):
+            return True
+        return len(a) > len(b) and len("".join(a[i])) == 1 and walk(i + 1, j)
+    return walk(0, 0)
+
+
 def names_compatible(a: str, b: str) -> bool:
-    """Whether two names may be the same person: the words of the shorter are among the
-    longer's, an initial standing for any word it begins ('J. Nunez' and 'José Núñez'); a name
-    that is only a number or an address (a card without a name) fits any."""
-    ta, tb = name_key(a).split(), name_key(b).split()
-    if "@" in a or "@" in b or not any(t.isalpha() for t in ta) or \
-            not any(t.isalpha() for t in tb):
+    """Whether two names may be the same person: they differ only in case, accents, spacing,
+    'Last, First' order and initials ('J. Nunez' and 'José Núñez', 'John Q. Smith' and 'John
+    Smith'); a double-barrelled surname fits one of its parts. Words that differ in anything
+    else, digits included ('First0' and 'First10000'), are different people. A name that is
+    only a number or an address (a card without a name) fits any."""
+    if "@" in a or "@" in b or not re.search(r"[^\W\d_]", a) or \
+            not re.search(r"[^\W\d_]", b):
         return True
-    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    return all(any(u == t or (len(t) == 1 and u.startswith(t)) or
-                   (len(u) == 1 and t.startswith(u)) for u in long_) for t in short)
+    for wa in _name_readings(a):
+        for wb in _name_readings(b):
+            if "".join("".join(w) for w in wa) == "".join("".join(w) for w in wb):
+                return True                           # only spacing, case or accents
+            if _words_fit(wa, wb):
+                return True
+    return False
 
 
 def derive_code(name: str, taken) -> str:
@@ -238,22 +292,31 @@ class Directory:
         elif kind in K.PHONE_KINDS and value.startswith("+"):
             self.by_phone.setdefault(value, set()).add(contact)
 
-    def _match(self, c: ContactIn, methods: list[MethodIn]) -> str | None:
+    def _match(self, c: ContactIn, methods: list[MethodIn]) -> tuple[str | None, str]:
+        """The contact a card or row is, and how it was told (for the report)."""
         if c.uid and c.uid in self.contacts:
-            return c.uid
+            return c.uid, "record id"
+        emails = {m.value.casefold() for m in methods if m.kind == "email"}
         for m in methods:
             if m.kind == "email":
                 got = self.by_email.get(m.value.casefold())
                 if got:
-                    return got
+                    return got, f"email {m.value}"
         for m in methods:
             if m.kind in K.PHONE_KINDS and m.value.startswith("+"):
-                # an office line is often shared: the holder whose name fits, if only one does
+                # a line is often shared (a station's phone, a duty mobile): the holder whose
+                # name fits, if only one does, and never one whose emails differ
                 got = [rid for rid in self.by_phone.get(m.value, ())
-                       if names_compatible(c.name, self.contacts[rid]["name"])]
+                       if names_compatible(c.name, self.contacts[rid]["name"])
+                       and not (emails and self._emails(rid)
+                                and not emails & self._emails(rid))]
                 if len(got) == 1:
-                    return got[0]
-        return self.by_name.get((name_key(c.name), c.agency))
+                    return got[0], f"{m.kind.replace('_', ' ')} {m.value}"
+        rid = self.by_name.get((name_key(c.name), c.agency))
+        return rid, "name" + (" at the same agency" if c.agency else "")
+
+    def _emails(self, rid: str) -> set[str]:
+        return {value.casefold() for fam, value in self.keys.get(rid, ()) if fam == "email"}
 
     # ------------------------------------------------------------------ agencies
     def find_agency(self, name: str | None = None, code: str | None = None) -> str | None:
@@ -426,7 +489,7 @@ class Directory:
         self._pending_methods = []
         try:
             with self.store.transaction():
-                rid = self._match(c, methods)
+                rid, how = self._match(c, methods)
                 if rid is None:
                     status, rid = "added", self._add_contact(c, fields, methods)
                 else:
@@ -442,6 +505,10 @@ class Directory:
         except BaseException:
             self._rollback_methods()
             raise
+        if status != "added":
+            where = f"{c.source}:{c.line}" if c.line else c.source
+            self.report.notes.append(f"{where}: matched contact '{self.contacts[rid]['name']}' "
+                                     f"({rid}) by {how}: {status}")
         if status == "added":
             self.report.add("contact")
         elif status == "updated":

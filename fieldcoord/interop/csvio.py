@@ -112,11 +112,17 @@ class Table:
         if header:
             self.columns = [c.strip().lstrip("\ufeff").strip() for c in rows[0][1]]
             rows = rows[1:]
+            width = len(self.columns)
         else:
-            width = max(len(r) for _, r in rows)
+            # without a header, the width most rows have
+            widths = [len(r) for _, r in rows]
+            width = max(set(widths), key=lambda w: (widths.count(w), w))
             self.columns = [str(i) for i in range(1, width + 1)]
         self.header = header
-        self.rows = rows
+        # a row with another number of fields (a file mixing tab and comma rows) would put
+        # its values in the wrong columns: left out, and reported by the import
+        self.ragged = [(line, len(r)) for line, r in rows if not _fits(r, width)]
+        self.rows = [(line, r) for line, r in rows if _fits(r, width)]
         self._lower = {c.casefold(): c for c in self.columns if c}
 
     def column(self, ref: str) -> str | None:
@@ -135,6 +141,12 @@ class Table:
 
     def has(self, *names: str) -> bool:
         return all(n.casefold() in self._lower for n in names)
+
+
+def _fits(row: list[str], width: int) -> bool:
+    """Whether a row has the table's number of fields; empty ones after them (a trailing
+    delimiter, as Thunderbird writes) do not count."""
+    return len(row) == width or (len(row) > width and not any(c.strip() for c in row[width:]))
 
 
 def _tidy(text: str) -> str:
@@ -384,6 +396,9 @@ def person_mapped(values: dict) -> dict:
     return p
 
 
+_EMAIL_HEADERS = ("e_mail", "email_address", "e_mail_address", "mail", "emails")
+
+
 def _generic_spec(table: Table, kind: K.Kind) -> dict:
     """Columns whose header is a field's name or title (as fieldcoord's own export writes)."""
     names = {f.name for f in kind.fields}
@@ -397,6 +412,8 @@ def _generic_spec(table: Table, kind: K.Kind) -> dict:
         key = col.strip().casefold()
         as_name = re.sub(r"[\s-]+", "_", key)
         fld = as_name if as_name in names else titles.get(key)
+        if fld is None and kind.name == "contact" and as_name in _EMAIL_HEADERS:
+            fld = "email"
         if fld and fld not in spec:
             spec[fld] = col
     return spec
@@ -444,6 +461,7 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
     for path in paths:
         table = Table(Path(path), options.get("encoding"),
                       header=not (spec and _references_numbers(spec)))
+        _report_ragged(table, report)
         profile = None if spec else detect_profile(table)
         k = kind or (K.KINDS["agency"] if profile == "usfa" else K.KINDS["contact"])
         if profile == "usfa" and k.name == "agency":
@@ -465,11 +483,34 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
     return report
 
 
+def _report_ragged(table: Table, report: ImportReport) -> None:
+    """Rows whose number of fields is not the header's: skipped, each with its line."""
+    if not table.ragged:
+        return
+    width = len(table.columns)
+    what = "the header has" if table.header else "most rows have"
+    for line, n in table.ragged:
+        report.skip(str(table.path), line, f"{n} field{'s' if n != 1 else ''} where {what} "
+                    f"{width}: row left out (does the file mix delimiters?)")
+    lines = ", ".join(str(line) for line, _ in table.ragged[:20]) + \
+        (", ..." if len(table.ragged) > 20 else "")
+    report.notes.append(
+        f"{table.path}: warning: {len(table.ragged)} row{'s' if len(table.ragged) != 1 else ''}"
+        f" with another number of fields than {what} ({width}, delimiter "
+        f"{'tab' if table.delimiter == chr(9) else repr(table.delimiter)}) skipped: "
+        f"line{'s' if len(table.ragged) != 1 else ''} {lines}")
+
+
+# a contact without a name is named by its first email, else its first number (as a vCard is)
+_NAMING_FIELDS = ("email", "phone", "mobile", "satellite_phone", "pager", "fax", "call_sign")
+
+
 def _need_spec(table: Table, kind: K.Kind) -> dict:
     spec = _generic_spec(table, kind)
     title = kind.title_field
     if title not in spec and not (kind.name == "contact" and (
-            "first_name" in spec or "last_name" in spec)):
+            "first_name" in spec or "last_name" in spec
+            or any(f in spec for f in _NAMING_FIELDS))):
         cols = ", ".join(c for c in table.columns if c) or "(none)"
         raise ValidationError(
             f"{table.path}: cannot tell which column holds the {kind.label} {title}; give a "
@@ -494,6 +535,7 @@ def _import_contacts(directory: Directory, table: Table, kind: K.Kind, spec: dic
         read = lambda row: person_mapped(mapping.apply(row))  # noqa: E731
     pacer = Pacer(progress, cancelled, f"Importing {table.path.name}", len(table.rows))
     source = str(table.path)
+    named: dict[str, list[int]] = {"email": [], "number": [], "call sign": []}
     for line, row in table.dicts():
         pacer.step()
         p = read(row)
@@ -510,14 +552,23 @@ def _import_contacts(directory: Directory, table: Table, kind: K.Kind, spec: dic
         elif org:
             agency = directory.agency_for(org, source, line) or agency
         if not name:
-            firsts = [m.value for m in p["methods"] if m.kind == "email"] + \
-                [m.value for m in p["methods"] if m.kind != "other"]
-            name = firsts[0] if firsts else ""
+            firsts = [(m.value, "email") for m in p["methods"] if m.kind == "email"] + \
+                [(m.value, "call sign" if m.kind == "call_sign" else "number")
+                 for m in p["methods"] if m.kind != "other"]
+            name = firsts[0][0] if firsts else ""
+            if firsts:
+                named[firsts[0][1]].append(line)
         fields = {k: p.get(k) for k in ("title", "notes", "ics_position", "languages")}
         uid = (p.get("id") or "").strip().lower() or None
         directory.upsert_contact(ContactIn(name, source, line, agency, fields, p["methods"],
                                            uid))
     pacer.check()
+    for how, lines in named.items():
+        if lines:
+            shown = ", ".join(map(str, lines[:20])) + (", ..." if len(lines) > 20 else "")
+            report.notes.append(
+                f"{source}: {len(lines)} row{'s' if len(lines) != 1 else ''} without a name "
+                f"named by their {how} (line{'s' if len(lines) != 1 else ''} {shown})")
 
 
 def _agency_named(directory: Directory, text: str, name: str | None, source: str,
