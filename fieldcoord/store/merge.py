@@ -365,7 +365,8 @@ class Merger:
                 self._merge_heads(tbl, rid, col, None)      # the conflict rows, from history
                 self.report.overridden += 1
         for rid, kind in self.unknown_scope.items():
-            self.conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ? AND scope = \'\'', (rid,))
+            self.conn.execute(f'DELETE FROM "{kind.table}" WHERE id = ? AND '
+                              "(scope = '' OR owner = '')", (rid,))
         self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
                               [(seq, sid) for sid, seq in self.streams.values()])
         tx = self.store._tx
@@ -559,7 +560,7 @@ class Merger:
         if row["owner"] and row["scope"] and not may_see(
                 self.store.home, audience_of(row["owner"], row["scope"])):
             held.gone = True
-        elif not row["scope"]:
+        elif not row["scope"] or not row["owner"]:
             self.unknown_scope[rid] = kind
         self.store._touch(kind, rid, row, live_row=False)
 
@@ -813,7 +814,7 @@ class Merger:
             # no longer shared with this agency: keep nothing of it
             held.gone = True
             conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ?", (kind.table, e.rid))
-        elif not row["scope"]:
+        elif not row["scope"] or not row["owner"]:
             self.unknown_scope[e.rid] = kind
         self.store._touch(kind, e.rid, row, live_row=False)
 
