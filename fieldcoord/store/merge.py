@@ -91,10 +91,6 @@ class _Row:
         self.shape = shape
 
 
-def _ver_key(v) -> tuple:
-    return (v[0], v[1])
-
-
 def _widened(before: str, after: str) -> bool:
     """Whether an audience grew: some agency may now see what it could not before."""
     if before == "all":
@@ -823,8 +819,11 @@ class Merger:
                  for c, v in incoming.items()}
         if not seen:
             return local
+        uuid = self.uuid_of
         for c, v in local.items():
-            if c not in seen or _ver_key(v) > _ver_key(seen[c]):
+            # versions compare by (clock, site UUID): site numbers differ from replica to replica
+            if c not in seen or (v[0], uuid.get(v[1], "")) > (seen[c][0],
+                                                               uuid.get(seen[c][1], "")):
                 seen[c] = v
         return seen
 

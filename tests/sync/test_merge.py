@@ -93,6 +93,24 @@ def test_an_edit_concurrent_with_a_delete_is_kept_as_a_conflict(replicas):
     assert dump(b)["contact"][0]["title"] == "Chief" and open_conflicts(b) == []
 
 
+def test_two_deletes_that_saw_different_tied_edits_agree_everywhere(replicas, monkeypatch):
+    """Two laptops edit a title in the same millisecond, then each deletes the record having
+    seen only its own edit. What the two deletes saw is merged the same on every replica,
+    although each replica numbers the sites in its own order (convergence seed 88)."""
+    from fieldcoord.core import hlc
+    hub, a, b, cid = agency_of_three(replicas)
+    frozen = hlc.wall_ms() + 60_000
+    monkeypatch.setattr(hlc, "wall_ms", lambda: frozen)
+    a.edit(cid, {"title": "Captain"})
+    b.edit(cid, {"title": "Chief"})
+    monkeypatch.undo()
+    a.delete(cid)
+    b.delete(cid)
+    settle(hub, a, b)
+    assert a.dump() == b.dump() == hub.dump()
+    assert dump(a)["contact"] == []
+
+
 def test_deletes_do_not_come_back(replicas):
     hub, a, b, cid = agency_of_three(replicas)
     b.delete(cid)
