@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Qt's libraries, and those `ldd` names for its xcb platform plugin (the X11 desktop)
 QT_LIBS := libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 \
-           libxkbcommon0 libx11-6 fonts-dejavu-core
+           libxkbcommon0 libx11-6 fonts-dejavu-core \
+           libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+           libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 \
+           libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
+# a virtual X display for the test that maps the real window
+TEST_LIBS := xvfb x11-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-libs run test test-slow bench clean
@@ -14,11 +20,11 @@ setup: system-libs $(STAMP)
 # Qt's system libraries, installed on Debian/Ubuntu only when one is missing.
 system-libs:
 	@if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then \
-	  missing=""; for p in $(QT_LIBS); do \
+	  missing=""; for p in $(QT_LIBS) $(TEST_LIBS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	  done; \
 	  if [ -n "$$missing" ]; then \
-	    echo "installing Qt system libraries:$$missing"; \
+	    echo "installing system libraries:$$missing"; \
 	    $(SUDO) apt-get update -qq && \
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  fi; \
