@@ -50,7 +50,8 @@ def add_parsers(sub) -> None:
                        help="accept only the hub certificate with this SHA-256 fingerprint "
                        "(hex, colons allowed)")
     p.add_argument("--allow-plaintext-keyring", action="store_true",
-                   help="store the token even in a keyring that keeps it unencrypted in a file")
+                   help="store the token even where it is kept unencrypted: a keyring's "
+                   "plain file, or the database itself when there is no keyring")
     ps.add_parser("list", help="peers and their last sync")
     p = ps.add_parser("remove", help="forget a peer and its token")
     p.add_argument("name")
@@ -248,20 +249,27 @@ def run_peer(args, store) -> int:
         if not token:
             print(f"peer {args.name} at {args.url} (stored token kept{trust})")
             return 0
-        plaintext = credentials.plaintext_backend()
-        if plaintext and not args.allow_plaintext_keyring:
-            print(f"warning: token not stored: the only keyring here ({plaintext}) keeps tokens "
-                  "unencrypted in a file; give the token at each sync in "
-                  f"{credentials.env_name(args.name)}, or add --allow-plaintext-keyring to "
-                  "store it there anyway", file=sys.stderr)
+        from .sync.peers import keyring_problem
+        problem = keyring_problem(args.name, args.allow_plaintext_keyring, store)
+        if problem:
+            print(f"warning: token not stored. {problem} (--allow-plaintext-keyring stores it "
+                  f"anyway; {credentials.env_name(args.name)} gives it at each sync)",
+                  file=sys.stderr)
             print(f"peer {args.name} at {args.url} (token not stored{trust})")
             return 0
-        # the peer is kept even without a keyring: the error says how to give the token
-        credentials.store_token(store.site_uuid, args.name, token, allow_plaintext=True)
-        if plaintext:
-            print(f"warning: the token is stored unencrypted in a file by {plaintext}: anyone "
-                  "who can read your files can copy it", file=sys.stderr)
-        print(f"peer {args.name} at {args.url} (token in the keyring{trust})")
+        credentials.store_token(store.site_uuid, args.name, token, allow_plaintext=True,
+                                store=store)
+        home = credentials.token_home(store)
+        if home == "plaintext keyring":
+            print(f"warning: the token is stored unencrypted in a file by "
+                  f"{credentials.plaintext_backend()}: anyone who can read your files can copy "
+                  "it", file=sys.stderr)
+        elif home == "database":
+            print(f"warning: no keyring here: the token is stored unencrypted in {store.path}; "
+                  "anyone who copies that file can sync as this device", file=sys.stderr)
+        place = {"file": f"encrypted in {store.path}.keys",
+                 "database": "in the database"}.get(home, "in the keyring")
+        print(f"peer {args.name} at {args.url} (token {place}{trust})")
     elif args.peer_command == "list":
         rows = conn.execute("SELECT name, url, agency, last_sync, last_error FROM peer "
                             "ORDER BY name").fetchall()
@@ -276,7 +284,7 @@ def run_peer(args, store) -> int:
             raise ValidationError(f"no peer named {args.name}")
         with store.transaction():
             conn.execute("DELETE FROM peer WHERE name = ?", (args.name,))
-        credentials.forget_token(store.site_uuid, args.name)
+        credentials.forget_token(store.site_uuid, args.name, store)
         print(f"removed peer {args.name}")
     return 0
 
@@ -314,7 +322,7 @@ def run_sync(args, store) -> int:
             if sys.stderr.isatty():
                 print(f"\r{name}: {label} {value}/{maximum}", end="", file=sys.stderr, flush=True)
         try:
-            peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name,
+            peer = HttpPeer(url, credentials.load_token(store.site_uuid, name, store), name,
                             tls_ca=tls_ca, tls_pin=tls_pin)
             started = time.monotonic()
             before = visible_vector(store.conn, None)

@@ -176,29 +176,30 @@ def check_peer_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def keyring_problem(peer: str = "hub", allow_plaintext: bool = False) -> str | None:
-    """Why tokens cannot be kept in a keyring on this machine, and what to do; None if they can.
-    A keyring that keeps them unencrypted in a file is a problem unless `allow_plaintext`."""
+def keyring_problem(peer: str = "hub", allow_plaintext: bool = False, store=None
+                    ) -> str | None:
+    """Why a token cannot be kept safely on this machine, where it would be kept, and what to
+    do; None if it can (or the user agreed, `allow_plaintext`). Without any keyring the token
+    goes beside the replica's keys in `store` (credentials.token_home)."""
     from . import credentials
-    try:
-        import keyring
-        from keyring.backends import chainer, fail
-        backend = keyring.get_keyring()
-    except Exception as e:                  # a broken keyring installation
-        return f"The keyring cannot be used ({e})."
-    if isinstance(backend, fail.Keyring) or (isinstance(backend, chainer.ChainerBackend)
-                                             and not backend.backends):
-        return ("No keyring is available on this machine to keep the token safely. On Linux, "
-                "install and unlock GNOME Keyring or KWallet, then enter the token again. Until "
-                "then the peer is saved without its token: start fieldcoord with the token in "
-                f"the environment variable {credentials.env_name(peer or 'hub')} to sync with it.")
+    env = credentials.env_name(peer or "hub")
+    if not credentials.has_keyring():
+        where = credentials.token_home(store) if store is not None else "database"
+        if where == "file" or allow_plaintext:
+            return None
+        path = getattr(store, "path", None)
+        return ("No keyring is available on this machine to keep the token safely (on Linux, "
+                "install and unlock GNOME Keyring or KWallet, then enter the token again). You "
+                "can still enter it: it is then kept unencrypted in the database file"
+                + (f" {path}" if path else "") + ", beside this device's signing key, so anyone "
+                "who copies that file can sync as this device. Or leave it empty and start "
+                f"fieldcoord with the token in the environment variable {env}.")
     plain = credentials.plaintext_backend()
     if plain and not allow_plaintext:
         return (f"The only keyring on this machine ({plain}) keeps tokens unencrypted in a file "
-                "that anyone who can read your files can copy, so the token is not stored "
-                "there. Install and unlock GNOME Keyring or KWallet and enter the token again, "
-                "or start fieldcoord with the token in the environment variable "
-                f"{credentials.env_name(peer or 'hub')}; or accept the risk and store it anyway.")
+                "that anyone who can read your files can copy. Install and unlock GNOME Keyring "
+                "or KWallet and enter the token again, or start fieldcoord with the token in "
+                f"the environment variable {env}; or accept the risk and store it anyway.")
     return None
 
 
@@ -286,12 +287,17 @@ def save_peer(store, name: str, url: str, token: str, adding: bool, tls_ca: str 
         raise ValidationError(f"there is already a peer named {name}", field="name")
     if not adding and not exists:
         raise ValidationError(f"no peer named {name}", field="name")
-    no_keyring = keyring_problem(name, allow_plaintext)
+    no_keyring = keyring_problem(name, allow_plaintext, store)
     if adding and not token and not no_keyring:
         raise ValidationError("paste the device token the hub's administrator gave you",
                               field="token")
-    if token and not no_keyring:
-        credentials.store_token(store.site_uuid, name, token, allow_plaintext=allow_plaintext)
+    if token and no_keyring:
+        raise ValidationError("this machine cannot keep the token encrypted: agree to keep it "
+                              "unencrypted, or leave it empty and give it at each sync in "
+                              f"{credentials.env_name(name)}", field="token")
+    if token:
+        credentials.store_token(store.site_uuid, name, token, allow_plaintext=allow_plaintext,
+                                store=store)
     with store.transaction():
         store.conn.execute("INSERT INTO peer (name, url, tls_ca, tls_pin) VALUES (?, ?, ?, ?) "
                            "ON CONFLICT (name) DO UPDATE SET url = excluded.url, "
@@ -308,7 +314,7 @@ def remove_peer(store, name: str) -> None:
     with store.transaction():
         store.conn.execute("DELETE FROM peer WHERE name = ?", (name,))
         store.conn.execute("DELETE FROM meta WHERE key = ?", (ACK_KEY + name,))
-    credentials.forget_token(store.site_uuid, name)
+    credentials.forget_token(store.site_uuid, name, store)
 
 
 def probe_peers(peers: dict[str, str | tuple], timeout: float = PROBE_TIMEOUT,
@@ -386,7 +392,7 @@ def sync_peers(db_path: Path, names: list[str] | None = None, progress=None,
             step("connecting", 0, 0)
             started = time.monotonic()
             try:
-                peer = HttpPeer(url, credentials.load_token(store.site_uuid, name), name,
+                peer = HttpPeer(url, credentials.load_token(store.site_uuid, name, store), name,
                                 tls_ca=tls_ca, tls_pin=tls_pin)
                 try:
                     before = visible_vector(store.conn, None)

@@ -596,7 +596,8 @@ class MainWindow(QMainWindow):
     def _on_sync_status(self, status: dict) -> None:
         self._status = status
         online = status.get("online")
-        self.online_label.setText({True: "● Online", False: "○ Offline"}.get(
+        self.online_label.setText({True: "● Online", False: "○ Offline",
+                                   "no token": "○ No token: cannot sync"}.get(
             online, "○ Offline · working locally"))
         self.online_label.setToolTip(status.get("message") or "")
         last = status.get("last_sync")

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QPushButton, QVBoxLayout, QWidget)
 
 from ..core.errors import FieldcoordError, ValidationError
-from ..sync.peers import (PeerInfo, check_peer_url, check_trust, keyring_is_plaintext,
-                          keyring_problem, peer_trust, save_peer)
+from ..sync.peers import (PeerInfo, check_peer_url, check_trust, keyring_problem, peer_trust,
+                          save_peer)
 from ..sync.tls import read_ca_file, show_fingerprint
 from .tasks import Task
 
@@ -104,7 +104,7 @@ class PeerDialog(QDialog):
         self.keyring_note.setAccessibleName("Keyring message")
         self.keyring_note.setStyleSheet(_NOTE_STYLE)
         layout.addWidget(self.keyring_note)
-        self.allow_plaintext = QCheckBox("Store the token in this unencrypted keyring anyway")
+        self.allow_plaintext = QCheckBox("Keep the token there anyway, unencrypted")
         self.allow_plaintext.toggled.connect(self._update_keyring_note)
         layout.addWidget(self.allow_plaintext)
         self.status = QLabel()
@@ -143,12 +143,12 @@ class PeerDialog(QDialog):
         self._update_keyring_note()
 
     def _update_keyring_note(self) -> None:
-        plaintext = keyring_is_plaintext()
-        self.allow_plaintext.setVisible(plaintext)
-        problem = keyring_problem(self.name.text().strip() or "hub")
+        """Say where the token would be kept when that is not an encrypting keyring; the token
+        can always be typed, and is kept unencrypted only once the box is ticked."""
+        problem = keyring_problem(self.name.text().strip() or "hub", store=self.store)
+        self.allow_plaintext.setVisible(bool(problem) or self.allow_plaintext.isChecked())
         self.keyring_note.setText(problem or "")
         self.keyring_note.setVisible(bool(problem))
-        self.token.setEnabled(not problem or (plaintext and self.allow_plaintext.isChecked()))
 
     def _update_trust_rows(self) -> None:
         mode = self.trust.currentData()

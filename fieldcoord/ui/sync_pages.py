@@ -26,6 +26,7 @@ from ..core.errors import FieldcoordError
 from ..store import Store
 from ..store.conflicts import open_conflicts, resolve
 from ..store.identity import KeyChanged, UntrustedKey
+from ..sync import credentials
 from ..sync.peers import (conflict_count, export_bundle_file, import_bundle_file, list_peers,
                           pending_changes, probe_peers, record_label, replica_label, sync_events,
                           sync_peers)
@@ -139,6 +140,7 @@ class SyncPage(_StorePage):
         self._probe_task: Task | None = None
         self._tasks: list[Task] = []
         self.reachable: dict[str, bool] = {}      # peers checked: reachable or not
+        self._tokens: dict[str, bool] = {}        # peers whose token a sync would find
         self.last_outcomes: list = []
         self.last_status: dict = {}
         self._message = ""
@@ -275,6 +277,8 @@ class SyncPage(_StorePage):
         for p in self._peers:
             state = {True: "reachable", False: "unreachable"}.get(self.reachable.get(p.name),
                                                                    "not checked yet")
+            if self.reachable.get(p.name) and not self._has_token(p.name):
+                state += " · no token"
             if p.last_error:
                 state += " · last sync failed"
             rows.append((p.name, p.url, p.agency or "?", local_time(p.last_sync) or "never",
@@ -295,7 +299,9 @@ class SyncPage(_StorePage):
         last = max((p.last_sync for p in self._peers if p.last_sync), default=None)
         online = self._online()
         self.state_label.setText({True: "<b style='color:#1e8449'>● Online</b>",
-                                  False: "<b style='color:#b03a2e'>○ Offline</b>"}
+                                  False: "<b style='color:#b03a2e'>○ Offline</b>",
+                                  "no token": "<b style='color:#b03a2e'>○ No token: cannot "
+                                              "sync</b>"}
                                  .get(online, "<b>○ Not checked</b>" if has_peer else
                                       "<b>○ No peers</b>"))
         self.summary_label.setText(
@@ -306,11 +312,21 @@ class SyncPage(_StorePage):
                             "conflicts": conflicts, "message": self._status_message(has_peer)}
         self.status.emit(dict(self.last_status))
 
-    def _online(self) -> bool | None:
+    def _has_token(self, name: str) -> bool:
+        if name not in self._tokens:
+            store = self.store()
+            self._tokens[name] = credentials.has_token(store.site_uuid, name, store)
+        return self._tokens[name]
+
+    def _online(self) -> bool | str | None:
+        """True when a peer answers and its token is there; "no token" when peers answer but
+        none can be synced with for lack of a token; False when none answers; None: unknown."""
         names = [p.name for p in self._peers]
         known = [self.reachable[n] for n in names if n in self.reachable]
-        if any(known):
+        if any(self.reachable.get(n) and self._has_token(n) for n in names):
             return True
+        if any(known):
+            return "no token"
         if names and len(known) == len(names):
             return False
         return None
@@ -555,6 +571,7 @@ class SyncPage(_StorePage):
         dialog = PeerDialog(self.store(), peer, self)
         if dialog.exec():
             self.reachable.pop(peer.name, None)
+            self._tokens.pop(peer.name, None)
             self.refresh()
             self.check_peers()
 
@@ -569,6 +586,7 @@ class SyncPage(_StorePage):
         if answer == QMessageBox.Yes:
             remove_peer(self.store(), peer.name)
             self.reachable.pop(peer.name, None)
+            self._tokens.pop(peer.name, None)
             self.refresh()
 
     # --------------------------------------------------------------------------- bundles

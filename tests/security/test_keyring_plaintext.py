@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from fieldcoord.core.errors import ValidationError
 from fieldcoord.store import Store
 from fieldcoord.sync import credentials
 from fieldcoord.sync import peers as ops
@@ -54,14 +55,18 @@ def test_the_token_is_not_stored_there_unless_allowed(plaintext_keyring):
     assert plaintext_keyring.tokens() == ["secret-token"]
 
 
-def test_keyring_problem_says_so_and_save_peer_keeps_the_peer_without_the_token(
+def test_keyring_problem_says_so_and_save_peer_stores_the_token_only_when_allowed(
         plaintext_keyring, laptop):
     problem = ops.keyring_problem("mpd-hub")
     assert "unencrypted in a file" in problem and "FIELDCOORD_TOKEN_MPD_HUB" in problem
     assert ops.keyring_is_plaintext()
     assert ops.keyring_problem("hub", allow_plaintext=True) is None
     with Store.open(laptop) as s:
-        ops.save_peer(s, "hub", "http://127.0.0.1:9", "secret-token", adding=True)
+        with pytest.raises(ValidationError) as e:
+            ops.save_peer(s, "hub", "http://127.0.0.1:9", "secret-token", adding=True)
+        assert e.value.field == "token" and "FIELDCOORD_TOKEN_HUB" in e.value.message
+        assert s.conn.execute("SELECT name FROM peer").fetchall() == [], "nothing half-saved"
+        ops.save_peer(s, "hub", "http://127.0.0.1:9", "", adding=True)
         assert s.conn.execute("SELECT name FROM peer").fetchall() == [("hub",)]
         assert plaintext_keyring.tokens() == []
         ops.save_peer(s, "hub", "http://127.0.0.1:9", "secret-token", adding=False,
@@ -96,3 +101,28 @@ def test_peer_add_warns_and_keeps_the_token_out_unless_told(plaintext_keyring, l
     assert code == 0, err
     assert err.count("\n") == 1 and "stored unencrypted" in err
     assert plaintext_keyring.tokens() == ["secret-token"]
+
+
+def test_without_any_keyring_peer_add_keeps_the_token_in_the_database_only_when_told(
+        laptop, monkeypatch):
+    import keyring.core
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    keyring.core.init_backend()
+    try:
+        code, out, err = cli(laptop, "peer", "add", "hub", "http://127.0.0.1:9",
+                             "--token-stdin", stdin="secret-token\n", monkeypatch=monkeypatch)
+        assert code == 0 and "token not stored" in out and "No keyring" in err
+        with Store.open(laptop) as s:
+            with pytest.raises(Exception, match="FIELDCOORD_TOKEN_HUB"):
+                credentials.load_token(s.site_uuid, "hub", s)
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+        code, out, err = cli(laptop, "peer", "add", "hub", "http://127.0.0.1:9",
+                             "--token-stdin", "--allow-plaintext-keyring",
+                             stdin="secret-token\n", monkeypatch=monkeypatch)
+        assert code == 0 and "token in the database" in out
+        assert f"stored unencrypted in {laptop}" in err
+        with Store.open(laptop) as s:
+            assert credentials.load_token(s.site_uuid, "hub", s) == "secret-token"
+    finally:
+        monkeypatch.undo()
+        keyring.core.init_backend()

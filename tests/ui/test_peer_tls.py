@@ -149,9 +149,13 @@ def test_a_plaintext_keyring_is_named_and_used_only_when_asked(qtbot, dialog,
     _, store, d = dialog()
     assert d.keyring_note.isVisible() and "unencrypted in a file" in d.keyring_note.text()
     assert "PlaintextKeyring" in d.keyring_note.text()
-    assert d.allow_plaintext.isVisible() and not d.token.isEnabled()
+    assert d.allow_plaintext.isVisible() and d.token.isEnabled()
     d.name.setText("hub")
     d.url.setText("http://127.0.0.1:9")
+    d.token.setText("secret-token")
+    assert d.save() is False and d.errors["token"].isVisible(), "not stored unasked"
+    assert plaintext_keyring.tokens() == []
+    d.token.setText("")
     assert d.save() is True, "kept without its token"
     assert plaintext_keyring.tokens() == []
     _, _, d = dialog(ops.list_peers(store)[0])

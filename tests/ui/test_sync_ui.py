@@ -345,21 +345,65 @@ def test_the_peer_dialog_refuses_a_bad_address_next_to_the_field(peer_dialog, fi
     assert "secret-token" in file_keyring.read_text()
 
 
-def test_without_a_keyring_the_dialog_says_how_to_proceed(peer_dialog, monkeypatch):
+@pytest.fixture
+def no_keyring(monkeypatch):
     import keyring.core
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     keyring.core.init_backend()
-    db, _, dialog = peer_dialog()
+    yield
+    monkeypatch.undo()
+    keyring.core.init_backend()
+
+
+def test_without_a_keyring_the_token_can_be_given_and_is_kept_where_the_note_says(
+        peer_dialog, no_keyring, hub):
+    db, store, dialog = peer_dialog()
     note = dialog.keyring_note.text()
     assert dialog.keyring_note.isVisible() and "No keyring is available" in note
-    assert "FIELDCOORD_TOKEN_HUB" in note and not dialog.token.isEnabled()
+    assert str(db) in note and "unencrypted" in note and "FIELDCOORD_TOKEN_HUB" in note
+    assert dialog.token.isEnabled(), "the token can be typed without a keyring"
+    assert dialog.allow_plaintext.isVisible() and not dialog.allow_plaintext.isChecked()
     dialog.name.setText("Hub-2")
     assert "FIELDCOORD_TOKEN_HUB_2" in dialog.keyring_note.text()
+    dialog.url.setText(hub.url)
+    token = hub.token("CCF", "laptop-1")
+    dialog.token.setText(token)
+    # a token is not kept unencrypted without the user's say-so
+    assert dialog.save() is False and dialog.errors["token"].isVisible()
+    assert store.conn.execute("SELECT count(*) FROM peer").fetchone()[0] == 0
+    dialog.allow_plaintext.setChecked(True)
+    assert dialog.save() is True
+    assert store.conn.execute("SELECT count(*) FROM meta WHERE key = 'key:token/Hub-2'"
+                              ).fetchone()[0] == 1
+    (outcome,) = ops.sync_peers(db)
+    assert outcome.error is None, outcome.error
+    ops.remove_peer(store, "Hub-2")
+    assert store.conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'key:token/%'"
+                              ).fetchone()[0] == 0, "removing the peer forgets its token"
+
+
+def test_without_a_keyring_a_peer_saved_without_its_token_says_how_to_give_it(
+        peer_dialog, no_keyring):
+    db, _, dialog = peer_dialog()
+    dialog.name.setText("Hub-2")
     dialog.url.setText("http://127.0.0.1:9")
     assert dialog.save() is True, "the peer is kept; the token comes from the environment"
     (outcome,) = ops.sync_peers(db)
     assert "no keyring" in outcome.error and "FIELDCOORD_TOKEN_HUB_2" in outcome.error
     assert "Traceback" not in outcome.error
+
+
+def test_the_status_bar_does_not_say_online_when_no_token_can_be_found(
+        qtbot, tmp_path, hub, window_on, no_keyring):
+    db = laptop(tmp_path, "laptop-1")
+    with Store.open(db) as s:
+        ops.save_peer(s, "hub", hub.url, "", adding=True)       # kept without its token
+    w = window_on(db)
+    w.sync_page.check_peers()
+    qtbot.waitUntil(lambda: w.sync_page.reachable.get("hub") is True, timeout=10000)
+    qtbot.waitUntil(lambda: "No token" in w.online_label.text(), timeout=5000)
+    assert "Online" not in w.online_label.text()
+    assert "no token" in w.sync_page.peers_model.index(0, 4).data()
 
 
 def test_bundle_export_and_import_round_trip_through_the_page(qtbot, tmp_path, pages):
