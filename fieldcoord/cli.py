@@ -241,6 +241,9 @@ def describe_kind(kind: K.Kind) -> dict:
 def run(args: argparse.Namespace) -> int:
     from .store import Store
     db = args.db or default_db()
+    if args.command == "demo" and not args.db and not os.environ.get("FIELDCOORD_DB"):
+        from .demo import demo_path
+        db = demo_path(db)                  # the demo has its own file, never the user's
     if args.command == "fields":
         kinds = list(K.KINDS.values())
         if args.kind:
@@ -332,7 +335,8 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 pr.json(counts)
             else:
-                print("demo directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+                print(f"demo directory loaded into {store.path}: "
+                      + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return EXIT_OK
 
 

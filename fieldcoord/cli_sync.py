@@ -58,6 +58,8 @@ def add_parsers(sub) -> None:
 
     s = sub.add_parser("sync", help="sync with a peer (all peers when no name)")
     s.add_argument("name", nargs="?")
+    s.add_argument("--include-demo", action="store_true",
+                   help="sync even the demo directory's fictional records (refused otherwise)")
 
     b = sub.add_parser("bundle", help="changes on a file, for a USB stick")
     bs = b.add_subparsers(dest="bundle_command", metavar="export|import", required=True)
@@ -67,6 +69,8 @@ def add_parsers(sub) -> None:
                    help="only what this agency may see (everything when not given)")
     e.add_argument("--since-receipt", type=Path, metavar="FILE",
                    help="leave out what this receipt says already arrived")
+    e.add_argument("--include-demo", action="store_true",
+                   help="write even the demo directory's fictional records (refused otherwise)")
     i = bs.add_parser("import", help="apply a bundle (or keep a partner's receipt)")
     i.add_argument("file", type=Path)
     i.add_argument("--trust", metavar="FINGERPRINT",
@@ -315,6 +319,8 @@ def run_sync(args, store) -> int:
     if not rows:
         raise ValidationError(f"no peer named {args.name}" if args.name else
                               "no peers yet: fieldcoord peer add NAME URL --token-stdin")
+    from .demo import check_may_share
+    check_may_share(store, args.include_demo, args.name or "the peers")
     failed = 0
     summary = []
     for name, url, epoch, tls_ca, tls_pin in rows:
@@ -328,12 +334,12 @@ def run_sync(args, store) -> int:
             before = visible_vector(store.conn, None)
             try:
                 try:
-                    result = sync(store, peer, progress)
+                    result = sync(store, peer, progress, allow_demo=args.include_demo)
                 except UntrustedKey as e:
                     if not _confirm_key(e):
                         raise
                     identity.confirm(store, e.agency, fingerprint=e.fingerprint)
-                    result = sync(store, peer, progress)
+                    result = sync(store, peer, progress, allow_demo=args.include_demo)
             finally:
                 peer.close()
             if sys.stderr.isatty():
@@ -407,7 +413,8 @@ def run_bundle(args, store) -> int:
         since = None
         if args.since_receipt:
             _, since = bundle.honoured_receipt(store, args.since_receipt)
-        counts = bundle.export_bundle(store, args.file, args.for_agency, since)
+        counts = bundle.export_bundle(store, args.file, args.for_agency, since,
+                                      allow_demo=args.include_demo)
         print(json.dumps(counts) if args.json else
               f"wrote {counts['changes']} changes in {counts['chunks']} chunks to {args.file}"
               + (f" for {counts['for']}" if counts["for"] else ""))

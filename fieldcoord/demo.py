@@ -42,6 +42,26 @@ _HOLDING = ("committed", "en_route", "on_scene")
 _STATUS_WEIGHTS = {"available": 86, "assigned": 7, "out_of_service": 5, "demobilized": 2}
 
 Progress = Callable[[str, int, int], None]
+DEMO_FILE = "demo.db"
+
+
+class DemoNotShared(ValidationError):
+    """The demo directory's fictional records would reach a peer without the user's say-so."""
+
+
+def demo_path(db: Path) -> Path:
+    """Where the demo region lives: its own file beside the user's database, never that one."""
+    return Path(db).with_name(DEMO_FILE)
+
+
+def check_may_share(store, allow_demo: bool, where: str) -> None:
+    """Refuse to send a demo directory's records to `where` (a peer, a bundle) unless the user
+    confirmed it (`allow_demo`)."""
+    if getattr(store, "demo", False) and not allow_demo:
+        raise DemoNotShared(
+            f"{store.path.name} holds the demo directory (fictional Harbor County): its "
+            f"records would go to {where}. Confirm to send them anyway (on the command line: "
+            "--include-demo)")
 
 
 def load_demo(store, progress: Progress | None = None, cancel=None) -> dict[str, int]:
@@ -55,6 +75,8 @@ def load_demo(store, progress: Progress | None = None, cancel=None) -> dict[str,
     loader.check_not_loaded()
     with store.transaction():
         loader.run()
+        store.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('demo', '1')")
+    store.demo = True
     if progress and loader.done != loader.maximum:
         progress("Demo directory loaded", loader.maximum, loader.maximum)
     return {k: n for k, n in loader.counts.items() if n}

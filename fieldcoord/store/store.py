@@ -138,6 +138,9 @@ class Store:
         self.search_deferred: bool = meta.get("search_deferred") == "1"
         # where the private keys are (see store.keys); None before keys existed
         self.keystore: str | None = meta.get("keystore")
+        # the built-in demo region (fictional Harbor County) was loaded here: never shared
+        # with a peer unless the user confirms (see demo.check_may_share)
+        self.demo: bool = meta.get("demo") == "1"
         self._device_seed: bytes | None = None
         self._agency_seed = _UNREAD
         self.checker = RowChecker(self)

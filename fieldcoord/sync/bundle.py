@@ -42,9 +42,12 @@ class ImportResult:
 
 
 def export_bundle(store, path: Path, for_agency: str | None = None,
-                  since: dict | None = None, progress=None) -> dict:
+                  since: dict | None = None, progress=None, allow_demo: bool = False) -> dict:
     """Write what `for_agency` may see (everything when None) and lacks according to `since`
-    (a receipt's vector; nothing assumed when None). Returns counts."""
+    (a receipt's vector; nothing assumed when None). Returns counts. A demo directory is
+    written only when the user confirmed it (`allow_demo`)."""
+    from ..demo import check_may_share
+    check_may_share(store, allow_demo, "a bundle")
     code = for_agency.strip().upper() if for_agency else None
     if code and store.agency_id(code) is None and code != store.home:
         raise ValidationError(f"no agency with code {code} in the directory")

@@ -86,8 +86,11 @@ class StorePeer:
 
 
 def sync(store, peer, progress: Progress | None = None,
-         cancel: threading.Event | None = None) -> SyncResult:
-    """Pull then push; each batch commits with its vector, so a cut costs at most one batch."""
+         cancel: threading.Event | None = None, allow_demo: bool = False) -> SyncResult:
+    """Pull then push; each batch commits with its vector, so a cut costs at most one batch.
+    A demo directory syncs only when the user confirmed it (`allow_demo`)."""
+    from ..demo import check_may_share
+    check_may_share(store, allow_demo, getattr(peer, "name", None) or "the peer")
     result = SyncResult()
     mine = visible_vector(store.conn, None)
     hello = peer.hello(store.site_uuid, store.home, mine, keyexchange.offer(store))

@@ -367,10 +367,13 @@ class PeerOutcome:
 
 
 def sync_peers(db_path: Path, names: list[str] | None = None, progress=None,
-               cancel: threading.Event | None = None) -> list[PeerOutcome]:
+               cancel: threading.Event | None = None, allow_demo: bool = False
+               ) -> list[PeerOutcome]:
     """Sync with the named peers (all when None), one after the other; records each outcome in
     the peer table and the sync log as `fieldcoord sync` does. Runs on a worker thread: opens
-    its own Store. A peer that fails does not stop the others; Cancel raises Cancelled."""
+    its own Store. A peer that fails does not stop the others; Cancel raises Cancelled. The demo
+    directory is refused (DemoNotShared) unless the user confirmed it (`allow_demo`)."""
+    from ..demo import check_may_share
     from . import credentials
     from .engine import sync
     from .http import HttpPeer, PeerError
@@ -382,6 +385,7 @@ def sync_peers(db_path: Path, names: list[str] | None = None, progress=None,
             rows = [r for r in rows if r[0] in names]
         if not rows:
             raise ValidationError("no peers yet: add your agency's hub under Peers first")
+        check_may_share(store, allow_demo, ", ".join(r[0] for r in rows))
         for name, url, epoch, tls_ca, tls_pin in rows:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("sync cancelled")
@@ -396,7 +400,7 @@ def sync_peers(db_path: Path, names: list[str] | None = None, progress=None,
                                 tls_ca=tls_ca, tls_pin=tls_pin)
                 try:
                     before = visible_vector(store.conn, None)
-                    result = sync(store, peer, step, cancel)
+                    result = sync(store, peer, step, cancel, allow_demo=allow_demo)
                 finally:
                     peer.close()
             except Cancelled:
@@ -482,7 +486,7 @@ def _stoppable(progress, cancel: threading.Event | None):
 
 
 def export_bundle_file(db_path: Path, path: Path, for_agency: str | None = None, progress=None,
-                       cancel: threading.Event | None = None) -> dict:
+                       cancel: threading.Event | None = None, allow_demo: bool = False) -> dict:
     """Write a bundle of what `for_agency` may see (everything when None) to `path`, as
     `fieldcoord bundle export` does. Worker thread: opens its own Store. Returns the counts."""
     from ..sync import bundle
@@ -492,7 +496,7 @@ def export_bundle_file(db_path: Path, path: Path, for_agency: str | None = None,
     with Store.open(db_path) as store:
         try:
             counts = bundle.export_bundle(store, path, (for_agency or "").strip() or None, None,
-                                          _stoppable(progress, cancel))
+                                          _stoppable(progress, cancel), allow_demo=allow_demo)
         except Cancelled:
             path.with_name(path.name + ".part").unlink(missing_ok=True)
             raise

@@ -108,7 +108,8 @@ class MainWindow(QMainWindow):
         self.history: list[tuple[str, str | None]] = []
         self.current_page: str | None = None
         self._status: dict = {}
-        self.setWindowTitle(f"fieldcoord — {store.home} — {store.path.name}")
+        self.setWindowTitle(("DEMO — " if store.demo else "")
+                            + f"fieldcoord — {store.home} — {store.path.name}")
         self.setAccessibleName("fieldcoord")
         self._build_toolbar()
         self._build_body()
@@ -146,6 +147,16 @@ class MainWindow(QMainWindow):
         self.back_action.setToolTip("Back to the previous page or record (Alt+Left)")
         self.back_action.triggered.connect(self.back)
         self.back_action.setEnabled(False)
+        self.demo_badge = None
+        if self.store.demo:
+            self.demo_badge = QLabel(" DEMO ")
+            self.demo_badge.setAccessibleName("Demo directory")
+            self.demo_badge.setToolTip(f"{self.store.path}: the demo directory, fictional Harbor "
+                                       "County. Nothing here is real, and it is not synced "
+                                       "unless you confirm.")
+            self.demo_badge.setStyleSheet("background: #b9770e; color: white; font-weight: bold;"
+                                          " border-radius: 3px; padding: 2px 6px;")
+            bar.addWidget(self.demo_badge)
         bar.addAction(self.back_action)
         self.new_action = QAction("New", self)
         self.new_action.setShortcut(QKeySequence.New)

@@ -141,6 +141,7 @@ class SyncPage(_StorePage):
         self._tasks: list[Task] = []
         self.reachable: dict[str, bool] = {}      # peers checked: reachable or not
         self._tokens: dict[str, bool] = {}        # peers whose token a sync would find
+        self._demo_ok = False                      # the user agreed to share the demo
         self.last_outcomes: list = []
         self.last_status: dict = {}
         self._message = ""
@@ -391,9 +392,33 @@ class SyncPage(_StorePage):
             return
         self._start_sync(None)
 
-    def _start_sync(self, names: list[str] | None, automatic: bool = False) -> Task:
+    def demo_may_go(self, where: str, automatic: bool = False) -> bool:
+        """Whether the demo directory's records may go to `where`: never on an automatic
+        sync; otherwise only once the user said yes (asked once per session)."""
+        if not self.store().demo or self._demo_ok:
+            return True
+        if automatic:
+            self._message = "Demo directory: not synced automatically"
+            return False
+        answer = QMessageBox.question(
+            self, "Send the demo directory?",
+            f"This is the demo directory (fictional Harbor County). Syncing sends its "
+            f"fictional agencies, people and plans to {where}, where partners would see them "
+            "as real.\n\nSend them anyway?", QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        self._demo_ok = answer == QMessageBox.Yes
+        if not self._demo_ok:
+            self._message = "Demo directory not sent"
+            self.refresh()
+        return self._demo_ok
+
+    def _start_sync(self, names: list[str] | None, automatic: bool = False) -> Task | None:
         db = self.db_path
-        task = Task(lambda progress, cancel: sync_peers(db, names, progress, cancel), "Sync")
+        if not self.demo_may_go(", ".join(names) if names else
+                                ", ".join(p.name for p in self._peers), automatic):
+            return None
+        allow_demo = self._demo_ok
+        task = Task(lambda progress, cancel: sync_peers(db, names, progress, cancel,
+                                                        allow_demo), "Sync")
         task.progressed.connect(self._on_progress)
         task.succeeded.connect(self._on_synced)
         task.failed.connect(self._on_sync_failed)
@@ -603,11 +628,15 @@ class SyncPage(_StorePage):
         if path:
             self.start_import(path)
 
-    def start_export(self, path: Path, agency: str | None = None) -> Task:
+    def start_export(self, path: Path, agency: str | None = None) -> Task | None:
         db = self.db_path
+        if not self.demo_may_go(f"a bundle for {agency or 'your own devices'}"):
+            return None
+        allow_demo = self._demo_ok
         return self._track(run_with_progress(
             self, "Exporting a bundle",
-            lambda progress, cancel: export_bundle_file(db, path, agency, progress, cancel),
+            lambda progress, cancel: export_bundle_file(db, path, agency, progress, cancel,
+                                                        allow_demo),
             self._on_exported, lambda m: self._report("Export failed", [m], warn=True)))
 
     def start_import(self, path: Path, trust: str | None = None) -> Task:

@@ -262,3 +262,50 @@ def test_cancel_leaves_the_database_unchanged(store):
     with pytest.raises(Cancelled):
         load_demo(store, cancel=cancel)
     assert store.dump() == before
+
+
+# ------------------------------------------------------------------ the demo stays the demo
+def _copy(template, tmp_path):
+    import shutil
+    path = tmp_path / "demo.db"
+    shutil.copy(template, path)
+    return path
+
+
+def test_the_demo_is_marked_and_never_synced_or_bundled_without_confirmation(
+        demo_template, tmp_path):
+    from fieldcoord.demo import DemoNotShared
+    from fieldcoord.sync.bundle import export_bundle
+    from fieldcoord.sync.engine import StorePeer, sync
+    hub = Store.create(tmp_path / "hub.db", DEMO_HOME_NAME, DEMO_HOME_CODE, device="hub")
+    with Store.open(_copy(demo_template, tmp_path)) as demo_store, hub:
+        assert demo_store.demo and not hub.demo
+        before = hub.dump()
+        with pytest.raises(DemoNotShared, match="demo directory"):
+            sync(demo_store, StorePeer(hub))
+        assert hub.dump() == before, "not one record went to the peer"
+        with pytest.raises(DemoNotShared):
+            export_bundle(demo_store, tmp_path / "out.fcb", "CCF")
+        assert not (tmp_path / "out.fcb").exists()
+        # confirmed: it syncs
+        sync(demo_store, StorePeer(hub), allow_demo=True)
+        assert hub.conn.execute("SELECT count(*) FROM contact").fetchone()[0] > 100
+        assert not hub.demo, "the receiving replica is not the demo"
+
+
+def test_the_demo_command_writes_its_own_file_not_the_users_database(tmp_path, monkeypatch,
+                                                                    capsys):
+    from fieldcoord.cli import default_db, main
+    monkeypatch.delenv("FIELDCOORD_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    mine = default_db()
+    assert main(["init", "--agency", "Clark County Fire", "--code", "CCF"]) == 0
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert f"loaded into {mine.with_name('demo.db')}" in out
+    with Store.open(mine) as s:
+        assert not s.demo and s.conn.execute("SELECT count(*) FROM contact").fetchone()[0] == 0
+    with Store.open(mine.with_name("demo.db")) as s, s.transaction():
+        s.conn.execute("INSERT INTO peer (name, url) VALUES ('hub', 'http://127.0.0.1:9')")
+    assert main(["--db", str(mine.with_name("demo.db")), "sync"]) == 2
+    assert "--include-demo" in capsys.readouterr().err
