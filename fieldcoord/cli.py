@@ -399,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug or an I/O failure: say it plainly, keep the trace for debugging
         if os.environ.get("FIELDCOORD_DEBUG"):
             raise
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        from .core.failures import DiskFull, is_disk_full
+        print(f"error: {DiskFull()}" if is_disk_full(e) else f"error: {type(e).__name__}: {e}",
+              file=sys.stderr)
         return EXIT_FAILURE
 
 

@@ -22,6 +22,7 @@ from ..core import hlc as clock
 from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
+from ..core.failures import DiskFull, is_disk_full
 from . import identity, keys, trust
 from . import search as fts
 from .checks import RowChecker
@@ -329,10 +330,12 @@ class Store:
             self._hashes = self._tx.hashes
             self._clock = self._tx.hlc
             self.last_changes = self._tx.changes
-        except BaseException:
+        except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             self._forget_caches()
+            if not isinstance(exc, DiskFull) and is_disk_full(exc):
+                raise DiskFull() from exc       # rolled back: say it in plain words
             raise
         finally:
             self._depth = 0

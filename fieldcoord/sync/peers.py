@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..core import kinds as K
 from ..core.errors import Cancelled, FieldcoordError, ValidationError
+from ..core.failures import DiskFull
 from ..core.validate import may_see
 from ..store import Store
 from ..store.exchange import visible_vector
@@ -406,11 +407,18 @@ def sync_peers(db_path: Path, names: list[str] | None = None, progress=None,
             except Cancelled:
                 raise
             except FieldcoordError as e:
+                if isinstance(e, DiskFull):
+                    e = DiskFull("sync again")
                 outcome = PeerOutcome(name, error=str(e), seconds=time.monotonic() - started)
                 if isinstance(e, PeerError):
                     outcome.reachable = e.status is not None
-                record_failure(store, name, str(e))
+                try:
+                    record_failure(store, name, str(e))
+                except DiskFull:                # no room even for the note: it is in the outcome
+                    pass
                 outcomes.append(outcome)
+                if isinstance(e, DiskFull):     # the next peer would find no room either
+                    break
                 continue
             outcome = record_outcome(store, name, epoch, before, result)
             outcome.seconds = time.monotonic() - started

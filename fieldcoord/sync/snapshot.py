@@ -25,6 +25,7 @@ from pathlib import Path
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import Cancelled, FieldcoordError
+from ..core.failures import DiskFull, is_disk_full
 from ..core.validate import audience, may_see
 from ..store import migrations
 from ..store import search as fts
@@ -302,8 +303,8 @@ def bootstrap(store, peer, progress=None, cancel: threading.Event | None = None
             peer.snapshot(path, progress, cancel)
         except Cancelled:
             raise
-        except FieldcoordError as e:
-            return None, f"no snapshot ({e})"
+        except (FieldcoordError, OSError) as e:  # refused, cut, or no room for the download
+            return None, f"no snapshot ({DiskFull() if is_disk_full(e) else e})"
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         if progress:
@@ -313,16 +314,17 @@ def bootstrap(store, peer, progress=None, cancel: threading.Event | None = None
             if why:
                 return None, why
             adopted = _make_own(store, path, progress)
-        except (FieldcoordError, sqlite3.DatabaseError) as e:
-            return None, f"the snapshot could not be used ({e})"
+        except (FieldcoordError, sqlite3.DatabaseError, OSError) as e:
+            return None, f"the snapshot could not be used ({DiskFull() if is_disk_full(e) else e})"
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         if progress:
             progress("installing the snapshot", 0, 1)
         try:
             _install(store, path)
-        except sqlite3.Error as e:      # rolled back whole: the database is as it was
-            return None, f"the snapshot could not be put in place ({e})"
+        except (sqlite3.Error, OSError) as e:   # rolled back whole: the database is as it was
+            return None, ("the snapshot could not be put in place "
+                          f"({DiskFull() if is_disk_full(e) else e})")
         store.reload()
         return adopted, "adopted"
     finally:

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from ..core.errors import Cancelled, FieldcoordError
+from ..core.failures import DiskFull, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def user_message(exc: BaseException) -> str:
     """Plain words for an error, fit for a dialog: our own errors speak for themselves."""
     if isinstance(exc, FieldcoordError):
         return str(exc)
+    if is_disk_full(exc):
+        return str(DiskFull())
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc)
     return f"Something went wrong: {type(exc).__name__}: {exc}"

@@ -368,3 +368,22 @@ def test_a_failure_while_adopting_leaves_the_old_database_and_no_files(hub, tmp_
     assert first_sync(laptop, hub["url"], hub["ccf"]).snapshot == "adopted"
     assert laptop.get(cid).title == "Written Offline"
     laptop.close()
+
+
+def test_a_download_that_fills_the_disk_falls_back_to_an_ordinary_sync(hub, tmp_path,
+                                                                       monkeypatch,
+                                                                       low_threshold):
+    import errno
+    laptop = Store.create(tmp_path / "full.db", "Clark County Fire", "CCF", device="full")
+    real = HttpPeer.snapshot
+
+    def no_room(self, path, *args, **kw):
+        real(self, path, *args, **kw)
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+    monkeypatch.setattr(HttpPeer, "snapshot", no_room)
+    result = first_sync(laptop, hub["url"], hub["ccf"])
+    assert "the disk is full" in result.snapshot and "Errno" not in result.snapshot
+    assert not list(tmp_path.glob("full.db.snapshot*")), "the partial download is gone"
+    with Store.open(hub["path"]) as h:
+        assert h.dump() == laptop.dump(), "the ordinary sync brought everything"
+    laptop.close()
