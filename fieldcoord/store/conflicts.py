@@ -87,7 +87,7 @@ def resolve(store, cid: str, keep: str) -> Conflict:
         cur = store.conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (c.record,))
         names = [d[0] for d in cur.description]
         row = dict(zip(names, cur.fetchone()))
-        store._check_may_change(kind, row)
+        store.check_may_change(kind, row)
         if c.reason == "deleted":
             if keep == cid:
                 store.restore(c.record)
@@ -99,9 +99,9 @@ def resolve(store, cid: str, keep: str) -> Conflict:
         ver = json.loads(row["_ver"])
         winner = ver.get(c.field) or ver.get("")
         others = [[x.version[0], _site(store, x.version[1])] for x in heads]
-        version = store._tick()
+        version = store.log.tick()
         cells = {c.field: [value, *(winner or [None, None]), None, None, others]}
-        store._claim(kind, row, ver, cells)
+        store.claim(kind, row, ver, cells)
         fld = kind.field_map.get(c.field)
         stored = json.dumps(value) if fld and fld.type == K.REFS and value is not None else value
         ver[c.field] = [version, store.self_ord]
@@ -111,8 +111,8 @@ def resolve(store, cid: str, keep: str) -> Conflict:
                             clock.to_iso(version), store.device, c.record))
         store.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
                            "reason = 'concurrent'", (kind.table, c.record, c.field))
-        store._emit(store.checker.audience(row), kind.table, c.record, version, cells)
-        store._touch(kind, c.record, row, live_row=False)
+        store.log.emit(store.checker.audience(row), kind.table, c.record, version, cells)
+        store.touch(kind, c.record, row, live_row=False)
     return c
 
 
@@ -125,9 +125,9 @@ def _confirm_delete(store, kind, row) -> None:
     ver = json.loads(row["_ver"])
     seen = {k: v for k, v in ver.items() if k not in ("_cl", "_seen", "!")}
     ver["_seen"] = seen
-    version = store._tick()
+    version = store.log.tick()
     store.conn.execute(f'UPDATE "{kind.table}" SET _ver = ? WHERE id = ?',
                        (json.dumps(ver, separators=(",", ":")), row["id"]))
     store.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND reason = 'deleted'",
                        (kind.table, row["id"]))
-    store._emit(store.checker.audience(row), kind.table, row["id"], version, {"_seen": [seen]})
+    store.log.emit(store.checker.audience(row), kind.table, row["id"], version, {"_seen": [seen]})

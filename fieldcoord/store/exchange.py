@@ -229,7 +229,7 @@ def apply_batch(store, entries: list[Entry], sites: dict[str, tuple],
         merger.prefetch(checked)
         merger.apply_all(checked)
         merger.finish()
-        from .store import store_head
+        from .changelog import store_head
         for (origin, aud), (seq, h, sig) in advance.items():
             got = merger.streams.get((merger.ord_of.get(origin), aud))
             if got is not None and got[1] == seq:

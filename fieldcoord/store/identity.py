@@ -137,7 +137,7 @@ def upgrade(store) -> None:
         def sign(sid: int, origin: int, seq: int, h: bytes) -> None:
             # its own streams, as they stand: every 100 entries and at their end
             if origin == store.self_ord:
-                from .store import store_head
+                from .changelog import store_head
                 store_head(conn, sid, seq, h, trust.sign_head(seed, store.site_uuid,
                                                              audiences[sid], seq, h))
         rebuild_chains(conn, sign)
@@ -366,9 +366,7 @@ def adopt(store, agency_key: bytes, cert_blob: bytes, confirmed: bool = False) -
                    ". If that hub holds your agency's key, confirm its fingerprint with its "
                    "administrator and add it again with --trust 'FINGERPRINT'"))
     with store.transaction():
-        if store.agency_seed() is not None:
-            keys.forget(conn, store.path, store.site_uuid, "agency", store.keystore)
-            store._agency_seed = None
+        store.give_up_agency_key()
         # endorsements signed by the key given up no longer hold
         conn.execute("UPDATE agency_key SET endorsement = NULL")
         _set_home_key(conn, store.home, agency_key)

@@ -357,7 +357,7 @@ class Merger:
         for tbl, rid, col, value, prev, above in self.overrides:
             kind = K.KIND_BY_TABLE[tbl]
             if self.conn.execute(f'SELECT 1 FROM "{tbl}" WHERE id = ?', (rid,)).fetchone():
-                self.store._override(kind, rid, col, value, prev, above)
+                self.store.override(kind, rid, col, value, prev, above)
                 self._merge_heads(tbl, rid, col, None)      # the conflict rows, from history
                 self.report.overridden += 1
         for rid, kind in self.unknown_scope.items():
@@ -365,12 +365,7 @@ class Merger:
                               "(scope = '' OR owner = '')", (rid,))
         self.conn.executemany("UPDATE stream SET seq = ? WHERE id = ?",
                               [(seq, sid) for sid, seq in self.streams.values()])
-        tx = self.store._tx
-        bound = clock.pack(self.now_ms + self.skew_ms)
-        seen = min(self.max_hlc, bound)
-        if seen > tx.hlc:
-            tx.hlc = seen
-            tx.clock_moved = True
+        self.store.log.advance(min(self.max_hlc, clock.pack(self.now_ms + self.skew_ms)))
         return self.report
 
     # ------------------------------------------------------------------ entries
@@ -558,7 +553,7 @@ class Merger:
             held.gone = True
         elif not row["scope"] or not row["owner"]:
             self.unknown_scope[rid] = kind
-        self.store._touch(kind, rid, row, live_row=False)
+        self.store.touch(kind, rid, row, live_row=False)
 
     def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:
         """Why the writer's agency may not make this change, or None.
@@ -707,13 +702,10 @@ class Merger:
                 held.gone = True
         else:
             self.unknown_scope[rid] = kind
-        tx = self.store._tx
-        if not held.in_db and not held.gone:
-            # no search document yet; its lines may have come before it, so look for them
-            tx.inserted.add(rid)
-            if kind.name in ("contact", "agency"):
-                tx.with_lines.add(rid)
-        self.store._touch(kind, rid, row, live_row=not held.gone)
+        # no search document yet; its lines may have come before it, so look for them
+        new = not held.in_db and not held.gone
+        self.store.touch(kind, rid, row, live_row=not held.gone, created=new,
+                         lines_first=new and kind.name in ("contact", "agency"))
 
     def _merge(self, kind: K.Kind, e: Entry, writer: int, earlier: bool) -> None:
         conn = self.conn
@@ -803,8 +795,8 @@ class Merger:
                 and may_see(self.store.home, audience_of(row["owner"], row["scope"])):
             # shared more widely: pass on what of its history the new partners cannot have
             self.flush()
-            self.store._emit_history(audience_of(row["owner"], row["scope"]), kind.table, e.rid,
-                                     self.store._tick(), {})
+            self.store.log.emit_history(audience_of(row["owner"], row["scope"]), kind.table,
+                                        e.rid, self.store.log.tick(), {})
         if row["owner"] and row["scope"] and not may_see(
                 self.store.home, audience_of(row["owner"], row["scope"])):
             # no longer shared with this agency: keep nothing of it
@@ -812,7 +804,7 @@ class Merger:
             conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ?", (kind.table, e.rid))
         elif not row["scope"] or not row["owner"]:
             self.unknown_scope[e.rid] = kind
-        self.store._touch(kind, e.rid, row, live_row=False)
+        self.store.touch(kind, e.rid, row, live_row=False)
 
     def _merge_seen(self, seen, incoming) -> dict:
         local = {c: [v[0], self.site(v[1]) if isinstance(v[1], str) else v[1]]

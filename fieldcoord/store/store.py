@@ -23,8 +23,9 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
 from ..core.failures import DiskFull, is_disk_full
-from . import identity, keys, trust
+from . import identity, keys
 from . import search as fts
+from .changelog import ChangeLog
 from .checks import RowChecker
 from .db import connect
 from .migrations import index_definitions, migrate
@@ -54,32 +55,16 @@ DEFERRABLE_INDEXES = ("contact_by_name", "agency_by_name", "resource_by_name",
 
 @dataclass
 class _Tx:
-    hlc: int
-    txid: int = 0
-    seqs: dict = field(default_factory=dict)        # stream id -> last seq written
-    hashes: dict = field(default_factory=dict)      # stream id -> its chain hash at that seq
-    auds: dict = field(default_factory=dict)        # stream id -> audience, of streams written
-    new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
+    """What a transaction changed beyond the change log: search documents gone stale, records
+    created, and the changes reported to the caller."""
     dirty: dict = field(default_factory=dict)        # (kind, id) -> row, or None: stale search doc
     inserted: set = field(default_factory=set)       # ids of records created in this transaction
     with_lines: set = field(default_factory=set)     # ids whose contact methods were written
-    clock_moved: bool = False                        # a remote clock advanced ours
     changes: Changes = field(default_factory=Changes)
-
-    def snapshot(self):
-        return dict(self.seqs), dict(self.new_streams), dict(self.hashes), dict(self.auds)
 
 
 _json = compact.dumps
 _UNREAD = object()
-
-
-def store_head(conn, sid: int, seq: int, h: bytes, sig: bytes) -> None:
-    """Keep a signed head of a stream, dropping the older heads of its block of 100."""
-    block = seq // trust.HEAD_EVERY * trust.HEAD_EVERY
-    conn.execute("DELETE FROM head WHERE stream = ? AND seq >= ? AND seq < ?", (sid, block, seq))
-    conn.execute("INSERT OR REPLACE INTO head (stream, seq, hash, sig) VALUES (?, ?, ?, ?)",
-                 (sid, seq, h, sig))
 
 
 def _version(ver: dict, column: str) -> list:
@@ -112,11 +97,7 @@ class Store:
         self._tx: _Tx | None = None
         # Caches valid while no other connection writes (PRAGMA data_version unchanged).
         self._data_version = None
-        self._streams: dict[str, int] = {}
-        self._seqs: dict[int, int] = {}
-        self._hashes: dict[int, bytes] = {}
-        self._site_uuids: dict[int, str] = {}
-        self._clock: int | None = None
+        self.log = ChangeLog(self)
         self._agency_words: dict = {}
         self._kind_of_id: dict[str, K.Kind] = {}
         self.last_changes = Changes()
@@ -164,6 +145,12 @@ class Store:
             self._agency_seed = keys.load(self.conn, self.path, self.site_uuid, "agency",
                                           self.keystore)
         return self._agency_seed
+
+    def give_up_agency_key(self) -> None:
+        """Forget the agency's private key (a provisional one, given up for the hub's)."""
+        if self.agency_seed() is not None:
+            keys.forget(self.conn, self.path, self.site_uuid, "agency", self.keystore)
+        self._agency_seed = None
 
     def key_warning(self) -> str | None:
         """What the user should know about where this replica's private keys are kept."""
@@ -289,7 +276,7 @@ class Store:
             return
         if self._depth:
             name = f"sp{self._depth}"
-            saved = self._tx.snapshot()
+            saved = self.log.pending.mark()
             self.conn.execute(f"SAVEPOINT {name}")
             self._depth += 1
             try:
@@ -297,7 +284,7 @@ class Store:
             except BaseException:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
-                self._tx.seqs, self._tx.new_streams, self._tx.hashes, self._tx.auds = saved
+                self.log.pending.back_to(saved)
                 # rows read or written inside the savepoint may be gone: read them afresh
                 self.checker.forget()
                 self._agency_words.clear()
@@ -317,18 +304,14 @@ class Store:
             got = self.conn.execute("SELECT value FROM meta WHERE key = 'self_ord'").fetchone()
             self.self_ord = int(got[0]) if got else 1
             self._data_version = version
-        if self._clock is None:
-            self._clock = self.conn.execute("SELECT hlc FROM clock").fetchone()[0]
         self._depth = 1
-        self._tx = _Tx(hlc=self._clock, seqs=dict(self._seqs), hashes=dict(self._hashes))
+        self.log.begin()
+        self._tx = _Tx()
         try:
             yield self
             self._flush()
             self.conn.execute("COMMIT")
-            self._streams.update(self._tx.new_streams)
-            self._seqs = self._tx.seqs
-            self._hashes = self._tx.hashes
-            self._clock = self._tx.hlc
+            self.log.committed()
             self.last_changes = self._tx.changes
         except BaseException as exc:
             if self.conn.in_transaction:
@@ -394,10 +377,7 @@ class Store:
 
     def _forget_caches(self) -> None:
         self.checker.forget()
-        self._streams.clear()
-        self._seqs = {}
-        self._hashes = {}
-        self._clock = None
+        self.log.forget()
         self._agency_words.clear()
 
     def _flush(self) -> None:
@@ -406,118 +386,22 @@ class Store:
             fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
                         self._agency_words, tx.inserted, tx.with_lines,
                         deferred=self.search_deferred)
-        if tx.txid or tx.clock_moved:
-            self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (tx.hlc,))
-            written = [sid for sid, seq in tx.seqs.items() if seq != self._seqs.get(sid)]
-            self.conn.executemany("UPDATE stream SET seq = ?, hash = ? WHERE id = ?",
-                                  [(tx.seqs[sid], tx.hashes[sid], sid) for sid in written])
-            for sid in written:
-                if sid in tx.auds:
-                    self._sign_head(sid, tx.auds[sid], tx.seqs[sid], tx.hashes[sid])
+        self.log.flush()
 
-    def _tick(self) -> int:
-        tx = self._tx
-        tx.hlc = clock.tick(tx.hlc)
-        if not tx.txid:
-            tx.txid = tx.hlc
-        return tx.hlc
-
-    def _stream(self, audience: str) -> int:
-        sid = self._streams.get(audience) or self._tx.new_streams.get(audience)
-        if sid is None:
-            row = self.conn.execute("SELECT id FROM stream WHERE origin = ? AND audience = ?",
-                                    (self.self_ord, audience)).fetchone()
-            if row:
-                sid = row[0]
-                self._streams[audience] = sid
-            else:
-                sid = self.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, ?)",
-                                        (self.self_ord, audience)).lastrowid
-                self._tx.new_streams[audience] = sid
-        return sid
-
-    def _emit(self, audience: str, table: str, rid: str, version: int, cells: dict) -> None:
-        """Append one change entry to this replica's stream for `audience`."""
-        sid = self._stream(audience)
-        tx = self._tx
-        seqs, hashes = tx.seqs, tx.hashes
-        if sid not in seqs or sid not in hashes:
-            seq, h = self.conn.execute("SELECT seq, hash FROM stream WHERE id = ?",
-                                       (sid,)).fetchone()
-            seqs[sid], hashes[sid] = seq, h or trust.ZERO
-        seq = seqs[sid] = seqs[sid] + 1
-        text = _json(cells)
-        # what is signed: the cells as they travel, sites named by UUID
-        wire = text if "_seen" not in cells and all(len(c) < 3 for c in cells.values()) \
-            else _json(identity.wire_cells(cells, self._site_uuid))
-        h = hashes[sid] = trust.chain(hashes[sid], trust.entry_digest(
-            tx.txid, table, rid, version, self.site_uuid, wire))
-        tx.auds[sid] = audience
-        self.conn.execute(
-            "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid, seq, tx.txid, table, rid, version, self.self_ord, text))
-        if seq % trust.HEAD_EVERY == 0:
-            self._sign_head(sid, audience, seq, h)
-
-    def _site_uuid(self, ord_: int) -> str:
-        """The UUID of the site numbered `ord_` here."""
-        got = self._site_uuids.get(ord_)
-        if got is None:
-            self._site_uuids = dict(self.conn.execute("SELECT ord, uuid FROM site"))
-            got = self._site_uuids[ord_]
-        return got
-
-    def _sign_head(self, sid: int, audience: str, seq: int, h: bytes) -> None:
-        """Sign this replica's stream at `seq`, keeping one head per 100 entries and the
-        newest (a receiver needs a head at or before the end of what it receives)."""
-        sig = trust.sign_head(self.device_seed(), self.site_uuid, audience, seq, h)
-        store_head(self.conn, sid, seq, h, sig)
-
-    def _emit_history(self, audience: str, table: str, rid: str, version: int,
-                      now: dict) -> None:
-        """Copy a record's past changes to a stream: every version with its predecessor, so a
-        newcomer merges it exactly; values that later writes (or the write `now` about to
-        follow) superseded are withheld."""
-        # all of it: partners who lost sight of the record earlier dropped what they had
-        past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
-                                 "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
-        parsed = [(h, si, json.loads(c)) for h, si, c in past]
-        superseded = set()
-        for h, si, cells in parsed + [(version, self.self_ord, now)]:
-            for col, c in cells.items():
-                if col not in ("_seen", "_copy", "_scope") and len(c) >= 3 and c[1] is not None:
-                    superseded.add((col, c[1], c[2]))
-                for ph, ps in (c[5] if col != "_seen" and len(c) > 5 and c[5] else []):
-                    superseded.add((col, ph, ps))
-        for h, si, cells in parsed:
-            copy, withheld = {}, []
-            for col, c in cells.items():
-                if col in ("_seen", "_copy", "_scope"):
-                    if col == "_seen":
-                        copy[col] = c
-                    continue
-                vh, vs = (c[3], c[4]) if len(c) >= 5 and c[3] is not None else (h, si)
-                gone = (col, vh, vs) in superseded and col != "_cl"
-                cell = [None if gone else c[0], c[1] if len(c) > 1 else None,
-                        c[2] if len(c) > 2 else None, vh, vs]
-                if len(c) > 5 and c[5]:
-                    cell.append(c[5])
-                copy[col] = cell
-                if gone:
-                    withheld.append(col)
-            if withheld:
-                copy["_copy"] = [withheld]
-            self._emit(audience, table, rid, version, copy)
-
-    def _touch(self, kind: K.Kind, rid: str, row: dict, old: dict | None = None,
-               live_row: bool = True) -> None:
-        """Note what a write changed and which search documents go stale.
+    def touch(self, kind: K.Kind, rid: str, row: dict, old: dict | None = None,
+              live_row: bool = True, created: bool = False, lines_first: bool = False) -> None:
+        """Note, inside a transaction, what a write changed and which search documents go stale
+        (every writer calls it: Store's own writes, Merger, conflict resolution).
 
         `row` is the record's whole new row when `live_row`; the search document is then built
-        from it without reading the record back.
+        from it without reading the record back. `created`: the record is new here (it has no
+        search document yet); `lines_first`: its contact methods may have arrived before it.
         """
         tx = self._tx
+        if created:
+            tx.inserted.add(rid)
+        if lines_first:
+            tx.with_lines.add(rid)
         tx.changes.note(kind.name, rid)
         self.checker.forget(rid)
         name = kind.name
@@ -645,7 +529,7 @@ class Store:
                      if k.name in ("contact", "agency") and key in METHOD_SHORTCUTS}
         with self.transaction(savepoint=bool(shortcuts)):
             rid, row = self.checker.new_row(k, values)
-            version = self._tick()
+            version = self.log.tick()
             now = clock.to_iso(version)
             refs = _REFS_COLUMNS[k.name]
             vals = [rid, *(_json(v) if c in refs and v is not None else v for c, v in row.items()),
@@ -656,9 +540,8 @@ class Store:
                 raise ValidationError(f"a {k.label} with id {rid} already exists") from None
             cells = {c: [v] for c, v in row.items() if v is not None}
             cells["_cl"] = [1]
-            self._emit(self.checker.audience(row), k.table, rid, version, cells)
-            self._touch(k, rid, row)
-            self._tx.inserted.add(rid)
+            self.log.emit(self.checker.audience(row), k.table, rid, version, cells)
+            self.touch(k, rid, row, created=True)
             self.checker.remember(k, rid, row)
             for key, items in shortcuts.items():
                 for value in items if isinstance(items, (list, tuple)) else [items]:
@@ -675,7 +558,7 @@ class Store:
             old = {c: cur[c] for c in cur.keys()}
             old_fields = {f.name: _field_value(f, cur[f.name]) for f in k.fields}
             old_fields.update(owner=cur["owner"], scope=cur["scope"])
-            self._check_may_change(k, cur)
+            self.check_may_change(k, cur)
             if cur["_cl"] % 2 == 0:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is deleted; "
                                       f"restore it first (fieldcoord restore {rid})")
@@ -686,13 +569,13 @@ class Store:
             if "scope" in changed and cur["owner"] != self.home:
                 raise PermissionDenied(f"only {cur['owner']}, which maintains "
                                        f"{self._title(k, cur)}, can change its owner or scope")
-            version = self._tick()
+            version = self.log.tick()
             ver = json.loads(old["_ver"])
             cells = {c: [v, *_version(ver, c)] for c, v in changed.items()}
             # a write is newer than what it replaces, even when that came from a clock ahead
             # of ours (whose time this replica does not adopt)
             version = max([version] + [c[1] + 1 for c in cells.values() if len(c) > 1])
-            self._claim(k, cur, ver, cells)
+            self.claim(k, cur, ver, cells)
             for c in changed:
                 ver[c] = [version, self.self_ord]
             sets = ", ".join(f'"{c}" = ?' for c in changed)
@@ -703,15 +586,15 @@ class Store:
                  clock.to_iso(version), self.device, _json(ver), rid])
             before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if before == after:
-                self._emit(after, k.table, rid, version, cells)
+                self.log.emit(after, k.table, rid, version, cells)
             else:
                 # Those losing sight of the record learn only that its sharing changed;
                 # those gaining sight get its history (versions, and the current values).
-                self._emit(before, k.table, rid, version,
+                self.log.emit(before, k.table, rid, version,
                            {c: cells[c] for c in SYSTEM if c in cells})
-                self._emit_history(after, k.table, rid, version, cells)
-                self._emit(after, k.table, rid, version, cells)
-            self._touch(k, rid, new, old_fields)
+                self.log.emit_history(after, k.table, rid, version, cells)
+                self.log.emit(after, k.table, rid, version, cells)
+            self.touch(k, rid, new, old_fields)
             now = clock.to_iso(version)
         values = {f.name: new[f.name] for f in k.fields}
         return Record(k.name, rid, values, new["owner"], new["scope"], cur["created_at"], now,
@@ -721,11 +604,11 @@ class Store:
         """Soft-delete a record (its causal length becomes even) and the parts it owns."""
         with self.transaction():
             k, cur = self._find(rid)
-            self._check_may_change(k, cur)
+            self.check_may_change(k, cur)
             if cur["_cl"] % 2 == 0:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is already deleted")
             self.checker.check_deletable(k, cur)
-            version = self._tick()
+            version = self.log.tick()
             self._set_cl(k, cur, version)
             for child_kind, column in CASCADE.get(k.name, ()):
                 ck = K.KINDS[child_kind]
@@ -737,12 +620,12 @@ class Store:
         """Bring back a deleted record, with the parts deleted along with it."""
         with self.transaction():
             k, cur = self._find(rid)
-            self._check_may_change(k, cur)
+            self.check_may_change(k, cur)
             if cur["_cl"] % 2 == 1:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is not deleted")
             self.checker.check_restorable(k, cur)
             deleted_at = json.loads(cur["_ver"]).get("_cl", [None])[0]
-            version = self._tick()
+            version = self.log.tick()
             self._set_cl(k, cur, version)
             for child_kind, column in CASCADE.get(k.name, ()):
                 ck = K.KINDS[child_kind]
@@ -755,7 +638,7 @@ class Store:
         ver = json.loads(cur["_ver"])
         cl = cur["_cl"] + 1
         cells = {"_cl": [cl, *_version(ver, "_cl")]}
-        self._claim(k, cur, ver, cells)
+        self.claim(k, cur, ver, cells)
         if cl % 2 == 0:
             # A delete names the field versions it saw: an edit it did not see is concurrent
             # with it, and sync keeps that edit as a conflict instead of dropping it.
@@ -770,9 +653,9 @@ class Store:
                           "WHERE id = ?",
                           (cl, _json(ver), clock.to_iso(version), self.device, cur["id"]))
         row = {f.name: cur[f.name] for f in k.fields}
-        self._emit(self.checker.audience({"owner": cur["owner"], "scope": cur["scope"]}),
+        self.log.emit(self.checker.audience({"owner": cur["owner"], "scope": cur["scope"]}),
                    k.table, cur["id"], version, cells)
-        self._touch(k, cur["id"], row, live_row=False)
+        self.touch(k, cur["id"], row, live_row=False)
 
     def _rows_referring(self, kind: K.Kind, column: str, rid: str, live: bool):
         cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE "{column}" = ? '
@@ -792,7 +675,7 @@ class Store:
         return kind == "agency" or owner == self.home or (
             partners_may_edit(scope) and may_see(self.home, audience(owner, scope)))
 
-    def _override(self, kind: K.Kind, rid: str, col: str, value, prev: list,
+    def override(self, kind: K.Kind, rid: str, col: str, value, prev: list,
                   above: int) -> None:
         """Keep this replica's own value of a field against a version stamped by a clock far
         ahead: an ordinary write of that value, replacing our own version, stamped just above
@@ -803,24 +686,24 @@ class Store:
         names = [d[0] for d in cur.description]
         row = dict(zip(names, cur.fetchone()))
         ver = json.loads(row["_ver"])
-        version = max(self._tick(), above + 1)
+        version = max(self.log.tick(), above + 1)
         cells = {col: [value, *prev]}
-        self._claim(kind, row, ver, cells)
+        self.claim(kind, row, ver, cells)
         ver[col] = [version, self.self_ord]
         f = kind.field_map.get(col)
         stored = json.dumps(value) if f and f.type == K.REFS and value is not None else value
         self.conn.execute(f'UPDATE "{kind.table}" SET "{col}" = ?, _ver = ? WHERE id = ?',
                           (stored, _json(ver), rid))
-        self._emit(self.checker.audience(row), kind.table, rid, version, cells)
-        self._touch(kind, rid, row, live_row=False)
+        self.log.emit(self.checker.audience(row), kind.table, rid, version, cells)
+        self.touch(kind, rid, row, live_row=False)
 
-    def _claim(self, k: K.Kind, row, ver: dict, cells: dict) -> None:
+    def claim(self, k: K.Kind, row, ver: dict, cells: dict) -> None:
         """A partner's write names the sharing scope that let it edit (value and version), so
         every replica judges it the same way, even if the owner changes the scope meanwhile."""
         if row["owner"] != self.home and k.name != "agency":
             cells["_scope"] = [row["scope"], *_version(ver, "scope")]
 
-    def _check_may_change(self, k: K.Kind, row) -> None:
+    def check_may_change(self, k: K.Kind, row) -> None:
         if not self.may_change(row["owner"], row["scope"], k.name):
             raise PermissionDenied(
                 f"{k.label} '{self._title(k, row)}' is maintained by {row['owner']}: only "

@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""This replica's change log: its clock, its streams and their signed hash chains (store layer).
+
+Every write (a local edit through `Store`, a merge that keeps this replica's own value, a
+conflict resolved) takes a version from `tick()` and appends its entry with `emit()`, inside a
+`Store.transaction()`. What a transaction changed is written back by `flush()` just before COMMIT:
+the clock, each written stream's position and chain hash, and a signed head where one is due.
+`Store` and `Merger` use nothing else of the log; both go through this class.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ..core import compact
+from ..core import hlc as clock
+from . import identity, trust
+
+_json = compact.dumps
+PSEUDO_CELLS = ("_seen", "_copy", "_scope")
+
+
+def store_head(conn, sid: int, seq: int, h: bytes, sig: bytes) -> None:
+    """Keep a signed head of a stream, dropping the older heads of its block of 100."""
+    block = seq // trust.HEAD_EVERY * trust.HEAD_EVERY
+    conn.execute("DELETE FROM head WHERE stream = ? AND seq >= ? AND seq < ?", (sid, block, seq))
+    conn.execute("INSERT OR REPLACE INTO head (stream, seq, hash, sig) VALUES (?, ?, ?, ?)",
+                 (sid, seq, h, sig))
+
+
+@dataclass
+class Pending:
+    """What one transaction has written to the log and not yet flushed."""
+    hlc: int
+    txid: int = 0
+    seqs: dict = field(default_factory=dict)         # stream id -> last seq written
+    hashes: dict = field(default_factory=dict)       # stream id -> its chain hash at that seq
+    auds: dict = field(default_factory=dict)         # stream id -> audience, of streams written
+    new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
+    clock_moved: bool = False                        # a remote clock advanced ours
+
+    def mark(self) -> tuple:
+        """The state to come back to when a savepoint rolls back."""
+        return dict(self.seqs), dict(self.new_streams), dict(self.hashes), dict(self.auds)
+
+    def back_to(self, mark: tuple) -> None:
+        self.seqs, self.new_streams, self.hashes, self.auds = mark
+
+
+class ChangeLog:
+    """The change log of the replica behind `store` (its connection, site and device key)."""
+
+    def __init__(self, store):
+        self.store = store
+        self.conn = store.conn
+        self.pending: Pending | None = None
+        # valid while no other connection writes (Store.transaction checks data_version)
+        self._streams: dict[str, int] = {}
+        self._seqs: dict[int, int] = {}
+        self._hashes: dict[int, bytes] = {}
+        self._site_uuids: dict[int, str] = {}
+        self._clock: int | None = None
+
+    # ------------------------------------------------------------ transactions
+    def begin(self) -> None:
+        if self._clock is None:
+            self._clock = self.conn.execute("SELECT hlc FROM clock").fetchone()[0]
+        self.pending = Pending(hlc=self._clock, seqs=dict(self._seqs), hashes=dict(self._hashes))
+
+    def committed(self) -> None:
+        p = self.pending
+        self._streams.update(p.new_streams)
+        self._seqs, self._hashes, self._clock = p.seqs, p.hashes, p.hlc
+        self.pending = None
+
+    def forget(self) -> None:
+        """Drop every cache (a rollback, or another connection wrote)."""
+        self._streams.clear()
+        self._seqs, self._hashes, self._clock = {}, {}, None
+        self._site_uuids = {}
+        self.pending = None
+
+    def flush(self) -> None:
+        """Write the clock, the streams' positions and chain hashes, and due heads."""
+        p = self.pending
+        if not (p.txid or p.clock_moved):
+            return
+        self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (p.hlc,))
+        written = [sid for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)]
+        self.conn.executemany("UPDATE stream SET seq = ?, hash = ? WHERE id = ?",
+                              [(p.seqs[sid], p.hashes[sid], sid) for sid in written])
+        for sid in written:
+            if sid in p.auds:
+                self._sign_head(sid, p.auds[sid], p.seqs[sid], p.hashes[sid])
+
+    # ------------------------------------------------------------ the clock
+    def tick(self) -> int:
+        """The next version of this replica (the transaction's id is its first)."""
+        p = self.pending
+        p.hlc = clock.tick(p.hlc)
+        if not p.txid:
+            p.txid = p.hlc
+        return p.hlc
+
+    def advance(self, seen: int) -> None:
+        """Move the clock past a version received from another replica."""
+        p = self.pending
+        if seen > p.hlc:
+            p.hlc = seen
+            p.clock_moved = True
+
+    # ------------------------------------------------------------ entries
+    def _stream(self, audience: str) -> int:
+        sid = self._streams.get(audience) or self.pending.new_streams.get(audience)
+        if sid is None:
+            origin = self.store.self_ord
+            row = self.conn.execute("SELECT id FROM stream WHERE origin = ? AND audience = ?",
+                                    (origin, audience)).fetchone()
+            if row:
+                sid = row[0]
+                self._streams[audience] = sid
+            else:
+                sid = self.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, ?)",
+                                        (origin, audience)).lastrowid
+                self.pending.new_streams[audience] = sid
+        return sid
+
+    def emit(self, audience: str, table: str, rid: str, version: int, cells: dict) -> None:
+        """Append one change entry to this replica's stream for `audience`."""
+        sid = self._stream(audience)
+        p = self.pending
+        seqs, hashes = p.seqs, p.hashes
+        if sid not in seqs or sid not in hashes:
+            seq, h = self.conn.execute("SELECT seq, hash FROM stream WHERE id = ?",
+                                       (sid,)).fetchone()
+            seqs[sid], hashes[sid] = seq, h or trust.ZERO
+        seq = seqs[sid] = seqs[sid] + 1
+        text = _json(cells)
+        # what is signed: the cells as they travel, sites named by UUID
+        wire = text if "_seen" not in cells and all(len(c) < 3 for c in cells.values()) \
+            else _json(identity.wire_cells(cells, self._site_uuid))
+        store = self.store
+        h = hashes[sid] = trust.chain(hashes[sid], trust.entry_digest(
+            p.txid, table, rid, version, store.site_uuid, wire))
+        p.auds[sid] = audience
+        self.conn.execute(
+            "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (sid, seq, p.txid, table, rid, version, store.self_ord, text))
+        if seq % trust.HEAD_EVERY == 0:
+            self._sign_head(sid, audience, seq, h)
+
+    def emit_history(self, audience: str, table: str, rid: str, version: int,
+                     now: dict) -> None:
+        """Copy a record's past changes to a stream: every version with its predecessor, so a
+        newcomer merges it exactly; values that later writes (or the write `now` about to
+        follow) superseded are withheld."""
+        # all of it: partners who lost sight of the record earlier dropped what they had
+        past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
+                                 "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
+        parsed = [(h, si, json.loads(c)) for h, si, c in past]
+        superseded = set()
+        for h, si, cells in parsed + [(version, self.store.self_ord, now)]:
+            for col, c in cells.items():
+                if col not in PSEUDO_CELLS and len(c) >= 3 and c[1] is not None:
+                    superseded.add((col, c[1], c[2]))
+                for ph, ps in (c[5] if col != "_seen" and len(c) > 5 and c[5] else []):
+                    superseded.add((col, ph, ps))
+        for h, si, cells in parsed:
+            copy, withheld = {}, []
+            for col, c in cells.items():
+                if col in PSEUDO_CELLS:
+                    if col == "_seen":
+                        copy[col] = c
+                    continue
+                vh, vs = (c[3], c[4]) if len(c) >= 5 and c[3] is not None else (h, si)
+                gone = (col, vh, vs) in superseded and col != "_cl"
+                cell = [None if gone else c[0], c[1] if len(c) > 1 else None,
+                        c[2] if len(c) > 2 else None, vh, vs]
+                if len(c) > 5 and c[5]:
+                    cell.append(c[5])
+                copy[col] = cell
+                if gone:
+                    withheld.append(col)
+            if withheld:
+                copy["_copy"] = [withheld]
+            self.emit(audience, table, rid, version, copy)
+
+    # ------------------------------------------------------------ signing
+    def _site_uuid(self, ord_: int) -> str:
+        """The UUID of the site numbered `ord_` here."""
+        got = self._site_uuids.get(ord_)
+        if got is None:
+            self._site_uuids = dict(self.conn.execute("SELECT ord, uuid FROM site"))
+            got = self._site_uuids[ord_]
+        return got
+
+    def _sign_head(self, sid: int, audience: str, seq: int, h: bytes) -> None:
+        """Sign this replica's stream at `seq`, keeping one head per 100 entries and the
+        newest (a receiver needs a head at or before the end of what it receives)."""
+        store = self.store
+        sig = trust.sign_head(store.device_seed(), store.site_uuid, audience, seq, h)
+        store_head(self.conn, sid, seq, h, sig)
