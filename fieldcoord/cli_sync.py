@@ -311,7 +311,8 @@ def run_sync(args, store) -> int:
     from .sync import credentials
     from .sync.engine import sync
     from .sync.http import HttpPeer
-    from .sync.peers import record_failure, record_outcome
+    from .sync.runs import record_outcome
+    from .sync.synclog import record_failure
     rows = store.conn.execute("SELECT name, url, epoch, tls_ca, tls_pin FROM peer"
                               + (" WHERE name = ?" if args.name
                               else "") + " ORDER BY name", (args.name,) if args.name else ()

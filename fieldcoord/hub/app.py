@@ -35,6 +35,7 @@ from ..store.exchange import (BATCH_BYTES, apply_batch, more_after, outgoing, si
                               visible_vector)
 from ..sync import keyexchange, protocol
 from ..sync import snapshot as snapshots
+from ..sync.synclog import log_event
 from . import tokens
 
 log = logging.getLogger("fieldcoord.hub")
@@ -229,13 +230,9 @@ class Hub:
                                              f"take ({type(e).__name__}: {e}); nothing was "
                                              "applied") from None
             for e, reason in report.refused:
-                s.conn.execute("INSERT INTO sync_event (at, peer, kind, message, detail) VALUES "
-                               "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, 'refused', ?, ?)",
-                               (token.device, reason, json.dumps([e.tbl, e.rid])))
+                log_event(s, token.device, "refused", reason, [e.tbl, e.rid])
             for origin, _aud, _seq, what in report.tampered:
-                s.conn.execute("INSERT INTO sync_event (at, peer, kind, message, detail) VALUES "
-                               "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?, 'tampered', ?, ?)",
-                               (token.device, what, json.dumps(origin)))
+                log_event(s, token.device, "tampered", what, origin)
         return {"applied": report.applied, "duplicates": report.duplicates,
                 "refused": [[e.origin, e.audience, e.seq, e.tbl, e.rid, why]
                             for e, why in report.refused],

@@ -131,3 +131,10 @@ def _confirm_delete(store, kind, row) -> None:
     store.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND reason = 'deleted'",
                        (kind.table, row["id"]))
     store.log.emit(store.checker.audience(row), kind.table, row["id"], version, {"_seen": [seen]})
+
+
+def open_count(store) -> int:
+    """Open conflicts as the Conflicts page shows them: one per record field (one per record
+    for edits made while it was deleted)."""
+    return store.conn.execute("SELECT count(*) FROM (SELECT DISTINCT tbl, rid, col FROM conflict "
+                              "WHERE state = 'open')").fetchone()[0]

@@ -27,9 +27,10 @@ from ..store import Store
 from ..store.conflicts import open_conflicts, resolve
 from ..store.identity import KeyChanged, UntrustedKey
 from ..sync import credentials
-from ..sync.peers import (conflict_count, export_bundle_file, import_bundle_file, list_peers,
-                          pending_changes, probe_peers, record_label, replica_label, sync_events,
-                          sync_peers)
+from ..store.conflicts import open_count as conflict_count
+from ..sync.peers import list_peers, pending_changes, probe_peers
+from ..sync.runs import export_bundle_file, import_bundle_file, sync_peers
+from ..sync.synclog import record_label, replica_label, sync_events
 from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
 from .tasks import Task, run_with_progress
 from .trust_ui import (NOTE_STYLE, ConfirmKeyDialog, KeyChangedDialog, KeysBox, changed_key_in,

@@ -16,6 +16,8 @@ from fieldcoord.hub import tokens
 from fieldcoord.hub.server import make_server
 from fieldcoord.store import Store
 from fieldcoord.sync import peers as ops
+from fieldcoord.sync import runs
+from fieldcoord.sync import synclog
 from fieldcoord.sync import tls
 
 x509 = pytest.importorskip("cryptography.x509")
@@ -141,7 +143,7 @@ def add_peer(db, hub, **trust):
 
 
 def sync_once(db):
-    (outcome,) = ops.sync_peers(db)
+    (outcome,) = runs.sync_peers(db)
     return outcome
 
 
@@ -200,7 +202,7 @@ def test_a_pinned_certificate_that_changed_is_refused_loudly(laptop, hubs, certs
     assert f"fieldcoord peer add hub {hub.url} --pin {new}" in outcome.error
     with Store.open(laptop) as s:
         assert ops.probe_peers(ops.probe_targets(s)) == {"hub": False}
-        events = [m for _, _, kind, m, _ in ops.sync_events(s) if kind == "error"]
+        events = [m for _, _, kind, m, _ in synclog.sync_events(s) if kind == "error"]
     assert any("certificate changed" in m for m in events)
 
 

@@ -22,6 +22,7 @@ from fieldcoord.hub import tokens  # noqa: E402
 from fieldcoord.hub.server import make_server  # noqa: E402
 from fieldcoord.store import Store  # noqa: E402
 from fieldcoord.sync import peers as ops  # noqa: E402
+from fieldcoord.sync import runs  # noqa: E402
 from fieldcoord.sync.tls import show_fingerprint  # noqa: E402
 
 
@@ -106,7 +107,7 @@ def test_a_self_signed_hub_is_checked_in_the_background_and_offered_for_pinning(
     assert d.result() == QDialog.Accepted and not d.isVisible()
     assert ops.peer_trust(store, "hub") == (None, self_signed[2])
     assert memory_keyring.tokens() == [token]
-    (outcome,) = ops.sync_peers(db)
+    (outcome,) = runs.sync_peers(db)
     assert outcome.error is None
 
 

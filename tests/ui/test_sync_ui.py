@@ -17,6 +17,7 @@ from fieldcoord.hub.server import start_in_thread  # noqa: E402
 from fieldcoord.store import Store, identity  # noqa: E402
 from fieldcoord.store.conflicts import open_conflicts  # noqa: E402
 from fieldcoord.sync import peers as ops  # noqa: E402
+from fieldcoord.sync import runs  # noqa: E402
 from fieldcoord.ui.sync_pages import ConflictsPage, SyncPage  # noqa: E402
 
 # tokens go to a JSON file instead of the OS keyring
@@ -126,8 +127,8 @@ def two_laptops_sharing_a_contact(tmp_path, hub):
     add_peer(b, hub, "laptop-b")
     with Store.open(a) as s:
         cid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
-    ops.sync_peers(a)
-    ops.sync_peers(b)
+    runs.sync_peers(a)
+    runs.sync_peers(b)
     return a, b, cid
 
 
@@ -145,7 +146,7 @@ def two_laptops_edit_one_title(tmp_path, hub):
 def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path, hub, pages):
     a, b, cid = two_laptops_edit_one_title(tmp_path, hub)
     for db in (a, b, a):
-        assert not any(o.error for o in ops.sync_peers(db))
+        assert not any(o.error for o in runs.sync_peers(db))
     sync_a = pages(SyncPage, a)
     assert sync_a.last_status["conflicts"] == 1
     page = pages(ConflictsPage, a)
@@ -164,7 +165,7 @@ def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path,
     assert sync_a.last_status["conflicts"] == 0
     # the resolution replicates: the conflict closes on the other laptop too
     for db in (a, b):
-        ops.sync_peers(db)
+        runs.sync_peers(db)
     with Store.open(b) as s:
         assert open_conflicts(s) == [] and s.get(cid).values["title"] == "Chief"
 
@@ -176,7 +177,7 @@ def test_an_edit_made_while_the_record_was_deleted_can_be_kept(qtbot, tmp_path, 
     with Store.open(b) as s:
         s.edit(cid, {"title": "Chief"})
     for db in (a, b, a):
-        ops.sync_peers(db)
+        runs.sync_peers(db)
     page = pages(ConflictsPage, a)
     (card,) = page.cards
     keep_edit, keep_deleted = card.choices
@@ -269,7 +270,7 @@ def test_refused_changes_and_clock_warnings_are_shown(qtbot, tmp_path, hub, page
         cid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
     mpd = laptop(tmp_path, "mpd-1", "MPD", "Metro Police Department")
     add_peer(mpd, hub, "mpd-1", agency="MPD")
-    ops.sync_peers(mpd)
+    runs.sync_peers(mpd)
     with Store.open(mpd) as s:
         # an edit a partner may not make, forged as a buggy replica would
         s.conn.execute("UPDATE contact SET owner = 'MPD' WHERE id = ?", (cid,))
@@ -288,7 +289,7 @@ def test_refused_changes_and_clock_warnings_are_shown(qtbot, tmp_path, hub, page
         s.conn.execute("UPDATE clock SET hlc = ?", (hlc.pack(hlc.wall_ms() + 365 * 86400000),))
     with Store.open(fast) as s:
         s.edit(s.agency_id("CCF"), {"notes": "written a year ahead"})
-    ops.sync_peers(fast)
+    runs.sync_peers(fast)
     ccf = laptop(tmp_path, "ccf-1")
     add_peer(ccf, hub, "ccf-1")
     page = pages(SyncPage, ccf)
@@ -375,7 +376,7 @@ def test_without_a_keyring_the_token_can_be_given_and_is_kept_where_the_note_say
     assert dialog.save() is True
     assert store.conn.execute("SELECT count(*) FROM meta WHERE key = 'key:token/Hub-2'"
                               ).fetchone()[0] == 1
-    (outcome,) = ops.sync_peers(db)
+    (outcome,) = runs.sync_peers(db)
     assert outcome.error is None, outcome.error
     ops.remove_peer(store, "Hub-2")
     assert store.conn.execute("SELECT count(*) FROM meta WHERE key LIKE 'key:token/%'"
@@ -388,7 +389,7 @@ def test_without_a_keyring_a_peer_saved_without_its_token_says_how_to_give_it(
     dialog.name.setText("Hub-2")
     dialog.url.setText("http://127.0.0.1:9")
     assert dialog.save() is True, "the peer is kept; the token comes from the environment"
-    (outcome,) = ops.sync_peers(db)
+    (outcome,) = runs.sync_peers(db)
     assert "no keyring" in outcome.error and "FIELDCOORD_TOKEN_HUB_2" in outcome.error
     assert "Traceback" not in outcome.error
 
@@ -433,12 +434,12 @@ def test_bundle_export_and_import_round_trip_through_the_page(qtbot, tmp_path, p
         assert s.get(shared).title == "Dana Whitfield"
         assert "Informant" not in s.dump(), "private records stay with their agency"
     # importing again changes nothing; the receipt makes the next bundle hold only what is new
-    again = ops.import_bundle_file(mpd, bundle)
+    again = runs.import_bundle_file(mpd, bundle)
     assert again.applied == 0 and again.duplicates == outcome.applied
     task = page_ccf.start_import(Path(outcome.receipt))
     qtbot.waitUntil(lambda: not task.is_running(), timeout=10000)
     assert task.result.receipt_of == "MPD" and "Kept the receipt of MPD" in page_ccf.results.text()
-    assert ops.export_bundle_file(ccf, tmp_path / "next.fcb", "MPD")["changes"] == 0
+    assert runs.export_bundle_file(ccf, tmp_path / "next.fcb", "MPD")["changes"] == 0
     # a file that is not a bundle: a plain message
     junk = tmp_path / "junk.fcb"
     junk.write_text("hello")
@@ -491,7 +492,7 @@ def test_the_window_status_bar_follows_edits_and_a_sync(qtbot, tmp_path, hub, wi
 
 def test_a_conflict_shows_in_the_window_and_goes_when_resolved(qtbot, tmp_path, hub, window_on):
     a, b, cid = two_laptops_edit_one_title(tmp_path, hub)
-    ops.sync_peers(b)
+    runs.sync_peers(b)
     w = window_on(a)
     w.sync_now()
     wait_sync(qtbot, w.sync_page)

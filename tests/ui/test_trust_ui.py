@@ -17,6 +17,7 @@ from fieldcoord.hub import tokens  # noqa: E402
 from fieldcoord.hub.server import start_in_thread  # noqa: E402
 from fieldcoord.store import Store, identity, trust  # noqa: E402
 from fieldcoord.sync import peers as ops  # noqa: E402
+from fieldcoord.sync import runs  # noqa: E402
 from fieldcoord.ui.sync_pages import SyncPage  # noqa: E402
 from fieldcoord.ui.trust_ui import (ConfirmKeyDialog, KeyChangedDialog, TrustKeyDialog,  # noqa: E402
                                     changed_key_in, untrusted_key_in)
@@ -186,7 +187,7 @@ def test_a_bundle_from_an_unconfirmed_partner_is_imported_once_its_key_is_confir
         identity.confirm(c, "MPD", identity.home_key(m.conn, "MPD"))
         ccf_fp = identity.describe(c)["agency_fingerprint"]
     bundle = tmp_path / "to-mpd.fcb"
-    ops.export_bundle_file(ccf, bundle, "MPD")
+    runs.export_bundle_file(ccf, bundle, "MPD")
     page = pages(mpd)
     task = page.start_import(bundle)
     qtbot.waitUntil(lambda: not task.is_running(), timeout=10000)
@@ -316,7 +317,7 @@ def test_refusals_of_altered_changes_and_waiting_changes_are_worded_plainly(qtbo
     Store.create(db, "Clark County Fire", "CCF", device="ccf-1").close()
     page = pages(db)
     # as record_outcome words them
-    outcome = ops.PeerOutcome(
+    outcome = runs.PeerOutcome(
         "hub", received=3, reachable=True,
         refused=[("changes received from hub", "changes up to position 4 of the stream of "
                   "mpd-1 of MPD do not match its signature: altered, forged or reordered on "
@@ -358,7 +359,7 @@ def test_the_detail_pane_shows_who_wrote_a_record_and_whether_verified(qtbot, tm
     Store.create(db, "Clark County Fire", "CCF", device="ccf-1").close()
     with Store.open(db) as s:
         ops.save_peer(s, "hub", hub.url, hub.token("CCF", "ccf-1"), adding=True)
-    assert not ops.sync_peers(db)[0].error
+    assert not runs.sync_peers(db)[0].error
     store = Store.open(db)
     try:
         pane = DetailPane(store)
