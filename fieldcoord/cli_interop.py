@@ -21,13 +21,17 @@ def add_parsers(sub) -> None:
     i.add_argument("--agency", metavar="CODE",
                    help="agency of imported contacts or resources that name none")
     i.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
-                   help="take FIELD from COLUMN (csv, geojson); repeat")
+                   help="take FIELD from COLUMN (csv, geojson); repeat, also with one field "
+                        "for several columns of emails, phones... (csv)")
     i.add_argument("--mapping", metavar="NAME", help="use a column mapping saved before")
     i.add_argument("--save-mapping", metavar="NAME", help="save this column mapping as NAME")
     i.add_argument("--encoding", help="text encoding when detection guesses wrong")
     i.add_argument("--scope", help="sharing scope of the new records")
     i.add_argument("--dry-run", action="store_true",
                    help="report what would change and write nothing")
+    i.add_argument("--no-match", action="append", default=[], metavar="[FILE:]LINE",
+                   help="import this row as a new contact even if it matches one (csv; "
+                        "--dry-run lists the matches); repeat")
 
     e = sub.add_parser("export", help="export vCard, CSV, iCalendar, GeoJSON or CHIRP files")
     e.add_argument("format", choices=list(EXPORTERS), metavar="|".join(EXPORTERS))
@@ -62,7 +66,15 @@ def _options(args) -> dict:
                      "ids", "vcard_version") and v not in (None, [], "")}
     if getattr(args, "map", None):
         from .cli import parse_assignments
+        # a field given several times maps to the list of its columns; the importer takes
+        # that for contact methods and says which field takes one column otherwise
         opts["map"] = {k: v for k, v in parse_assignments(args.map).items()}
+    if getattr(args, "no_match", None):
+        if args.format != "csv":
+            from .core.errors import ValidationError
+            raise ValidationError(f"--no-match: a {args.format} import cannot keep rows apart; "
+                                  "it works with csv")
+        opts["no_match"] = list(args.no_match)
     return opts
 
 

@@ -6,9 +6,11 @@ holds lookup tables of the live directory built once per import. A person matche
 contact by record id (a vCard UID written by fieldcoord), the same email, the same phone number
 in E.164 (when only one contact with a fitting name has it: names that differ in nothing but
 case, accents, spacing and initials, and emails that do not differ), or the same name at the
-same agency; each match is named in the report with its line; a match is updated
-instead of duplicated: new contact methods are added and empty fields filled, and nothing is ever
-removed or overwritten. An organisation matches an agency by code or name, and a missing one is
+same agency; each match is named in the report (`ImportReport.matches`) with its line; a match is
+updated instead of duplicated: new contact methods are added and empty fields filled, and nothing
+is ever removed or overwritten. The rows a user has told apart (`no_match`: (source, line) pairs,
+as the report names them) are not matched: each is added as a new contact, and the report still
+names the contact it would have matched, as kept apart. An organisation matches an agency by code or name, and a missing one is
 created with a code derived from its name.
 
 Each card or row is written in its own savepoint: one that fails validation is rolled back alone
@@ -25,7 +27,7 @@ from ..core import kinds as K
 from ..core.errors import Cancelled, PermissionDenied, ValidationError
 from ..core.validate import (normalise_email, normalise_field, normalise_method_value,
                              normalise_phone, normalise_scope, parse_scope)
-from .report import ImportReport
+from .report import ImportReport, Match
 
 CONTACT_FIELDS = ("title", "ics_position", "languages", "notes")
 AGENCY_FIELDS = ("level", "discipline", "jurisdiction", "address", "lat", "lon", "website",
@@ -237,9 +239,13 @@ class Directory:
     Built once (a few queries), then every match is a dictionary lookup, whatever the file's size.
     """
 
-    def __init__(self, store, report: ImportReport, scope: str | None = None):
+    def __init__(self, store, report: ImportReport, scope: str | None = None,
+                 no_match=()):
         self.store = store
         self.report = report
+        # (source, line) of the cards or rows to add as new contacts even when they match
+        self.no_match: set[tuple[str, int]] = {(str(s), int(n)) for s, n in no_match}
+        self.kept_apart: set[tuple[str, int]] = set()      # those that did match one
         self.scope = None
         if scope:
             # checked once here rather than refused card by card
@@ -487,10 +493,12 @@ class Directory:
         fields = {k: v.strip() if isinstance(v, str) else v for k, v in c.fields.items()
                   if k in CONTACT_FIELDS and v not in (None, "") and str(v).strip()}
         self._pending_methods = []
+        apart = (str(c.source), c.line) in self.no_match
         try:
             with self.store.transaction():
                 rid, how = self._match(c, methods)
-                if rid is None:
+                matched = rid and (rid, self.contacts[rid]["name"])
+                if rid is None or apart:
                     status, rid = "added", self._add_contact(c, fields, methods)
                 else:
                     status = self._update_contact(rid, c, fields, methods)
@@ -505,10 +513,11 @@ class Directory:
         except BaseException:
             self._rollback_methods()
             raise
-        if status != "added":
-            where = f"{c.source}:{c.line}" if c.line else c.source
-            self.report.notes.append(f"{where}: matched contact '{self.contacts[rid]['name']}' "
-                                     f"({rid}) by {how}: {status}")
+        if matched:
+            if apart:
+                self.kept_apart.add((str(c.source), c.line))
+            self.report.matches.append(Match(str(c.source), c.line, matched[0], matched[1], how,
+                                             "kept apart" if apart else status))
         if status == "added":
             self.report.add("contact")
         elif status == "updated":

@@ -5,12 +5,17 @@ Import recognises Google Contacts, Outlook and Thunderbird exports and the USFA 
 Department Registry by their header rows; any other table is read with a column mapping:
 `options["map"] = {field: column}` where a column is named by its header, by its number (1 =
 first; the file then has no header row), as a template such as "{HQ City}, {HQ State}", or as a
-constant "=fire". A mapping can be saved by name (`options["save_mapping"]`) and used again
-(`options["mapping"]`); saved mappings live in csv-mappings.json in the user's config folder
-(platformdirs, or $FIELDCOORD_CONFIG_DIR). The encoding (UTF-8, UTF-16, Windows code pages,
-Shift-JIS) and the delimiter are detected; quoted line breaks stay in the values.
+constant "=fire"; a contact method (email, phone, address...) may be given a list of them, each
+giving one method, while any other field takes one. A mapping can be saved by name
+(`options["save_mapping"]`) and used again (`options["mapping"]`); saved mappings live in
+csv-mappings.json in the user's config folder (platformdirs, or $FIELDCOORD_CONFIG_DIR). The
+encoding (UTF-8, UTF-16, Windows code pages, Shift-JIS) and the delimiter are detected; quoted
+line breaks stay in the values. The report names, in one line per file, the columns holding
+values that were not read (neither the profile nor the mapping uses them).
 
-Contacts go through the shared duplicate matching of `contacts.Directory`. Agencies are matched
+Contacts go through the shared duplicate matching of `contacts.Directory`; `options["no_match"]`
+lists rows to add as new contacts even when they match one (line numbers, "FILE:LINE" or
+(file, line) pairs, as the report's matches name them). Agencies are matched
 by code (or name); rows with the same code are one agency, whose note lines collect every row's
 (a registry's stations). Export writes contacts (or agencies) with their main phone and email.
 """
@@ -22,6 +27,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Callable
 
 from ..core import kinds as K
 from ..core.errors import ValidationError
@@ -38,6 +44,10 @@ CONTACT_EXTRA = ("first_name", "middle_name", "last_name", "organization", "agen
                  "satellite_phone", "email", "fax", "pager", "call_sign", "address", "website",
                  "id")
 AGENCY_EXTRA = ("phone", "email", "fax")
+# Fields a mapping may fill from several columns: each column gives one contact method.
+CONTACT_REPEATABLE = ("phone", "mobile", "satellite_phone", "email", "fax", "pager", "call_sign",
+                      "address", "website")
+AGENCY_REPEATABLE = AGENCY_EXTRA
 _CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
 _TEMPLATE_RE = re.compile(r"\{([^{}]+)\}")
 
@@ -156,23 +166,52 @@ def _tidy(text: str) -> str:
     return text.strip(" ,;-\t")
 
 
+def repeatable_fields(kind: K.Kind) -> tuple[str, ...]:
+    """The fields of a mapping for `kind` that may come from several columns (contact
+    methods: each column gives one)."""
+    return CONTACT_REPEATABLE if kind.name == "contact" else \
+        AGENCY_REPEATABLE if kind.name == "agency" else ()
+
+
+def _refs(ref) -> list[str]:
+    """A mapping's value as a list of references (a list, or one reference)."""
+    items = ref if isinstance(ref, (list, tuple)) else [ref]
+    return [str(r) for r in items if r is not None and str(r).strip()]
+
+
 class Mapping:
-    """field -> how to get its value from a row: a column, a template or a constant."""
+    """field -> how to get its value from a row: a column, a template or a constant; a
+    repeatable field (a contact method) may have several, and gives a list of values.
+    `columns_used` holds every column the mapping reads."""
 
     def __init__(self, table: Table, kind: K.Kind, spec: dict):
-        self.getters = {}
+        self.getters: dict[str, list] = {}
+        self.columns_used: set[str] = set()
         allowed = {f.name for f in kind.fields} | set(
             CONTACT_EXTRA if kind.name == "contact" else AGENCY_EXTRA if kind.name == "agency"
             else ())
+        repeatable = repeatable_fields(kind)
+        refs: dict[str, list[str]] = {}
         for fld, ref in spec.items():
             fld = fld.strip().lower().replace("-", "_").replace(" ", "_")
             if fld not in allowed:
                 raise ValidationError(f"a {kind.label} has no field '{fld}' to map; choose "
                                       f"from {', '.join(sorted(allowed))}")
-            self.getters[fld] = self._getter(table, str(ref))
+            got = refs.setdefault(fld, [])
+            got += [r for r in _refs(ref) if r not in got]
+        for fld, items in refs.items():
+            if len(items) > 1 and fld not in repeatable:
+                several = ", ".join(f"'{r}'" for r in items)
+                which = (f"only {', '.join(repeatable)} may come from several columns"
+                         if repeatable else f"every {kind.label} field comes from one column")
+                raise ValidationError(
+                    f"the {kind.label} field '{fld}' takes one column, but {len(items)} were "
+                    f"given for it: {several}; choose one ({which})")
+            if items:
+                self.getters[fld] = [self._getter(table, r, self.columns_used) for r in items]
 
     @staticmethod
-    def _getter(table: Table, ref: str):
+    def _getter(table: Table, ref: str, used: set | None = None):
         if ref.startswith("="):
             const = ref[1:]
             return lambda row: const
@@ -182,15 +221,23 @@ class Mapping:
                 if table.column(c) is None:
                     raise _no_column(table, c)
             names = {c: table.column(c) for c in cols}
+            if used is not None:
+                used.update(names.values())
             return lambda row: _tidy(_TEMPLATE_RE.sub(
                 lambda m: (row.get(names[m.group(1)]) or "").strip(), ref))
         col = table.column(ref)
         if col is None:
             raise _no_column(table, ref)
+        if used is not None:
+            used.add(col)
         return lambda row: (row.get(col) or "").strip()
 
     def apply(self, row: dict) -> dict:
-        return {f: g(row) for f, g in self.getters.items()}
+        """{field: value}; a field mapped to several columns gets the list of their values."""
+        out = {}
+        for f, getters in self.getters.items():
+            out[f] = getters[0](row) if len(getters) == 1 else [g(row) for g in getters]
+        return out
 
 
 def _no_column(table: Table, ref: str) -> ValidationError:
@@ -200,8 +247,7 @@ def _no_column(table: Table, ref: str) -> ValidationError:
 
 def _references_numbers(spec: dict) -> bool:
     refs = []
-    for ref in spec.values():
-        ref = str(ref)
+    for ref in (r for value in spec.values() for r in _refs(value)):
         if ref.startswith("="):
             continue
         refs += _TEMPLATE_RE.findall(ref) if "{" in ref else [ref]
@@ -246,10 +292,14 @@ def detect_profile(table: Table) -> str | None:
     return None
 
 
-def _get(row: dict, *names: str) -> str:
-    low = {k.casefold(): v for k, v in row.items()}
-    for n in names:
-        v = (low.get(n.casefold()) or "").strip()
+def _value(row: dict, col: str | None) -> str:
+    return (row.get(col) or "").strip() if col else ""
+
+
+def _first(row: dict, cols: list[str]) -> str:
+    """The first of `cols` that holds a value in the row."""
+    for c in cols:
+        v = _value(row, c)
         if v:
             return v
     return ""
@@ -268,45 +318,146 @@ def _phone_kind(label: str) -> tuple[str, str | None]:
     return "phone", low or None
 
 
-def _addr(row: dict, prefix: str, street: tuple, city: str, state: str, code: str,
-          country: str) -> str:
-    parts = [_get(row, f"{prefix}{s}") for s in street]
-    tail = " ".join(x for x in (_get(row, f"{prefix}{state}"), _get(row, f"{prefix}{code}"))
-                    if x)
-    return ", ".join(x for x in (*parts, _get(row, f"{prefix}{city}"), tail,
-                                 _get(row, f"{prefix}{country}")) if x)
+def _join_address(row: dict, parts: list[tuple[str, str]]) -> str:
+    """An address on one line from (part, column) pairs: street lines (and PO box), city,
+    'state postcode', country."""
+    got: dict[str, list[str]] = {}
+    for part, col in parts:
+        v = ", ".join(x.strip() for x in _value(row, col).splitlines() if x.strip())
+        if v:
+            got.setdefault(part, []).append(v)
+    tail = " ".join(got.get("state", []) + got.get("code", []))
+    return ", ".join(got.get("street", []) + got.get("city", []) + ([tail] if tail else [])
+                     + got.get("country", []))
 
 
-def person_google(row: dict) -> dict:
-    p = {"first": _get(row, "First Name", "Given Name"),
-         "middle": _get(row, "Middle Name", "Additional Name"),
-         "last": _get(row, "Last Name", "Family Name"),
-         "prefix": _get(row, "Name Prefix"), "suffix": _get(row, "Name Suffix"),
-         "display": _get(row, "Name"),
-         "org": _get(row, "Organization Name", "Organization 1 - Name"),
-         "title": _get(row, "Organization Title", "Organization 1 - Title"),
-         "notes": _get(row, "Notes"), "methods": []}
-    for col, value in row.items():
-        m = re.match(r"^(E-mail|Phone|Address|Website) (\d+) - (Value|Formatted)$", col)
-        if not m or not value.strip():
-            continue
-        what, n = m.group(1), m.group(2)
-        label = _get(row, f"{what} {n} - Label", f"{what} {n} - Type").lstrip("* ").strip()
-        for v in [x.strip() for x in value.split(" ::: ") if x.strip()]:
-            if what == "E-mail":
-                p["methods"].append(MethodIn("email", v, label.lower() or None))
-            elif what == "Phone":
-                kind, lab = _phone_kind(label)
-                p["methods"].append(MethodIn(kind, v, lab))
-            elif what == "Address":
-                text = ", ".join(x.strip() for x in v.splitlines() if x.strip())
-                p["methods"].append(MethodIn("other", text, f"{label.lower()} address"
-                                             if label else "address"))
+class ProfileReader:
+    """How the rows of a recognised export are read: `read(row)` gives a person (name parts,
+    organisation, title, notes and contact methods), `used` is the set of columns it reads, and
+    `blank` the values an export writes for nothing (Outlook's Gender 'Unspecified'), so that
+    a column holding only those is not reported as left unread."""
+
+    def __init__(self, fields: dict, methods: list, addresses: dict, used: set,
+                 blank: dict | None = None):
+        self.fields = fields            # person key -> [columns], the first with a value wins
+        self.methods = methods          # (column, kind, label), in the order they are added
+        self.addresses = addresses      # label -> [(part, column)]
+        self.used = used
+        self.blank = blank or {}
+
+    def read(self, row: dict) -> dict:
+        p = {k: _first(row, self.fields.get(k, ())) for k in _PERSON_KEYS}
+        methods, other = [], []
+        for col, kind, label in self.methods:
+            v = _value(row, col)
+            if v:
+                (other if kind == "other" else methods).extend(
+                    MethodIn(kind, x, label) for x in _split_lines(kind, v))
+        for label, parts in self.addresses.items():
+            text = _join_address(row, parts)
+            if text:
+                methods.append(MethodIn("other", text, label))
+        p["methods"] = methods + other          # phones and emails, addresses, then the rest
+        return p
+
+
+_PERSON_KEYS = ("first", "middle", "last", "prefix", "suffix", "display", "org", "title",
+                "notes")
+
+
+def _split_lines(kind: str, value: str) -> list[str]:
+    """A phone or email cell holding several lines is that many values (an address or a note
+    keeps its lines)."""
+    if kind == "other":
+        return [value]
+    return [x.strip() for x in value.splitlines() if x.strip()]
+
+
+def _plan_fields(table: Table, spec: dict) -> tuple[dict, set]:
+    fields, used = {}, set()
+    for key, names in spec.items():
+        cols = [c for c in (table.column(n) for n in names) if c]
+        fields[key] = cols
+        used.update(cols)
+    return fields, used
+
+
+_LABEL_WORDS = {"business": "work", "work": "work", "home": "home", "other": "other",
+                "personal": "personal", "private": "home", "office": "work"}
+
+
+def _label(words) -> str | None:
+    words = [_LABEL_WORDS.get(w, w) for w in words if w and not w.isdigit()]
+    return " ".join(words) or None
+
+
+# --------------------------------------------------------------- Google Contacts
+_GOOGLE_FIELDS = {"first": ("First Name", "Given Name"), "middle": ("Middle Name",
+                  "Additional Name"), "last": ("Last Name", "Family Name"),
+                  "prefix": ("Name Prefix",), "suffix": ("Name Suffix",), "display": ("Name",),
+                  "org": ("Organization Name", "Organization 1 - Name"),
+                  "title": ("Organization Title", "Organization 1 - Title"),
+                  "notes": ("Notes",)}
+_GOOGLE_GROUP = re.compile(r"^(e-mail|phone|address|website|im) (\d+) - (.+)$", re.I)
+_GOOGLE_ADDRESS = {"street": "street", "extended address": "street", "po box": "street",
+                   "city": "city", "region": "state", "postal code": "code",
+                   "country": "country"}
+
+
+class _GoogleReader(ProfileReader):
+    """Google Contacts: numbered groups ('E-mail 1 - Value', 'Phone 2 - Label'...), each
+    value of a cell split at ' ::: ', an address from 'Formatted' or else its parts."""
+
+    def __init__(self, table: Table):
+        fields, used = _plan_fields(table, _GOOGLE_FIELDS)
+        self.groups: dict[tuple[str, str], dict[str, str]] = {}
+        for col in table.columns:
+            m = _GOOGLE_GROUP.match(col or "")
+            if not m:
+                continue
+            what, n, sub = m.group(1).lower(), m.group(2), m.group(3).strip().lower()
+            known = {"value", "type", "label"} | (
+                {"formatted", *_GOOGLE_ADDRESS} if what == "address" else set()) | (
+                {"service", "protocol"} if what == "im" else set())
+            if sub in known:
+                self.groups.setdefault((what, n), {})[sub] = col
+                used.add(col)
+        super().__init__(fields, [], {}, used, {"group membership": {"* mycontacts"},
+                                                "labels": {"* mycontacts"}})
+
+    def read(self, row: dict) -> dict:
+        p = super().read(row)
+        for (what, _n), cols in self.groups.items():
+            label = (_first(row, [cols.get("label"), cols.get("type")]) or "").lstrip("* ")
+            label = label.strip()
+            if what == "address":
+                value = _first(row, [cols.get("formatted"), cols.get("value")]) or _join_address(
+                    row, [(_GOOGLE_ADDRESS[s], c) for s, c in cols.items()
+                          if s in _GOOGLE_ADDRESS])
             else:
-                p["methods"].append(MethodIn("other", v, "website"))
-    return p
+                value = _value(row, cols.get("value"))
+            for v in [x.strip() for x in value.split(" ::: ") if x.strip()]:
+                if what == "e-mail":
+                    p["methods"].append(MethodIn("email", v, label.lower() or None))
+                elif what == "phone":
+                    kind, lab = _phone_kind(label)
+                    p["methods"].append(MethodIn(kind, v, lab))
+                elif what == "address":
+                    text = ", ".join(x.strip() for x in v.splitlines() if x.strip())
+                    p["methods"].append(MethodIn("other", text, f"{label.lower()} address"
+                                                 if label else "address"))
+                elif what == "website":
+                    p["methods"].append(MethodIn("other", v, "website"))
+                else:
+                    service = _first(row, [cols.get("service"), cols.get("protocol")])
+                    p["methods"].append(MethodIn("other", v, service.lstrip("* ") or "IM"))
+        return p
 
 
+# --------------------------------------------------------------- Outlook
+_OUTLOOK_FIELDS = {"first": ("First Name",), "middle": ("Middle Name",), "last": ("Last Name",),
+                   "prefix": ("Title",), "suffix": ("Suffix",), "org": ("Company",),
+                   "title": ("Job Title",), "notes": ("Notes",)}
 _OUTLOOK_PHONES = (
     ("Primary Phone", "phone", None), ("Business Phone", "phone", "work"),
     ("Business Phone 2", "phone", "work"), ("Company Main Phone", "phone", "main"),
@@ -317,62 +468,133 @@ _OUTLOOK_PHONES = (
     ("ISDN", "phone", "ISDN"), ("TTY/TDD Phone", "phone", "TTY/TDD"),
     ("Telex", "phone", "telex"), ("Business Fax", "fax", "work"), ("Home Fax", "fax", "home"),
     ("Other Fax", "fax", "other"), ("Pager", "pager", None))
+_PHONE_WORDS = {"phone": "phone", "telephone": "phone", "tel": "phone", "mobile": "mobile",
+                "cell": "mobile", "cellular": "mobile", "fax": "fax", "pager": "pager",
+                "beeper": "pager", "satellite": "satellite_phone"}
+_OUTLOOK_EMAIL = re.compile(r"^(?:(\w+) )?e-?mail(?: (\d+))?(?: (address|type|display name))?"
+                            r"(?: (\w+))?$")
+_OUTLOOK_ADDRESS = re.compile(
+    r"^(business|home|other|work|personal|mailing|postal) (street(?: address)?(?: \d)?|"
+    r"address(?: \d)?|(?:address )?p\.?o\.? box|city|state|province|postal code|"
+    r"zip(?: ?code)?|postcode|country/region|country)$")
+_OUTLOOK_WEB = re.compile(r"^(?:(\w+) )?(?:web ?page|web ?site|home ?page)(?: \d)?$")
 
 
-def person_outlook(row: dict) -> dict:
-    p = {"first": _get(row, "First Name"), "middle": _get(row, "Middle Name"),
-         "last": _get(row, "Last Name"), "prefix": _get(row, "Title"),
-         "suffix": _get(row, "Suffix"), "display": "",
-         "org": _get(row, "Company"), "title": _get(row, "Job Title"),
-         "notes": _get(row, "Notes"), "methods": []}
-    for col, kind, label in _OUTLOOK_PHONES:
-        v = _get(row, col)
-        if v:
-            p["methods"].append(MethodIn(kind, v, label))
-    for col in ("E-mail Address", "E-mail 2 Address", "E-mail 3 Address"):
-        v = _get(row, col)
-        if v:
-            p["methods"].append(MethodIn("email", v))
-    for prefix, label in (("Business", "work"), ("Home", "home"), ("Other", "other")):
-        text = _addr(row, prefix + " ", ("Street", "Street 2", "Street 3"), "City", "State",
-                     "Postal Code", "Country/Region")
-        if text:
-            p["methods"].append(MethodIn("other", text, f"{label} address"))
-    v = _get(row, "Web Page")
-    if v:
-        p["methods"].append(MethodIn("other", v, "website"))
-    return p
+def _address_part(part: str) -> str:
+    """'street' (street lines and PO box), 'city', 'state', 'code' or 'country'."""
+    if part.startswith(("postal", "zip", "postcode")):
+        return "code"
+    if part in ("state", "province"):
+        return "state"
+    if part.startswith("country"):
+        return "country"
+    return "city" if part == "city" else "street"
 
 
-def person_thunderbird(row: dict) -> dict:
-    p = {"first": _get(row, "First Name"), "middle": "", "last": _get(row, "Last Name"),
-         "prefix": "", "suffix": "", "display": _get(row, "Display Name"),
-         "org": _get(row, "Organization"), "title": _get(row, "Job Title"),
-         "notes": _get(row, "Notes"), "methods": []}
-    for col, kind, label in (("Primary Email", "email", None), ("Secondary Email", "email", None),
-                             ("Work Phone", "phone", "work"), ("Home Phone", "phone", "home"),
-                             ("Mobile Number", "mobile", None), ("Fax Number", "fax", None),
-                             ("Pager Number", "pager", None)):
-        v = _get(row, col)
-        if v:
-            p["methods"].append(MethodIn(kind, v, label))
-    for prefix, label in (("Work", "work"), ("Home", "home")):
-        text = _addr(row, prefix + " ", ("Address", "Address 2"), "City", "State", "ZipCode",
-                     "Country")
-        if text:
-            p["methods"].append(MethodIn("other", text, f"{label} address"))
-    for col in ("Web Page 1", "Web Page 2"):
-        v = _get(row, col)
-        if v:
-            p["methods"].append(MethodIn("other", v, "website"))
-    v = _get(row, "Screen Name")
-    if v:
-        p["methods"].append(MethodIn("other", v, "screen name"))
-    return p
+def outlook_column(col: str):
+    """What an Outlook column holds, as ('method', kind, label), ('address', label, part),
+    ('implied',) for what another column holds already (Initials, an e-mail's type and
+    display name), or None. Several Outlook versions and exporters name the same thing
+    differently ('E-mail 2 Address', 'Email Home', 'Home Mobile', 'Phone Video')."""
+    low = " ".join(col.casefold().split())
+    for name, kind, label in _OUTLOOK_PHONES:
+        if low == name.casefold():
+            return ("method", kind, label)
+    if low == "initials":
+        return ("implied",)
+    m = _OUTLOOK_EMAIL.match(low)
+    if m:
+        if m.group(3) in ("type", "display name"):
+            return ("implied",)
+        return ("method", "email", _label([m.group(1), m.group(4)]))
+    m = _OUTLOOK_ADDRESS.match(low)
+    if m:
+        return ("address", f"{_label([m.group(1)])} address", _address_part(m.group(2)))
+    m = _OUTLOOK_WEB.match(low)
+    if m:
+        return ("method", "other", f"{_label([m.group(1)])} website" if m.group(1)
+                else "website")
+    if re.fullmatch(r"im ?address(?: \d)?|im", low):
+        return ("method", "other", "IM")
+    words = re.findall(r"[\w/']+", low)
+    kinds = [_PHONE_WORDS[w] for w in words if w in _PHONE_WORDS]
+    if kinds:
+        kind = next((k for k in ("fax", "pager", "satellite_phone", "mobile") if k in kinds),
+                    "phone")
+        return ("method", kind, _label([w for w in words if w not in _PHONE_WORDS
+                                        and w not in ("number", "no", "#")]))
+    return None
 
 
-PERSON_PROFILES = {"google": person_google, "outlook": person_outlook,
-                   "thunderbird": person_thunderbird}
+def _outlook_reader(table: Table) -> ProfileReader:
+    fields, used = _plan_fields(table, _OUTLOOK_FIELDS)
+    known = [n.casefold() for n, _, _ in _OUTLOOK_PHONES]
+    ranked, addresses = [], {}
+    for i, col in enumerate(table.columns):
+        if not col or col in used:
+            continue
+        what = outlook_column(col)
+        if what is None:
+            continue
+        used.add(col)
+        if what[0] == "method":
+            _, kind, label = what
+            low = " ".join(col.casefold().split())
+            # the phones first (the best known first), then emails, websites and the like
+            rank = (0, known.index(low)) if low in known else \
+                (1, i) if kind in K.PHONE_KINDS else (2 if kind == "email" else 3, i)
+            ranked.append((rank, (col, kind, label)))
+        elif what[0] == "address":
+            addresses.setdefault(what[1], []).append((what[2], col))
+    methods = [m for _, m in sorted(ranked, key=lambda x: x[0])]
+    blank = {"gender": {"unspecified"}, "priority": {"normal"}, "sensitivity": {"normal"},
+             "private": {"false"}, "birthday": {"0/0/00"}, "anniversary": {"0/0/00"}}
+    return ProfileReader(fields, methods, addresses, used, blank)
+
+
+# --------------------------------------------------------------- Thunderbird
+_THUNDERBIRD_FIELDS = {"first": ("First Name",), "last": ("Last Name",),
+                       "display": ("Display Name",), "org": ("Organization",),
+                       "title": ("Job Title",), "notes": ("Notes",)}
+_THUNDERBIRD_METHODS = (
+    ("Primary Email", "email", None), ("Secondary Email", "email", None),
+    ("Work Phone", "phone", "work"), ("Home Phone", "phone", "home"),
+    ("Mobile Number", "mobile", None), ("Fax Number", "fax", None),
+    ("Pager Number", "pager", None), ("Web Page 1", "other", "website"),
+    ("Web Page 2", "other", "website"), ("Screen Name", "other", "screen name"))
+_THUNDERBIRD_ADDRESS = (("Address", "street"), ("Address 2", "street"), ("City", "city"),
+                        ("State", "state"), ("ZipCode", "code"), ("Country", "country"))
+
+
+def _thunderbird_reader(table: Table) -> ProfileReader:
+    fields, used = _plan_fields(table, _THUNDERBIRD_FIELDS)
+    methods = []
+    for name, kind, label in _THUNDERBIRD_METHODS:
+        col = table.column(name)
+        if col:
+            methods.append((col, kind, label))
+            used.add(col)
+    addresses = {}
+    for prefix, label in (("Work", "work address"), ("Home", "home address")):
+        for name, part in _THUNDERBIRD_ADDRESS:
+            col = table.column(f"{prefix} {name}")
+            if col:
+                addresses.setdefault(label, []).append((part, col))
+                used.add(col)
+    return ProfileReader(fields, methods, addresses, used)
+
+
+PROFILE_READERS: dict[str, Callable[[Table], ProfileReader]] = {
+    "google": _GoogleReader, "outlook": _outlook_reader, "thunderbird": _thunderbird_reader}
+
+
+def _many(value) -> list[str]:
+    """A mapped value as its list of values (a field mapped to several columns has one per
+    column; a cell may hold several lines, or values separated by ' ::: ')."""
+    out = []
+    for v in value if isinstance(value, list) else [value]:
+        out += [x for x in re.split(r"\s*\n\s*|\s+:::\s+", v or "") if x.strip()]
+    return out
 
 
 def person_mapped(values: dict) -> dict:
@@ -385,14 +607,17 @@ def person_mapped(values: dict) -> dict:
          "notes": values.get("notes", ""), "ics_position": values.get("ics_position", ""),
          "languages": values.get("languages", ""), "id": values.get("id", ""), "methods": []}
     for kind in ("phone", "mobile", "satellite_phone", "email", "fax", "pager", "call_sign"):
-        for v in re.split(r"\s*\n\s*|\s+:::\s+", values.get(kind, "") or ""):
-            if v.strip():
-                p["methods"].append(MethodIn(kind, v))
-    if values.get("address"):
-        p["methods"].append(MethodIn("other", ", ".join(
-            x.strip() for x in values["address"].splitlines() if x.strip()), "address"))
-    if values.get("website"):
-        p["methods"].append(MethodIn("other", values["website"], "website"))
+        for v in _many(values.get(kind)):
+            p["methods"].append(MethodIn(kind, v))
+    address = values.get("address")
+    for v in address if isinstance(address, list) else [address]:
+        if v:
+            p["methods"].append(MethodIn("other", ", ".join(
+                x.strip() for x in v.splitlines() if x.strip()), "address"))
+    website = values.get("website")
+    for v in website if isinstance(website, list) else [website]:
+        if v:
+            p["methods"].append(MethodIn("other", v, "website"))
     return p
 
 
@@ -407,6 +632,7 @@ def _generic_spec(table: Table, kind: K.Kind) -> dict:
     elif kind.name == "agency":
         names |= set(AGENCY_EXTRA)
     titles = {f.title.casefold(): f.name for f in kind.fields}
+    repeatable = repeatable_fields(kind)
     spec = {}
     for col in table.columns:
         key = col.strip().casefold()
@@ -414,8 +640,12 @@ def _generic_spec(table: Table, kind: K.Kind) -> dict:
         fld = as_name if as_name in names else titles.get(key)
         if fld is None and kind.name == "contact" and as_name in _EMAIL_HEADERS:
             fld = "email"
-        if fld and fld not in spec:
+        if not fld:
+            continue
+        if fld not in spec:
             spec[fld] = col
+        elif fld in repeatable:             # 'Email' and 'E-mail': each gives one email
+            spec[fld] = _refs(spec[fld]) + [col]
     return spec
 
 
@@ -436,7 +666,9 @@ def suggest_mapping(table: Table, kind: K.Kind) -> dict:
 def import_files(store, paths, options: dict, progress=None, cancelled=None) -> ImportReport:
     """Import every CSV file (see the module's docstring); runs in the caller's transaction."""
     report = ImportReport("csv")
-    directory = Directory(store, report, options.get("scope"))
+    paths = [Path(p) for p in paths]
+    no_match = _no_match(options.get("no_match"), paths)
+    directory = Directory(store, report, options.get("scope"), no_match)
     saved = load_mapping(options["mapping"]) if options.get("mapping") else {}
     spec = dict(saved.get("map") or {})
     spec.update(options.get("map") or {})
@@ -464,23 +696,96 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
         _report_ragged(table, report)
         profile = None if spec else detect_profile(table)
         k = kind or (K.KINDS["agency"] if profile == "usfa" else K.KINDS["contact"])
+        blank: dict = {}
         if profile == "usfa" and k.name == "agency":
-            _import_agencies(directory, table, Mapping(table, k, USFA_MAP), report, progress,
-                             cancelled, head=USFA_HEAD)
+            used = _import_agencies(directory, table, Mapping(table, k, USFA_MAP), report,
+                                    progress, cancelled, head=USFA_HEAD)
         elif k.name == "contact":
-            _import_contacts(directory, table, k, spec, profile, default_agency, report,
-                             progress, cancelled)
+            used, blank = _import_contacts(directory, table, k, spec, profile, default_agency,
+                                           report, progress, cancelled)
         elif k.name == "agency":
             mapping = Mapping(table, k, spec or _need_spec(table, k))
-            _import_agencies(directory, table, mapping, report, progress, cancelled)
+            used = _import_agencies(directory, table, mapping, report, progress, cancelled)
         else:
             mapping = Mapping(table, k, spec or _need_spec(table, k))
-            _import_records(store, table, k, mapping, default_agency, report, progress,
-                            cancelled)
+            used = _import_records(store, table, k, mapping, default_agency, report, progress,
+                                   cancelled)
+        _report_unread(table, used, blank, report)
+        for source, line in sorted(no_match):
+            if source == str(table.path) and (source, line) not in directory.kept_apart:
+                report.notes.append(f"{source}:{line}: was to be imported as a new contact "
+                                    "even if it matched one, but it matched no contact")
         report.notes.append(f"{path}: {len(table.rows)} rows, {table.encoding}, delimiter "
                             f"{'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
                             + (f", read as {PROFILE_NAMES[profile]}" if profile else ""))
     return report
+
+
+def _no_match(value, paths: list[Path]) -> set[tuple[str, int]]:
+    """options["no_match"] as (file, line) pairs: each entry a line number (when one file is
+    imported), "FILE:LINE", or a (file, line) pair; the file as given to the import or by its
+    name."""
+    if value in (None, "", (), []):
+        return set()
+    items = [value] if isinstance(value, (str, int)) else list(value)
+    out = set()
+    for item in items:
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            where, line = item
+        elif isinstance(item, int):
+            where, line = None, item
+        else:
+            where, _, line = str(item).strip().rpartition(":")
+        try:
+            line = int(str(line).strip())
+        except ValueError:
+            line = 0
+        if line < 1 or isinstance(item, bool):
+            raise ValidationError(f"'{item}' is not a row to import as a new contact: give its "
+                                  "line number, or FILE:LINE")
+        if not where:
+            if len(paths) != 1:
+                raise ValidationError(f"line {line}: say which file it is in (FILE:{line}); "
+                                      f"{len(paths)} files are imported")
+            out.add((str(paths[0]), line))
+        else:
+            out.add((_which_file(str(where), paths), line))
+    return out
+
+
+def _which_file(where: str, paths: list[Path]) -> str:
+    names = [str(p) for p in paths]
+    if str(Path(where)) in names:
+        return str(Path(where))
+    try:
+        target = Path(where).resolve()
+        same = [str(p) for p in paths if p.resolve() == target]
+    except OSError:
+        same = []
+    if not same:
+        same = [str(p) for p in paths if p.name == Path(where).name]
+    if len(same) == 1:
+        return same[0]
+    listed = ", ".join(names)
+    raise ValidationError(f"'{where}' is not one of the files imported ({listed})" if not same
+                          else f"'{where}' could be any of {', '.join(same)}: give its path")
+
+
+def _report_unread(table: Table, used: set, blank: dict, report: ImportReport) -> None:
+    """One line naming the columns that hold values nothing read (an empty column, or one with
+    only an export's defaults, is not named)."""
+    unread = []
+    for i, col in enumerate(table.columns):
+        if not col or col in used:
+            continue
+        default = blank.get(col.casefold(), ())
+        if any(i < len(row) and row[i].strip() and row[i].strip().casefold() not in default
+               for _, row in table.rows):
+            unread.append(col)
+    if unread:
+        what = "column" if len(unread) == 1 else "columns"
+        report.notes.append(f"{table.path}: {len(unread)} {what} not read: "
+                            + ", ".join(unread))
 
 
 def _report_ragged(table: Table, report: ImportReport) -> None:
@@ -527,12 +832,16 @@ def _person_name(p: dict) -> str:
 
 def _import_contacts(directory: Directory, table: Table, kind: K.Kind, spec: dict,
                      profile: str | None, default_agency, report: ImportReport, progress,
-                     cancelled) -> None:
-    if profile in PERSON_PROFILES:
-        read = PERSON_PROFILES[profile]
+                     cancelled) -> tuple[set, dict]:
+    """The rows as contacts (or agencies: a row of an organisation alone). Returns the
+    columns read and the values that count as blank in the others."""
+    if profile in PROFILE_READERS:
+        reader = PROFILE_READERS[profile](table)
+        read, used, blank = reader.read, reader.used, reader.blank
     else:
         mapping = Mapping(table, kind, spec or _need_spec(table, kind))
         read = lambda row: person_mapped(mapping.apply(row))  # noqa: E731
+        used, blank = mapping.columns_used, {}
     pacer = Pacer(progress, cancelled, f"Importing {table.path.name}", len(table.rows))
     source = str(table.path)
     named: dict[str, list[int]] = {"email": [], "number": [], "call sign": []}
@@ -569,6 +878,7 @@ def _import_contacts(directory: Directory, table: Table, kind: K.Kind, spec: dic
             report.notes.append(
                 f"{source}: {len(lines)} row{'s' if len(lines) != 1 else ''} without a name "
                 f"named by their {how} (line{'s' if len(lines) != 1 else ''} {shown})")
+    return used, blank
 
 
 def _agency_named(directory: Directory, text: str, name: str | None, source: str,
@@ -616,9 +926,11 @@ def _clean_fields(kind: K.Kind, values: dict, line: int, problems: dict) -> dict
 
 
 def _import_agencies(directory: Directory, table: Table, mapping: Mapping,
-                     report: ImportReport, progress, cancelled, head: str | None = None) -> None:
+                     report: ImportReport, progress, cancelled, head: str | None = None) -> set:
+    """Rows as agencies, those with one code merged. Returns the columns read."""
     kind = K.KINDS["agency"]
-    head_getter = Mapping._getter(table, head) if head else None
+    used = set(mapping.columns_used)
+    head_getter = Mapping._getter(table, head, used) if head else None
     groups: dict[str, dict] = {}
     problems: dict[str, list] = {}
     pacer = Pacer(progress, cancelled, f"Reading {table.path.name}", len(table.rows))
@@ -626,7 +938,7 @@ def _import_agencies(directory: Directory, table: Table, mapping: Mapping,
     for line, row in table.dicts():
         pacer.step()
         raw = mapping.apply(row)
-        methods = [MethodIn(k, raw.pop(k)) for k in AGENCY_EXTRA if raw.get(k)]
+        methods = [MethodIn(k, v) for k in AGENCY_EXTRA for v in _many(raw.pop(k, ""))]
         values = _clean_fields(kind, raw, line, problems)
         name = " ".join(str(values.get("name") or "").split())
         if not name:
@@ -668,6 +980,7 @@ def _import_agencies(directory: Directory, table: Table, mapping: Mapping,
                                 append_notes=True)
     pacer.check()
     _report_problems(report, source, problems)
+    return used
 
 
 def _report_problems(report: ImportReport, source: str, problems: dict) -> None:
@@ -677,8 +990,9 @@ def _report_problems(report: ImportReport, source: str, problems: dict) -> None:
 
 
 def _import_records(store, table: Table, kind: K.Kind, mapping: Mapping, default_agency,
-                    report: ImportReport, progress, cancelled) -> None:
-    """Rows of any other kind: one record per row, each checked by the store."""
+                    report: ImportReport, progress, cancelled) -> set:
+    """Rows of any other kind: one record per row, each checked by the store. Returns the
+    columns read."""
     pacer = Pacer(progress, cancelled, f"Importing {table.path.name}", len(table.rows))
     source = str(table.path)
     problems: dict[str, list] = {}
@@ -696,6 +1010,7 @@ def _import_records(store, table: Table, kind: K.Kind, mapping: Mapping, default
         report.add(kind.name)
     pacer.check()
     _report_problems(report, source, problems)
+    return mapping.columns_used
 
 
 # ---------------------------------------------------------------------------- export

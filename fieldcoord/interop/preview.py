@@ -35,9 +35,9 @@ _EXTENSIONS = {".vcf": "vcard", ".vcard": "vcard", ".ics": "ical", ".ical": "ica
                ".ifb": "ical", ".geojson": "geojson", ".json": "geojson"}
 
 # Columns of the contact exports the csv importer reads by itself, shown as the mapping they
-# amount to (field -> header candidates, the first present is used; a template is used when
-# the file has all its columns). The import keeps using its own reading unless the user
-# changes the mapping.
+# amount to (field -> header candidates: the first present is used, and for a contact method
+# every one present, each giving one method; a template is used when the file has all its
+# columns). The import keeps using its own reading unless the user changes the mapping.
 _PROFILE_COLUMNS = {
     "google": {
         "name": ["Name"], "first_name": ["Given Name", "First Name"],
@@ -51,15 +51,18 @@ _PROFILE_COLUMNS = {
     "outlook": {
         "first_name": ["First Name"], "middle_name": ["Middle Name"],
         "last_name": ["Last Name"], "organization": ["Company"], "title": ["Job Title"],
-        "phone": ["Business Phone", "Primary Phone"], "mobile": ["Mobile Phone"],
-        "fax": ["Business Fax"], "pager": ["Pager"], "email": ["E-mail Address"],
+        "phone": ["Business Phone", "Primary Phone", "Home Phone"], "mobile": ["Mobile Phone"],
+        "fax": ["Business Fax"], "pager": ["Pager"],
+        "email": ["E-mail Address", "E-mail 2 Address", "E-mail 3 Address"],
         "address": ["{Business Street}, {Business City}, {Business State} "
-                    "{Business Postal Code}"],
+                    "{Business Postal Code}",
+                    "{Home Street}, {Home City}, {Home State} {Home Postal Code}"],
         "website": ["Web Page"], "notes": ["Notes"]},
     "thunderbird": {
         "name": ["Display Name"], "first_name": ["First Name"], "last_name": ["Last Name"],
         "organization": ["Organization"], "title": ["Job Title"],
-        "email": ["Primary Email"], "phone": ["Work Phone"], "mobile": ["Mobile Number"],
+        "email": ["Primary Email", "Secondary Email"], "phone": ["Work Phone", "Home Phone"],
+        "mobile": ["Mobile Number"],
         "fax": ["Fax Number"], "pager": ["Pager Number"],
         "address": ["{Work Address}, {Work Address 2}, {Work City}, {Work State} "
                     "{Work ZipCode}"],
@@ -82,7 +85,7 @@ class Preview:
     header: bool = True                    # csv: the first row names the columns
     profile: str | None = None             # csv: google, outlook, thunderbird, usfa
     profile_label: str | None = None
-    mapping: dict = field(default_factory=dict)        # {field: column} for `kind`
+    mapping: dict = field(default_factory=dict)        # {field: column(s)} for `kind`
     suggestions: dict = field(default_factory=dict)    # {kind: {field: column}}
     problems: list[tuple] = field(default_factory=list)   # (line, reason)
     notes: list[str] = field(default_factory=list)
@@ -202,16 +205,24 @@ def preview(path: str | Path, fmt: str, options: dict | None = None,
 
 # ---------------------------------------------------------------------------- csv
 def _profile_mapping(table: csvio.Table, profile: str) -> dict:
+    """{field: column} the profile's reading amounts to; a contact method found in several
+    columns gets the list of them."""
     spec = {}
+    repeatable = csvio.repeatable_fields(K.KINDS["contact"])
     for fld, candidates in _PROFILE_COLUMNS[profile].items():
+        found = []
         for cand in candidates:
             if "{" in cand:
-                if all(table.column(c) for c in re.findall(r"\{([^{}]+)\}", cand)):
-                    spec[fld] = cand
+                ref = cand if all(table.column(c) for c in re.findall(r"\{([^{}]+)\}", cand)) \
+                    else None
+            else:
+                ref = table.column(cand)
+            if ref:
+                found.append(ref)
+                if fld not in repeatable:
                     break
-            elif table.column(cand):
-                spec[fld] = table.column(cand)
-                break
+        if found:
+            spec[fld] = found[0] if len(found) == 1 else found
     return spec
 
 

@@ -4,6 +4,8 @@
 Every importer and exporter in `fieldcoord.interop` returns one of these. An importer runs inside
 one store transaction: a card or row that cannot be used is skipped and reported here (with its
 file and line), while a failure of the whole file (unreadable, cancelled) rolls everything back.
+A contact import also lists each card or row that matched a contact already there (`matches`):
+the CLI prints them and the import wizard shows them, from this one list.
 """
 from __future__ import annotations
 
@@ -29,6 +31,28 @@ class Problem:
 
 
 @dataclass
+class Match:
+    """A card or row that matched a contact already in the directory (or one an earlier row
+    added): updated or left unchanged instead of duplicated, or kept apart when the import was
+    told to (options["no_match"]) and added as a new contact."""
+    source: str
+    line: int | None
+    contact: str                   # the matched contact's id
+    name: str                      # its name
+    how: str                       # what matched: "email ...", "phone ...", "name", "record id"
+    status: str                    # "updated", "unchanged" or "kept apart"
+
+    @property
+    def kept_apart(self) -> bool:
+        return self.status == "kept apart"
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        result = "kept apart, added as a new contact" if self.kept_apart else self.status
+        return f"{where}: matched contact '{self.name}' ({self.contact}) by {self.how}: {result}"
+
+
+@dataclass
 class ImportReport:
     format: str
     files: list[str] = field(default_factory=list)
@@ -38,6 +62,7 @@ class ImportReport:
     skipped: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    matches: list[Match] = field(default_factory=list)
 
     def add(self, kind: str, n: int = 1) -> None:
         self.added[kind] += n
@@ -56,7 +81,8 @@ class ImportReport:
                 "added": dict(sorted(self.added.items())),
                 "updated": dict(sorted(self.updated.items())),
                 "unchanged": dict(sorted(self.unchanged.items())),
-                "skipped": [p.__dict__ for p in self.skipped], "notes": self.notes}
+                "skipped": [p.__dict__ for p in self.skipped],
+                "matches": [m.__dict__ for m in self.matches], "notes": self.notes}
 
     def summary(self) -> str:
         def part(c: Counter) -> str:
@@ -65,6 +91,7 @@ class ImportReport:
                  f"added {part(self.added)}; updated {part(self.updated)}; "
                  f"unchanged {part(self.unchanged)}; skipped {len(self.skipped)}"]
         lines += [f"  skipped {p}" for p in self.skipped]
+        lines += [f"  {m}" for m in self.matches]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 

@@ -2,9 +2,12 @@
 """File > Import… as a wizard (UI layer); File > Export… is fieldcoord.ui.export_dialog.
 
 The import wizard walks through: the file(s) and their format, a preview of the first rows with
-the column mapping (CSV, GeoJSON) and the import options, a dry run showing what would be added,
-updated and skipped, the import itself with progress and Stop, and the report. Reading, the dry
-run and the import run on worker threads, each with its own Store
+the column mapping (CSV, GeoJSON; an email, phone or other contact method may be taken from
+several columns) and the import options, a dry run showing what would be added, updated and
+skipped with every row that matches a contact already in the directory (the list `--dry-run`
+prints; for CSV each can be unticked, and that row is then imported as a new contact, through
+the import option "no_match"), the import itself with progress and Stop, and the report.
+Reading, the dry run and the import run on worker threads, each with its own Store
 (fieldcoord.ui.tasks); an import is one transaction, so a failed or stopped import leaves the
 database as it was. Errors are shown in the wizard in plain words, never as a traceback.
 
@@ -12,6 +15,7 @@ database as it was. Errors are shown in the wizard in plain words, never as a tr
 """
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -142,6 +146,40 @@ def _fill_problems(table: QTableWidget, problems) -> None:
     table.resizeColumnToContents(0)
     table.resizeColumnToContents(1)
     table.resizeRowsToContents()
+
+
+def _matches_table() -> QTableWidget:
+    t = _table(["Row", "Matches contact", "Matched by", "Result"])
+    t.setAccessibleName("Matched rows")
+    t.setSelectionMode(QAbstractItemView.NoSelection)
+    return t
+
+
+def _fill_matches(table: QTableWidget, matches, checkable: bool) -> None:
+    """One line per match, as `fieldcoord import --dry-run` prints it (each line's tooltip is
+    that text); with `checkable`, a ticked row is merged and an unticked one kept apart."""
+    table.blockSignals(True)
+    table.setRowCount(len(matches))
+    for r, m in enumerate(matches):
+        result = "kept apart, added as a new contact" if m.kept_apart else m.status
+        cells = (f"{Path(m.source).name}:{m.line}" if m.line else Path(m.source).name,
+                 m.name, m.how, result)
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setFlags(Qt.ItemIsEnabled)
+            item.setToolTip(str(m))
+            table.setItem(r, c, item)
+        first = table.item(r, 0)
+        first.setData(Qt.UserRole, (m.source, m.line))
+        if checkable and m.line:
+            first.setFlags(Qt.ItemIsEnabled | Qt.ItemIsUserCheckable)
+            first.setCheckState(Qt.Unchecked if m.kept_apart else Qt.Checked)
+            first.setToolTip(f"{m}\nTicked: the row updates this contact. Unticked: the row "
+                             "is imported as a new contact.")
+    table.resizeColumnsToContents()
+    for c in range(table.columnCount()):
+        table.setColumnWidth(c, min(max(table.columnWidth(c), 60), 320))
+    table.blockSignals(False)
 
 
 class _Summary(QWidget):
@@ -314,7 +352,10 @@ class MappingPage(QWizardPage):
         self.w = wizard
         self.preview: Preview | None = None
         self.task: Task | None = None
-        self.combos: dict[str, QComboBox] = {}
+        self.combos: dict[str, QComboBox] = {}       # the first combo of each field
+        self.field_rows: list[tuple[str, QComboBox]] = []   # (field, combo), as shown
+        self._fields: dict[str, tuple[str, bool, bool]] = {}  # title, required, bold
+        self._repeatable: set[str] = set()
         self.setTitle("Preview and mapping")
         layout = QVBoxLayout(self)
         self.details = QLabel("Reading the file…")
@@ -502,8 +543,11 @@ class MappingPage(QWizardPage):
     def _update_match_note(self) -> None:
         fmt, kind = (self.preview.format if self.preview else None), self.kind_name()
         if kind == "contact":
-            text = ("A contact matching one already in the directory (same email, same phone, "
-                    "or same name at the same agency) is updated, not duplicated.")
+            text = ("A contact matching one already in the directory (same email, same phone "
+                    "with a fitting name, or same name at the same agency) is updated, not "
+                    "duplicated. The trial run lists each match"
+                    + (", and a row you untick there is imported as a new contact."
+                       if fmt == "csv" else "."))
         elif kind == "agency":
             text = ("An agency matching one already in the directory (same code, else same "
                     "name) gets its empty fields filled; nothing is overwritten.")
@@ -530,38 +574,73 @@ class MappingPage(QWizardPage):
         return [(c, c) for c in cols if c]
 
     def set_mapping(self, spec: dict) -> None:
-        """Show one combo per target field, set to the column `spec` names (or none)."""
+        """Show one combo per target field, set to the column `spec` names (or none). A
+        contact method (CSV) may be taken from several columns: it has a row per column and
+        an empty one more, and choosing a column there adds the next."""
         kind = self.kind_name()
         fields = target_fields(self.preview.format, kind) if kind else []
         self.combos = {}
-        self.mapping.setRowCount(len(fields))
-        items = self._column_items()
+        self.field_rows = []
+        self.mapping.setRowCount(0)
         k = K.KINDS[kind] if kind else None
-        for r, (name, title, required) in enumerate(fields):
-            label = QTableWidgetItem(title + (" *" if required else ""))
-            label.setFlags(Qt.ItemIsEnabled)
-            label.setToolTip(name)
-            if required or (k and name == k.title_field):
-                f = QFont(label.font())
-                f.setBold(True)
-                label.setFont(f)
-            self.mapping.setItem(r, 0, label)
-            combo = QComboBox()
-            combo.setEditable(True)
-            combo.setInsertPolicy(QComboBox.NoInsert)
-            combo.setAccessibleName(f"Column for {title}")
-            combo.setToolTip("A column; or a template such as {Street}, {City}; or a fixed "
-                             "value after =, such as =fire")
-            combo.addItem(NOT_MAPPED, "")
-            for text, ref in items:
-                combo.addItem(text, ref)
-            combo.setFrame(False)
-            self.mapping.setCellWidget(r, 1, combo)
-            self.combos[name] = combo
-            self._set_combo(combo, spec.get(name))
+        self._repeatable = set(csvio.repeatable_fields(k)) \
+            if k and self.preview.format == "csv" else set()
+        self._fields = {name: (title, required, required or bool(k and name == k.title_field))
+                        for name, title, required in fields}
+        for name, title, required in fields:
+            refs = spec.get(name)
+            refs = [r for r in (refs if isinstance(refs, list) else [refs]) if r]
+            rows = len(refs) + 1 if name in self._repeatable else 1
+            for i in range(rows):
+                self._add_row(name, i, refs[i] if i < len(refs) else None)
         self._update_profile_note()
-        for combo in self.combos.values():
-            combo.currentTextChanged.connect(lambda _t: self._update_profile_note())
+
+    def _add_row(self, name: str, index: int, ref=None, at: int | None = None) -> QComboBox:
+        """A mapping row: the field's title (a further column of a contact method is numbered:
+        'Email 2') and a combo of the file's columns."""
+        title, required, strong = self._fields[name]
+        r = self.mapping.rowCount() if at is None else at
+        self.mapping.insertRow(r)
+        if index == 0:
+            label = QTableWidgetItem(title + (" *" if required else ""))
+        else:
+            label = QTableWidgetItem(f"{title} {index + 1}")
+        label.setFlags(Qt.ItemIsEnabled)
+        label.setToolTip(name if name not in self._repeatable else
+                         f"{name}: each column chosen gives one {title.lower()}")
+        if index == 0 and strong:
+            f = QFont(label.font())
+            f.setBold(True)
+            label.setFont(f)
+        self.mapping.setItem(r, 0, label)
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.NoInsert)
+        combo.setAccessibleName(f"Column for {title}" + (f" {index + 1}" if index else ""))
+        combo.setToolTip("A column; or a template such as {Street}, {City}; or a fixed "
+                         "value after =, such as =fire")
+        combo.addItem(NOT_MAPPED, "")
+        for text, item_ref in self._column_items():
+            combo.addItem(text, item_ref)
+        combo.setFrame(False)
+        self.mapping.setCellWidget(r, 1, combo)
+        self._set_combo(combo, ref)
+        self.field_rows.insert(r, (name, combo))
+        self.combos.setdefault(name, combo)
+        combo.currentTextChanged.connect(partial(self._on_column_chosen, name))
+        return combo
+
+    def field_combos(self, name: str) -> list[QComboBox]:
+        """The combos of a field, in order (several for a contact method)."""
+        return [c for n, c in self.field_rows if n == name]
+
+    def _on_column_chosen(self, name: str, _text: str = "") -> None:
+        if name in self._repeatable:
+            combos = self.field_combos(name)
+            if all(self._combo_value(c) for c in combos):     # a row more for another column
+                last = max(i for i, (n, _c) in enumerate(self.field_rows) if n == name)
+                self._add_row(name, len(combos), at=last + 1)
+        self._update_profile_note()
 
     @staticmethod
     def _set_combo(combo: QComboBox, ref) -> None:
@@ -583,13 +662,14 @@ class MappingPage(QWizardPage):
         return combo.itemData(i) if i > 0 else text
 
     def current_mapping(self) -> dict:
-        """{field: column, template or =constant} as the combos show it."""
-        out = {}
-        for name, combo in self.combos.items():
+        """{field: column, template or =constant} as the combos show it; a contact method
+        taken from several columns has the list of them."""
+        got: dict[str, list[str]] = {}
+        for name, combo in self.field_rows:
             v = self._combo_value(combo)
-            if v:
-                out[name] = v
-        return out
+            if v and v not in got.setdefault(name, []):
+                got[name].append(v)
+        return {name: refs[0] if len(refs) == 1 else refs for name, refs in got.items() if refs}
 
     def uses_profile(self) -> bool:
         """Whether a recognised export is read the built-in way (mapping left as suggested)."""
@@ -818,19 +898,38 @@ class CheckPage(_TaskPage):
         self.setButtonText(QWizard.NextButton, "&Import")
         self.summary = _Summary()
         self.layout_.addWidget(self.summary)
+        self.matches_label = QLabel()
+        self.matches_label.setWordWrap(True)
+        self.layout_.addWidget(self.matches_label)
+        self.matches = _matches_table()
+        self.matches.itemChanged.connect(self._on_match_toggled)
+        self.layout_.addWidget(self.matches, 1)
         self.skipped = _problems_table([])
         self.layout_.addWidget(self.skipped, 1)
         self.layout_.addStretch(1)
+        self._checked_for = None
 
-    def _show_skipped(self, visible: bool) -> None:
-        self.skipped.setVisible(visible)
-        self.layout_.setStretch(self.layout_.count() - 1, 0 if visible else 1)
+    def _show_tables(self, matches: bool, skipped: bool) -> None:
+        self.matches_label.setVisible(matches)
+        self.matches.setVisible(matches)
+        self.skipped.setVisible(skipped)
+        self.layout_.setStretch(self.layout_.count() - 1, 0 if matches or skipped else 1)
 
     def initializePage(self) -> None:
+        # the rows told apart stay so while the files and the mapping stay as they were
+        key = json.dumps([self.w.fmt(), self.w.paths(), self.w.mapping_page.options()],
+                         sort_keys=True, default=str)
+        if key != self._checked_for:
+            self.w.kept_apart.clear()
+        self._checked_for = key
         self.summary.hide()
-        self._show_skipped(False)
+        self._show_tables(False, False)
         self.status.setText("Reading the files…")
         self.start()
+
+    def can_keep_apart(self) -> bool:
+        """Whether a matched row can be imported as a new contact instead (CSV)."""
+        return self.w.fmt() == "csv"
 
     def _on_done(self, result) -> None:
         super()._on_done(result)
@@ -838,8 +937,43 @@ class CheckPage(_TaskPage):
         self.status.setText("This is what the import will do:")
         self.summary.set_report(report)
         self.summary.show()
+        n = len(report.matches)
+        if n:
+            one, many = ("row", "rows") if self.w.fmt() == "csv" else ("entry", "entries")
+            rows = f"1 {one} matches a contact" if n == 1 else f"{n} {many} match contacts"
+            self.matches_label.setText(
+                f"{rows} already in the directory" + (
+                    ": a ticked row updates its contact; untick it to import the row as a "
+                    "new contact instead." if self.can_keep_apart() else
+                    ": each is merged with its contact, not added again."))
+        _fill_matches(self.matches, report.matches, self.can_keep_apart())
+        self.matches.setEnabled(True)
         _fill_problems(self.skipped, report.skipped)
-        self._show_skipped(bool(report.skipped))
+        self._show_tables(bool(n), bool(report.skipped))
+
+    def _on_finished(self) -> None:
+        self.matches.setEnabled(True)
+        super()._on_finished()
+
+    def set_kept_apart(self, source: str, line: int, apart: bool) -> None:
+        """Import the row at `source`:`line` as a new contact (or merge it again), and run the
+        trial again to show what that changes."""
+        key = (source, line)
+        if apart == (key in self.w.kept_apart):
+            return
+        if apart:
+            self.w.kept_apart.add(key)
+        else:
+            self.w.kept_apart.discard(key)
+        self.matches.setEnabled(False)          # one change at a time, until the trial is back
+        self.status.setText("Checking again…")
+        self.start()
+
+    def _on_match_toggled(self, item: QTableWidgetItem) -> None:
+        where = item.data(Qt.UserRole)
+        if item.column() != 0 or not where or not (item.flags() & Qt.ItemIsUserCheckable):
+            return
+        self.set_kept_apart(where[0], where[1], item.checkState() != Qt.Checked)
 
 
 class ImportPage(_TaskPage):
@@ -877,6 +1011,10 @@ class ReportPage(QWizardPage):
         layout = QVBoxLayout(self)
         self.summary = _Summary()
         layout.addWidget(self.summary)
+        self.matches_label = QLabel("Rows that matched a contact already in the directory")
+        layout.addWidget(self.matches_label)
+        self.matches = _matches_table()
+        layout.addWidget(self.matches, 1)
         self.skipped_label = QLabel("Skipped entries")
         layout.addWidget(self.skipped_label)
         self.skipped = _problems_table([])
@@ -888,6 +1026,9 @@ class ReportPage(QWizardPage):
         files = ", ".join(Path(f).name for f in report.files)
         self.setSubTitle(f"{files} imported.")
         self.summary.set_report(report)
+        _fill_matches(self.matches, report.matches, checkable=False)
+        self.matches.setVisible(bool(report.matches))
+        self.matches_label.setVisible(bool(report.matches))
         _fill_problems(self.skipped, report.skipped)
         self.skipped.setVisible(bool(report.skipped))
         self.skipped_label.setVisible(bool(report.skipped))
@@ -908,6 +1049,8 @@ class ImportWizard(QWizard):
         self.report = None
         self.tasks: list[Task] = []
         self._closing = False
+        # (file, line) of matched rows to import as new contacts (unticked on the check page)
+        self.kept_apart: set[tuple[str, int]] = set()
         self.setWindowTitle("Import")
         self.setAccessibleName("Import wizard")
         self.setWizardStyle(QWizard.ModernStyle)
@@ -933,7 +1076,10 @@ class ImportWizard(QWizard):
         return self.file_page.encoding.currentData() if self.fmt() in ("csv", "vcard") else ""
 
     def options(self) -> dict:
-        return self.mapping_page.options()
+        opts = self.mapping_page.options()
+        if self.kept_apart and self.check_page.can_keep_apart():
+            opts["no_match"] = sorted(self.kept_apart)
+        return opts
 
     def running(self) -> bool:
         return any(t.is_running() for t in self.tasks)

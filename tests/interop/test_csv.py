@@ -287,3 +287,129 @@ def test_cli_imports_the_registry_by_its_profile(hcem, tmp_path, capsys):
 
 def test_config_folder_follows_the_environment(config_dir):
     assert csvio.config_dir() == config_dir
+
+
+# ----------------------------------------------------------------------- every column read
+OUTLOOK_VARIANTS = (
+    '"First Name","Last Name","Company","E-mail Address","E-mail Type","E-mail Display Name",'
+    '"E-mail 2 Address","E-mail 3 Address","Email Home","Email Work","Email Other",'
+    '"Home Mobile","Phone Video","Business Phone","Home Street","Home City","Home State",'
+    '"Home Postal Code","Home Country","Gender","Department","Nickname","Initials"\n'
+    '"Ana","Lima","Harbor Fire","ana@hf.example","SMTP","Ana Lima (ana@hf.example)",'
+    '"ana.2@hf.example","ana.3@hf.example","ana@home.example","ana@work.example",'
+    '"ana@other.example","(202) 555-0191","(202) 555-0192","(202) 555-0193","1 Elm St",'
+    '"Port City","WA","98001","USA","Unspecified","Marine unit","Annie","A.L."\n'
+    '"Bo","Ek","","","","","","","","","","","","","","","","","","Unspecified","","",""\n')
+
+
+def test_outlook_email_phone_and_home_address_variants_are_all_read(hcem, write):
+    path = write("outlook.csv", OUTLOOK_VARIANTS)
+    report = run_import(hcem, "csv", [path])
+    assert "an Outlook export" in report.notes[-1]
+    ana = people(hcem)["Ana Lima"]
+    assert methods_of(hcem, ana.id) == [
+        ("email", "ana.2@hf.example", None), ("email", "ana.3@hf.example", None),
+        ("email", "ana@hf.example", None), ("email", "ana@home.example", "home"),
+        ("email", "ana@other.example", "other"), ("email", "ana@work.example", "work"),
+        ("mobile", "+12025550191", "home"),
+        ("other", "1 Elm St, Port City, WA 98001, USA", "home address"),
+        ("phone", "+12025550192", "video"), ("phone", "+12025550193", "work")]
+    # what a contact has no place for is named, once, in one line; an e-mail's type and
+    # display name, the initials and Outlook's 'Unspecified' are no loss
+    unread = [n for n in report.notes if "not read" in n]
+    assert unread == [f"{path}: 2 columns not read: Department, Nickname"]
+
+
+def test_outlook_columns_are_told_by_their_words():
+    col = csvio.outlook_column
+    assert col("E-mail 2 Address") == ("method", "email", None)
+    assert col("Business Email") == ("method", "email", "work")
+    assert col("E-mail 2 Display Name") == ("implied",)
+    assert col("Home Mobile") == ("method", "mobile", "home")
+    assert col("Mobile Phone 2") == ("method", "mobile", None)
+    assert col("Phone Video") == ("method", "phone", "video")
+    assert col("Work Fax") == ("method", "fax", "work")
+    assert col("Car Phone") == ("method", "mobile", "car")
+    assert col("Home Address PO Box") == ("address", "home address", "street")
+    assert col("Business Country/Region") == ("address", "work address", "country")
+    assert col("Other Postal Code") == ("address", "other address", "code")
+    assert col("Personal Web Page") == ("method", "other", "personal website")
+    assert col("IM Address") == ("method", "other", "IM")
+    for nothing in ("Department", "Birthday", "Phonetic First Name", "Assistant's Name"):
+        assert col(nothing) is None
+
+
+def test_columns_not_read_are_named_for_every_profile(hcem, write, tmp_path):
+    google = write("google.csv", 'Name,Nickname,Group Membership,E-mail 1 - Type,'
+                                 'E-mail 1 - Value,Address 1 - Type,Address 1 - Street,'
+                                 'Address 1 - City,Address 1 - Postal Code\n'
+                                 'Ana Lima,Annie,* myContacts,Work,ana@hf.example,Home,'
+                                 '1 Elm St,Port City,98001\n', newline="\n")
+    report = run_import(hcem, "csv", [google])
+    assert [n for n in report.notes if "not read" in n] == [
+        f"{google}: 1 column not read: Nickname"]
+    assert ("other", "1 Elm St, Port City, 98001", "home address") in \
+        methods_of(hcem, people(hcem)["Ana Lima"].id)        # no Formatted: its parts
+    mapped = write("staff.csv", "Who,Cell,Shoe size,Blank\nBo Ek,(202) 555-0144,9,\n")
+    report = run_import(hcem, "csv", [mapped], {"map": {"name": "Who", "mobile": "Cell"}})
+    assert [n for n in report.notes if "not read" in n] == [
+        f"{mapped}: 1 column not read: Shoe size"]
+    if CORPUS.is_dir():
+        path = THUNDERBIRD / "export.csv"
+        report = run_import(hcem, "csv", [path])
+        assert [n for n in report.notes if "not read" in n] == [
+            f"{path}: 4 columns not read: Custom 1, Custom 2, Custom 3, Custom 4"]
+        report = run_import(hcem, "csv", [usfa_subset(tmp_path, rows=50)], {"kind": "agency"},
+                            dry_run=True)
+        assert [n.split(": ", 1)[1] for n in report.notes if "not read" in n] == [
+            "2 columns not read: Non-Firefighting - Civilian, Non-Firefighting - Volunteer"]
+
+
+# ----------------------------------------------------------------------- several columns
+ROSTER = ("Who,Work mail,Home mail,Desk,Radio room,Unit\n"
+          "Ana Lima,ana@hf.example,ana@home.example,(202) 555-0101,(202) 555-0102,Harbor Fire\n")
+
+
+def test_a_contact_method_may_come_from_several_columns(hcem, write):
+    path = write("roster.csv", ROSTER)
+    report = run_import(hcem, "csv", [path], {"map": {
+        "name": "Who", "email": ["Work mail", "Home mail"], "phone": ["Desk", "Radio room"],
+        "organization": "Unit"}, "save_mapping": "roster"})
+    assert report.added["contact"] == 1
+    ana = people(hcem)["Ana Lima"]
+    assert methods_of(hcem, ana.id) == [
+        ("email", "ana@hf.example", None), ("email", "ana@home.example", None),
+        ("phone", "+12025550101", None), ("phone", "+12025550102", None)]
+    assert csvio.load_mapping("roster")["map"]["email"] == ["Work mail", "Home mail"]
+    again = run_import(hcem, "csv", [path], {"mapping": "roster"})
+    assert again.unchanged["contact"] == 1 and not again.added
+
+
+def test_a_field_that_takes_one_column_says_so_in_plain_words(hcem, write):
+    path = write("roster.csv", ROSTER)
+    before = hcem.dump()
+    with pytest.raises(ValidationError) as e:
+        run_import(hcem, "csv", [path], {"map": {"name": ["Who", "Unit"]}})
+    assert str(e.value) == (
+        "the contact field 'name' takes one column, but 2 were given for it: 'Who', 'Unit'; "
+        "choose one (only phone, mobile, satellite_phone, email, fax, pager, call_sign, "
+        "address, website may come from several columns)")
+    with pytest.raises(ValidationError, match="the channel field 'name' takes one column"):
+        run_import(hcem, "csv", [path], {"kind": "channel", "map": {"name": ["Who", "Unit"]}})
+    assert hcem.dump() == before
+
+
+def test_cli_map_repeats_a_field_for_several_columns(hcem, write, capsys):
+    from fieldcoord.cli import main
+    path = write("roster.csv", ROSTER)
+    db = str(hcem.path)
+    hcem.close()
+    assert main(["--db", db, "import", "csv", str(path), "--map", "name=Who", "--map",
+                 "email=Work mail", "--map", "email=Home mail", "--map", "name=Unit"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the contact field 'name' takes one column, but 2 were given "
+                          "for it: 'Who', 'Unit'") and "[" not in err
+    assert main(["--db", db, "--json", "import", "csv", str(path), "--map", "name=Who",
+                 "--map", "email=Work mail", "--map", "Email=Home mail"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["added"] == {"contact": 1, "method": 2}

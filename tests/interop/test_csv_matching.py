@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""CSV import: rows sharing a number stay apart, the report names matches, ragged rows are
-skipped, email-only files import (defects a new user hit)."""
+"""CSV import: rows sharing a number stay apart, the report names matches, a matched row can be
+told apart, ragged rows are skipped, email-only files import (defects a new user hit)."""
+import pytest
+
+from fieldcoord.core.errors import ValidationError
 from fieldcoord.interop import csvio
 from fieldcoord.interop.contacts import names_compatible
 from fieldcoord.interop.runner import run_import
@@ -60,10 +63,12 @@ def test_the_report_names_each_matched_row_and_its_contact(hcem, write, capsys):
                           "Kim Ode,kim@harbor.example,\n"
                           "PAT LEE,,(202) 555-0100\n")
     report = run_import(hcem, "csv", [path], dry_run=True)
-    matched = [n for n in report.notes if "matched" in n]
+    matched = [str(m) for m in report.matches]
     assert len(matched) == 1
     assert f"{path}:3" in matched[0] and "'Pat Lee'" in matched[0] and "+12025550100" in \
         matched[0]
+    m = report.matches[0]
+    assert (m.source, m.line, m.name, m.status) == (str(path), 3, "Pat Lee", "unchanged")
     db = str(hcem.path)
     hcem.close()
     assert main(["--db", db, "import", "csv", str(path), "--dry-run"]) == 0
@@ -101,3 +106,78 @@ def test_an_email_only_csv_names_contacts_by_their_email(hcem, write):
     assert any("named by their email" in n for n in report.notes)
     table = csvio.Table(path, None)
     assert table.columns == ["Email"]
+
+
+# ----------------------------------------------------------------------- rows told apart
+PAT = "name,email,phone\nPat Lee,pat@harbor.example,(202) 555-0100\n"
+TWO = ("name,email,phone\n"
+       "Kim Ode,kim@harbor.example,\n"
+       "PAT LEE,,(202) 555-0100\n"
+       "Patricia Lee,pat@harbor.example,\n")
+
+
+def test_a_matched_row_told_apart_is_added_as_a_new_contact(hcem, write):
+    run_import(hcem, "csv", [write("a.csv", PAT)])
+    pat = hcem.list("contact")[0]
+    before = sorted(m.values["value"] for m in hcem.children("method", "contact", pat.id))
+    path = write("b.csv", TWO)
+    dry = run_import(hcem, "csv", [path], dry_run=True)
+    assert [(m.line, m.status) for m in dry.matches] == [(3, "unchanged"), (4, "unchanged")]
+    report = run_import(hcem, "csv", [path], {"no_match": [3]})
+    assert report.added["contact"] == 2 and report.unchanged["contact"] == 1
+    assert [(m.line, m.kept_apart, m.contact) for m in report.matches] == [
+        (3, True, pat.id), (4, False, pat.id)]
+    assert "kept apart, added as a new contact" in str(report.matches[0])
+    assert names(hcem) == ["Kim Ode", "PAT LEE", "Pat Lee"]
+    new = next(c for c in hcem.list("contact") if c.values["name"] == "PAT LEE")
+    assert [m.values["value"] for m in hcem.children("method", "contact", new.id)] == \
+        ["+12025550100"]
+    assert sorted(m.values["value"] for m in hcem.children("method", "contact", pat.id)) == \
+        before                                          # the matched contact is untouched
+
+
+def test_rows_to_tell_apart_are_named_by_line_file_and_line_or_pair(hcem, write, tmp_path):
+    run_import(hcem, "csv", [write("a.csv", PAT)])
+    path = write("b.csv", TWO)
+    other = write("c.csv", "name,email\nP. Lee,pat@harbor.example\n")
+    for given in (["b.csv:3"], [f"{path}:3"], [(str(path), 3)]):
+        report = run_import(hcem, "csv", [path, other], {"no_match": given}, dry_run=True)
+        assert [(m.source, m.line, m.kept_apart) for m in report.matches] == [
+            (str(path), 3, True), (str(path), 4, False), (str(other), 2, False)]
+    report = run_import(hcem, "csv", [path], {"no_match": ["2"]}, dry_run=True)
+    assert report.added["contact"] == 1 and not any(m.kept_apart for m in report.matches)
+    assert any(f"{path}:2:" in n and "matched no contact" in n for n in report.notes)
+
+
+def test_bad_rows_to_tell_apart_are_refused_and_write_nothing(hcem, write):
+    path = write("b.csv", TWO)
+    other = write("c.csv", "name,phone\nP Lee,(202) 555-0100\n")
+    before = hcem.dump()
+    for bad, message in (("x", "'x' is not a row"), (0, "'0' is not a row"),
+                         ("b.csv:two", "is not a row")):
+        with pytest.raises(ValidationError, match=message):
+            run_import(hcem, "csv", [path], {"no_match": [bad]})
+    with pytest.raises(ValidationError, match=r"line 3: say which file it is in \(FILE:3\)"):
+        run_import(hcem, "csv", [path, other], {"no_match": [3]})
+    with pytest.raises(ValidationError, match="'d.csv' is not one of the files imported"):
+        run_import(hcem, "csv", [path], {"no_match": ["d.csv:3"]})
+    assert hcem.dump() == before
+
+
+def test_cli_dry_run_lists_matches_and_no_match_keeps_a_row_apart(hcem, write, capsys):
+    from fieldcoord.cli import main
+    run_import(hcem, "csv", [write("a.csv", PAT)])
+    path = write("b.csv", TWO)
+    db = str(hcem.path)
+    hcem.close()
+    assert main(["--db", db, "import", "csv", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"  {path}:3: matched contact 'Pat Lee'" in out and f"{path}:4: matched" in out
+    assert main(["--db", db, "--json", "import", "csv", str(path), "--no-match", "3"]) == 0
+    import json
+    got = json.loads(capsys.readouterr().out)
+    assert got["added"] == {"contact": 2, "method": 2}
+    assert [(m["line"], m["status"]) for m in got["matches"]] == [(3, "kept apart"),
+                                                                 (4, "unchanged")]
+    assert main(["--db", db, "import", "vcard", str(path), "--no-match", "3"]) == 2
+    assert "--no-match" in capsys.readouterr().err

@@ -18,7 +18,7 @@ def test_thunderbird_export_shows_its_rows_and_the_columns_it_is_read_from(corpu
     assert all(len(r) == len(pv.columns) for r in pv.rows)
     assert pv.kind == "contact"
     assert pv.mapping["name"] == "Display Name"
-    assert pv.mapping["email"] == "Primary Email"
+    assert pv.mapping["email"] == ["Primary Email", "Secondary Email"]   # each one an email
     assert "Thunderbird" in pv.details() and "2 rows" in pv.details()
 
 
@@ -138,3 +138,22 @@ def test_format_is_guessed_from_content_and_extension(corpus, tmp_path):
     blob = tmp_path / "blob.bin"
     blob.write_bytes(b"\x00\x01\x02")
     assert guess_format(blob) is None
+
+
+def test_an_outlook_export_suggests_every_email_column_and_imports_as_read(tmp_path, hcem):
+    p = tmp_path / "outlook.csv"
+    p.write_text('First Name,Last Name,E-mail Address,E-mail 2 Address,E-mail 3 Address,'
+                 'Business Phone,Home Phone,Mobile Phone\n'
+                 'Ana,Lima,ana@hf.example,ana.2@hf.example,,(202) 555-0101,(202) 555-0102,'
+                 '(202) 555-0103\n', encoding="utf-8")
+    pv = preview(p, "csv")
+    assert pv.profile == "outlook"
+    assert pv.mapping["email"] == ["E-mail Address", "E-mail 2 Address", "E-mail 3 Address"]
+    assert pv.mapping["phone"] == ["Business Phone", "Home Phone"]
+    assert pv.mapping["mobile"] == "Mobile Phone"
+    # the suggested mapping, used as a mapping of one's own, reads the same values
+    run_import(hcem, "csv", [p], {"map": pv.mapping})
+    ana = hcem.list("contact")[0]
+    got = sorted(m.values["value"] for m in hcem.children("method", "contact", ana.id))
+    assert got == ["+12025550101", "+12025550102", "+12025550103", "ana.2@hf.example",
+                   "ana@hf.example"]

@@ -311,3 +311,126 @@ def test_the_usfa_registry_imports_through_the_wizard(qtbot, wizard, corpus, db)
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.report_page, timeout=60000)
     with Store.open(db) as s:
         assert s.count("agency") == 3216 + 1
+
+
+# ----------------------------------------------------------------------- matches, several columns
+PAT = "name,email,phone\nPat Lee,pat@harbor.example,(202) 555-0100\n"
+TWO = ("name,email,phone\nKim Ode,kim@harbor.example,\nPAT LEE,,(202) 555-0100\n"
+       "Patricia Lee,pat@harbor.example,\n")
+
+
+def cli_matches(capsys, db, path, *more) -> list[str]:
+    """The matched rows `fieldcoord import csv --dry-run` prints."""
+    from fieldcoord.cli import main
+    assert main(["--db", str(db), "import", "csv", str(path), "--dry-run", *more]) == 0
+    return [line.strip() for line in capsys.readouterr().out.splitlines()
+            if ": matched contact " in line]
+
+
+def shown_matches(table) -> list[str]:
+    return [table.item(r, 1).toolTip() for r in range(table.rowCount())]
+
+
+def test_the_trial_lists_the_cli_matches_and_an_unticked_row_is_added_apart(
+        qtbot, wizard, db, tmp_path, capsys):
+    from fieldcoord.interop.runner import run_import
+    first = tmp_path / "a.csv"
+    first.write_text(PAT, encoding="utf-8")
+    with Store.open(db) as s:
+        run_import(s, "csv", [first])
+        pat = s.list("contact")[0].id
+    path = tmp_path / "b.csv"
+    path.write_text(TWO, encoding="utf-8")
+    to_mapping(qtbot, wizard, path)
+    wizard.next()
+    check = wizard.check_page
+    settle(qtbot, check)
+    assert check.isComplete(), check.message.text()
+    table = check.matches
+    assert table.isVisible() and table.rowCount() == 2
+    assert shown_matches(table) == cli_matches(capsys, db, path)
+    assert [table.item(r, 0).text() for r in range(2)] == ["b.csv:3", "b.csv:4"]
+    assert all(table.item(r, 0).checkState() == Qt.Checked for r in range(2))
+    assert "untick" in check.matches_label.text()
+    assert "Would be added" in check.summary.text() and "1 contact" in check.summary.text()
+    before = dump(db)
+    table.item(0, 0).setCheckState(Qt.Unchecked)            # PAT LEE is someone else
+    settle(qtbot, check)
+    assert wizard.kept_apart == {(str(path), 3)}
+    assert wizard.options()["no_match"] == [(str(path), 3)]
+    table = check.matches
+    assert table.item(0, 0).checkState() == Qt.Unchecked and table.isEnabled()
+    assert table.item(0, 3).text() == "kept apart, added as a new contact"
+    assert shown_matches(table) == cli_matches(capsys, db, path, "--no-match", "3")
+    assert "2 contacts" in check.summary.text()
+    assert dump(db) == before                                # trials write nothing
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.report_page, timeout=WAIT)
+    with Store.open(db) as s:
+        assert sorted(r.values["name"] for r in s.list("contact")) == [
+            "Kim Ode", "PAT LEE", "Pat Lee"]
+        apart = next(r for r in s.list("contact") if r.values["name"] == "PAT LEE")
+        assert apart.id != pat
+    shown = wizard.report_page.matches
+    assert shown.rowCount() == 2 and shown.item(0, 3).text().startswith("kept apart")
+    assert not (shown.item(0, 0).flags() & Qt.ItemIsUserCheckable)
+
+
+def test_a_contact_method_takes_several_columns_in_the_mapping(qtbot, db, tmp_path):
+    table = tmp_path / "roster.csv"
+    table.write_text("Who,Work mail,Home mail,Desk\n"
+                     "Ada Park,ada@hf.example,ada@home.example,(202) 555-0101\n",
+                     encoding="utf-8")
+    w = ImportWizard(db)
+    qtbot.addWidget(w)
+    w.show()
+    to_mapping(qtbot, w, table)
+    page = w.mapping_page
+    page.combos["name"].setCurrentIndex(page.combos["name"].findData("Who"))
+    assert len(page.field_combos("name")) == 1              # a name comes from one column
+    emails = page.field_combos("email")
+    assert len(emails) == 1
+    emails[0].setCurrentIndex(emails[0].findData("Work mail"))
+    emails = page.field_combos("email")
+    assert len(emails) == 2                                  # room for another column
+    emails[1].setCurrentIndex(emails[1].findData("Home mail"))
+    assert len(page.field_combos("email")) == 3
+    labels = [page.mapping.item(r, 0).text() for r in range(page.mapping.rowCount())]
+    assert labels[labels.index("Email"):labels.index("Email") + 3] == ["Email", "Email 2",
+                                                                         "Email 3"]
+    assert page.current_mapping()["email"] == ["Work mail", "Home mail"]
+    assert page.options()["map"]["email"] == ["Work mail", "Home mail"]
+    assert page.save_mapping("roster")
+    w2 = ImportWizard(db)
+    qtbot.addWidget(w2)
+    w2.show()
+    to_mapping(qtbot, w2, table)
+    page2 = w2.mapping_page
+    page2.load_saved("roster")
+    assert [c.currentText() for c in page2.field_combos("email")] == [
+        "Work mail", "Home mail", "(not imported)"]
+    assert page2.current_mapping() == {"name": "Who", "email": ["Work mail", "Home mail"]}
+    w2.next()
+    settle(qtbot, w2.check_page)
+    assert w2.check_page.isComplete(), w2.check_page.message.text()
+    assert "Desk" in w2.check_page.summary.notes.text()      # a column left unread is named
+    w2.next()
+    qtbot.waitUntil(lambda: w2.currentPage() is w2.report_page, timeout=WAIT)
+    with Store.open(db) as s:
+        ada = s.list("contact")[0]
+        assert sorted(m.values["value"] for m in s.children("method", "contact", ada.id)) == [
+            "ada@hf.example", "ada@home.example"]
+
+
+def test_an_outlook_export_shows_each_email_column_and_keeps_the_built_in_reading(
+        qtbot, wizard, tmp_path):
+    path = tmp_path / "outlook.csv"
+    path.write_text("First Name,Last Name,E-mail Address,E-mail 2 Address,Email Home,"
+                    "Mobile Phone\nAna,Lima,a@hf.example,b@hf.example,c@home.example,"
+                    "(202) 555-0101\n", encoding="utf-8")
+    to_mapping(qtbot, wizard, path)
+    page = wizard.mapping_page
+    assert "Outlook" in page.details.text()
+    assert [c.currentText() for c in page.field_combos("email")] == [
+        "E-mail Address", "E-mail 2 Address", "(not imported)"]
+    assert page.uses_profile() and page.options() == {"kind": "contact"}
