@@ -43,9 +43,13 @@ def demo_template(tmp_path_factory):
     from fieldcoord.demo import DEMO_HOME_CODE, DEMO_HOME_NAME, load_demo
     from fieldcoord.store import Store
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with Store.create(path, DEMO_HOME_NAME, DEMO_HOME_CODE, device="laptop-1") as s:
-        load_demo(s)
-        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    # made before any test's own fixtures: its keys go to the database, whatever keyring a
+    # test before it left behind
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FIELDCOORD_KEYSTORE", "database")
+        with Store.create(path, DEMO_HOME_NAME, DEMO_HOME_CODE, device="laptop-1") as s:
+            load_demo(s)
+            s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 
 

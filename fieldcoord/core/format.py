@@ -2,6 +2,8 @@
 """Formatting stored values for people (core layer)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import phonenumbers
 
 
@@ -24,3 +26,17 @@ def display_number(value: float) -> str:
     """A number without float noise or trailing zeros: 151.1375, 47.1, 3."""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text if text not in ("-0", "") else "0"
+
+
+def local_time(stamp: str | None) -> str:
+    """A stored UTC time ('2026-11-25T14:36:02Z') as local time, '2026-11-25 15:36' ('' for
+    None; the text itself when it is not a time). A time without a zone is shown as it is."""
+    if not stamp:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")

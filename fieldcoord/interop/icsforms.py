@@ -16,7 +16,7 @@ from typing import Union
 from ..core import kinds as K
 from ..core import ids
 from ..core.errors import NotFound, ValidationError
-from ..core.format import display_number, display_phone
+from ..core.format import display_number, display_phone, local_time
 
 FORMS = {"ics205": "ICS 205", "ics205a": "ICS 205A", "ics213rr": "ICS 213 RR",
          "ics214": "ICS 214"}
@@ -146,19 +146,6 @@ def _split(value: str | None) -> tuple[str, str]:
 def _when(value: str | None) -> str:
     date, time = _split(value)
     return f"{date} {time}".strip()
-
-
-def _local(stamp: str | None) -> str:
-    """A record's UTC creation stamp in local time, '2026-11-25 14:36'."""
-    if not stamp:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    if moment.tzinfo is not None:
-        moment = moment.astimezone()
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _label(value: str | None) -> str:
@@ -361,7 +348,7 @@ def _request_form(ctx: _Context, req) -> Form:
     if v.get("notes"):
         notes.append(v["notes"])
     supplier = ctx.agency_text(v.get("supplying_agency"))
-    header = [Row([ctx.incident(1.6), Block("2", "Date/Time", _local(req.created_at), width=1.0),
+    header = [Row([ctx.incident(1.6), Block("2", "Date/Time", local_time(req.created_at), width=1.0),
                    Block("3", "Resource Request Number", v.get("number") or "", width=1.0)])]
     order = Table("4", "Order", [
         Column("Qty", 0.5, True), Column("Kind", 0.8), Column("Type", 1.3),

@@ -13,11 +13,12 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDialog, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QPushButton,
-                               QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+                               QScrollArea, QSplitter, QStackedWidget, QWidget)
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..store import Store
+from ..store.conflicts import open_count
 from . import dialogs, fileops
 from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and Open, app.py)
 from .pages import OPENS_ON, PAGES, Page
@@ -25,7 +26,8 @@ from .search import SearchPanel
 
 from .export_dialog import open_export_dialog
 from .import_wizard import open_import_wizard
-from .sync_pages import ConflictsPage, SyncPage
+from .conflicts_page import ConflictsPage
+from .sync_pages import SyncPage, SyncStatus
 
 PAGE_NAMES = ("agencies", "contacts", "resources", "requests", "agreements", "operations",
               "plans", "comms", "calendar", "log", "conflicts", "sync")
@@ -38,38 +40,14 @@ TITLES = {**{name: spec[0] for name, spec in PAGES.items()}, "conflicts": "Confl
 DEFAULT_PAGE = "contacts"
 
 
-class FallbackPage(QWidget):
-    """Shown for Sync and Conflicts when this install lacks them; says what the store knows."""
-
-    changed = Signal()
-
-    def __init__(self, store: Store, name: str, parent=None):
-        super().__init__(parent)
-        self.store, self.name = store, name
-        layout = QVBoxLayout(self)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        layout.addWidget(self.label)
-        self.refresh()
-
-    def refresh(self) -> None:
-        s = store_status(self.store)
-        self.label.setText(f"<h3>{TITLES[self.name]}</h3><p>{s['conflicts']} open conflicts; "
-                           f"last sync {s['last_sync'] or 'never'}. Use the command line "
-                           "(fieldcoord sync, fieldcoord conflicts) on this install.</p>")
-
-
-def store_status(store: Store) -> dict:
+def store_status(store: Store) -> SyncStatus:
     """What the status bar shows when no Sync page reports: the store's own knowledge."""
-    conflicts = store.conn.execute("SELECT count(*) FROM (SELECT DISTINCT tbl, rid, col FROM "
-                                   "conflict WHERE state = 'open')").fetchone()[0]
+    conflicts = open_count(store)
     try:
         last = store.conn.execute("SELECT max(last_sync) FROM peer").fetchone()[0]
     except Exception:
         last = None
-    return {"online": None, "last_sync": last, "pending": None, "conflicts": conflicts,
-            "message": ""}
+    return SyncStatus(last_sync=last, conflicts=conflicts)
 
 
 def settings() -> QSettings:
@@ -107,7 +85,7 @@ class MainWindow(QMainWindow):
         self._containers: dict[QWidget, QWidget] = {}
         self.history: list[tuple[str, str | None]] = []
         self.current_page: str | None = None
-        self._status: dict = {}
+        self._status = SyncStatus()
         self.setWindowTitle(("DEMO — " if store.demo else "")
                             + f"fieldcoord — {store.home} — {store.path.name}")
         self.setAccessibleName("fieldcoord")
@@ -121,7 +99,7 @@ class MainWindow(QMainWindow):
         self.sync_page.changed.connect(self._on_external_change)
         self.pages["sync"] = self.sync_page
         self._add_to_stack(self.sync_page, scroll=True)
-        self._on_sync_status(dict(self.sync_page.last_status or store_status(store)))
+        self._on_sync_status(self.sync_page.last_status or store_status(store))
         page = start_page or (str(settings().value("window/page", DEFAULT_PAGE))
                               if remember else DEFAULT_PAGE)
         if remember:
@@ -322,7 +300,7 @@ class MainWindow(QMainWindow):
                 page.changed.connect(self._on_external_change)
                 self.conflicts_page = page
             else:
-                page = FallbackPage(self.store, name)
+                raise KeyError(f"no page named {name}")
             self.pages[name] = page
             self._add_to_stack(page, scroll=not isinstance(page, Page))
         return self.pages[name]
@@ -604,23 +582,23 @@ class MainWindow(QMainWindow):
     def import_bundle(self) -> None:
         self.sync_page.import_bundle()
 
-    def _on_sync_status(self, status: dict) -> None:
+    def _on_sync_status(self, status: SyncStatus) -> None:
         self._status = status
-        online = status.get("online")
+        online = status.online
         self.online_label.setText({True: "● Online", False: "○ Offline",
                                    "no token": "○ No token: cannot sync"}.get(
             online, "○ Offline · working locally"))
-        self.online_label.setToolTip(status.get("message") or "")
-        last = status.get("last_sync")
+        self.online_label.setToolTip(status.message)
+        last = status.last_sync
         self.last_sync_label.setText(f"Last sync: {_short_time(last) if last else 'never'}")
-        pending = status.get("pending")
+        pending = status.pending
         self.pending_label.setText("" if pending is None else
                                    f"{pending:,} change{'s' if pending != 1 else ''} pending")
-        n = status.get("conflicts") or 0
+        n = status.conflicts or 0
         self.conflicts_button.setText(f"{n} open conflict{'s' if n != 1 else ''}")
         self.conflicts_button.setStyleSheet("color: #c0392b; font-weight: 600;" if n else "")
-        if status.get("message"):
-            self.statusBar().showMessage(status["message"], 8000)
+        if status.message:
+            self.statusBar().showMessage(status.message, 8000)
 
     # ------------------------------------------------------------------ databases
     def new_database(self) -> None:

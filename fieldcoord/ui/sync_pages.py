@@ -1,56 +1,49 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Sync page (peers, Sync now, automatic sync, bundles, the sync log) and the Conflicts page
-(both values side by side, resolved with one click) (UI layer).
+"""The Sync page: peers, Sync now, automatic sync, bundles, keys and the sync log (UI layer).
 
-Each page opens its own Store on the GUI thread for reads and quick writes; sync, reachability
+The page opens its own Store on the GUI thread for reads and quick writes; sync, reachability
 checks and bundles run on worker threads through ui.tasks, each opening its own Store. Wiring
-for the main window: connect `changed` to the lists' refresh, SyncPage.status to the status bar,
-SyncPage.changed to ConflictsPage.refresh and ConflictsPage.changed to SyncPage.refresh; call
-`shutdown()` before closing the database.
+for the main window: connect `changed` to the lists' and the Conflicts page's refresh, `status`
+(a SyncStatus) to the status bar; call `shutdown()` before closing the database.
 """
 from __future__ import annotations
 
-import datetime as dt
+import html
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFrame, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QMessageBox, QProgressBar,
-                               QPushButton, QScrollArea, QSizePolicy, QSpinBox, QTableView,
+                               QPushButton, QSpinBox, QTableView,
                                QVBoxLayout, QWidget)
 
-from ..core import hlc as clock
-from ..core import kinds as K
-from ..core.errors import FieldcoordError
-from ..store import Store
-from ..store.conflicts import open_conflicts, resolve
+from ..core.format import local_time
 from ..store.identity import KeyChanged, UntrustedKey
-from ..sync import credentials
 from ..store.conflicts import open_count as conflict_count
+from ..sync import credentials
 from ..sync.peers import list_peers, pending_changes, probe_peers
 from ..sync.runs import export_bundle_file, import_bundle_file, sync_peers
-from ..sync.synclog import record_label, replica_label, sync_events
+from ..sync.synclog import sync_events
+from .store_page import StorePage
 from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
 from .tasks import Task, run_with_progress
 from .trust_ui import (NOTE_STYLE, ConfirmKeyDialog, KeyChangedDialog, KeysBox, changed_key_in,
                        key_warning_text, untrusted_key_in)
 
 DEFAULT_INTERVAL = 30          # seconds between reachability checks
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status bar shows of sync."""
+    online: bool | str | None = None   # True, False, "no token"; None: not checked yet
+    last_sync: str | None = None       # UTC, as stored
+    pending: int | None = None         # changes not yet acknowledged by every peer
+    conflicts: int = 0                 # open conflicts
+    message: str = ""                  # the latest thing worth saying
 # sync log kinds in words (the others read well as they are)
 EVENT_KINDS = {"tampered": "altered or forged", "unverified": "waiting"}
-MAX_CARDS = 100                # conflicts shown at once (resolving shows the next ones)
-
-
-def local_time(iso: str | None) -> str:
-    """'2026-11-25 15:36' in local time for a stored UTC time ('' for None)."""
-    if not iso:
-        return ""
-    try:
-        t = dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-    except ValueError:
-        return iso
-    return t.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 class RowsModel(QAbstractTableModel):
@@ -107,32 +100,12 @@ def _table(model: RowsModel, name: str, stretch: int) -> QTableView:
     return view
 
 
-class _StorePage(QWidget):
-    """A page with a Store of its own on the database, opened when first needed (GUI thread)."""
-
-    def __init__(self, db_path: Path, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.db_path = Path(db_path)
-        self._store: Store | None = None
-
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open(self.db_path)
-        return self._store
-
-    def shutdown(self) -> None:
-        """Close this page's Store."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-
-
-class SyncPage(_StorePage):
+class SyncPage(StorePage):
     """Peers, Sync now with progress and Cancel, automatic sync when a peer is reachable again,
     bundles, the result of the last sync and the sync log."""
 
     changed = Signal()              # records changed by a sync or an import
-    status = Signal(dict)           # online, last_sync, pending, conflicts, message
+    status = Signal(object)         # a SyncStatus
 
     def __init__(self, db_path: Path, parent: QWidget | None = None, *,
                  probe_interval: float | None = None, auto_sync: bool | None = None):
@@ -144,7 +117,7 @@ class SyncPage(_StorePage):
         self._tokens: dict[str, bool] = {}        # peers whose token a sync would find
         self._demo_ok = False                      # the user agreed to share the demo
         self.last_outcomes: list = []
-        self.last_status: dict = {}
+        self.last_status: SyncStatus | None = None
         self._message = ""
         self._peers = []
         self._automatic = False
@@ -310,9 +283,9 @@ class SyncPage(_StorePage):
             f"Last sync {local_time(last) or 'never'} · {pending} change"
             f"{'' if pending == 1 else 's'} pending · {conflicts} open conflict"
             f"{'' if conflicts == 1 else 's'}")
-        self.last_status = {"online": online, "last_sync": last, "pending": pending,
-                            "conflicts": conflicts, "message": self._status_message(has_peer)}
-        self.status.emit(dict(self.last_status))
+        self.last_status = SyncStatus(online, last, pending, conflicts,
+                                      self._status_message(has_peer))
+        self.status.emit(self.last_status)
 
     def _has_token(self, name: str) -> bool:
         if name not in self._tokens:
@@ -434,7 +407,8 @@ class SyncPage(_StorePage):
         who = ", ".join(names) if names else "all peers"
         self.progress_label.setText(f"Syncing with {who}…")
         self._message = ("Peer reachable again: syncing" if automatic else "Syncing") + f" ({who})"
-        self.status.emit({**self.last_status, "message": self._message})
+        self.last_status = replace(self.last_status or SyncStatus(), message=self._message)
+        self.status.emit(self.last_status)
         return task.start()
 
     def cancel_sync(self) -> None:
@@ -559,13 +533,13 @@ class SyncPage(_StorePage):
 
     def _on_sync_failed(self, message: str) -> None:
         self._message = f"Sync failed: {message}"
-        self.results.setText(f"<span style='color:#b03a2e'>{_esc(self._message)}</span>")
+        self.results.setText(f"<span style='color:#b03a2e'>{html.escape(self._message)}</span>")
         self.results.setVisible(True)
 
     def _on_sync_cancelled(self) -> None:
         self._message = ("Sync cancelled: what arrived so far is kept; the next sync goes on "
                          "from there")
-        self.results.setText(_esc(self._message))
+        self.results.setText(html.escape(self._message))
         self.results.setVisible(True)
         self.changed.emit()            # batches applied before the cancel are committed
 
@@ -676,23 +650,23 @@ class SyncPage(_StorePage):
             agency, fp = problem.agency, problem.fingerprint
             self._message = (f"Bundle not imported yet: the key of agency {agency} is not "
                              "confirmed on this device")
-            self.results.setText(f"<b>Bundle not imported yet</b><br>{_esc(self._message)}. "
+            self.results.setText(f"<b>Bundle not imported yet</b><br>{html.escape(self._message)}. "
                                  "Compare its fingerprint with "
-                                 f"{_esc(agency)}'s liaison to import it.")
+                                 f"{html.escape(agency)}'s liaison to import it.")
             self.ask_about_key("confirm", source, (agency, fp),
                                lambda: self.start_import(path, trust=fp))
         else:
             self._message = ("Bundle not imported: it was signed under a key other than the "
                              "one confirmed here")
             self.results.setText(f"<span style='color:#b03a2e'><b>Bundle not imported</b><br>"
-                                 f"{_esc(self._message)}: {_esc(problem)}</span>")
+                                 f"{html.escape(self._message)}: {html.escape(problem)}</span>")
             self.ask_about_key("changed", source, str(problem))
         self.results.setVisible(True)
         self.refresh()
 
     def _report(self, title: str, lines: list[str], warn: bool = False) -> None:
         self._message = lines[0]
-        self.results.setText(f"<b>{_esc(title)}</b><br>" + "<br>".join(map(_esc, lines)))
+        self.results.setText(f"<b>{html.escape(title)}</b><br>" + "<br>".join(map(html.escape, lines)))
         self.results.setVisible(True)
         self.refresh()
         show_lines(self, title, lines, warn)
@@ -711,10 +685,6 @@ class SyncPage(_StorePage):
                 t.cancel()
             t.wait(30000)                # also a thread that is just ending
         super().shutdown()
-
-
-def _esc(text: str) -> str:
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 _TAMPERED_WORDS = ("altered", "forged", "another writer", "two different changes")
@@ -737,24 +707,24 @@ def _outcomes_html(outcomes: list) -> str:
     lines = []
     indent = "&nbsp;&nbsp;"
     for o in outcomes:
-        peer = _esc(o.peer)
+        peer = html.escape(o.peer)
         if o.error:
             untrusted, changed = untrusted_key_in(o.error), changed_key_in(o.error)
             if untrusted:
-                agency = _esc(untrusted[0])
+                agency = html.escape(untrusted[0])
                 lines.append(f"<span style='color:#9a6700'>⚠ {peer}: not synced: the key of "
                              f"agency {agency} is not confirmed on this device yet.</span> "
                              f"<a href='fctrust:{peer}'>Confirm {agency}'s key…</a>")
             elif changed:
-                agency = _esc(changed["agency"] or "its agency")
+                agency = html.escape(changed["agency"] or "its agency")
                 lines.append(f"<span style='color:#b03a2e'>✗ {peer}: not synced: it presented "
                              f"a key for {agency} other than the one confirmed here, so this "
                              "device refused it.</span> "
                              f"<a href='fcchanged:{peer}'>What to do…</a>")
             else:
-                lines.append(f"<span style='color:#b03a2e'>✗ {_esc(o.summary())}</span>")
+                lines.append(f"<span style='color:#b03a2e'>✗ {html.escape(o.summary())}</span>")
             continue
-        lines.append(f"✓ {_esc(o.summary())}")
+        lines.append(f"✓ {html.escape(o.summary())}")
         if o.restored:
             lines.append(f"{indent}{peer} was restored from a backup: this device "
                          "re-sent what it lacked")
@@ -764,10 +734,10 @@ def _outcomes_html(outcomes: list) -> str:
                 tampered = True
                 by = "" if what.startswith("changes received from ") else f" by {peer}"
                 lines.append(f"{indent}<span style='color:#b03a2e'>✗ Refused{by} as altered or "
-                             f"forged: {_esc(what)}: {_esc(why)}</span>")
+                             f"forged: {html.escape(what)}: {html.escape(why)}</span>")
             else:
                 lines.append(f"{indent}<span style='color:#b03a2e'>Refused by {peer}: "
-                             f"{_esc(what)}: {_esc(why)}</span>")
+                             f"{html.escape(what)}: {html.escape(why)}</span>")
         if tampered:
             lines.append(f"{indent}{indent}Nothing of that replica's changes from that point on "
                          "is applied; what was already here is kept. Tell your agency's "
@@ -779,183 +749,6 @@ def _outcomes_html(outcomes: list) -> str:
                 heading = "⚠ Clock"
             else:
                 heading = "⚠ Keys"
-            lines.append(f"{indent}<span style='color:#9a6700'>{heading}: {_esc(warning)}"
+            lines.append(f"{indent}<span style='color:#9a6700'>{heading}: {html.escape(warning)}"
                          "</span>")
     return "<br>".join(lines)
-
-
-# ------------------------------------------------------------------------------ conflicts
-def _show_value(value) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)) or "(empty)"
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_show_value(v)}" for k, v in value.items())
-    text = str(value)
-    return text if len(text) <= 160 else text[:157] + "…"
-
-
-def _context(store, kind: K.Kind, rid: str) -> str:
-    """' (of Harbor County EM)': the record a contact, duty line or part belongs to."""
-    try:
-        rec = store.get(rid, kind.name)
-        for f in kind.fields:
-            if f.type == K.REF and rec.values.get(f.name):
-                return f" of {store.get(rec.values[f.name]).title}"
-    except FieldcoordError:
-        pass
-    return ""
-
-
-def _who_when(store, version) -> str:
-    if not version:
-        return "who and when unknown"
-    hlc, site = version
-    return f"{replica_label(store, site)} · {local_time(clock.to_iso(hlc))}"
-
-
-class _Choice(QPushButton):
-    """One value a conflict may keep, with who wrote it and when: clicking it keeps it."""
-
-    def __init__(self, heading: str, value: str, who: str, cid: str, keep: str):
-        super().__init__()
-        self.cid, self.keep, self.value = cid, keep, value
-        self.setAccessibleName(f"Keep {value}")
-        self.setAccessibleDescription(f"{heading}; {who}")
-        self.setToolTip(f"Keep this value: {value}")
-        box = QVBoxLayout(self)
-        box.setContentsMargins(12, 8, 12, 8)
-        box.setSpacing(3)
-        self.labels = []
-        height = 16
-        for text, scale, bold in ((heading, 0.9, False), (value, 1.25, True), (who, 0.9, False)):
-            label = QLabel(text)
-            label.setTextFormat(Qt.PlainText)
-            label.setWordWrap(True)
-            font = label.font()
-            font.setPointSizeF(font.pointSizeF() * scale)
-            font.setBold(bold)
-            label.setFont(font)
-            label.setAttribute(Qt.WA_TransparentForMouseEvents)
-            box.addWidget(label)
-            self.labels.append(label)
-            height += label.heightForWidth(320) + 3
-        self.labels[0].setForegroundRole(QPalette.PlaceholderText)
-        self.setMinimumHeight(height)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Minimum)
-
-    def text(self) -> str:                      # what a screen reader and tests read
-        return "\n".join(label.text() for label in self.labels)
-
-
-class ConflictCard(QFrame):
-    """A record field's competing values side by side."""
-
-    def __init__(self, page: "ConflictsPage", store, group: list):
-        super().__init__()
-        self.setFrameShape(QFrame.StyledPanel)
-        first = group[0]
-        kind = K.KINDS[first.kind]
-        layout = QVBoxLayout(self)
-        title = QLabel()
-        title.setTextFormat(Qt.RichText)
-        title.setWordWrap(True)
-        layout.addWidget(title)
-        row = QHBoxLayout()
-        self.choices: list[_Choice] = []
-        what = record_label(store, kind.table, first.record) + _context(store, kind,
-                                                                        first.record)
-        if first.reason == "deleted":
-            title.setText(f"<b>{_esc(what[:1].upper() + what[1:])}</b> was deleted by "
-                          f"{_esc(_who_when(store, first.current_version))} while it was "
-                          "edited elsewhere")
-            for c in group:
-                self.choices.append(_Choice("Keep the edit (restores the record)",
-                                            _show_value(c.value), _who_when(store, c.version),
-                                            c.id, c.id))
-            self.choices.append(_Choice("Keep it deleted", "(confirm the delete)",
-                                        _who_when(store, first.current_version), first.id,
-                                        "current"))
-        else:
-            fld = kind.field_map.get(first.field)
-            title.setText(f"<b>{_esc(what[:1].upper() + what[1:])}</b> · "
-                          f"{_esc(fld.title if fld else first.field)}: {len(group) + 1} values "
-                          "written on different devices before they synced")
-            self.choices.append(_Choice("Shown now", _show_value(first.current),
-                                        _who_when(store, first.current_version), first.id,
-                                        "current"))
-            for c in group:
-                self.choices.append(_Choice("Other value", _show_value(c.value),
-                                            _who_when(store, c.version), c.id, c.id))
-        height = max(c.minimumHeight() for c in self.choices)
-        for choice in self.choices:
-            choice.setMinimumHeight(height)
-            choice.clicked.connect(lambda _=False, c=choice: page.resolve(c.cid, c.keep))
-            row.addWidget(choice, 1)
-        layout.addLayout(row)
-
-
-class ConflictsPage(_StorePage):
-    """Open conflicts, each with its values side by side; one click on a value keeps it."""
-
-    changed = Signal()              # a conflict was resolved: the record changed
-
-    def __init__(self, db_path: Path, parent: QWidget | None = None):
-        super().__init__(db_path, parent)
-        self.cards: list[ConflictCard] = []
-        layout = QVBoxLayout(self)
-        self.header = QLabel()
-        self.header.setAccessibleName("Open conflicts")
-        self.header.setWordWrap(True)
-        layout.addWidget(self.header)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b03a2e;")
-        self.message.setVisible(False)
-        layout.addWidget(self.message)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.NoFrame)
-        layout.addWidget(self.scroll, 1)
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Re-read the open conflicts and rebuild the cards."""
-        store = self.store()
-        groups: dict = {}
-        for c in open_conflicts(store):
-            groups.setdefault((c.kind, c.record, c.field), []).append(c)
-        body = QWidget()
-        col = QVBoxLayout(body)
-        self.cards = []
-        for group in list(groups.values())[:MAX_CARDS]:
-            card = ConflictCard(self, store, group)
-            self.cards.append(card)
-            col.addWidget(card)
-        if not groups:
-            empty = QLabel("No open conflicts. When two people change the same field before "
-                           "their devices sync, both values show here until someone picks one.")
-            empty.setWordWrap(True)
-            col.addWidget(empty)
-        col.addStretch(1)
-        self.scroll.setWidget(body)
-        n = len(groups)
-        self.header.setText(
-            f"<b>{n} open conflict{'' if n == 1 else 's'}</b>"
-            + (" — click the value to keep. The choice replicates: every device then shows "
-               "it." if n else "")
-            + (f" Showing the first {MAX_CARDS}." if n > MAX_CARDS else ""))
-
-    def resolve(self, cid: str, keep: str) -> bool:
-        """Keep one value (`keep` is the conflict id, or 'current'); the conflict closes."""
-        try:
-            resolve(self.store(), cid, keep)
-        except FieldcoordError as e:
-            self.message.setText(f"Could not resolve: {e}")
-            self.message.setVisible(True)
-            return False
-        self.message.setVisible(False)
-        self.refresh()
-        self.changed.emit()
-        return True

@@ -44,7 +44,7 @@ def test_the_demo_is_not_synced_unless_the_user_says_yes(demo_window, monkeypatc
     page.sync_now()
     assert len(asked) == 1 and "fictional" in asked[0] and "hub" in asked[0]
     assert not page.is_syncing()
-    assert page.last_status["message"] == "Demo directory not sent"
+    assert page.last_status.message == "Demo directory not sent"
     # an automatic sync (the hub came back) never asks and never sends
     assert page._start_sync(["hub"], automatic=True) is None and len(asked) == 1
     # a bundle is refused the same way

@@ -18,7 +18,8 @@ from fieldcoord.store import Store, identity  # noqa: E402
 from fieldcoord.store.conflicts import open_conflicts  # noqa: E402
 from fieldcoord.sync import peers as ops  # noqa: E402
 from fieldcoord.sync import runs  # noqa: E402
-from fieldcoord.ui.sync_pages import ConflictsPage, SyncPage  # noqa: E402
+from fieldcoord.ui.conflicts_page import ConflictsPage  # noqa: E402
+from fieldcoord.ui.sync_pages import SyncPage  # noqa: E402
 
 # tokens go to a JSON file instead of the OS keyring
 pytestmark = pytest.mark.usefixtures("file_keyring")
@@ -95,7 +96,7 @@ def test_editing_and_syncing_updates_the_status(qtbot, tmp_path, hub, pages):
     cid = page.store().add("contact", {"name": "Dana Whitfield", "agency": "CCF",
                                        "phone": "360 555 0100"})
     page.refresh()
-    assert page.last_status["pending"] >= 2 and page.last_status["last_sync"] is None
+    assert page.last_status.pending >= 2 and page.last_status.last_sync is None
     assert page.peers_model.rows[0][3] == "never"
     statuses = []
     page.status.connect(statuses.append)
@@ -103,18 +104,18 @@ def test_editing_and_syncing_updates_the_status(qtbot, tmp_path, hub, pages):
     assert page.progress.isVisible() or not page.is_syncing()
     wait_sync(qtbot, page)
     final = statuses[-1]
-    assert final["pending"] == 0 and final["last_sync"] and final["online"] is True
-    assert final["conflicts"] == 0 and "Synced 1 of 1" in final["message"]
+    assert final.pending == 0 and final.last_sync and final.online is True
+    assert final.conflicts == 0 and "Synced 1 of 1" in final.message
     assert "received" in page.results.text() and "sent" in page.results.text()
     with Store.open(hub.db) as s:
         assert s.get(cid).title == "Dana Whitfield"
     # an edit is pending until the next sync
     page.store().edit(cid, {"title": "Captain"})
     page.refresh()
-    assert page.last_status["pending"] == 1 and page.peers_model.rows[0][5] == "1"
+    assert page.last_status.pending == 1 and page.peers_model.rows[0][5] == "1"
     page.sync_now()
     wait_sync(qtbot, page)
-    assert page.last_status["pending"] == 0
+    assert page.last_status.pending == 0
     with Store.open(hub.db) as s:
         assert s.get(cid).values["title"] == "Captain"
 
@@ -148,7 +149,7 @@ def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path,
     for db in (a, b, a):
         assert not any(o.error for o in runs.sync_peers(db))
     sync_a = pages(SyncPage, a)
-    assert sync_a.last_status["conflicts"] == 1
+    assert sync_a.last_status.conflicts == 1
     page = pages(ConflictsPage, a)
     assert len(page.cards) == 1 and "1 open conflict" in page.header.text()
     card = page.cards[0]
@@ -162,7 +163,7 @@ def test_a_conflict_resolved_from_the_conflicts_page_disappears(qtbot, tmp_path,
     with Store.open(a) as s:
         assert open_conflicts(s) == [] and s.get(cid).values["title"] == "Chief"
     sync_a.refresh()
-    assert sync_a.last_status["conflicts"] == 0
+    assert sync_a.last_status.conflicts == 0
     # the resolution replicates: the conflict closes on the other laptop too
     for db in (a, b):
         runs.sync_peers(db)
@@ -224,15 +225,15 @@ def test_the_gui_keeps_running_during_a_long_sync_and_cancel_stops_it(qtbot, tmp
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert max(gaps) < 0.25 + max(idle, default=0), \
         f"the GUI thread stalled for {max(gaps):.2f} s (idle: {max(idle, default=0):.2f} s)"
-    assert page.last_status["pending"] == 0
+    assert page.last_status.pending == 0
     # Cancel: the sync stops, the page says so and is ready again
     page.store().add("contact", {"name": "Lee Ortiz", "agency": "CCF"})
     page.sync_now()
     qtbot.mouseClick(page.cancel_button, Qt.LeftButton)
     wait_sync(qtbot, page)
     assert page._sync_task.state == "cancelled"
-    assert "cancelled" in page.last_status["message"] and page.sync_button.isEnabled()
-    assert page.last_status["pending"] > 0, "the new contact has not gone out"
+    assert "cancelled" in page.last_status.message and page.sync_button.isEnabled()
+    assert page.last_status.pending > 0, "the new contact has not gone out"
     assert not page.progress.isVisible()
 
 
@@ -247,15 +248,15 @@ def test_automatic_sync_when_the_hub_becomes_reachable(qtbot, tmp_path, pages):
     page.store().add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
     statuses = []
     page.status.connect(statuses.append)
-    qtbot.waitUntil(lambda: page.last_status.get("online") is False, timeout=5000)
+    qtbot.waitUntil(lambda: page.last_status.online is False, timeout=5000)
     assert page.peers_model.rows[0][4] == "unreachable"
-    assert page.last_status["pending"] > 0 and page.last_status["last_sync"] is None
+    assert page.last_status.pending > 0 and page.last_status.last_sync is None
     hub.start()
     try:
-        qtbot.waitUntil(lambda: page.last_status.get("last_sync") is not None
+        qtbot.waitUntil(lambda: page.last_status.last_sync is not None
                         and not page.is_syncing(), timeout=15000)
-        assert page.last_status["online"] is True and page.last_status["pending"] == 0
-        assert any("reachable again" in s["message"] for s in statuses)
+        assert page.last_status.online is True and page.last_status.pending == 0
+        assert any("reachable again" in s.message for s in statuses)
         with Store.open(hub.db) as s:
             assert s.search("Whitfield")
     finally:
@@ -280,7 +281,7 @@ def test_refused_changes_and_clock_warnings_are_shown(qtbot, tmp_path, hub, page
     wait_sync(qtbot, page)
     text = page.results.text()
     assert "Refused by hub" in text and "Dana Whitfield" in text and "may not change" in text
-    assert "refused" in page.last_status["message"]
+    assert "refused" in page.last_status.message
     assert any(r[2] == "refused" and "Dana Whitfield" in r[4] for r in page.events_model.rows)
     # a replica whose clock runs a year ahead: the warning names the peer and the replica
     fast = laptop(tmp_path, "fast")

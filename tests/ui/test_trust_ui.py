@@ -135,7 +135,7 @@ def test_cancel_leaves_the_key_untrusted_and_the_result_offers_it_again(qtbot, t
     assert not first.isVisible() and not page.is_syncing(), "no sync again after Cancel"
     assert trusted_fingerprint(db, "CCF") is None
     assert page.keys_box.partners == []
-    assert "key is not confirmed yet" in page.last_status["message"]
+    assert "key is not confirmed yet" in page.last_status.message
     # the link in the result asks again
     page.results.linkActivated.emit("fctrust:hub")
     qtbot.waitUntil(lambda: page.key_dialog is not first and page.key_dialog.isVisible(),
@@ -271,7 +271,7 @@ def test_trusting_a_partner_key_by_hand_shows_errors_next_to_the_field(qtbot, tm
     assert [box.table.item(0, c).text() for c in range(3)] == [
         "MPD", "12345 67890 12345 67890 12345 67890",
         "confirmed here · key not received yet"]
-    assert "Trusting MPD's key" in page.last_status["message"]
+    assert "Trusting MPD's key" in page.last_status.message
     # another fingerprint for MPD: refused next to the field, the first one kept
     qtbot.mouseClick(box.trust_button, Qt.LeftButton)
     dialog = box.trust_dialog
@@ -335,7 +335,7 @@ def test_refusals_of_altered_changes_and_waiting_changes_are_worded_plainly(qtbo
     assert "Waiting for verification: 2 changes of mpd-2" in text
     assert "Clock: syncing with hub" in text
     page.refresh()                      # as the end of a sync does
-    message = page.last_status["message"]
+    message = page.last_status.message
     assert "2 changes refused" in message and "waiting for verification" in message
 
 
