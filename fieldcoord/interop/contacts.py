@@ -19,12 +19,12 @@ and reported with its file and line, while the others import.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from ..core import ids
 from ..core import kinds as K
 from ..core.errors import Cancelled, PermissionDenied, ValidationError
+from ..core.text import strip_accents
 from ..core.validate import (normalise_email, normalise_field, normalise_method_value,
                              normalise_phone, normalise_scope, parse_scope)
 from .report import ImportReport, Match
@@ -83,8 +83,7 @@ class Pacer:
 
 def name_key(text: str | None) -> str:
     """A name as compared for matching: no accents, case or punctuation."""
-    t = unicodedata.normalize("NFKD", str(text or ""))
-    t = "".join(ch for ch in t if not unicodedata.combining(ch)).casefold().replace("&", " and ")
+    t = strip_accents(str(text or "")).casefold().replace("&", " and ")
     return " ".join(re.findall(r"\w+", t))
 
 
@@ -102,8 +101,7 @@ def _name_readings(text: str) -> list[list[list[str]]]:
 def _name_words(text: str) -> list[list[str]]:
     """A name's words for matching, each as its hyphenated parts, without accents, case or
     other punctuation."""
-    t = unicodedata.normalize("NFKD", text)
-    t = "".join(ch for ch in t if not unicodedata.combining(ch)).casefold()
+    t = strip_accents(text).casefold()
     words = []
     for w in re.split(r"[^\w-]+", t):
         parts = [x for x in w.replace("_", "-").split("-") if x]
@@ -156,8 +154,7 @@ def names_compatible(a: str, b: str) -> bool:
 def derive_code(name: str, taken) -> str:
     """A valid agency code made from a name's initials ('Metro Police Department' -> MPD),
     not in `taken` (a suffix -2, -3 ... is added when it is)."""
-    t = unicodedata.normalize("NFKD", name)
-    t = t.encode("ascii", "ignore").decode()
+    t = strip_accents(name).encode("ascii", "ignore").decode()
     words = re.findall(r"[A-Za-z0-9]+", t)
     sig = [w for w in words if w.lower() not in _STOP] or words
     if len(sig) >= 2:

@@ -13,8 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-# progress(label, value, maximum): called now and then during long work.
-Progress = Optional[Callable[[str, int, int], None]]
+# progress: a core.progress.Progress, called now and then during long work.
 # cancelled(): True when the user asked to stop; the importer then raises core.errors.Cancelled.
 Cancelled = Optional[Callable[[], bool]]
 

@@ -13,16 +13,16 @@ caller goes on using the same object.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..core.errors import Cancelled
+from ..core.progress import Progress
 from ..core.validate import may_see
 from ..store.exchange import (apply_batch, lacking, outgoing, sites_of, visible_vector)
 from ..store.merge import Entry, Report
 from . import keyexchange, snapshot
 
-Progress = Callable[[str, int, int], None]
 
 # Receiving at least this many changes, a replica indexes them for search once at the end.
 DEFER_SEARCH_AT = 5000

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The built-in demo directory: fictional Harbor County, loaded in one transaction (store layer).
+"""Loading the demo directory, fictional Harbor County, in one transaction (store layer).
 
 The region lives in resources/demo/: region.json (agencies, duty lines, standing positions),
 people.json (name pools and titles from which the staff is drawn with a fixed seed),
@@ -13,12 +13,12 @@ import datetime as dt
 import json
 import random
 import re
-import unicodedata
-from collections.abc import Callable
 from pathlib import Path
 
-from .core.errors import Cancelled, ValidationError
-from .core.library import RESOURCES, find_channel
+from ..core.errors import Cancelled, ValidationError
+from ..core.library import RESOURCES, find_channel
+from ..core.progress import Progress
+from ..core.text import strip_accents
 
 DEMO_HOME_NAME = "Harbor County Emergency Management"
 DEMO_HOME_CODE = "HCEM"
@@ -34,34 +34,11 @@ _AGENCY_FIELDS = ("name", "level", "discipline", "jurisdiction", "address", "lat
 _PHONE_FORMATS = ("({a}) 555-{n}", "{a}-555-{n}", "{a}.555.{n}", "+1 {a} 555 {n}",
                   "1-{a}-555-{n}", "+1 ({a}) 555-{n}")
 _PHONE_WEIGHTS = (6, 3, 2, 2, 1, 1)
-_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae",
-                       "ß": "ss", "đ": "d", "Đ": "D"})
 _WHEN_RE = re.compile(r"^D([+-]?\d+)?(?:\s+(\d{1,2}:\d{2}))?$")
 # Requests in these states hold their committed resources.
 _HOLDING = ("committed", "en_route", "on_scene")
 _STATUS_WEIGHTS = {"available": 86, "assigned": 7, "out_of_service": 5, "demobilized": 2}
 
-Progress = Callable[[str, int, int], None]
-DEMO_FILE = "demo.db"
-
-
-class DemoNotShared(ValidationError):
-    """The demo directory's fictional records would reach a peer without the user's say-so."""
-
-
-def demo_path(db: Path) -> Path:
-    """Where the demo region lives: its own file beside the user's database, never that one."""
-    return Path(db).with_name(DEMO_FILE)
-
-
-def check_may_share(store, allow_demo: bool, where: str) -> None:
-    """Refuse to send a demo directory's records to `where` (a peer, a bundle) unless the user
-    confirmed it (`allow_demo`)."""
-    if getattr(store, "demo", False) and not allow_demo:
-        raise DemoNotShared(
-            f"{store.path.name} holds the demo directory (fictional Harbor County): its "
-            f"records would go to {where}. Confirm to send them anyway (on the command line: "
-            "--include-demo)")
 
 
 def load_demo(store, progress: Progress | None = None, cancel=None) -> dict[str, int]:
@@ -86,14 +63,8 @@ def _read(name: str) -> dict:
     return json.loads((DEMO_DIR / name).read_text(encoding="utf-8"))
 
 
-def ascii_fold(text: str) -> str:
-    """The text without accents: 'Łukasz Núñez' -> 'Lukasz Nunez'."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 def _email_part(text: str) -> str:
-    return re.sub(r"[^a-z0-9-]", "", ascii_fold(text).lower())
+    return re.sub(r"[^a-z0-9-]", "", strip_accents(text).lower())
 
 
 class _Loader:
