@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .interop.runner import EXPORTERS, IMPORTERS
+from .interop.runner import EXPORTERS, IMPORTERS, LAYOUTS
 
 FORMS = ("ics205", "ics205a", "ics213rr", "ics214")
 COMMANDS = ("import", "export", "print")
@@ -33,7 +33,8 @@ def add_parsers(sub) -> None:
                    help="import this row as a new contact even if it matches one (csv; "
                         "--dry-run lists the matches); repeat")
 
-    e = sub.add_parser("export", help="export vCard, CSV, iCalendar, GeoJSON or CHIRP files")
+    e = sub.add_parser("export", help="export vCard, CSV, Excel, iCalendar, GeoJSON or CHIRP "
+                                      "files")
     e.add_argument("format", choices=list(EXPORTERS), metavar="|".join(EXPORTERS))
     e.add_argument("file", type=Path)
     e.add_argument("--kind", help="which records (csv, geojson, ical)")
@@ -42,6 +43,9 @@ def add_parsers(sub) -> None:
     e.add_argument("--id", dest="ids", action="append", default=[], metavar="ID",
                    help="only these records; repeat")
     e.add_argument("--vcard-version", choices=("3.0", "4.0"), default="3.0")
+    e.add_argument("--layout", metavar="|".join(LAYOUTS["csv"]),
+                   help="csv: fieldcoord's columns (default), or as Google Contacts or "
+                        "Outlook export them")
 
     p = sub.add_parser("print", help="an ICS form of an operation as PDF")
     p.add_argument("form", choices=FORMS, metavar="|".join(FORMS))
@@ -63,7 +67,7 @@ def add_parsers(sub) -> None:
 def _options(args) -> dict:
     opts = {k: v for k, v in vars(args).items()
             if k in ("kind", "agency", "mapping", "save_mapping", "encoding", "scope", "search",
-                     "ids", "vcard_version") and v not in (None, [], "")}
+                     "ids", "vcard_version", "layout") and v not in (None, [], "")}
     if getattr(args, "map", None):
         from .cli import parse_assignments
         # a field given several times maps to the list of its columns; the importer takes

@@ -5,7 +5,8 @@ for it), and writing a file whole or not at all."""
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 from typing import Callable
 
@@ -48,16 +49,42 @@ def selected(store, kind: str, options: dict,
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write a whole file or nothing: a temporary file beside it, renamed over it."""
+    """Write a whole file or nothing: a temporary file beside it, renamed over it.
+
+    The file gets the permissions a program writing it directly would give it: a new file
+    0o666 less the user's umask (so an export to a shared folder is readable by the others the
+    umask allows), a file written over keeps its mode.
+    """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ValidationError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".fieldcoord-", dir=folder)
+    try:
+        st = os.stat(path)
+        keep = stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
+    except OSError:
+        keep = None
+    fd, tmp = _create_beside(folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        if keep is not None:
+            os.chmod(tmp, keep)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _create_beside(folder: Path) -> tuple[int, Path]:
+    """A new, empty temporary file in `folder`, created with mode 0o666 so that the kernel
+    applies the umask (tempfile.mkstemp creates 0o600: an owner-only export)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | \
+        getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        tmp = folder / f".fieldcoord-{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name in {folder}")

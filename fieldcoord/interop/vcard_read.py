@@ -32,6 +32,21 @@ IM_PROPS = {"X-AIM": "AIM", "X-JABBER": "Jabber", "X-SKYPE": "Skype",
 IM_BY_LABEL = {v.lower(): k for k, v in reversed(list(IM_PROPS.items()))}
 _SINGLE_BYTE = {"cp1252", "latin-1", "iso8859-1", "cp1251", "cp1250", "iso8859-15"}
 _CHARSET_PARAM = re.compile(rb";[ \t]*CHARSET[ \t]*=", re.IGNORECASE)
+# On fieldcoord's X-FIELDCOORD-CALL-SIGN and X-FIELDCOORD-OTHER: where the card restates the
+# value for other address books (NOTE: a line of the note, URL: a URL property).
+SHOWN_AS = "X-FIELDCOORD-SHOWN-AS"
+_RESTATED = ("X-FIELDCOORD-CALL-SIGN", "X-FIELDCOORD-OTHER")
+
+
+def note_line(kind: str, value: str, label: str | None) -> str:
+    """The NOTE line restating a call sign or another contact method: "Call sign: HARBOR EOC",
+    "Call sign (tactical): MEDIC 1", "Radio channel: TAC 2"."""
+    if kind == "call_sign":
+        what = f"Call sign ({label})" if label else "Call sign"
+    else:
+        what = " ".join(str(label or "other").split())
+        what = what[:1].upper() + what[1:]
+    return f"{what}: {' '.join(str(value).split())}"
 
 
 @dataclass
@@ -209,7 +224,7 @@ def read_cards(text: str, source: str, encoding: str = "utf-8", byte_text: bool 
                 if broken is not None:
                     yield CardError(broken.line, broken.reason)
                 else:
-                    yield card
+                    yield drop_restated(card)
                 card = None
             continue
         if card is not None and not nested:
@@ -300,6 +315,55 @@ def parts_of(prop: Prop, card: Card) -> list[str]:
     if prop.parts is not None:
         return [str(p or "") for p in prop.parts]
     return [_unescape(p).strip() for p in _split_unescaped(_raw_text(prop, card))]
+
+
+def drop_restated(card: Card) -> Card:
+    """The card without the copies fieldcoord wrote for other address books: the URL and the
+    NOTE lines that restate its X-FIELDCOORD-CALL-SIGN and X-FIELDCOORD-OTHER properties (see
+    vcard_write), so that a re-import takes each call sign or method once and keeps the notes
+    as they were. A note edited elsewhere so that it no longer ends with those lines is kept
+    whole."""
+    if not any(SHOWN_AS in p.params for p in card.props):
+        return card
+    labels = {p.group: text_of(p, card) for p in card.props if p.name == "X-ABLABEL"
+              and p.group}
+    lines, urls = [], []
+    for p in card.props:
+        shown = {v.upper() for v in p.param(SHOWN_AS)}
+        if p.name not in _RESTATED or not shown:
+            continue
+        value = text_of(p, card)
+        label = labels.get(p.group) if p.group else None
+        if "NOTE" in shown:
+            kind = "call_sign" if p.name == "X-FIELDCOORD-CALL-SIGN" else "other"
+            lines.append(note_line(kind, value, label))
+        if "URL" in shown:
+            urls.append(value)
+    drop: set[int] = set()
+    for url in urls:
+        for i, p in enumerate(card.props):
+            if i not in drop and p.name == "URL" and text_of(p, card) == url:
+                drop.add(i)
+                if p.group:         # its label goes with it
+                    drop |= {j for j, q in enumerate(card.props)
+                             if q.name == "X-ABLABEL" and q.group == p.group}
+                break
+    if lines:
+        block = "\n".join(lines)
+        for i, p in enumerate(card.props):
+            if p.name != "NOTE":
+                continue
+            text = text_of(p, card)
+            if text == block:
+                drop.add(i)
+            elif text.endswith("\n\n" + block):
+                p.parts = [text[:-len(block) - 2].rstrip()]
+            else:
+                continue
+            break
+    if drop:
+        card.props = [p for i, p in enumerate(card.props) if i not in drop]
+    return card
 
 
 # ---------------------------------------------------------------------------- jCard / xCard

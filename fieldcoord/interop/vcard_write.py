@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writing contacts and agencies as vCard 3.0 or 4.0 cards that phones and mail clients accept:
-CRLF lines folded at 75 octets, escaped values (interop layer)."""
+CRLF lines folded at 75 octets, escaped values (interop layer).
+
+A call sign, and any other contact method vCard has no property for, travels as an
+X-FIELDCOORD property (read back exactly by fieldcoord) and is restated where other address books
+show it: a web address as a labelled URL, anything else as a line of the NOTE ("Call sign: HARBOR
+EOC"). The property names the restatement (X-FIELDCOORD-SHOWN-AS=URL or NOTE) so that fieldcoord's
+reader drops the copy and a re-import does not take it twice."""
 from __future__ import annotations
 
 import re
 
-from .vcard_read import IM_BY_LABEL, LABEL_TYPES
+from .vcard_read import IM_BY_LABEL, LABEL_TYPES, SHOWN_AS, note_line
 
 
 def escape(text: str) -> str:
@@ -42,6 +48,7 @@ class _CardWriter:
         self.v4 = version == "4.0"
         self.lines: list[str] = []
         self.items = 0
+        self.note_lines: list[str] = []     # methods restated in the NOTE
 
     def add(self, name: str, value: str, params=(), label: str | None = None) -> None:
         head = name
@@ -112,7 +119,8 @@ def _write_method(w: _CardWriter, m: dict) -> None:
             names.append("pref")
         w.add("EMAIL", escape(value), (*w.types(*names), *params), custom)
     elif kind == "call_sign":
-        w.add("X-FIELDCOORD-CALL-SIGN", escape(value), params, label)
+        w.add("X-FIELDCOORD-CALL-SIGN", escape(value), (*params, (SHOWN_AS, "NOTE")), label)
+        w.note_lines.append(note_line("call_sign", value, label))
     else:
         low = (label or "").strip().lower()
         words = low.split()
@@ -135,8 +143,15 @@ def _write_method(w: _CardWriter, m: dict) -> None:
             w.add("IMPP", value, params)
         elif low in IM_BY_LABEL:
             w.add(IM_BY_LABEL[low], escape(value), params)
+        elif re.match(r"https?://\S+$", value, re.I):
+            # a labelled web address: fieldcoord's own copy, and a URL others show
+            w.add("X-FIELDCOORD-OTHER", escape(value), (*params, (SHOWN_AS, "URL")),
+                  label or "other")
+            w.add("URL", escape(value).replace("\\,", ","), (), label)
         else:
-            w.add("X-FIELDCOORD-OTHER", escape(value), params, label or "other")
+            w.add("X-FIELDCOORD-OTHER", escape(value), (*params, (SHOWN_AS, "NOTE")),
+                  label or "other")
+            w.note_lines.append(note_line("other", value, label or "other"))
 
 
 _PREFIXES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sgt", "lt", "capt", "cpt", "chief",
@@ -144,12 +159,53 @@ _PREFIXES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sgt", "lt", "capt",
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq", "rn", "emt", "cem"}
 
 
-def _n_value(name: str) -> str:
-    """N: family;given;additional;prefix;suffix of a display name (the last word is taken as
-    the family name, or what comes before a comma)."""
+# Words that make a contact's name a standing position or a desk rather than a person's name
+# ("Duty Officer", "EOC Duty Line", "Marine Unit On-Call Deputy"); compared without case.
+_ROLE_WORDS = {
+    "duty", "on-call", "oncall", "dispatch", "dispatcher", "officer", "supervisor", "commander",
+    "center", "centre", "desk", "hotline", "switchboard", "operations", "ops", "forecaster",
+    "administrator", "operator", "coordinator", "liaison", "team", "unit", "office", "station",
+    "phone", "charge", "shift", "watchstander", "helpdesk", "reception", "eoc", "ecc", "joc",
+    "tmc", "psap", "soc", "noc", "emergency"}
+# Lowercase words that join the words of a position ("Officer of the Day", "Administrator on
+# Call") and are not name particles ("de", "van" and "la" are).
+_JOINING_WORDS = {"of", "the", "on", "for", "at", "and", "in", "to"}
+
+
+def name_kind(name: str, agency_name: str | None = None, title: str | None = None,
+              ics_position: str | None = None) -> str:
+    """'person', 'role' (a standing position such as "Officer of the Day") or 'org' (a contact
+    named like its agency).
+
+    The store has no field that marks a position (a contact is "a person or a standing
+    position"), so it is told from the name: its agency's name, its own title or ICS position,
+    a digit ("Medic 12"), a word of a position or a desk, or a lowercase joining word.
+    """
+    text = " ".join(str(name or "").split())
+    if not text:
+        return "person"
+    low = text.casefold()
+    if agency_name and low == " ".join(str(agency_name).split()).casefold():
+        return "org"
+    if any(low == " ".join(str(x).split()).casefold() for x in (title, ics_position) if x):
+        return "role"
+    if re.search(r"\d", text):
+        return "role"
+    words = re.findall(r"[\w'-]+", text)
+    if any(w in _JOINING_WORDS for w in words[1:]):
+        return "role"
+    if any(w.casefold() in _ROLE_WORDS or any(p in _ROLE_WORDS for p in w.casefold().split("-"))
+           for w in words):
+        return "role"
+    return "person"
+
+
+def name_parts(name: str) -> tuple[str, str, str, str, str]:
+    """(family, given, additional, prefix, suffix) of a person's display name: the last word is
+    taken as the family name, or what comes before a comma ("Lima, Ana")."""
     if "," in name:
-        family, given = [x.strip() for x in name.split(",", 1)]
-        return f"{escape(family)};{escape(given)};;;"
+        family, given = [" ".join(x.split()) for x in name.split(",", 1)]
+        return family, given, "", "", ""
     words = name.split()
     prefix, suffix = [], []
     while len(words) > 1 and words[0].rstrip(".").lower() in _PREFIXES:
@@ -158,8 +214,15 @@ def _n_value(name: str) -> str:
         suffix.insert(0, words.pop())
     family, given = (words[-1], words[:-1]) if len(words) > 1 else (" ".join(words), [])
     first, extra = (given[0], " ".join(given[1:])) if given else ("", "")
-    return ";".join(escape(x) for x in (family, first, extra, " ".join(prefix),
-                                         " ".join(suffix)))
+    return family, first, extra, " ".join(prefix), " ".join(suffix)
+
+
+def _n_value(name: str, kind: str = "person") -> str:
+    """N: family;given;additional;prefix;suffix of a display name; all empty for a position or
+    an organisation (whose name is not a person's: "Officer of the Day" has no family name)."""
+    if kind != "person":
+        return ";;;;"
+    return ";".join(escape(x) for x in name_parts(name))
 
 
 def _rev(updated: str | None) -> str | None:
@@ -179,11 +242,13 @@ def contact_card(rec, agency: dict | None, methods: list[dict], version: str) ->
     _begin(w, rec.id, version)
     if w.v4:
         w.lines.append("KIND:individual")
-    w.lines.append(f"FN:{escape(rec.values['name'])}")
-    w.lines.append(f"N:{_n_value(rec.values['name'])}")
+    v = rec.values
+    w.lines.append(f"FN:{escape(v['name'])}")
+    kind = name_kind(v["name"], agency and agency.get("name"), v.get("title"),
+                     v.get("ics_position"))
+    w.lines.append(f"N:{_n_value(v['name'], kind)}")
     if agency:
         w.lines.append(f"ORG:{escape(agency['name'])}")
-    v = rec.values
     if v.get("title"):
         w.lines.append(f"TITLE:{escape(v['title'])}")
     if v.get("ics_position"):
@@ -201,8 +266,10 @@ def _finish(w: _CardWriter, rec, methods: list[dict]) -> str:
     """The lines, notes and revision every card ends with; the card's text, folded."""
     for m in methods:
         _write_method(w, m)
-    if rec.values.get("notes"):
-        w.lines.append(f"NOTE:{escape(rec.values['notes'])}")
+    # the record's notes, then the methods restated for address books without their property
+    note = "\n\n".join(x for x in (rec.values.get("notes"), "\n".join(w.note_lines)) if x)
+    if note:
+        w.lines.append(f"NOTE:{escape(note)}")
     rev = _rev(rec.updated_at)
     if rev:
         w.lines.append(f"REV:{rev}")

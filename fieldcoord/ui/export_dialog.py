@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """File > Export…: format, file and which records, written on a worker thread (UI layer).
 
-    open_export_dialog(parent, db_path, agency=None, search=None, ids=None)
+    open_export_dialog(parent, db_path, agency=None, search=None, ids=None, page=None)
 """
 from __future__ import annotations
 
@@ -20,9 +20,15 @@ from .tasks import Task
 EXPORTS = (("vCard contacts and agencies (.vcf)", "vcard", None, ".vcf"),
            ("CSV contacts (.csv)", "csv", "contact", ".csv"),
            ("CSV agencies (.csv)", "csv", "agency", ".csv"),
+           ("Excel workbook of contacts and agencies (.xlsx)", "xlsx", None, ".xlsx"),
            ("iCalendar events and agreement dates (.ics)", "ical", None, ".ics"),
            ("GeoJSON agencies and resources with a location", "geojson", None, ".geojson"),
            ("CHIRP radio channels (.csv)", "chirp", None, ".csv"))
+# the CSV layouts (runner.LAYOUTS["csv"]) as the dialog offers them
+CSV_LAYOUTS = (("fieldcoord (reads back into fieldcoord)", "fieldcoord"),
+               ("Google Contacts", "google"), ("Outlook", "outlook"))
+# the format the dialog starts with when opened from a page of the main window
+PAGE_FORMATS = {"calendar": ("ical", None)}
 
 
 def export_summary(report) -> str:
@@ -41,7 +47,8 @@ class ExportDialog(QDialog):
     exported = Signal(object)                  # ExportReport
 
     def __init__(self, db_path, parent=None, agency: str | None = None,
-                 search: str | None = None, ids: list[str] | None = None):
+                 search: str | None = None, ids: list[str] | None = None,
+                 page: str | None = None):
         super().__init__(parent)
         self.db_path = Path(db_path)
         self.ids = list(ids or [])
@@ -66,6 +73,13 @@ class ExportDialog(QDialog):
         self.version.addItem("4.0", "4.0")
         self.version_label = QLabel("vCard version")
         form.addRow(self.version_label, self.version)
+        self.layout_choice = QComboBox()
+        self.layout_choice.setAccessibleName("CSV layout")
+        for label, name in CSV_LAYOUTS:
+            self.layout_choice.addItem(label, name)
+        self.layout_label = QLabel("&Layout")
+        self.layout_label.setBuddy(self.layout_choice)
+        form.addRow(self.layout_label, self.layout_choice)
         row = QHBoxLayout()
         self.path = QLineEdit()
         self.path.setAccessibleName("File")
@@ -134,6 +148,8 @@ class ExportDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         layout.addWidget(self.buttons)
         self._on_format()
+        if page in PAGE_FORMATS:
+            self.set_format(*PAGE_FORMATS[page])
 
     def choice(self) -> tuple[str, str | None, str]:
         return self.format.currentData()
@@ -149,6 +165,8 @@ class ExportDialog(QDialog):
         fmt, _kind, suffix = self.choice()
         self.version.setVisible(fmt == "vcard")
         self.version_label.setVisible(fmt == "vcard")
+        self.layout_choice.setVisible(fmt == "csv")
+        self.layout_label.setVisible(fmt == "csv")
         text = self.path.text().strip()
         if not text:
             self.path.setText(str(Path.home() / f"fieldcoord{suffix}"))
@@ -172,6 +190,8 @@ class ExportDialog(QDialog):
             opts["kind"] = kind
         if fmt == "vcard":
             opts["vcard_version"] = self.version.currentData()
+        if fmt == "csv":
+            opts["layout"] = self.layout_choice.currentData()
         if self.by_agency.isChecked():
             if not self.agency.currentData():
                 raise FieldcoordError("choose the agency whose records to export")
@@ -256,10 +276,11 @@ class ExportDialog(QDialog):
 
 
 def open_export_dialog(parent, db_path, agency: str | None = None, search: str | None = None,
-                       ids: list[str] | None = None) -> ExportDialog:
+                       ids: list[str] | None = None, page: str | None = None) -> ExportDialog:
     """Show the export dialog (window-modal, returns at once), preset to an agency's records,
-    a search's results or selected record ids when given."""
-    dialog = ExportDialog(db_path, parent, agency=agency, search=search, ids=ids)
+    a search's results or selected record ids when given; `page`, the main window's page it
+    is opened from, picks the format to start with (the Calendar page: iCalendar)."""
+    dialog = ExportDialog(db_path, parent, agency=agency, search=search, ids=ids, page=page)
     dialog.setAttribute(Qt.WA_DeleteOnClose)
     dialog.open()
     return dialog

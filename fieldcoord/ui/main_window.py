@@ -566,10 +566,11 @@ class MainWindow(QMainWindow):
                                   on_done=lambda _report, ids: self.records_changed(None, ids))
 
     def export_files(self):
-        """File > Export…, preset to the search shown, if any."""
+        """File > Export…, preset to the search shown, if any, or to the page's format."""
         searching = self.stack.currentWidget() is self.search_panel
         return open_export_dialog(self, self.db_path,
-                                  search=self.search.text().strip() if searching else None)
+                                  search=self.search.text().strip() if searching else None,
+                                  page=None if searching else self.current_page)
 
     # ------------------------------------------------------------------ sync
     def sync_now(self) -> None:
