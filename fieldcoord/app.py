@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from PySide6.QtWidgets import QApplication
 
-    from . import APP_ID, __version__
+    from . import APP_ID, __version__, logs
     from .cli import default_db
     from .ui.main_window import MainWindow, first_run
 
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("fieldcoord")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
+    logs.setup("app")
+    _report_crashes()
     db = args.db or default_db()
     if args.screenshot and not db.exists():
         print(f"error: no database at {db}", file=sys.stderr)
@@ -78,6 +80,36 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     store.close()
     return code
+
+
+def _report_crashes() -> None:
+    """An error nobody caught is written to the app's log with its traceback, and the user is
+    told in plain words where it is; the app goes on running."""
+    import threading
+
+    def show(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        from . import logs
+        where = logs.log_crash("app", exc_type, exc, tb)
+        try:
+            from PySide6.QtCore import QThread
+            from PySide6.QtWidgets import QApplication, QMessageBox
+            app = QApplication.instance()
+            if app is None or QThread.currentThread() is not app.thread():
+                return                  # not on the GUI thread: the log has it
+            QMessageBox.critical(
+                app.activeWindow(), "fieldcoord",
+                "fieldcoord ran into a problem it did not expect. What you saved before is "
+                "kept (each change is written to the database when you save it); the last "
+                "action may not have finished.\n\nThe details are in "
+                f"{where or 'no log file (it could not be written)'}: send that file to "
+                "whoever supports fieldcoord at your agency.")
+        except Exception:               # a crash while telling about a crash: the log has it
+            pass
+    sys.excepthook = show
+    threading.excepthook = lambda a: show(a.exc_type, a.exc_value, a.exc_traceback)
 
 
 def _screenshot(app, window, store, path: Path) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from .core.errors import Cancelled, FieldcoordError, NotInitialised, ValidationE
 from .core.format import display_number, display_phone
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+log = logging.getLogger("fieldcoord.cli")
 
 # Columns of `list` in text form, per kind (the title field comes first anyway).
 LIST_COLUMNS = {
@@ -65,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", type=Path, help="database file (default: $FIELDCOORD_DB or the user "
                    "data directory)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="say what happens on standard error, debug details included (it is "
+                   "always written to the log file, see docs/cli.md)")
     p.add_argument("--version", action="version", version=f"fieldcoord {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -373,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from . import logs
+    program = "hub" if args.command == "hub" else "cli"
+    logs.setup(program, args.verbose)
+    log.debug("fieldcoord %s: %s", __version__, args.command)
     try:
         code = run(args)
         sys.stdout.flush()      # a closed pipe shows here, not in the interpreter's exit
@@ -385,12 +394,14 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_stdout()
         return EXIT_OK
     except (ValidationError, NotInitialised, UsageError) as e:
+        log.info("%s refused: %s", args.command, e)
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Cancelled:
         print("error: cancelled", file=sys.stderr)
         return EXIT_FAILURE
     except FieldcoordError as e:
+        log.warning("%s failed: %s", args.command, e)
         print(f"error: {e}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -400,7 +411,11 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("FIELDCOORD_DEBUG"):
             raise
         from .core.failures import DiskFull, is_disk_full
-        print(f"error: {DiskFull()}" if is_disk_full(e) else f"error: {type(e).__name__}: {e}",
+        if is_disk_full(e):
+            print(f"error: {DiskFull()}", file=sys.stderr)
+            return EXIT_FAILURE
+        where = logs.log_crash(program, type(e), e, e.__traceback__)
+        print(f"error: {type(e).__name__}: {e}" + (f" (details in {where})" if where else ""),
               file=sys.stderr)
         return EXIT_FAILURE
 

@@ -19,6 +19,8 @@ def config_dir(tmp_path, monkeypatch):
     # private keys in the test's own database, never in the user's keyring (tests of the
     # keyring and of encrypted key files choose those themselves)
     monkeypatch.setenv("FIELDCOORD_KEYSTORE", "database")
+    # log files too go to the test's own folder
+    monkeypatch.setenv("FIELDCOORD_LOG_DIR", str(tmp_path / "logs"))
     return d
 
 
