@@ -46,6 +46,8 @@ def add_parsers(sub) -> None:
     e.add_argument("--layout", metavar="|".join(LAYOUTS["csv"]),
                    help="csv: fieldcoord's columns (default), or as Google Contacts or "
                         "Outlook export them")
+    e.add_argument("--name-length", metavar="N", help="chirp: channel names of at most N "
+                   "characters (5-16), unique in the file, for radios with short displays")
 
     p = sub.add_parser("print", help="an ICS form of an operation as PDF")
     p.add_argument("form", choices=FORMS, metavar="|".join(FORMS))
@@ -67,17 +69,17 @@ def add_parsers(sub) -> None:
 def _options(args) -> dict:
     opts = {k: v for k, v in vars(args).items()
             if k in ("kind", "agency", "mapping", "save_mapping", "encoding", "scope", "search",
-                     "ids", "vcard_version", "layout") and v not in (None, [], "")}
+                     "ids", "vcard_version", "layout", "name_length") and v not in (None, [], "")}
     if getattr(args, "map", None):
         from .cli import parse_assignments
         # a field given several times maps to the list of its columns; the importer takes
         # that for contact methods and says which field takes one column otherwise
         opts["map"] = {k: v for k, v in parse_assignments(args.map).items()}
     if getattr(args, "no_match", None):
-        if args.format != "csv":
+        if args.format not in ("csv", "vcard"):
             from .core.errors import ValidationError
             raise ValidationError(f"--no-match: a {args.format} import cannot keep rows apart; "
-                                  "it works with csv")
+                                  "it works with csv and vcard")
         opts["no_match"] = list(args.no_match)
     return opts
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..core import ids
 from ..core import kinds as K
@@ -60,11 +61,15 @@ class ContactIn:
     uid: str | None = None             # a fieldcoord record id found in the file
 
 
+EXPORT_STOPPED = "export cancelled; no file was written"
+
+
 class Pacer:
     """Calls progress(label, value, maximum) and checks cancelled() every `every` steps."""
 
-    def __init__(self, progress, cancelled, label: str, maximum: int = 0, every: int = 200):
-        self.progress, self.cancelled = progress, cancelled
+    def __init__(self, progress, cancelled, label: str, maximum: int = 0, every: int = 200,
+                 stopped: str = "import cancelled; nothing was imported"):
+        self.progress, self.cancelled, self.stopped = progress, cancelled, stopped
         self.label, self.maximum, self.every = label, maximum, every
         self.value = 0
 
@@ -76,7 +81,7 @@ class Pacer:
 
     def check(self) -> None:
         if self.cancelled and self.cancelled():
-            raise Cancelled("import cancelled; nothing was imported")
+            raise Cancelled(self.stopped)
         if self.progress:
             self.progress(self.label, self.value, max(self.maximum, self.value))
 
@@ -563,3 +568,54 @@ class Directory:
         rec = dict(zip(("id", "name", "agency", *CONTACT_FIELDS, "owner", "scope"), row))
         self.contacts[rid] = rec
         self.by_name.setdefault((name_key(rec["name"]), rec["agency"]), rid)
+
+
+# ------------------------------------------------------------------ rows told apart
+def rows_kept_apart(value, paths) -> set[tuple[str, int]]:
+    """options["no_match"] as (file, line) pairs: each entry a line number (when one file is
+    imported), "FILE:LINE", or a (file, line) pair; the file as given to the import or by its
+    name."""
+    if value in (None, "", (), []):
+        return set()
+    items = [value] if isinstance(value, (str, int)) else list(value)
+    out = set()
+    for item in items:
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            where, line = item
+        elif isinstance(item, int):
+            where, line = None, item
+        else:
+            where, _, line = str(item).strip().rpartition(":")
+        try:
+            line = int(str(line).strip())
+        except ValueError:
+            line = 0
+        if line < 1 or isinstance(item, bool):
+            raise ValidationError(f"'{item}' is not a row to import as a new contact: give its "
+                                  "line number, or FILE:LINE")
+        if not where:
+            if len(paths) != 1:
+                raise ValidationError(f"line {line}: say which file it is in (FILE:{line}); "
+                                      f"{len(paths)} files are imported")
+            out.add((str(paths[0]), line))
+        else:
+            out.add((_which_file(str(where), paths), line))
+    return out
+
+
+def _which_file(where: str, paths: list[Path]) -> str:
+    names = [str(p) for p in paths]
+    if str(Path(where)) in names:
+        return str(Path(where))
+    try:
+        target = Path(where).resolve()
+        same = [str(p) for p in paths if p.resolve() == target]
+    except OSError:
+        same = []
+    if not same:
+        same = [str(p) for p in paths if p.name == Path(where).name]
+    if len(same) == 1:
+        return same[0]
+    listed = ", ".join(names)
+    raise ValidationError(f"'{where}' is not one of the files imported ({listed})" if not same
+                          else f"'{where}' could be any of {', '.join(same)}: give its path")

@@ -32,7 +32,7 @@ from pathlib import Path
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.format import display_phone
-from .contacts import Pacer
+from .contacts import EXPORT_STOPPED, Pacer
 from .exporting import write_atomically
 from .report import ExportReport
 from .runner import LAYOUTS
@@ -399,7 +399,7 @@ def export_file(store, path: Path, options: dict, progress=None,
     kind = _kinds(options, "CSV", "contact")[0]
     data = _collect(store, options, (kind,))
     records = data.contacts if kind == "contact" else data.agencies
-    pacer = Pacer(progress, cancelled, "Exporting CSV", len(records))
+    pacer = Pacer(progress, cancelled, "Exporting CSV", len(records), stopped=EXPORT_STOPPED)
     pacer.step(len(records))
     head, rows = _TABLES[layout](data, kind)
     out = io.StringIO(newline="")
@@ -444,7 +444,7 @@ def export_workbook(store, path: Path, options: dict, progress=None,
     kinds = _kinds(options, "xlsx", None)
     data = _collect(store, options, kinds)
     pacer = Pacer(progress, cancelled, "Exporting workbook",
-                  len(data.contacts) + len(data.agencies))
+                  len(data.contacts) + len(data.agencies), stopped=EXPORT_STOPPED)
     report = ExportReport("xlsx", str(path))
     book = Workbook()
     book.remove(book.active)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""CSV in (contact exports, agency registries, any table with a column mapping) and out (interop).
+"""CSV in: contact exports, agency registries, any table with a column mapping (interop).
 
 Import recognises Google Contacts, Outlook and Thunderbird exports and the USFA National Fire
 Department Registry by their header rows; any other table is read with a column mapping:
@@ -17,7 +17,7 @@ Contacts go through the shared duplicate matching of `contacts.Directory`; `opti
 lists rows to add as new contacts even when they match one (line numbers, "FILE:LINE" or
 (file, line) pairs, as the report's matches name them). Agencies are matched
 by code (or name); rows with the same code are one agency, whose note lines collect every row's
-(a registry's stations). Export writes contacts (or agencies) with their main phone and email.
+(a registry's stations). Export is interop/csvexport.py.
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ from typing import Callable
 from ..core import kinds as K
 from ..core.errors import ValidationError
 from ..core.validate import normalise_field
-from .contacts import ContactIn, Directory, MethodIn, Pacer, derive_code, name_key
-from .exporting import write_atomically
-from .report import ExportReport, ImportReport
+from .contacts import (ContactIn, Directory, MethodIn, Pacer, derive_code, name_key,
+                       rows_kept_apart)
+from .report import ImportReport
 from .textfile import read_text, sniff_delimiter
 
 MAPPINGS_FILE = "csv-mappings.json"
@@ -667,7 +667,7 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
     """Import every CSV file (see the module's docstring); runs in the caller's transaction."""
     report = ImportReport("csv")
     paths = [Path(p) for p in paths]
-    no_match = _no_match(options.get("no_match"), paths)
+    no_match = rows_kept_apart(options.get("no_match"), paths)
     directory = Directory(store, report, options.get("scope"), no_match)
     saved = load_mapping(options["mapping"]) if options.get("mapping") else {}
     spec = dict(saved.get("map") or {})
@@ -719,56 +719,6 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
                             f"{'tab' if table.delimiter == chr(9) else repr(table.delimiter)}"
                             + (f", read as {PROFILE_NAMES[profile]}" if profile else ""))
     return report
-
-
-def _no_match(value, paths: list[Path]) -> set[tuple[str, int]]:
-    """options["no_match"] as (file, line) pairs: each entry a line number (when one file is
-    imported), "FILE:LINE", or a (file, line) pair; the file as given to the import or by its
-    name."""
-    if value in (None, "", (), []):
-        return set()
-    items = [value] if isinstance(value, (str, int)) else list(value)
-    out = set()
-    for item in items:
-        if isinstance(item, (tuple, list)) and len(item) == 2:
-            where, line = item
-        elif isinstance(item, int):
-            where, line = None, item
-        else:
-            where, _, line = str(item).strip().rpartition(":")
-        try:
-            line = int(str(line).strip())
-        except ValueError:
-            line = 0
-        if line < 1 or isinstance(item, bool):
-            raise ValidationError(f"'{item}' is not a row to import as a new contact: give its "
-                                  "line number, or FILE:LINE")
-        if not where:
-            if len(paths) != 1:
-                raise ValidationError(f"line {line}: say which file it is in (FILE:{line}); "
-                                      f"{len(paths)} files are imported")
-            out.add((str(paths[0]), line))
-        else:
-            out.add((_which_file(str(where), paths), line))
-    return out
-
-
-def _which_file(where: str, paths: list[Path]) -> str:
-    names = [str(p) for p in paths]
-    if str(Path(where)) in names:
-        return str(Path(where))
-    try:
-        target = Path(where).resolve()
-        same = [str(p) for p in paths if p.resolve() == target]
-    except OSError:
-        same = []
-    if not same:
-        same = [str(p) for p in paths if p.name == Path(where).name]
-    if len(same) == 1:
-        return same[0]
-    listed = ", ".join(names)
-    raise ValidationError(f"'{where}' is not one of the files imported ({listed})" if not same
-                          else f"'{where}' could be any of {', '.join(same)}: give its path")
 
 
 def _report_unread(table: Table, used: set, blank: dict, report: ImportReport) -> None:

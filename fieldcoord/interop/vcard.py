@@ -22,7 +22,7 @@ from pathlib import Path
 from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
-from .contacts import ContactIn, Directory, MethodIn, Pacer
+from .contacts import EXPORT_STOPPED, ContactIn, Directory, MethodIn, Pacer, rows_kept_apart
 from .exporting import write_atomically
 from .report import ExportReport, ImportReport
 from .vcard_read import (BINARY, IM_PROPS, LABEL_TYPES, MESSAGING_RE, Card, CardError, Prop,
@@ -252,7 +252,8 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
     """Import the cards of every file (see the module's docstring). Runs in the caller's
     transaction; each card is written in its own savepoint."""
     report = ImportReport("vcard")
-    directory = Directory(store, report, options.get("scope"))
+    directory = Directory(store, report, options.get("scope"),
+                          rows_kept_apart(options.get("no_match"), list(paths)))
     default_agency = None
     if options.get("agency"):
         default_agency = store.agency_id(str(options["agency"]).strip())
@@ -398,7 +399,8 @@ def export_file(store, path: Path, options: dict, progress=None,
     methods = _methods_by_holder(store)
     names = {rid: {"name": name, "code": code} for rid, name, code in store.conn.execute(
         "SELECT id, name, code FROM agency")}
-    pacer = Pacer(progress, cancelled, "Exporting vCards", len(contacts) + len(agencies))
+    pacer = Pacer(progress, cancelled, "Exporting vCards", len(contacts) + len(agencies),
+                  stopped=EXPORT_STOPPED)
     chunks = []
     for rec in sorted(agencies, key=lambda r: r.values["name"].casefold()):
         chunks.append(agency_card(rec, methods.get(f"a:{rec.id}", []), version))

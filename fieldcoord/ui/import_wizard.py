@@ -928,8 +928,8 @@ class CheckPage(_TaskPage):
         self.start()
 
     def can_keep_apart(self) -> bool:
-        """Whether a matched row can be imported as a new contact instead (CSV)."""
-        return self.w.fmt() == "csv"
+        """Whether a matched row or card can be imported as a new contact instead."""
+        return self.w.fmt() in ("csv", "vcard")
 
     def _on_done(self, result) -> None:
         super()._on_done(result)

@@ -179,5 +179,22 @@ def test_cli_dry_run_lists_matches_and_no_match_keeps_a_row_apart(hcem, write, c
     assert got["added"] == {"contact": 2, "method": 2}
     assert [(m["line"], m["status"]) for m in got["matches"]] == [(3, "kept apart"),
                                                                  (4, "unchanged")]
-    assert main(["--db", db, "import", "vcard", str(path), "--no-match", "3"]) == 2
+    assert main(["--db", db, "import", "ical", str(path), "--no-match", "3"]) == 2
     assert "--no-match" in capsys.readouterr().err
+
+
+def test_a_matched_vcard_can_be_told_apart_too(hcem, write, capsys):
+    from fieldcoord.cli import main
+    run_import(hcem, "csv", [write("a.csv", "name,email,phone\n"
+                                   "Pat Lee,pat@harbor.example,(202) 555-0100\n")])
+    card = write("pat.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Pat Lee\r\nN:Lee;Pat;;;\r\n"
+                             "TEL;TYPE=WORK:(202) 555-0100\r\nEND:VCARD\r\n")
+    db = str(hcem.path)
+    hcem.close()
+    assert main(["--db", db, "import", "vcard", str(card), "--dry-run"]) == 0
+    assert f"{card}:1: matched contact 'Pat Lee'" in capsys.readouterr().out
+    assert main(["--db", db, "--json", "import", "vcard", str(card), "--no-match", "1"]) == 0
+    import json
+    got = json.loads(capsys.readouterr().out)
+    assert got["added"]["contact"] == 1
+    assert [(m["line"], m["status"]) for m in got["matches"]] == [(1, "kept apart")]

@@ -376,3 +376,12 @@ def test_positions_are_told_from_people():
         assert name_kind(name) == "person", name
     assert name_kind("Harbor EMS", agency_name="harbor  ems") == "org"
     assert name_kind("Night Desk", title="Night desk") == "role"
+
+
+@pytest.mark.parametrize("fmt, name", [("csv", "out.csv"), ("xlsx", "out.xlsx"),
+                                       ("vcard", "out.vcf")])
+def test_a_cancelled_export_says_so_and_writes_no_file(directory, tmp_path, fmt, name):
+    from fieldcoord.core.errors import Cancelled
+    with pytest.raises(Cancelled, match="export cancelled; no file was written"):
+        run_export(directory, fmt, tmp_path / name, cancelled=lambda: True)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith((name, "." + name))]
