@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from pathlib import Path
 
 from ..core.errors import Cancelled, ValidationError
@@ -310,12 +311,121 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
 
 # ------------------------------------------------------------------ export
 
+# Tuning steps in kHz, in the order CHIRP tries them (chirp_common.required_step): 12.5 before
+# 6.25, so 851.0125 MHz (8CALL90) takes 12.5, which a Yaesu FT-60 has and 6.25 it has not.
+# 10 kHz never wins after 5.
+CHIRP_STEPS = (5.0, 10.0, 12.5, 6.25, 2.5, 1.0, 0.5, 8.33, 0.25)
+
+
+def _on_step(hz: int, step: float) -> bool:
+    if step == 8.33:                        # airband 8.33 kHz channels: 25 kHz split in three
+        return hz % 25000 in (0, 8330, 16660)
+    return hz % round(step * 1000) == 0
+
+
 def _step(*freqs) -> str:
-    for step in (5.0, 6.25, 12.5, 2.5):
-        if all(f is None or abs(round(f * 1000 / step) * step - f * 1000) < 0.001
-               for f in freqs):
+    """TStep: the first of CHIRP's steps that reaches every frequency given (in MHz)."""
+    hzs = [round(f * 1_000_000) for f in freqs if f is not None]
+    for step in CHIRP_STEPS:
+        if all(_on_step(hz, step) for hz in hzs):
             return f"{step:.2f}"
     return "5.00"
+
+
+# ------------------------------------------------------------------ short names
+
+NAME_LENGTHS = range(5, 17)      # radios show 6 to 8 characters; CHIRP knows up to 16
+_VOWELS = frozenset("AEIOUaeiou")
+
+
+def name_length(options: dict) -> int | None:
+    """options["name_length"] as a whole number of characters, None when not given."""
+    raw = options.get("name_length")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not re.fullmatch(r"\d+", text):
+        raise ValidationError(f"name length '{raw}' is not a whole number of characters "
+                              f"({NAME_LENGTHS.start} to {NAME_LENGTHS.stop - 1})")
+    n = int(text)
+    if n not in NAME_LENGTHS:
+        raise ValidationError(f"name length {n} is out of range: radios show "
+                              f"{NAME_LENGTHS.start} to {NAME_LENGTHS.stop - 1} characters")
+    return n
+
+
+def _plain(text: str) -> str:
+    """Text as ASCII, accents dropped, spaces collapsed (what a radio display can show)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if c.isascii() and (c.isprintable() or c.isspace()))
+    return " ".join(text.split())
+
+
+def short_name(name: str, length: int) -> str:
+    """A channel name in at most `length` characters, shortened the way people shorten them:
+    punctuation and then spaces go, then vowels inside the longest words (FIRE -> FR, TAC ->
+    TC), then letters at the end of the longest words; numbers stay whole as long as they fit
+    (HC FIRE TAC 2 -> HCFRTC2, 8CALL90 -> 8CLL90)."""
+    text = _plain(name)
+    if len(text) <= length:
+        return text
+    # words, each a list of runs of letters or of digits
+    words = [re.findall(r"[A-Za-z]+|\d+", w) for w in re.split(r"[^A-Za-z0-9]+", text)]
+    words = [w for w in words if w]
+    if not words:
+        return text[:length]
+    spaced = " ".join("".join(w) for w in words)
+    if len(spaced) <= length:
+        return spaced
+    runs = [run for w in words for run in w]
+
+    def size() -> int:
+        return sum(len(r) for r in runs)
+
+    def longest(can) -> int | None:
+        """The longest run of letters `can(run)` lets shorten (the first of equals)."""
+        best = None
+        for i, run in enumerate(runs):
+            if run.isalpha() and can(run) and (best is None or len(run) > len(runs[best])):
+                best = i
+        return best
+
+    while size() > length:                  # vowels out of the longest word first
+        i = longest(lambda r: len(r) > 2 and any(c in _VOWELS for c in r[1:]))
+        if i is None:
+            break
+        runs[i] = runs[i][0] + "".join(c for c in runs[i][1:] if c not in _VOWELS)
+    while size() > length:                  # then letters off the end of the longest word
+        i = longest(lambda r: len(r) > 1)
+        if i is None:
+            break
+        runs[i] = runs[i][:-1]
+    return "".join(runs)[:length]
+
+
+def short_names(names: list[str], length: int) -> list[str]:
+    """Short names for a list of channels, unique in it (case aside, as radios show capitals):
+    a name whose short form another one already took gets a digit (HCFRDS2), after a hyphen
+    when it ends in a number (VT11-2)."""
+    bases = [short_name(n, length) for n in names]
+    taken = {b.casefold() for b in bases}
+    used: set[str] = set()
+    out = []
+    for name, base in zip(names, bases):
+        pick, k = base, 1
+        while pick.casefold() in used or (k > 1 and pick.casefold() in taken):
+            k += 1
+            mark = str(k)
+            if len(mark) >= length:
+                raise ValidationError(f"too many channels are named like '{name}' to give "
+                                      f"each a name of {length} characters")
+            stem = short_name(name, length - len(mark))
+            if stem[-1:].isdigit():
+                stem = short_name(name, length - len(mark) - 1) + "-"
+            pick = stem + mark
+        used.add(pick.casefold())
+        out.append(pick)
+    return out
 
 
 def _parse_tone(text: str | None):
@@ -393,16 +503,27 @@ def _selected(store, options: dict) -> list:
 
 
 def export_file(store, path, options: dict, progress=None, cancelled=None) -> ExportReport:
-    """Write channels of the library as a CHIRP CSV (memories numbered from 1)."""
+    """Write channels of the library as a CHIRP CSV (memories numbered from 1).
+
+    options["name_length"] (5 to 16) writes names of at most that many characters, unique in
+    the file, for radios with short displays; each shortened name's full one leads its Comment.
+    """
     report = ExportReport("chirp", str(path))
     kind = options.get("kind")
     if kind and kind.strip().lower() not in ("channel", "channels"):
         raise ValidationError(f"CHIRP files hold channels, not '{kind}'")
+    length = name_length(options)
     records = _selected(store, options)
+    tuned = [rec for rec in records if rec.values.get("rx_freq") is not None]
+    # a name with nothing a radio can show (消防) is named by its frequency
+    names = short_names([rec.values["name"] if _plain(rec.values["name"])
+                         else _freq_name(rec.values["rx_freq"]) for rec in tuned],
+                        length) if length else None
     buf = io.StringIO(newline="")
     writer = csv.DictWriter(buf, fieldnames=HEADER, lineterminator="\r\n")
     writer.writeheader()
     location = 0
+    shortened = 0
     for n, rec in enumerate(records, 1):
         if cancelled and cancelled():
             raise Cancelled("export cancelled")
@@ -413,10 +534,20 @@ def export_file(store, path, options: dict, progress=None, cancelled=None) -> Ex
             continue
         location += 1
         row, lost = chirp_row(location, rec)
+        if names is not None:
+            short = names[location - 1]
+            if short != row["Name"]:
+                shortened += 1
+                row["Comment"] = f"{row['Name']}: {row['Comment']}" if row["Comment"] \
+                    else row["Name"]
+                row["Name"] = short
         writer.writerow(row)
         report.written["channel"] += 1
         for what in lost:
             report.notes.append(f"{rec.values['name']}: {what} not written")
+    if shortened:
+        report.notes.append(f"{shortened} channel name(s) shortened to {length} characters, "
+                            "unique in the file; each full name leads its Comment")
     write_atomically(Path(path), buf.getvalue().encode("utf-8"))
     return report
 

@@ -15,13 +15,19 @@ keep the rule as written in the file (`Repeats: FREQ=WEEKLY;BYDAY=MO`, `Except: 
 (RECURRENCE-ID) is a record of its own. Export writes those lines back as RRULE, EXDATE, RDATE
 and RECURRENCE-ID, so a series leaves fieldcoord as a series.
 
+Export writes no floating time: a time goes out in its zone (TZID, with a VTIMEZONE made of
+yearly rules derived from zoneinfo) or in UTC; a stored time without offset is read as a time
+of this computer's zone.
+
 The event's UID is kept as the last line of its notes (`iCalendar UID: ...`); importing the same
 file again updates those records instead of adding new ones. Events exported from fieldcoord
 carry the UID `<record id>@fieldcoord` and match their record directly.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import os
 import re
 import zoneinfo
 from pathlib import Path
@@ -467,7 +473,8 @@ def from_stored(text: str):
 
 
 def _same_time(a: str | None, b: str | None) -> bool:
-    """Two stored times meaning the same moment (09:00-07:00 is 16:00Z)."""
+    """Two stored times meaning the same moment (09:00-07:00 is 16:00Z; 09:00 without offset is
+    09:00-07:00 on a computer in Los Angeles)."""
     if a == b:
         return True
     if not a or not b:
@@ -476,8 +483,10 @@ def _same_time(a: str | None, b: str | None) -> bool:
         x, y = from_stored(a), from_stored(b)
     except ValueError:
         return False
-    if isinstance(x, dt.datetime) and isinstance(y, dt.datetime) and \
-            (x.tzinfo is None) == (y.tzinfo is None):
+    if isinstance(x, dt.datetime) and isinstance(y, dt.datetime):
+        if (x.tzinfo is None) != (y.tzinfo is None):
+            # a time without offset is a time of this computer's zone, as export writes it
+            x, y = _as_instant(x), _as_instant(y)
         return x == y
     return False
 
@@ -782,29 +791,6 @@ def _split_notes(notes: str | None) -> tuple[str, dict]:
     return "\n".join(text).strip(), meta
 
 
-def _ical_time(text: str, zone: str | None, fixed: set | None = None):
-    """A stored time for DTSTART and the like: in its named zone when the notes name one; a
-    time with an offset in UTC, or, for a series (`fixed` given), at its own offset (a rule such
-    as BYDAY=MO must run in local time, not in UTC); a time without offset floating."""
-    value = from_stored(text)
-    if not isinstance(value, dt.datetime):
-        return value
-    if zone:
-        try:
-            tz = zoneinfo.ZoneInfo(zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            tz = None
-        if tz is not None:
-            return value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
-    if value.tzinfo:
-        off = value.utcoffset()
-        if fixed is None or not off:
-            return value.astimezone(dt.timezone.utc)
-        fixed.add(off)
-        return value.replace(tzinfo=dt.timezone(off))
-    return value
-
-
 def _offset_zone(off: dt.timedelta) -> icalendar.Timezone:
     """A VTIMEZONE for a fixed UTC offset, named as Python names it (UTC+11:00)."""
     tz = icalendar.Timezone()
@@ -817,6 +803,261 @@ def _offset_zone(off: dt.timedelta) -> icalendar.Timezone:
     return tz
 
 
+# ------------------------------------------------------------------ time zones of an export
+
+UTC = dt.timezone.utc
+_ZERO = dt.timedelta(0)
+_UTC_NAMES = {"UTC", "UCT", "Etc/UTC", "Etc/UCT", "Universal", "Etc/Universal", "Zulu",
+              "Etc/Zulu", "GMT", "Etc/GMT", "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0", "GMT-0",
+              "Etc/GMT-0", "Greenwich", "Etc/Greenwich"}
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# A VTIMEZONE describes its zone this many years past the last time written in it: a full
+# cycle of weekdays and leap years, so a yearly rule shows every day of the month it can fall on.
+_ZONE_YEARS = 28
+
+
+def named_zone(name: str | None):
+    """The zone of an IANA name: datetime's UTC for UTC and its aliases, else a ZoneInfo; None
+    for a name that is no zone."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    if name in _UTC_NAMES:
+        return UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def _zone_key_of(path: str) -> str | None:
+    """The IANA name in the path of a zone file (/usr/share/zoneinfo/America/Chicago)."""
+    at = path.rfind("zoneinfo/")
+    if at < 0:
+        return None
+    key = path[at + len("zoneinfo/"):]
+    for prefix in ("posix/", "right/"):
+        key = key.removeprefix(prefix)
+    return key or None
+
+
+def local_zone():
+    """This computer's time zone: a ZoneInfo when its IANA name can be found (from TZ, the
+    /etc/localtime link or /etc/timezone), UTC, or None when it has no name to be found (on
+    Windows, or TZ set to a rule such as EST5EDT,M3.2.0,M11.1.0); the system's clock rules
+    still convert its times then."""
+    env = os.environ.get("TZ")
+    if env is not None:
+        key = env.lstrip(":").strip()
+        if not key:
+            return UTC                          # an empty TZ is UTC
+        if key.startswith("/"):
+            key = _zone_key_of(os.path.realpath(key)) or ""
+        return named_zone(key)
+    key = _zone_key_of(os.path.realpath("/etc/localtime"))
+    if key is None:
+        try:
+            key = Path("/etc/timezone").read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            key = None
+    return named_zone(key)
+
+
+def _as_instant(value: dt.datetime) -> dt.datetime:
+    """An aware datetime as it is; a naive one as a time of this computer's zone."""
+    if value.tzinfo is not None:
+        return value
+    tz = local_zone()
+    return value.replace(tzinfo=tz) if tz is not None else value.astimezone()
+
+
+class _Times:
+    """How an export writes stored times, and the zones it wrote them in.
+
+    A time of a series that names its `Time zone` is written in that zone. A time without
+    offset is a wall-clock time where it was typed: it is written in `local` (the time_zone
+    option, else this computer's zone), or, when that zone has no known name, in UTC as the
+    system's clock rules convert it. Any other time with an offset is written in UTC, except in
+    a series without zone, which keeps its own offset (a rule such as BYDAY=MO must run in local
+    time, not in UTC). Nothing is written as a floating time.
+    """
+
+    def __init__(self, local):
+        self.local = local
+        self.spans: dict[str, list] = {}        # zone name -> [ZoneInfo, first, last time]
+        self.offsets: set[dt.timedelta] = set()
+        self.naive = 0                          # times without offset written
+
+    def write(self, text: str, zone: str | None, series: bool):
+        value = from_stored(text)
+        if not isinstance(value, dt.datetime):
+            return value
+        tz = named_zone(zone)
+        if tz is None and value.tzinfo is None:
+            self.naive += 1
+            tz = self.local
+            if tz is None:
+                value = value.astimezone()      # the offset the system's rules give
+        if tz is not None:
+            value = value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
+            if tz is not UTC:
+                span = self.spans.setdefault(tz.key, [tz, value, value])
+                span[1], span[2] = min(span[1], value), max(span[2], value)
+            return value
+        off = value.utcoffset()
+        if not series or not off:
+            return value.astimezone(UTC)
+        self.offsets.add(off)
+        return value.astimezone(dt.timezone(off))
+
+
+def _offset_changes(tz, start: dt.datetime, end: dt.datetime) -> list[tuple]:
+    """(POSIX second, offset before, offset after) of each change of a zone's UTC offset
+    between two instants: the offset is read once a day, a change found to the second."""
+    def offset(second: int) -> dt.timedelta:
+        return dt.datetime.fromtimestamp(second, tz).utcoffset()
+    out = []
+    at, stop = int(start.timestamp()), int(end.timestamp())
+    now = offset(at)
+    while at < stop:
+        nxt = min(at + 86400, stop)
+        new = offset(nxt)
+        if new != now:
+            lo, hi = at, nxt
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset(mid) == now else (lo, mid)
+            out.append((hi, now, new))
+            now = new
+        at = nxt
+    return out
+
+
+def _yearly_rules(days: list[dt.date]):
+    """Yearly RRULEs (as dicts) that may fall on these days of one month: the nth or the last
+    weekday of the month, a weekday within seven days (Friday on or after the 23rd), a weekday
+    on the only days seen (a Friday that is the 1st), a fixed day of the month."""
+    month = days[0].month
+    weekdays = {d.weekday() for d in days}
+    low, high = min(d.day for d in days), max(d.day for d in days)
+    if len(weekdays) == 1:
+        wd = _WEEKDAYS[weekdays.pop()]
+        nths = {(d.day - 1) // 7 + 1 for d in days}
+        if len(nths) == 1 and min(nths) <= 4:
+            yield {"freq": "yearly", "bymonth": month, "byday": f"{min(nths)}{wd}"}
+        if all(d.day + 7 > calendar.monthrange(d.year, d.month)[1] for d in days):
+            yield {"freq": "yearly", "bymonth": month, "byday": f"-1{wd}"}
+        if high - low <= 6:
+            yield {"freq": "yearly", "bymonth": month, "byday": wd,
+                   "bymonthday": list(range(low, min(low + 6, 31) + 1))}
+            if high - low < 6:
+                yield {"freq": "yearly", "bymonth": month, "byday": wd,
+                       "bymonthday": list(range(low, high + 1))}
+    if low == high:
+        yield {"freq": "yearly", "bymonth": month, "bymonthday": low}
+
+
+def _rule_day(rule: dict, year: int) -> dt.date | None:
+    """The day of `year` one of those rules falls on (None when it skips the year)."""
+    month = rule["bymonth"]
+    days = [dt.date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
+    monthdays = rule.get("bymonthday")
+    if monthdays is not None:
+        wanted = set(monthdays) if isinstance(monthdays, list) else {monthdays}
+        days = [d for d in days if d.day in wanted]
+    byday = rule.get("byday")
+    if byday:
+        days = [d for d in days if _WEEKDAYS[d.weekday()] == byday[-2:]]
+        if byday[:-2]:
+            nth = int(byday[:-2])
+            days = [days[nth - 1 if nth > 0 else nth]] if len(days) >= abs(nth) else []
+    return days[0] if len(days) == 1 else None
+
+
+def _observance(daylight: bool, start: dt.datetime, before: dt.timedelta, after: dt.timedelta,
+                name: str | None):
+    comp = icalendar.TimezoneDaylight() if daylight else icalendar.TimezoneStandard()
+    comp.add("dtstart", start)
+    comp.add("tzoffsetfrom", before)
+    comp.add("tzoffsetto", after)
+    if name:
+        comp.add("tzname", name)
+    return comp
+
+
+def zone_component(tz: zoneinfo.ZoneInfo, first: dt.datetime,
+                   last: dt.datetime) -> icalendar.Timezone:
+    """A VTIMEZONE (TZID the IANA name) good for times in `tz` from `first` on, made of rules.
+
+    The zone's changes of offset are read through zoneinfo from the January of the year before
+    `first` to 28 years after `last`. Changes that come back each year in the same month, at
+    the same local time, between the same offsets make one STANDARD or DAYLIGHT with an RRULE
+    (BYDAY=2SU, BYDAY=-1SU, a weekday within seven days such as Friday on or after the 23rd,
+    or a fixed day of the month), ended by UNTIL when the rule stopped and open when it still
+    runs. A change that does not come back is an observance of its own; a zone whose offset
+    never changes is one STANDARD. No RDATE lists, so the zone does not end in 2037.
+    DTSTART of each observance is the local time before the change, as RFC 5545 asks.
+    """
+    begin = dt.datetime(max(first.year - 1, 1900), 1, 1)
+    start = begin.replace(tzinfo=tz).astimezone(UTC)
+    end = dt.datetime(min(max(last.year, begin.year) + 1 + _ZONE_YEARS, 9999), 1, 1, tzinfo=UTC)
+    final_year = end.year - 1
+    changes = []
+    for second, before, after in _offset_changes(tz, start, end):
+        here = dt.datetime.fromtimestamp(second, tz)
+        dst, was = here.dst(), dt.datetime.fromtimestamp(second - 1, tz).dst()
+        # Ireland's winter time is its "daylight" time (negative DST): label by the summer one
+        daylight = bool(dst and dst > _ZERO) or (not dst and bool(was and was < _ZERO))
+        local = (dt.datetime.fromtimestamp(second, UTC) + before).replace(tzinfo=None)
+        changes.append((second, local, before, after, here.tzname(), daylight))
+    comps: list[tuple[dt.datetime, icalendar.Component]] = []
+    if not changes or changes[0][0] > first.timestamp():
+        here = begin.replace(tzinfo=tz)
+        off = here.utcoffset()
+        comps.append((begin, _observance(bool(here.dst() and here.dst() > _ZERO), begin, off,
+                                         off, here.tzname())))
+    groups: dict[tuple, dict[int, list]] = {}
+    for change in changes:
+        second, local, before, after, name, daylight = change
+        groups.setdefault((local.month, local.time(), before, after, name, daylight),
+                          {}).setdefault(local.year, []).append(change)
+    for by_year in groups.values():
+        years = sorted(by_year)
+        while years:
+            # the longest stretch of years from the first one left that one rule describes
+            # exactly: on the day of each change, and on no day of a year without one
+            first_year, rule, span = years[0], None, years[0]
+            while len(by_year[first_year]) == 1 and span < final_year:
+                seen = [by_year[y][0][1].date() for y in range(first_year, span + 2)
+                        if y in by_year]
+                fits = next((r for r in _yearly_rules(seen) if all(
+                    _rule_day(r, y) == (by_year[y][0][1].date() if y in by_year else None)
+                    and len(by_year.get(y, ())) <= 1 for y in range(first_year, span + 2))),
+                    None)
+                if fits is None:
+                    break
+                rule, span = fits, span + 1
+            part = [c for y in years if y <= span for c in by_year[y]]
+            years = [y for y in years if y > span]
+            if rule is None or len(part) < 2:
+                for second, local, before, after, name, daylight in part:
+                    comps.append((local, _observance(daylight, local, before, after, name)))
+                continue
+            second, local, before, after, name, daylight = part[0]
+            comp = _observance(daylight, local, before, after, name)
+            if span < final_year:
+                # a day after the last change: past it whether a reader compares UNTIL with
+                # the change in UTC (as RFC 5545 says) or with its local time
+                rule["until"] = dt.datetime.fromtimestamp(part[-1][0] + 86400, UTC)
+            comp.add("rrule", rule)
+            comps.append((local, comp))
+    out = icalendar.Timezone()
+    out.add("tzid", tz.key)
+    for _, comp in sorted(comps, key=lambda c: c[0]):
+        out.add_component(comp)
+    return out
+
+
 def _stamp(text: str | None) -> dt.datetime:
     try:
         return dt.datetime.strptime(text or "", "%Y-%m-%dT%H:%M:%SZ").replace(
@@ -825,24 +1066,26 @@ def _stamp(text: str | None) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _event_component(store, rec, offsets: set) -> icalendar.Event:
+def _event_component(store, rec, times: _Times) -> icalendar.Event:
     v = rec.values
     description, meta = _split_notes(v.get("notes"))
     zone = (meta.get("Time zone") or [None])[0]
     ev = icalendar.Event()
     key = uid_of(v.get("notes"))
     series = bool(meta.get("Repeats") or meta.get("Also") or (key and key[1]))
-    fixed = offsets if series else None
+
+    def when(text: str):
+        return times.write(text, zone, series)
     ev.add("uid", key[0] if key else f"{rec.id}{UID_DOMAIN}")
     ev.add("dtstamp", _stamp(rec.updated_at))
     ev.add("created", _stamp(rec.created_at))
     ev.add("last-modified", _stamp(rec.updated_at))
     ev.add("summary", v["title"])
-    start = _ical_time(v["start"], zone, fixed)
+    start = when(v["start"])
     ev.add("dtstart", start)
     if isinstance(start, dt.datetime):
         if v.get("end"):
-            end = _ical_time(v["end"], zone, fixed)
+            end = when(v["end"])
             if not isinstance(end, dt.datetime):
                 end = dt.datetime.combine(end, dt.time(23, 59), start.tzinfo)
             ev.add("dtend", end)
@@ -852,9 +1095,15 @@ def _event_component(store, rec, offsets: set) -> icalendar.Event:
             last = last.date()
         ev.add("dtend", max(last, start) + dt.timedelta(days=1))
     if key and key[1]:
-        ev.add("recurrence-id", _ical_time(key[1], zone, fixed))
+        ev.add("recurrence-id", when(key[1]))
     for rule in meta.get("Repeats", []):
-        ev.add("rrule", icalendar.vRecur.from_ical(rule))
+        recur = icalendar.vRecur.from_ical(rule)
+        until = recur.get("UNTIL")
+        if until and isinstance(start, dt.datetime) and isinstance(until[0], dt.datetime) \
+                and until[0].tzinfo is None:
+            # a floating series now runs in a zone: its UNTIL must be in UTC (RFC 5545 3.3.10)
+            recur["UNTIL"] = [until[0].replace(tzinfo=start.tzinfo).astimezone(UTC)]
+        ev.add("rrule", recur)
     for name, prop in (("Except", "exdate"), ("Also", "rdate")):
         items = [x.strip() for line in meta.get(name, []) for x in line.split(",") if x.strip()]
         if items:
@@ -862,12 +1111,10 @@ def _event_component(store, rec, offsets: set) -> icalendar.Event:
             for item in items:
                 if "/" in item:
                     a, _, b = item.partition("/")
-                    values.append((_ical_time(a, zone, fixed),
-                                   icalendar.vDuration.from_ical(b) if b.startswith(("P", "+P",
-                                                                                     "-P"))
-                                   else _ical_time(b, zone, fixed)))
+                    values.append((when(a), icalendar.vDuration.from_ical(b)
+                                   if b.startswith(("P", "+P", "-P")) else when(b)))
                 else:
-                    values.append(_ical_time(item, zone, fixed))
+                    values.append(when(item))
             ev.add(prop, values)
     ev.add("categories", [KIND_LABELS.get(v["kind"], v["kind"])])
     if v.get("location"):
@@ -936,8 +1183,21 @@ def _selected(store, kind: str, options: dict) -> list:
 
 
 def export_file(store, path, options: dict, progress=None, cancelled=None) -> ExportReport:
-    """Write events and agreements' review and expiry dates as one iCalendar file."""
+    """Write events and agreements' review and expiry dates as one iCalendar file.
+
+    Times go out in their zone (TZID, with a rule-based VTIMEZONE) or in UTC, never floating;
+    a stored time without offset is read in options["time_zone"] (an IANA name), else in this
+    computer's zone.
+    """
     report = ExportReport("ical", str(path))
+    chosen_zone = str(options.get("time_zone") or "").strip()
+    if chosen_zone:
+        local = named_zone(chosen_zone)
+        if local is None:
+            raise ValidationError(f"time zone '{chosen_zone}' is not one fieldcoord knows: give "
+                                  "an IANA name such as America/Los_Angeles, or UTC")
+    else:
+        local = local_zone()
     kind = options.get("kind")
     kinds = ["event", "agreement"]
     if kind:
@@ -958,7 +1218,7 @@ def export_file(store, path, options: dict, progress=None, cancelled=None) -> Ex
     total = sum(len(v) for v in chosen.values())
     done = 0
     undated = 0
-    offsets: set = set()
+    times = _Times(local)
     for k in kinds:
         for rec in chosen[k]:
             done += 1
@@ -967,7 +1227,7 @@ def export_file(store, path, options: dict, progress=None, cancelled=None) -> Ex
             if progress and (done % 50 == 0 or done == total):
                 progress("Exporting calendar", done, total)
             if k == "event":
-                cal.add_component(_event_component(store, rec, offsets))
+                cal.add_component(_event_component(store, rec, times))
                 report.written["event"] += 1
             else:
                 comps = _agreement_components(store, rec)
@@ -979,8 +1239,15 @@ def export_file(store, path, options: dict, progress=None, cancelled=None) -> Ex
                 report.written["agreement"] += 1
     if undated:
         report.notes.append(f"{undated} agreement(s) have no review or expiry date")
-    cal.add_missing_timezones()
-    for off in sorted(offsets, reverse=True):
-        cal.subcomponents.insert(0, _offset_zone(off))
+    if times.naive:
+        where = (f"in {getattr(local, 'key', 'UTC')}" if local is not None
+                 else "in UTC, as this computer's clock converts them")
+        whose = "the time_zone option" if chosen_zone else "this computer's time zone"
+        report.notes.append(f"{times.naive} time(s) stored without a UTC offset were written "
+                            f"{where} ({whose})")
+    zones = [zone_component(tz, first, last) for _, (tz, first, last)
+             in sorted(times.spans.items())]
+    zones += [_offset_zone(off) for off in sorted(times.offsets)]
+    cal.subcomponents[0:0] = zones              # time zones before the events that use them
     write_atomically(Path(path), cal.to_ical())
     return report

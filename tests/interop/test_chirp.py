@@ -182,3 +182,118 @@ def test_cli_import_export_with_agency_and_json(tmp_path, capsys):
     row = _rows(out)[0]
     assert (row["Name"], row["Tone"], row["cToneFreq"], row["Mode"], row["Comment"]) == \
         ("HC TAC", "TSQL", "131.8", "NFM", "Fire tactical")
+
+
+# ------------------------------------------------------------------ tuning steps, short names
+
+def _add_library(store, *names):
+    from fieldcoord.core.library import find_channel, load_nifog_channels
+    chosen = [find_channel(n) for n in names] if names else load_nifog_channels()
+    for ch in chosen:
+        store.add("channel", {"name": ch.name, "rx_freq": ch.rx_freq, "tx_freq": ch.tx_freq,
+                              "rx_tone": ch.rx_tone, "tx_tone": ch.tx_tone, "mode": ch.mode})
+
+
+def test_tuning_step_is_the_one_chirp_picks(store, tmp_path):
+    # CHIRP tries 5, 10, 12.5, 6.25, 2.5, 1, 0.5, 8.33, 0.25 kHz: a Yaesu FT-60 has no 6.25 kHz
+    # step and refused 8CALL90, 8TAC91 and VTAC11 written with one (issue 15, item 8)
+    _add_library(store, "8CALL90", "8TAC91", "VTAC11")
+    store.add("channel", {"name": "2M CALL", "rx_freq": 146.52, "tx_freq": 146.52})
+    store.add("channel", {"name": "NXDN 1", "rx_freq": 451.00625, "tx_freq": 451.00625})
+    store.add("channel", {"name": "APP 8.33", "rx_freq": 118.00833})
+    out = tmp_path / "steps.csv"
+    run_export(store, "chirp", out, {})
+    steps = {r["Name"]: r["TStep"] for r in _rows(out)}
+    assert steps == {"8CALL90": "12.50", "8TAC91": "12.50", "VTAC11": "12.50",
+                     "2M CALL": "5.00", "NXDN 1": "6.25", "APP 8.33": "8.33"}
+
+
+@needs_corpus
+def test_national_channels_keep_the_step_chirp_wrote(store, tmp_path):
+    src = CORPUS / "Generic_CSV-test-image.csv"
+    run_import(store, "chirp", [src])
+    out = tmp_path / "out.csv"
+    run_export(store, "chirp", out, {})
+    theirs = {r["Name"]: r["TStep"] for r in _rows(src)}
+    mine = {r["Name"]: r["TStep"] for r in _rows(out)}
+    for name in ("ICALL", "ITAC1", "ITAC2", "ITAC3", "ITAC4", "VTAC11"):   # 851.0125 ...
+        assert theirs[name] == mine[name] == "12.50", name
+
+
+@pytest.mark.parametrize("length", [6, 7, 8])
+def test_short_names_fit_the_display_and_are_unique(store, tmp_path, length):
+    _add_library(store)
+    for name, rx in (("HC FIRE DISPATCH", 154.085), ("HC FIRE TAC 2", 154.385),
+                     ("HC LAW TAC 3", 155.55), ("Harbor Mutual Aid", 453.2),
+                     ("消防指令", 460.575)):           # nothing a radio shows: its frequency
+        store.add("channel", {"name": name, "rx_freq": rx, "tx_freq": rx,
+                              "remarks": "Fictional demo frequency"})
+    out = tmp_path / "short.csv"
+    report = run_export(store, "chirp", out, {"name_length": str(length)})
+    rows = _rows(out)
+    names = [r["Name"] for r in rows]
+    assert len(rows) == store.count("channel")
+    assert all(0 < len(n) <= length for n in names), names
+    assert len({n.casefold() for n in names}) == len(names), names
+    by_comment = {r["Comment"].split(":")[0]: r for r in rows}
+    # the two that both became "HC FIRE" are told apart; the full name leads the comment
+    fire = by_comment["HC FIRE DISPATCH"]["Name"], by_comment["HC FIRE TAC 2"]["Name"]
+    assert fire[0] != fire[1] and all(f.startswith("H") for f in fire)
+    assert by_comment["HC FIRE TAC 2"]["Comment"] == "HC FIRE TAC 2: Fictional demo frequency"
+    # names that fit stay as they are, with their comment
+    kept = {r["Name"]: r for r in rows if len(r["Name"]) <= length}
+    assert "VTAC11" in names and kept["VTAC11"]["Comment"] == ""
+    assert any(f"shortened to {length} characters" in n for n in report.notes)
+
+
+def test_short_names_read_like_the_full_ones():
+    from fieldcoord.interop.chirp import short_name
+    assert short_name("HC FIRE TAC 2", 7) == "HCFRTC2"
+    assert short_name("HC FIRE DISPATCH", 7) == "HCFRDSP"
+    assert short_name("8CALL90", 6) == "8CLL90"
+    assert short_name("8TAC91D", 6) == "8TC91D"
+    assert short_name("VTAC11", 6) == "VTAC11"
+    assert short_name("Poway, M", 7) == "Poway M"
+    assert short_name("Übungskanal", 8) == "Ubngsknl"
+
+
+def test_channels_with_the_same_short_name_get_a_digit(store, tmp_path):
+    src = tmp_path / "twice.csv"
+    src.write_text(HEAD + "1,RPT,147.000000,+,0.6,Tone,100.0,88.5,023,NN,023,Tone->Tone,FM,5,,\n"
+                   "2,RPT,147.000000,+,0.6,Tone,123.0,88.5,023,NN,023,Tone->Tone,FM,5,,\n"
+                   "3,VTAC11,151.137500,,0,TSQL,88.5,156.7,023,NN,023,Tone->Tone,FM,12.5,,\n"
+                   "4,VTAC11,151.137500,,0,TSQL,88.5,136.5,023,NN,023,Tone->Tone,FM,12.5,,\n")
+    run_import(store, "chirp", [src])
+    out = tmp_path / "out.csv"
+    run_export(store, "chirp", out, {"name_length": 6})
+    assert sorted(r["Name"] for r in _rows(out)) == ["RPT", "RPT2", "VT11-2", "VTAC11"]
+
+
+def test_a_bad_name_length_is_refused_and_nothing_written(store, tmp_path, capsys):
+    _add_library(store, "8CALL90")
+    out = tmp_path / "bad.csv"
+    for bad, problem in (("six", "not a whole number"), ("6.5", "not a whole number"),
+                         (True, "not a whole number"), ("-1", "not a whole number"),
+                         ("4", "out of range"), (17, "out of range")):
+        with pytest.raises(ValidationError, match=problem):
+            run_export(store, "chirp", out, {"name_length": bad})
+        assert not out.exists()
+
+
+def test_cli_name_length(tmp_path, capsys):
+    db = tmp_path / "cli.db"
+    assert main(["--db", str(db), "init", "--agency", "Harbor County EM", "--code",
+                 "HCEM"]) == 0
+    src = tmp_path / "in.csv"
+    src.write_text(HEAD + "1,HC FIRE DISPATCH,154.085000,-,0.165,TSQL,88.5,131.8,023,NN,023,"
+                   "Tone->Tone,FM,5,,\n2,HC FIRE TAC 2,154.385000,,0,TSQL,88.5,131.8,023,NN,"
+                   "023,Tone->Tone,FM,5,,\n")
+    assert main(["--db", str(db), "import", "chirp", str(src)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out.csv"
+    assert main(["--db", str(db), "export", "chirp", str(out), "--name-length", "7"]) == 0
+    assert sorted(r["Name"] for r in _rows(out)) == ["HCFRDSP", "HCFRTC2"]
+    assert main(["--db", str(db), "export", "chirp", str(tmp_path / "x.csv"),
+                 "--name-length", "six"]) == 2
+    assert "error: name length 'six' is not a whole number" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()

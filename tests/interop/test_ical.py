@@ -2,7 +2,9 @@
 """iCalendar import and export: real calendar files, recurrence, round trips, broken files."""
 import datetime as dt
 import json
+import time
 import warnings
+import zoneinfo
 from pathlib import Path
 
 import icalendar
@@ -10,7 +12,7 @@ import pytest
 
 from fieldcoord.cli import main
 from fieldcoord.core.errors import ValidationError
-from fieldcoord.interop.ical import from_stored
+from fieldcoord.interop.ical import from_stored, local_zone, zone_component
 from fieldcoord.interop.runner import run_export, run_import
 from fieldcoord.store import Store
 
@@ -87,8 +89,25 @@ def _by_title(store):
 
 
 def _instant(text):
+    """A stored time as an instant in UTC: one without offset is a time of this computer's zone."""
     v = from_stored(text)
-    return v.astimezone(dt.timezone.utc) if isinstance(v, dt.datetime) and v.tzinfo else v
+    if not isinstance(v, dt.datetime):
+        return v
+    if v.tzinfo is None:
+        zone = local_zone()
+        v = v.replace(tzinfo=zone) if zone is not None else v.astimezone()
+    return v.astimezone(dt.timezone.utc)
+
+
+@pytest.fixture
+def clock_zone(monkeypatch):
+    """clock_zone(name) sets this computer's time zone (TZ) for the rest of the test."""
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
 
 
 @needs_corpus
@@ -260,8 +279,9 @@ def test_reimport_matches_by_uid_and_updates(store, tmp_path):
     assert "Dam failure TTX (v2)" in _by_title(store)
 
 
-def test_export_round_trip_keeps_titles_times_and_kinds(store, tmp_path):
+def test_export_round_trip_keeps_titles_times_and_kinds(store, tmp_path, clock_zone):
     from fieldcoord.demo import load_demo
+    clock_zone("America/Los_Angeles")           # the demo's times have no offset: local times
     load_demo(store)
     run_import(store, "ical", [_write(tmp_path, "series.ics", SERIES)])
     store.add("event", {"title": "Night drill; pier 3, berth A", "kind": "drill",
@@ -401,3 +421,170 @@ def test_a_binary_file_is_refused_as_not_text(tmp_path):
                                                   "not a text file"):
             run_import(store, "ical", [path])
         assert store.dump() == before
+
+
+# ------------------------------------------------------------------ export: times and zones
+
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+
+
+def _export_events(store, tmp_path, name="out.ics", **options):
+    out = tmp_path / name
+    report = run_export(store, "ical", out, {"kind": "event", **options})
+    raw = out.read_bytes()
+    return raw.replace(b"\r\n ", b""), icalendar.Calendar.from_ical(raw), report
+
+
+def _offsets_agree(component, tz, since: dt.datetime, until: dt.datetime):
+    """The moments (every five days and some hours) where a VTIMEZONE, read by the icalendar
+    package from its own rules, gives another UTC offset than zoneinfo."""
+    theirs = icalendar.Timezone.from_ical(component.to_ical()).to_tz(lookup_tzid=False)
+    wrong = []
+    second, stop = int(since.timestamp()), int(until.timestamp())
+    while second < stop:
+        want = dt.datetime.fromtimestamp(second, tz).utcoffset()
+        got = dt.datetime.fromtimestamp(second, theirs).utcoffset()
+        if want != got:
+            wrong.append((dt.datetime.fromtimestamp(second, dt.timezone.utc), want, got))
+        second += 5 * 86400 + 5 * 3600 + 7 * 60
+    return wrong
+
+
+def test_a_time_without_offset_is_written_in_its_zone_and_read_back_elsewhere(
+        store, tmp_path, clock_zone):
+    # issue 15: a tabletop at 09:00 in Los Angeles showed at 09:00 in New York, not 12:00
+    clock_zone("America/Los_Angeles")
+    store.add("event", {"title": "Dam failure tabletop", "kind": "tabletop",
+                        "start": "2026-03-10T09:00", "end": "2026-03-10T12:00"})
+    raw, cal, report = _export_events(store, tmp_path)
+    assert b"DTSTART;TZID=America/Los_Angeles:20260310T090000\r\n" in raw
+    assert b"DTEND;TZID=America/Los_Angeles:20260310T120000\r\n" in raw
+    assert [str(z["TZID"]) for z in cal.walk("VTIMEZONE")] == ["America/Los_Angeles"]
+    assert any("America/Los_Angeles" in n and "this computer" in n for n in report.notes)
+    start = cal.walk("VEVENT")[0]["DTSTART"].dt.astimezone(NEW_YORK)
+    assert (start.date(), start.hour, start.minute) == (dt.date(2026, 3, 10), 12, 0)
+    # our own directory reads its export as the same moments: nothing changes
+    again = run_import(store, "ical", [tmp_path / "out.ics"])
+    assert not again.added and not again.updated and again.unchanged["event"] == 1
+    # a partner on a computer in New York imports it: 12:00 to 15:00 there
+    clock_zone("America/New_York")
+    with Store.create(tmp_path / "ny.db", "Other County", "OC") as other:
+        run_import(other, "ical", [tmp_path / "out.ics"])
+        got = other.list("event")[0].values
+        assert from_stored(got["start"]).astimezone(NEW_YORK) == \
+            dt.datetime(2026, 3, 10, 12, 0, tzinfo=NEW_YORK)
+        assert from_stored(got["end"]).astimezone(NEW_YORK) == \
+            dt.datetime(2026, 3, 10, 15, 0, tzinfo=NEW_YORK)
+
+
+def test_the_vtimezone_is_yearly_rules_not_rdate_lists(store, tmp_path, clock_zone):
+    clock_zone("UTC")
+    run_import(store, "ical", [_write(tmp_path, "series.ics", SERIES)])
+    raw, cal, _ = _export_events(store, tmp_path)
+    assert b"RDATE" not in raw and b"2038" not in raw        # no list that stops in 2037
+    [zone] = cal.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "America/New_York"
+    parts = {c.name: c for c in zone.subcomponents}
+    assert sorted(parts) == ["DAYLIGHT", "STANDARD"] and len(zone.subcomponents) == 2
+    assert dict(parts["DAYLIGHT"]["RRULE"]) == {"FREQ": ["YEARLY"], "BYMONTH": [3],
+                                                "BYDAY": ["2SU"]}
+    assert dict(parts["STANDARD"]["RRULE"]) == {"FREQ": ["YEARLY"], "BYMONTH": [11],
+                                                "BYDAY": ["1SU"]}
+    # DTSTART is the local time before the change (02:00), as RFC 5545 asks
+    assert parts["DAYLIGHT"]["DTSTART"].dt == dt.datetime(2025, 3, 9, 2, 0)
+    assert parts["STANDARD"]["DTSTART"].dt == dt.datetime(2025, 11, 2, 2, 0)
+    assert parts["DAYLIGHT"]["TZOFFSETFROM"].to_ical() == "-0500"
+    assert parts["DAYLIGHT"]["TZOFFSETTO"].to_ical() == "-0400"
+    # read from its rules alone, the zone changes at the right second, in 2026 and in 2050
+    theirs = icalendar.Timezone.from_ical(zone.to_ical()).to_tz(lookup_tzid=False)
+    for change in (dt.datetime(2026, 3, 8, 7, 0), dt.datetime(2050, 11, 6, 6, 0)):
+        change = change.replace(tzinfo=dt.timezone.utc)
+        for moment in (change - dt.timedelta(seconds=1), change):
+            assert moment.astimezone(theirs).utcoffset() == moment.astimezone(NEW_YORK).utcoffset()
+    assert not _offsets_agree(zone, NEW_YORK, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+                              dt.datetime(2060, 1, 1, tzinfo=dt.timezone.utc))
+
+
+@pytest.mark.parametrize("key, since", [
+    ("America/Los_Angeles", 2005),    # the 2007 change of US rules: old rules end with UNTIL
+    ("Europe/Dublin", 2020),          # winter is Ireland's "daylight" time (negative DST)
+    ("Australia/Lord_Howe", 2020),    # half an hour of daylight saving, southern summer
+    ("Asia/Jerusalem", 2020),         # Friday on or after the 23rd of March
+    ("Africa/Cairo", 2024),           # the day after the last Thursday: Oct 26-31, or Nov 1
+    ("America/Santiago", 2020),
+    ("Africa/Casablanca", 2024),      # no rule: one change before and after each Ramadan
+    ("America/Sao_Paulo", 2015),      # daylight saving abolished in 2019
+])
+def test_the_vtimezone_gives_the_offsets_zoneinfo_gives(key, since):
+    tz = zoneinfo.ZoneInfo(key)
+    first, last = dt.datetime(since, 6, 1, 9, tzinfo=tz), dt.datetime(2026, 6, 1, 9, tzinfo=tz)
+    component = zone_component(tz, first, last)
+    raw = component.to_ical()
+    assert b"RDATE" not in raw
+    assert all(c.name in ("STANDARD", "DAYLIGHT") for c in component.subcomponents)
+    if key != "Africa/Casablanca":
+        assert all(c.get("RRULE") for c in component.subcomponents
+                   if c["DTSTART"].dt.year >= 2027), raw.decode()
+    # described to 28 years past the last time (a rule still running goes on past that)
+    assert not _offsets_agree(component, tz, first, dt.datetime(2055, 1, 1, tzinfo=tz))
+
+
+def test_times_are_written_in_utc_where_no_zone_is_known(store, tmp_path, clock_zone):
+    clock_zone("UTC")
+    store.add("event", {"title": "Radio check", "kind": "drill", "start": "2026-03-10T09:00"})
+    store.add("event", {"title": "Net control", "kind": "meeting", "start": "2026-03-10T16:00Z"})
+    store.add("event", {"title": "Port briefing", "kind": "meeting",
+                        "start": "2026-03-10T09:00-07:00", "end": "2026-03-10T10:00-07:00"})
+    raw, cal, _ = _export_events(store, tmp_path)
+    starts = {str(ev["SUMMARY"]): ev["DTSTART"].to_ical() for ev in cal.walk("VEVENT")}
+    assert starts == {"Radio check": b"20260310T090000Z", "Net control": b"20260310T160000Z",
+                      "Port briefing": b"20260310T160000Z"}
+    assert not cal.walk("VTIMEZONE") and b"TZID" not in raw
+    # a computer whose zone has no name (TZ holds a POSIX rule): its clock's rules convert
+    clock_zone("<-03>3")
+    raw, cal, report = _export_events(store, tmp_path, "posix.ics")
+    starts = {str(ev["SUMMARY"]): ev["DTSTART"].to_ical() for ev in cal.walk("VEVENT")}
+    assert starts["Radio check"] == b"20260310T120000Z"
+    assert not cal.walk("VTIMEZONE")
+    assert any("in UTC" in n for n in report.notes)
+
+
+@pytest.mark.parametrize("key, offset", [("America/Phoenix", "-0700"),
+                                         ("America/Sao_Paulo", "-0300")])
+def test_a_zone_without_daylight_saving_is_one_standard(store, tmp_path, clock_zone, key,
+                                                        offset):
+    clock_zone(key)
+    store.add("event", {"title": "Shelter walkthrough", "kind": "meeting",
+                        "start": "2026-01-15T10:00", "end": "2026-01-15T11:00"})
+    raw, cal, _ = _export_events(store, tmp_path)
+    assert f"DTSTART;TZID={key}:20260115T100000\r\n".encode() in raw
+    [zone] = cal.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == key
+    [standard] = zone.subcomponents
+    assert standard.name == "STANDARD"
+    assert standard["TZOFFSETFROM"].to_ical() == standard["TZOFFSETTO"].to_ical() == offset
+    assert "RRULE" not in standard and "RDATE" not in standard
+
+
+def test_a_floating_series_runs_in_the_local_zone_with_until_in_utc(store, tmp_path,
+                                                                      clock_zone):
+    clock_zone("America/Chicago")
+    _one(store, tmp_path, "DTSTART:20260105T090000\nSUMMARY:Levee patrol call\n"
+                          "RRULE:FREQ=WEEKLY;UNTIL=20260302T090000;BYDAY=MO")
+    raw, cal, _ = _export_events(store, tmp_path)
+    ev = cal.walk("VEVENT")[0]
+    assert ev["DTSTART"].params["TZID"] == "America/Chicago"
+    assert ev["RRULE"]["UNTIL"] == [dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)]
+    assert ev["RRULE"]["BYDAY"] == ["MO"]
+
+
+def test_time_zone_option_names_the_zone_of_times_without_offset(store, tmp_path, clock_zone):
+    clock_zone("UTC")
+    store.add("event", {"title": "Harbor drill", "kind": "drill", "start": "2026-07-01T09:00"})
+    raw, cal, report = _export_events(store, tmp_path, time_zone="Europe/Dublin")
+    assert b"DTSTART;TZID=Europe/Dublin:20260701T090000\r\n" in raw
+    assert any("the time_zone option" in n for n in report.notes)
+    for bad in ("Mars/Olympus", "../etc/passwd"):
+        with pytest.raises(ValidationError, match="is not one fieldcoord knows"):
+            run_export(store, "ical", tmp_path / "bad.ics", {"time_zone": bad})
+    assert not (tmp_path / "bad.ics").exists()
