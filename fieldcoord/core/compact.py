@@ -7,23 +7,25 @@ change's few cells; this module builds one and keeps it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+dumps: Callable[[Any], str]
 try:
     from _json import encode_basestring as _c_string
     from _json import make_encoder as _c_make_encoder
 except ImportError:              # an interpreter without the C accelerator
-    _c_make_encoder = None
-
-if _c_make_encoder is not None:
+    dumps = _encoder.encode
+else:
     # no circular-reference check (markers=None): the change log holds plain values
     _c_encode = _c_make_encoder(None, _encoder.default, _c_string, None, ":", ",", False, False,
                                 True)
 
-    def dumps(value) -> str:
+    def _c_dumps(value: Any) -> str:
         """`value` as JSON without spaces, non-ASCII kept as it is."""
         if isinstance(value, str):
             return _c_string(value)
         return "".join(_c_encode(value, 0))
-else:
-    dumps = _encoder.encode
+
+    dumps = _c_dumps

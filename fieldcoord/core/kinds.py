@@ -39,9 +39,9 @@ class Kind:
     parent: str | None = None     # field naming the record this one belongs to (scope is inherited)
     default_scope: str = "all"
     aliases: tuple[str, ...] = ()
-    field_map: dict = field(default_factory=dict, compare=False, repr=False)
+    field_map: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.field_map.update({f.name: f for f in self.fields})
 
     @property

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """SQLite store: schema, migrations, the one write path, queries and search (store layer)."""
 from .search import Hit
-from .store import Changes, Record, Store
+from .records import Changes, Record
+from .store import Store
 
 __all__ = ["Changes", "Hit", "Record", "Store"]

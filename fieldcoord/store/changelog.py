@@ -10,17 +10,23 @@ the clock, each written stream's position and chain hash, and a signed head wher
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..core import compact
 from ..core import hlc as clock
 from . import identity, trust
+from .records import Cells
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _json = compact.dumps
 PSEUDO_CELLS = ("_seen", "_copy", "_scope")
 
 
-def store_head(conn, sid: int, seq: int, h: bytes, sig: bytes) -> None:
+def store_head(conn: sqlite3.Connection, sid: int, seq: int, h: bytes, sig: bytes) -> None:
     """Keep a signed head of a stream, dropping the older heads of its block of 100."""
     block = seq // trust.HEAD_EVERY * trust.HEAD_EVERY
     conn.execute("DELETE FROM head WHERE stream = ? AND seq >= ? AND seq < ?", (sid, block, seq))
@@ -28,29 +34,37 @@ def store_head(conn, sid: int, seq: int, h: bytes, sig: bytes) -> None:
                  (sid, seq, h, sig))
 
 
+# Pending.mark(): (seqs, new_streams, hashes, auds)
+Mark = tuple[dict[int, int], dict[str, int], dict[int, bytes], dict[int, str]]
+
+
 @dataclass
 class Pending:
     """What one transaction has written to the log and not yet flushed."""
     hlc: int
     txid: int = 0
-    seqs: dict = field(default_factory=dict)         # stream id -> last seq written
-    hashes: dict = field(default_factory=dict)       # stream id -> its chain hash at that seq
-    auds: dict = field(default_factory=dict)         # stream id -> audience, of streams written
-    new_streams: dict = field(default_factory=dict)  # audience -> stream id made in this tx
-    clock_moved: bool = False                        # a remote clock advanced ours
+    seqs: dict[int, int] = field(default_factory=dict)        # stream id -> last seq written
+    hashes: dict[int, bytes] = field(default_factory=dict)    # stream id -> its chain hash then
+    auds: dict[int, str] = field(default_factory=dict)        # stream id -> audience, if written
+    new_streams: dict[str, int] = field(default_factory=dict)  # audience -> stream made in this tx
+    clock_moved: bool = False                                 # a remote clock advanced ours
 
-    def mark(self) -> tuple:
+    def mark(self) -> Mark:
         """The state to come back to when a savepoint rolls back."""
         return dict(self.seqs), dict(self.new_streams), dict(self.hashes), dict(self.auds)
 
-    def back_to(self, mark: tuple) -> None:
+    def back_to(self, mark: Mark) -> None:
         self.seqs, self.new_streams, self.hashes, self.auds = mark
 
 
 class ChangeLog:
-    """The change log of the replica behind `store` (its connection, site and device key)."""
+    """The change log of the replica behind `store` (its connection, site and device key).
 
-    def __init__(self, store):
+    `pending` is set from `begin()` to `committed()` or `forget()`: the methods that write
+    (flush, tick, advance, emit...) are called only inside a transaction.
+    """
+
+    def __init__(self, store: Store):
         self.store = store
         self.conn = store.conn
         self.pending: Pending | None = None
@@ -69,6 +83,7 @@ class ChangeLog:
 
     def committed(self) -> None:
         p = self.pending
+        assert p is not None
         self._streams.update(p.new_streams)
         self._seqs, self._hashes, self._clock = p.seqs, p.hashes, p.hlc
         self.pending = None
@@ -83,6 +98,7 @@ class ChangeLog:
     def flush(self) -> None:
         """Write the clock, the streams' positions and chain hashes, and due heads."""
         p = self.pending
+        assert p is not None
         if not (p.txid or p.clock_moved):
             return
         self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (p.hlc,))
@@ -97,6 +113,7 @@ class ChangeLog:
     def tick(self) -> int:
         """The next version of this replica (the transaction's id is its first)."""
         p = self.pending
+        assert p is not None
         p.hlc = clock.tick(p.hlc)
         if not p.txid:
             p.txid = p.hlc
@@ -105,13 +122,14 @@ class ChangeLog:
     def advance(self, seen: int) -> None:
         """Move the clock past a version received from another replica."""
         p = self.pending
+        assert p is not None
         if seen > p.hlc:
             p.hlc = seen
             p.clock_moved = True
 
     # ------------------------------------------------------------ entries
-    def _stream(self, audience: str) -> int:
-        sid = self._streams.get(audience) or self.pending.new_streams.get(audience)
+    def _stream(self, audience: str, p: Pending) -> int:
+        sid = self._streams.get(audience) or p.new_streams.get(audience)
         if sid is None:
             origin = self.store.self_ord
             row = self.conn.execute("SELECT id FROM stream WHERE origin = ? AND audience = ?",
@@ -122,13 +140,15 @@ class ChangeLog:
             else:
                 sid = self.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, ?)",
                                         (origin, audience)).lastrowid
-                self.pending.new_streams[audience] = sid
+                assert sid is not None              # the id of the row just inserted
+                p.new_streams[audience] = sid
         return sid
 
-    def emit(self, audience: str, table: str, rid: str, version: int, cells: dict) -> None:
+    def emit(self, audience: str, table: str, rid: str, version: int, cells: Cells) -> None:
         """Append one change entry to this replica's stream for `audience`."""
-        sid = self._stream(audience)
         p = self.pending
+        assert p is not None
+        sid = self._stream(audience, p)
         seqs, hashes = p.seqs, p.hashes
         if sid not in seqs or sid not in hashes:
             seq, h = self.conn.execute("SELECT seq, hash FROM stream WHERE id = ?",
@@ -151,7 +171,7 @@ class ChangeLog:
             self._sign_head(sid, audience, seq, h)
 
     def emit_history(self, audience: str, table: str, rid: str, version: int,
-                     now: dict) -> None:
+                     now: Cells) -> None:
         """Copy a record's past changes to a stream: every version with its predecessor, so a
         newcomer merges it exactly; values that later writes (or the write `now` about to
         follow) superseded are withheld."""
@@ -159,7 +179,7 @@ class ChangeLog:
         past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
                                  "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
-        superseded = set()
+        superseded: set[tuple[str, int, int]] = set()      # (column, hlc, site number)
         for h, si, cells in parsed + [(version, self.store.self_ord, now)]:
             for col, c in cells.items():
                 if col not in PSEUDO_CELLS and len(c) >= 3 and c[1] is not None:
@@ -167,7 +187,8 @@ class ChangeLog:
                 for ph, ps in (c[5] if col != "_seen" and len(c) > 5 and c[5] else []):
                     superseded.add((col, ph, ps))
         for h, si, cells in parsed:
-            copy, withheld = {}, []
+            copy: Cells = {}
+            withheld: list[str] = []
             for col, c in cells.items():
                 if col in PSEUDO_CELLS:
                     if col == "_seen":

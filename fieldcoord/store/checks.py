@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..core import ids
 from ..core import kinds as K
@@ -16,6 +17,7 @@ from ..core.errors import ValidationError
 from ..core.library import find_nims_type
 from ..core.validate import (audience, check_dates_in_order, normalise_field,
                              normalise_method_value, normalise_scope, parse_scope)
+from .records import RowDict, StoredRow
 
 if TYPE_CHECKING:
     from .store import Store
@@ -25,13 +27,23 @@ _TONE_RE = re.compile(r"^(\d{2,3}(\.\d)?|D\d{3}[NI]?|\$?[0-9A-F]{3}|CSQ)$", re.I
 _ORDERED = {"agreement": (("effective_date", "expiry_date"), ("effective_date", "review_date")),
             "operation": (("start", "end"),), "event": (("start", "end"),)}
 
+# (causal length, scope, agency id) of a record
+Summary = tuple[int, str, str | None]
+
+
+def _target(fld: K.Field) -> K.Kind:
+    """The kind a REF or REFS field refers to (each names one: kinds.py)."""
+    assert fld.ref is not None
+    return K.KINDS[fld.ref]
+
 
 class RowChecker:
     """Turns user input into a valid stored row, resolving references against the store."""
 
     def __init__(self, store: "Store"):
         self.store = store
-        self._summaries: dict = {}
+        # record id -> (its kind's name, its summary or None)
+        self._summaries: dict[str, tuple[str, Summary | None]] = {}
 
     # ------------------------------------------------------------------ helpers
     def forget(self, rid: str | None = None) -> None:
@@ -41,11 +53,11 @@ class RowChecker:
         else:
             self._summaries.pop(rid, None)
 
-    def remember(self, kind: K.Kind, rid: str, row: dict) -> None:
+    def remember(self, kind: K.Kind, rid: str, row: RowDict) -> None:
         """Cache the summary of a record just inserted (it is read next by its parts)."""
         self._summaries[rid] = (kind.name, (1, row["scope"], row.get("agency")))
 
-    def summary(self, kind: K.Kind, rid: str):
+    def summary(self, kind: K.Kind, rid: str) -> Summary | None:
         """(causal length, scope, agency id) of a record, or None; cached within a transaction."""
         got = self._summaries.get(rid)
         if got is None or got[0] != kind.name:
@@ -58,7 +70,7 @@ class RowChecker:
 
     def _live(self, kind: K.Kind, rid: str) -> bool:
         row = self.summary(kind, rid)
-        return bool(row) and row[0] % 2 == 1
+        return row is not None and row[0] % 2 == 1
 
     def resolve_ref(self, target: K.Kind, text: str) -> str | None:
         """A live record's id from an id, or an agency code for agencies."""
@@ -71,7 +83,7 @@ class RowChecker:
         return None
 
     def _ref(self, kind: K.Kind, fld: K.Field, value: str) -> str:
-        target = K.KINDS[fld.ref]
+        target = _target(fld)
         rid = self.resolve_ref(target, value)
         if rid is None:
             how = "code or id" if target.name == "agency" else "id"
@@ -85,15 +97,15 @@ class RowChecker:
         row = self.store.conn.execute("SELECT code FROM agency WHERE id = ?", (rid,)).fetchone()
         return row[0] if row else None
 
-    def audience(self, row: dict) -> str:
+    def audience(self, row: Mapping[str, Any]) -> str:
         return audience(row["owner"], row["scope"])
 
     def _known_code(self, code: str) -> bool:
         return self._live(K.KINDS["agency"], ids.agency_id(code))
 
     # ------------------------------------------------------------------ fields
-    def _normalise(self, kind: K.Kind, values: dict) -> dict:
-        out = {}
+    def _normalise(self, kind: K.Kind, values: Mapping[str, Any]) -> RowDict:
+        out: RowDict = {}
         for key, value in values.items():
             name = key.strip().lower().replace("-", "_")
             if name in ("owner", "scope"):
@@ -115,7 +127,7 @@ class RowChecker:
             out[name] = normalise_field(kind, fld, value)
         return out
 
-    def _owner_scope(self, kind: K.Kind, row: dict, own_code: str | None) -> None:
+    def _owner_scope(self, kind: K.Kind, row: RowDict, own_code: str | None) -> None:
         if own_code:
             # an agency's own record is maintained by that agency, whoever typed it in
             given = str(row.get("owner") or own_code).strip().upper()
@@ -135,19 +147,19 @@ class RowChecker:
                                       "scope")
         row["scope"] = scope
 
-    def _default_scope(self, kind: K.Kind, row: dict) -> str:
+    def _default_scope(self, kind: K.Kind, row: RowDict) -> str:
         if kind.parent and row.get(kind.parent):
-            parent_kind = K.KINDS[kind.field_map[kind.parent].ref]
+            parent_kind = _target(kind.field_map[kind.parent])
             got = self.summary(parent_kind, row[kind.parent])
             if got:
                 return got[1]
         return kind.default_scope
 
     # ------------------------------------------------------------------ records
-    def new_row(self, kind: K.Kind, values: dict) -> tuple[str, dict]:
+    def new_row(self, kind: K.Kind, values: Mapping[str, Any]) -> tuple[str, RowDict]:
         """(id, row) for a new record: every field of the kind plus owner and scope, checked."""
         given = self._normalise(kind, values)
-        row = {f.name: f.default for f in kind.fields}
+        row: RowDict = {f.name: f.default for f in kind.fields}
         row.update({k: v for k, v in given.items() if v is not None or k in row})
         for f in kind.fields:
             if f.required and row.get(f.name) is None:
@@ -176,7 +188,8 @@ class RowChecker:
             rid = ids.new_bound_id(self.store.site_uuid, row["owner"])
         return rid, {"owner": row.pop("owner"), "scope": row.pop("scope"), **row}
 
-    def changed_row(self, kind: K.Kind, old: dict, values: dict, rid: str) -> dict:
+    def changed_row(self, kind: K.Kind, old: RowDict, values: Mapping[str, Any],
+                    rid: str) -> RowDict:
         """The full row after applying `values` to `old` (owner and scope included), checked."""
         given = self._normalise(kind, values)
         for f in kind.fields:
@@ -197,7 +210,8 @@ class RowChecker:
         self._owner_scope(kind, row, old.get("code") if kind.name == "agency" else None)
         return row
 
-    def _check(self, kind: K.Kind, row: dict, rid: str | None, given=None) -> None:
+    def _check(self, kind: K.Kind, row: RowDict, rid: str | None,
+               given: Collection[str] | None = None) -> None:
         """Resolve references (all, or those in `given`) and check the record as a whole."""
         for f in kind.fields:
             v = row.get(f.name)
@@ -213,10 +227,10 @@ class RowChecker:
         if special:
             special(kind, row, rid)
 
-    def _check_agency(self, kind, row, rid):
+    def _check_agency(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         parent = row.get("parent")
         own = rid or ids.agency_id(row["code"])
-        seen = set()
+        seen: set[str] = set()
         while parent:
             if parent == own:
                 raise ValidationError("agency parent: an agency cannot be its own parent "
@@ -228,7 +242,7 @@ class RowChecker:
                                           (parent,)).fetchone()
             parent = got[0] if got else None
 
-    def _check_method(self, kind, row, rid):
+    def _check_method(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         if not row.get("contact") and not row.get("agency"):
             raise ValidationError("contact method: give the contact (contact=ID) or the agency "
                                   "(agency=CODE) it belongs to", "contact")
@@ -237,7 +251,7 @@ class RowChecker:
             row["agency"] = got[2] if got else None
         row["value"] = normalise_method_value(row["kind"], row["value"], self.store.region)
 
-    def _check_resource(self, kind, row, rid):
+    def _check_resource(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         if row.get("type_id"):
             t = find_nims_type(row["type_id"])
             if t is None:
@@ -249,7 +263,7 @@ class RowChecker:
                                       f"{', '.join(t.levels)}, not {row['type_level']}",
                                       "type_level")
 
-    def _check_channel(self, kind, row, rid):
+    def _check_channel(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         for name in ("rx_tone", "tx_tone"):
             tone = row.get(name)
             if tone and not _TONE_RE.match(tone.strip()):
@@ -257,9 +271,10 @@ class RowChecker:
                                       "156.7), a DCS code (D023) or a NAC ($293)", name)
 
     # ------------------------------------------------------------------ deleting
-    def referrers(self, kind: K.Kind, rid: str, skip=()) -> list[tuple[K.Kind, str]]:
+    def referrers(self, kind: K.Kind, rid: str,
+                  skip: Collection[tuple[str, str]] = ()) -> list[tuple[K.Kind, str]]:
         """Live records that refer to `rid` (other than the kinds in `skip`), a few per kind."""
-        found = []
+        found: list[tuple[K.Kind, str]] = []
         for k in K.KINDS.values():
             for f in k.fields:
                 if f.ref != kind.name or (k.name, f.name) in skip:
@@ -276,7 +291,7 @@ class RowChecker:
                         found.append((k, str(title or other)))
         return found
 
-    def check_deletable(self, kind: K.Kind, row) -> None:
+    def check_deletable(self, kind: K.Kind, row: StoredRow) -> None:
         from .store import CASCADE
         users = self.referrers(kind, row["id"], skip=CASCADE.get(kind.name, ()))
         if users:
@@ -284,16 +299,16 @@ class RowChecker:
             raise ValidationError(f"{kind.label} '{row[kind.title_field]}' is still used by "
                                   f"{listed}; change or delete those first")
 
-    def check_restorable(self, kind: K.Kind, row) -> None:
+    def check_restorable(self, kind: K.Kind, row: StoredRow) -> None:
         for f in kind.fields:
             v = row[f.name]
-            if f.type == K.REF and v and not self._live(K.KINDS[f.ref], v):
-                target = K.KINDS[f.ref]
+            if f.type == K.REF and v and not self._live(_target(f), v):
+                target = _target(f)
                 raise ValidationError(f"{kind.label} '{row[kind.title_field]}' refers to a "
                                       f"deleted {target.label} ({f.name}); restore that first")
 
     # ------------------------------------------------------------------ queries
-    def where_value(self, kind: K.Kind, name: str, value):
+    def where_value(self, kind: K.Kind, name: str, value: Any) -> tuple[str, Any]:
         """(column, stored value) for an equality filter given as the user typed it."""
         col = name.strip().lower().replace("-", "_")
         if col in ("owner", "id"):
@@ -306,7 +321,7 @@ class RowChecker:
         if value is None or str(value).strip() == "":
             return col, None
         if fld.type == K.REF:
-            rid = self.resolve_ref(K.KINDS[fld.ref], str(value))
+            rid = self.resolve_ref(_target(fld), str(value))
             return col, rid or str(value).strip()
         norm = normalise_field(kind, K.Field(fld.name, fld.type if fld.type != K.REFS else K.TEXT,
                                              choices=fld.choices), value)

@@ -6,11 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
-from .records import field_value
+from .records import Cells, RowDict, field_value
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 @dataclass
@@ -32,7 +36,7 @@ class Conflict:
     def when(self) -> str:
         return clock.to_iso(self.version[0])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "record": self.record, "title": self.title,
                 "field": self.field, "reason": self.reason, "value": self.value,
                 "by": self.device, "when": self.when, "current": self.current}
@@ -42,13 +46,13 @@ def conflict_id(tbl: str, rid: str, col: str, hlc: int, site: str) -> str:
     return hashlib.sha1(f"{tbl}|{rid}|{col}|{hlc}|{site}".encode()).hexdigest()[:10]
 
 
-def open_conflicts(store, rid: str | None = None) -> list[Conflict]:
+def open_conflicts(store: Store, rid: str | None = None) -> list[Conflict]:
     conn = store.conn
     sql = ("SELECT c.tbl, c.rid, c.col, c.hlc, s.uuid, s.device, c.value, c.reason "
            "FROM conflict c JOIN site s ON s.ord = c.site WHERE c.state = 'open'")
     rows = conn.execute(sql + (" AND c.rid = ?" if rid else "") + " ORDER BY c.tbl, c.rid, c.col",
                         (rid,) if rid else ()).fetchall()
-    out = []
+    out: list[Conflict] = []
     for tbl, r, col, h, site, device, value, reason in rows:
         kind = K.KIND_BY_TABLE.get(tbl)
         if kind is None:
@@ -59,7 +63,7 @@ def open_conflicts(store, rid: str | None = None) -> list[Conflict]:
         row = dict(zip(names, got)) if got else {}
         ver = json.loads(row.get("_ver") or "{}")
         cur_v = ver.get(col) or ver.get("")
-        current_version = None
+        current_version: tuple[int, str] | None = None
         if cur_v and col in row:
             u = conn.execute("SELECT uuid FROM site WHERE ord = ?", (cur_v[1],)).fetchone()
             current_version = (cur_v[0], u[0] if u else "")
@@ -72,7 +76,7 @@ def open_conflicts(store, rid: str | None = None) -> list[Conflict]:
     return out
 
 
-def resolve(store, cid: str, keep: str) -> Conflict:
+def resolve(store: Store, cid: str, keep: str) -> Conflict:
     """Close conflict `cid`, keeping the current value (`keep="current"`) or the conflict's
     value (`keep=cid`). For an edit made while its record was deleted, keeping it restores the
     record; keeping the current state confirms the delete."""
@@ -100,7 +104,7 @@ def resolve(store, cid: str, keep: str) -> Conflict:
         winner = ver.get(c.field) or ver.get("")
         others = [[x.version[0], _site(store, x.version[1])] for x in heads]
         version = store.log.tick()
-        cells = {c.field: [value, *(winner or [None, None]), None, None, others]}
+        cells: Cells = {c.field: [value, *(winner or [None, None]), None, None, others]}
         store.claim(kind, row, ver, cells)
         fld = kind.field_map.get(c.field)
         stored = json.dumps(value) if fld and fld.type == K.REFS and value is not None else value
@@ -116,11 +120,12 @@ def resolve(store, cid: str, keep: str) -> Conflict:
     return c
 
 
-def _site(store, uuid: str) -> int:
-    return store.conn.execute("SELECT ord FROM site WHERE uuid = ?", (uuid,)).fetchone()[0]
+def _site(store: Store, uuid: str) -> int:
+    ord_: int = store.conn.execute("SELECT ord FROM site WHERE uuid = ?", (uuid,)).fetchone()[0]
+    return ord_
 
 
-def _confirm_delete(store, kind, row) -> None:
+def _confirm_delete(store: Store, kind: K.Kind, row: RowDict) -> None:
     """Record that the deleting side has now seen the concurrent edits: the delete stands."""
     ver = json.loads(row["_ver"])
     seen = {k: v for k, v in ver.items() if k not in ("_cl", "_seen", "!")}
@@ -133,8 +138,9 @@ def _confirm_delete(store, kind, row) -> None:
     store.log.emit(store.checker.audience(row), kind.table, row["id"], version, {"_seen": [seen]})
 
 
-def open_count(store) -> int:
+def open_count(store: Store) -> int:
     """Open conflicts as the Conflicts page shows them: one per record field (one per record
     for edits made while it was deleted)."""
-    return store.conn.execute("SELECT count(*) FROM (SELECT DISTINCT tbl, rid, col FROM conflict "
+    n: int = store.conn.execute("SELECT count(*) FROM (SELECT DISTINCT tbl, rid, col FROM conflict "
                               "WHERE state = 'open')").fetchone()[0]
+    return n

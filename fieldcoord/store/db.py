@@ -26,7 +26,8 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
 
 def statements(sql: str) -> list[str]:
     """Split a schema file into statements (triggers keep their inner semicolons)."""
-    out, buf = [], []
+    out: list[str] = []
+    buf: list[str] = []
     for line in sql.splitlines():
         if line.strip().startswith("--") and not buf:
             continue

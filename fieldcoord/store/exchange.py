@@ -5,52 +5,68 @@ from __future__ import annotations
 
 import heapq
 import json
+import sqlite3
 from hashlib import blake2b as _blake2b
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..core import compact
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
 from . import identity, trust
-from .merge import Entry, Merger, Report
+from .merge import SKEW_MS, Entry, Merger, Report, SiteInfo, StreamKey
+from .records import Cell, Cells
+
+if TYPE_CHECKING:
+    from .store import Store
 
 BATCH_BYTES = 1_000_000
 # cells a record's old audience still receives once it is narrowed: who sees it now
 _SHARING_CELLS = frozenset(("owner", "scope", "_scope", "_cl"))
 
+# the signed heads of streams: {(origin, audience): [(seq, signature), ...]}
+Heads = dict[StreamKey, list[tuple[int, bytes]]]
+# where a stream then stands: (seq, chain hash, head signature)
+Advance = tuple[int, bytes, bytes]
+# site number -> (UUID, agency, device)
+_Sites = dict[int, tuple[str, str | None, str | None]]
+# a change as it goes out: (hlc, stream, seq, tx, tbl, rid, site number, cells, status)
+_OutRow = tuple[int, StreamKey, int, int, str, str, int, str, int]
 
-class Batch(list):
+
+class Batch(list[Entry]):
     """Entries as they travel, with the signed heads of their streams: {(origin, audience):
     [(seq, signature), ...]}."""
 
-    def __init__(self, entries=(), heads: dict | None = None):
+    def __init__(self, entries: Iterable[Entry] = (), heads: Heads | None = None):
         super().__init__(entries)
         self.heads = heads if heads is not None else {}
 
 
-def vector(conn) -> dict[tuple[str, str], int]:
+def vector(conn: sqlite3.Connection) -> dict[StreamKey, int]:
     """{(origin site UUID, audience): highest contiguous sequence number held}."""
     return {(origin, aud): seq for origin, aud, seq in conn.execute(
         "SELECT s.uuid, t.audience, t.seq FROM stream t JOIN site s ON s.ord = t.origin "
         "WHERE t.seq > 0")}
 
 
-def visible_vector(conn, agency: str | None) -> dict[tuple[str, str], int]:
+def visible_vector(conn: sqlite3.Connection, agency: str | None) -> dict[StreamKey, int]:
     """The part of the vector an agency may see (all of it for None)."""
     return {k: v for k, v in vector(conn).items() if agency is None or may_see(agency, k[1])}
 
 
-def lacking(mine: dict, theirs: dict, agency: str | None) -> dict[tuple[str, str], int]:
+def lacking(mine: dict[StreamKey, int], theirs: dict[StreamKey, int],
+            agency: str | None) -> dict[StreamKey, int]:
     """Streams where `theirs` is behind `mine`, for an agency: {stream: their seq}."""
     return {k: theirs.get(k, 0) for k, seq in mine.items()
             if seq > theirs.get(k, 0) and (agency is None or may_see(agency, k[1]))}
 
 
-def _sites(conn) -> dict[int, tuple[str, str, str]]:
+def _sites(conn: sqlite3.Connection) -> _Sites:
     return {o: (u, a, d) for o, u, a, d in conn.execute("SELECT ord, uuid, agency, device FROM site")}
 
 
-def _wire_cell(cell: list, sites: dict) -> list:
+def _wire_cell(cell: Cell, sites: _Sites) -> Cell:
     out = list(cell)
     for i in (2, 4):
         if len(out) > i and isinstance(out[i], int):
@@ -60,7 +76,7 @@ def _wire_cell(cell: list, sites: dict) -> list:
     return out
 
 
-def _wire_seen(cells: dict, sites: dict) -> dict:
+def _wire_seen(cells: Cells, sites: _Sites) -> Cells:
     seen = cells.get("_seen")
     if seen:
         cells["_seen"] = [{c: [v[0], sites[v[1]][0] if isinstance(v[1], int) else v[1]]
@@ -68,29 +84,30 @@ def _wire_seen(cells: dict, sites: dict) -> dict:
     return cells
 
 
-def _digest_cells(tx, tbl, rid, hlc, site_uuid, cells_text, sites) -> list:
+def _digest_cells(tx: int, tbl: str, rid: str, hlc: int, site_uuid: str, cells_text: str,
+                  sites: _Sites) -> Cell:
     """The `_d` cell that stands for an entry whose cells are not sent: its digest."""
-    parsed = json.loads(cells_text)
+    parsed: Cells = json.loads(cells_text)
     if "_d" in parsed:
         return parsed["_d"]
     wire = compact.dumps(identity.wire_cells(parsed, lambda o: sites[o][0]))
     return [trust.entry_digest(tx, tbl, rid, hlc, site_uuid, wire).hex()]
 
 
-def _withheld(conn, batch: list, agency: str | None) -> set:
+def _withheld(conn: sqlite3.Connection, batch: list[_OutRow], agency: str | None) -> set[int]:
     """Indexes of the entries of `batch` about records that this replica no longer holds, or
     that `agency` may no longer see (narrowed since): only their place and digest may go out."""
-    by_table: dict = {}
+    by_table: dict[str, dict[str, list[int]]] = {}
     for i, (_, _, _, _, tbl, rid, _, _, status) in enumerate(batch):
         if not status:
             by_table.setdefault(tbl, {}).setdefault(rid, []).append(i)
-    out = set()
+    out: set[int] = set()
     from ..core.kinds import KIND_BY_TABLE
     for tbl, rids in by_table.items():
         if tbl not in KIND_BY_TABLE:
             continue
         ids = list(rids)
-        held = set()
+        held: set[str] = set()
         for n in range(0, len(ids), 500):
             chunk = ids[n:n + 500]
             for rid, owner, scope in conn.execute(
@@ -105,15 +122,17 @@ def _withheld(conn, batch: list, agency: str | None) -> set:
     return out
 
 
-def _trim_to_heads(conn, rows: list, ids: dict) -> tuple[list, list, dict]:
+def _trim_to_heads(conn: sqlite3.Connection, rows: list[_OutRow], ids: dict[StreamKey, int]
+                   ) -> tuple[list[_OutRow], list[_OutRow], Heads]:
     """(rows up to each stream's last signed head in them, the rows after it, the heads)."""
-    last: dict = {}
-    first: dict = {}
+    last: dict[StreamKey, int] = {}
+    first: dict[StreamKey, int] = {}
     for r in rows:
         key = r[1]
         last[key] = r[2]
         first.setdefault(key, r[2])
-    upto, heads = {}, {}
+    upto: dict[StreamKey, int] = {}
+    heads: Heads = {}
     for key, seq in last.items():
         got = conn.execute("SELECT seq, sig FROM head WHERE stream = ? AND seq <= ? "
                            "ORDER BY seq DESC LIMIT 1", (ids[key], seq)).fetchone()
@@ -125,7 +144,7 @@ def _trim_to_heads(conn, rows: list, ids: dict) -> tuple[list, list, dict]:
     return keep, rest, heads
 
 
-def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = None,
+def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: int | None = None,
              agency: str | None = None) -> Iterator[Batch]:
     """Batches of the entries after `since` (a {stream: seq} map), about max_bytes each, each
     ending at a signed head of every stream in it (the rest comes in the next batch).
@@ -140,7 +159,7 @@ def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = No
     ids = {(u, a): sid for sid, u, a in conn.execute(
         "SELECT t.id, s.uuid, t.audience FROM stream t JOIN site s ON s.ord = t.origin")}
 
-    def made(rows: list) -> Batch:
+    def made(rows: list[_OutRow]) -> Batch:
         hidden = _withheld(conn, rows, agency)
         out = Batch()
         for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status) in enumerate(rows):
@@ -158,7 +177,7 @@ def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = No
             out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0], wire, status))
         return out
 
-    def stream_rows(key, after):
+    def stream_rows(key: StreamKey, after: int) -> Iterator[_OutRow]:
         cur = conn.cursor()
         cur.execute("SELECT hlc, seq, tx, tbl, rid, site, cells, status FROM change "
                     "WHERE stream = ? AND seq > ? ORDER BY seq", (ids[key], after))
@@ -166,7 +185,8 @@ def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = No
             yield hlc, key, seq, tx, tbl, rid, site, cells, status
 
     streams = [stream_rows(k, after) for k, after in sorted(since.items()) if k in ids]
-    rows, size = [], 0
+    rows: list[_OutRow] = []
+    size = 0
     for row in heapq.merge(*streams, key=lambda r: (r[0], r[1], r[2])):
         rows.append(row)
         size += len(row[7]) + len(row[5]) + 40
@@ -185,7 +205,7 @@ def outgoing(conn, since: dict[tuple[str, str], int], max_bytes: int | None = No
             yield batch
 
 
-def more_after(conn, since: dict[tuple[str, str], int], batch: list[Entry]) -> bool:
+def more_after(conn: sqlite3.Connection, since: dict[StreamKey, int], batch: list[Entry]) -> bool:
     """Whether the streams of `since` hold entries beyond both `since` and this batch."""
     reached = dict(since)
     for e in batch:
@@ -196,9 +216,9 @@ def more_after(conn, since: dict[tuple[str, str], int], batch: list[Entry]) -> b
     return any(held.get(key, 0) > seq for key, seq in reached.items())
 
 
-def sites_of(conn, entries: list[Entry]) -> dict[str, tuple]:
+def sites_of(conn: sqlite3.Connection, entries: list[Entry]) -> dict[str, SiteInfo]:
     """{site UUID: (agency, device, certificate or None)} of every site an entry names."""
-    wanted = set()
+    wanted: set[str] = set()
     for e in entries:
         wanted.update((e.origin, e.site))
         for c, cell in e.cells.items():
@@ -214,9 +234,9 @@ def sites_of(conn, entries: list[Entry]) -> dict[str, tuple]:
         "SELECT uuid, agency, device, cert FROM site") if u in wanted}
 
 
-def apply_batch(store, entries: list[Entry], sites: dict[str, tuple],
+def apply_batch(store: Store, entries: list[Entry], sites: dict[str, SiteInfo],
                 now_ms: int | None = None, skew_ms: int | None = None,
-                heads: dict | None = None) -> Report:
+                heads: Heads | None = None) -> Report:
     """Check a received batch's signatures and apply what holds, in one transaction: data,
     vector and chain hashes commit together. `heads` defaults to the batch's own."""
     if heads is None:
@@ -224,21 +244,22 @@ def apply_batch(store, entries: list[Entry], sites: dict[str, tuple],
     with store.transaction():
         report = Report()
         checked, advance = check_batch(store, entries, sites, heads, report)
-        kwargs = {} if skew_ms is None else {"skew_ms": skew_ms}
-        merger = Merger(store, sites, now_ms=now_ms, report=report, **kwargs)
+        merger = Merger(store, sites, now_ms=now_ms,
+                        skew_ms=SKEW_MS if skew_ms is None else skew_ms, report=report)
         merger.prefetch(checked)
         merger.apply_all(checked)
         merger.finish()
         from .changelog import store_head
         for (origin, aud), (seq, h, sig) in advance.items():
-            got = merger.streams.get((merger.ord_of.get(origin), aud))
+            o = merger.ord_of.get(origin)
+            got = merger.streams.get((o, aud)) if o is not None else None
             if got is not None and got[1] == seq:
                 store.conn.execute("UPDATE stream SET hash = ? WHERE id = ?", (h, got[0]))
                 store_head(store.conn, got[0], seq, h, sig)
         return report
 
 
-def _label(conn, site: str) -> str:
+def _label(conn: sqlite3.Connection, site: str) -> str:
     row = conn.execute("SELECT agency, device FROM site WHERE uuid = ?", (site,)).fetchone()
     if row and row[1]:
         return f"{row[1]}" + (f" of {row[0]}" if row[0] else "")
@@ -257,8 +278,8 @@ def entry_digest(e: Entry) -> bytes:
         "utf-8", "surrogatepass"), digest_size=32).digest()
 
 
-def check_batch(store, entries: list[Entry], sites: dict, heads: dict,
-                report: Report) -> tuple[list[Entry], dict]:
+def check_batch(store: Store, entries: list[Entry], sites: dict[str, SiteInfo], heads: Heads,
+                report: Report) -> tuple[list[Entry], dict[StreamKey, Advance]]:
     """The entries of a batch that are proven to come from their stream's origin, and where
     each stream then stands: {(origin, audience): (seq, chain hash, head signature)}.
 
@@ -280,12 +301,12 @@ def check_batch(store, entries: list[Entry], sites: dict, heads: dict,
             continue
         if identity.install_cert(conn, cert, keys_by_code) is None:
             identity.keep_cert(conn, site, cert)
-    by_stream: dict = {}
+    by_stream: dict[StreamKey, list[Entry]] = {}
     for e in entries:
         by_stream.setdefault((e.origin, e.audience), []).append(e)
-    accepted: set = set()
-    advance: dict = {}
-    uuids = None
+    accepted: set[int] = set()                  # id() of the entries proven
+    advance: dict[StreamKey, Advance] = {}
+    uuids: dict[int, str] | None = None
     whole = True
     for (origin, aud), es in by_stream.items():
         row = conn.execute("SELECT t.id, t.seq, t.hash FROM stream t JOIN site s ON "
@@ -322,7 +343,9 @@ def check_batch(store, entries: list[Entry], sites: dict, heads: dict,
             report.unverified[origin] = report.unverified.get(origin, 0) + len(fresh)
             continue
         signed = dict(heads.get((origin, aud), ()))
-        pos, good, pending = held, None, []
+        good: Advance | None = None
+        pending: list[Entry] = []
+        pos = held
         for e in fresh:
             if e.seq != pos + 1:
                 report.gaps.add((origin, aud))

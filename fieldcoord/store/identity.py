@@ -12,9 +12,22 @@ agency's key. Partner agencies' keys are trusted once a user confirmed their fin
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from ..core.errors import FieldcoordError, ValidationError
 from . import keys, trust
+from .records import Cells
+
+if TYPE_CHECKING:
+    from .store import Store
+
+# uuid_of(site number): that site's UUID, or None for a site not known here.
+UuidOf = Callable[[int], str | None]
+# A change as stored: (tx, tbl, rid, hlc, site number, cells as JSON text).
+StoredChange = tuple[int, str, str, int, int, str]
 
 
 class KeyChanged(FieldcoordError):
@@ -34,16 +47,16 @@ class UntrustedKey(FieldcoordError):
 
 
 # ---------------------------------------------------------------------- the chains
-def wire_cells_text(cells_text: str, uuid_of) -> str:
+def wire_cells_text(cells_text: str, uuid_of: UuidOf) -> str:
     """The compact JSON of a stored entry's cells in their wire form (site numbers as UUIDs),
     which is what its digest covers. `uuid_of(ord)` names a site."""
     from ..core import compact
     return compact.dumps(wire_cells(json.loads(cells_text), uuid_of))
 
 
-def wire_cells(cells: dict, uuid_of) -> dict:
+def wire_cells(cells: Cells, uuid_of: UuidOf) -> Cells:
     """Cells with the site numbers of versions replaced by site UUIDs."""
-    out = {}
+    out: Cells = {}
     for col, c in cells.items():
         if col == "_seen":
             out[col] = [{k: [v[0], uuid_of(v[1]) if isinstance(v[1], int) else v[1]]
@@ -60,7 +73,7 @@ def wire_cells(cells: dict, uuid_of) -> dict:
     return out
 
 
-def stored_digest(row, uuid_of) -> bytes:
+def stored_digest(row: StoredChange, uuid_of: UuidOf) -> bytes:
     """The digest of a stored change row (tx, tbl, rid, hlc, site ord, cells)."""
     tx, tbl, rid, hlc, site, cells = row
     from ..core import compact
@@ -71,20 +84,22 @@ def stored_digest(row, uuid_of) -> bytes:
                               compact.dumps(wire_cells(parsed, uuid_of)))
 
 
-def _uuid_map(conn) -> dict:
+def _uuid_map(conn: sqlite3.Connection) -> dict[int, str]:
     return dict(conn.execute("SELECT ord, uuid FROM site"))
 
 
-def rebuild_chains(conn, sign=None) -> None:
+def rebuild_chains(conn: sqlite3.Connection,
+                   sign: Callable[[int, int, int, bytes], None] | None = None) -> None:
     """Compute the chain hash of every stream from its entries. `sign(stream, seq, hash)` is
     called every trust.HEAD_EVERY entries of each stream and at its end (to sign the streams
     this replica wrote)."""
     uuids = _uuid_map(conn)
     for sid, origin in conn.execute("SELECT id, origin FROM stream").fetchall():
         h, seq = trust.ZERO, 0
-        for seq, *row in conn.execute("SELECT seq, tx, tbl, rid, hlc, site, cells FROM change "
-                                      "WHERE stream = ? ORDER BY seq", (sid,)).fetchall():
-            h = trust.chain(h, stored_digest(row, uuids.get))
+        for seq, tx, tbl, rid, hlc, site, cells in conn.execute(
+                "SELECT seq, tx, tbl, rid, hlc, site, cells FROM change WHERE stream = ? "
+                "ORDER BY seq", (sid,)).fetchall():
+            h = trust.chain(h, stored_digest((tx, tbl, rid, hlc, site, cells), uuids.get))
             if sign is not None and seq % trust.HEAD_EVERY == 0:
                 sign(sid, origin, seq, h)
         conn.execute("UPDATE stream SET hash = ? WHERE id = ?", (h, sid))
@@ -93,7 +108,8 @@ def rebuild_chains(conn, sign=None) -> None:
 
 
 # ---------------------------------------------------------------------- identity
-def create(conn, db, site: str, home: str, device: str, founder: bool = True) -> str:
+def create(conn: sqlite3.Connection, db: Path, site: str, home: str, device: str,
+           founder: bool = True) -> str:
     """Make this replica's keys (inside the caller's transaction); returns where they are."""
     where = keys.choose()
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('keystore', ?)", (where,))
@@ -115,13 +131,13 @@ def create(conn, db, site: str, home: str, device: str, founder: bool = True) ->
     return where
 
 
-def _set_home_key(conn, home: str, key: bytes) -> None:
+def _set_home_key(conn: sqlite3.Connection, home: str, key: bytes) -> None:
     conn.execute("INSERT OR REPLACE INTO agency_key (code, fingerprint, key, trust, at) "
                  "VALUES (?, ?, ?, 'home', ?)", (home, trust.fingerprint(key), key,
                                                    trust.now_iso()))
 
 
-def upgrade(store) -> None:
+def upgrade(store: Store) -> None:
     """Give a database made before keys existed its identity (as its agency's first replica),
     the chain hashes of the streams it holds, and signed heads of its own streams."""
     conn = store.conn
@@ -143,32 +159,32 @@ def upgrade(store) -> None:
         rebuild_chains(conn, sign)
 
 
-def home_key(conn, home: str) -> bytes | None:
+def home_key(conn: sqlite3.Connection, home: str) -> bytes | None:
     row = conn.execute("SELECT key FROM agency_key WHERE code = ? AND trust = 'home'",
                        (home,)).fetchone()
     return bytes(row[0]) if row and row[0] else None
 
 
-def trusted_key(conn, code: str) -> bytes | None:
+def trusted_key(conn: sqlite3.Connection, code: str) -> bytes | None:
     row = conn.execute("SELECT key FROM agency_key WHERE code = ?", (code,)).fetchone()
     return bytes(row[0]) if row and row[0] else None
 
 
-def trusted_keys(conn) -> dict[str, bytes]:
+def trusted_keys(conn: sqlite3.Connection) -> dict[str, bytes]:
     return {c: bytes(k) for c, k in conn.execute(
         "SELECT code, key FROM agency_key WHERE key IS NOT NULL")}
 
 
-def own_cert(conn, site: str) -> bytes | None:
+def own_cert(conn: sqlite3.Connection, site: str) -> bytes | None:
     row = conn.execute("SELECT cert FROM site WHERE uuid = ?", (site,)).fetchone()
     return bytes(row[0]) if row and row[0] else None
 
 
-def is_key_holder(store) -> bool:
+def is_key_holder(store: Store) -> bool:
     return store.agency_seed() is not None
 
 
-def confirm(store, code: str, key: bytes | None = None, fingerprint: str | None = None,
+def confirm(store: Store, code: str, key: bytes | None = None, fingerprint: str | None = None,
             by: str = "") -> str:
     """Trust agency `code`'s key: the key itself, or a fingerprint a user read out (the key is
     then taken when it first arrives). A key holder also vouches for it to its own devices.
@@ -207,7 +223,7 @@ def confirm(store, code: str, key: bytes | None = None, fingerprint: str | None 
     return fp
 
 
-def offer_key(store, code: str, key: bytes) -> str:
+def offer_key(store: Store, code: str, key: bytes) -> str:
     """A key that arrived for agency `code`: 'trusted' when it is the one trusted here (a
     fingerprint confirmed earlier is completed with it), 'unknown' when none is, and KeyChanged
     when another is."""
@@ -231,17 +247,17 @@ def offer_key(store, code: str, key: bytes) -> str:
     return "trusted"
 
 
-def endorsements(conn) -> list[bytes]:
+def endorsements(conn: sqlite3.Connection) -> list[bytes]:
     return [bytes(r[0]) for r in conn.execute(
         "SELECT endorsement FROM agency_key WHERE endorsement IS NOT NULL")]
 
 
-def take_endorsements(store, blobs: list[bytes]) -> list[str]:
+def take_endorsements(store: Store, blobs: list[bytes]) -> list[str]:
     """Partner keys the home agency vouches for; returns problems (a key differing from one
     confirmed here) in words. Keys confirmed here are kept."""
     conn = store.conn
     hk = home_key(conn, store.home)
-    problems = []
+    problems: list[str] = []
     if hk is None:
         return problems
     with store.transaction():
@@ -271,7 +287,8 @@ def take_endorsements(store, blobs: list[bytes]) -> list[str]:
 
 
 # ---------------------------------------------------------------------- certificates
-def install_cert(conn, blob: bytes, keys_by_code: dict | None = None) -> trust.Cert | None:
+def install_cert(conn: sqlite3.Connection, blob: bytes,
+                 keys_by_code: dict[str, bytes] | None = None) -> trust.Cert | None:
     """Check a device certificate against the trusted key of the agency it names and record
     the site as of that agency. None (and nothing written) when it does not verify, or when
     the site is known with another key."""
@@ -299,7 +316,7 @@ def install_cert(conn, blob: bytes, keys_by_code: dict | None = None) -> trust.C
     return cert
 
 
-def verify_sites(conn) -> int:
+def verify_sites(conn: sqlite3.Connection) -> int:
     """Verify certificates kept from before their agency's key was trusted; returns how many
     sites became verified."""
     keys_by_code = trusted_keys(conn)
@@ -311,7 +328,7 @@ def verify_sites(conn) -> int:
     return n
 
 
-def keep_cert(conn, site: str, blob: bytes) -> None:
+def keep_cert(conn: sqlite3.Connection, site: str, blob: bytes) -> None:
     """Keep a certificate that cannot be verified yet (its agency's key is not trusted)."""
     claims = trust.peek_cert(blob)
     if claims is None or claims["site"] != site:
@@ -324,7 +341,7 @@ def keep_cert(conn, site: str, blob: bytes) -> None:
         conn.execute("UPDATE site SET cert = ? WHERE ord = ?", (blob, row[0]))
 
 
-def issue_for(store, site: str, device: str, key: bytes) -> bytes:
+def issue_for(store: Store, site: str, device: str, key: bytes) -> bytes:
     """A certificate for another device of this agency (key holders only)."""
     seed = store.agency_seed()
     if seed is None:
@@ -338,7 +355,7 @@ def issue_for(store, site: str, device: str, key: bytes) -> bytes:
     return cert
 
 
-def adopt(store, agency_key: bytes, cert_blob: bytes, confirmed: bool = False) -> None:
+def adopt(store: Store, agency_key: bytes, cert_blob: bytes, confirmed: bool = False) -> None:
     """Take the agency key and the certificate the agency's key holder issued for this replica
     (enrolment). A replica that made a key of its own for working alone gives it up, as long as
     it never certified another device with it; one made as its agency's key holder (`init`
@@ -376,12 +393,14 @@ def adopt(store, agency_key: bytes, cert_blob: bytes, confirmed: bool = False) -
         verify_sites(conn)
 
 
-def enroll(device_store, holder_store) -> bytes:
+def enroll(device_store: Store, holder_store: Store) -> bytes:
     """Enrol a replica with its agency's key holder in-process (tests, a second database on
     one machine): the same as a first sync with a device token of the agency."""
     key = trust.public(device_store.device_seed())
     cert = issue_for(holder_store, device_store.site_uuid, device_store.device, key)
-    adopt(device_store, home_key(holder_store.conn, holder_store.home), cert)
+    agency_key = home_key(holder_store.conn, holder_store.home)
+    assert agency_key is not None           # a key holder's (issue_for checked it is one)
+    adopt(device_store, agency_key, cert)
     take_box_statement(device_store, device_store.home,
                        box_statement(holder_store.conn, holder_store.home))
     sealed = seal_box_seed_for(holder_store, key)
@@ -390,7 +409,7 @@ def enroll(device_store, holder_store) -> bytes:
     return cert
 
 
-def site_key(conn, site: str) -> tuple[bytes | None, str | None]:
+def site_key(conn: sqlite3.Connection, site: str) -> tuple[bytes | None, str | None]:
     """(device key, verified agency) of a site; (None, None) when not verified."""
     # (a revocation counts only when signed by the site's own agency)
     row = conn.execute("SELECT key, agency FROM site WHERE uuid = ? AND verified = 1 "
@@ -400,16 +419,37 @@ def site_key(conn, site: str) -> tuple[bytes | None, str | None]:
     return (bytes(row[0]), row[1]) if row else (None, None)
 
 
-def describe(store) -> dict:
+class PartnerKey(TypedDict):
+    agency: str
+    fingerprint: str
+    trust: str                  # 'confirmed' or 'endorsed'
+    seen: bool                  # the key itself arrived (not only its fingerprint)
+
+
+class KeysInfo(TypedDict):
+    agency: str
+    agency_fingerprint: str | None
+    key_holder: bool
+    device: str
+    site: str
+    device_fingerprint: str | None
+    enrolled: bool
+    keystore: str | None
+    warning: str | None
+    partners: list[PartnerKey]
+
+
+def describe(store: Store) -> KeysInfo:
     """This replica's keys, for `fieldcoord keys` and the app."""
     conn = store.conn
     hk = home_key(conn, store.home)
     dev = conn.execute("SELECT key, verified FROM site WHERE ord = ?",
                        (store.self_ord,)).fetchone()
-    partners = [{"agency": c, "fingerprint": fp, "trust": t, "seen": k is not None}
-                for c, fp, k, t in conn.execute(
-                    "SELECT code, fingerprint, key, trust FROM agency_key WHERE trust != 'home' "
-                    "ORDER BY code")]
+    partners: list[PartnerKey] = [
+        {"agency": c, "fingerprint": fp, "trust": t, "seen": k is not None}
+        for c, fp, k, t in conn.execute(
+            "SELECT code, fingerprint, key, trust FROM agency_key WHERE trust != 'home' "
+            "ORDER BY code")]
     return {"agency": store.home,
             "agency_fingerprint": trust.fingerprint(hk) if hk else None,
             "key_holder": store.agency_seed() is not None,
@@ -420,8 +460,13 @@ def describe(store) -> dict:
             "partners": partners}
 
 
+class Writer(TypedDict):
+    device: str | None
+    agency: str | None          # when verified
+    verified: bool
 
-def writers(store, table: str, rid: str) -> dict[str, dict]:
+
+def writers(store: Store, table: str, rid: str) -> dict[str, Writer]:
     """Who wrote each field of a record as this replica holds it: {field: {"device", "agency",
     "verified"}}; "verified" is whether the writer's certificate was checked under its
     agency's trusted key (this replica's own writes count as verified)."""
@@ -431,7 +476,7 @@ def writers(store, table: str, rid: str) -> dict[str, dict]:
     ver = json.loads(row[0] or "{}")
     sites = {o: (d, a, bool(v) and r is None) for o, d, a, v, r in store.conn.execute(
         "SELECT ord, device, agency, verified, revoked_at FROM site")}
-    out = {}
+    out: dict[str, Writer] = {}
     for col, v in ver.items():
         if col in ("_seen", "!") or not isinstance(v, list) or len(v) < 2:
             continue
@@ -444,23 +489,23 @@ def writers(store, table: str, rid: str) -> dict[str, dict]:
 
 
 # ---------------------------------------------------------------------- sealing keys
-def box_seed(store) -> bytes | None:
+def box_seed(store: Store) -> bytes | None:
     """The private key bundles for this agency are sealed to, when this device holds it."""
     return keys.load(store.conn, store.path, store.site_uuid, "box", store.keystore)
 
 
-def box_statement(conn, code: str) -> bytes | None:
+def box_statement(conn: sqlite3.Connection, code: str) -> bytes | None:
     row = conn.execute("SELECT box FROM agency_key WHERE code = ?", (code,)).fetchone()
     return bytes(row[0]) if row and row[0] else None
 
 
-def box_key(conn, code: str) -> bytes | None:
+def box_key(conn: sqlite3.Connection, code: str) -> bytes | None:
     """The sealing key of agency `code`, checked under its trusted agency key."""
     ak, st = trusted_key(conn, code), box_statement(conn, code)
     return trust.read_box_statement(st, ak, code) if ak and st else None
 
 
-def take_box_statement(store, code: str, blob: bytes | None) -> bool:
+def take_box_statement(store: Store, code: str, blob: bytes | None) -> bool:
     """Keep an agency's sealing key statement if its trusted agency key signed it."""
     ak = trusted_key(store.conn, code)
     if not blob or ak is None or trust.read_box_statement(blob, ak, code) is None:
@@ -471,7 +516,7 @@ def take_box_statement(store, code: str, blob: bytes | None) -> bool:
     return True
 
 
-def seal_box_seed_for(store, device_key: bytes) -> bytes | None:
+def seal_box_seed_for(store: Store, device_key: bytes) -> bytes | None:
     """This agency's sealing key, sealed to an enrolled device's key (key holders and devices
     that hold it), so every device of the agency can open bundles written for it."""
     seed = box_seed(store)
@@ -480,7 +525,7 @@ def seal_box_seed_for(store, device_key: bytes) -> bytes | None:
     return trust.seal(trust.verify_key_to_box(device_key), seed)
 
 
-def take_box_seed(store, sealed: bytes) -> bool:
+def take_box_seed(store: Store, sealed: bytes) -> bool:
     """Keep this agency's sealing key sent sealed to this device's key."""
     seed = trust.unseal(trust.sign_key_to_box(store.device_seed()), sealed)
     if seed is None or len(seed) != 32:
@@ -497,7 +542,7 @@ def take_box_seed(store, sealed: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------- revocation
-def revoke_device(store, which: str) -> dict:
+def revoke_device(store: Store, which: str) -> dict[str, str | None]:
     """Revoke a device of this agency (by site id, its first characters, or its device name):
     no replica that learns of it accepts anything more from that device. Key holders only."""
     seed = store.agency_seed()
@@ -516,11 +561,11 @@ def revoke_device(store, which: str) -> dict:
     return {"site": site, "device": device}
 
 
-def revocations(conn) -> list[bytes]:
+def revocations(conn: sqlite3.Connection) -> list[bytes]:
     return [bytes(r[0]) for r in conn.execute("SELECT statement FROM revocation")]
 
 
-def take_revocations(store, blobs: list[bytes]) -> int:
+def take_revocations(store: Store, blobs: list[bytes]) -> int:
     """Keep revocations signed by the agency key trusted for the agency they name; returns how
     many are new here."""
     keys_by_code = trusted_keys(store.conn)
@@ -545,7 +590,13 @@ def take_revocations(store, blobs: list[bytes]) -> int:
     return n
 
 
-def devices(store) -> list[dict]:
+class Device(TypedDict):
+    site: str
+    device: str | None
+    revoked_at: str | None
+
+
+def devices(store: Store) -> list[Device]:
     """The devices of this agency this replica knows, certified or revoked."""
     return [{"site": u, "device": d, "revoked_at": r} for u, d, r in store.conn.execute(
         "SELECT uuid, device, revoked_at FROM site WHERE agency = ? AND verified = 1 "

@@ -16,9 +16,15 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from ..core.errors import FieldcoordError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+    from nacl.secret import SecretBox
 
 SERVICE = "fieldcoord-keys"
 PASSPHRASE_ENV = "FIELDCOORD_KEY_PASSPHRASE"
@@ -30,14 +36,24 @@ class KeysUnavailable(FieldcoordError):
     """This replica's private keys cannot be read (a locked keyring, a wrong passphrase)."""
 
 
-def plaintext_backend(backend) -> bool:
+class Keyring(Protocol):
+    """What this module uses of the `keyring` module."""
+
+    def get_password(self, service_name: str, username: str) -> str | None: ...
+
+    def set_password(self, service_name: str, username: str, password: str) -> None: ...
+
+    def delete_password(self, service_name: str, username: str) -> None: ...
+
+
+def plaintext_backend(backend: KeyringBackend) -> bool:
     """Whether a keyring backend keeps secrets unencrypted (keyrings.alt's plaintext file)."""
     kind = type(backend)
     name = f"{kind.__module__}.{kind.__qualname__}".lower()
     return "plaintext" in name or ("keyrings.alt" in name and "encrypt" not in name)
 
 
-def secure_keyring():
+def secure_keyring() -> Keyring | None:
     """The keyring module when it has a backend that encrypts, else None."""
     try:
         import keyring
@@ -59,7 +75,7 @@ def _file(db: Path) -> Path:
     return Path(str(db) + ".keys")
 
 
-def _box(passphrase: str, salt: bytes):
+def _box(passphrase: str, salt: bytes) -> SecretBox:
     from nacl import pwhash, secret
     key = pwhash.argon2id.kdf(secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt,
                               opslimit=pwhash.argon2id.OPSLIMIT_INTERACTIVE,
@@ -67,20 +83,22 @@ def _box(passphrase: str, salt: bytes):
     return secret.SecretBox(key)
 
 
-def _read_file(db: Path) -> dict:
+def _read_file(db: Path) -> dict[str, str]:
+    """{"salt": base64, key name: base64 of the key encrypted}"""
     path = _file(db)
     if not path.exists():
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return data
     except (OSError, ValueError):
         raise KeysUnavailable(f"{path} is damaged: this replica cannot sign") from None
 
 
-_boxes: dict = {}
+_boxes: dict[tuple[str, str], SecretBox] = {}
 
 
-def _file_box(db: Path, data: dict):
+def _file_box(db: Path, data: dict[str, str]) -> SecretBox:
     passphrase = os.environ.get(PASSPHRASE_ENV)
     if not passphrase:
         raise KeysUnavailable(f"this replica's keys are in {_file(db)}, encrypted with a "
@@ -105,10 +123,11 @@ def choose() -> str:
     return "keyring" if secure_keyring() is not None else "database"
 
 
-_cache: dict = {}
+_cache: dict[tuple[str, str], bytes] = {}
 
 
-def save(conn, db: Path, site: str, name: str, seed: bytes, where: str) -> None:
+def save(conn: sqlite3.Connection, db: Path, site: str, name: str, seed: bytes,
+         where: str | None) -> None:
     """Keep a private key (inside the caller's transaction for 'database')."""
     if where == "file":
         data = _read_file(db)
@@ -129,7 +148,8 @@ def save(conn, db: Path, site: str, name: str, seed: bytes, where: str) -> None:
     _cache[(site, name)] = seed
 
 
-def load(conn, db: Path, site: str, name: str, where: str) -> bytes | None:
+def load(conn: sqlite3.Connection, db: Path, site: str, name: str,
+         where: str | None) -> bytes | None:
     """A private key, or None when this replica has none of that name."""
     got = _cache.get((site, name))
     if got is not None:
@@ -161,7 +181,7 @@ def load(conn, db: Path, site: str, name: str, where: str) -> bytes | None:
     return seed
 
 
-def forget(conn, db: Path, site: str, name: str, where: str) -> None:
+def forget(conn: sqlite3.Connection, db: Path, site: str, name: str, where: str | None) -> None:
     _cache.pop((site, name), None)
     if where == "file":
         data = _read_file(db)
@@ -178,7 +198,7 @@ def forget(conn, db: Path, site: str, name: str, where: str) -> None:
         conn.execute("DELETE FROM meta WHERE key = ?", (f"key:{name}",))
 
 
-def warning(where: str) -> str | None:
+def warning(where: str | None) -> str | None:
     """What the user should know about where the keys are, or None when they are safe."""
     if where == "database":
         return ("this replica's private keys are kept unencrypted in its database (no keyring "

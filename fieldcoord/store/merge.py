@@ -8,10 +8,13 @@ open conflicts. Replicas that received the same changes hold the same heads, wha
 """
 from __future__ import annotations
 
+import enum
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Final
 
 from ..core import compact
 from ..core import hlc as clock
@@ -19,16 +22,39 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
+from .records import Cell, Cells, RowDict
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _dumps = compact.dumps
 _first = itemgetter(0)
-_UNREAD = object()          # a record whose row this batch has not read yet
+
+
+class _Unread(enum.Enum):
+    UNREAD = 0
+
+
+_UNREAD: Final = _Unread.UNREAD     # a record whose row this batch has not read yet
 # columns a change never writes directly
 _BOOKKEEPING = frozenset(("id", "_cl", "_ver", "_extra", "created_at", "updated_at", "device"))
 
 SKEW_MS = 5 * 60 * 1000           # an incoming clock this far ahead of ours is reported
 _MS_SHIFT = clock.COUNTER_BITS
 PSEUDO = frozenset(("_cl", "_seen", "_copy", "_scope"))
+
+# a stream: (origin site UUID, audience)
+StreamKey = tuple[str, str]
+# what a batch tells of a site: (agency, device, certificate)
+SiteInfo = tuple[str | None, str | None, bytes | None]
+# a field version as the change log gives it: (hlc, site UUID, or the site's number where
+# this replica has no UUID for it)
+Version = tuple[int, str | int]
+# a change-log row as inserted: (stream, seq, tx, tbl, rid, hlc, site, cells, status)
+ChangeRow = tuple[int, int, int, str, str, int, int, str, int]
+# a row of a new record of a table, the columns a creation writes as they come, the columns
+# holding a list of references (see Merger._layout)
+_Layout = tuple[RowDict, frozenset[str], frozenset[str]]
 
 
 @dataclass
@@ -42,7 +68,7 @@ class Entry:
     rid: str
     hlc: int
     site: str
-    cells: dict
+    cells: Cells
     status: int = 0
     # the cells as compact JSON, when a receiver made it already (to check the signature)
     text: str | None = field(default=None, compare=False, repr=False)
@@ -54,14 +80,15 @@ class Report:
     applied: int = 0
     duplicates: int = 0
     fields: int = 0
-    refused: list = field(default_factory=list)       # (entry, reason)
+    refused: list[tuple[Entry, str]] = field(default_factory=list)    # (entry, reason)
     invisible: int = 0                                # entries this agency may not hold
-    gaps: set = field(default_factory=set)            # (origin, audience) not contiguous
-    skewed: dict = field(default_factory=dict)        # site uuid -> ms ahead of our clock
+    gaps: set[StreamKey] = field(default_factory=set)  # (origin, audience) not contiguous
+    skewed: dict[str, int] = field(default_factory=dict)  # site uuid -> ms ahead of our clock
     conflicts: int = 0
     overridden: int = 0                               # own edits kept against skewed clocks
-    tampered: list = field(default_factory=list)      # (origin, audience, seq, what) refused
-    unverified: dict = field(default_factory=dict)    # origin uuid -> changes not verifiable
+    # (origin, audience, seq, what) refused
+    tampered: list[tuple[str, str, int, str]] = field(default_factory=list)
+    unverified: dict[str, int] = field(default_factory=dict)  # origin uuid -> not verifiable
     held: int = 0                                     # changes waiting for a verified head
 
     def merge(self, other: "Report") -> None:
@@ -85,7 +112,7 @@ class _Row:
     """A record's row as this batch sees it, and whether it must be written."""
     __slots__ = ("row", "in_db", "dirty", "gone", "shape")
 
-    def __init__(self, row: dict, in_db: bool, shape: tuple | None = None):
+    def __init__(self, row: RowDict, in_db: bool, shape: tuple[str, ...] | None = None):
         self.row, self.in_db, self.dirty, self.gone = row, in_db, False, False
         # the columns an insert must write (the others are empty); None: all of them
         self.shape = shape
@@ -102,7 +129,7 @@ _SCALAR = (str, int, float, bool, type(None))
 _BIG = 1 << 63
 
 
-def _version_ok(cell: list) -> bool:
+def _version_ok(cell: Cell) -> bool:
     return all(x is None or isinstance(x, (int, str)) for x in cell[1:5]) and (
         len(cell) < 6 or cell[5] is None or isinstance(cell[5], list) and all(
             isinstance(v, list) and len(v) == 2 for v in cell[5]))
@@ -113,7 +140,7 @@ _REFS_OF = {k.name: frozenset(f.name for f in k.fields if f.type == K.REFS)
             for k in K.KINDS.values()}
 
 
-def _malformed(kind: K.Kind, cells: dict) -> str | None:
+def _malformed(kind: K.Kind, cells: Cells) -> str | None:
     """Why a change's cells cannot be applied to a record of this kind, or None. A signed
     change is its writer's; one that does not fit is refused rather than left to fail every
     receiver's sync."""
@@ -149,7 +176,7 @@ def _malformed(kind: K.Kind, cells: dict) -> str | None:
     return None
 
 
-def _creator_ok(kind: K.Kind, rid: str, cells: dict, site: str) -> bool:
+def _creator_ok(kind: K.Kind, rid: str, cells: Cells, site: str) -> bool:
     """Whether a creation may come from `site`: an agency's record has the id of its code, and
     a record with a bound id (ids.new_bound_id) is created only by the site its id names, for
     the owner its id names."""
@@ -159,7 +186,7 @@ def _creator_ok(kind: K.Kind, rid: str, cells: dict, site: str) -> bool:
     return not ids.is_bound(rid) or ids.made_by(rid, site, (cells.get("owner") or [None])[0])
 
 
-def _proven_owner(rid: str, cells: dict, writer: str) -> str | None:
+def _proven_owner(rid: str, cells: Cells, writer: str) -> str | None:
     """The owner a change of a record with a bound id proves: a creation by the site the id
     names, or a history copy of that creation (its `_cl` cell carries the creation's version,
     hence the creating site), naming the owner the id names. None when it proves nothing."""
@@ -188,7 +215,7 @@ class Merger:
     anything reads them back from the database (a field's history, a re-sent history, commit).
     """
 
-    def __init__(self, store, sites: dict[str, tuple], now_ms: int | None = None,
+    def __init__(self, store: Store, sites: dict[str, SiteInfo], now_ms: int | None = None,
                  skew_ms: int = SKEW_MS, report: Report | None = None):
         self.store = store
         self.conn = store.conn
@@ -196,8 +223,8 @@ class Merger:
         self.skew_ms = skew_ms
         self.ord_of: dict[str, int] = {}
         self.uuid_of: dict[int, str] = {}
-        self.agency_of: dict[int, str] = {}
-        self.device_of: dict[int, str] = {}
+        self.agency_of: dict[int, str | None] = {}
+        self.device_of: dict[int, str | None] = {}
         # a site's agency counts only once its certificate is verified (see store.identity)
         for o, u, a, d in self.conn.execute(
                 "SELECT ord, uuid, CASE WHEN verified = 1 AND revoked_at IS NULL AND NOT EXISTS "
@@ -206,44 +233,51 @@ class Merger:
             self.ord_of[u], self.uuid_of[o], self.agency_of[o], self.device_of[o] = o, u, a, d
         for uuid, info in sites.items():
             self.site(uuid, None, info[1] if len(info) > 1 else None)
-        self.streams: dict[tuple[int, str], list] = {}    # -> [stream id, seq]
+        # (origin site number, audience) -> [stream id, seq]
+        self.streams: dict[tuple[int, str], list[int]] = {}
         self.report = report if report is not None else Report()
         self.max_hlc = 0
-        self.unknown_scope: dict = {}       # records seen without a sharing scope yet
-        self.overrides: list = []           # own values to keep against skewed clocks
-        self._names: dict[str, list] = {}   # table -> its columns
-        self._rows: dict = {}               # (table, rid) -> _Row, or None when absent
-        self._pending: list = []            # change-log rows not yet written
-        self._logged: set = set()           # rids with change-log entries (of those asked)
-        self._conflicted: set = set()       # (table, rid) that may have conflict rows
-        self._known: set = set()            # rids whose _logged/_conflicted state is known
-        self._layouts: dict = {}            # table -> see _layout
-        self._visible: dict = {}            # (owner, scope) -> whether this agency may see
-        self._shapes: dict = {}             # see _shape
-        self._iso: dict = {}                # second -> its ISO 8601 text
+        # records seen without a sharing scope yet
+        self.unknown_scope: dict[str, K.Kind] = {}
+        # own values to keep against skewed clocks: (tbl, rid, col, value, [hlc, own site
+        # number] of the version replaced, hlc of the skewed version)
+        self.overrides: list[tuple[str, str, str, Any, list[int], int]] = []
+        self._names: dict[str, list[str]] = {}      # table -> its columns
+        # (table, rid) -> _Row, or None when absent
+        self._rows: dict[tuple[str, str], _Row | None] = {}
+        self._pending: list[ChangeRow] = []         # change-log rows not yet written
+        self._logged: set[str] = set()      # rids with change-log entries (of those asked)
+        self._conflicted: set[tuple[str, str]] = set()  # (table, rid) that may have conflict rows
+        self._known: set[str] = set()       # rids whose _logged/_conflicted state is known
+        self._layouts: dict[str, _Layout] = {}      # table -> see _layout
+        # (owner, scope) -> whether this agency may see
+        self._visible: dict[tuple[str, str], bool] = {}
+        # (table, cells' columns, no extra) -> see _shape
+        self._shapes: dict[tuple[str, tuple[str, ...], bool], tuple[str, ...]] = {}
+        self._iso: dict[int, str] = {}      # second -> its ISO 8601 text
         self._any_conflicts: bool | None = None     # whether the conflict table has rows
-        self._rejudge_after: list = []      # (kind, rid, owner): see _rejudge
+        self._rejudge_after: list[tuple[K.Kind, str, str]] = []  # (kind, rid, owner): _rejudge
 
     # ------------------------------------------------------------------ batch I/O
-    def columns(self, table: str) -> list:
+    def columns(self, table: str) -> list[str]:
         names = self._names.get(table)
         if names is None:
             cur = self.conn.execute(f'SELECT * FROM "{table}" LIMIT 0')
             names = self._names[table] = [d[0] for d in cur.description]
         return names
 
-    def prefetch(self, entries) -> None:
+    def prefetch(self, entries: Iterable[Entry]) -> None:
         """Read the rows, log presence and conflicts of every record a batch names."""
-        by_table: dict[str, set] = {}
+        by_table: dict[str, set[str]] = {}
         for e in entries:
             if e.tbl in K.KIND_BY_TABLE and (e.tbl, e.rid) not in self._rows:
                 by_table.setdefault(e.tbl, set()).add(e.rid)
         conn = self.conn
         if self._any_conflicts is None:
             self._any_conflicts = bool(conn.execute("SELECT 1 FROM conflict LIMIT 1").fetchone())
-        for table, rids in by_table.items():
+        for table, wanted in by_table.items():
             names = self.columns(table)
-            rids = list(rids)
+            rids = list(wanted)
             for i in range(0, len(rids), 500):
                 chunk = rids[i:i + 500]
                 marks = ",".join("?" * len(chunk))
@@ -264,7 +298,7 @@ class Merger:
                             new))
                     self._known.update(new)
 
-    def _row(self, table: str, rid: str):
+    def _row(self, table: str, rid: str) -> _Row | None:
         key = (table, rid)
         if key not in self._rows:
             got = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,)).fetchone()
@@ -289,9 +323,9 @@ class Merger:
                 "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, status) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
             self._pending = []
-        inserts: dict = {}
-        updates: dict = {}
-        deletes: dict = {}
+        inserts: dict[tuple[str, tuple[str, ...] | None], list[RowDict]] = {}
+        updates: dict[str, list[RowDict]] = {}
+        deletes: dict[str, list[tuple[str]]] = {}
         for key, r in self._rows.items():
             if r is None or not r.dirty:
                 continue
@@ -331,11 +365,12 @@ class Merger:
         if o is None:
             o = self.conn.execute("INSERT INTO site (uuid, device) VALUES (?, ?)",
                                   (uuid, device)).lastrowid
+            assert o is not None                # the id of the row just inserted
             self.ord_of[uuid], self.uuid_of[o], self.agency_of[o] = o, uuid, None
             self.device_of[o] = device
         return o
 
-    def _stream(self, origin: int, audience: str) -> list:
+    def _stream(self, origin: int, audience: str) -> list[int]:
         key = (origin, audience)
         got = self.streams.get(key)
         if got is None:
@@ -369,7 +404,7 @@ class Merger:
         return self.report
 
     # ------------------------------------------------------------------ entries
-    def apply_all(self, entries) -> None:
+    def apply_all(self, entries: Iterable[Entry]) -> None:
         """Apply entries in order. Most entries of a large sync create a record this replica
         has never held; those take the short path here, the rest `_apply_one`."""
         report = self.report
@@ -377,7 +412,7 @@ class Merger:
         ord_of, streams, logged, known = self.ord_of, self.streams, self._logged, self._known
         rows = self._rows
         kinds = K.KIND_BY_TABLE
-        visible: dict = {}
+        visible: dict[str, bool] = {}
         now_ms, skew_ms = self.now_ms, self.skew_ms
         for e in entries:
             origin = ord_of.get(e.origin) or self.site(e.origin)
@@ -430,7 +465,8 @@ class Merger:
                     continue
             self._apply_one(e, kind, sid_seq, writer)
 
-    def _apply_one(self, e: Entry, kind: K.Kind | None, sid_seq: list, writer: int) -> None:
+    def _apply_one(self, e: Entry, kind: K.Kind | None, sid_seq: list[int],
+                   writer: int) -> None:
         """An entry that passed apply_all's checks of order and visibility."""
         status = e.status
         if status == 0 and kind is not None:
@@ -452,7 +488,7 @@ class Merger:
             while self._rejudge_after:
                 self._rejudge(*self._rejudge_after.pop())
 
-    def _local_cell(self, cell: list) -> list:
+    def _local_cell(self, cell: Cell) -> Cell:
         """A wire cell with its site UUIDs turned into this replica's site numbers."""
         out = list(cell)
         for i in (2, 4):
@@ -468,7 +504,8 @@ class Merger:
         claiming an owner before the creation arrived says nothing)."""
         if self._pending:
             self.flush()
-        if ids.is_bound(rid):
+        bound = ids.is_bound(rid)
+        if bound:
             for site, cells in self.conn.execute(
                     "SELECT s.uuid, c.cells FROM change c JOIN site s ON s.ord = c.site "
                     "WHERE c.rid = ? AND c.tbl = ? AND c.cells LIKE '%\"owner\"%'",
@@ -480,15 +517,14 @@ class Merger:
                 owner = _proven_owner(rid, parsed, site)
                 if owner:
                     return owner
-            got = self._row(kind.table, rid)
-            return got.row["owner"] if got is not None and got.row["owner"] else None
         got = self._row(kind.table, rid)
-        if got is not None and got.row["owner"]:
-            return got.row["owner"]
+        held: str | None = got.row["owner"] if got is not None and got.row["owner"] else None
+        if held or bound:
+            return held
         for (cells,) in self.conn.execute(
                 "SELECT cells FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
                 "AND cells LIKE '%\"owner\"%' ORDER BY hlc", (rid, kind.table)):
-            value = (json.loads(cells).get("owner") or [None])[0]
+            value: str | None = (json.loads(cells).get("owner") or [None])[0]
             if value:
                 return value
         return None
@@ -522,8 +558,8 @@ class Merger:
         if held is None:
             return
         row = held.row
-        ver = {"!": 1}
-        cols = set()
+        ver: dict[str, Any] = {"!": 1}
+        cols: set[str] = set()
         cl = 0
         for (cells_text,) in conn.execute("SELECT cells FROM change WHERE rid = ? AND tbl = ? "
                                           "AND status = 0", (rid, kind.table)):
@@ -586,7 +622,7 @@ class Merger:
             return None                     # a creation: whoever creates a record names its owner
         return self._judge(kind, e.rid, cells, writer, owner)
 
-    def _judge(self, kind: K.Kind, rid: str, cells: dict, writer: int, owner: str
+    def _judge(self, kind: K.Kind, rid: str, cells: Cells, writer: int, owner: str
                ) -> str | None:
         """Why a change of a record owned by `owner` may not be made by `writer`, or None."""
         agency = self.agency_of.get(writer)
@@ -616,13 +652,13 @@ class Merger:
         return f"{agency} may not change this {kind.label}: it is maintained by {owner}"
 
     # ------------------------------------------------------------------ merging
-    def _layout(self, kind: K.Kind) -> tuple:
+    def _layout(self, kind: K.Kind) -> _Layout:
         """(a new row of the kind's table, the columns a creation writes as they come, the
         columns holding a list of references, which a row keeps as JSON text)."""
         got = self._layouts.get(kind.table)
         if got is None:
             names = self.columns(kind.table)
-            blank = dict.fromkeys(names)
+            blank: RowDict = dict.fromkeys(names)
             blank.update(owner="", scope="", _cl=1, _extra=None)
             written = [c for c in names if c not in _BOOKKEEPING and c not in PSEUDO]
             refs = frozenset(c for c in written if (f := kind.field_map.get(c)) is not None
@@ -631,7 +667,7 @@ class Merger:
             got = self._layouts[kind.table] = (blank, frozenset(written) - refs | {"_cl"}, refs)
         return got
 
-    def _shape(self, kind: K.Kind, cells: dict, extra: dict | None) -> tuple:
+    def _shape(self, kind: K.Kind, cells: Cells, extra: RowDict | None) -> tuple[str, ...]:
         """The columns `_create` may fill for a creation with these cells, in table order."""
         blank = self._layout(kind)[0]
         filled = {"id", "owner", "scope", "_cl", "_ver", "created_at", "updated_at", "device",
@@ -654,7 +690,7 @@ class Merger:
         row = blank.copy()
         # the cells' values, placed in one step; what is not a plain column is sorted out after
         row.update(zip(cells, map(_first, cells.values())))
-        extra = None
+        extra: RowDict | None = None
         for col in cells.keys() - plain:
             value = cells[col][0]
             if col in refs:
@@ -713,27 +749,28 @@ class Merger:
         held = self._row(kind.table, e.rid)
         default = [e.hlc, e.site]
         if held is None:
-            row = {n: None for n in self.columns(kind.table)}
+            row: RowDict = {n: None for n in self.columns(kind.table)}
             row.update(id=e.rid, owner="", scope="", _cl=0, _ver="{}", _extra=None)
-            ver: dict = {}
+            ver: dict[str, Any] = {}
             is_new = True
             if earlier:
                 # held before and dropped when it was unshared: merge from its whole history
                 ver["!"] = 1
-            held = _Row(row, key in self._rows and self._rows[key] is not None
-                        and self._rows[key].in_db)
+            before = self._rows.get(key)
+            held = _Row(row, before is not None and before.in_db)
         else:
             row = held.row
             ver = json.loads(row["_ver"])
             is_new = False
         # versions in UUID form for comparing; converted back when written
-        ver_u = {c: [v[0], self.uuid_of.get(v[1], "")] for c, v in ver.items()
-                 if c not in ("_seen", "!") and isinstance(v, list)}
+        ver_u: dict[str, list[Any]] = {c: [v[0], self.uuid_of.get(v[1], "")]
+                                       for c, v in ver.items()
+                                       if c not in ("_seen", "!") and isinstance(v, list)}
         seen = ver.get("_seen")
         before_aud = (audience_of(row["owner"], row["scope"])
                       if row["owner"] and row["scope"] else None)
-        extra = json.loads(row["_extra"]) if row.get("_extra") else {}
-        changed: set = set()
+        extra: RowDict = json.loads(row["_extra"]) if row.get("_extra") else {}
+        changed: set[str] = set()
         for col, cell in e.cells.items():
             self.report.fields += 1
             version = [cell[3], cell[4]] if len(cell) >= 5 and cell[3] is not None else default
@@ -773,7 +810,8 @@ class Merger:
                 changed.add(col)
         self._deleted_conflicts(kind, e, row, ver_u, seen)
         # back to site numbers
-        out = {c: [v[0], self.site(v[1]) if v[1] else 0] for c, v in ver_u.items()}
+        out: dict[str, Any] = {c: [v[0], self.site(v[1]) if v[1] else 0]
+                               for c, v in ver_u.items()}
         if seen is not None:
             out["_seen"] = seen
         if ver.get("!"):
@@ -806,7 +844,8 @@ class Merger:
             self.unknown_scope[e.rid] = kind
         self.store.touch(kind, e.rid, row, live_row=False)
 
-    def _merge_seen(self, seen, incoming) -> dict:
+    def _merge_seen(self, seen: dict[str, Any] | None,
+                    incoming: dict[str, Any]) -> dict[str, Any]:
         local = {c: [v[0], self.site(v[1]) if isinstance(v[1], str) else v[1]]
                  for c, v in incoming.items()}
         if not seen:
@@ -819,8 +858,9 @@ class Merger:
                 seen[c] = v
         return seen
 
-    def _merge_cell(self, kind, rid, col, value, version, prev, extras, ver_u,
-                    flagged) -> tuple:
+    def _merge_cell(self, kind: K.Kind, rid: str, col: str, value: Any, version: list[Any],
+                    prev: list[Any] | None, extras: list[Any], ver_u: dict[str, list[Any]],
+                    flagged: Any) -> tuple[tuple[Any, list[Any]] | None, bool]:
         """Merge one incoming field version: ((value, version) of the new winner, or None when
         the field keeps its value; whether the conflict table was used)."""
         winner = ver_u.get(col) or ver_u.get("")
@@ -832,7 +872,8 @@ class Merger:
             return (value, version), False            # the common case: a later write
         return self._merge_heads(kind.table, rid, col, winner), True
 
-    def _merge_heads(self, tbl, rid, col, winner) -> tuple | None:
+    def _merge_heads(self, tbl: str, rid: str, col: str,
+                     winner: list[Any] | None) -> tuple[Any, list[Any]] | None:
         """Recompute a field from every change of its record this replica holds: the heads are
         the versions no other version names as its predecessor. Order-independent."""
         versions, superseded = self.history(tbl, rid, col)
@@ -848,7 +889,8 @@ class Merger:
                 self.conn.execute(
                     "INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
                     "VALUES (?, ?, ?, ?, ?, ?, 'open')",
-                    (tbl, rid, col, key[0], self.site(key[1]),
+                    # (a site number with no UUID here goes to site() as it is)
+                    (tbl, rid, col, key[0], self.site(key[1]),  # type: ignore[arg-type]
                      json.dumps(val, ensure_ascii=False)))
                 self.report.conflicts += 1
         own = [k for k in heads if k != best and k[1] == self.store.site_uuid
@@ -857,15 +899,16 @@ class Merger:
             # the winner is ahead of our clock by more than the skew limit: it may not beat
             # this replica's own edit by clock alone
             mine = max(own)
-            self.overrides.append((tbl, rid, col, heads[mine], [mine[0], self.store.self_ord], best[0]))
+            self.overrides.append((tbl, rid, col, heads[mine], [mine[0], self.store.self_ord],
+                                   best[0]))
         if winner is not None and best == tuple(winner):
             return None
         return heads[best], list(best)
 
-    def history(self, tbl: str, rid: str, col: str) -> tuple[dict, set]:
+    def history(self, tbl: str, rid: str, col: str) -> tuple[dict[Version, Any], set[Version]]:
         """({version: value}, superseded versions) of one field, from the change log."""
-        versions: dict = {}
-        superseded: set = set()
+        versions: dict[Version, Any] = {}
+        superseded: set[Version] = set()
         uuid = self.uuid_of
         if self._pending:
             self.flush()
@@ -889,7 +932,8 @@ class Merger:
                 superseded.add((h, uuid.get(si, si) if isinstance(si, int) else si))
         return versions, superseded
 
-    def _deleted_conflicts(self, kind, e, row, ver_u, seen) -> None:
+    def _deleted_conflicts(self, kind: K.Kind, e: Entry, row: RowDict,
+                           ver_u: dict[str, list[Any]], seen: dict[str, Any] | None) -> None:
         """While a record is deleted, each current field version its delete did not see is an
         edit made concurrently with the delete: kept as a conflict until restored or resolved."""
         tbl = kind.table
@@ -901,7 +945,7 @@ class Merger:
         self._conflicted.add((tbl, e.rid))
         seen_u = {c: (v[0], self.uuid_of.get(v[1], "")) for c, v in seen.items()}
         base = seen_u.get("", (0, ""))
-        unseen: dict = {}
+        unseen: dict[tuple[Any, ...], dict[str, Any]] = {}
         for col, v in ver_u.items():
             if col in ("_cl", "") or col in PSEUDO:
                 continue

@@ -10,8 +10,13 @@ import re
 import sqlite3
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .db import statements
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 MIGRATION_SET = "fieldcoord"
@@ -23,34 +28,34 @@ def _run_file(conn: sqlite3.Connection, name: str) -> None:
         conn.execute(stmt)
 
 
-def m0001_records(db) -> None:
+def m0001_records(db: Database) -> None:
     _run_file(db.conn, "0001_records.sql")
 
 
-def m0002_search(db) -> None:
+def m0002_search(db: Database) -> None:
     _run_file(db.conn, "0002_search.sql")
     # Databases made at version 1 already hold records: index them.
     from .search import rebuild_all
     rebuild_all(db.conn)
 
 
-def m0003_sync(db) -> None:
+def m0003_sync(db: Database) -> None:
     _run_file(db.conn, "0003_sync.sql")
 
 
-def m0004_ordering(db) -> None:
+def m0004_ordering(db: Database) -> None:
     _run_file(db.conn, "0004_ordering.sql")
 
 
-def m0005_trust(db) -> None:
+def m0005_trust(db: Database) -> None:
     _run_file(db.conn, "0005_trust.sql")
 
 
-def m0006_sealed(db) -> None:
+def m0006_sealed(db: Database) -> None:
     _run_file(db.conn, "0006_sealed.sql")
 
 
-def m0007_revocation(db) -> None:
+def m0007_revocation(db: Database) -> None:
     _run_file(db.conn, "0007_revocation.sql")
 
 
@@ -82,7 +87,7 @@ def index_definitions() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _migrations():
+def _migrations() -> Migrations:
     from sqlite_utils.migrations import Migrations
     migrations = Migrations(MIGRATION_SET)
     for name, fn in STEPS:

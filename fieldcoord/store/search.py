@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
+from typing import Any, cast
 
 from ..core import kinds as K
 from ..core.format import display_number, display_phone
+from .records import RowDict
 
 PHONE_QUERY_RE = re.compile(r"^[\d\s\-.()+/]+$")
 MIN_DIGITS = 3          # a query of fewer digits is searched as text
@@ -26,6 +29,17 @@ CODE_START = 10_000.0      # an agency whose code begins with what was typed: ab
 KIND_BOOST = {"agency": 1.3, "contact": 1.2, "resource": 1.0, "channel": 1.0, "method": 0.6}
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
+# agency id -> (name, code) of the live agency, ("", "") for none (None: no agency)
+AgencyWords = dict[str | None, tuple[str, str]]
+# a contact method as a document reads it: (contact or agency id, kind, value, label)
+Line = tuple[str, str, str | None, str | None]
+# {"contact" or "agency": {id: its lines}}
+Lines = Mapping[str, Mapping[str, Sequence[Line]]]
+# (title, subtitle, body, digit suffixes) of a record's search document
+Doc = tuple[str | None, str, str, list[str]]
+# ((kind, id), the record's row, or None to read it)
+DocTarget = tuple[tuple[str, str], RowDict | None]
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -35,7 +49,7 @@ class Hit:
     subtitle: str
     score: float
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "title": self.title,
                 "subtitle": self.subtitle, "score": round(self.score, 4)}
 
@@ -45,7 +59,8 @@ def _live_row(conn: sqlite3.Connection, table: str, rid: str | None) -> sqlite3.
         return None
     cur = conn.execute(f'SELECT * FROM "{table}" WHERE id = ? AND _cl % 2 = 1', (rid,))
     cur.row_factory = sqlite3.Row
-    return cur.fetchone()
+    row: sqlite3.Row | None = cur.fetchone()
+    return row
 
 
 _NON_DIGIT = re.compile(r"\D")
@@ -60,7 +75,8 @@ def _is_phone(kind: str | None) -> bool:
     return kind in K.PHONE_KINDS
 
 
-def _agency_words(conn, agency_rid, cache: dict | None = None) -> tuple[str, str]:
+def _agency_words(conn: sqlite3.Connection, agency_rid: str | None,
+                  cache: AgencyWords | None = None) -> tuple[str, str]:
     if cache is not None and agency_rid in cache:
         return cache[agency_rid]
     a = _live_row(conn, "agency", agency_rid)
@@ -70,7 +86,7 @@ def _agency_words(conn, agency_rid, cache: dict | None = None) -> tuple[str, str
     return words
 
 
-def _words(*parts) -> str:
+def _words(*parts: object) -> str:
     # the separator has no "_", so the replacing can wait for the joined text
     return " ".join([str(p) for p in parts if p is not None and p != ""]).replace("_", " ")
 
@@ -80,10 +96,10 @@ def _lines_sql(column: str, where: str) -> str:
             "AND _cl % 2 = 1" + (" AND contact IS NULL" if column == "agency" else ""))
 
 
-def _prefetch_lines(conn, targets) -> dict:
+def _prefetch_lines(conn: sqlite3.Connection, targets: Sequence[DocTarget]) -> Lines:
     """{column: {rid: [(rid, kind, value, label)]}} for the contacts ("contact") and agencies
     ("agency") among `targets`, read in a few queries instead of one per record."""
-    out: dict = {"contact": {}, "agency": {}}
+    out: dict[str, dict[str, list[Line] | tuple[()]]] = {"contact": {}, "agency": {}}
     for column, held in out.items():
         rids = [rid for (kind, rid), _ in targets if kind == column]
         for i in range(0, len(rids), 500):
@@ -99,9 +115,10 @@ def _prefetch_lines(conn, targets) -> dict:
     return out
 
 
-def _methods_text(conn, column: str, rid: str, lines: dict | None = None
+def _methods_text(conn: sqlite3.Connection, column: str, rid: str, lines: Lines | None = None
                   ) -> tuple[str, list[str]]:
-    words, digits = [], []
+    words: list[str] = []
+    digits: list[str] = []
     # prefetched: every contact's and agency's lines, none where it has no key
     rows = lines[column].get(rid, ()) if lines is not None else None
     if rows is None:
@@ -117,8 +134,9 @@ def _methods_text(conn, column: str, rid: str, lines: dict | None = None
     return _words(*words), digits
 
 
-def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: dict | None = None,
-              row: dict | None = None, lines: bool = True, prefetched: dict | None = None):
+def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords | None = None,
+              row: RowDict | None = None, lines: bool = True,
+              prefetched: Lines | None = None) -> Doc | None:
     """(title, subtitle, body, digits) of a live searchable record, or None.
 
     A contact's own methods are part of its document; only lines that belong to an agency
@@ -163,7 +181,7 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: dict | None 
     return None
 
 
-def _label(value) -> str:
+def _label(value: object) -> str:
     return str(value).replace("_", " ") if value else ""
 
 
@@ -171,7 +189,7 @@ def _at(name: str, code: str) -> str:
     return f"{name} ({code})" if name and code else name or code
 
 
-def _sub(*parts) -> str:
+def _sub(*parts: object) -> str:
     return " · ".join(str(p) for p in parts if p)
 
 
@@ -180,9 +198,9 @@ def _sub(*parts) -> str:
 BULK_DOCS = 2000
 
 
-def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
-            new_ids: set | frozenset = frozenset(),
-            with_lines: set | frozenset = frozenset(), deferred: bool = False) -> None:
+def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
+            cache: AgencyWords | None = None, new_ids: Set[str] = frozenset(),
+            with_lines: Set[str] = frozenset(), deferred: bool = False) -> None:
     """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live.
 
     `cache` keeps agencies' (name, code) between calls; its owner clears it when they change.
@@ -197,7 +215,8 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
     prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
-    added = []          # new documents, written together when the indexes are left alone
+    # new documents, written together when the indexes are left alone
+    added: list[tuple[str, str, str, str, str, str]] = []
     for (kind, rid), row in targets:
         doc = build_doc(conn, kind, rid, cache, row,
                         lines=not (rid in new_ids and rid not in with_lines),
@@ -217,9 +236,9 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
             added.append((kind, rid, title, sub, body, digits))
             continue
         if old is None:
-            docid = conn.execute(
+            docid = cast(int, conn.execute(          # the id of the row inserted
                 "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid
+                "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid)
             if not bulk:
                 _index(conn, docid, title, body, digits)
             continue
@@ -247,14 +266,14 @@ def refresh(conn: sqlite3.Connection, targets, cache: dict | None = None,
         rebuild_indexes(conn)
 
 
-def _index(conn, docid: int, title: str, body: str, digits: str) -> None:
+def _index(conn: sqlite3.Connection, docid: int, title: str, body: str, digits: str) -> None:
     conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
                  (docid, title, body))
     if digits:
         conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)", (docid, digits))
 
 
-def _unindex(conn, old) -> None:
+def _unindex(conn: sqlite3.Connection, old: tuple[int, str, str, str, str]) -> None:
     docid, title, _, body, digits = old
     conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
                  "VALUES ('delete', ?, ?, ?)", (docid, title, body))
@@ -281,7 +300,7 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
     """Write the document of every live searchable record afresh, reading each table once, and
     rebuild both indexes; returns the number of documents."""
     conn.execute("DELETE FROM search_doc")
-    lines: dict = {"contact": {}, "agency": {}}
+    lines: dict[str, dict[str, list[Line]]] = {"contact": {}, "agency": {}}
     for column, held in lines.items():
         for line in conn.execute(_lines_sql(column, f'"{column}" IS NOT NULL')):
             got = held.get(line[0])
@@ -289,7 +308,7 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
                 held[line[0]] = [line]
             else:
                 got.append(line)
-    cache: dict = {}
+    cache: AgencyWords = {}
     insert = ("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
               "VALUES (?, ?, ?, ?, ?, ?)")
     for kind in K.SEARCHABLE:
@@ -301,7 +320,7 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
             rows = cur.fetchmany(5000)
             if not rows:
                 break
-            docs = []
+            docs: list[tuple[str, str, str, str, str, str]] = []
             for values in rows:
                 row = dict(zip(names, values))
                 doc = build_doc(conn, kind, row["id"], cache, row, prefetched=lines)
@@ -310,7 +329,8 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
                                  " ".join(doc[3])))
             conn.executemany(insert, docs)
     rebuild_indexes(conn)
-    return conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
+    n: int = conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
+    return n
 
 
 def fold(text: str) -> str:

@@ -8,14 +8,18 @@ Not thread-safe: one Store (one connection) per thread.
 """
 from __future__ import annotations
 
+import builtins
+import enum
 import json
 import socket
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Final, cast
 
 from ..core import compact
 from ..core import hlc as clock
@@ -29,7 +33,7 @@ from .changelog import ChangeLog
 from .checks import RowChecker
 from .db import connect
 from .migrations import index_definitions, migrate
-from .records import SYSTEM, Changes, Record, dump
+from .records import SYSTEM, Cells, Changes, Record, RowDict, StoredRow, dump
 from .records import field_value as _field_value
 
 # Shortcut keys that add contact methods along with a contact or an agency.
@@ -57,24 +61,31 @@ DEFERRABLE_INDEXES = ("contact_by_name", "agency_by_name", "resource_by_name",
 class _Tx:
     """What a transaction changed beyond the change log: search documents gone stale, records
     created, and the changes reported to the caller."""
-    dirty: dict = field(default_factory=dict)        # (kind, id) -> row, or None: stale search doc
-    inserted: set = field(default_factory=set)       # ids of records created in this transaction
-    with_lines: set = field(default_factory=set)     # ids whose contact methods were written
+    # (kind, id) -> row, or None: stale search doc
+    dirty: dict[tuple[str, str], RowDict | None] = field(default_factory=dict)
+    inserted: set[str] = field(default_factory=set)     # ids of records created in this tx
+    with_lines: set[str] = field(default_factory=set)   # ids whose contact methods were written
     changes: Changes = field(default_factory=Changes)
 
 
 _json = compact.dumps
-_UNREAD = object()
 
 
-def _version(ver: dict, column: str) -> list:
+class _Unread(enum.Enum):
+    UNREAD = 0
+
+
+_UNREAD: Final = _Unread.UNREAD         # the agency key, not read yet
+
+
+def _version(ver: dict[str, Any], column: str) -> list[Any]:
     """A field's current version [hlc, site] from a row's version map; [] if never written."""
     v = ver.get(column) or ver.get("")
     return list(v) if v and v[0] else []
 
 
 @lru_cache(maxsize=256)
-def _insert_sql(table: str, columns: tuple) -> str:
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     cols = ["id", *columns, "created_at", "updated_at", "device", "_cl", "_ver"]
     names = ", ".join(f'"{c}"' for c in cols)
     return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(cols))})'
@@ -96,9 +107,9 @@ class Store:
         self._depth = 0
         self._tx: _Tx | None = None
         # Caches valid while no other connection writes (PRAGMA data_version unchanged).
-        self._data_version = None
+        self._data_version: int | None = None
         self.log = ChangeLog(self)
-        self._agency_words: dict = {}
+        self._agency_words: fts.AgencyWords = {}
         self._kind_of_id: dict[str, K.Kind] = {}
         self.last_changes = Changes()
         self._read_meta()
@@ -124,7 +135,7 @@ class Store:
         # with a peer unless the user confirms (see demo.check_may_share)
         self.demo: bool = meta.get("demo") == "1"
         self._device_seed: bytes | None = None
-        self._agency_seed = _UNREAD
+        self._agency_seed: bytes | None | _Unread = _UNREAD
         self.checker = RowChecker(self)
 
     # ----------------------------------------------------------------- opening
@@ -170,8 +181,9 @@ class Store:
         path = Path(path)
         agency = K.KINDS["agency"]
         from ..core.validate import normalise_field
-        name = normalise_field(agency, agency.field_map["name"], agency_name)
-        code = normalise_field(agency, agency.field_map["code"], agency_code)
+        # (normalise_field, typed object, gives text for text fields)
+        name = cast(str, normalise_field(agency, agency.field_map["name"], agency_name))
+        code = cast(str, normalise_field(agency, agency.field_map["code"], agency_code))
         if path.exists() and path.stat().st_size > 0:
             conn = connect(path)
             try:
@@ -253,15 +265,15 @@ class Store:
         self._kind_of_id.clear()
         self._read_meta()
 
-    def __enter__(self):
+    def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # ------------------------------------------------------------ transactions
     @contextmanager
-    def transaction(self, savepoint: bool = True):
+    def transaction(self, savepoint: bool = True) -> Iterator[Store]:
         """One SQLite transaction (BEGIN IMMEDIATE); nested calls are savepoints.
 
         Search documents, the clock and the stream counters are written just before COMMIT.
@@ -276,7 +288,9 @@ class Store:
             return
         if self._depth:
             name = f"sp{self._depth}"
-            saved = self.log.pending.mark()
+            pending, tx = self.log.pending, self._tx
+            assert pending is not None and tx is not None
+            saved = pending.mark()
             self.conn.execute(f"SAVEPOINT {name}")
             self._depth += 1
             try:
@@ -284,11 +298,11 @@ class Store:
             except BaseException:
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
-                self.log.pending.back_to(saved)
+                pending.back_to(saved)
                 # rows read or written inside the savepoint may be gone: read them afresh
                 self.checker.forget()
                 self._agency_words.clear()
-                self._tx.dirty = dict.fromkeys(self._tx.dirty)
+                tx.dirty = dict.fromkeys(tx.dirty)
                 raise
             else:
                 self.conn.execute(f"RELEASE {name}")
@@ -306,13 +320,13 @@ class Store:
             self._data_version = version
         self._depth = 1
         self.log.begin()
-        self._tx = _Tx()
+        self._tx = tx = _Tx()
         try:
             yield self
             self._flush()
             self.conn.execute("COMMIT")
             self.log.committed()
-            self.last_changes = self._tx.changes
+            self.last_changes = tx.changes
         except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -365,7 +379,8 @@ class Store:
 
     def held_changes(self) -> int:
         """How many change-log entries this replica holds, of every stream."""
-        return self.conn.execute("SELECT coalesce(sum(seq), 0) FROM stream").fetchone()[0]
+        n: int = self.conn.execute("SELECT coalesce(sum(seq), 0) FROM stream").fetchone()[0]
+        return n
 
     def _missing_indexes(self) -> list[str]:
         """The DEFERRABLE_INDEXES this database lacks (set aside by a sync that stopped)."""
@@ -382,13 +397,14 @@ class Store:
 
     def _flush(self) -> None:
         tx = self._tx
+        assert tx is not None
         if tx.dirty:
             fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
                         self._agency_words, tx.inserted, tx.with_lines,
                         deferred=self.search_deferred)
         self.log.flush()
 
-    def touch(self, kind: K.Kind, rid: str, row: dict, old: dict | None = None,
+    def touch(self, kind: K.Kind, rid: str, row: RowDict, old: RowDict | None = None,
               live_row: bool = True, created: bool = False, lines_first: bool = False) -> None:
         """Note, inside a transaction, what a write changed and which search documents go stale
         (every writer calls it: Store's own writes, Merger, conflict resolution).
@@ -398,6 +414,7 @@ class Store:
         search document yet); `lines_first`: its contact methods may have arrived before it.
         """
         tx = self._tx
+        assert tx is not None
         if created:
             tx.inserted.add(rid)
         if lines_first:
@@ -430,9 +447,11 @@ class Store:
 
     def _dirty_children(self, kind: str, column: str, rid: str) -> None:
         table = K.KINDS[kind].table
+        tx = self._tx
+        assert tx is not None
         for (cid,) in self.conn.execute(
                 f'SELECT id FROM "{table}" WHERE "{column}" = ? AND _cl % 2 = 1', (rid,)):
-            self._tx.dirty.setdefault((kind, cid), None)
+            tx.dirty.setdefault((kind, cid), None)
 
     # ------------------------------------------------------------------ reading
     def kind_of(self, name: str) -> K.Kind:
@@ -445,7 +464,8 @@ class Store:
     def _row(self, table: str, rid: str) -> sqlite3.Row | None:
         cur = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,))
         cur.row_factory = sqlite3.Row
-        return cur.fetchone()
+        row: sqlite3.Row | None = cur.fetchone()
+        return row
 
     def _find(self, rid: str, kind: K.Kind | None = None) -> tuple[K.Kind, sqlite3.Row]:
         rid = str(rid).strip().lower()
@@ -480,8 +500,8 @@ class Store:
         row = self.conn.execute("SELECT _cl FROM agency WHERE id = ?", (rid,)).fetchone()
         return rid if row and row[0] % 2 == 1 else None
 
-    def list(self, kind: str, where: dict | None = None, deleted: bool = False,
-             limit: int | None = None, offset: int = 0) -> list[Record]:
+    def list(self, kind: str, where: dict[str, Any] | None = None, deleted: bool = False,
+             limit: int | None = None, offset: int = 0) -> builtins.list[Record]:
         """Records of a kind, live ones unless `deleted`, filtered by exact field values."""
         k = self.kind_of(kind)
         clauses, args = ["_cl % 2 = ?"], [0 if deleted else 1]
@@ -502,9 +522,12 @@ class Store:
 
     def count(self, kind: str) -> int:
         k = self.kind_of(kind)
-        return self.conn.execute(f'SELECT count(*) FROM "{k.table}" WHERE _cl % 2 = 1').fetchone()[0]
+        n: int = self.conn.execute(
+            f'SELECT count(*) FROM "{k.table}" WHERE _cl % 2 = 1').fetchone()[0]
+        return n
 
-    def search(self, text: str, kind: str | None = None, limit: int = 20) -> list[fts.Hit]:
+    def search(self, text: str, kind: str | None = None,
+               limit: int = 20) -> builtins.list[fts.Hit]:
         """Ranked full-text search; prefix, accent- and case-insensitive; phones by digits."""
         if kind is not None:
             k = self.kind_of(kind)
@@ -515,12 +538,12 @@ class Store:
             raise ValidationError("limit must be at least 1")
         return fts.search(self.conn, text, kind, limit)
 
-    def children(self, kind: str, column: str, rid: str) -> list[Record]:
+    def children(self, kind: str, column: str, rid: str) -> builtins.list[Record]:
         """Live records of `kind` whose `column` refers to `rid`."""
         return self.list(kind, {column: rid})
 
     # ------------------------------------------------------------------ writing
-    def add(self, kind: str, values: dict) -> str:
+    def add(self, kind: str, values: dict[str, Any]) -> str:
         """Validate and insert a record; returns its id. Shortcut keys (phone=, email=...) on a
         contact or agency add its contact methods in the same transaction."""
         k = self.kind_of(kind)
@@ -550,7 +573,7 @@ class Store:
                                         "owner": row["owner"]})
         return rid
 
-    def edit(self, rid: str, values: dict) -> Record:
+    def edit(self, rid: str, values: dict[str, Any]) -> Record:
         """Change fields of a live record; unchanged values write nothing. Returns the record."""
         with self.transaction():
             k, cur = self._find(rid)
@@ -657,13 +680,14 @@ class Store:
                    k.table, cur["id"], version, cells)
         self.touch(k, cur["id"], row, live_row=False)
 
-    def _rows_referring(self, kind: K.Kind, column: str, rid: str, live: bool):
+    def _rows_referring(self, kind: K.Kind, column: str, rid: str,
+                        live: bool) -> builtins.list[sqlite3.Row]:
         cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE "{column}" = ? '
                                 "AND _cl % 2 = ?", (rid, 1 if live else 0))
         cur.row_factory = sqlite3.Row
         return cur.fetchall()
 
-    def _title(self, k: K.Kind, row) -> str:
+    def _title(self, k: K.Kind, row: StoredRow) -> str:
         return str(row[k.title_field] or row["id"])
 
     def may_change(self, owner: str, scope: str, kind: str | None = None) -> bool:
@@ -675,8 +699,8 @@ class Store:
         return kind == "agency" or owner == self.home or (
             partners_may_edit(scope) and may_see(self.home, audience(owner, scope)))
 
-    def override(self, kind: K.Kind, rid: str, col: str, value, prev: list,
-                  above: int) -> None:
+    def override(self, kind: K.Kind, rid: str, col: str, value: Any, prev: builtins.list[Any],
+                 above: int) -> None:
         """Keep this replica's own value of a field against a version stamped by a clock far
         ahead: an ordinary write of that value, replacing our own version, stamped just above
         the skewed one. The skewed value stays as an open conflict. `prev` is the version of
@@ -697,13 +721,13 @@ class Store:
         self.log.emit(self.checker.audience(row), kind.table, rid, version, cells)
         self.touch(kind, rid, row, live_row=False)
 
-    def claim(self, k: K.Kind, row, ver: dict, cells: dict) -> None:
+    def claim(self, k: K.Kind, row: StoredRow, ver: dict[str, Any], cells: Cells) -> None:
         """A partner's write names the sharing scope that let it edit (value and version), so
         every replica judges it the same way, even if the owner changes the scope meanwhile."""
         if row["owner"] != self.home and k.name != "agency":
             cells["_scope"] = [row["scope"], *_version(ver, "scope")]
 
-    def check_may_change(self, k: K.Kind, row) -> None:
+    def check_may_change(self, k: K.Kind, row: StoredRow) -> None:
         if not self.may_change(row["owner"], row["scope"], k.name):
             raise PermissionDenied(
                 f"{k.label} '{self._title(k, row)}' is maintained by {row['owner']}: only "

@@ -18,9 +18,13 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import SigningKey, VerifyKey
+
+if TYPE_CHECKING:
+    from nacl.secret import SecretBox
 
 CERT = b"fieldcoord certificate\0"
 ENDORSE = b"fieldcoord endorsement\0"
@@ -90,7 +94,7 @@ def fingerprint(key: bytes) -> str:
     return " ".join(f"{g:05d}" for g in groups)
 
 
-def parse_fingerprint(text: str) -> str:
+def parse_fingerprint(text: str | None) -> str:
     """A fingerprint typed by a user, in canonical form; TrustError when it is not one."""
     digits = re.sub(r"[\s:-]", "", text or "")
     if not re.fullmatch(r"\d{%d}" % (5 * _FP_GROUPS), digits):
@@ -102,7 +106,7 @@ def b64(data: bytes | None) -> str | None:
     return None if data is None else base64.b64encode(data).decode("ascii")
 
 
-def unb64(text, size: int | None = None) -> bytes:
+def unb64(text: str, size: int | None = None) -> bytes:
     """Bytes of a base64 text; TrustError when it is not base64 (of `size` bytes)."""
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
@@ -129,7 +133,7 @@ class Cert:
     blob: bytes
 
 
-def _canonical(obj: dict) -> bytes:
+def _canonical(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -141,7 +145,7 @@ def issue_cert(agency_seed: bytes, site: str, agency: str, device: str, key: byt
     return sign(agency_seed, CERT, body) + body
 
 
-def peek_cert(blob: bytes) -> dict | None:
+def peek_cert(blob: bytes) -> dict[str, Any] | None:
     """The claims of a certificate, unverified (to find which agency's key to check it with)."""
     try:
         body = json.loads(bytes(blob[64:]).decode("ascii"))
@@ -192,9 +196,10 @@ def read_endorsement(blob: bytes, home_key: bytes, home: str) -> tuple[str, byte
 
 
 # -------------------------------------------------------------------- signed streams
-def entry_digest(tx: int, tbl: str, rid: str, hlc: int, site: str, cells: str) -> bytes:
+def entry_digest(tx: int, tbl: str, rid: str, hlc: int, site: str | None, cells: str) -> bytes:
     """An entry's digest: what it says, with the writing site's UUID and its cells as the
-    compact JSON text of their wire form (sites as UUIDs)."""
+    compact JSON text of their wire form (sites as UUIDs). `site` None (a stored change whose
+    site has no UUID here: identity.stored_digest) is digested as the text "None"."""
     return hashlib.blake2b(f"{tx}\0{tbl}\0{rid}\0{hlc}\0{site}\0{cells}".encode(
         "utf-8", "surrogatepass"), digest_size=32).digest()
 
@@ -271,7 +276,7 @@ def new_box_seed() -> bytes:
     return bytes(PrivateKey.generate())
 
 
-def secret_box(key: bytes):
+def secret_box(key: bytes) -> SecretBox:
     from nacl.secret import SecretBox
     return SecretBox(key)
 
@@ -282,7 +287,7 @@ def revoke(agency_seed: bytes, agency: str, site: str) -> bytes:
     return sign(agency_seed, REVOKE, body) + body
 
 
-def read_revocation(blob: bytes, keys_by_code: dict) -> dict | None:
+def read_revocation(blob: bytes, keys_by_code: dict[str, bytes]) -> dict[str, Any] | None:
     """{"agency", "site", "at"} of a revocation signed by the key trusted for its agency."""
     if not isinstance(blob, (bytes, bytearray)) or len(blob) < 65 or len(blob) > 512:
         return None
@@ -293,4 +298,5 @@ def read_revocation(blob: bytes, keys_by_code: dict) -> dict | None:
         return None
     if key is None or not verify(key, REVOKE, bytes(blob[64:]), bytes(blob[:64])):
         return None
-    return body
+    claims: dict[str, Any] = body           # a JSON object (it has .get)
+    return claims
