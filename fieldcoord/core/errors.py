@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Errors a user can act on (core layer)."""
+from __future__ import annotations
 
 
 class FieldcoordError(Exception):
@@ -7,15 +8,33 @@ class FieldcoordError(Exception):
 
 
 class ValidationError(FieldcoordError):
-    """Input was refused; nothing was written. `field` names the offending field, if any."""
+    """Input was refused; nothing was written. `field` names the offending field, if any.
 
-    def __init__(self, message: str, field: str | None = None):
+    `errors` lists every refusal found as (field, message) pairs, the first being this error's
+    own; a check that looks at a whole form raises one ValidationError carrying all of them
+    (see `ValidationError.combine`), so a dialog can show each next to its field at once.
+    """
+
+    def __init__(self, message: str, field: str | None = None,
+                 errors: list[tuple[str | None, str]] | None = None):
         super().__init__(message)
         self.field = field
+        self.errors: list[tuple[str | None, str]] = list(errors) if errors else [(field, message)]
 
     @property
     def message(self) -> str:
         return self.args[0]
+
+    @classmethod
+    def combine(cls, found: list["ValidationError"]) -> "ValidationError":
+        """One error carrying every refusal of `found` (in order); its message joins theirs,
+        its field is the first one's."""
+        if not found:
+            raise ValueError("no errors to combine")
+        if len(found) == 1:
+            return found[0]
+        pairs = [pair for e in found for pair in e.errors]
+        return cls("; ".join(m for _f, m in pairs), pairs[0][0], pairs)
 
 
 class NotFound(ValidationError):

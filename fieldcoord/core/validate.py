@@ -251,6 +251,82 @@ def check_dates_in_order(kind: K.Kind, row: dict, first: str, second: str) -> No
         raise ValidationError(f"{kind.label} {second}: {b} is before {first} {a}", second)
 
 
+def field_label(kind: K.Kind, name: str | None) -> str:
+    """The label a user sees for one of `kind`'s fields (or owner, scope), e.g. 'Expiry date'."""
+    if not name:
+        return ""
+    fld = kind.field_map.get(name)
+    if fld is not None:
+        return fld.title
+    return {"scope": "Sharing scope", "owner": "Owner"}.get(
+        name, name.replace("_", " ").capitalize())
+
+
+_CLI_HINT_RE = re.compile(r" \((?:[a-z_]+=[A-Za-z_]+)\)")
+
+
+def plain_message(kind: K.Kind, message: str, field: str | None = None) -> str:
+    """A refusal worded for a form: the field's label instead of its internal name.
+
+    'agreement expiry_date: 2020-01-01 is before effective_date 2021-01-01' becomes
+    'Expiry date: 2020-01-01 is before effective date 2021-01-01', and
+    'contact name: is required' becomes 'Name is required'. The command line keeps the
+    internal names, which are what its users type; dialogs show this form instead.
+    """
+    text = message.strip()
+    label = None
+    for name in ([field] if field else []) + [f.name for f in kind.fields] + ["scope", "owner"]:
+        for prefix in (f"{kind.label} {name}:", f"{name}:"):
+            if text.startswith(prefix):
+                label, text = field_label(kind, name), text[len(prefix):].strip()
+                break
+        if label:
+            break
+    text = _CLI_HINT_RE.sub("", text)
+    for fld in sorted(kind.fields, key=lambda f: -len(f.name)):
+        if "_" in fld.name:
+            text = re.sub(rf"\b{re.escape(fld.name)}\b", fld.title.lower(), text)
+    if label is None:
+        return text[:1].upper() + text[1:]
+    if re.match(r"(is|must|cannot|takes) ", text):
+        return f"{label} {text}"
+    return f"{label}: {text}"
+
+
+def check_fields(kind: K.Kind, values: dict, ordered=(), only=None) -> dict:
+    """Every field of a form checked at once: the stored forms of `values`, or one
+    ValidationError whose `errors` name each refused field (with the kind's label and the
+    field's name, as the store words them).
+
+    Checks what needs no database: each of `kind`'s fields (required ones included), the
+    sharing scope's shape, and the (first, second) date pairs of `ordered`. Keys that are not
+    fields of `kind` are left out of the result. With `only`, refusals are reported for those
+    fields alone (an edit: values the user did not touch are not held against them).
+    Pure: references are resolved, and partner codes looked up, by the store when it writes.
+    """
+    out, found = {}, []
+    for name, value in values.items():
+        fld = kind.field_map.get(name)
+        try:
+            if fld is not None:
+                out[name] = normalise_field(kind, fld, value)
+            elif name == "scope" and value not in (None, ""):
+                out[name] = normalise_scope(str(value))
+        except ValidationError as e:
+            if only is None or name in only:
+                found.append(e)
+    for first, second in ordered:
+        if only is not None and first not in only and second not in only:
+            continue
+        try:
+            check_dates_in_order(kind, out, first, second)
+        except ValidationError as e:
+            found.append(e)
+    if found:
+        raise ValidationError.combine(found)
+    return out
+
+
 SCOPE_HELP = ("use 'private', 'all', or agency codes separated by commas (such as MPD,CSO), "
               "optionally followed by '+edit' to let those partners edit")
 

@@ -3,14 +3,19 @@
 
 Every editor offers `value()` (text as the user typed it, or None when empty; the store
 validates and normalises) and `set_value(stored)`. References are searchable combo boxes,
-enums are combo boxes, dates are typed (with a calendar to pick from) and may stay empty.
+several references a searchable picker with the chosen records listed by name, enums are
+combo boxes (starting on the field's default when it has one), dates are typed (with a
+calendar to pick from) and may stay empty. No editor asks for more width than a form of a
+small window offers: combo boxes do not grow with their longest entry, long text wraps.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QDate, QDateTime, QEvent, Qt, QTimer
-from PySide6.QtWidgets import (QCalendarWidget, QComboBox, QCompleter, QHBoxLayout, QLineEdit,
-                               QPlainTextEdit, QToolButton, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCalendarWidget, QComboBox, QCompleter,
+                               QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
+                               QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
+from ..core import ids
 from ..core import kinds as K
 from ..core.format import display_number
 
@@ -19,6 +24,16 @@ LONG_TEXT = {"notes", "terms", "objectives", "activation_triggers", "activation_
              "reimbursement", "substitutes"}
 # A reference list longer than this is searched as the user types instead of listed whole.
 SMALL_LIST = 3000
+# Characters a combo box is wide enough for, whatever its longest entry (the form is as wide
+# as the dialog allows; the entries show in full in the drop-down list).
+COMBO_CHARS = 16
+
+
+def _narrow(combo: QComboBox) -> None:
+    """Keep a combo box from widening the form to its longest entry."""
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(COMBO_CHARS)
+    combo.view().setTextElideMode(Qt.ElideNone)
 
 
 class TextEditor(QLineEdit):
@@ -35,6 +50,8 @@ class LongTextEditor(QPlainTextEdit):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.WidgetWidth)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setFixedHeight(64)
 
     def value(self):
@@ -45,19 +62,41 @@ class LongTextEditor(QPlainTextEdit):
 
 
 class EnumEditor(QComboBox):
+    """One of the field's choices. A field with a default (a request's status starts as
+    'requested') lists its choices only, starting on the default; an optional field without
+    one starts blank."""
+
     def __init__(self, fld: K.Field, parent=None):
         super().__init__(parent)
-        if not fld.required:
+        _narrow(self)
+        self.blank = not fld.required and fld.default is None
+        if self.blank:
             self.addItem("", None)
         for c in fld.choices:
             self.addItem(c.replace("_", " "), c)
+        if fld.default is not None:
+            self.set_value(fld.default)
 
     def value(self):
         return self.currentData()
 
+    def _index_of(self, v) -> int:
+        for i in range(self.count()):
+            if self.itemData(i) == v:
+                return i
+        return -1
+
     def set_value(self, v) -> None:
-        i = self.findData(v)
-        self.setCurrentIndex(max(i, 0))
+        i = self._index_of(v)
+        if i < 0 and v is None:
+            # a stored record without a value, in a list without a blank: shown as it is
+            self.insertItem(0, "", None)
+            self.blank, i = True, 0
+        elif i < 0:
+            # a value this version does not list (from a newer partner): kept, not replaced
+            self.addItem(str(v).replace("_", " "), v)
+            i = self.count() - 1
+        self.setCurrentIndex(i)
 
 
 class DateEditor(QWidget):
@@ -146,6 +185,7 @@ class RefEditor(QComboBox):
         self.target = K.KINDS[fld.ref]
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.NoInsert)
+        _narrow(self)
         self.setMaxVisibleItems(15)
         self.lineEdit().setPlaceholderText("type to search" if not fld.required else "required")
         self.completer().setFilterMode(Qt.MatchContains)
@@ -171,7 +211,7 @@ class RefEditor(QComboBox):
         if self.target.name == "agency":
             return f"{rec.values.get('code')} — {rec.title}"
         extra = ""
-        if self.target.name == "contact" and rec.values.get("agency"):
+        if "agency" in self.target.field_map and rec.values.get("agency"):
             try:
                 extra = f" ({self.store.get(rec.values['agency']).values.get('code')})"
             except Exception:
@@ -187,6 +227,14 @@ class RefEditor(QComboBox):
         elif text and k.name in K.SEARCHABLE:
             return [(f"{h.title}" + (f" ({h.subtitle})" if h.subtitle else ""), h.id)
                     for h in self.store.search(text, kind=k.name, limit=30)]
+        elif "agency" in k.field_map:
+            # a person, resource or channel with its agency's code: "Engine 31 (HCFD3)"
+            rows = conn.execute(
+                f'SELECT t.id, t."{k.title_field}" || coalesce(\' (\' || a.code || \')\', \'\') '
+                f'FROM "{k.table}" t LEFT JOIN agency a ON a.id = t.agency '
+                f'WHERE t._cl % 2 = 1 AND (? = \'\' OR t."{k.title_field}" LIKE ?) '
+                f'ORDER BY t."{k.title_field}" COLLATE NOCASE, a.code LIMIT {limit}',
+                (text, f"%{text}%")).fetchall()
         else:
             rows = conn.execute(
                 f'SELECT id, "{k.title_field}" FROM "{k.table}" WHERE _cl % 2 = 1 AND '
@@ -230,15 +278,103 @@ class RefEditor(QComboBox):
         self.setCurrentIndex(i)
 
 
-class RefsEditor(QLineEdit):
-    """Several referenced records, as comma-separated ids."""
+class RefsEditor(QWidget):
+    """Several referenced records (a request's committed resources): search for one by name
+    and add it (Enter, or Add); the chosen ones are listed by name, and Remove (or Delete)
+    takes one off. `value()` is their ids in the order chosen."""
+
+    def __init__(self, store, fld: K.Field, parent=None):
+        super().__init__(parent)
+        self.target = K.KINDS[fld.ref]
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        row = QHBoxLayout()
+        self.picker = RefEditor(store, K.Field(fld.name, K.REF, ref=fld.ref))
+        self.picker.lineEdit().setPlaceholderText(f"type to search {self.target.plural}, "
+                                                  "Enter adds")
+        self.picker.setAccessibleName(f"Add to {fld.title.lower()}")
+        self.picker.activated.connect(lambda _i: self.add_current())
+        self.picker.lineEdit().installEventFilter(self)
+        self.add_button = QPushButton("Add")
+        self.add_button.setAutoDefault(False)
+        self.add_button.setAccessibleName(f"Add the {self.target.label} to "
+                                          f"{fld.title.lower()}")
+        self.add_button.clicked.connect(self.add_current)
+        row.addWidget(self.picker, 1)
+        row.addWidget(self.add_button)
+        layout.addLayout(row)
+        lower = QHBoxLayout()
+        self.chosen = QListWidget()
+        self.chosen.setAccessibleName(fld.title)
+        self.chosen.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.chosen.setWordWrap(True)
+        self.chosen.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.chosen.setFixedHeight(self.fontMetrics().height() * 4 + 10)
+        self.chosen.installEventFilter(self)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setAutoDefault(False)
+        self.remove_button.setAccessibleName(f"Remove the selected {self.target.label}")
+        self.remove_button.setEnabled(False)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.chosen.itemSelectionChanged.connect(
+            lambda: self.remove_button.setEnabled(bool(self.chosen.selectedItems())))
+        lower.addWidget(self.chosen, 1)
+        lower.addWidget(self.remove_button, 0, Qt.AlignTop)
+        layout.addLayout(lower)
+        self.setFocusProxy(self.picker)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.KeyPress:
+            key = event.key()
+            if obj is self.picker.lineEdit() and key in (Qt.Key_Return, Qt.Key_Enter) \
+                    and self.picker.currentText().strip():
+                self.add_current()          # Enter adds; on an empty search it saves the form
+                return True
+            if obj is self.chosen and key in (Qt.Key_Delete, Qt.Key_Backspace):
+                self.remove_selected()
+                return True
+        return super().eventFilter(obj, event)
+
+    def ids(self) -> list[str]:
+        return [self.chosen.item(i).data(Qt.UserRole) for i in range(self.chosen.count())]
+
+    def add(self, rid: str, label: str | None = None) -> None:
+        """Add record `rid` to the list (once)."""
+        if rid in self.ids():
+            return
+        item = QListWidgetItem(label or self.picker._label(rid))
+        item.setData(Qt.UserRole, rid)
+        self.chosen.addItem(item)
+
+    def add_current(self) -> bool:
+        """Add the record shown in the search box; False when the text names none."""
+        text = self.picker.currentText().strip()
+        if not text:
+            return False
+        i = self.picker.findText(text, Qt.MatchFixedString)
+        if i > 0:
+            self.add(self.picker.itemData(i), self.picker.itemText(i))
+        elif ids.looks_like_id(text):
+            self.add(text.lower())           # an id typed or pasted in full
+        else:
+            self.picker.showPopup()          # not one of the list: choose from it
+            return False
+        self.picker.setCurrentIndex(0)
+        self.picker.setEditText("")
+        return True
+
+    def remove_selected(self) -> None:
+        for item in self.chosen.selectedItems():
+            self.chosen.takeItem(self.chosen.row(item))
 
     def value(self):
-        items = [s.strip() for s in self.text().split(",") if s.strip()]
-        return items or None
+        return self.ids() or None
 
     def set_value(self, v) -> None:
-        self.setText(", ".join(v or []))
+        self.chosen.clear()
+        for rid in v or []:
+            self.add(rid)
 
 
 class ScopeEditor(QComboBox):
@@ -251,6 +387,7 @@ class ScopeEditor(QComboBox):
         super().__init__(parent)
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.NoInsert)
+        _narrow(self)
         for value, label in self.CHOICES:
             self.addItem(value, value)
             self.setItemData(self.count() - 1, label, Qt.ToolTipRole)
@@ -272,8 +409,7 @@ def editor_for(store, fld: K.Field) -> QWidget:
     elif fld.type == K.REF:
         w = RefEditor(store, fld)
     elif fld.type == K.REFS:
-        w = RefsEditor()
-        w.setPlaceholderText(f"{fld.ref} ids, comma-separated")
+        w = RefsEditor(store, fld)
     elif fld.type in (K.DATE, K.DATETIME):
         w = DateEditor(fld.type == K.DATETIME)
     elif fld.type == K.TEXT and fld.name in LONG_TEXT:

@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox,
                                QFormLayout, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QMessageBox, QProgressBar, QPushButton, QRadioButton,
                                QVBoxLayout)
 
 from ..core.errors import FieldcoordError
+from . import fileops
 from .import_wizard import agency_choices, counted, message_label, show_message
 from .tasks import Task
 
@@ -169,7 +170,7 @@ class ExportDialog(QDialog):
         self.layout_label.setVisible(fmt == "csv")
         text = self.path.text().strip()
         if not text:
-            self.path.setText(str(Path.home() / f"fieldcoord{suffix}"))
+            self.path.setText(str(Path(fileops.start_folder()) / f"fieldcoord{suffix}"))
         else:
             p = Path(text)
             if p.suffix.lower() in {s for *_x, s in EXPORTS} and p.suffix.lower() != suffix:
@@ -177,8 +178,8 @@ class ExportDialog(QDialog):
 
     def _on_browse(self) -> None:
         label, suffix = self.format.currentText(), self.choice()[2]
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {label}", self.path.text(),
-                                              f"{label} (*{suffix});;All files (*)")
+        path = fileops.save_file_name(self, f"Export {label}", self.path.text(),
+                                      f"{label} (*{suffix});;All files (*)")
         if path:
             self._confirmed = path             # the file dialog asked about replacing it
             self.path.setText(path)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QVBoxLayout)
+                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from .. import __version__
-from ..core.errors import FieldcoordError
+from ..core.errors import FieldcoordError, ValidationError
 from ..store import Store
+
+LABELS = {"name": "Agency name", "code": "Agency code"}
 
 
 class FirstRunDialog(QDialog):
@@ -32,13 +34,18 @@ class FirstRunDialog(QDialog):
         self.code = QLineEdit()
         self.code.setAccessibleName("Agency code")
         self.code.setPlaceholderText("e.g. CCF")
-        form.addRow("Agency name", self.name)
-        form.addRow("Agency code", self.code)
+        self.errors: dict[str, QLabel] = {}
+        for key, edit in (("name", self.name), ("code", self.code)):
+            box = QWidget()
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(2)
+            lay.addWidget(edit)
+            self.errors[key] = self._error_label(f"Error in {LABELS[key].lower()}")
+            lay.addWidget(self.errors[key])
+            form.addRow(LABELS[key], box)
         layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #c0392b;")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = self._error_label("Error")
         layout.addWidget(self.error)
         buttons = QDialogButtonBox()
         create = buttons.addButton("Create my agency", QDialogButtonBox.AcceptRole)
@@ -50,9 +57,41 @@ class FirstRunDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    @staticmethod
+    def _error_label(name: str) -> QLabel:
+        label = QLabel()
+        label.setStyleSheet("color: #c0392b;")
+        label.setWordWrap(True)
+        label.setAccessibleName(name)
+        label.hide()
+        return label
+
     def _done(self, choice: str) -> None:
         self.choice = choice
         self.accept()
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        """Show why the directory could not be made under the field at fault (or below the
+        form); what was typed stays, and that field gets the focus."""
+        for label in (*self.errors.values(), self.error):
+            label.hide()
+        label = self.errors.get(field, self.error)
+        label.setText(message)
+        label.show()
+        if field in self.errors:
+            edit = self.name if field == "name" else self.code
+            edit.setFocus()
+            edit.selectAll()
+
+
+def _message(e: FieldcoordError) -> tuple[str, str | None]:
+    """(message worded with the dialog's labels, field) of a refusal."""
+    field = e.field if isinstance(e, ValidationError) and e.field in LABELS else None
+    text = str(e)
+    if field and text.startswith(f"agency {field}:"):
+        problem = text.split(":", 1)[1].strip()
+        text = f"{LABELS[field]}{' ' if problem.startswith('is ') else ': '}{problem}"
+    return text, field
 
 
 def first_run(db: Path, parent=None) -> Store | None:
@@ -63,8 +102,8 @@ def first_run(db: Path, parent=None) -> Store | None:
         except FieldcoordError as e:
             QMessageBox.critical(parent, "fieldcoord", str(e))
             return None
+    dialog = FirstRunDialog(db, parent)      # one dialog: what was typed survives an error
     while True:
-        dialog = FirstRunDialog(db, parent)
         if dialog.exec() != QDialog.Accepted:
             return None
         try:
@@ -75,4 +114,6 @@ def first_run(db: Path, parent=None) -> Store | None:
                 return store
             return Store.create(db, dialog.name.text(), dialog.code.text())
         except FieldcoordError as e:
-            QMessageBox.warning(dialog, "fieldcoord", str(e))
+            text, field = _message(e)
+            dialog.show_error(text, field)
+            QMessageBox.warning(dialog, "fieldcoord", text)

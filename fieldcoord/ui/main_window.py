@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDialog, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
+from PySide6.QtWidgets import (QDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QPushButton,
                                QScrollArea, QSplitter, QStackedWidget, QWidget)
 
@@ -603,8 +603,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ databases
     def new_database(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New database", "fieldcoord.db",
-                                              "fieldcoord database (*.db)")
+        path = fileops.save_file_name(self, "New database", "fieldcoord.db",
+                                      "fieldcoord database (*.db)")
         if path:
             if Path(path).exists():
                 QMessageBox.warning(self, "New database", f"{path} exists already: use Open.")
@@ -614,8 +614,8 @@ class MainWindow(QMainWindow):
                 self.switch_store(store)
 
     def open_database(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.db_path.parent),
-                                              "fieldcoord database (*.db);;All files (*)")
+        path = fileops.open_file_name(self, "Open database",
+                                      "fieldcoord database (*.db);;All files (*)")
         if path:
             store = first_run(Path(path), self)
             if store is not None:

@@ -231,6 +231,8 @@ class RecordTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(old, 0),
                                       self.index(old, self.columnCount() - 1))
                 continue
+            if old >= 0 and new is not None and self._move(old, new):
+                continue
             if old >= 0:
                 self.beginRemoveRows(QModelIndex(), old, old)
                 del self.rows[old]
@@ -246,3 +248,23 @@ class RecordTableModel(QAbstractTableModel):
                 changed = True
         if changed:
             self.recount()
+
+    def _move(self, old: int, new: Row) -> bool:
+        """Put a row whose sort key changed in its new place as a move, so that the view's
+        selection and current row go with it (a renumbered request stays selected). False
+        when its place is past the rows loaded so far."""
+        pos = self.query.position(new)
+        last = len(self.rows) - 1                 # the rows there are once it is taken out
+        if pos >= last and self._more:
+            return False
+        pos = min(pos, last)
+        if pos != old:
+            self.beginMoveRows(QModelIndex(), old, old, QModelIndex(),
+                               pos + 1 if pos > old else pos)
+            del self.rows[old]
+            self.rows.insert(pos, new)
+            self.endMoveRows()
+        else:
+            self.rows[old] = new
+        self.dataChanged.emit(self.index(pos, 0), self.index(pos, self.columnCount() - 1))
+        return True

@@ -268,10 +268,19 @@ class ListPage(QWidget):
         self.detail.show_record(rid)
 
     def records_changed(self, ids) -> None:
-        """Bring the rows and the detail of these records up to date (nothing else is read)."""
+        """Bring the rows and the detail of these records up to date (nothing else is read).
+
+        The record shown stays selected, wherever its row went (a saved request whose number
+        moved it in the list); when its row left the list, the row that took its place is.
+        """
         if not self._loaded:
             return
+        shown = self.detail.record.id if self.detail.record is not None else None
         self.model.update_records(ids)
+        row = self.model.row_of(shown) if shown else -1
+        if row >= 0 and self.table.currentIndex().row() != row:
+            self.show_record(shown)
+            return
         current = self.detail.record
         if current is not None:
             self.detail.show_record(current.id)

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                                QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
                                QPushButton, QVBoxLayout, QWidget)
 
@@ -14,6 +14,7 @@ from ..core.errors import FieldcoordError, ValidationError
 from ..sync.peers import (PeerInfo, check_peer_url, check_trust, keyring_problem, peer_trust,
                           save_peer)
 from ..sync.tls import read_ca_file, show_fingerprint
+from . import fileops
 from .tasks import Task
 
 _NOTE_STYLE = ("background: #fff4d6; color: #5c4400; padding: 6px; border: 1px solid #e0c060; "
@@ -156,8 +157,9 @@ class PeerDialog(QDialog):
         self.form.setRowVisible(5, mode == "pin")
 
     def _browse_ca(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "CA certificate", self.ca_file.text(),
-                                              "Certificates (*.pem *.crt *.cer);;All files (*)")
+        name = fileops.open_file_name(self, "CA certificate",
+                                      "Certificates (*.pem *.crt *.cer);;All files (*)",
+                                      self.ca_file.text())
         if name:
             self.ca_file.setText(name)
 
@@ -334,8 +336,8 @@ class ExportBundleDialog(QDialog):
         layout.addWidget(buttons)
 
     def _browse(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Bundle file", self.file.text(),
-                                              "fieldcoord bundles (*.fcb);;All files (*)")
+        name = fileops.save_file_name(self, "Bundle file", self.file.text(),
+                                      "fieldcoord bundles (*.fcb);;All files (*)")
         if name:
             self.file.setText(name)
 
@@ -355,8 +357,8 @@ class ExportBundleDialog(QDialog):
 
 
 def choose_bundle_to_import(parent: QWidget | None) -> Path | None:
-    name, _ = QFileDialog.getOpenFileName(
-        parent, "Import a bundle or a receipt", "",
+    name = fileops.open_file_name(
+        parent, "Import a bundle or a receipt",
         "fieldcoord bundles and receipts (*.fcb *.json);;All files (*)")
     return Path(name) if name else None
 

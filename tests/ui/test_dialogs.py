@@ -224,3 +224,212 @@ def test_a_typed_date_reaches_the_record_and_a_wrong_one_is_named(demo_store, qt
     assert d.result() != QDialog.Accepted
     assert "review" in d.errors["review_date"].text().lower() or \
         "not a date" in d.errors["review_date"].text()
+
+
+# ---------------------------------------------------------------- issue 15, defect 11
+def _answer_discard(monkeypatch, choice: str):
+    """Make the 'Discard changes?' box answer `choice` (its button's text); returns what it
+    asked, as (title, text) pairs."""
+    from PySide6.QtWidgets import QMessageBox
+    asked = []
+
+    def fake_exec(box):
+        asked.append((box.windowTitle(), box.text()))
+        next(b for b in box.buttons() if b.text() == choice).click()
+        return 0
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    return asked
+
+
+def test_every_record_dialog_fits_a_1280x720_window_without_a_horizontal_scroll_bar(
+        demo_store, qtbot):
+    from PySide6.QtCore import Qt
+    # a long name in a reference list must not widen the form either
+    demo_store.add("agency", {"name": "Harbor County Regional Interagency Emergency "
+                                      "Communications and Mutual Aid Coordination Authority "
+                                      "of the Lower Tolliver Valley", "code": "HCRIECMACA"})
+    for kind in K.KINDS:
+        d = RecordDialog(demo_store, kind)
+        qtbot.addWidget(d)
+        d.show()
+        qtbot.waitExposed(d)
+        frame = d.frameGeometry()
+        assert d.width() <= 1280 and d.height() <= 720, (kind, d.size())
+        assert frame.width() <= 1280 and frame.height() <= 720, (kind, frame)
+        assert d.scroll.horizontalScrollBarPolicy() == Qt.ScrollBarAlwaysOff
+        assert not d.scroll.horizontalScrollBar().isVisible(), kind
+        viewport = d.scroll.viewport().width()
+        assert d.body.minimumSizeHint().width() <= viewport, (kind, "the form is cut off")
+        assert d.body.width() <= viewport, kind
+        d.close()
+
+
+def test_errors_show_under_their_fields_all_at_once_without_squashing_them(demo_store, qtbot):
+    before = demo_store.dump()
+    d = RecordDialog(demo_store, "resource")
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    d.editors["agency"].set_value(demo_store.agency_id("HCFD3"))
+    d.editors["quantity"].setText("two")
+    d.editors["lat"].setText("200")
+    d.editors["scope"].set_value("not a scope at all!")
+    refused = ("name", "quantity", "lat", "scope")
+    heights = {n: d.editors[n].height() for n in refused}
+    d.save()
+    assert d.result() != QDialog.Accepted and demo_store.dump() == before
+    # once laid out, every editor has the height it had (an error adds room, takes none)
+    qtbot.waitUntil(lambda: all(d.editors[n].height() == heights[n] for n in refused),
+                    timeout=2000)
+    for name in refused:
+        err, ed = d.errors[name], d.editors[name]
+        assert err.isVisible(), f"the error of {name} shows with the others"
+        top_of_error = err.mapTo(d.body, err.rect().topLeft()).y()
+        bottom_of_field = ed.mapTo(d.body, ed.rect().bottomLeft()).y()
+        assert top_of_error > bottom_of_field, f"{name}: the error is under the field"
+        assert err.height() >= err.heightForWidth(err.width()), f"{name}: all of it shows"
+    assert not d.errors["location"].isVisible()
+    assert d.errors["name"].text() == "Name is required"
+    assert d.errors["quantity"].text() == "Quantity: 'two' is not a whole number"
+    assert d.errors["lat"].text().startswith("Latitude: latitude must be between")
+    assert d.errors["scope"].text().startswith("Sharing scope: 'not a scope at all!'")
+    assert d.focusWidget() is d.editors["name"], "the first field refused has the focus"
+
+
+def test_messages_use_the_fields_labels_not_internal_names(demo_store, qtbot):
+    d = RecordDialog(demo_store, "agreement")
+    qtbot.addWidget(d)
+    d.show()
+    d.editors["effective_date"].set_value("2027-01-01")
+    d.editors["expiry_date"].set_value("2026-06-30")
+    d.editors["review_date"].edit.setText("2027-13-40")
+    d.save()
+    assert d.errors["title"].text() == "Title is required"
+    assert d.errors["expiry_date"].text() == \
+        "Expiry date: 2026-06-30 is before effective date 2027-01-01"
+    assert d.errors["review_date"].text() == \
+        "Review date: '2027-13-40' is not a date; write it as YYYY-MM-DD"
+    shown = " ".join(e.text() for e in d.errors.values() if e.isVisible())
+    assert "_" not in shown and "agreement " not in shown, shown
+
+
+def test_every_bad_number_given_with_a_new_contact_is_named_at_its_box(demo_store, qtbot):
+    d = RecordDialog(demo_store, "contact")
+    qtbot.addWidget(d)
+    d.show()
+    d.editors["name"].setText("Rosa Delgado")
+    d.editors["phone"].setText("12")
+    d.editors["email"].setText("rosa.delgado@kbpd")
+    d.editors["scope"].set_value("MPD, not ok!")
+    height = d.height()
+    d.save()
+    assert d.errors["phone"].text() == "Phone: '12' is not a phone number"
+    assert d.errors["email"].text() == "Email: 'rosa.delgado@kbpd' is not an email address"
+    assert d.errors["scope"].isVisible()
+    assert d.result() != QDialog.Accepted
+    assert d.focusWidget() is d.editors["phone"], "the topmost field refused has the focus"
+    assert height < d.height() <= 720, "the dialog grows to show the messages"
+
+
+def test_a_store_error_shows_under_its_field_in_plain_words(demo_store, qtbot):
+    d = RecordDialog(demo_store, "agency")
+    qtbot.addWidget(d)
+    d.show()
+    d.editors["name"].setText("Another harbor agency")
+    d.editors["code"].setText("HCEM")                 # taken: only the store knows
+    d.save()
+    assert d.errors["code"].isVisible()
+    assert d.errors["code"].text().startswith("Agency code HCEM is already used by")
+
+
+def test_the_validation_error_can_carry_every_refusal():
+    from fieldcoord.core.errors import ValidationError
+    from fieldcoord.core.validate import check_fields
+    kind = K.KINDS["agreement"]
+    try:
+        check_fields(kind, {"title": "", "review_date": "soon", "effective_date": "2027-01-01",
+                            "expiry_date": "2026-01-01", "scope": "all"},
+                     (("effective_date", "expiry_date"),))
+    except ValidationError as e:
+        assert [f for f, _m in e.errors] == ["title", "review_date", "expiry_date"]
+        assert e.field == "title" and str(e).startswith("agreement title: is required; ")
+    else:
+        raise AssertionError("refused")
+    one = ValidationError("resource quantity: 'x' is not a whole number", "quantity")
+    assert one.errors == [("quantity", one.message)], "one refusal, as before"
+    assert check_fields(kind, {"title": "MAA", "kind": "MOU", "scope": "all"},
+                        ()) == {"title": "MAA", "kind": "mou", "scope": "all"}
+
+
+def test_esc_closes_an_untouched_dialog_and_asks_before_throwing_away_a_filled_one(
+        demo_store, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+    asked = _answer_discard(monkeypatch, "Keep editing")
+    d = RecordDialog(demo_store, "contact")
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.keyClick(d.editors["name"], Qt.Key_Escape)
+    assert asked == [] and not d.isVisible() and d.result() == QDialog.Rejected
+    d = RecordDialog(demo_store, "contact")
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.keyClicks(d.editors["name"], "Pat Example")
+    qtbot.keyClick(d.editors["name"], Qt.Key_Escape)
+    assert asked == [("Discard changes?", "Discard the changes to this contact?")]
+    assert d.isVisible() and d.editors["name"].text() == "Pat Example", "kept editing"
+    d.buttons.button(d.buttons.StandardButton.Cancel).click()
+    assert len(asked) == 2 and d.isVisible(), "Cancel asks too"
+    _answer_discard(monkeypatch, "Discard changes")
+    qtbot.keyClick(d.editors["name"], Qt.Key_Escape)
+    assert not d.isVisible() and d.result() == QDialog.Rejected
+
+
+def test_an_edit_dialog_asks_only_when_something_changed(demo_store, qtbot, monkeypatch):
+    from PySide6.QtCore import Qt
+    asked = _answer_discard(monkeypatch, "Discard changes")
+    rec = demo_store.list("agreement")[0]
+    d = RecordDialog(demo_store, "agreement", record=rec)
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.keyClick(d, Qt.Key_Escape)
+    assert asked == [] and not d.isVisible()
+    d = RecordDialog(demo_store, "agreement", record=rec)
+    qtbot.addWidget(d)
+    d.show()
+    other = next(c for c in K.AGREEMENT_KINDS if c != rec.values["kind"])
+    d.editors["kind"].setCurrentIndex(d.editors["kind"].findData(other))
+    qtbot.keyClick(d, Qt.Key_Escape)
+    assert asked == [("Discard changes?", "Discard the changes to this agreement?")]
+    assert not d.isVisible()
+    assert demo_store.get(rec.id).values == rec.values
+
+
+def test_the_welcome_dialog_keeps_what_was_typed_after_an_error(tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from fieldcoord.ui import first_run as fr
+    seen, warnings = [], []
+
+    def fake_exec(dialog):
+        error = getattr(dialog, "errors", {}).get("code")
+        seen.append((dialog.name.text(), dialog.code.text(),
+                     error is not None and error.isVisibleTo(dialog),
+                     error.text() if error is not None else ""))
+        if len(seen) == 1:
+            dialog.name.setText("Clark County Fire")
+            dialog.code.setText("c")
+        elif len(seen) == 2:
+            dialog.code.setText("ccf")
+        else:
+            return QDialog.Rejected             # asked a third time: give up
+        dialog.choice = "create"
+        return QDialog.Accepted
+    monkeypatch.setattr(fr.FirstRunDialog, "exec", fake_exec)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    store = fr.first_run(tmp_path / "mine.db")
+    name, code, error_shown, error = seen[1]
+    assert (name, code) == ("Clark County Fire", "c"), "what was typed is still there"
+    assert error_shown and error.startswith("Agency code: 'c' is not a valid agency code")
+    assert warnings == [error]
+    assert store is not None and store.home == "CCF" and len(seen) == 2
+    store.close()
