@@ -144,3 +144,32 @@ def open_count(store: Store) -> int:
     n: int = store.conn.execute("SELECT count(*) FROM (SELECT DISTINCT tbl, rid, col FROM conflict "
                               "WHERE state = 'open')").fetchone()[0]
     return n
+
+
+def recount(store: Store, tbl: str, rid: str, cols: list[str]) -> None:
+    """After this replica wrote fields of a record that has conflicts: its open concurrent
+    conflicts on those fields as a merge of the same history counts them (inside the write's
+    transaction). The heads are the versions no later write names as replaced; each head other
+    than the newest, holding another value, is a conflict."""
+    from .merge import field_history
+    conn = store.conn
+    uuid_of: dict[int, str] = dict(conn.execute("SELECT ord, uuid FROM site"))
+    ord_of = {u: o for o, u in uuid_of.items()}
+    for col in cols:
+        if not conn.execute("SELECT 1 FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
+                            "reason = 'concurrent' AND state = 'open'", (tbl, rid, col)
+                            ).fetchone():
+            continue
+        versions, superseded = field_history(conn, tbl, rid, col, uuid_of)
+        heads = {v: val for v, val in versions.items() if v not in superseded}
+        conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
+                     "reason = 'concurrent'", (tbl, rid, col))
+        if not heads:
+            continue
+        best = max(heads)
+        for (h, site), val in heads.items():
+            if (h, site) != best and val != heads[best]:
+                conn.execute("INSERT INTO conflict (tbl, rid, col, hlc, site, value, state) "
+                             "VALUES (?, ?, ?, ?, ?, ?, 'open')",
+                             (tbl, rid, col, h, ord_of.get(str(site), site),
+                              json.dumps(val, ensure_ascii=False)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -907,30 +908,9 @@ class Merger:
 
     def history(self, tbl: str, rid: str, col: str) -> tuple[dict[Version, Any], set[Version]]:
         """({version: value}, superseded versions) of one field, from the change log."""
-        versions: dict[Version, Any] = {}
-        superseded: set[Version] = set()
-        uuid = self.uuid_of
         if self._pending:
             self.flush()
-        for hlc, site, cells in self.conn.execute(
-                "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
-                (rid, tbl)):
-            cells = json.loads(cells)
-            c = cells.get(col)
-            if c is None:
-                continue
-            if len(c) >= 5 and c[3] is not None:
-                v = (c[3], uuid.get(c[4], c[4]) if isinstance(c[4], int) else c[4])
-            else:
-                v = (hlc, uuid.get(site, ""))
-            withheld = col in (cells.get("_copy") or [[]])[0]
-            if not withheld or v not in versions:
-                versions[v] = None if withheld else c[0]
-            if len(c) >= 3 and c[1] is not None:
-                superseded.add((c[1], uuid.get(c[2], c[2]) if isinstance(c[2], int) else c[2]))
-            for h, si in (c[5] if len(c) > 5 and c[5] else []):
-                superseded.add((h, uuid.get(si, si) if isinstance(si, int) else si))
-        return versions, superseded
+        return field_history(self.conn, tbl, rid, col, self.uuid_of)
 
     def _deleted_conflicts(self, kind: K.Kind, e: Entry, row: RowDict,
                            ver_u: dict[str, list[Any]], seen: dict[str, Any] | None) -> None:
@@ -956,3 +936,31 @@ class Merger:
                 "INSERT INTO conflict (tbl, rid, col, hlc, site, value, state, reason) "
                 "VALUES (?, ?, '_cl', ?, ?, ?, 'open', 'deleted')",
                 (tbl, e.rid, h, self.site(s), json.dumps(fields, ensure_ascii=False)))
+
+
+def field_history(conn: sqlite3.Connection, tbl: str, rid: str, col: str,
+                  uuid: dict[int, str]) -> tuple[dict[Version, Any], set[Version]]:
+    """({version: value}, superseded versions) of one field of a record, from the change log;
+    versions name their site by UUID (`uuid` maps this replica's site numbers). A merge and a
+    local write judge a field's heads from this same history."""
+    versions: dict[Version, Any] = {}
+    superseded: set[Version] = set()
+    for hlc, site, cells in conn.execute(
+            "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
+            (rid, tbl)):
+        cells = json.loads(cells)
+        c = cells.get(col)
+        if c is None:
+            continue
+        if len(c) >= 5 and c[3] is not None:
+            v = (c[3], uuid.get(c[4], c[4]) if isinstance(c[4], int) else c[4])
+        else:
+            v = (hlc, uuid.get(site, ""))
+        withheld = col in (cells.get("_copy") or [[]])[0]
+        if not withheld or v not in versions:
+            versions[v] = None if withheld else c[0]
+        if len(c) >= 3 and c[1] is not None:
+            superseded.add((c[1], uuid.get(c[2], c[2]) if isinstance(c[2], int) else c[2]))
+        for h, si in (c[5] if len(c) > 5 and c[5] else []):
+            superseded.add((h, uuid.get(si, si) if isinstance(si, int) else si))
+    return versions, superseded

@@ -27,7 +27,7 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
 from ..core.failures import DiskFull, is_disk_full
-from . import identity, keys
+from . import conflicts, identity, keys
 from . import search as fts
 from .changelog import ChangeLog
 from .checks import RowChecker
@@ -617,6 +617,10 @@ class Store:
                            {c: cells[c] for c in SYSTEM if c in cells})
                 self.log.emit_history(after, k.table, rid, version, cells)
                 self.log.emit(after, k.table, rid, version, cells)
+            if ver.get("!"):
+                # the record has conflicts: judge them again as every receiver of this write
+                # will (writing the value that lost, say, leaves no conflict)
+                conflicts.recount(self, k.table, rid, list(changed))
             self.touch(k, rid, new, old_fields)
             now = clock.to_iso(version)
         values = {f.name: new[f.name] for f in k.fields}

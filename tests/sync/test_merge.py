@@ -111,6 +111,28 @@ def test_two_deletes_that_saw_different_tied_edits_agree_everywhere(replicas, mo
     assert dump(a)["contact"] == []
 
 
+def test_writing_the_losing_value_again_closes_the_conflict_on_the_writer_too(replicas,
+                                                                            monkeypatch):
+    """A laptop's value lost a concurrent edit; the laptop then writes that value again over
+    the winner. Both values left are the same, so no replica keeps a conflict: the writer
+    judges its own edit as the receivers judge it (convergence, long run)."""
+    from fieldcoord.core import hlc
+    hub, a, b, cid = agency_of_three(replicas)
+    now = hlc.wall_ms() + 60_000
+    monkeypatch.setattr(hlc, "wall_ms", lambda: now)
+    a.edit(cid, {"title": "Medic 1"})
+    monkeypatch.setattr(hlc, "wall_ms", lambda: now + 5)
+    b.edit(cid, {"title": "Medic 0"})            # later: wins
+    monkeypatch.undo()
+    settle(hub, a, b)
+    assert [c["value"] for c in open_conflicts(a)] == ["Medic 1"]
+    a.edit(cid, {"title": "Medic 1"})            # over the winner, the lost value again
+    assert open_conflicts(a) == []
+    settle(hub, a, b)
+    assert a.dump() == b.dump() == hub.dump()
+    assert dump(hub)["contact"][0]["title"] == "Medic 1" and open_conflicts(hub) == []
+
+
 def test_deletes_do_not_come_back(replicas):
     hub, a, b, cid = agency_of_three(replicas)
     b.delete(cid)
