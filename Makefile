@@ -53,8 +53,9 @@ $(STAMP): pyproject.toml | $(PY)
 run: setup
 	$(PY) main.py
 
+# on every core (pytest-xdist), tests grouped by module so each module's fixtures are built once
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q; rc=$$?; \
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 test-slow: setup
