@@ -24,7 +24,9 @@ class FirstRunDialog(QDialog):
         layout = QVBoxLayout(self)
         intro = QLabel(f"<h3>Welcome to fieldcoord {__version__}</h3>"
                        f"<p>No database yet at {db}.<br>Create your agency's directory, or "
-                       "explore the demo region (Harbor County) first.</p>")
+                       "explore the demo region (Harbor County) first: it opens in a file of "
+                       f"its own ({db.with_name('demo.db').name}), marked DEMO, and is never "
+                       "sent to a partner unless you confirm.</p>")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -108,12 +110,26 @@ def first_run(db: Path, parent=None) -> Store | None:
             return None
         try:
             if dialog.choice == "demo":
-                from ..demo import DEMO_HOME_CODE, DEMO_HOME_NAME, load_demo
-                store = Store.create(db, DEMO_HOME_NAME, DEMO_HOME_CODE)
-                load_demo(store)
-                return store
+                return open_demo(db)
             return Store.create(db, dialog.name.text(), dialog.code.text())
         except FieldcoordError as e:
             text, field = _message(e)
             dialog.show_error(text, field)
             QMessageBox.warning(dialog, "fieldcoord", text)
+
+
+def open_demo(db: Path) -> Store:
+    """The demo directory, in its own file beside `db` (made and filled the first time): never
+    the user's own database, and marked so that nothing of it is synced unasked."""
+    from ..demo import DEMO_HOME_CODE, DEMO_HOME_NAME, demo_path, load_demo
+    path = demo_path(db)
+    if path.exists():
+        return Store.open(path)
+    store = Store.create(path, DEMO_HOME_NAME, DEMO_HOME_CODE)
+    try:
+        load_demo(store)
+    except BaseException:
+        store.close()
+        path.unlink(missing_ok=True)
+        raise
+    return store

@@ -177,9 +177,15 @@ def test_first_run_creates_the_agency_or_opens_the_demo(tmp_path, monkeypatch):
     assert warnings and "agency code" in warnings[0], "a bad code is explained, then asked again"
     store.close()
     answers[:] = [("demo", "", "")]
-    demo = fr.first_run(tmp_path / "demo.db")
-    assert demo.home == "HCEM" and demo.count("contact") > 100
+    demo = fr.first_run(tmp_path / "other" / "fieldcoord.db")
+    assert demo.home == "HCEM" and demo.count("contact") > 100 and demo.demo
+    assert demo.path == tmp_path / "other" / "demo.db", "the demo has its own file"
+    assert not (tmp_path / "other" / "fieldcoord.db").exists()
     demo.close()
+    answers[:] = [("demo", "", "")]
+    again = fr.first_run(tmp_path / "other" / "fieldcoord.db")
+    assert again.path == tmp_path / "other" / "demo.db" and again.count("contact") > 100
+    again.close()
     monkeypatch.setattr(fr.FirstRunDialog, "exec", lambda d: QDialog.Rejected)
     assert fr.first_run(tmp_path / "none.db") is None
     assert not (tmp_path / "none.db").exists()
