@@ -22,7 +22,7 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout,
                                QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
                                QLabel, QListWidget, QProgressBar, QPushButton, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget, QWizard,
@@ -32,6 +32,7 @@ from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..interop import csvio
 from ..interop.preview import FORMATS, Preview, guess_format, preview, target_fields
+from . import fileops
 from .editors import ScopeEditor
 from .tasks import Task
 
@@ -243,6 +244,9 @@ class FilePage(QWizardPage):
         self.add_button.clicked.connect(self._on_add)
         self.remove_button = QPushButton("&Remove")
         self.remove_button.clicked.connect(self._on_remove)
+        for b in (self.add_button, self.remove_button):
+            b.setAutoDefault(False)     # Enter goes to Next, never to the file picker
+            b.setDefault(False)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
@@ -299,8 +303,7 @@ class FilePage(QWizardPage):
         return self.format.currentData()
 
     def _on_add(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import files", "", FILE_FILTER)
-        self.add_paths(paths)
+        self.add_paths(fileops.open_file_names(self, "Import files", FILE_FILTER))
 
     def _on_remove(self) -> None:
         for item in self.files.selectedItems():

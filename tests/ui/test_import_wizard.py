@@ -434,3 +434,21 @@ def test_an_outlook_export_shows_each_email_column_and_keeps_the_built_in_readin
     assert [c.currentText() for c in page.field_combos("email")] == [
         "E-mail Address", "E-mail 2 Address", "(not imported)"]
     assert page.uses_profile() and page.options() == {"kind": "contact"}
+
+
+def test_enter_on_the_first_page_goes_on_and_never_reopens_the_file_picker(qtbot, wizard, db,
+                                                                           tmp_path,
+                                                                           monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
+                        lambda *a, **k: asked.append(a) or ([], ""))
+    path = tmp_path / "staff.csv"
+    path.write_text("name,email\nDana Whitfield,dana@ccf.example\n", encoding="utf-8")
+    wizard.file_page.add_paths([str(path)])
+    for widget in (wizard.file_page.files, wizard.file_page.add_button):
+        widget.setFocus()
+        assert not wizard.file_page.add_button.isDefault()
+    qtbot.keyClick(wizard.file_page.files, Qt.Key_Return)
+    assert asked == [], "Enter did not open the file picker"
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.mapping_page, timeout=WAIT)
