@@ -81,6 +81,30 @@ class ExportDialog(QDialog):
         self.layout_label = QLabel("&Layout")
         self.layout_label.setBuddy(self.layout_choice)
         form.addRow(self.layout_label, self.layout_choice)
+        self.name_length = QComboBox()
+        self.name_length.setAccessibleName("Channel names")
+        self.name_length.addItem("As stored (radios with long displays)", None)
+        for n in (6, 7, 8, 10, 12):
+            self.name_length.addItem(f"At most {n} characters, each unique", n)
+        self.name_length.setToolTip("Radios such as the FT-60 show 6 to 8 characters: long names "
+                                    "are shortened and kept apart; the full name goes in the "
+                                    "comment")
+        self.name_length_label = QLabel("Channel &names")
+        self.name_length_label.setBuddy(self.name_length)
+        form.addRow(self.name_length_label, self.name_length)
+        self.time_zone = QComboBox()
+        self.time_zone.setEditable(True)
+        self.time_zone.setAccessibleName("Time zone")
+        self.time_zone.addItem("This computer's time zone", None)
+        import zoneinfo
+        for name in sorted(zoneinfo.available_timezones()):
+            if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+                self.time_zone.addItem(name, name)
+        self.time_zone.setToolTip("The zone of times typed without one (events, meetings): "
+                                  "partners' calendars then show them at the right hour")
+        self.time_zone_label = QLabel("&Time zone")
+        self.time_zone_label.setBuddy(self.time_zone)
+        form.addRow(self.time_zone_label, self.time_zone)
         row = QHBoxLayout()
         self.path = QLineEdit()
         self.path.setAccessibleName("File")
@@ -168,6 +192,10 @@ class ExportDialog(QDialog):
         self.version_label.setVisible(fmt == "vcard")
         self.layout_choice.setVisible(fmt == "csv")
         self.layout_label.setVisible(fmt == "csv")
+        for w in (self.name_length, self.name_length_label):
+            w.setVisible(fmt == "chirp")
+        for w in (self.time_zone, self.time_zone_label):
+            w.setVisible(fmt == "ical")
         text = self.path.text().strip()
         if not text:
             self.path.setText(str(Path(fileops.start_folder()) / f"fieldcoord{suffix}"))
@@ -193,6 +221,12 @@ class ExportDialog(QDialog):
             opts["vcard_version"] = self.version.currentData()
         if fmt == "csv":
             opts["layout"] = self.layout_choice.currentData()
+        if fmt == "chirp" and self.name_length.currentData():
+            opts["name_length"] = self.name_length.currentData()
+        if fmt == "ical":
+            zone = self.time_zone.currentText().strip()
+            if zone and zone != self.time_zone.itemText(0):
+                opts["time_zone"] = zone            # checked by the exporter, named if unknown
         if self.by_agency.isChecked():
             if not self.agency.currentData():
                 raise FieldcoordError("choose the agency whose records to export")

@@ -13,6 +13,7 @@ WAIT = 20000
 
 
 def run(qtbot, dialog, path: Path):
+    dialog.report = None
     dialog.path.setText(str(path))
     qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dialog.report is not None or dialog.message.text() != "",
@@ -81,3 +82,32 @@ def test_the_workbook_is_written_from_the_dialog(qtbot, demo_db, tmp_path):
     assert book.sheetnames == ["Contacts", "Agencies"]
     phones = [row[6] for row in book["Contacts"].iter_rows(min_row=2) if row[6].value]
     assert phones and all(c.data_type == "s" and c.value.startswith("+") for c in phones)
+
+
+def test_short_channel_names_and_a_calendar_zone_can_be_chosen(qtbot, demo_db, tmp_path):
+    dialog = open_export_dialog(None, demo_db)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.set_format("chirp")
+    assert dialog.name_length.isVisible() and not dialog.time_zone.isVisible()
+    assert "name_length" not in dialog.options()
+    dialog.name_length.setCurrentIndex(dialog.name_length.findData(7))
+    assert dialog.options()["name_length"] == 7
+    out = tmp_path / "radio.csv"
+    run(qtbot, dialog, out)
+    with out.open(encoding="utf-8", newline="") as f:
+        names = [row["Name"] for row in csv.DictReader(f)]
+    assert names and all(len(n) <= 7 for n in names) and len(set(names)) == len(names)
+    dialog.set_format("ical")
+    assert dialog.time_zone.isVisible() and not dialog.name_length.isVisible()
+    assert "time_zone" not in dialog.options(), "the computer's own zone by default"
+    dialog.time_zone.setCurrentIndex(dialog.time_zone.findData("America/Los_Angeles"))
+    assert dialog.options()["time_zone"] == "America/Los_Angeles"
+    ics = tmp_path / "calendar.ics"
+    run(qtbot, dialog, ics)
+    assert "TZID:America/Los_Angeles" in ics.read_text(encoding="utf-8")
+    dialog.time_zone.setEditText("Mars/Olympus_Mons")
+    dialog.path.setText(str(tmp_path / "bad.ics"))
+    qtbot.mouseClick(dialog.export_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "Mars/Olympus_Mons" in dialog.message.text(), timeout=WAIT)
+    assert not (tmp_path / "bad.ics").exists()
