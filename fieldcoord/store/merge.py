@@ -484,7 +484,14 @@ class Merger:
         earlier = e.rid in self._logged
         self._logged.add(e.rid)
         if status == 0 and kind is not None:
+            # a record held before and dropped when it was unshared: what arrives now is only
+            # a part of it (a field's history copy, a widened scope)
+            dropped = earlier and self._row(kind.table, e.rid) is None
             self._merge(kind, e, writer, earlier)
+            if dropped:
+                held = self._row(kind.table, e.rid)
+                if held is not None:
+                    self._rebuild(kind, e.rid, held)
             self.report.applied += 1
             while self._rejudge_after:
                 self._rejudge(*self._rejudge_after.pop())
@@ -556,18 +563,31 @@ class Merger:
         if not refused:
             return
         held = self._row(kind.table, rid)
-        if held is None:
-            return
+        if held is not None:
+            self._rebuild(kind, rid, held)
+
+    def _rebuild(self, kind: K.Kind, rid: str, held: _Row) -> None:
+        """Make a record's row again from every change of it this replica holds (each field
+        from its heads, as _merge_heads computes them), so that neither the order in which
+        they arrived nor a row dropped and made again in between decides what it holds."""
+        if self._pending:
+            self.flush()
+        conn = self.conn
         row = held.row
         ver: dict[str, Any] = {"!": 1}
         cols: set[str] = set()
         cl = 0
-        for (cells_text,) in conn.execute("SELECT cells FROM change WHERE rid = ? AND tbl = ? "
-                                          "AND status = 0", (rid, kind.table)):
+        cl_version: list[Any] | None = None
+        for hlc, site, cells_text in conn.execute(
+                "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
+                (rid, kind.table)):
             cells = json.loads(cells_text)
             cols.update(c for c in cells if c in row and c not in _BOOKKEEPING)
-            if "_cl" in cells and isinstance(cells["_cl"][0], int):
-                cl = max(cl, cells["_cl"][0])
+            c = cells.get("_cl")
+            if c and isinstance(c[0], int) and c[0] >= cl:
+                version = [c[3], c[4]] if len(c) >= 5 and c[3] is not None else [hlc, site]
+                if c[0] > cl or cl_version is None or version > cl_version:
+                    cl, cl_version = c[0], version
         for col in list(row):
             if col not in _BOOKKEEPING and col not in cols and col != "id":
                 row[col] = "" if col in ("owner", "scope") else None
@@ -583,13 +603,19 @@ class Merger:
                     else value
                 ver[col] = [got[1][0], self.site(got[1][1]) if got[1][1] else 0]
         row["_cl"] = cl or 1
+        if cl_version is not None:
+            site = cl_version[1]
+            ver["_cl"] = [cl_version[0], self.site(site) if isinstance(site, str) else site]
         row["_ver"] = _dumps(ver)
         held.dirty, held.gone = True, False
+        self._rows[(kind.table, rid)] = held
         if row["owner"] and row["scope"] and not may_see(
                 self.store.home, audience_of(row["owner"], row["scope"])):
             held.gone = True
         elif not row["scope"] or not row["owner"]:
             self.unknown_scope[rid] = kind
+        else:
+            self.unknown_scope.pop(rid, None)
         self.store.touch(kind, rid, row, live_row=False)
 
     def _refusal(self, kind: K.Kind, e: Entry, writer: int) -> str | None:

@@ -260,3 +260,26 @@ def test_a_partner_making_its_record_private_leaves_nothing_to_forward(replicas)
     assert "Sgt Lee" not in ccf.dump()
     audiences = {a for (a,) in ccf.conn.execute("SELECT audience FROM stream")}
     assert all(a == "all" or "CCF" in a.split(",") for a in audiences), audiences
+
+
+def test_a_record_made_private_and_shared_again_reaches_the_partner_whole(replicas):
+    """Shared, made private, shared again: whether the partner syncs in between or only at the
+    end, it ends with the whole record (not a row made from the last change alone, which was
+    then dropped for lack of an owner) (long convergence run)."""
+    for sync_between in (False, True):
+        ccf, mpd = replicas(f"ccf{sync_between}"), replicas(f"mpd{sync_between}", "MPD")
+        ccf.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+        rid = ccf.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief"})
+        if sync_between:
+            pair_sync(mpd, ccf)
+        ccf.edit(rid, {"scope": "private"})
+        if sync_between:
+            pair_sync(mpd, ccf)
+            assert "Dana Whitfield" not in mpd.dump()
+        ccf.edit(rid, {"scope": "all"})
+        pair_sync(mpd, ccf)
+        got = mpd.get(rid)
+        assert (got.values["name"], got.values["title"], got.owner, got.scope) == \
+            ("Dana Whitfield", "Chief", "CCF", "all")
+        pair_sync(mpd, ccf)
+        assert json.loads(mpd.dump())["contact"] == json.loads(ccf.dump())["contact"]
