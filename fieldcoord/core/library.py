@@ -10,7 +10,22 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+
+def _resources() -> Path:
+    """The shipped data: the top-level resources/ folder of a source checkout (and of an
+    editable install), else the copy installed with the package as fieldcoord.resources."""
+    here = Path(__file__).resolve().parents[2] / "resources"
+    if (here / "nims_types.json").is_file():
+        return here
+    import importlib.util
+    spec = importlib.util.find_spec("fieldcoord.resources")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("fieldcoord's data folder (resources) is not installed")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+RESOURCES = _resources()
 
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
 
