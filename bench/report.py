@@ -11,7 +11,6 @@ import statistics
 import sys
 from dataclasses import dataclass, field
 
-
 _NUMBER_RE = re.compile(r"^(—|[\d.,]+x?)$")
 
 

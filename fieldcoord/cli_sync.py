@@ -306,8 +306,8 @@ def _confirm_key(e) -> bool:
 
 def run_sync(args, store) -> int:
     from .store import identity
-    from .store.identity import UntrustedKey
     from .store.exchange import visible_vector
+    from .store.identity import UntrustedKey
     from .sync import credentials
     from .sync.engine import sync
     from .sync.http import HttpPeer

@@ -26,7 +26,7 @@ class ValidationError(FieldcoordError):
         return self.args[0]
 
     @classmethod
-    def combine(cls, found: list["ValidationError"]) -> "ValidationError":
+    def combine(cls, found: list[ValidationError]) -> ValidationError:
         """One error carrying every refusal of `found` (in order); its message joins theirs,
         its field is the first one's."""
         if not found:

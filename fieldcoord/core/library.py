@@ -11,7 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 
 
-
 def _resources() -> Path:
     """The shipped data: the top-level resources/ folder of a source checkout (and of an
     editable install), else the copy installed with the package as fieldcoord.resources."""

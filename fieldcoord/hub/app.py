@@ -31,8 +31,14 @@ from pathlib import Path
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.validate import may_see
 from ..store import Store
-from ..store.exchange import (BATCH_BYTES, apply_batch, more_after, outgoing, sites_of,
-                              visible_vector)
+from ..store.exchange import (
+    BATCH_BYTES,
+    apply_batch,
+    more_after,
+    outgoing,
+    sites_of,
+    visible_vector,
+)
 from ..sync import keyexchange, protocol
 from ..sync import snapshot as snapshots
 from ..sync.synclog import log_event

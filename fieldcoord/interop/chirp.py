@@ -20,8 +20,8 @@ import unicodedata
 from pathlib import Path
 
 from ..core.errors import Cancelled, ValidationError
-from .report import ExportReport, ImportReport
 from .exporting import selected, write_atomically
+from .report import ExportReport, ImportReport
 
 HEADER = ["Location", "Name", "Frequency", "Duplex", "Offset", "Tone", "rToneFreq", "cToneFreq",
           "DtcsCode", "DtcsPolarity", "RxDtcsCode", "CrossMode", "Mode", "TStep", "Skip",

@@ -26,8 +26,14 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.errors import Cancelled, PermissionDenied, ValidationError
 from ..core.text import strip_accents
-from ..core.validate import (normalise_email, normalise_field, normalise_method_value,
-                             normalise_phone, normalise_scope, parse_scope)
+from ..core.validate import (
+    normalise_email,
+    normalise_field,
+    normalise_method_value,
+    normalise_phone,
+    normalise_scope,
+    parse_scope,
+)
 from .report import ImportReport, Match
 
 CONTACT_FIELDS = ("title", "ics_position", "languages", "notes")

@@ -26,14 +26,13 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..core import kinds as K
 from ..core.errors import ValidationError
 from ..core.validate import normalise_field
-from .contacts import (ContactIn, Directory, MethodIn, Pacer, derive_code, name_key,
-                       rows_kept_apart)
+from .contacts import ContactIn, Directory, MethodIn, Pacer, derive_code, name_key, rows_kept_apart
 from .report import ImportReport
 from .textfile import read_text, sniff_delimiter
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..core import kinds as K
 from ..core.errors import ValidationError

@@ -24,8 +24,8 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.errors import Cancelled, ValidationError
 from ..core.validate import normalise_field
-from .report import ExportReport, ImportReport
 from .exporting import selected, write_atomically
+from .report import ExportReport, ImportReport
 
 NEAR_METRES = 250.0
 KINDS = ("agency", "resource")

@@ -37,8 +37,8 @@ import icalendar
 from ..core import kinds as K
 from ..core.errors import Cancelled, ValidationError
 from ..core.validate import MAX_TEXT
-from .report import ExportReport, ImportReport
 from .exporting import selected, write_atomically
+from .report import ExportReport, ImportReport
 
 PRODID = "-//fieldcoord//fieldcoord//EN"
 UID_DOMAIN = "@fieldcoord"
@@ -468,7 +468,7 @@ def from_stored(text: str):
     if len(t) == 10:
         return dt.date.fromisoformat(t)
     if t.endswith("Z"):
-        return dt.datetime.fromisoformat(t[:-1]).replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.fromisoformat(t[:-1]).replace(tzinfo=dt.UTC)
     return dt.datetime.fromisoformat(t)
 
 
@@ -805,7 +805,7 @@ def _offset_zone(off: dt.timedelta) -> icalendar.Timezone:
 
 # ------------------------------------------------------------------ time zones of an export
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _ZERO = dt.timedelta(0)
 _UTC_NAMES = {"UTC", "UCT", "Etc/UTC", "Etc/UCT", "Universal", "Etc/Universal", "Zulu",
               "Etc/Zulu", "GMT", "Etc/GMT", "GMT0", "Etc/GMT0", "GMT+0", "Etc/GMT+0", "GMT-0",
@@ -1061,9 +1061,9 @@ def zone_component(tz: zoneinfo.ZoneInfo, first: dt.datetime,
 def _stamp(text: str | None) -> dt.datetime:
     try:
         return dt.datetime.strptime(text or "", "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=dt.timezone.utc)
+            tzinfo=dt.UTC)
     except ValueError:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _event_component(store, rec, times: _Times) -> icalendar.Event:

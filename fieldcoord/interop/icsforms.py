@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Union
 
-from ..core import kinds as K
 from ..core import ids
+from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
 from ..core.format import display_number, display_phone, local_time
 

@@ -10,8 +10,9 @@ the CLI prints them and the import wizard shows them, from this one list.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 # progress: a core.progress.Progress, called now and then during long work.
 # cancelled(): True when the user asked to stop; the importer then raises core.errors.Cancelled.

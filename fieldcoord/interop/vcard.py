@@ -25,9 +25,20 @@ from ..core.errors import NotFound, ValidationError
 from .contacts import EXPORT_STOPPED, ContactIn, Directory, MethodIn, Pacer, rows_kept_apart
 from .exporting import write_atomically
 from .report import ExportReport, ImportReport
-from .vcard_read import (BINARY, IM_PROPS, LABEL_TYPES, MESSAGING_RE, Card, CardError, Prop,
-                         parse_file, parts_of, text_of)
+from .vcard_read import (
+    BINARY,
+    IM_PROPS,
+    LABEL_TYPES,
+    MESSAGING_RE,
+    Card,
+    CardError,
+    Prop,
+    parse_file,
+    parts_of,
+    text_of,
+)
 from .vcard_write import agency_card, contact_card
+
 
 # ---------------------------------------------------------------------------- mapping
 def _apple_label(text: str) -> str:

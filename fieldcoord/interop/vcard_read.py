@@ -16,7 +16,6 @@ from pathlib import Path
 
 from .textfile import decode as decode_text
 
-
 _NAME_RE = re.compile(r"^(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*)")
 _PROP_START = re.compile(r"^(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*\s*[;:]")
 MESSAGING_RE = re.compile(r"X-MESSAGING/([A-Z0-9_]+?)(?:-ALL)?$")

@@ -15,8 +15,14 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.errors import ValidationError
 from ..core.library import find_nims_type
-from ..core.validate import (audience, check_dates_in_order, normalise_field,
-                             normalise_method_value, normalise_scope, parse_scope)
+from ..core.validate import (
+    audience,
+    check_dates_in_order,
+    normalise_field,
+    normalise_method_value,
+    normalise_scope,
+    parse_scope,
+)
 from .records import RowDict, StoredRow
 
 if TYPE_CHECKING:
@@ -40,7 +46,7 @@ def _target(fld: K.Field) -> K.Kind:
 class RowChecker:
     """Turns user input into a valid stored row, resolving references against the store."""
 
-    def __init__(self, store: "Store"):
+    def __init__(self, store: Store):
         self.store = store
         # record id -> (its kind's name, its summary or None)
         self._summaries: dict[str, tuple[str, Summary | None]] = {}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
-from hashlib import blake2b as _blake2b
 from collections.abc import Iterable, Iterator
+from hashlib import blake2b as _blake2b
 from typing import TYPE_CHECKING
 
 from ..core import compact

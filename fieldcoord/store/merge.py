@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 
-from ..core import compact
+from ..core import compact, ids
 from ..core import hlc as clock
-from ..core import ids
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
@@ -92,7 +91,7 @@ class Report:
     unverified: dict[str, int] = field(default_factory=dict)  # origin uuid -> not verifiable
     held: int = 0                                     # changes waiting for a verified head
 
-    def merge(self, other: "Report") -> None:
+    def merge(self, other: Report) -> None:
         self.applied += other.applied
         self.duplicates += other.duplicates
         self.fields += other.fields

@@ -21,9 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, cast
 
-from ..core import compact
+from ..core import compact, ids
 from ..core import hlc as clock
-from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
 from ..core.failures import DiskFull, is_disk_full
@@ -170,7 +169,7 @@ class Store:
     @classmethod
     def create(cls, path: str | Path, agency_name: str, agency_code: str,
                device: str | None = None, region: str = "US",
-               founder: bool | None = None) -> "Store":
+               founder: bool | None = None) -> Store:
         """Create a new database whose home agency is `agency_code` (its agency record included).
 
         `founder` True: this replica makes its agency's key and keeps it (the agency's first
@@ -223,7 +222,7 @@ class Store:
         return store
 
     @classmethod
-    def open(cls, path: str | Path) -> "Store":
+    def open(cls, path: str | Path) -> Store:
         """Open an initialised database, applying pending migrations."""
         path = Path(path)
         hint = "run fieldcoord init --agency NAME --code CODE first"

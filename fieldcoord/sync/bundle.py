@@ -16,13 +16,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import ValidationError
-from ..store.exchange import (BATCH_BYTES, apply_batch, lacking, outgoing, sites_of,
-                              visible_vector)
-from ..store.merge import Report
 from nacl.exceptions import CryptoError
 
+from ..core.errors import ValidationError
 from ..store import identity, trust
+from ..store.exchange import BATCH_BYTES, apply_batch, lacking, outgoing, sites_of, visible_vector
+from ..store.merge import Report
 from . import protocol
 
 MAGIC = b"FCBUNDLE 2\n"
@@ -243,7 +242,7 @@ def _check_header(store, header: dict, path: Path) -> None:
         pass
 
 
-def _read_chunks(store, f, result: "ImportResult", progress, box) -> None:
+def _read_chunks(store, f, result: ImportResult, progress, box) -> None:
     n = 0
     while True:
         line = f.readline()

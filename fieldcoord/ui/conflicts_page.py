@@ -12,8 +12,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core import hlc as clock
 from ..core import kinds as K
@@ -93,7 +101,7 @@ class _Choice(QPushButton):
 class ConflictCard(QFrame):
     """A record field's competing values side by side."""
 
-    def __init__(self, page: "ConflictsPage", store, group: list):
+    def __init__(self, page: ConflictsPage, store, group: list):
         super().__init__()
         self.setFrameShape(QFrame.StyledPanel)
         first = group[0]

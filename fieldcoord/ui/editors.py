@@ -11,9 +11,21 @@ small window offers: combo boxes do not grow with their longest entry, long text
 from __future__ import annotations
 
 from PySide6.QtCore import QDate, QDateTime, QEvent, Qt, QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QCalendarWidget, QComboBox, QCompleter,
-                               QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
-                               QPlainTextEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCalendarWidget,
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core import ids
 from ..core import kinds as K

@@ -16,17 +16,34 @@ database as it was. Errors are shown in the wizard in plain words, never as a tr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout,
-                               QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
-                               QLabel, QListWidget, QProgressBar, QPushButton, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget, QWizard,
-                               QWizardPage)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError
@@ -226,7 +243,7 @@ class _Summary(QWidget):
 class FilePage(QWizardPage):
     """1. The file(s) to import and their format."""
 
-    def __init__(self, wizard: "ImportWizard"):
+    def __init__(self, wizard: ImportWizard):
         super().__init__()
         self.w = wizard
         self.setTitle("Choose the files to import")
@@ -350,7 +367,7 @@ class FilePage(QWizardPage):
 class MappingPage(QWizardPage):
     """2. The first rows of the file, the column mapping and the import options."""
 
-    def __init__(self, wizard: "ImportWizard"):
+    def __init__(self, wizard: ImportWizard):
         super().__init__()
         self.w = wizard
         self.preview: Preview | None = None
@@ -807,7 +824,7 @@ class _TaskPage(QWizardPage):
 
     dry_run = False
 
-    def __init__(self, wizard: "ImportWizard"):
+    def __init__(self, wizard: ImportWizard):
         super().__init__()
         self.w = wizard
         self.task: Task | None = None

@@ -11,22 +11,33 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QMainWindow, QMessageBox, QPushButton,
-                               QScrollArea, QSplitter, QStackedWidget, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..store import Store
 from ..store.conflicts import open_count
 from . import dialogs, fileops
+from .conflicts_page import ConflictsPage
+from .export_dialog import open_export_dialog
 from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and Open, app.py)
+from .import_wizard import open_import_wizard
 from .pages import OPENS_ON, PAGES, Page
 from .search import SearchPanel
-
-from .export_dialog import open_export_dialog
-from .import_wizard import open_import_wizard
-from .conflicts_page import ConflictsPage
 from .sync_pages import SyncPage, SyncStatus
 
 PAGE_NAMES = ("agencies", "contacts", "resources", "requests", "agreements", "operations",
@@ -621,7 +632,7 @@ class MainWindow(QMainWindow):
             if store is not None:
                 self.switch_store(store)
 
-    def switch_store(self, store: Store) -> "MainWindow":
+    def switch_store(self, store: Store) -> MainWindow:
         """Replace this window by one on `store` (the old store is closed)."""
         window = MainWindow(store, remember=self.remember)
         window.resize(self.size())

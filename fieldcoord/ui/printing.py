@@ -17,13 +17,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, Qt
-from PySide6.QtGui import (QColor, QFont, QFontMetricsF, QGuiApplication, QPageLayout,
-                           QPageSize, QPagedPaintDevice, QPainter, QPdfWriter, QPen,
-                           QTextCharFormat, QTextLayout, QTextOption)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QPagedPaintDevice,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+    QTextCharFormat,
+    QTextLayout,
+    QTextOption,
+)
 
 from ..core.errors import FieldcoordError, ValidationError
-from ..interop.icsforms import (FORMS, Block, Entry, Form, Options, Row, Table, build_forms,
-                                check_form)
+from ..interop.icsforms import (
+    FORMS,
+    Block,
+    Entry,
+    Form,
+    Options,
+    Row,
+    Table,
+    build_forms,
+    check_form,
+)
 from ..interop.report import ExportReport
 
 FAMILIES = ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans Condensed", "DejaVu Sans"]

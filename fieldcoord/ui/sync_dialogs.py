@@ -6,13 +6,31 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.errors import FieldcoordError, ValidationError
-from ..sync.peers import (PeerInfo, check_peer_url, check_trust, keyring_problem, peer_trust,
-                          save_peer)
+from ..sync.peers import (
+    PeerInfo,
+    check_peer_url,
+    check_trust,
+    keyring_problem,
+    peer_trust,
+    save_peer,
+)
 from ..sync.tls import read_ca_file, show_fingerprint
 from . import fileops
 from .tasks import Task

@@ -13,14 +13,27 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFrame, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QMessageBox, QProgressBar,
-                               QPushButton, QSpinBox, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.format import local_time
-from ..store.identity import KeyChanged, UntrustedKey
 from ..store.conflicts import open_count as conflict_count
+from ..store.identity import KeyChanged, UntrustedKey
 from ..sync import credentials
 from ..sync.peers import list_peers, pending_changes, probe_peers
 from ..sync.runs import export_bundle_file, import_bundle_file, sync_peers
@@ -28,8 +41,15 @@ from ..sync.synclog import sync_events
 from .store_page import StorePage
 from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
 from .tasks import Task, run_with_progress
-from .trust_ui import (NOTE_STYLE, ConfirmKeyDialog, KeyChangedDialog, KeysBox, changed_key_in,
-                       key_warning_text, untrusted_key_in)
+from .trust_ui import (
+    NOTE_STYLE,
+    ConfirmKeyDialog,
+    KeyChangedDialog,
+    KeysBox,
+    changed_key_in,
+    key_warning_text,
+    untrusted_key_in,
+)
 
 DEFAULT_INTERVAL = 30          # seconds between reachability checks
 

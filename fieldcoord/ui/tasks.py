@@ -19,7 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -98,7 +99,7 @@ class Task(QObject):
         self.error: str | None = None
         self.state = "new"         # new, running, succeeded, failed, cancelled
 
-    def start(self) -> "Task":
+    def start(self) -> Task:
         self.state = "running"
         Task._running.add(self)
         self._worker.start()

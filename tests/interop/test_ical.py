@@ -96,7 +96,7 @@ def _instant(text):
     if v.tzinfo is None:
         zone = local_zone()
         v = v.replace(tzinfo=zone) if zone is not None else v.astimezone()
-    return v.astimezone(dt.timezone.utc)
+    return v.astimezone(dt.UTC)
 
 
 @pytest.fixture
@@ -445,7 +445,7 @@ def _offsets_agree(component, tz, since: dt.datetime, until: dt.datetime):
         want = dt.datetime.fromtimestamp(second, tz).utcoffset()
         got = dt.datetime.fromtimestamp(second, theirs).utcoffset()
         if want != got:
-            wrong.append((dt.datetime.fromtimestamp(second, dt.timezone.utc), want, got))
+            wrong.append((dt.datetime.fromtimestamp(second, dt.UTC), want, got))
         second += 5 * 86400 + 5 * 3600 + 7 * 60
     return wrong
 
@@ -498,11 +498,11 @@ def test_the_vtimezone_is_yearly_rules_not_rdate_lists(store, tmp_path, clock_zo
     # read from its rules alone, the zone changes at the right second, in 2026 and in 2050
     theirs = icalendar.Timezone.from_ical(zone.to_ical()).to_tz(lookup_tzid=False)
     for change in (dt.datetime(2026, 3, 8, 7, 0), dt.datetime(2050, 11, 6, 6, 0)):
-        change = change.replace(tzinfo=dt.timezone.utc)
+        change = change.replace(tzinfo=dt.UTC)
         for moment in (change - dt.timedelta(seconds=1), change):
             assert moment.astimezone(theirs).utcoffset() == moment.astimezone(NEW_YORK).utcoffset()
-    assert not _offsets_agree(zone, NEW_YORK, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
-                              dt.datetime(2060, 1, 1, tzinfo=dt.timezone.utc))
+    assert not _offsets_agree(zone, NEW_YORK, dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                              dt.datetime(2060, 1, 1, tzinfo=dt.UTC))
 
 
 @pytest.mark.parametrize("key, since", [
@@ -574,7 +574,7 @@ def test_a_floating_series_runs_in_the_local_zone_with_until_in_utc(store, tmp_p
     raw, cal, _ = _export_events(store, tmp_path)
     ev = cal.walk("VEVENT")[0]
     assert ev["DTSTART"].params["TZID"] == "America/Chicago"
-    assert ev["RRULE"]["UNTIL"] == [dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)]
+    assert ev["RRULE"]["UNTIL"] == [dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)]
     assert ev["RRULE"]["BYDAY"] == ["MO"]
 
 

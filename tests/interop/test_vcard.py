@@ -256,7 +256,7 @@ def test_utf16_with_bom_and_cp1252_files(hcem, write):
 
 def test_a_line_folded_inside_a_utf8_character(hcem, write):
     name = "Ελένη Παπαδοπούλου"
-    data = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\nEND:VCARD\r\n".encode("utf-8")
+    data = f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\nEND:VCARD\r\n".encode()
     cut = data.index("Παπ".encode()) + 1               # inside the two bytes of a letter
     run_import(hcem, "vcard", [write("fold.vcf", data[:cut] + b"\r\n " + data[cut:])])
     assert name in contacts_by_name(hcem)

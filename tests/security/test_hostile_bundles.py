@@ -4,13 +4,12 @@ import hashlib
 import json
 
 import pytest
+from region import Region
 
 from fieldcoord.core.errors import ValidationError
 from fieldcoord.store import identity, trust
 from fieldcoord.sync import bundle, protocol
 from fieldcoord.sync.bundle import export_bundle, import_bundle, remember_receipt
-
-from region import Region
 
 
 @pytest.fixture

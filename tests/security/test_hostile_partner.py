@@ -10,6 +10,7 @@ import json
 
 import pytest
 import requests
+from forge import signed
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
@@ -18,7 +19,6 @@ from fieldcoord.store.exchange import Batch, outgoing, sites_of
 from fieldcoord.sync import protocol
 from fieldcoord.sync.engine import sync
 from fieldcoord.sync.http import HttpPeer
-from forge import signed
 
 
 class Region:

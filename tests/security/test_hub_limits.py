@@ -87,7 +87,7 @@ def closed(sock: socket.socket, within: float) -> bool:
                 return True
     except ConnectionResetError:
         return True
-    except socket.timeout:
+    except TimeoutError:
         pass
     return False
 

@@ -5,12 +5,12 @@ import io
 import sys
 
 import pytest
+from memkeyring import MemoryKeyring, PlaintextKeyring
 
 from fieldcoord.core.errors import ValidationError
 from fieldcoord.store import Store
 from fieldcoord.sync import credentials
 from fieldcoord.sync import peers as ops
-from memkeyring import MemoryKeyring, PlaintextKeyring
 
 
 class AltKeyring(MemoryKeyring):

@@ -16,9 +16,7 @@ from fieldcoord.hub import tokens
 from fieldcoord.hub.server import make_server
 from fieldcoord.store import Store
 from fieldcoord.sync import peers as ops
-from fieldcoord.sync import runs
-from fieldcoord.sync import synclog
-from fieldcoord.sync import tls
+from fieldcoord.sync import runs, synclog, tls
 
 x509 = pytest.importorskip("cryptography.x509")
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
@@ -33,7 +31,7 @@ def _name(cn: str):
 
 
 def _certificate(subject: str, key, issuer: str, issuer_key, ca: bool):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     b = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
          .public_key(key.public_key()).serial_number(x509.random_serial_number())
          .not_valid_before(now - datetime.timedelta(days=1))

@@ -153,6 +153,7 @@ def test_typing_a_partners_code_finds_the_agency_first(demo_template, tmp_path):
     """The app and `fieldcoord search` share one ranking: a code being typed puts its agency
     first, however many contacts mention the agency."""
     import shutil
+
     from fieldcoord.store import Store
     path = tmp_path / "demo.db"
     shutil.copy(demo_template, path)

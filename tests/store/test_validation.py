@@ -6,8 +6,12 @@ from hypothesis import strategies as st
 
 from fieldcoord.core import kinds as K
 from fieldcoord.core.errors import ValidationError
-from fieldcoord.core.validate import (normalise_datetime, normalise_email, normalise_phone,
-                                      normalise_scope)
+from fieldcoord.core.validate import (
+    normalise_datetime,
+    normalise_email,
+    normalise_phone,
+    normalise_scope,
+)
 
 BAD = [
     ("agency", {"name": "X", "code": "a"}, "code"),

@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Replicas of several agencies that know each other's keys, as after enrolment and fingerprint
 checks: the first replica of an agency holds its key and enrols the others."""
-from fieldcoord.store import Store
-from fieldcoord.store import identity
+from fieldcoord.store import Store, identity
 
 NAMES = {"CCF": "Clark County Fire", "MPD": "Metro Police Department"}
 

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Replicas of two agencies for the sync tests."""
 import pytest
-
 from region import Region
 
 

@@ -8,17 +8,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from forge import position, signed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from region import Region
 
 from fieldcoord.core.validate import audience, may_see
 from fieldcoord.store import trust
 from fieldcoord.store.exchange import Batch, apply_batch, entry_digest, outgoing, sites_of, vector
 from fieldcoord.store.merge import Entry
 from fieldcoord.sync.engine import StorePeer, sync
-
-from forge import position, signed
-from region import Region
 
 EVIL = "EVIL"
 SCOPES = ("all", "private", "CCF,MPD", "all+edit", "CCF,MPD+edit")

@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from region import Region
 
 from fieldcoord.core.errors import ValidationError
 from fieldcoord.core.validate import audience, may_see
-from fieldcoord.store import Store
-from fieldcoord.sync.bundle import export_bundle, import_bundle
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
+from fieldcoord.sync.bundle import export_bundle, import_bundle
 from fieldcoord.sync.engine import StorePeer, sync
 from fieldcoord.sync.http import HttpPeer
-from region import Region
 
 REPLICAS = (("hub_ccf", "CCF"), ("laptop_ccf", "CCF"), ("hub_mpd", "MPD"), ("laptop_mpd", "MPD"))
 LINKS = ((1, 0), (3, 2), (0, 2), (1, 2), (3, 0))     # laptop-hub, laptop-hub, federation, LAN

@@ -62,6 +62,7 @@ def test_a_replica_stopped_half_way_indexes_when_opened(replicas, tmp_path, monk
 
 def test_a_cancelled_large_sync_still_leaves_search_whole(replicas, monkeypatch):
     import threading
+
     from fieldcoord.core.errors import Cancelled
     monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
     monkeypatch.setattr(exchange, "BATCH_BYTES", 2000)

@@ -3,10 +3,9 @@
 batch is refused whole with a ProtocolError, never another exception."""
 import uuid
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from fieldcoord.store.merge import Entry
 from fieldcoord.sync import protocol

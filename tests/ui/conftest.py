@@ -52,7 +52,6 @@ def window(qtbot, demo_store):
 def file_keyring(tmp_path, monkeypatch):
     """Tokens go to a JSON file instead of the OS keyring; yields the file."""
     import keyring
-
     from filekeyring import FileKeyring
     monkeypatch.setenv("FIELDCOORD_TEST_KEYRING", str(tmp_path / "keyring.json"))
     before = keyring.get_keyring()

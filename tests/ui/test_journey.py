@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from fieldcoord.store import Store
 from fieldcoord.ui import fileops, present
 from fieldcoord.ui.dialogs import RecordDialog
 from fieldcoord.ui.import_wizard import ImportWizard

@@ -2,7 +2,6 @@
 """The Sync and Conflicts pages against a real hub in this process: status, conflicts resolved
 with one click, a GUI that keeps running during a long sync, peers, keyring, bundles."""
 import socket
-import sys
 import time
 from pathlib import Path
 

@@ -2,7 +2,6 @@
 """Agency keys in the app: a partner key confirmed by its fingerprint when a sync or an import
 meets it, a changed key refused, the Keys section of the Sync page, the banner about private
 keys kept unencrypted, refusals of altered changes, and who wrote a record in the detail pane."""
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,13 @@ from fieldcoord.store import Store, identity, trust  # noqa: E402
 from fieldcoord.sync import peers as ops  # noqa: E402
 from fieldcoord.sync import runs  # noqa: E402
 from fieldcoord.ui.sync_pages import SyncPage  # noqa: E402
-from fieldcoord.ui.trust_ui import (ConfirmKeyDialog, KeyChangedDialog, TrustKeyDialog,  # noqa: E402
-                                    changed_key_in, untrusted_key_in)
+from fieldcoord.ui.trust_ui import (  # noqa: E402
+    ConfirmKeyDialog,
+    KeyChangedDialog,
+    TrustKeyDialog,
+    changed_key_in,
+    untrusted_key_in,
+)
 
 # tokens go to a JSON file instead of the OS keyring
 pytestmark = pytest.mark.usefixtures("file_keyring")
