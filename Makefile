@@ -53,8 +53,11 @@ $(STAMP): pyproject.toml | $(PY)
 run: setup
 	$(PY) main.py
 
-# on every core (pytest-xdist), tests grouped by module so each module's fixtures are built once
+# lint and type checks first (either failing stops the run), then the tests on every core
+# (pytest-xdist), grouped by module so each module's fixtures are built once
 test: setup
+	$(PY) -m ruff check fieldcoord tests bench
+	$(PY) -m mypy fieldcoord/store fieldcoord/core
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Record ids: time-ordered UUIDv7 made locally; agency ids derived from the agency code (core layer)."""
+"""Record ids: time-ordered UUIDv7 made locally; agency ids derived from the agency code
+(core layer)."""
 from __future__ import annotations
 
 import os

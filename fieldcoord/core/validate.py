@@ -20,7 +20,8 @@ _EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9
 _CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
 _URL_RE = re.compile(r"^(https?://)?[^\s/]+\.[^\s/]+(/\S*)?$", re.I)
 _DATETIME_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$",
+    r"^(\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$",
     re.I)
 
 # Spellings users type for enum values.
@@ -34,11 +35,13 @@ _ENUM_ALIASES = {
     "cell": "mobile", "cellphone": "mobile", "cell_phone": "mobile", "tel": "phone",
     "telephone": "phone", "landline": "phone", "sat": "satellite_phone",
     "satellite": "satellite_phone", "satphone": "satellite_phone", "mail": "email",
-    "e_mail": "email", "callsign": "call_sign", "radio": "call_sign", "radio_call_sign": "call_sign",
+    "e_mail": "email", "callsign": "call_sign", "radio": "call_sign",
+    "radio_call_sign": "call_sign",
     "oos": "out_of_service", "enroute": "en_route", "onscene": "on_scene", "canceled": "cancelled",
     "ground_air": "ground_to_air", "air_ground": "ground_to_air", "air_air": "air_to_air",
     "fullscale": "full_scale", "table_top": "tabletop", "mutual_aid_agreement": "mutual_aid",
-    "maa": "mutual_aid", "standing": "standing_by", "standby": "standing_by", "stand_by": "standing_by",
+    "maa": "mutual_aid", "standing": "standing_by", "standby": "standing_by",
+    "stand_by": "standing_by",
     "done": "done", "closed_out": "done",
 }
 
@@ -79,7 +82,8 @@ def _bad_date(text: str):
 
 
 def normalise_datetime(text: str) -> str:
-    """ISO date or date-time to the minute (seconds kept when given), offset kept; 'now' accepted."""
+    """ISO date or date-time to the minute (seconds kept when given), offset kept; 'now'
+    accepted."""
     t = text.strip()
     if t.lower() == "now":
         return dt.datetime.now().strftime("%Y-%m-%dT%H:%M")
@@ -149,7 +153,8 @@ def normalise_email(text: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def normalise_field(kind: K.Kind, fld: K.Field, value: object) -> object:
+def normalise_field(kind: K.Kind, fld: K.Field,  # noqa: C901 - a branch per field type
+                    value: object) -> object:
     """The stored form of one field value, or None to clear it. Raises ValidationError."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if fld.required:
@@ -161,7 +166,8 @@ def normalise_field(kind: K.Kind, fld: K.Field, value: object) -> object:
         return [str(v).strip() for v in items if str(v).strip()] or None
     if isinstance(value, (list, dict, tuple, set)):
         raise _fail(kind, fld, "takes a single value")
-    text = str(value).strip() if not isinstance(value, (int, float)) or isinstance(value, bool) else value
+    text = str(value).strip() \
+        if not isinstance(value, (int, float)) or isinstance(value, bool) else value
     try:
         if t in (K.TEXT, K.REF):
             if len(str(text)) > MAX_TEXT:

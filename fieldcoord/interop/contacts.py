@@ -10,8 +10,8 @@ same agency; each match is named in the report (`ImportReport.matches`) with its
 updated instead of duplicated: new contact methods are added and empty fields filled, and nothing
 is ever removed or overwritten. The rows a user has told apart (`no_match`: (source, line) pairs,
 as the report names them) are not matched: each is added as a new contact, and the report still
-names the contact it would have matched, as kept apart. An organisation matches an agency by code or name, and a missing one is
-created with a code derived from its name.
+names the contact it would have matched, as kept apart. An organisation matches an agency by
+code or name, and a missing one is created with a code derived from its name.
 
 Each card or row is written in its own savepoint: one that fails validation is rolled back alone
 and reported with its file and line, while the others import.

@@ -134,7 +134,8 @@ def _check_date(value: str, as_date: bool) -> bool:
     return as_date or (nums[3] <= 23 and nums[4] <= 59 and nums[5] <= 60)
 
 
-def _check_value(name: str, params: str, value: str) -> str | None:
+def _check_value(name: str, params: str,  # noqa: C901 - a branch per RFC 5545 property
+                 value: str) -> str | None:
     """What is wrong with one property's value, or None."""
     if name in _NOT_EMPTY and not value.strip():
         return f"{name} has no value"
@@ -218,7 +219,7 @@ class _Checked:
         self.ignored: list[tuple[int, str]] = []
 
 
-def _check(path: Path, text: str) -> _Checked:
+def _check(path: Path, text: str) -> _Checked:  # noqa: C901 - one line-by-line reader; to split
     """Read a file's lines; refuse it (ValidationError) only when it is not a calendar.
 
     Each VEVENT keeps only the properties the importer reads, with surrounding spaces taken
@@ -542,7 +543,8 @@ def _dates(ev, name: str) -> list[str]:
     return out
 
 
-def _event_values(ev, options: dict, known) -> tuple[dict, dict]:
+def _event_values(ev, options: dict,  # noqa: C901 - a step per VEVENT property it reads
+                  known) -> tuple[dict, dict]:
     """(record values, matching info) of one VEVENT; raises ValueError with a reason to skip."""
     start_prop = ev.get("DTSTART")
     if start_prop is None:
@@ -684,7 +686,8 @@ def _changes(store, rec, values: dict, info: dict) -> dict:
     return out
 
 
-def import_files(store, paths, options: dict, progress=None, cancelled=None) -> ImportReport:
+def import_files(store, paths, options: dict,  # noqa: C901 - checks options, then the event loop
+                 progress=None, cancelled=None) -> ImportReport:
     """Import the VEVENTs of iCalendar files as events (inside the caller's transaction).
 
     An event that cannot be used is skipped and reported with its file and line; lines the
@@ -1040,7 +1043,7 @@ def zone_component(tz: zoneinfo.ZoneInfo, first: dt.datetime,
             part = [c for y in years if y <= span for c in by_year[y]]
             years = [y for y in years if y > span]
             if rule is None or len(part) < 2:
-                for second, local, before, after, name, daylight in part:
+                for _second, local, before, after, name, daylight in part:
                     comps.append((local, _observance(daylight, local, before, after, name)))
                 continue
             second, local, before, after, name, daylight = part[0]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Union
 
 from ..core import ids
 from ..core import kinds as K
@@ -89,7 +88,7 @@ class Table:
         return f"{self.number}. {self.title}:" if self.number else f"{self.title}:"
 
 
-Item = Union[Row, Table]
+Item = Row | Table
 
 
 @dataclass
@@ -348,7 +347,8 @@ def _request_form(ctx: _Context, req) -> Form:
     if v.get("notes"):
         notes.append(v["notes"])
     supplier = ctx.agency_text(v.get("supplying_agency"))
-    header = [Row([ctx.incident(1.6), Block("2", "Date/Time", local_time(req.created_at), width=1.0),
+    header = [Row([ctx.incident(1.6),
+                   Block("2", "Date/Time", local_time(req.created_at), width=1.0),
                    Block("3", "Resource Request Number", v.get("number") or "", width=1.0)])]
     order = Table("4", "Order", [
         Column("Qty", 0.5, True), Column("Kind", 0.8), Column("Type", 1.3),

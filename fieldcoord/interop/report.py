@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Optional
 
 # progress: a core.progress.Progress, called now and then during long work.
 # cancelled(): True when the user asked to stop; the importer then raises core.errors.Cancelled.
-Cancelled = Optional[Callable[[], bool]]
+Cancelled = Callable[[], bool] | None
 
 
 @dataclass

@@ -405,7 +405,8 @@ def _xcard_cards(root, source: str):
     for n, el in enumerate(cards, 1):
         card = Card(source, n, encoding="utf-8")
 
-        def add(prop_el, group=None):
+        # card and n bound now: add is called only within this iteration
+        def add(prop_el, group=None, card=card, n=n):
             name = prop_el.tag.replace(_XNS, "").upper()
             params: dict[str, list[str]] = {}
             pel = prop_el.find(f"{_XNS}parameters")

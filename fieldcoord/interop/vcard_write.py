@@ -79,7 +79,8 @@ def _label_split(label: str | None) -> tuple[str | None, str | None]:
     return None, label
 
 
-def _write_method(w: _CardWriter, m: dict) -> None:
+def _write_method(w: _CardWriter,  # noqa: C901 - a branch per method kind and vCard version
+                  m: dict) -> None:
     kind, value, label = m["kind"], m["value"], m["label"]
     params: list = []
     pref = m.get("priority")

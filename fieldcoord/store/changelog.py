@@ -180,7 +180,7 @@ class ChangeLog:
                                  "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
         superseded: set[tuple[str, int, int]] = set()      # (column, hlc, site number)
-        for h, si, cells in parsed + [(version, self.store.self_ord, now)]:
+        for _h, _si, cells in parsed + [(version, self.store.self_ord, now)]:
             for col, c in cells.items():
                 if col not in PSEUDO_CELLS and len(c) >= 3 and c[1] is not None:
                     superseded.add((col, c[1], c[2]))

@@ -123,7 +123,8 @@ class RowChecker:
             fld = kind.field_map.get(name)
             if fld is None:
                 if name in ("id", "created_at", "updated_at", "device"):
-                    raise ValidationError(f"{name} is set by fieldcoord and cannot be written", name)
+                    raise ValidationError(f"{name} is set by fieldcoord and cannot be written",
+                                          name)
                 raise ValidationError(f"{kind.label} has no field '{key}'; its fields are: "
                                       + ", ".join(f.name for f in kind.fields) + ", owner, scope",
                                       name)

@@ -63,7 +63,8 @@ def lacking(mine: dict[StreamKey, int], theirs: dict[StreamKey, int],
 
 
 def _sites(conn: sqlite3.Connection) -> _Sites:
-    return {o: (u, a, d) for o, u, a, d in conn.execute("SELECT ord, uuid, agency, device FROM site")}
+    return {o: (u, a, d)
+            for o, u, a, d in conn.execute("SELECT ord, uuid, agency, device FROM site")}
 
 
 def _wire_cell(cell: Cell, sites: _Sites) -> Cell:

@@ -348,8 +348,8 @@ class Merger:
             conn.executemany(f'UPDATE "{table}" SET {", ".join(_q(c) + " = ?" for c in sets)} '
                              "WHERE id = ?", [[row[c] for c in sets] + [row["id"]]
                                               for row in rows])
-        for table, ids in deletes.items():
-            conn.executemany(f'DELETE FROM "{table}" WHERE id = ?', ids)
+        for table, rids in deletes.items():
+            conn.executemany(f'DELETE FROM "{table}" WHERE id = ?', rids)
         for key, r in list(self._rows.items()):
             if r is not None and r.dirty:
                 if r.gone:

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Full-text search: one document per searchable record, kept current by the write path (store layer).
+"""Full-text search: one document per searchable record, kept current by the write path
+(store layer).
 
 Documents are rebuilt for the records a transaction touched, once, when it commits. A contact's
 document holds its agency and its contact methods, so a contact is found by any of them.

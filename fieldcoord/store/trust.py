@@ -97,7 +97,7 @@ def fingerprint(key: bytes) -> str:
 def parse_fingerprint(text: str | None) -> str:
     """A fingerprint typed by a user, in canonical form; TrustError when it is not one."""
     digits = re.sub(r"[\s:-]", "", text or "")
-    if not re.fullmatch(r"\d{%d}" % (5 * _FP_GROUPS), digits):
+    if not re.fullmatch(rf"\d{{{5 * _FP_GROUPS}}}", digits):
         raise TrustError(f"'{text}' is not a key fingerprint (six groups of five digits)")
     return " ".join(digits[i:i + 5] for i in range(0, len(digits), 5))
 

@@ -190,7 +190,8 @@ def import_bundle(store, path: Path, progress=None, expected: str | None = None
             raise ValidationError(f"{path}: the bundle's header is damaged") from None
         if header.get("protocol") != protocol.PROTOCOL:
             raise ValidationError(f"{path} was written with sync protocol "
-                                  f"{header.get('protocol')}; this fieldcoord reads {protocol.PROTOCOL}")
+                                  f"{header.get('protocol')}; this fieldcoord reads "
+                                  f"{protocol.PROTOCOL}")
         if (header.get("for") or header.get("source_agency")) != store.home:
             raise ValidationError(f"{path} was written for agency "
                                   f"{header.get('for') or header.get('source_agency')}, "

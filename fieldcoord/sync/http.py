@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A peer reached over HTTP(S) with requests: timeouts, retries, compressed messages (sync layer)."""
+"""A peer reached over HTTP(S) with requests: timeouts, retries, compressed messages
+(sync layer)."""
 from __future__ import annotations
 
 import hashlib

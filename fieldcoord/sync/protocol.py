@@ -65,8 +65,8 @@ def unpack(data: bytes, max_size: int = MAX_MESSAGE) -> dict:
         raise ProtocolError(f"not a fieldcoord message: {e}") from None
     if not isinstance(message, dict) or message.get("protocol") != PROTOCOL:
         raise ProtocolError(f"unsupported protocol version {message.get('protocol')!r} "
-                            f"(this fieldcoord speaks {PROTOCOL}: upgrade the other side to fieldcoord "
-                            f"{RELEASE[PROTOCOL]} or later)"
+                            f"(this fieldcoord speaks {PROTOCOL}: upgrade the other side to "
+                            f"fieldcoord {RELEASE[PROTOCOL]} or later)"
                             if isinstance(message, dict) else "not a fieldcoord message")
     return message
 
@@ -134,8 +134,8 @@ def _internal_tables() -> re.Pattern:
         for is_virtual, name in _CREATE.findall(path.read_text(encoding="utf-8")):
             (virtual if is_virtual else plain).add(name)
     plain -= set(KIND_BY_TABLE)
-    return re.compile("^(sqlite_|_|(%s)$|(%s)(_|$))" % ("|".join(sorted(plain)),
-                                                      "|".join(sorted(virtual))))
+    plain_names, virtual_names = "|".join(sorted(plain)), "|".join(sorted(virtual))
+    return re.compile(f"^(sqlite_|_|({plain_names})$|({virtual_names})(_|$))")
 
 
 def encode_vector(vector: dict[tuple[str, str], int]) -> list:
@@ -372,7 +372,8 @@ def decode_batch(message: dict) -> tuple[Batch, dict[str, tuple]]:
                 hlc += d_hlc
                 ok = seq >= 0 and tx >= 0 and hlc >= 0
             if ok:
-                cells = {k: [v, *_unpack_version(p, hlc, order, last, _replaced_base(rids[i], last))]
+                cells = {k: [v, *_unpack_version(p, hlc, order, last,
+                                                 _replaced_base(rids[i], last))]
                          if p != [] else [v]
                          for k, v, p in zip(names, values, versions)}
         except (TypeError, ValueError):

@@ -129,8 +129,9 @@ class ConflictCard(QFrame):
         else:
             fld = kind.field_map.get(first.field)
             title.setText(f"<b>{html.escape(what[:1].upper() + what[1:])}</b> · "
-                          f"{html.escape(fld.title if fld else first.field)}: {len(group) + 1} values "
-                          "written on different devices before they synced")
+                          f"{html.escape(fld.title if fld else first.field)}: "
+                          f"{len(group) + 1} values written on different devices before they "
+                          "synced")
             self.choices.append(_Choice("Shown now", _show_value(first.current),
                                         _who_when(store, first.current_version), first.id,
                                         "current"))

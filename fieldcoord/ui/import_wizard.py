@@ -607,7 +607,7 @@ class MappingPage(QWizardPage):
             if k and self.preview.format == "csv" else set()
         self._fields = {name: (title, required, required or bool(k and name == k.title_field))
                         for name, title, required in fields}
-        for name, title, required in fields:
+        for name, _title, _required in fields:
             refs = spec.get(name)
             refs = [r for r in (refs if isinstance(refs, list) else [refs]) if r]
             rows = len(refs) + 1 if name in self._repeatable else 1
@@ -814,7 +814,8 @@ class MappingPage(QWizardPage):
             elif not names & set(spec):
                 self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
                 title = kind.field_map[kind.title_field].title.lower()
-                show_message(self.message, f"Choose the column that holds the {kind.label}'s {title}.")
+                show_message(self.message,
+                             f"Choose the column that holds the {kind.label}'s {title}.")
                 return False
         return True
 

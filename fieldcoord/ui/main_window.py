@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
             font.setPointSizeF(font.pointSizeF() * 0.85)
             head.setFont(font)
             self.sidebar.addItem(head)
-            for i, name in enumerate(names):
+            for _i, name in enumerate(names):
                 item = QListWidgetItem("   " + TITLES[name])
                 item.setData(Qt.UserRole, name)
                 index = PAGE_NAMES.index(name) + 1

@@ -686,7 +686,8 @@ class SyncPage(StorePage):
 
     def _report(self, title: str, lines: list[str], warn: bool = False) -> None:
         self._message = lines[0]
-        self.results.setText(f"<b>{html.escape(title)}</b><br>" + "<br>".join(map(html.escape, lines)))
+        self.results.setText(f"<b>{html.escape(title)}</b><br>"
+                             + "<br>".join(map(html.escape, lines)))
         self.results.setVisible(True)
         self.refresh()
         show_lines(self, title, lines, warn)

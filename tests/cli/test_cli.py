@@ -57,7 +57,8 @@ def test_the_liaison_round_trip(cli, tmp_path):
     assert cli("list", "contact", json_out=True) == []
     assert [r["id"] for r in cli("list", "contact", "--deleted", json_out=True)] == [cid]
     assert cli("restore", cid, json_out=True)["deleted"] is False
-    assert cli("list", "contact", "--where", "agency=MPD", json_out=True)[0]["title"] == "Lieutenant"
+    assert cli("list", "contact", "--where", "agency=MPD",
+               json_out=True)[0]["title"] == "Lieutenant"
     assert cli("list", "contact", "--where", "agency=CCF", json_out=True) == []
 
 
@@ -127,14 +128,16 @@ def test_every_kind_can_be_added_from_the_command_line(cli):
         "activation_status=active")
     res = cli("add", "resource", "name=Engine 51", "agency=CCF", "type_id=4-508-1278",
               "type_level=1").stdout.strip()
-    cli("add", "request", "requesting_agency=CCF", f"operation={op}", "description=Engine strike team",
-        "priority=urgent", "needed_by=2026-11-21 08:00", f"committed_resources={res}")
+    cli("add", "request", "requesting_agency=CCF", f"operation={op}",
+        "description=Engine strike team", "priority=urgent", "needed_by=2026-11-21 08:00",
+        f"committed_resources={res}")
     ag = cli("add", "agreement", "title=County Mutual Aid", "kind=mutual aid",
              "effective_date=2025-01-01", "expiry_date=2027-12-31").stdout.strip()
     cli("add", "party", f"agreement={ag}", "agency=CCF", "signatory=Chief Ortiz")
     plan = cli("add", "plan", "name=Flood Response Plan", "hazard=Riverine flood").stdout.strip()
     cli("add", "role", f"plan={plan}", "agency=CCF", "function=lead")
-    ev = cli("add", "event", "title=Flood TTX", "kind=tabletop", "start=2026-12-03 09:00").stdout.strip()
+    ev = cli("add", "event", "title=Flood TTX", "kind=tabletop",
+             "start=2026-12-03 09:00").stdout.strip()
     cli("add", "participant", f"event={ev}", "agency=CCF")
     cli("add", "action", f"event={ev}", "text=Pre-stage sandbags", "due_date=2027-01-15")
     cli("add", "log", f"operation={op}", "author=Liaison", "text=Levee breach reported")

@@ -186,7 +186,8 @@ def test_partner_layouts_write_a_known_header_when_no_one_has_an_email(hcem, tmp
 # ----------------------------------------------------------------------- workbook
 def test_workbook_phone_cells_are_text(directory, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
-    directory.add("contact", {"name": '=HYPERLINK("http://x.example")', "phone": "+44 20 7946 0000"})
+    directory.add("contact", {"name": '=HYPERLINK("http://x.example")',
+                              "phone": "+44 20 7946 0000"})
     out = tmp_path / "directory.xlsx"
     report = run_export(directory, "xlsx", out, {})
     assert report.written == {"contact": 3, "agency": 2}    # HCEM and MPD

@@ -205,7 +205,7 @@ def test_failed_tokens_make_an_address_wait_a_minute(serve, hub_db, monkeypatch)
             status, headers, _ = answer(sock)
             return status, headers
     for i in range(20):
-        assert post("fc1_guess%d" % i)[0] == 401
+        assert post(f"fc1_guess{i}")[0] == 401
     assert len(checked) == 20
     status, headers = post(good)                    # even a good token waits
     assert status == 429 and 55 <= int(headers["retry-after"]) <= 60

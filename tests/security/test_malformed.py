@@ -102,8 +102,7 @@ def dump(path) -> str:
 def test_deep_nesting_is_refused_before_parsing(hub, tmp_path):
     path, url, auth = hub
     before = dump(path)
-    head = '{"protocol": %d, "schema": "%s", "site": "x", "batch": ' % (protocol.PROTOCOL,
-                                                                        LATEST)
+    head = f'{{"protocol": {protocol.PROTOCOL}, "schema": "{LATEST}", "site": "x", "batch": '
     for deep in ("[" * 200_000 + "]" * 200_000, '{"a": ' * 200_000 + "1" + "}" * 200_000,
                  # brackets hidden in strings do not make nesting look shallow
                  '["]", ' * 100 + "1" + ', "["]' * 100):
@@ -123,7 +122,7 @@ def test_deep_nesting_is_refused_before_parsing(hub, tmp_path):
 
 def test_unpack_refuses_deep_nesting_for_bundles_and_clients_too():
     def message(body: str) -> bytes:
-        return zlib.compress(('{"protocol": %d, "x": %s}' % (protocol.PROTOCOL, body)).encode())
+        return zlib.compress(f'{{"protocol": {protocol.PROTOCOL}, "x": {body}}}'.encode())
     with pytest.raises(protocol.ProtocolError, match="deeper than 64"):
         protocol.unpack(message("[" * 200_000 + "]" * 200_000))
     assert protocol.unpack(message("[" * 63 + "]" * 63))["x"]

@@ -195,7 +195,8 @@ OPS = st.lists(st.tuples(st.sampled_from(["add", "edit", "delete", "restore", "s
                min_size=1, max_size=40)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
 def test_random_writes_are_all_recorded_once(tmp_path_factory, ops):
     store = Store.create(tmp_path_factory.mktemp("p") / "p.db", "Clark County Fire", "CCF")

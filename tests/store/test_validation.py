@@ -125,7 +125,8 @@ def test_datetimes(text, expected):
     assert normalise_datetime(text) == expected
 
 
-@pytest.mark.parametrize("text", ["2026-02-30", "2026-11-25 25:00", "25/11/2026", "soon", "2026-11"])
+@pytest.mark.parametrize("text", ["2026-02-30", "2026-11-25 25:00", "25/11/2026", "soon",
+                                  "2026-11"])
 def test_bad_datetimes(text):
     with pytest.raises(ValueError):
         normalise_datetime(text)

@@ -243,7 +243,8 @@ def test_a_clock_far_ahead_cannot_win_against_local_edits(replicas):
     conflicts = open_conflicts(a)
     assert [c["value"] for c in conflicts] == ["From the future"], "kept, not lost"
     # our clock did not follow the skewed one
-    assert hlc.millis(a.conn.execute("SELECT hlc FROM clock").fetchone()[0]) < hlc.wall_ms() + year // 2
+    assert hlc.millis(a.conn.execute("SELECT hlc FROM clock").fetchone()[0]) \
+        < hlc.wall_ms() + year // 2
     # and our next edit still wins
     a.edit(cid, {"title": "Battalion Chief"})
     settle(hub, a, b)

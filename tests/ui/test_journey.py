@@ -46,7 +46,8 @@ def import_through_the_wizard(qtbot, window, path, fmt):
 # a calendar as Google and Exchange write them, with the lines that once threw whole files away
 # (year 0000, an empty CLASS, DTEND with DURATION, "BYDAY=MO, TU"); the corpus's real Google
 # export is used instead when it is there
-CALENDAR = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
+CALENDAR = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+            "PRODID:-//Google Inc//Google Calendar 70.9054//EN\r\n"
             "BEGIN:VEVENT\r\nUID:a1@example\r\nDTSTART:20270105T170000Z\r\n"
             "DTEND:20270105T180000Z\r\nDURATION:PT1H\r\nCREATED:00001231T000000Z\r\n"
             "CLASS:\r\nSUMMARY:Harbor EOC tabletop\r\nEND:VEVENT\r\n"

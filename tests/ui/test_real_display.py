@@ -24,7 +24,8 @@ def _qt_dir() -> Path:
 
 def test_the_xcb_platform_plugin_finds_every_library_it_needs():
     qt = _qt_dir()
-    files = [qt / "plugins" / "platforms" / "libqxcb.so", *sorted((qt / "lib").glob("libQt6XcbQpa.so*"))]
+    files = [qt / "plugins" / "platforms" / "libqxcb.so",
+             *sorted((qt / "lib").glob("libQt6XcbQpa.so*"))]
     missing = set()
     for f in files:
         assert f.exists(), f
