@@ -343,7 +343,8 @@ _EVENT_COLUMNS = ["Line", "Title", "Kind", "Start", "End", "Location", "Repeats"
 
 def _ical(path: Path, options: dict, n: int) -> Preview:
     from . import ical
-    cals, lines = ical.read_calendars(path)
+    from .ical_check import read_calendars
+    cals, lines = read_calendars(path)
     events = [ev for cal in cals for ev in cal.walk("VEVENT")]
     shown, problems = [], []
     for i, ev in enumerate(events[:n]):

@@ -22,7 +22,7 @@ from .report import ExportReport, ImportReport
 IMPORTERS = {"vcard": "vcard", "csv": "csvio", "ical": "ical", "geojson": "geojson",
              "chirp": "chirp"}
 EXPORTERS = {"vcard": "vcard", "csv": "csvexport", "xlsx": "csvexport:export_workbook",
-             "ical": "ical", "geojson": "geojson", "chirp": "chirp"}
+             "ical": "ical_write", "geojson": "geojson", "chirp": "chirp"}
 LAYOUTS = {"csv": ("fieldcoord", "google", "outlook")}
 
 

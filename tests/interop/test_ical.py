@@ -12,7 +12,7 @@ import pytest
 
 from fieldcoord.cli import main
 from fieldcoord.core.errors import ValidationError
-from fieldcoord.interop.ical import from_stored, local_zone, zone_component
+from fieldcoord.interop.ical_times import from_stored, local_zone, zone_component
 from fieldcoord.interop.runner import run_export, run_import
 from fieldcoord.store import Store
 
