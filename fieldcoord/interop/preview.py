@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..core import kinds as K
 from ..core.errors import ValidationError
-from . import csvio
+from . import csv_profiles, csv_table
 
 ROWS = 20
 FORMATS = {"vcard": "vCard contacts", "csv": "CSV table", "ical": "iCalendar events",
@@ -163,7 +163,7 @@ def target_fields(fmt: str, kind: str) -> list[tuple[str, str, bool]]:
     if fmt == "geojson":
         names = [f.name for f in k.fields if f.name not in ("lat", "lon")] + ["id"]
     else:
-        names = csvio.mappable_fields(k)
+        names = csv_profiles.mappable_fields(k)
     out = []
     for name in names:
         fld = k.field_map.get(name)
@@ -204,11 +204,11 @@ def preview(path: str | Path, fmt: str, options: dict | None = None,
 
 
 # ---------------------------------------------------------------------------- csv
-def _profile_mapping(table: csvio.Table, profile: str) -> dict:
+def _profile_mapping(table: csv_table.Table, profile: str) -> dict:
     """{field: column} the profile's reading amounts to; a contact method found in several
     columns gets the list of them."""
     spec = {}
-    repeatable = csvio.repeatable_fields(K.KINDS["contact"])
+    repeatable = csv_table.repeatable_fields(K.KINDS["contact"])
     for fld, candidates in _PROFILE_COLUMNS[profile].items():
         found = []
         for cand in candidates:
@@ -228,17 +228,17 @@ def _profile_mapping(table: csvio.Table, profile: str) -> dict:
 
 def _csv(path: Path, options: dict, n: int) -> Preview:
     header = options.get("header", True) is not False
-    table = csvio.Table(path, options.get("encoding"), header=header)
-    profile = csvio.detect_profile(table) if header else None
+    table = csv_table.Table(path, options.get("encoding"), header=header)
+    profile = csv_profiles.detect_profile(table) if header else None
     suggestions = {}
     for kind in CSV_KINDS:
         k = K.KINDS[kind]
         if profile == "usfa" and kind == "agency":
-            spec = dict(csvio.USFA_MAP)
+            spec = dict(csv_profiles.USFA_MAP)
         elif profile in _PROFILE_COLUMNS and kind == "contact":
             spec = _profile_mapping(table, profile)
         else:
-            spec = csvio.suggest_mapping(table, k) if header else {}
+            spec = csv_profiles.suggest_mapping(table, k) if header else {}
         suggestions[kind] = spec
     kind = options.get("kind") or ("agency" if profile == "usfa" else "contact")
     width = len(table.columns)
@@ -249,7 +249,7 @@ def _csv(path: Path, options: dict, n: int) -> Preview:
     return Preview(str(path), "csv", list(CSV_KINDS), kind, list(table.columns), shown,
                    total=len(table.rows), encoding=table.encoding, delimiter=table.delimiter,
                    header=header, profile=profile,
-                   profile_label=csvio.PROFILE_NAMES.get(profile),
+                   profile_label=csv_profiles.PROFILE_NAMES.get(profile),
                    mapping=dict(suggestions[kind]), suggestions=suggestions, notes=notes)
 
 

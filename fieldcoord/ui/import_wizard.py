@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError
-from ..interop import csvio
+from ..interop import csv_table
 from ..interop.preview import FORMATS, Preview, guess_format, preview, target_fields
 from . import fileops
 from .editors import ScopeEditor
@@ -603,7 +603,7 @@ class MappingPage(QWizardPage):
         self.field_rows = []
         self.mapping.setRowCount(0)
         k = K.KINDS[kind] if kind else None
-        self._repeatable = set(csvio.repeatable_fields(k)) \
+        self._repeatable = set(csv_table.repeatable_fields(k)) \
             if k and self.preview.format == "csv" else set()
         self._fields = {name: (title, required, required or bool(k and name == k.title_field))
                         for name, title, required in fields}
@@ -722,7 +722,7 @@ class MappingPage(QWizardPage):
         self.saved.clear()
         self.saved.addItem("Load a saved mapping…", "")
         try:
-            names = sorted(csvio.saved_mappings())
+            names = sorted(csv_table.saved_mappings())
         except FieldcoordError as e:
             show_message(self.message, str(e))
             names = []
@@ -733,7 +733,7 @@ class MappingPage(QWizardPage):
     def load_saved(self, name: str) -> None:
         """Set the kind and the combos from a mapping saved before."""
         try:
-            saved = csvio.load_mapping(name)
+            saved = csv_table.load_mapping(name)
         except FieldcoordError as e:
             show_message(self.message, str(e))
             return
@@ -759,7 +759,7 @@ class MappingPage(QWizardPage):
         try:
             if not spec:
                 raise FieldcoordError("choose at least one column before saving the mapping")
-            csvio.save_mapping(name, {"kind": self.kind_name(), "map": spec})
+            csv_table.save_mapping(name, {"kind": self.kind_name(), "map": spec})
         except FieldcoordError as e:
             self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
             show_message(self.message, str(e))

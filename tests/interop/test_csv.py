@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fieldcoord.core.errors import Cancelled, ValidationError
-from fieldcoord.interop import csvio
+from fieldcoord.interop import csv_profiles, csv_table
 from fieldcoord.interop.runner import run_export, run_import
 from fieldcoord.interop.textfile import decode, sniff_delimiter
 
@@ -286,7 +286,7 @@ def test_cli_imports_the_registry_by_its_profile(hcem, tmp_path, capsys):
 
 
 def test_config_folder_follows_the_environment(config_dir):
-    assert csvio.config_dir() == config_dir
+    assert csv_table.config_dir() == config_dir
 
 
 # ----------------------------------------------------------------------- every column read
@@ -321,7 +321,7 @@ def test_outlook_email_phone_and_home_address_variants_are_all_read(hcem, write)
 
 
 def test_outlook_columns_are_told_by_their_words():
-    col = csvio.outlook_column
+    col = csv_profiles.outlook_column
     assert col("E-mail 2 Address") == ("method", "email", None)
     assert col("Business Email") == ("method", "email", "work")
     assert col("E-mail 2 Display Name") == ("implied",)
@@ -380,7 +380,7 @@ def test_a_contact_method_may_come_from_several_columns(hcem, write):
     assert methods_of(hcem, ana.id) == [
         ("email", "ana@hf.example", None), ("email", "ana@home.example", None),
         ("phone", "+12025550101", None), ("phone", "+12025550102", None)]
-    assert csvio.load_mapping("roster")["map"]["email"] == ["Work mail", "Home mail"]
+    assert csv_table.load_mapping("roster")["map"]["email"] == ["Work mail", "Home mail"]
     again = run_import(hcem, "csv", [path], {"mapping": "roster"})
     assert again.unchanged["contact"] == 1 and not again.added
 

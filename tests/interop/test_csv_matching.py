@@ -4,7 +4,7 @@ told apart, ragged rows are skipped, email-only files import (defects a new user
 import pytest
 
 from fieldcoord.core.errors import ValidationError
-from fieldcoord.interop import csvio
+from fieldcoord.interop import csv_table
 from fieldcoord.interop.contacts import names_compatible
 from fieldcoord.interop.runner import run_import
 
@@ -104,7 +104,7 @@ def test_an_email_only_csv_names_contacts_by_their_email(hcem, write):
     assert names(hcem) == ["ana@harbor.example", "bo@harbor.example"]
     assert report.added["contact"] == 2
     assert any("named by their email" in n for n in report.notes)
-    table = csvio.Table(path, None)
+    table = csv_table.Table(path, None)
     assert table.columns == ["Email"]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from fieldcoord.core.errors import ValidationError
-from fieldcoord.interop import csvio
+from fieldcoord.interop import csv_profiles
 from fieldcoord.interop.preview import guess_format, preview, target_fields
 from fieldcoord.interop.runner import run_import
 
@@ -36,7 +36,7 @@ def test_usfa_registry_suggests_the_registry_mapping_as_agencies(corpus):
     assert len(pv.rows) == 20
     assert pv.rows[0][pv.columns.index("Fire Dept Name")] == \
         "101 Gamaliel Fire Protection District #5"
-    assert pv.mapping == csvio.USFA_MAP
+    assert pv.mapping == csv_profiles.USFA_MAP
     # the same file read as contacts gets no registry mapping
     assert "code" not in pv.suggestions["contact"]
 
