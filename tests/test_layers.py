@@ -4,10 +4,15 @@ import subprocess
 import sys
 
 CHECK = """
-import importlib, pkgutil, sys
+import importlib, sys
+from pathlib import Path
 import fieldcoord
-names = [m.name for m in pkgutil.walk_packages(fieldcoord.__path__, 'fieldcoord.')
-         if not m.name.startswith(('fieldcoord.ui', 'fieldcoord.app', 'fieldcoord.__main__'))]
+root = Path(fieldcoord.__file__).parent
+# every module by its file, without importing the UI's packages to walk them
+names = sorted("fieldcoord." + ".".join(p.relative_to(root).with_suffix("").parts)
+               .removesuffix(".__init__") for p in root.rglob("*.py"))
+names = [n for n in names
+         if not n.startswith(('fieldcoord.ui', 'fieldcoord.app', 'fieldcoord.__main__'))]
 for name in names:
     importlib.import_module(name)
 bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph')))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import FieldcoordError
 from . import fileops
-from .import_wizard import agency_choices, counted, message_label, show_message
+from .import_wizard.common import agency_choices, counted, message_label, show_message
 from .tasks import Task
 
 EXPORTS = (("vCard contacts and agencies (.vcf)", "vcard", None, ".vcf"),

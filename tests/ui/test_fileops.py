@@ -117,7 +117,7 @@ def test_every_file_dialog_opens_in_documents_then_in_the_folder_last_used(
 def test_no_window_opens_a_file_dialog_of_its_own():
     """Every file dialog goes through fileops: it opens in Documents, then the last folder."""
     ui = Path(fileops.__file__).parent
-    direct = sorted(p.name for p in ui.glob("*.py")
+    direct = sorted(p.name for p in ui.rglob("*.py")
                     if "QFileDialog." in p.read_text(encoding="utf-8"))
     assert set(direct) <= {"fileops.py"}, direct
 

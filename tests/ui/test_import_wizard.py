@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from fieldcoord.store import Store
-from fieldcoord.ui import import_wizard
 from fieldcoord.ui.export_dialog import open_export_dialog
 from fieldcoord.ui.import_wizard import ImportWizard, open_import_wizard
 
@@ -164,7 +163,8 @@ def test_a_mapping_that_fails_in_the_trial_run_is_explained_and_writes_nothing(q
 
 @pytest.mark.parametrize("how", ["stop button", "wizard cancel"])
 def test_stopping_the_import_writes_nothing(qtbot, wizard, corpus, db, monkeypatch, how):
-    real = import_wizard._import_work
+    from fieldcoord.ui.import_wizard import run_pages
+    real = run_pages.import_work
     reached = threading.Event()
 
     def held(db_path, fmt, paths, options, dry_run):
@@ -180,7 +180,7 @@ def test_stopping_the_import_writes_nothing(qtbot, wizard, corpus, db, monkeypat
             return work(hold, cancel)
         return run
 
-    monkeypatch.setattr(import_wizard, "_import_work", held)
+    monkeypatch.setattr(run_pages, "import_work", held)
     before = dump(db)
     to_mapping(qtbot, wizard, corpus / "contacts-csv/thunderbird/basic_csv_addressbook.csv")
     wizard.next()
