@@ -30,6 +30,7 @@ from ..core.format import local_time
 from ..store.conflicts import open_conflicts, resolve
 from ..sync.synclog import record_label, replica_label
 from .store_page import StorePage
+from .style import ERROR_STYLE
 
 MAX_CARDS = 100                # conflicts shown at once (resolving shows the next ones)
 
@@ -161,7 +162,7 @@ class ConflictsPage(StorePage):
         layout.addWidget(self.header)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b03a2e;")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.setVisible(False)
         layout.addWidget(self.message)
         self.scroll = QScrollArea()

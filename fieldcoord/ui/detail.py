@@ -31,6 +31,7 @@ from ..core.errors import FieldcoordError, ValidationError
 from ..store import identity
 from . import present
 from .present import Line, Namer
+from .style import OK_COLOR
 
 DUTY_TEXT = {"24/7": "24/7", "office_hours": "office hours", "after_hours": "after hours"}
 KIND_TEXT = {"phone": "Phone", "mobile": "Mobile", "satellite_phone": "Sat phone",
@@ -86,7 +87,7 @@ def _writer_name(w: dict, store) -> str:
 
 
 def _mark(verified: bool) -> str:
-    return ("<span style='color:#1e8449'>✓ signature verified</span>" if verified else
+    return (f"<span style='color:{OK_COLOR}'>✓ signature verified</span>" if verified else
             "<span style='color:#9a6700'>⚠ signature not verified</span>")
 
 

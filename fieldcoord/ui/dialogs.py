@@ -31,6 +31,7 @@ from ..core.request_number import next_request_number
 from ..core.validate import check_fields, normalise_method_value, plain_message
 from ..store.checks import _ORDERED as DATES_IN_ORDER
 from .editors import ScopeEditor, TextEditor, editor_for
+from .style import ERROR_STYLE
 
 # Numbers and addresses a new contact (or agency) may be given in the same dialog.
 NEW_LINES = {"contact": (("phone", "Phone"), ("mobile", "Mobile"), ("email", "Email"),
@@ -45,7 +46,7 @@ FORM_WIDTH = 600           # a record form's width when its content asks for no 
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet("color: #c0392b; font-weight: 600;")
+    label.setStyleSheet(ERROR_STYLE)
     label.setAccessibleName("Error")
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
     label.hide()

@@ -34,6 +34,7 @@ from ..core.errors import FieldcoordError
 from ..core.validate import normalise_datetime
 from ..interop.icsforms import FORMS, Options
 from .editors import DateEditor, LongTextEditor
+from .style import ERROR_STYLE
 from .tasks import Task, run_with_progress
 
 PDF, PRINTER = "pdf", "printer"
@@ -181,7 +182,7 @@ class FormDialog(QDialog):
             lay.addWidget(self.inputs[key])
             err = QLabel()
             err.setWordWrap(True)
-            err.setStyleSheet("color: #c0392b; font-weight: 600;")
+            err.setStyleSheet(ERROR_STYLE)
             err.setAccessibleName(f"Error in {label.lower()}")
             err.hide()
             lay.addWidget(err)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..core.errors import FieldcoordError, ValidationError
 from ..store import Store
+from .style import ERROR_STYLE
 
 LABELS = {"name": "Agency name", "code": "Agency code"}
 
@@ -71,7 +72,7 @@ class FirstRunDialog(QDialog):
     @staticmethod
     def _error_label(name: str) -> QLabel:
         label = QLabel()
-        label.setStyleSheet("color: #c0392b;")
+        label.setStyleSheet(ERROR_STYLE)
         label.setWordWrap(True)
         label.setAccessibleName(name)
         label.hide()

@@ -38,6 +38,7 @@ from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and 
 from .import_wizard import open_import_wizard
 from .pages import OPENS_ON, PAGES, Page
 from .search import SearchPanel
+from .style import ERROR_STYLE
 from .sync_pages import SyncPage, SyncStatus
 
 PAGE_NAMES = ("agencies", "contacts", "resources", "requests", "agreements", "operations",
@@ -608,7 +609,7 @@ class MainWindow(QMainWindow):
                                    f"{pending:,} change{'s' if pending != 1 else ''} pending")
         n = status.conflicts or 0
         self.conflicts_button.setText(f"{n} open conflict{'s' if n != 1 else ''}")
-        self.conflicts_button.setStyleSheet("color: #c0392b; font-weight: 600;" if n else "")
+        self.conflicts_button.setStyleSheet(ERROR_STYLE if n else "")
         if status.message:
             self.statusBar().showMessage(status.message, 8000)
 

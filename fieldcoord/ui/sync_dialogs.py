@@ -33,6 +33,7 @@ from ..sync.peers import (
 )
 from ..sync.tls import read_ca_file, show_fingerprint
 from . import fileops
+from .style import ERROR_STYLE
 from .tasks import Task
 
 _NOTE_STYLE = ("background: #fff4d6; color: #5c4400; padding: 6px; border: 1px solid #e0c060; "
@@ -43,7 +44,7 @@ _NOTE_STYLE = ("background: #fff4d6; color: #5c4400; padding: 6px; border: 1px s
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet("color: #c0392b;")
+    label.setStyleSheet(ERROR_STYLE)
     label.setVisible(False)
     return label
 

@@ -39,6 +39,7 @@ from ..sync.peers import list_peers, pending_changes, probe_peers
 from ..sync.runs import export_bundle_file, import_bundle_file, sync_peers
 from ..sync.synclog import sync_events
 from .store_page import StorePage
+from .style import ERROR_COLOR, OK_COLOR
 from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
 from .tasks import Task, run_with_progress
 from .trust_ui import (
@@ -293,9 +294,9 @@ class SyncPage(StorePage):
         conflicts = conflict_count(store)
         last = max((p.last_sync for p in self._peers if p.last_sync), default=None)
         online = self._online()
-        self.state_label.setText({True: "<b style='color:#1e8449'>● Online</b>",
-                                  False: "<b style='color:#b03a2e'>○ Offline</b>",
-                                  "no token": "<b style='color:#b03a2e'>○ No token: cannot "
+        self.state_label.setText({True: f"<b style='color:{OK_COLOR}'>● Online</b>",
+                                  False: f"<b style='color:{ERROR_COLOR}'>○ Offline</b>",
+                                  "no token": f"<b style='color:{ERROR_COLOR}'>○ No token: cannot "
                                               "sync</b>"}
                                  .get(online, "<b>○ Not checked</b>" if has_peer else
                                       "<b>○ No peers</b>"))
@@ -553,7 +554,8 @@ class SyncPage(StorePage):
 
     def _on_sync_failed(self, message: str) -> None:
         self._message = f"Sync failed: {message}"
-        self.results.setText(f"<span style='color:#b03a2e'>{html.escape(self._message)}</span>")
+        self.results.setText(f"<span style='color:{ERROR_COLOR}'>"
+                             f"{html.escape(self._message)}</span>")
         self.results.setVisible(True)
 
     def _on_sync_cancelled(self) -> None:
@@ -678,7 +680,7 @@ class SyncPage(StorePage):
         else:
             self._message = ("Bundle not imported: it was signed under a key other than the "
                              "one confirmed here")
-            self.results.setText(f"<span style='color:#b03a2e'><b>Bundle not imported</b><br>"
+            self.results.setText(f"<span style='color:{ERROR_COLOR}'><b>Bundle not imported</b><br>"
                                  f"{html.escape(self._message)}: {html.escape(problem)}</span>")
             self.ask_about_key("changed", source, str(problem))
         self.results.setVisible(True)
@@ -738,12 +740,13 @@ def _outcomes_html(outcomes: list) -> str:
                              f"<a href='fctrust:{peer}'>Confirm {agency}'s key…</a>")
             elif changed:
                 agency = html.escape(changed["agency"] or "its agency")
-                lines.append(f"<span style='color:#b03a2e'>✗ {peer}: not synced: it presented "
-                             f"a key for {agency} other than the one confirmed here, so this "
-                             "device refused it.</span> "
+                lines.append(f"<span style='color:{ERROR_COLOR}'>✗ {peer}: not synced: it "
+                             f"presented a key for {agency} other than the one confirmed here, "
+                             "so this device refused it.</span> "
                              f"<a href='fcchanged:{peer}'>What to do…</a>")
             else:
-                lines.append(f"<span style='color:#b03a2e'>✗ {html.escape(o.summary())}</span>")
+                lines.append(f"<span style='color:{ERROR_COLOR}'>✗ "
+                             f"{html.escape(o.summary())}</span>")
             continue
         lines.append(f"✓ {html.escape(o.summary())}")
         if o.restored:
@@ -754,10 +757,10 @@ def _outcomes_html(outcomes: list) -> str:
             if _is_tampering(what, why):
                 tampered = True
                 by = "" if what.startswith("changes received from ") else f" by {peer}"
-                lines.append(f"{indent}<span style='color:#b03a2e'>✗ Refused{by} as altered or "
-                             f"forged: {html.escape(what)}: {html.escape(why)}</span>")
+                lines.append(f"{indent}<span style='color:{ERROR_COLOR}'>✗ Refused{by} as "
+                             f"altered or forged: {html.escape(what)}: {html.escape(why)}</span>")
             else:
-                lines.append(f"{indent}<span style='color:#b03a2e'>Refused by {peer}: "
+                lines.append(f"{indent}<span style='color:{ERROR_COLOR}'>Refused by {peer}: "
                              f"{html.escape(what)}: {html.escape(why)}</span>")
         if tampered:
             lines.append(f"{indent}{indent}Nothing of that replica's changes from that point on "

@@ -36,6 +36,7 @@ from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.validate import normalise_field
 from ..store import identity, trust
+from .style import ERROR_STYLE
 
 _FP = r"\d{5}(?: \d{5}){5}"
 # the end of identity.UntrustedKey's message: "... fieldcoord keys trust MPD '12345 ...'"
@@ -44,7 +45,6 @@ _AGENCY_IN = re.compile(r"(?:agency|key for|key of) ([A-Z0-9][A-Z0-9-]{1,11})\b"
 
 NOTE_STYLE = ("background: #fff4d6; color: #5c4400; padding: 6px; border: 1px solid #e0c060; "
               "border-radius: 3px;")
-ERROR_STYLE = "color: #c0392b;"
 
 KEYSTORE_TEXT = {
     "keyring": "in this computer's keyring (encrypted)",

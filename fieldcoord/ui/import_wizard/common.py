@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import kinds as K
+from ..style import ERROR_STYLE
 
 ENCODINGS = (("", "Detect"), ("utf-8", "UTF-8"), ("utf-16", "UTF-16"),
              ("cp1252", "Windows-1252 (Western)"), ("cp1251", "Windows-1251 (Cyrillic)"),
@@ -34,7 +35,7 @@ def message_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-    label.setStyleSheet("color: #b03a2e; font-weight: 600;")
+    label.setStyleSheet(ERROR_STYLE)
     label.setAccessibleName("Message")
     label.hide()
     return label

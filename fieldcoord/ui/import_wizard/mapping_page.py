@@ -33,6 +33,7 @@ from ...core.errors import FieldcoordError
 from ...interop import csv_table
 from ...interop.preview import FORMATS, Preview, preview, target_fields
 from ..editors import ScopeEditor
+from ..style import ERROR_STYLE
 from ..tasks import Task
 from .common import NOT_MAPPED, agency_choices, fill_table, make_table, message_label, show_message
 
@@ -221,7 +222,7 @@ class MappingPage(QWizardPage):
         self.preview = None
         self.details.setText("The file cannot be imported as "
                              f"{FORMATS.get(self.w.fmt(), self.w.fmt())}.")
-        self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
+        self.message.setStyleSheet(ERROR_STYLE)
         show_message(self.message, message)
         fill_table(self.rows, [], [])
         self.mapping_box.hide()
@@ -437,7 +438,7 @@ class MappingPage(QWizardPage):
                 raise FieldcoordError("choose at least one column before saving the mapping")
             csv_table.save_mapping(name, {"kind": self.kind_name(), "map": spec})
         except FieldcoordError as e:
-            self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
+            self.message.setStyleSheet(ERROR_STYLE)
             show_message(self.message, str(e))
             return False
         self._fill_saved()
@@ -488,7 +489,7 @@ class MappingPage(QWizardPage):
                     spec == pv.suggestions.get("agency"):
                 pass
             elif not names & set(spec):
-                self.message.setStyleSheet("color: #b03a2e; font-weight: 600;")
+                self.message.setStyleSheet(ERROR_STYLE)
                 title = kind.field_map[kind.title_field].title.lower()
                 show_message(self.message,
                              f"Choose the column that holds the {kind.label}'s {title}.")
