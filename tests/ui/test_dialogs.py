@@ -1,20 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Record dialogs: create, edit, delete and restore from the window; refused input stays put."""
+from dialoghelp import fill_and_save
 from PySide6.QtWidgets import QComboBox, QDialog
 
 from fieldcoord.core import kinds as K
 from fieldcoord.ui import dialogs
 from fieldcoord.ui.dialogs import RecordDialog
 from fieldcoord.ui.editors import DateEditor, EnumEditor, RefEditor, ScopeEditor
-
-
-def _fill_and_save(monkeypatch, fill):
-    """Make the next RecordDialog.exec() fill the form with `fill(dialog)` and press Save."""
-    def fake_exec(dialog):
-        fill(dialog)
-        dialog.save()
-        return dialog.result()
-    monkeypatch.setattr(RecordDialog, "exec", fake_exec)
 
 
 def test_editors_follow_the_field_types(demo_store, qtbot):
@@ -47,7 +39,7 @@ def test_creating_a_contact_shows_it_in_the_list_and_in_search(window, qtbot, mo
         d.editors["title"].setText("Liaison Officer")
         d.editors["phone"].setText("(360) 555-0987")
         d.editors["scope"].set_value("all")
-    _fill_and_save(monkeypatch, fill)
+    fill_and_save(monkeypatch, fill)
     rid = window.new_record()
     assert rid
     rec = window.store.get(rid)
@@ -110,7 +102,7 @@ def test_edit_changes_only_what_was_changed(window, monkeypatch):
     def fill(d):
         assert not d.editors["code"].isEnabled(), "a code cannot change once set"
         d.editors["jurisdiction"].setText("Harbor County (all unincorporated areas)")
-    _fill_and_save(monkeypatch, fill)
+    fill_and_save(monkeypatch, fill)
     window.edit_record(demo_store_id)
     rec = window.store.get(rid)
     assert rec.values["jurisdiction"] == "Harbor County (all unincorporated areas)"

@@ -3,6 +3,7 @@
 status starting on 'requested', and the saved request kept selected in the list."""
 import datetime as dt
 
+from dialoghelp import fill_and_save
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
@@ -10,15 +11,6 @@ from fieldcoord.ui.dialogs import RecordDialog
 from fieldcoord.ui.editors import EnumEditor, RefsEditor
 
 YEAR = dt.date.today().year
-
-
-def _fill_and_save(monkeypatch, fill):
-    """Make the next RecordDialog.exec() fill the form with `fill(dialog)` and press Save."""
-    def fake_exec(dialog):
-        fill(dialog)
-        dialog.save()
-        return dialog.result()
-    monkeypatch.setattr(RecordDialog, "exec", fake_exec)
 
 
 def test_a_new_request_is_offered_its_agencys_next_number(demo_store, qtbot):
@@ -149,7 +141,7 @@ def test_the_saved_request_stays_selected(window, monkeypatch, qtmodeltester):
 
     def renumber(d):
         d.editors["number"].setText("TRF-000")      # sorts first now
-    _fill_and_save(monkeypatch, renumber)
+    fill_and_save(monkeypatch, renumber)
     window.edit_record(rid)
     assert lst.model.row_of(rid) == 0
     assert lst.current_id() == rid, "the detail shows the saved request"
@@ -160,7 +152,7 @@ def test_the_saved_request_stays_selected(window, monkeypatch, qtmodeltester):
         d.editors["requesting_agency"].set_value(window.store.agency_id("HCEM"))
         d.editors["number"].setText("TRF-005A")
         d.editors["description"].setPlainText("Generator for the shelter")
-    _fill_and_save(monkeypatch, new)
+    fill_and_save(monkeypatch, new)
     made = window.new_record()
     row = lst.model.row_of(made)
     assert row > 0 and lst.current_id() == made
@@ -169,7 +161,7 @@ def test_the_saved_request_stays_selected(window, monkeypatch, qtmodeltester):
     def notes(d):
         d.editors["number"].setText("TRF-999")      # moves to the end
         d.editors["notes"].setPlainText("Moved to the end of the list")
-    _fill_and_save(monkeypatch, notes)
+    fill_and_save(monkeypatch, notes)
     window.edit_record(made)
     last = lst.model.rowCount() - 1
     assert lst.model.row_of(made) == last and lst.current_id() == made
