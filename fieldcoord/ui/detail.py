@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -31,6 +31,7 @@ from ..core.errors import FieldcoordError, ValidationError
 from ..store import identity
 from . import present
 from .present import Line, Namer
+from .settings import settings
 from .style import OK_COLOR
 
 DUTY_TEXT = {"24/7": "24/7", "office_hours": "office hours", "after_hours": "after hours"}
@@ -41,10 +42,7 @@ KIND_TEXT = {"phone": "Phone", "mobile": "Mobile", "satellite_phone": "Sat phone
 
 def stale_days() -> int:
     """Days after which a contact's numbers count as stale (Settings, default 180)."""
-    try:
-        return max(1, int(QSettings().value("card/stale_days", present.STALE_DAYS)))
-    except (TypeError, ValueError):
-        return present.STALE_DAYS
+    return settings.stale_days
 
 
 def _badge(text: str, role: str) -> QLabel:

@@ -2,7 +2,7 @@
 """The app's file dialogs, and File > Print / Export PDF of an ICS form (UI layer).
 
 Every file dialog of the app goes through `save_file_name`, `open_file_name` or
-`open_file_names`: they open in the folder the user last chose a file in (kept in QSettings),
+`open_file_names`: they open in the folder the user last chose a file in (ui.settings),
 or in the user's Documents folder, never in the program's own folder.
 
 Printing: the user picks a form and an operation, fills in what the command line's `print`
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, QUrl
+from PySide6.QtCore import QStandardPaths, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +34,7 @@ from ..core.errors import FieldcoordError
 from ..core.validate import normalise_datetime
 from ..interop.icsforms import FORMS, Options
 from .editors import DateEditor, LongTextEditor
+from .settings import settings
 from .style import ERROR_STYLE
 from .tasks import Task, run_with_progress
 
@@ -56,7 +57,7 @@ def documents_folder() -> str:
 
 def start_folder() -> str:
     """Where a file dialog opens: the folder last used, while it exists, else Documents."""
-    last = QSettings().value(LAST_FOLDER, "")
+    last = settings.last_folder
     if last and Path(str(last)).is_dir():
         return str(last)
     return documents_folder()
@@ -65,7 +66,7 @@ def start_folder() -> str:
 def remember_folder(path: str | Path) -> None:
     """Open the next file dialog where `path` is (a file's folder, or the folder itself)."""
     p = Path(path)
-    QSettings().setValue(LAST_FOLDER, str(p if p.is_dir() else p.parent))
+    settings.last_folder = str(p if p.is_dir() else p.parent)
 
 
 def _start_at(suggested: str | Path | None) -> str:
@@ -213,10 +214,10 @@ class FormDialog(QDialog):
     # ------------------------------------------------------------ remembering
     def _restore(self) -> None:
         """The values of the last form printed (this user, any database)."""
-        s = QSettings()
-        for combo, key in ((self.form, "print/form"), (self.target, "print/target"),
-                           (self.operation, "print/operation")):
-            i = combo.findData(s.value(key, ""))
+        for combo, value in ((self.form, settings.print_form),
+                             (self.target, settings.print_target),
+                             (self.operation, settings.print_operation)):
+            i = combo.findData(value)
             if i >= 0:
                 combo.setCurrentIndex(i)
         for key, text in remembered_values().items():
@@ -233,12 +234,11 @@ class FormDialog(QDialog):
         return w.text().strip()
 
     def remember(self) -> None:
-        s = QSettings()
-        s.setValue("print/form", self.form.currentData())
-        s.setValue("print/target", self.target.currentData())
-        s.setValue("print/operation", self.operation.currentData() or "")
+        settings.print_form = self.form.currentData()
+        settings.print_target = self.target.currentData()
+        settings.print_operation = self.operation.currentData() or ""
         for key in REMEMBERED:
-            s.setValue(f"print/{key}", self._text(key))
+            settings.set_print_value(key, self._text(key))
 
     # ------------------------------------------------------------ the form chosen
     def _on_form(self) -> None:
@@ -289,9 +289,8 @@ def make_options(values: dict) -> Options:
 
 
 def remembered_values() -> dict[str, str]:
-    """What was filled in the print dialog last time (kept in QSettings)."""
-    s = QSettings()
-    return {key: str(s.value(f"print/{key}", "") or "") for key in REMEMBERED}
+    """What was filled in the print dialog last time (see ui.settings)."""
+    return {key: settings.print_value(key) for key in REMEMBERED}
 
 
 def remembered_options() -> Options:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -38,6 +38,7 @@ from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and 
 from .import_wizard import open_import_wizard
 from .pages import OPENS_ON, PAGES, Page
 from .search import SearchPanel
+from .settings import settings
 from .style import ERROR_STYLE
 from .sync_pages import SyncPage, SyncStatus
 
@@ -60,10 +61,6 @@ def store_status(store: Store) -> SyncStatus:
     except Exception:
         last = None
     return SyncStatus(last_sync=last, conflicts=conflicts)
-
-
-def settings() -> QSettings:
-    return QSettings()
 
 
 class SearchField(QLineEdit):
@@ -112,11 +109,11 @@ class MainWindow(QMainWindow):
         self.pages["sync"] = self.sync_page
         self._add_to_stack(self.sync_page, scroll=True)
         self._on_sync_status(self.sync_page.last_status or store_status(store))
-        page = start_page or (str(settings().value("window/page", DEFAULT_PAGE))
+        page = start_page or ((settings.page or DEFAULT_PAGE)
                               if remember else DEFAULT_PAGE)
         if remember:
-            geometry = settings().value("window/geometry")
-            if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            geometry = settings.geometry
+            if geometry is not None:
                 self.restoreGeometry(geometry)
             else:
                 self.resize(1280, 800)
@@ -363,7 +360,7 @@ class MainWindow(QMainWindow):
         for a in (self.new_action, self.edit_action, self.delete_action, self.restore_action):
             a.setEnabled(editable)
         if self.remember:
-            settings().setValue("window/page", name)
+            settings.page = name
         self.page_changed.emit(name)
         return page
 
@@ -649,7 +646,7 @@ class MainWindow(QMainWindow):
                                     "when not verified for this many days:", stale_days(), 1,
                                     3650)
         if ok:
-            settings().setValue("card/stale_days", n)
+            settings.stale_days = n
             lst = self.current_list()
             if lst and lst.detail.record:
                 lst.detail.show_record(lst.detail.record.id)
@@ -662,7 +659,7 @@ class MainWindow(QMainWindow):
             for lst in getattr(page, "lists", ()):
                 lst.model.wait_for_reads()
         if self.remember:
-            settings().setValue("window/geometry", self.saveGeometry())
+            settings.geometry = self.saveGeometry()
         for page in (self.sync_page, self.conflicts_page):
             if page is not None and hasattr(page, "shutdown"):
                 page.shutdown()          # stops its checks, cancels and waits, closes its Store

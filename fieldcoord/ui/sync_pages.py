@@ -12,7 +12,7 @@ import html
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,6 +38,7 @@ from ..sync import credentials
 from ..sync.peers import list_peers, pending_changes, probe_peers
 from ..sync.runs import export_bundle_file, import_bundle_file, sync_peers
 from ..sync.synclog import sync_events
+from .settings import settings
 from .store_page import StorePage
 from .style import ERROR_COLOR, OK_COLOR
 from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
@@ -51,8 +52,6 @@ from .trust_ui import (
     key_warning_text,
     untrusted_key_in,
 )
-
-DEFAULT_INTERVAL = 30          # seconds between reachability checks
 
 
 @dataclass(frozen=True)
@@ -148,14 +147,10 @@ class SyncPage(StorePage):
         self._trusted_peers: list[str] = []                # peers to sync again once trusted
         self.key_dialog: QDialog | None = None             # the key dialog shown last
         self._key_asked: tuple | None = None               # and what it asks
-        settings = QSettings()
         if probe_interval is None:
-            try:
-                probe_interval = float(settings.value("sync/check_interval", DEFAULT_INTERVAL))
-            except (TypeError, ValueError):
-                probe_interval = DEFAULT_INTERVAL
+            probe_interval = settings.sync_interval
         if auto_sync is None:
-            auto_sync = str(settings.value("sync/auto", "true")).lower() != "false"
+            auto_sync = settings.sync_auto
         self._build(auto_sync)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check_peers)
@@ -350,11 +345,11 @@ class SyncPage(StorePage):
             self._first_check.start(min(500, int(seconds * 1000)))
 
     def _on_interval_changed(self, seconds: int) -> None:
-        QSettings().setValue("sync/check_interval", seconds)
+        settings.sync_interval = seconds
         self.set_probe_interval(seconds)
 
     def _on_auto_toggled(self, on: bool) -> None:
-        QSettings().setValue("sync/auto", "true" if on else "false")
+        settings.sync_auto = on
 
     def check_peers(self) -> Task | None:
         """Check in the background which peers answer; sync those that are reachable again
