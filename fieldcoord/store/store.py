@@ -568,8 +568,14 @@ class Store:
             for key, items in shortcuts.items():
                 for value in items if isinstance(items, (list, tuple)) else [items]:
                     ref = {"contact": rid} if k.name == "contact" else {"agency": rid}
-                    self.add("method", {**ref, "kind": key, "value": value,
-                                        "owner": row["owner"]})
+                    try:
+                        self.add("method", {**ref, "kind": key, "value": value,
+                                            "owner": row["owner"]})
+                    except ValidationError as e:
+                        # the refusal belongs to the shortcut it came in (phone=, email=...)
+                        if e.field not in ("value", "kind"):
+                            raise
+                        raise ValidationError(e.message, field=key) from None
         return rid
 
     def edit(self, rid: str, values: dict[str, Any]) -> Record:

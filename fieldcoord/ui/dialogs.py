@@ -249,15 +249,6 @@ class RecordDialog(QDialog):
         for label in self.errors.values():
             label.hide()
 
-    def _box_of(self, message: str, field: str | None) -> str | None:
-        """The form row a store message belongs to."""
-        if field in ("value", "kind") and self.kind.name in ("contact", "agency"):
-            # a number or address given with a new contact: find the box it was typed in
-            return next((key for key, _ in NEW_LINES.get(self.kind.name, ())
-                         if self.editors[key].value()
-                         and f"'{self.editors[key].value()}'" in message), None)
-        return field
-
     def show_errors(self, errors: list[tuple[str | None, str]]) -> None:
         """Show each (field, message) under its field, worded with the field's label; a
         message that names no field of the form goes above it. The dialog grows to show them
@@ -266,7 +257,6 @@ class RecordDialog(QDialog):
         self.clear_errors()
         above, refused = [], set()
         for field, message in errors:
-            field = self._box_of(message, field)
             if field in self.errors:
                 label = self.errors[field]
                 text = (message if field in dict(NEW_LINES.get(self.kind.name, ()))

@@ -151,3 +151,13 @@ def test_field_normaliser_never_crashes(kind, data):
         normalise_field(kind, fld, value)
     except ValidationError as e:
         assert e.field == fld.name and str(e)
+
+
+def test_a_refused_shortcut_names_its_own_field(store):
+    """phone=, email= ... given with a new contact or agency: the refusal names that field,
+    so a dialog shows it at its box without reading the message."""
+    with pytest.raises(ValidationError) as e:
+        store.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
+                              "phone": "(202) 555-0100", "email": "dana@"})
+    assert e.value.field == "email" and "dana@" in e.value.message
+    assert store.count("contact") == 0, "nothing was written"
