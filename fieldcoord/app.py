@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from . import APP_ID, __version__, logs
-    from .cli import default_db
+    from .core.places import default_db
     from .ui.main_window import MainWindow, first_run
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -16,8 +16,10 @@ from pathlib import Path
 
 from . import __version__
 from .core import kinds as K
+from .core import places
 from .core.errors import Cancelled, FieldcoordError, NotInitialised, ValidationError
 from .core.format import display_number, display_phone
+from .core.places import default_db
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 log = logging.getLogger("fieldcoord.cli")
@@ -51,14 +53,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
-
-
-def default_db() -> Path:
-    env = os.environ.get("FIELDCOORD_DB")
-    if env:
-        return Path(env)
-    import platformdirs
-    return Path(platformdirs.user_data_dir("fieldcoord", appauthor=False)) / "fieldcoord.db"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,7 +240,7 @@ def describe_kind(kind: K.Kind) -> dict:
 def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcommand; to split
     from .store import Store
     db = args.db or default_db()
-    if args.command == "demo" and not args.db and not os.environ.get("FIELDCOORD_DB"):
+    if args.command == "demo" and not args.db and not places.db_given():
         from .demo import demo_path
         db = demo_path(db)                  # the demo has its own file, never the user's
     if args.command == "fields":
@@ -408,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as e:  # a bug or an I/O failure: say it plainly, keep the trace for debugging
-        if os.environ.get("FIELDCOORD_DEBUG"):
+        if places.debugging():
             raise
         from .core.failures import DiskFull, is_disk_full
         if is_disk_full(e):

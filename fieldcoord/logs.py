@@ -8,12 +8,12 @@ logs names, ids and counts, never secrets).
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-LOG_ENV = "FIELDCOORD_LOG_DIR"
+from .core.places import log_dir
+
 MAX_BYTES = 1_000_000
 KEEP = 3
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d %(threadName)s] %(message)s"
@@ -32,14 +32,6 @@ class _Stderr(logging.StreamHandler):
     @stream.setter
     def stream(self, _value):
         pass
-
-
-def log_dir() -> Path:
-    given = os.environ.get(LOG_ENV)
-    if given:
-        return Path(given)
-    import platformdirs
-    return Path(platformdirs.user_log_dir("fieldcoord", appauthor=False))
 
 
 def log_file(program: str) -> Path:

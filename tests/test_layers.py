@@ -45,7 +45,7 @@ ALLOWED = {
     "cli": {"core", "store", "demo", "interop", "sync", "hub", "fieldcoord"},
     "cli_sync": {"core", "store", "demo", "sync", "hub", "fieldcoord"},
     "cli_interop": {"core", "store", "interop", "cli", "fieldcoord"},
-    "app": {"ui", "cli", "fieldcoord", "QT"},
+    "app": {"core", "ui", "cli", "fieldcoord", "QT"},
     "__main__": {"cli"},
     "fieldcoord": set(),
 }

@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from pathlib import Path
 
 from ..core import kinds as K
 from ..core.errors import ValidationError
+from ..core.places import config_dir
 from .textfile import read_text, sniff_delimiter
 
 MAPPINGS_FILE = "csv-mappings.json"
@@ -30,14 +30,6 @@ _TEMPLATE_RE = re.compile(r"\{([^{}]+)\}")
 
 
 # ---------------------------------------------------------------------------- config
-def config_dir() -> Path:
-    env = os.environ.get("FIELDCOORD_CONFIG_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-    return Path(platformdirs.user_config_dir("fieldcoord", appauthor=False))
-
-
 def saved_mappings() -> dict:
     path = config_dir() / MAPPINGS_FILE
     if not path.exists():

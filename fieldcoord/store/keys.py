@@ -20,6 +20,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from ..core import places
 from ..core.errors import FieldcoordError
 
 if TYPE_CHECKING:
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from nacl.secret import SecretBox
 
 SERVICE = "fieldcoord-keys"
-PASSPHRASE_ENV = "FIELDCOORD_KEY_PASSPHRASE"
-STORE_ENV = "FIELDCOORD_KEYSTORE"
+PASSPHRASE_ENV = places.PASSPHRASE_ENV
+STORE_ENV = places.KEYSTORE_ENV
 NAMES = ("device", "agency")
 
 

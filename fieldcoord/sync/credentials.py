@@ -9,8 +9,8 @@ A token given in FIELDCOORD_TOKEN_<PEER> always comes first."""
 from __future__ import annotations
 
 import os
-import re
 
+from ..core import places
 from ..core.errors import FieldcoordError
 
 SERVICE = "fieldcoord"
@@ -30,7 +30,7 @@ def _account(site: str, peer: str) -> str:
 
 def env_name(peer: str) -> str:
     """The environment variable that may carry a peer's token: FIELDCOORD_TOKEN_<PEER>."""
-    return "FIELDCOORD_TOKEN_" + re.sub(r"[^A-Z0-9]", "_", peer.upper())
+    return places.token_env(peer)
 
 
 def _keyring():

@@ -296,7 +296,8 @@ def test_the_demo_is_marked_and_never_synced_or_bundled_without_confirmation(
 
 def test_the_demo_command_writes_its_own_file_not_the_users_database(tmp_path, monkeypatch,
                                                                     capsys):
-    from fieldcoord.cli import default_db, main
+    from fieldcoord.cli import main
+    from fieldcoord.core.places import default_db
     monkeypatch.delenv("FIELDCOORD_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     mine = default_db()
