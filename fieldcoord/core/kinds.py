@@ -30,6 +30,55 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Part:
+    """Records of kind `kind` that point at the kind declaring the part through `field`.
+
+    `cascade`: they belong to it, deleted and restored along with it. `add`: the words of the
+    menu entry that adds one from the record's details ("" = not offered there). `heading`: the
+    heading of their list among the record's related records ("" = not listed there).
+    """
+    kind: str
+    field: str
+    cascade: bool = False
+    add: str = ""
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """The list a kind has in the app: its page (one page may hold several kinds, in tabs),
+    the sidebar group the page sits in, the columns shown and the filters offered."""
+    name: str
+    title: str
+    group: str
+    columns: tuple[str, ...]
+    filters: tuple[str, ...] = ()
+    tab: str = ""                 # the tab's label when the page holds several kinds
+    default_sort: str = ""        # column sorted on at first (the title field if empty)
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Search:
+    """How a kind's records appear in the full-text search.
+
+    `subtitle` and `body` name fields in order. A reference to an agency gives its name and
+    code; `field.name` or `field.code` one of them; a tuple of number fields, their distinct
+    values joined by " / ". `lines`: the record's own contact methods are part of its document.
+    `number`: the field holding a line's number or address, shown formatted and searched by its
+    digits when the line is a phone. `within`: a record with this reference set is searched as
+    part of the record it names, not on its own.
+    """
+    group: str
+    subtitle: tuple[str | tuple[str, ...], ...] = ()
+    body: tuple[str, ...] = ()
+    lines: bool = False
+    number: str = ""
+    within: str = ""
+    boost: float = 1.0            # ranking weight: a person or agency before the line that matched
+
+
+@dataclass(frozen=True)
 class Kind:
     name: str                     # CLI name: agency, contact, method, ...
     table: str                    # SQLite table
@@ -39,6 +88,15 @@ class Kind:
     parent: str | None = None     # field naming the record this one belongs to (scope is inherited)
     default_scope: str = "all"
     aliases: tuple[str, ...] = ()
+    parts: tuple[Part, ...] = ()  # records of other kinds pointing here (see Part)
+    list_columns: tuple[str, ...] = ()     # `fieldcoord list` columns after the title
+    page: Page | None = None      # None: shown and edited within its parent's details
+    search: Search | None = None  # None: not in the full-text search
+    in_order: tuple[tuple[str, str], ...] = ()  # (first, second) date fields that must not swap
+    imports: tuple[str, ...] = ()  # file formats that import records of this kind
+    sorted_index: bool = False    # an index orders the table by its title (large lists)
+    deferrable: tuple[str, ...] = ()  # reference fields whose index a large pull builds last
+    local_columns: tuple[tuple[str, str], ...] = ()  # (column, SQL type) never replicated
     field_map: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -72,7 +130,12 @@ CHANNEL_MODES = ("analog", "digital", "mixed")
 EVENT_KINDS = ("course", "tabletop", "functional", "full_scale", "drill", "meeting")
 ACTION_STATUSES = ("open", "done")
 
+FACILITY_KINDS = ("shelter", "staging_area", "eoc", "hospital", "command_post", "base",
+                  "point_of_distribution", "other")
+FACILITY_STATUSES = ("open", "standby", "full", "closed")
+
 F = Field
+DIRECTORY, COORDINATION, FIELD = "Directory", "Coordination", "Field"
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("agency", "agency", (
@@ -88,7 +151,24 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("parent", REF, ref="agency", label="Parent agency"),
         F("safecom_notes", label="SAFECOM maturity notes"),
         F("notes"),
-    ), title_field="name", label="agency", aliases=("agencies",)),
+    ), title_field="name", label="agency", aliases=("agencies",),
+        parts=(Part("contact", "agency", add="contact", heading="Contacts"),
+               Part("method", "agency", add="duty line or number"),
+               Part("resource", "agency", add="resource", heading="Resources"),
+               Part("facility", "agency", add="facility", heading="Facilities"),
+               Part("channel", "agency", add="radio channel", heading="Radio channels"),
+               Part("party", "agency", heading="Agreements (as party)"),
+               Part("role", "agency", heading="Roles in plans"),
+               Part("member", "agency", heading="Operations (as member)"),
+               Part("agency", "parent", heading="Member agencies")),
+        list_columns=("code", "level", "discipline", "jurisdiction"),
+        page=Page("agencies", "Agencies", DIRECTORY,
+                  ("name", "code", "level", "discipline", "jurisdiction", "duty_line"),
+                  ("level", "discipline", "scope")),
+        search=Search("Agencies", ("code", "discipline", "jurisdiction"),
+                      ("code", "level", "discipline", "jurisdiction", "address", "website",
+                       "parent.name"), lines=True, boost=1.3),
+        imports=("csv", "geojson"), sorted_index=True),
     Kind("contact", "contact", (
         F("name", required=True),
         F("agency", REF, ref="agency"),
@@ -96,7 +176,18 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("ics_position", label="ICS position"),
         F("languages"),
         F("notes"),
-    ), title_field="name", label="contact", parent="agency", aliases=("contacts", "person")),
+    ), title_field="name", label="contact", parent="agency", aliases=("contacts", "person"),
+        parts=(Part("method", "contact", cascade=True, add="number or address"),
+               Part("resource", "contact", heading="Resources (point of contact)"),
+               Part("facility", "contact", heading="Facilities (point of contact)")),
+        list_columns=("agency", "title", "ics_position"),
+        page=Page("contacts", "Contacts", DIRECTORY,
+                  ("name", "agency", "title", "best_number", "call_sign", "ics_position"),
+                  ("agency", "scope")),
+        search=Search("Contacts", ("title", "agency"),
+                      ("title", "ics_position", "agency", "languages"), lines=True,
+                      boost=1.2),
+        imports=("vcard", "csv"), sorted_index=True, deferrable=("agency",)),
     Kind("method", "contact_method", (
         F("contact", REF, ref="contact"),
         F("agency", REF, ref="agency"),
@@ -109,7 +200,12 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("verified_by"),
         F("notes"),
     ), title_field="value", label="contact method", parent="contact",
-        aliases=("methods", "contact_method", "line")),
+        aliases=("methods", "contact_method", "line"),
+        list_columns=("kind", "value", "contact", "agency", "duty"),
+        search=Search("Duty lines", ("kind", "label", "agency", "duty"),
+                      ("kind", "label", "duty", "agency"), number="value", within="contact",
+                      boost=0.6),
+        deferrable=("agency",)),
     Kind("resource", "resource", (
         F("name", required=True),
         F("agency", REF, ref="agency", required=True),
@@ -125,7 +221,38 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("lon", LON, label="Longitude"),
         F("contact", REF, ref="contact", label="Point of contact"),
         F("notes"),
-    ), title_field="name", label="resource", parent="agency", aliases=("resources",)),
+    ), title_field="name", label="resource", parent="agency", aliases=("resources",),
+        list_columns=("agency", "type_name", "type_level", "quantity", "status"),
+        page=Page("resources", "Resources", COORDINATION,
+                  ("name", "agency", "type_name", "type_level", "quantity", "status",
+                   "location"), ("agency", "status", "type_level", "scope")),
+        search=Search("Resources", ("type_name", "type_level", "agency", "status"),
+                      ("agency", "type_name", "type_category", "type_kind", "type_level",
+                       "type_id", "location", "status")),
+        imports=("csv", "geojson"), sorted_index=True),
+    Kind("facility", "facility", (
+        F("name", required=True),
+        F("kind", ENUM, choices=FACILITY_KINDS, required=True, label="Facility kind"),
+        F("agency", REF, ref="agency", required=True, label="Operated by"),
+        F("status", ENUM, choices=FACILITY_STATUSES, default="open"),
+        F("capacity", INT, label="Capacity (people or beds)"),
+        F("occupancy", INT, label="Occupied"),
+        F("address"),
+        F("lat", LAT, label="Latitude"),
+        F("lon", LON, label="Longitude"),
+        F("phone", label="Main line"),
+        F("contact", REF, ref="contact", label="Point of contact"),
+        F("channel", REF, ref="channel", label="Radio channel"),
+        F("notes"),
+    ), title_field="name", label="facility", parent="agency",
+        aliases=("facilities", "shelter", "shelters"),
+        list_columns=("kind", "agency", "status", "capacity", "occupancy"),
+        page=Page("facilities", "Facilities", COORDINATION,
+                  ("name", "kind", "agency", "status", "capacity", "occupancy", "address"),
+                  ("kind", "status", "agency", "scope")),
+        search=Search("Facilities", ("kind", "agency", "status", "address"),
+                      ("kind", "agency", "status", "address", "phone", "notes")),
+        imports=("csv", "geojson"), sorted_index=True),
     Kind("request", "resource_request", (
         F("number", label="Request number"),
         F("requesting_agency", REF, ref="agency", required=True),
@@ -143,7 +270,13 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("committed_resources", REFS, ref="resource"),
         F("notes"),
     ), title_field="description", label="resource request", parent="operation",
-        default_scope="all+edit", aliases=("requests", "resource_request")),
+        default_scope="all+edit", aliases=("requests", "resource_request"),
+        list_columns=("number", "requesting_agency", "priority", "status", "supplying_agency"),
+        page=Page("requests", "Requests", COORDINATION,
+                  ("number", "description", "requesting_agency", "priority", "status",
+                   "supplying_agency", "needed_by"),
+                  ("status", "priority", "requesting_agency", "scope"), default_sort="number"),
+        imports=("csv",)),
     Kind("agreement", "agreement", (
         F("title", required=True),
         F("kind", ENUM, choices=AGREEMENT_KINDS, default="mutual_aid"),
@@ -155,13 +288,21 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("expiry_date", DATE),
         F("document", label="Document reference"),
         F("notes"),
-    ), title_field="title", label="agreement", aliases=("agreements", "mou")),
+    ), title_field="title", label="agreement", aliases=("agreements", "mou"),
+        parts=(Part("party", "agreement", cascade=True, add="party", heading="Parties"),),
+        list_columns=("kind", "effective_date", "expiry_date"),
+        page=Page("agreements", "Agreements", COORDINATION,
+                  ("title", "kind", "effective_date", "review_date", "expiry_date"),
+                  ("kind", "scope")),
+        in_order=(("effective_date", "expiry_date"), ("effective_date", "review_date")),
+        imports=("csv",)),
     Kind("party", "agreement_party", (
         F("agreement", REF, ref="agreement", required=True),
         F("agency", REF, ref="agency", required=True),
         F("signatory"),
         F("signed_on", DATE),
-    ), title_field="agency", label="agreement party", parent="agreement", aliases=("parties",)),
+    ), title_field="agency", label="agreement party", parent="agreement", aliases=("parties",),
+        list_columns=("agreement", "signatory")),
     Kind("operation", "operation", (
         F("name", required=True),
         F("kind", ENUM, choices=OPERATION_KINDS, default="incident"),
@@ -171,27 +312,44 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("end", DATETIME),
         F("status", ENUM, choices=OPERATION_STATUSES, default="active"),
     ), title_field="name", label="operation", default_scope="all+edit",
-        aliases=("operations", "task_force", "incident")),
+        aliases=("operations", "task_force", "incident"),
+        parts=(Part("member", "operation", cascade=True, add="member agency",
+                    heading="Member agencies"),
+               Part("comms", "operation", cascade=True, add="comms plan row",
+                    heading="Comms plan"),
+               Part("request", "operation", add="resource request", heading="Resource requests"),
+               Part("log", "operation", add="log entry", heading="Activity log")),
+        list_columns=("kind", "lead_agency", "status", "start"),
+        page=Page("operations", "Operations", COORDINATION,
+                  ("name", "kind", "lead_agency", "status", "start", "end"),
+                  ("status", "kind", "lead_agency", "scope")),
+        in_order=(("start", "end"),), imports=("csv",)),
     Kind("member", "operation_member", (
         F("operation", REF, ref="operation", required=True),
         F("agency", REF, ref="agency", required=True),
         F("role"),
         F("activation_status", ENUM, choices=ACTIVATION_STATUSES, default="alerted"),
         F("assigned_people"),
-    ), title_field="agency", label="operation member", parent="operation", aliases=("members",)),
+    ), title_field="agency", label="operation member", parent="operation", aliases=("members",),
+        list_columns=("operation", "role", "activation_status")),
     Kind("plan", "plan", (
         F("name", required=True),
         F("hazard", label="Hazard or scenario"),
         F("version"),
         F("objectives"),
         F("activation_triggers"),
-    ), title_field="name", label="plan", default_scope="all+edit", aliases=("plans",)),
+    ), title_field="name", label="plan", default_scope="all+edit", aliases=("plans",),
+        parts=(Part("role", "plan", cascade=True, add="agency role", heading="Roles"),),
+        list_columns=("hazard", "version"),
+        page=Page("plans", "Plans", COORDINATION, ("name", "hazard", "version"), ("scope",)),
+        imports=("csv",)),
     Kind("role", "plan_role", (
         F("plan", REF, ref="plan", required=True),
         F("agency", REF, ref="agency", required=True),
         F("function", ENUM, choices=ROLE_FUNCTIONS, required=True),
         F("responsibilities"),
-    ), title_field="agency", label="plan role", parent="plan", aliases=("roles", "plan_role")),
+    ), title_field="agency", label="plan role", parent="plan", aliases=("roles", "plan_role"),
+        list_columns=("plan", "function")),
     Kind("channel", "channel", (
         F("name", required=True),
         F("function", ENUM, choices=CHANNEL_FUNCTIONS),
@@ -204,7 +362,18 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("agency", REF, ref="agency"),
         F("encryption"),
         F("remarks"),
-    ), title_field="name", label="channel", parent="agency", aliases=("channels",)),
+    ), title_field="name", label="channel", parent="agency", aliases=("channels",),
+        parts=(Part("comms", "channel", heading="In comms plans"),),
+        list_columns=("function", "rx_freq", "tx_freq", "rx_tone", "agency"),
+        page=Page("comms", "Comms", FIELD,
+                  ("name", "function", "rx_freq", "rx_tone", "tx_freq", "tx_tone", "mode",
+                   "system", "agency"), ("function", "mode", "agency", "scope"),
+                  tab="Radio channels"),
+        search=Search("Radio channels", ("function", ("rx_freq", "tx_freq"), "system",
+                                         "agency.code"),
+                      ("function", "system", "agency", "remarks", "rx_freq", "tx_freq",
+                       "rx_tone", "tx_tone", "mode")),
+        imports=("csv", "chirp")),
     Kind("comms", "comms_plan_row", (
         F("operation", REF, ref="operation", required=True),
         F("channel", REF, ref="channel", required=True),
@@ -213,7 +382,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("assignment"),
         F("remarks"),
     ), title_field="assignment", label="comms plan row", parent="operation",
-        aliases=("comms_row", "commsrow", "comms_plan")),
+        aliases=("comms_row", "commsrow", "comms_plan"),
+        list_columns=("operation", "channel", "zone", "number"),
+        page=Page("comms", "Comms", FIELD,
+                  ("operation", "zone", "number", "channel", "assignment", "remarks"),
+                  ("operation",), tab="Comms plans", default_sort="number")),
     Kind("event", "event", (
         F("title", required=True),
         F("kind", ENUM, choices=EVENT_KINDS, required=True),
@@ -223,13 +396,22 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("location"),
         F("notes"),
     ), title_field="title", label="event", default_scope="all+edit",
-        aliases=("events", "exercise", "training", "meeting")),
+        aliases=("events", "exercise", "training", "meeting"),
+        parts=(Part("participant", "event", cascade=True, add="participant",
+                    heading="Participants"),
+               Part("action", "event", cascade=True, add="after-action item",
+                    heading="After-action items")),
+        list_columns=("kind", "start", "host_agency"),
+        page=Page("calendar", "Calendar", FIELD,
+                  ("start", "title", "kind", "host_agency", "location", "end"),
+                  ("kind", "host_agency", "scope"), default_sort="start", descending=True),
+        in_order=(("start", "end"),), imports=("ical", "csv")),
     Kind("participant", "event_participant", (
         F("event", REF, ref="event", required=True),
         F("agency", REF, ref="agency", required=True),
         F("role"),
     ), title_field="agency", label="event participant", parent="event",
-        aliases=("participants",)),
+        aliases=("participants",), list_columns=("event", "role")),
     Kind("action", "action_item", (
         F("event", REF, ref="event", required=True),
         F("text", required=True, label="Lesson learned"),
@@ -237,7 +419,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("due_date", DATE),
         F("status", ENUM, choices=ACTION_STATUSES, default="open"),
     ), title_field="text", label="after-action item", parent="event",
-        aliases=("actions", "action_item")),
+        aliases=("actions", "action_item"), list_columns=("event", "assigned_to", "due_date",
+                                                          "status")),
     Kind("log", "log_entry", (
         F("operation", REF, ref="operation"),
         F("author"),
@@ -245,13 +428,62 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("happened_at", DATETIME, label="Happened at"),
         F("recorded_at", DATETIME, label="Recorded at", immutable=True),
     ), title_field="text", label="log entry", parent="operation",
-        aliases=("logs", "log_entry", "activity")),
+        aliases=("logs", "log_entry", "activity"),
+        list_columns=("operation", "author", "happened_at"),
+        page=Page("log", "Log", FIELD, ("happened_at", "operation", "author", "text"),
+                  ("operation",), default_sort="happened_at", descending=True),
+        # when this replica first received the entry from another
+        local_columns=(("received_at", "TEXT"),)),
 )}
 
 KIND_BY_TABLE = {k.table: k for k in KINDS.values()}
 
 # Kinds whose records appear in the full-text search.
-SEARCHABLE = ("agency", "contact", "method", "resource", "channel")
+SEARCHABLE = tuple(k.name for k in KINDS.values() if k.search)
+
+
+def cascade(kind: str) -> list[tuple[str, str]]:
+    """(kind, field) of the records that belong to a `kind` record: deleted and restored with it."""
+    return [(p.kind, p.field) for p in KINDS[kind].parts if p.cascade]
+
+
+def searched_with(target: str) -> list[tuple[str, str]]:
+    """(kind, field) of the references to a `target` record whose words are in the search
+    documents of the records holding them: renaming the target makes those documents stale."""
+    out = []
+    for k in KINDS.values():
+        if k.search is None:
+            continue
+        named = {str(item).split(".")[0] for item in (*k.search.subtitle, *k.search.body)
+                 if isinstance(item, str)}
+        out += [(k.name, f.name) for f in k.fields
+                if f.type == REF and f.ref == target and f.name in named]
+    return out
+
+
+def imported_by(fmt: str) -> tuple[str, ...]:
+    """The kinds a file format imports, in the order the kinds are declared."""
+    return tuple(k.name for k in KINDS.values() if fmt in k.imports)
+
+
+def located() -> tuple[str, ...]:
+    """The kinds whose records have a place on a map (latitude and longitude fields)."""
+    return tuple(k.name for k in KINDS.values()
+                 if any(f.type == LAT for f in k.fields) and any(f.type == LON for f in k.fields))
+
+
+def home_of(kind: str) -> tuple[Page, str, str | None]:
+    """Where a record of `kind` is shown: (page, kind listed there, field leading from the
+    record to the listed one or None). A kind without a page of its own is shown in the details
+    of the record its parent field names."""
+    k = KINDS[kind]
+    if k.page is not None:
+        return k.page, kind, None
+    assert k.parent is not None, f"kind {kind} has neither a page nor a parent"
+    target = k.field_map[k.parent].ref
+    assert target is not None
+    page, shown, _ = home_of(target)
+    return page, shown, k.parent
 
 
 def kind_named(name: str) -> Kind | None:

@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from .store import Store
 
 _TONE_RE = re.compile(r"^(\d{2,3}(\.\d)?|D\d{3}[NI]?|\$?[0-9A-F]{3}|CSQ)$", re.I)
-# Date and time fields that must come in order: (first, second).
-_ORDERED = {"agreement": (("effective_date", "expiry_date"), ("effective_date", "review_date")),
-            "operation": (("start", "end"),), "event": (("start", "end"),)}
 
 # (causal length, scope, agency id) of a record
 Summary = tuple[int, str, str | None]
@@ -228,7 +225,7 @@ class RowChecker:
                 row[f.name] = self._ref(kind, f, v)
             elif f.type == K.REFS:
                 row[f.name] = [self._ref(kind, f, x) for x in v]
-        for first, second in _ORDERED.get(kind.name, ()):
+        for first, second in kind.in_order:
             check_dates_in_order(kind, row, first, second)
         special = getattr(self, f"_check_{kind.name}", None)
         if special:
@@ -299,8 +296,7 @@ class RowChecker:
         return found
 
     def check_deletable(self, kind: K.Kind, row: StoredRow) -> None:
-        from .store import CASCADE
-        users = self.referrers(kind, row["id"], skip=CASCADE.get(kind.name, ()))
+        users = self.referrers(kind, row["id"], skip=K.cascade(kind.name))
         if users:
             listed = ", ".join(f"{k.label} '{t}'" for k, t in users[:5])
             raise ValidationError(f"{kind.label} '{row[kind.title_field]}' is still used by "

@@ -12,6 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core import kinds as K
+from . import ddl
 from .db import statements
 
 if TYPE_CHECKING:
@@ -59,10 +61,14 @@ def m0007_revocation(db: Database) -> None:
     _run_file(db.conn, "0007_revocation.sql")
 
 
+def m0008_facility(db: Database) -> None:
+    ddl.ensure(db.conn, K.KINDS["facility"])
+
+
 STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering),
          ("0005_trust", m0005_trust), ("0006_sealed", m0006_sealed),
-         ("0007_revocation", m0007_revocation))
+         ("0007_revocation", m0007_revocation), ("0008_facility", m0008_facility))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 
@@ -73,7 +79,9 @@ _CREATE_INDEX = re.compile(r'^CREATE\s+(?:UNIQUE\s+)?INDEX\s+"?(\w+)"?', re.IGNO
 @lru_cache(maxsize=1)
 def index_definitions() -> dict[str, str]:
     """{index name: the CREATE INDEX statement that made it}, as the latest schema has it."""
-    out = {}
+    out: dict[str, str] = {}
+    for kind in K.KINDS.values():
+        out.update(ddl.indexes(kind))
     for name in NAMES:
         path = SCHEMA_DIR / f"{name}.sql"
         if path.exists():

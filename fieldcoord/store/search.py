@@ -27,7 +27,7 @@ DIGITS_SCORE = -20.0         # a phone-number match ranks with a strong title ma
 SHORT_QUERY = 2            # letters up to which a query lists titles beginning with it
 TITLE_START = 1000.0       # their score: above any full-text match
 CODE_START = 10_000.0      # an agency whose code begins with what was typed: above all
-KIND_BOOST = {"agency": 1.3, "contact": 1.2, "resource": 1.0, "channel": 1.0, "method": 0.6}
+KIND_BOOST = {k.name: k.search.boost for k in K.KINDS.values() if k.search is not None}
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 # agency id -> (name, code) of the live agency, ("", "") for none (None: no agency)
@@ -138,48 +138,77 @@ def _methods_text(conn: sqlite3.Connection, column: str, rid: str, lines: Lines 
 def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords | None = None,
               row: RowDict | None = None, lines: bool = True,
               prefetched: Lines | None = None) -> Doc | None:
-    """(title, subtitle, body, digits) of a live searchable record, or None.
+    """(title, subtitle, body, digits) of a live searchable record, or None, as its kind's
+    Search declares (core/kinds.py).
 
     A contact's own methods are part of its document; only lines that belong to an agency
     alone (duty lines, dispatch) are documents of their own. `lines=False` skips looking for
     contact methods (a record just created without any).
     """
-    r = row if row is not None else _live_row(conn, K.KINDS[kind].table, rid)
-    if r is None or (kind == "method" and r["contact"]):
+    k = K.KINDS[kind]
+    spec = k.search
+    if spec is None:
         return None
-    if kind == "agency":
-        words, digits = _methods_text(conn, "agency", rid, prefetched) if lines else ("", [])
-        parent = _agency_words(conn, r["parent"], cache)[0]
-        body = _words(r["code"], r["level"], r["discipline"], r["jurisdiction"], r["address"],
-                      r["website"], parent, words)
-        return r["name"], _sub(r["code"], _label(r["discipline"]), r["jurisdiction"]), body, digits
-    if kind == "contact":
-        aname, acode = _agency_words(conn, r["agency"], cache)
-        words, digits = _methods_text(conn, "contact", rid, prefetched) if lines else ("", [])
-        body = _words(r["title"], r["ics_position"], aname, acode, r["languages"], words)
-        return r["name"], _sub(r["title"], _at(aname, acode)), body, digits
-    if kind == "method":
-        aname, acode = _agency_words(conn, r["agency"], cache)
-        phone = _is_phone(r["kind"])
-        title = display_phone(r["value"]) if phone else r["value"]
-        body = _words(r["kind"], r["label"], r["duty"], aname, acode,
-                      "" if phone else r["value"])
-        sub = _sub(_label(r["kind"]), r["label"], _at(aname, acode), r["duty"])
-        return title, sub, body, digit_suffixes(r["value"]) if phone else []
-    if kind == "resource":
-        aname, acode = _agency_words(conn, r["agency"], cache)
-        body = _words(aname, acode, r["type_name"], r["type_category"], r["type_kind"],
-                      r["type_level"], r["type_id"], r["location"], r["status"])
-        return r["name"], _sub(r["type_name"], r["type_level"], _at(aname, acode),
-                               _label(r["status"])), body, []
-    if kind == "channel":
-        aname, acode = _agency_words(conn, r["agency"], cache)
-        freqs = [display_number(x) for x in (r["rx_freq"], r["tx_freq"]) if x is not None]
-        body = _words(r["function"], r["system"], aname, acode, r["remarks"], *freqs,
-                      r["rx_tone"], r["tx_tone"], r["mode"])
-        return r["name"], _sub(_label(r["function"]), " / ".join(dict.fromkeys(freqs)),
-                               r["system"], acode), body, []
-    return None
+    r = row if row is not None else _live_row(conn, k.table, rid)
+    if r is None or (spec.within and r[spec.within]):
+        return None
+    title = r[k.title_field]
+    body = [w for item in spec.body for w in _body_words(conn, k, r, item, cache)]
+    digits: list[str] = []
+    if spec.number:
+        value = r[spec.number]
+        if _is_phone(r["kind"]):
+            title, digits = display_phone(value), digit_suffixes(value)
+        else:
+            body.append(value)
+    if spec.lines and lines:
+        words, digits = _methods_text(conn, kind, rid, prefetched)
+        body.append(words)
+    subtitle = _sub(*(_shown(conn, k, r, item, cache) for item in spec.subtitle))
+    return title, subtitle, _words(*body), digits
+
+
+def _ref_words(conn: sqlite3.Connection, kind: K.Kind, r: RowDict | sqlite3.Row, item: str,
+               cache: AgencyWords | None) -> tuple[str, str] | None:
+    """(name, code) of the agency an item names (`agency`, `agency.code`), None for a field."""
+    name = item.split(".")[0]
+    fld = kind.field_map[name]
+    if fld.type != K.REF:
+        return None
+    if fld.ref != "agency":
+        raise ValueError(f"search of {kind.name}: only agency references are searched ({name})")
+    return _agency_words(conn, r[name], cache)
+
+
+def _body_words(conn: sqlite3.Connection, kind: K.Kind, r: RowDict | sqlite3.Row, item: str,
+                cache: AgencyWords | None) -> list[object]:
+    ref = _ref_words(conn, kind, r, item, cache)
+    if ref is not None:
+        part = item.partition(".")[2]
+        return [ref[0]] if part == "name" else [ref[1]] if part == "code" else list(ref)
+    value = r[item]
+    if kind.field_map[item].type == K.REAL and value is not None:
+        return [display_number(value)]
+    return [value]
+
+
+def _shown(conn: sqlite3.Connection, kind: K.Kind, r: RowDict | sqlite3.Row,
+           item: str | tuple[str, ...], cache: AgencyWords | None) -> str:
+    """An item of a subtitle as the user reads it."""
+    if isinstance(item, tuple):
+        numbers = [display_number(r[f]) for f in item if r[f] is not None]
+        return " / ".join(dict.fromkeys(numbers))
+    ref = _ref_words(conn, kind, r, item, cache)
+    if ref is not None:
+        part = item.partition(".")[2]
+        return ref[0] if part == "name" else ref[1] if part == "code" else _at(*ref)
+    value = r[item]
+    fld = kind.field_map[item]
+    if fld.type == K.ENUM:
+        return _label(value)
+    if fld.type == K.REAL and value is not None:
+        return display_number(value)
+    return str(value) if value is not None else ""
 
 
 def _label(value: object) -> str:
@@ -312,9 +341,12 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
     cache: AgencyWords = {}
     insert = ("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
               "VALUES (?, ?, ?, ?, ?, ?)")
-    for kind in K.SEARCHABLE:
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    # (during a migration, the tables of kinds added by later ones do not exist yet)
+    for kind in (k for k in K.SEARCHABLE if K.KINDS[k].table in tables):
         # a contact's lines are part of its document, not documents of their own
-        own = " AND contact IS NULL" if kind == "method" else ""
+        within = K.KINDS[kind].search.within  # type: ignore[union-attr]
+        own = f' AND "{within}" IS NULL' if within else ""
         cur = conn.execute(f'SELECT * FROM "{K.KINDS[kind].table}" WHERE _cl % 2 = 1{own}')
         names = [d[0] for d in cur.description]
         while True:

@@ -26,7 +26,7 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import NotFound, NotInitialised, PermissionDenied, ValidationError
 from ..core.failures import DiskFull, is_disk_full
-from . import conflicts, identity, keys
+from . import conflicts, ddl, identity, keys
 from . import search as fts
 from .changelog import ChangeLog
 from .checks import RowChecker
@@ -37,23 +37,14 @@ from .records import field_value as _field_value
 
 # Shortcut keys that add contact methods along with a contact or an agency.
 METHOD_SHORTCUTS = ("phone", "mobile", "satellite_phone", "email", "call_sign", "pager", "fax")
-# Deleting one of these deletes its parts with it (and restoring restores them).
-CASCADE = {
-    "contact": (("method", "contact"),),
-    "agreement": (("party", "agreement"),),
-    "operation": (("member", "operation"), ("comms", "operation")),
-    "plan": (("role", "plan"),),
-    "event": (("participant", "event"), ("action", "event")),
-}
-# Indexes nothing in applying a sync reads: the lists' alphabetical orders and lookups by agency.
-# Each batch of a large pull lands in pages all over them; a pull that brings at least as much
-# as the replica holds sets them aside and builds them once, in order, at the end.
 # Pages of write-ahead log after which a commit copies it into the database: SQLite's default,
 # and during a large sync (about 40 MB).
 CHECKPOINT_PAGES = 1000
 BULK_CHECKPOINT_PAGES = 10000
-DEFERRABLE_INDEXES = ("contact_by_name", "agency_by_name", "resource_by_name",
-                      "search_doc_by_title", "contact_agency", "contact_method_agency")
+# Indexes nothing in applying a sync reads (see ddl.deferrable_indexes); each batch of a large
+# pull lands in pages all over them, so a pull that brings at least as much as the replica
+# holds sets them aside and builds them once, in order, at the end.
+DEFERRABLE_INDEXES = (*ddl.deferrable_indexes(), "search_doc_by_title")
 
 
 @dataclass
@@ -68,6 +59,18 @@ class _Tx:
 
 
 _json = compact.dumps
+# The search documents that show an agency's name and code: (kind, reference field).
+_RENAME_REFRESHES = K.searched_with("agency")
+# For a kind searched within another (contact methods): the references to the kinds whose search
+# documents hold their lines, other than the one it is searched within.
+def _holds_lines(kind: str | None) -> bool:
+    search = K.KINDS[kind].search if kind else None
+    return search is not None and search.lines
+
+
+_LINE_HOLDERS = {k.name: tuple((f.ref, f.name) for f in k.fields if f.type == K.REF
+                               and f.name != k.search.within and f.ref and _holds_lines(f.ref))
+                 for k in K.KINDS.values() if k.search is not None and k.search.within}
 
 
 class _Unread(enum.Enum):
@@ -422,27 +425,28 @@ class Store:
         self.checker.forget(rid)
         name = kind.name
         dirty = tx.dirty
-        if name == "method":
-            # a contact's lines are searched within its contact; an agency's own lines alone
+        search = kind.search
+        if search is not None and search.within:
+            # A line is searched within the record it is part of (a contact's number), or on
+            # its own and within every other record whose lines it is (an agency's duty line).
             for r in (row, old) if old else (row,):
-                if r.get("contact"):
-                    dirty.setdefault(("contact", r["contact"]), None)
-                    tx.with_lines.add(r["contact"])
+                holders = _LINE_HOLDERS[name]
+                if r.get(search.within):
+                    holders = ((cast(str, kind.field_map[search.within].ref), search.within),)
                 else:
-                    dirty[("method", rid)] = None
-                    if r.get("agency"):
-                        dirty.setdefault(("agency", r["agency"]), None)
-                        tx.with_lines.add(r["agency"])
-        elif name in K.SEARCHABLE:
+                    dirty[(name, rid)] = None
+                for holder, column in holders:
+                    if r.get(column):
+                        dirty.setdefault((holder, r[column]), None)
+                        tx.with_lines.add(r[column])
+        elif search is not None:
             dirty[(name, rid)] = row if live_row else None
         if name == "agency":
             self._agency_words.pop(rid, None)
         if name == "agency" and old is not None and (
                 old.get("name") != row.get("name") or old.get("code") != row.get("code")):
-            for child, col in (("contact", "agency"), ("method", "agency"),
-                               ("resource", "agency"), ("channel", "agency")):
+            for child, col in _RENAME_REFRESHES:
                 self._dirty_children(child, col, rid)
-            self._dirty_children("agency", "parent", rid)
 
     def _dirty_children(self, kind: str, column: str, rid: str) -> None:
         table = K.KINDS[kind].table
@@ -642,7 +646,7 @@ class Store:
             self.checker.check_deletable(k, cur)
             version = self.log.tick()
             self._set_cl(k, cur, version)
-            for child_kind, column in CASCADE.get(k.name, ()):
+            for child_kind, column in K.cascade(k.name):
                 ck = K.KINDS[child_kind]
                 for child in self._rows_referring(ck, column, cur["id"], live=True):
                     self._set_cl(ck, child, version)
@@ -659,7 +663,7 @@ class Store:
             deleted_at = json.loads(cur["_ver"]).get("_cl", [None])[0]
             version = self.log.tick()
             self._set_cl(k, cur, version)
-            for child_kind, column in CASCADE.get(k.name, ()):
+            for child_kind, column in K.cascade(k.name):
                 ck = K.KINDS[child_kind]
                 for child in self._rows_referring(ck, column, cur["id"], live=False):
                     if json.loads(child["_ver"]).get("_cl", [None])[0] == deleted_at:
