@@ -24,28 +24,6 @@ from .core.places import default_db
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 log = logging.getLogger("fieldcoord.cli")
 
-# Columns of `list` in text form, per kind (the title field comes first anyway).
-LIST_COLUMNS = {
-    "agency": ("code", "level", "discipline", "jurisdiction"),
-    "contact": ("agency", "title", "ics_position"),
-    "method": ("kind", "value", "contact", "agency", "duty"),
-    "resource": ("agency", "type_name", "type_level", "quantity", "status"),
-    "request": ("number", "requesting_agency", "priority", "status", "supplying_agency"),
-    "agreement": ("kind", "effective_date", "expiry_date"),
-    "party": ("agreement", "signatory"),
-    "operation": ("kind", "lead_agency", "status", "start"),
-    "member": ("operation", "role", "activation_status"),
-    "plan": ("hazard", "version"),
-    "role": ("plan", "function"),
-    "channel": ("function", "rx_freq", "tx_freq", "rx_tone", "agency"),
-    "comms": ("operation", "channel", "zone", "number"),
-    "event": ("kind", "start", "host_agency"),
-    "participant": ("event", "role"),
-    "action": ("event", "assigned_to", "due_date", "status"),
-    "log": ("operation", "author", "happened_at"),
-}
-
-
 class UsageError(Exception):
     pass
 
@@ -160,7 +138,7 @@ class Printer:
             return ""
         if fld and fld.type in (K.REF, K.REFS):
             return self.ref(fld, value)
-        if name == "value" and kind.name == "method":
+        if (fld and fld.type == K.PHONE) or (name == "value" and kind.name == "method"):
             return display_phone(value)
         if isinstance(value, float):
             return display_number(value)
@@ -193,7 +171,7 @@ class Printer:
         if not recs:
             return
         kind = K.KINDS[recs[0].kind]
-        cols = [kind.title_field] + [c for c in LIST_COLUMNS.get(kind.name, ())
+        cols = [kind.title_field] + [c for c in kind.list_columns
                                      if c != kind.title_field]
         rows = [[self.value(kind, c, r.values.get(c)) for c in cols] + [r.id] for r in recs]
         widths = [min(max(len(row[i]) for row in rows), 40) for i in range(len(cols))]
@@ -205,22 +183,15 @@ class Printer:
 def _related(store, rec) -> dict:
     """Records a liaison wants to see next to this one."""
     rid = rec.id
+    out = {}
     if rec.kind == "agency":
-        return {"contact methods": store.list("method", {"agency": rid, "contact": None}),
-                "contacts": store.children("contact", "agency", rid),
-                "resources": store.children("resource", "agency", rid),
-                "channels": store.children("channel", "agency", rid)}
-    if rec.kind == "contact":
-        return {"contact methods": store.children("method", "contact", rid)}
-    children = {"agreement": (("parties", "party", "agreement"),),
-                "operation": (("members", "member", "operation"),
-                              ("comms plan", "comms", "operation"),
-                              ("requests", "request", "operation"), ("log", "log", "operation")),
-                "plan": (("roles", "role", "plan"),),
-                "event": (("participants", "participant", "event"),
-                          ("after-action items", "action", "event"))}
-    return {label: store.children(kind, col, rid) for label, kind, col in
-            children.get(rec.kind, ())}
+        out["contact methods"] = store.list("method", {"agency": rid, "contact": None})
+    elif rec.kind == "contact":
+        out["contact methods"] = store.children("method", "contact", rid)
+    for part in K.KINDS[rec.kind].parts:
+        if part.heading:
+            out[part.heading.lower()] = store.children(part.kind, part.field, rid)
+    return out
 
 
 def describe_kind(kind: K.Kind) -> dict:

@@ -69,3 +69,17 @@ def plaintext_keyring():
     from memkeyring import PlaintextKeyring, using
     with using(PlaintextKeyring()) as backend:
         yield backend
+
+
+@pytest.fixture
+def replicas(tmp_path):
+    """make(name, agency="CCF") -> a replica of that agency in a region whose agencies know
+    each other's keys (tests/support/region.py)."""
+    from region import Region
+    region = Region()
+
+    def make(name, agency="CCF", agency_name=None):
+        return region.make(tmp_path / f"{name}.db", agency, device=name, agency_name=agency_name)
+    yield make
+    for s in region.replicas:
+        s.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Field types understood by core.validate.
-TEXT, INT, REAL, DATE, DATETIME, ENUM, REF, REFS, EMAIL, URL, CODE, LAT, LON = (
+TEXT, INT, REAL, DATE, DATETIME, ENUM, REF, REFS, EMAIL, URL, CODE, LAT, LON, PHONE = (
     "text", "int", "real", "date", "datetime", "enum", "ref", "refs", "email", "url",
-    "code", "lat", "lon")
+    "code", "lat", "lon", "phone")
 
 # Columns every record carries besides its own fields.
 SYSTEM_FIELDS = ("id", "owner", "scope", "created_at", "updated_at", "device")
@@ -232,7 +232,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         imports=("csv", "geojson"), sorted_index=True),
     Kind("facility", "facility", (
         F("name", required=True),
-        F("kind", ENUM, choices=FACILITY_KINDS, required=True, label="Facility kind"),
+        F("kind", ENUM, choices=FACILITY_KINDS, required=True, default="other",
+          label="Facility kind"),
         F("agency", REF, ref="agency", required=True, label="Operated by"),
         F("status", ENUM, choices=FACILITY_STATUSES, default="open"),
         F("capacity", INT, label="Capacity (people or beds)"),
@@ -240,7 +241,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("address"),
         F("lat", LAT, label="Latitude"),
         F("lon", LON, label="Longitude"),
-        F("phone", label="Main line"),
+        F("phone", PHONE, label="Main line"),
         F("contact", REF, ref="contact", label="Point of contact"),
         F("channel", REF, ref="channel", label="Radio channel"),
         F("notes"),

@@ -62,10 +62,12 @@ def normalise_enum(kind: K.Kind, fld: K.Field, value: object) -> str:
         if level:
             return level
     key = enum_key(text)
-    key = _ENUM_ALIASES.get(key, key)
-    for choice in fld.choices:
-        if key == enum_key(choice):
-            return choice
+    # a field's own choice first: an alias of another field's word may be a choice here
+    # ("standby": a facility's status; an operation member "standing by")
+    for k in dict.fromkeys((key, _ENUM_ALIASES.get(key, key))):
+        for choice in fld.choices:
+            if k == enum_key(choice):
+                return choice
     raise _fail(kind, fld, f"'{text}' is not one of {', '.join(fld.choices)}")
 
 
@@ -209,6 +211,11 @@ def normalise_field(kind: K.Kind, fld: K.Field,  # noqa: C901 - a branch per fie
                 return normalise_email(str(text))
             except ValueError:
                 raise _fail(kind, fld, f"'{text}' is not an email address") from None
+        if t == K.PHONE:
+            try:
+                return normalise_phone(str(text))
+            except ValueError:
+                raise _fail(kind, fld, f"'{text}' is not a phone number") from None
         if t == K.URL:
             if not _URL_RE.match(str(text)):
                 raise _fail(kind, fld, f"'{text}' is not a web address")
@@ -299,13 +306,13 @@ def plain_message(kind: K.Kind, message: str, field: str | None = None) -> str:
     return f"{label}: {text}"
 
 
-def check_fields(kind: K.Kind, values: dict, ordered=(), only=None) -> dict:
+def check_fields(kind: K.Kind, values: dict, only=None) -> dict:
     """Every field of a form checked at once: the stored forms of `values`, or one
     ValidationError whose `errors` name each refused field (with the kind's label and the
     field's name, as the store words them).
 
     Checks what needs no database: each of `kind`'s fields (required ones included), the
-    sharing scope's shape, and the (first, second) date pairs of `ordered`. Keys that are not
+    sharing scope's shape, and the date pairs the kind keeps in order. Keys that are not
     fields of `kind` are left out of the result. With `only`, refusals are reported for those
     fields alone (an edit: values the user did not touch are not held against them).
     Pure: references are resolved, and partner codes looked up, by the store when it writes.
@@ -321,7 +328,7 @@ def check_fields(kind: K.Kind, values: dict, ordered=(), only=None) -> dict:
         except ValidationError as e:
             if only is None or name in only:
                 found.append(e)
-    for first, second in ordered:
+    for first, second in kind.in_order:
         if only is not None and first not in only and second not in only:
             continue
         try:

@@ -15,6 +15,7 @@ import random
 import re
 from pathlib import Path
 
+from ..core import kinds as K
 from ..core.errors import Cancelled, ValidationError
 from ..core.library import RESOURCES, find_channel
 from ..core.progress import Progress
@@ -25,9 +26,7 @@ DEMO_HOME_CODE = "HCEM"
 DEMO_DIR: Path = RESOURCES / "demo"
 
 # The kinds the demo fills, in the order they are reported.
-KINDS = ("agency", "contact", "method", "resource", "agreement", "party", "plan", "role",
-         "operation", "member", "request", "channel", "comms", "log", "event", "participant",
-         "action")
+KINDS = tuple(K.KINDS)
 _AGENCY_FIELDS = ("name", "level", "discipline", "jurisdiction", "address", "lat", "lon",
                   "safecom_notes", "notes")
 # Mixed ways people write the same North American number; {a} area code, {n} line number.
@@ -261,6 +260,7 @@ class _Loader:
         n += 1 + sum(len(op[k]) for k in ("members", "requests", "channels", "national_channels",
                                           "comms", "log"))
         n += sum(1 + len(e["participants"]) + len(e["actions"]) for e in s["events"])
+        n += len(s["facilities"])
         return n
 
     # ------------------------------------------------------------------ loading
@@ -283,6 +283,8 @@ class _Loader:
         self._operation()
         self.label = "Events"
         self._events()
+        self.label = "Facilities"
+        self._facilities()
 
     def _agency(self, a: dict) -> None:
         code = a["code"]
@@ -395,6 +397,21 @@ class _Loader:
         if code not in self.reps:
             self.reps[code] = self.rng.choice(staff)
         return f"{self.reps[code]['name']} ({code})", code
+
+    def staff_id(self, spec: str) -> str | None:
+        """The contact id of the person `person(spec)` names, None for an agency without staff."""
+        name, code = self.person(spec)
+        return next((p["id"] for p in self.staff.get(code, ()) if name.startswith(p["name"])),
+                    None)
+
+    def _facilities(self) -> None:
+        for f in self.scenario["facilities"]:
+            values = {k: f.get(k) for k in ("name", "kind", "agency", "status", "capacity",
+                                             "occupancy", "address", "lat", "lon", "phone",
+                                             "notes")}
+            self.add("facility", {**values, "contact": self.staff_id(f["contact"]),
+                                  "channel": self.channel_ids.get(f.get("channel", "")),
+                                  "owner": f["agency"]})
 
     def _operation(self) -> None:
         op = self.scenario["operation"]

@@ -28,11 +28,19 @@ from .exporting import selected, write_atomically
 from .report import ExportReport, ImportReport
 
 NEAR_METRES = 250.0
-KINDS = ("agency", "resource")
+KINDS = K.located()
 _ID_LINE = "GeoJSON id: "
 # Fields never filled from a same-named property: the location comes from the geometry, and
 # references to other records only through an explicit mapping.
-_NO_DEFAULT = {"lat", "lon", "parent", "agency", "contact", "notes"}
+_NO_DEFAULT = {"lat", "lon", "notes", *(f.name for k in KINDS for f in K.KINDS[k].fields
+                                        if f.type == K.REF)}
+_KIND_WORDS = " or ".join(K.KINDS[k].plural for k in KINDS)
+
+
+def _property(kind: K.Kind, name: str) -> str:
+    """The property a field is written to: a field called kind (a facility's) is written as
+    facility_kind, as the property "kind" names the record kind of a feature."""
+    return f"{kind.name}_kind" if name == "kind" else name
 
 
 def _metres(lat1, lon1, lat2, lon2) -> float:
@@ -46,10 +54,11 @@ def _metres(lat1, lon1, lat2, lon2) -> float:
 def _kind(options: dict, what: str) -> K.Kind:
     name = options.get("kind")
     if not name:
-        raise ValidationError(f"say what the features {what}: --kind agency or --kind resource")
+        raise ValidationError(f"say what the features {what}: --kind "
+                              + " or --kind ".join(KINDS))
     k = K.kind_named(str(name))
     if k is None or k.name not in KINDS:
-        raise ValidationError(f"GeoJSON {what} agencies or resources (--kind agency|resource), "
+        raise ValidationError(f"GeoJSON {what} {_KIND_WORDS} (--kind {'|'.join(KINDS)}), "
                               f"not '{name}'")
     return k
 
@@ -101,11 +110,12 @@ class _Mapping:
         for f in kind.fields:
             if f.name in self.rules or f.name in _NO_DEFAULT or f.immutable:
                 continue
-            if f.name in keys:
-                self.rules[f.name] = keys[f.name]
+            prop = _property(kind, f.name).lower()
+            if prop in keys:
+                self.rules[f.name] = keys[prop]
         if kind.name == "agency" and "code" not in self.rules and "code" in keys:
             self.rules["code"] = keys["code"]
-        place = "address" if kind.name == "agency" else "location"
+        place = "address" if "address" in kind.field_map else "location"
         if place not in self.rules and "address" in keys:
             self.rules[place] = "+".join(keys[k] for k in ("address", "city", "state", "zipcode",
                                                           "zip") if k in keys)
@@ -236,7 +246,7 @@ class _Existing:
         for rid, lat, lon, agency in self.by_name.get((values.get("name") or "").casefold(), []):
             if lat is None or lon is None:
                 continue
-            if self.kind.name == "resource" and agency != agency_id:
+            if self.kind.name != "agency" and agency != agency_id:
                 continue
             if _metres(lat, lon, values["lat"], values["lon"]) <= NEAR_METRES:
                 return rid
@@ -289,7 +299,7 @@ def import_files(store, paths, options: dict, progress=None, cancelled=None) -> 
                 continue
             source = mapping.value(props, mapping.id_prop) if mapping.id_prop else feature.get("id")
             source = str(source).strip() if source not in (None, "") else None
-            if kind.name == "resource":
+            if kind.name != "agency":
                 values.setdefault("agency", code or store.home)
                 res_agency = store.resolve(str(values["agency"]))
             else:
@@ -394,7 +404,7 @@ def feature(store, rec) -> dict:
                     v = store.get(v).title or v
                 except ValidationError:
                     pass
-        props[f.name] = v
+        props[_property(kind, f.name)] = v
     props["owner"] = rec.owner
     return {"type": "Feature", "id": rec.id,
             "geometry": {"type": "Point", "coordinates": [rec.values["lon"], rec.values["lat"]]},

@@ -26,10 +26,9 @@ ROWS = 20
 FORMATS = {"vcard": "vCard contacts", "csv": "CSV table", "ical": "iCalendar events",
            "geojson": "GeoJSON point layer", "chirp": "CHIRP radio channels"}
 # What each format can import into; the first is the default.
-CSV_KINDS = ("contact", "agency", "resource", "channel", "event", "agreement", "operation",
-             "plan", "request")
-KINDS_OF = {"vcard": ("contact",), "csv": CSV_KINDS, "ical": ("event",),
-            "geojson": ("agency", "resource"), "chirp": ("channel",)}
+# (contacts first: the table a liaison is most often handed)
+CSV_KINDS = ("contact", *(k for k in K.imported_by("csv") if k != "contact"))
+KINDS_OF = {fmt: CSV_KINDS if fmt == "csv" else K.imported_by(fmt) for fmt in FORMATS}
 MAPPED = ("csv", "geojson")
 _EXTENSIONS = {".vcf": "vcard", ".vcard": "vcard", ".ics": "ical", ".ical": "ical",
                ".ifb": "ical", ".geojson": "geojson", ".json": "geojson"}

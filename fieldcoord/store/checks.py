@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core import ids
@@ -227,9 +227,9 @@ class RowChecker:
                 row[f.name] = [self._ref(kind, f, x) for x in v]
         for first, second in kind.in_order:
             check_dates_in_order(kind, row, first, second)
-        special = getattr(self, f"_check_{kind.name}", None)
-        if special:
-            special(kind, row, rid)
+        rule = _RULES.get(kind.name)
+        if rule is not None:
+            rule(self, kind, row, rid)
 
     def _check_agency(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         parent = row.get("parent")
@@ -331,3 +331,10 @@ class RowChecker:
         if kind.name == "method" and col == "value":
             return col, str(value).strip()
         return col, norm
+
+
+# Rules of a kind beyond its fields (a kind without any needs no entry): the agency tree has no
+# cycles, a contact method's value fits its kind, and so on.
+_RULES: dict[str, Callable[[RowChecker, K.Kind, RowDict, str | None], None]] = {
+    "agency": RowChecker._check_agency, "method": RowChecker._check_method,
+    "resource": RowChecker._check_resource, "channel": RowChecker._check_channel}

@@ -154,7 +154,9 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords 
         return None
     title = r[k.title_field]
     body = [w for item in spec.body for w in _body_words(conn, k, r, item, cache)]
-    digits: list[str] = []
+    # phone fields are found by any trailing run of their digits, as lines are
+    digits = [d for item in spec.body if "." not in item and k.field_map[item].type == K.PHONE
+              and r[item] for d in digit_suffixes(r[item])]
     if spec.number:
         value = r[spec.number]
         if _is_phone(r["kind"]):
@@ -162,8 +164,9 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords 
         else:
             body.append(value)
     if spec.lines and lines:
-        words, digits = _methods_text(conn, kind, rid, prefetched)
+        words, line_digits = _methods_text(conn, kind, rid, prefetched)
         body.append(words)
+        digits += line_digits
     subtitle = _sub(*(_shown(conn, k, r, item, cache) for item in spec.subtitle))
     return title, subtitle, _words(*body), digits
 
@@ -187,8 +190,10 @@ def _body_words(conn: sqlite3.Connection, kind: K.Kind, r: RowDict | sqlite3.Row
         part = item.partition(".")[2]
         return [ref[0]] if part == "name" else [ref[1]] if part == "code" else list(ref)
     value = r[item]
-    if kind.field_map[item].type == K.REAL and value is not None:
+    if value is not None and kind.field_map[item].type == K.REAL:
         return [display_number(value)]
+    if value and kind.field_map[item].type == K.PHONE:
+        return []                   # searched by its digits
     return [value]
 
 

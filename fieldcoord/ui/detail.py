@@ -123,21 +123,10 @@ def writers_summary(store, kind: K.Kind, writers: dict, last_device: str | None
 
 
 # Records to add from a record's details: kind, the field pointing back, what the menu says.
-CHILD_KINDS = {
-    "contact": (("method", "contact", "number or address"),),
-    "agency": (("contact", "agency", "contact"), ("method", "agency", "duty line or number"),
-               ("resource", "agency", "resource"), ("channel", "agency", "radio channel")),
-    "operation": (("member", "operation", "member agency"), ("comms", "operation",
-                                                             "comms plan row"),
-                  ("request", "operation", "resource request"), ("log", "operation",
-                                                                 "log entry")),
-    "plan": (("role", "plan", "agency role"),),
-    "agreement": (("party", "agreement", "party"),),
-    "event": (("participant", "event", "participant"), ("action", "event",
-                                                         "after-action item")),
-}
+CHILD_KINDS = {k.name: tuple((p.kind, p.field, p.add) for p in k.parts if p.add)
+               for k in K.KINDS.values() if any(p.add for p in k.parts)}
 # Records that have no page of their own: edited and deleted from their parent's details.
-EDITED_HERE = ("party", "member", "role", "participant", "action")
+EDITED_HERE = tuple(k.name for k in K.KINDS.values() if k.page is None)
 
 
 class ContactCard(QFrame):

@@ -29,7 +29,6 @@ from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.request_number import next_request_number
 from ..core.validate import check_fields, normalise_method_value, plain_message
-from ..store.checks import _ORDERED as DATES_IN_ORDER
 from .editors import ScopeEditor, TextEditor, editor_for
 from .style import ERROR_STYLE
 
@@ -290,7 +289,7 @@ class RecordDialog(QDialog):
         fields = {k: v for k, v in values.items() if k in self.kind.field_map or k == "scope"}
         found = []
         try:
-            check_fields(self.kind, fields, DATES_IN_ORDER.get(self.kind.name, ()), only)
+            check_fields(self.kind, fields, only)
         except ValidationError as e:
             found.append(e)
         if self.record is None:

@@ -430,6 +430,7 @@ def editor_for(store, fld: K.Field) -> QWidget:
         w = TextEditor()
         hint = {K.INT: "a whole number", K.REAL: "a number", K.LAT: "-90 to 90",
                 K.LON: "-180 to 180", K.EMAIL: "name@example.org", K.URL: "example.org",
+                K.PHONE: "(360) 555-0100",
                 K.CODE: "2-12 letters or digits, e.g. MPD"}.get(fld.type)
         if hint:
             w.setPlaceholderText(hint)

@@ -36,18 +36,14 @@ from .conflicts_page import ConflictsPage
 from .export_dialog import open_export_dialog
 from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and Open, app.py)
 from .import_wizard import open_import_wizard
-from .pages import OPENS_ON, PAGES, Page
+from .pages import OPENS_ON, PAGE_GROUPS, PAGES, Page
 from .search import SearchPanel
 from .settings import settings
 from .style import ERROR_STYLE
 from .sync_pages import SyncPage, SyncStatus
 
-PAGE_NAMES = ("agencies", "contacts", "resources", "requests", "agreements", "operations",
-              "plans", "comms", "calendar", "log", "conflicts", "sync")
-SIDEBAR = (("Directory", ("agencies", "contacts")),
-           ("Coordination", ("resources", "requests", "agreements", "operations", "plans")),
-           ("Field", ("comms", "calendar", "log")),
-           ("Sharing", ("conflicts", "sync")))
+PAGE_NAMES = (*PAGES, "conflicts", "sync")
+SIDEBAR = (*PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
 TITLES = {**{name: spec[0] for name, spec in PAGES.items()}, "conflicts": "Conflicts",
           "sync": "Sync"}
 DEFAULT_PAGE = "contacts"

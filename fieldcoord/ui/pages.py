@@ -25,42 +25,29 @@ from .detail import DetailPane
 from .models import ID_ROLE, RecordTableModel
 from .query import ListSpec, RecordQuery, choices_for
 
-# page name -> (sidebar label, [(tab label, list)])
-PAGES: dict[str, tuple[str, list[tuple[str, ListSpec]]]] = {
-    "agencies": ("Agencies", [("", ListSpec(
-        "agency", ("name", "code", "level", "discipline", "jurisdiction", "duty_line"),
-        ("level", "discipline", "scope")))]),
-    "contacts": ("Contacts", [("", ListSpec(
-        "contact", ("name", "agency", "title", "best_number", "call_sign", "ics_position"),
-        ("agency", "scope")))]),
-    "resources": ("Resources", [("", ListSpec(
-        "resource", ("name", "agency", "type_name", "type_level", "quantity", "status",
-                     "location"), ("agency", "status", "type_level", "scope")))]),
-    "requests": ("Requests", [("", ListSpec(
-        "request", ("number", "description", "requesting_agency", "priority", "status",
-                    "supplying_agency", "needed_by"),
-        ("status", "priority", "requesting_agency", "scope"), default_sort="number"))]),
-    "agreements": ("Agreements", [("", ListSpec(
-        "agreement", ("title", "kind", "effective_date", "review_date", "expiry_date"),
-        ("kind", "scope")))]),
-    "operations": ("Operations", [("", ListSpec(
-        "operation", ("name", "kind", "lead_agency", "status", "start", "end"),
-        ("status", "kind", "lead_agency", "scope")))]),
-    "plans": ("Plans", [("", ListSpec("plan", ("name", "hazard", "version"), ("scope",)))]),
-    "comms": ("Comms", [
-        ("Radio channels", ListSpec(
-            "channel", ("name", "function", "rx_freq", "rx_tone", "tx_freq", "tx_tone", "mode",
-                        "system", "agency"), ("function", "mode", "agency", "scope"))),
-        ("Comms plans", ListSpec(
-            "comms", ("operation", "zone", "number", "channel", "assignment", "remarks"),
-            ("operation",), default_sort="number"))]),
-    "calendar": ("Calendar", [("", ListSpec(
-        "event", ("start", "title", "kind", "host_agency", "location", "end"),
-        ("kind", "host_agency", "scope"), default_sort="start", descending=True))]),
-    "log": ("Log", [("", ListSpec(
-        "log", ("happened_at", "operation", "author", "text"), ("operation",),
-        default_sort="happened_at", descending=True))]),
-}
+
+def _pages() -> dict[str, tuple[str, list[tuple[str, ListSpec]]]]:
+    out: dict[str, tuple[str, list[tuple[str, ListSpec]]]] = {}
+    for k in K.KINDS.values():
+        if k.page is not None:
+            p = k.page
+            out.setdefault(p.name, (p.title, []))[1].append(
+                (p.tab, ListSpec(k.name, p.columns, p.filters, p.default_sort, p.descending)))
+    return out
+
+
+def _groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    groups: dict[str, list[str]] = {}
+    for k in K.KINDS.values():
+        if k.page is not None and k.page.name not in groups.setdefault(k.page.group, []):
+            groups[k.page.group].append(k.page.name)
+    return tuple((group, tuple(names)) for group, names in groups.items())
+
+
+# The record pages, from the kinds (core/kinds.py) in the order they are declared:
+# page name -> (sidebar label, [(tab label, list)]), and the sidebar's groups of them.
+PAGES = _pages()
+PAGE_GROUPS = _groups()
 SCOPE_CHOICES = (("private to this agency", "private"), ("shared with all", "all"),
                  ("shared with some partners", "partners"))
 
@@ -342,15 +329,5 @@ class Page(QWidget):
 
 
 # record kind -> (page, kind shown there, field leading to the shown record)
-OPENS_ON = {"agency": ("agencies", "agency", None), "contact": ("contacts", "contact", None),
-            "method": ("contacts", "contact", "contact"),
-            "resource": ("resources", "resource", None), "request": ("requests", "request", None),
-            "agreement": ("agreements", "agreement", None),
-            "party": ("agreements", "agreement", "agreement"),
-            "operation": ("operations", "operation", None),
-            "member": ("operations", "operation", "operation"),
-            "plan": ("plans", "plan", None), "role": ("plans", "plan", "plan"),
-            "channel": ("comms", "channel", None), "comms": ("comms", "comms", None),
-            "event": ("calendar", "event", None),
-            "participant": ("calendar", "event", "event"),
-            "action": ("calendar", "event", "event"), "log": ("log", "log", None)}
+OPENS_ON = {name: (page.name, shown, via)
+            for name in K.KINDS for page, shown, via in (K.home_of(name),)}

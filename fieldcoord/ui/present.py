@@ -124,7 +124,7 @@ class Namer:
             return self.title(value, fld.ref)[0]
         if fld.type == K.REFS:
             return ", ".join(self.title(v, fld.ref)[0] for v in value)
-        if fld.name == "value" and kind.name == "method":
+        if fld.type == K.PHONE or (fld.name == "value" and kind.name == "method"):
             return display_phone(value)
         if isinstance(value, float):
             return display_number(value)
@@ -138,30 +138,8 @@ class Namer:
 def related(store, rec) -> list[tuple[str, list, int]]:
     """(heading, records, total) a liaison wants next to this record; at most RELATED_LIMIT
     records per heading are read."""
-    rid = rec.id
-    groups: list[tuple[str, str, dict]] = []
-    if rec.kind == "agency":
-        groups = [("Contacts", "contact", {"agency": rid}),
-                  ("Resources", "resource", {"agency": rid}),
-                  ("Radio channels", "channel", {"agency": rid}),
-                  ("Agreements (as party)", "party", {"agency": rid}),
-                  ("Roles in plans", "role", {"agency": rid}),
-                  ("Operations (as member)", "member", {"agency": rid}),
-                  ("Member agencies", "agency", {"parent": rid})]
-    elif rec.kind == "contact":
-        groups = [("Resources (point of contact)", "resource", {"contact": rid})]
-    else:
-        groups = {
-            "agreement": [("Parties", "party", {"agreement": rid})],
-            "operation": [("Member agencies", "member", {"operation": rid}),
-                          ("Comms plan", "comms", {"operation": rid}),
-                          ("Resource requests", "request", {"operation": rid}),
-                          ("Activity log", "log", {"operation": rid})],
-            "plan": [("Roles", "role", {"plan": rid})],
-            "event": [("Participants", "participant", {"event": rid}),
-                      ("After-action items", "action", {"event": rid})],
-            "channel": [("In comms plans", "comms", {"channel": rid})],
-        }.get(rec.kind, [])
+    groups = [(p.heading, p.kind, {p.field: rec.id}) for p in K.KINDS[rec.kind].parts
+              if p.heading]
     out = []
     for heading, kind, where in groups:
         recs = store.list(kind, where, limit=RELATED_LIMIT + 1)
@@ -176,11 +154,12 @@ def related(store, rec) -> list[tuple[str, list, int]]:
     return out
 
 
-# For a link record shown in a related list: the fields that say most about it, in order; the
-# first one not pointing back at the record being shown is used.
-LINK_FIELDS = {"party": ("agreement", "agency"), "role": ("plan", "agency"),
-               "member": ("operation", "agency"), "participant": ("event", "agency"),
-               "comms": ("channel", "operation")}
+# For a record that links two others (an agreement's party: agreement and agency), shown in a
+# related list: its required references, in order; the first one not pointing back at the
+# record being shown says most about it.
+LINK_FIELDS = {k.name: refs for k in K.KINDS.values()
+               for refs in (tuple(f.name for f in k.fields if f.type == K.REF and f.required),)
+               if len(refs) >= 2}
 
 
 def link_field(rec, shown_id: str) -> str | None:

@@ -15,8 +15,7 @@ from .detail import DetailPane
 DEBOUNCE_MS = 40          # keystrokes closer than this run one search, for the last of them
 MIN_CHARS = 2             # one letter would match a good part of the directory
 LIMIT = 50
-GROUP_TITLES = {"contact": "Contacts", "agency": "Agencies", "method": "Duty lines",
-                "resource": "Resources", "channel": "Radio channels"}
+GROUP_TITLES = {k.name: k.search.group for k in K.KINDS.values() if k.search is not None}
 
 
 class SearchPanel(QWidget):

@@ -186,3 +186,19 @@ def test_a_file_of_another_format_is_bad_input_for_every_importer(cli, tmp_path,
     notes = tmp_path / "notes.txt"
     notes.write_text("just some text\n")
     cli("import", fmt, notes, code=2)
+
+
+def test_facilities_from_the_command_line(cli):
+    fid = cli("add", "facility", "name=Grange Hall Shelter", "kind=Shelter", "agency=CCF",
+              "capacity=80", "phone=360 555 0149").stdout.strip()
+    line = cli("list", "shelters").stdout.strip()
+    assert line.startswith("Grange Hall Shelter  shelter  CCF  open  80") and line.endswith(fid)
+    assert "phone      +1 360-555-0149" in cli("show", fid).stdout, "shown as lines are"
+    ccf = cli("list", "agency", json_out=True)[0]["id"]
+    agency = cli("show", ccf, json_out=True)
+    assert [r["id"] for r in agency["related"]["facilities"]] == [fid]
+    hits = cli("search", "0149", "--kind", "facility", json_out=True)
+    assert [h["id"] for h in hits] == [fid]
+    cli("add", "facility", "name=Annex", "kind=castle", "agency=CCF", code=2)
+    fields = cli("fields", "facility", json_out=True)
+    assert [f["field"] for f in fields[0]["fields"]][:3] == ["name", "kind", "agency"]

@@ -129,7 +129,7 @@ def test_export_is_geojson_in_lon_lat_order(store, tmp_path):
     report = run_export(store, "geojson", out, {})
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["type"] == "FeatureCollection" and "crs" not in doc
-    located = {r.id: r for k in ("agency", "resource") for r in store.list(k)
+    located = {r.id: r for k in ("agency", "resource", "facility") for r in store.list(k)
                if r.values["lat"] is not None}
     assert len(doc["features"]) == len(located) == sum(report.written.values()) > 0
     for f in doc["features"]:

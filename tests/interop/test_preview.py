@@ -64,7 +64,7 @@ def test_what_the_preview_suggests_is_what_the_import_does(corpus, hcem):
 def test_geojson_layer_lists_properties_locations_and_mapping(corpus):
     path = corpus / "geojson/mecklenburg-nc/hospitals.geo.json"
     pv = preview(path, guess_format(path))
-    assert pv.format == "geojson" and pv.kinds == ["agency", "resource"]
+    assert pv.format == "geojson" and pv.kinds == ["agency", "resource", "facility"]
     assert "name" in pv.columns and pv.columns[-1] == "Location (lat, lon)"
     lat, lon = (float(x) for x in pv.rows[0][-1].split(","))
     assert 35 < lat < 36 and -81 < lon < -80

@@ -340,8 +340,7 @@ def test_the_validation_error_can_carry_every_refusal():
     kind = K.KINDS["agreement"]
     try:
         check_fields(kind, {"title": "", "review_date": "soon", "effective_date": "2027-01-01",
-                            "expiry_date": "2026-01-01", "scope": "all"},
-                     (("effective_date", "expiry_date"),))
+                            "expiry_date": "2026-01-01", "scope": "all"})
     except ValidationError as e:
         assert [f for f, _m in e.errors] == ["title", "review_date", "expiry_date"]
         assert e.field == "title" and str(e).startswith("agreement title: is required; ")
@@ -349,8 +348,8 @@ def test_the_validation_error_can_carry_every_refusal():
         raise AssertionError("refused")
     one = ValidationError("resource quantity: 'x' is not a whole number", "quantity")
     assert one.errors == [("quantity", one.message)], "one refusal, as before"
-    assert check_fields(kind, {"title": "MAA", "kind": "MOU", "scope": "all"},
-                        ()) == {"title": "MAA", "kind": "mou", "scope": "all"}
+    assert check_fields(kind, {"title": "MAA", "kind": "MOU", "scope": "all"}
+                        ) == {"title": "MAA", "kind": "mou", "scope": "all"}
 
 
 def test_esc_closes_an_untouched_dialog_and_asks_before_throwing_away_a_filled_one(

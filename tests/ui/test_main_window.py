@@ -9,8 +9,9 @@ from fieldcoord.ui.pages import Page
 
 def test_every_page_opens_on_the_demo_directory(window, qtbot):
     expected = {"agencies": "Harbor County Sheriff", "contacts": None, "resources": None,
-                "requests": None, "agreements": None, "operations": "Tolliver River Flood",
-                "plans": None, "comms": "8CALL90", "calendar": None, "log": None}
+                "facilities": "Kestrel Bay High School Shelter", "requests": None,
+                "agreements": None, "operations": "Tolliver River Flood", "plans": None,
+                "comms": "8CALL90", "calendar": None, "log": None}
     for name in PAGE_NAMES:
         page = window.go(name)
         assert window.shown_page() is page
