@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The layers hold: the core stays free of Qt (only fieldcoord.ui and the app entry import PySide6
-or pyqtgraph, checked by importing every other module), and every import, module-level or lazy,
-keeps to what its layer may use (checked on the source)."""
+"""The layers hold: the core stays free of Qt (only fieldcoord.ui, fieldcoord.paper and the app
+entry import PySide6 or pyqtgraph, checked by importing every other module), and every import,
+module-level or lazy, keeps to what its layer may use (checked on the source)."""
 import subprocess
 import sys
 
@@ -13,8 +13,8 @@ root = Path(fieldcoord.__file__).parent
 # every module by its file, without importing the UI's packages to walk them
 names = sorted("fieldcoord." + ".".join(p.relative_to(root).with_suffix("").parts)
                .removesuffix(".__init__") for p in root.rglob("*.py"))
-names = [n for n in names
-         if not n.startswith(('fieldcoord.ui', 'fieldcoord.app', 'fieldcoord.__main__'))]
+names = [n for n in names if not n.startswith(
+    ('fieldcoord.ui', 'fieldcoord.paper', 'fieldcoord.app', 'fieldcoord.__main__'))]
 for name in names:
     importlib.import_module(name)
 bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph')))
@@ -30,17 +30,18 @@ def test_core_layers_do_not_import_qt():
 
 # ------------------------------------------------------------------ every import, by layer
 # What each layer of fieldcoord may import of the others (docs: README, "Layout"). Qt (PySide6,
-# pyqtgraph) only in the UI and the app's entry. The one crossing upwards: `fieldcoord print`
-# draws ICS forms with the UI's PDF painter (ui.printing), imported inside the command only, so
-# no other command loads Qt.
+# pyqtgraph) only in the UI, the app's entry and paper, the PDF painter of ICS forms, which the
+# UI (File > Print) and the command line (`fieldcoord print`) both use. The command line loads
+# it inside that command only, so no other command starts Qt.
 ALLOWED = {
     "core": set(),
     "store": {"core"},
     "demo": {"core", "store"},
     "interop": {"core", "store"},
+    "paper": {"core", "interop", "QT"},
     "sync": {"core", "store", "demo"},
     "hub": {"core", "store", "sync"},
-    "ui": {"core", "store", "demo", "interop", "sync", "fieldcoord", "QT"},
+    "ui": {"core", "store", "demo", "interop", "paper", "sync", "fieldcoord", "QT"},
     "logs": {"core"},
     "cli": {"core", "store", "demo", "interop", "sync", "hub", "fieldcoord"},
     "cli_sync": {"core", "store", "demo", "sync", "hub", "fieldcoord"},
@@ -49,7 +50,7 @@ ALLOWED = {
     "__main__": {"cli"},
     "fieldcoord": set(),
 }
-LAZY_ONLY = {("cli_interop", "fieldcoord.ui.printing")}
+LAZY_ONLY = {("cli_interop", "fieldcoord.paper")}
 
 
 def _imports(path, module: str):
