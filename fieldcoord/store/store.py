@@ -14,12 +14,12 @@ import json
 import socket
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from ..core import compact, ids
 from ..core import hlc as clock
@@ -59,6 +59,7 @@ class _Tx:
 
 
 _json = compact.dumps
+T = TypeVar("T")
 # The search documents that show an agency's name and code: (kind, reference field).
 _RENAME_REFRESHES = K.searched_with("agency")
 # For a kind searched within another (contact methods): the references to the kinds whose search
@@ -113,7 +114,6 @@ class Store:
         self.log = ChangeLog(self)
         self._agency_words: fts.AgencyWords = {}
         self._kind_of_id: dict[str, K.Kind] = {}
-        self.last_changes = Changes()
         self._read_meta()
 
     def _read_meta(self) -> None:
@@ -274,6 +274,21 @@ class Store:
         self.close()
 
     # ------------------------------------------------------------ transactions
+    def write(self, fn: Callable[[], T]) -> tuple[T, Changes]:
+        """Run `fn`, made of this store's writes, as one transaction; returns its result and
+        what it changed (kinds and record ids), for a view to refresh exactly those records.
+
+        Nothing is written when `fn` raises. Not for use inside another transaction, whose
+        changes would not be known yet.
+        """
+        if self._tx is not None:
+            raise RuntimeError("Store.write inside a transaction")
+        with self.transaction():
+            tx = self._tx
+            assert tx is not None
+            value = fn()
+        return value, tx.changes
+
     @contextmanager
     def transaction(self, savepoint: bool = True) -> Iterator[Store]:
         """One SQLite transaction (BEGIN IMMEDIATE); nested calls are savepoints.
@@ -328,7 +343,6 @@ class Store:
             self._flush()
             self.conn.execute("COMMIT")
             self.log.committed()
-            self.last_changes = tx.changes
         except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")

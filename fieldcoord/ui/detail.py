@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
 from ..store import identity
-from . import present
+from . import ops, present
 from .present import Line, Namer
 from .settings import settings
 from .style import OK_COLOR
@@ -261,12 +261,13 @@ class ContactCard(QFrame):
     def _on_verify(self) -> None:
         if not self.lines or self.store is None:
             return
-        try:
-            ids = present.mark_verified(self.store, [ln.id for ln in self.lines],
-                                        self.store.home)
-        except FieldcoordError as e:
-            self.verified_label.setText(str(e))
+        lines = [ln.id for ln in self.lines]
+        outcome = ops.run(self.store, "Mark verified",
+                          lambda s: present.mark_verified(s, lines, s.home),
+                          on_error=self.verified_label.setText)
+        if outcome is None:
             return
+        ids = outcome.changes.ids
         for ln in self.lines:
             ln.verified_on = present.dt.date.today().isoformat()
         self._show_verified()

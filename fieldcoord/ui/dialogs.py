@@ -29,6 +29,7 @@ from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.request_number import next_request_number
 from ..core.validate import check_fields, normalise_method_value, plain_message
+from ..store.records import Changes
 from .editors import ScopeEditor, TextEditor, editor_for
 from .style import ERROR_STYLE
 
@@ -86,6 +87,7 @@ class RecordDialog(QDialog):
         self.kind = K.KINDS[kind]
         self.record = record
         self.saved_id: str | None = None
+        self.changes = Changes()              # what Save wrote: the records to show afresh
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.labels: dict[str, str] = {}
@@ -309,14 +311,7 @@ class RecordDialog(QDialog):
         values = self._values()
         try:
             self.check(values)
-            if self.record is None:
-                data = {k: v for k, v in values.items() if v is not None}
-                self.saved_id = self.store.add(self.kind.name, data)
-            else:
-                changed = {k: v for k, v in values.items() if v != self._initial.get(k)}
-                if changed:
-                    self.store.edit(self.record.id, changed)
-                self.saved_id = self.record.id
+            self.saved_id, self.changes = self.store.write(lambda: self._write(values))
         except ValidationError as e:
             self.show_errors(e.errors)
             return
@@ -324,6 +319,15 @@ class RecordDialog(QDialog):
             self.show_errors([(None, str(e))])
             return
         self.accept()
+
+    def _write(self, values: dict) -> str:
+        if self.record is None:
+            return self.store.add(self.kind.name,
+                                  {k: v for k, v in values.items() if v is not None})
+        changed = {k: v for k, v in values.items() if v != self._initial.get(k)}
+        if changed:
+            self.store.edit(self.record.id, changed)
+        return self.record.id
 
     def cancel(self) -> None:
         """Cancel or Esc: close at once when nothing was changed, else ask first."""

@@ -31,7 +31,8 @@ from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..store import Store
 from ..store.conflicts import open_count
-from . import dialogs, fileops
+from ..store.records import Changes
+from . import dialogs, fileops, ops
 from .conflicts_page import ConflictsPage
 from .export_dialog import open_export_dialog
 from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and Open, app.py)
@@ -467,7 +468,7 @@ class MainWindow(QMainWindow):
         dialog = dialogs.RecordDialog(self.store, kind, preset=preset, parent=self)
         if dialog.exec() != QDialog.Accepted:
             return None
-        self.records_changed({kind}, set(self.store.last_changes.ids) | {dialog.saved_id})
+        self.show_changes(dialog.changes)
         self.open_record(dialog.saved_id)
         return dialog.saved_id
 
@@ -490,7 +491,7 @@ class MainWindow(QMainWindow):
             return
         dialog = dialogs.RecordDialog(self.store, rec.kind, record=rec, parent=self)
         if dialog.exec() == QDialog.Accepted:
-            self.records_changed({rec.kind}, set(self.store.last_changes.ids) | {rid})
+            self.show_changes(dialog.changes)
 
     def delete_record(self, rid: str | None = None) -> None:
         rid = rid or self.selected_id()
@@ -510,12 +511,10 @@ class MainWindow(QMainWindow):
                                "rows) go with it. You can restore it later from the list's "
                                "Deleted view."):
             return
-        try:
-            self.store.delete(rid)
-        except FieldcoordError as e:
-            QMessageBox.warning(self, f"Delete {label}", str(e))
+        outcome = ops.run(self.store, f"Delete {label}", lambda s: s.delete(rid), parent=self)
+        if outcome is None:
             return
-        self.records_changed({rec.kind}, set(self.store.last_changes.ids) | {rid})
+        self.show_changes(outcome.changes)
         self.statusBar().showMessage(f"Deleted {label} “{rec.title}” · Ctrl+Shift+R "
                                      "restores it", 8000)
         self._last_deleted = rid
@@ -533,13 +532,15 @@ class MainWindow(QMainWindow):
                 break
         if rec is None:
             return
-        try:
-            self.store.restore(rid)
-        except FieldcoordError as e:
-            QMessageBox.warning(self, "Restore", str(e))
+        outcome = ops.run(self.store, "Restore", lambda s: s.restore(rid), parent=self)
+        if outcome is None:
             return
-        self.records_changed({rec.kind}, set(self.store.last_changes.ids) | {rid})
+        self.show_changes(outcome.changes)
         self.statusBar().showMessage(f"Restored {K.KINDS[rec.kind].label} “{rec.title}”", 5000)
+
+    def show_changes(self, changes: Changes) -> None:
+        """Bring the views up to date after a write made here (its Outcome's changes)."""
+        self.records_changed(changes.kinds, changes.ids)
 
     def records_changed(self, kinds, ids) -> None:
         """Update the lists that are open for these records (their rows only)."""

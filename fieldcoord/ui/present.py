@@ -89,13 +89,11 @@ def is_stale(date_text: str | None, stale_days: int = STALE_DAYS,
     return n is None or n > stale_days
 
 
-def mark_verified(store, line_ids: list[str], by: str, today: dt.date | None = None) -> set:
-    """Set every line's last-verified date to today, in one transaction; returns changed ids."""
+def mark_verified(store, line_ids: list[str], by: str, today: dt.date | None = None) -> None:
+    """Set every line's last-verified date to today (one write: run it as an operation)."""
     day = (today or dt.date.today()).isoformat()
-    with store.transaction():
-        for lid in line_ids:
-            store.edit(lid, {"verified_on": day, "verified_by": by})
-    return set(store.last_changes.ids)
+    for lid in line_ids:
+        store.edit(lid, {"verified_on": day, "verified_by": by})
 
 
 class Namer:

@@ -49,17 +49,20 @@ def test_an_edit_updates_its_row_only(demo_store):
     model.rowsRemoved.connect(lambda p, a, b: moved.append(("out", a)))
     i = next(i for i, r in enumerate(model.rows) if r.owner == demo_store.home and i > 0)
     target = model.rows[i]
-    demo_store.edit(target.id, {"title": "Duty Officer (acting)"})
-    model.update_records(demo_store.last_changes.ids)
+    _, changes = demo_store.write(lambda: demo_store.edit(target.id,
+                                                          {"title": "Duty Officer (acting)"}))
+    model.update_records(changes.ids)
     assert changed == [i] and not moved and not resets
     assert model.rows[i].values[2] == "Duty Officer (acting)"
     # a rename moves the row to its new place
-    demo_store.edit(target.id, {"name": "AAAA First In Line"})
-    model.update_records(demo_store.last_changes.ids)
+    _, changes = demo_store.write(lambda: demo_store.edit(target.id,
+                                                          {"name": "AAAA First In Line"}))
+    model.update_records(changes.ids)
     assert model.rows[0].id == target.id and not resets
     # a delete removes it
-    demo_store.delete(target.id)
-    model.update_records(demo_store.last_changes.ids)
+    _, changes = demo_store.write(lambda: demo_store.delete(target.id))
+    assert changes.kinds == {"contact", "method"}, "its numbers went with it"
+    model.update_records(changes.ids)
     assert model.row_of(target.id) == -1 and not resets
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import kinds as K
+from ..ops import in_background
 from ..style import ERROR_STYLE
 
 ENCODINGS = (("", "Detect"), ("utf-8", "UTF-8"), ("utf-16", "UTF-16"),
@@ -73,14 +74,17 @@ def report_lines(report) -> list[tuple[str, str]]:
 
 
 def import_work(db, fmt: str, paths: list[str], options: dict, dry_run: bool):
-    def work(progress, cancel):
+    """The import as background work; its result is (report, ids of the records written)."""
+    def write(store, progress, cancelled):
         from ...interop.runner import run_import
-        from ...store import Store
-        with Store.open(db) as store:
-            report = run_import(store, fmt, paths, options, progress=progress,
-                                cancelled=cancel.is_set, dry_run=dry_run)
-            return report, (set() if dry_run else set(store.last_changes.ids))
-    return work
+        return run_import(store, fmt, paths, options, progress=progress, cancelled=cancelled,
+                          dry_run=dry_run)
+    work = in_background(db, write)
+
+    def result(progress, cancel):
+        outcome = work(progress, cancel)
+        return outcome.value, (set() if dry_run else set(outcome.changes.ids))
+    return result
 
 
 def make_table(columns: list[str]) -> QTableWidget:
