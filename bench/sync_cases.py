@@ -21,7 +21,8 @@ import requests
 from fieldcoord.hub import tokens
 from fieldcoord.store import Store, identity
 from fieldcoord.store.exchange import apply_batch, outgoing, sites_of, vector
-from fieldcoord.store.merge import Merger, Report
+from fieldcoord.store.incoming import Report
+from fieldcoord.store.merge import Merger
 from fieldcoord.sync import protocol
 
 from .cases import Config, ensure_cache, log

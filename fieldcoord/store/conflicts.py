@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
-from .records import Cells, RowDict, field_value
+from .records import Cells, RowDict, Versions, field_value
 
 if TYPE_CHECKING:
     from .store import Store
@@ -61,8 +61,7 @@ def open_conflicts(store: Store, rid: str | None = None) -> list[Conflict]:
         names = [d[0] for d in rec.description]
         got = rec.fetchone()
         row = dict(zip(names, got)) if got else {}
-        ver = json.loads(row.get("_ver") or "{}")
-        cur_v = ver.get(col) or ver.get("")
+        cur_v = Versions.load(row.get("_ver")).of(col)
         current_version: tuple[int, str] | None = None
         if cur_v and col in row:
             u = conn.execute("SELECT uuid FROM site WHERE ord = ?", (cur_v[1],)).fetchone()
@@ -100,18 +99,18 @@ def resolve(store: Store, cid: str, keep: str) -> Conflict:
             return c
         heads = [x for x in open_conflicts(store, c.record) if x.field == c.field]
         value = c.current if keep == "current" else c.value
-        ver = json.loads(row["_ver"])
-        winner = ver.get(c.field) or ver.get("")
+        ver = Versions.load(row["_ver"])
+        winner = ver.of(c.field)
         others = [[x.version[0], _site(store, x.version[1])] for x in heads]
         version = store.log.tick()
         cells: Cells = {c.field: [value, *(winner or [None, None]), None, None, others]}
         store.claim(kind, row, ver, cells)
         fld = kind.field_map.get(c.field)
         stored = json.dumps(value) if fld and fld.type == K.REFS and value is not None else value
-        ver[c.field] = [version, store.self_ord]
+        ver.fields[c.field] = [version, store.self_ord]
         store.conn.execute(f'UPDATE "{kind.table}" SET "{c.field}" = ?, _ver = ?, updated_at = ?, '
                            "device = ? WHERE id = ?",
-                           (stored, json.dumps(ver, separators=(",", ":")),
+                           (stored, ver.dump(),
                             clock.to_iso(version), store.device, c.record))
         store.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
                            "reason = 'concurrent'", (kind.table, c.record, c.field))
@@ -127,12 +126,12 @@ def _site(store: Store, uuid: str) -> int:
 
 def _confirm_delete(store: Store, kind: K.Kind, row: RowDict) -> None:
     """Record that the deleting side has now seen the concurrent edits: the delete stands."""
-    ver = json.loads(row["_ver"])
-    seen = {k: v for k, v in ver.items() if k not in ("_cl", "_seen", "!")}
-    ver["_seen"] = seen
+    ver = Versions.load(row["_ver"])
+    seen = ver.written()
+    ver.seen = seen
     version = store.log.tick()
     store.conn.execute(f'UPDATE "{kind.table}" SET _ver = ? WHERE id = ?',
-                       (json.dumps(ver, separators=(",", ":")), row["id"]))
+                       (ver.dump(), row["id"]))
     store.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND reason = 'deleted'",
                        (kind.table, row["id"]))
     store.log.emit(store.checker.audience(row), kind.table, row["id"], version, {"_seen": [seen]})
@@ -151,7 +150,7 @@ def recount(store: Store, tbl: str, rid: str, cols: list[str]) -> None:
     conflicts on those fields as a merge of the same history counts them (inside the write's
     transaction). The heads are the versions no later write names as replaced; each head other
     than the newest, holding another value, is a conflict."""
-    from .merge import field_history
+    from .incoming import field_history
     conn = store.conn
     uuid_of: dict[int, str] = dict(conn.execute("SELECT ord, uuid FROM site"))
     ord_of = {u: o for o, u in uuid_of.items()}

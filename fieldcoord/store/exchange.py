@@ -14,7 +14,8 @@ from ..core import compact
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
 from . import identity, trust
-from .merge import SKEW_MS, Entry, Merger, Report, SiteInfo, StreamKey
+from .incoming import SKEW_MS, Entry, Report, SiteInfo, StreamKey
+from .merge import Merger
 from .records import Cell, Cells
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from ..core.errors import FieldcoordError, ValidationError
 from . import keys, trust
-from .records import Cells
+from .records import Cells, Versions
 
 if TYPE_CHECKING:
     from .store import Store
@@ -473,12 +473,12 @@ def writers(store: Store, table: str, rid: str) -> dict[str, Writer]:
     row = store.conn.execute(f'SELECT _ver FROM "{table}" WHERE id = ?', (rid,)).fetchone()
     if row is None:
         return {}
-    ver = json.loads(row[0] or "{}")
+    ver = Versions.load(row[0]).fields
     sites = {o: (d, a, bool(v) and r is None) for o, d, a, v, r in store.conn.execute(
         "SELECT ord, device, agency, verified, revoked_at FROM site")}
     out: dict[str, Writer] = {}
     for col, v in ver.items():
-        if col in ("_seen", "!") or not isinstance(v, list) or len(v) < 2:
+        if not isinstance(v, list) or len(v) < 2:
             continue
         device, agency, verified = sites.get(v[1], (None, None, False))
         if v[1] == store.self_ord:

@@ -6,8 +6,9 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..core import compact
 from ..core import kinds as K
 
 SYSTEM = ("owner", "scope")
@@ -23,6 +24,77 @@ StoredRow = sqlite3.Row | Mapping[str, Any]
 # _seen, _copy, _scope, _d) have their own values.
 Cell = list[Any]
 Cells = dict[str, Cell]
+# A field version: (hlc, site), the site a UUID on the wire and a number in the change log.
+Version = tuple[int, Any]
+
+
+class WireCell(NamedTuple):
+    """One cell of a change, decoded once from its list form (Cell).
+
+    `value`; `prev`: the version it replaced (None: the field's first write); `own`: its own
+    version when that is not its change's (a copy of history passed on); `replaced`: further
+    versions it supersedes (a conflict resolved: every losing head).
+    """
+    value: Any
+    prev: Version | None
+    own: Version | None
+    replaced: tuple[Version, ...]
+
+    @classmethod
+    def of(cls, cell: Cell) -> WireCell:
+        n = len(cell)
+        return cls(cell[0],
+                   (cell[1], cell[2]) if n >= 3 and cell[1] is not None else None,
+                   (cell[3], cell[4]) if n >= 5 and cell[3] is not None else None,
+                   tuple((h, s) for h, s in cell[5]) if n > 5 and cell[5] else ())
+
+
+def decoded(cells: Cells) -> dict[str, WireCell]:
+    return {col: WireCell.of(cell) for col, cell in cells.items()}
+
+
+class Versions:
+    """The versions of a record's fields, as its `_ver` column keeps them.
+
+    `fields`: {column: [hlc, site number]}, where "" is the version of every column not listed
+    (the record's creation) and "_cl" that of its causal length. `seen`: the field versions that
+    the delete which made the record deleted had seen (an edit it had not seen conflicts with
+    it). `careful`: the record has had conflict rows, so its fields merge from their whole
+    history. In the column's JSON the last two are the keys "_seen" and "!"; nothing outside
+    this class reads or writes them.
+    """
+    __slots__ = ("fields", "seen", "careful")
+
+    def __init__(self, fields: dict[str, list[Any]] | None = None,
+                 seen: dict[str, list[Any]] | None = None, careful: bool = False):
+        self.fields: dict[str, list[Any]] = fields if fields is not None else {}
+        self.seen = seen
+        self.careful = careful
+
+    @classmethod
+    def load(cls, text: str | None) -> Versions:
+        fields = json.loads(text) if text else {}
+        seen = fields.pop("_seen", None)
+        careful = bool(fields.pop("!", 0))
+        return cls(fields, seen, careful)
+
+    def dump(self) -> str:
+        out: dict[str, Any] = dict(self.fields)
+        if self.seen is not None:
+            out["_seen"] = self.seen
+        if self.careful:
+            out["!"] = 1
+        return compact.dumps(out)
+
+    def of(self, column: str) -> list[Any]:
+        """A column's current version [hlc, site]; [] if it was never written."""
+        v = self.fields.get(column) or self.fields.get("")
+        return list(v) if v and v[0] else []
+
+    def written(self) -> dict[str, list[Any]]:
+        """The versions of the record's fields and pseudo-fields, its causal length aside:
+        what a delete records as seen."""
+        return {c: v for c, v in self.fields.items() if c != "_cl"}
 
 
 def field_value(fld: K.Field, value: Any) -> Any:

@@ -32,7 +32,7 @@ from .changelog import ChangeLog
 from .checks import RowChecker
 from .db import connect
 from .migrations import index_definitions, migrate
-from .records import SYSTEM, Cells, Changes, Record, RowDict, StoredRow, dump
+from .records import SYSTEM, Cells, Changes, Record, RowDict, StoredRow, Versions, dump
 from .records import field_value as _field_value
 
 # Shortcut keys that add contact methods along with a contact or an agency.
@@ -79,12 +79,6 @@ class _Unread(enum.Enum):
 
 
 _UNREAD: Final = _Unread.UNREAD         # the agency key, not read yet
-
-
-def _version(ver: dict[str, Any], column: str) -> list[Any]:
-    """A field's current version [hlc, site] from a row's version map; [] if never written."""
-    v = ver.get(column) or ver.get("")
-    return list(v) if v and v[0] else []
 
 
 @lru_cache(maxsize=256)
@@ -616,20 +610,20 @@ class Store:
                 raise PermissionDenied(f"only {cur['owner']}, which maintains "
                                        f"{self._title(k, cur)}, can change its owner or scope")
             version = self.log.tick()
-            ver = json.loads(old["_ver"])
-            cells = {c: [v, *_version(ver, c)] for c, v in changed.items()}
+            ver = Versions.load(old["_ver"])
+            cells = {c: [v, *ver.of(c)] for c, v in changed.items()}
             # a write is newer than what it replaces, even when that came from a clock ahead
             # of ours (whose time this replica does not adopt)
             version = max([version] + [c[1] + 1 for c in cells.values() if len(c) > 1])
             self.claim(k, cur, ver, cells)
             for c in changed:
-                ver[c] = [version, self.self_ord]
+                ver.fields[c] = [version, self.self_ord]
             sets = ", ".join(f'"{c}" = ?' for c in changed)
             self.conn.execute(
                 f'UPDATE "{k.table}" SET {sets}, updated_at = ?, device = ?, _ver = ? WHERE id = ?',
                 [*(_json(v) if c in _REFS_COLUMNS[k.name] and v is not None else v
                    for c, v in changed.items()),
-                 clock.to_iso(version), self.device, _json(ver), rid])
+                 clock.to_iso(version), self.device, ver.dump(), rid])
             before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if before == after:
                 self.log.emit(after, k.table, rid, version, cells)
@@ -640,7 +634,7 @@ class Store:
                            {c: cells[c] for c in SYSTEM if c in cells})
                 self.log.emit_history(after, k.table, rid, version, cells)
                 self.log.emit(after, k.table, rid, version, cells)
-            if ver.get("!"):
+            if ver.careful:
                 # the record has conflicts: judge them again as every receiver of this write
                 # will (writing the value that lost, say, leaves no conflict)
                 conflicts.recount(self, k.table, rid, list(changed))
@@ -674,34 +668,34 @@ class Store:
             if cur["_cl"] % 2 == 1:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is not deleted")
             self.checker.check_restorable(k, cur)
-            deleted_at = json.loads(cur["_ver"]).get("_cl", [None])[0]
+            deleted_at = Versions.load(cur["_ver"]).fields.get("_cl", [None])[0]
             version = self.log.tick()
             self._set_cl(k, cur, version)
             for child_kind, column in K.cascade(k.name):
                 ck = K.KINDS[child_kind]
                 for child in self._rows_referring(ck, column, cur["id"], live=False):
-                    if json.loads(child["_ver"]).get("_cl", [None])[0] == deleted_at:
+                    if Versions.load(child["_ver"]).fields.get("_cl", [None])[0] == deleted_at:
                         self._set_cl(ck, child, version)
         return self.get(cur["id"])
 
     def _set_cl(self, k: K.Kind, cur: sqlite3.Row, version: int) -> None:
-        ver = json.loads(cur["_ver"])
+        ver = Versions.load(cur["_ver"])
         cl = cur["_cl"] + 1
-        cells = {"_cl": [cl, *_version(ver, "_cl")]}
+        cells = {"_cl": [cl, *ver.of("_cl")]}
         self.claim(k, cur, ver, cells)
         if cl % 2 == 0:
             # A delete names the field versions it saw: an edit it did not see is concurrent
             # with it, and sync keeps that edit as a conflict instead of dropping it.
-            seen = {c: v for c, v in ver.items() if c not in ("_cl", "_seen", "!")}
+            seen = ver.written()
             cells["_seen"] = [seen]
-            ver["_seen"] = seen
+            ver.seen = seen
         else:
             self.conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? "
                               "AND reason = 'deleted'", (k.table, cur["id"]))
-        ver["_cl"] = [version, self.self_ord]
+        ver.fields["_cl"] = [version, self.self_ord]
         self.conn.execute(f'UPDATE "{k.table}" SET _cl = ?, _ver = ?, updated_at = ?, device = ? '
                           "WHERE id = ?",
-                          (cl, _json(ver), clock.to_iso(version), self.device, cur["id"]))
+                          (cl, ver.dump(), clock.to_iso(version), self.device, cur["id"]))
         row = {f.name: cur[f.name] for f in k.fields}
         self.log.emit(self.checker.audience({"owner": cur["owner"], "scope": cur["scope"]}),
                    k.table, cur["id"], version, cells)
@@ -736,23 +730,23 @@ class Store:
         cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (rid,))
         names = [d[0] for d in cur.description]
         row = dict(zip(names, cur.fetchone()))
-        ver = json.loads(row["_ver"])
+        ver = Versions.load(row["_ver"])
         version = max(self.log.tick(), above + 1)
         cells = {col: [value, *prev]}
         self.claim(kind, row, ver, cells)
-        ver[col] = [version, self.self_ord]
+        ver.fields[col] = [version, self.self_ord]
         f = kind.field_map.get(col)
         stored = json.dumps(value) if f and f.type == K.REFS and value is not None else value
         self.conn.execute(f'UPDATE "{kind.table}" SET "{col}" = ?, _ver = ? WHERE id = ?',
-                          (stored, _json(ver), rid))
+                          (stored, ver.dump(), rid))
         self.log.emit(self.checker.audience(row), kind.table, rid, version, cells)
         self.touch(kind, rid, row, live_row=False)
 
-    def claim(self, k: K.Kind, row: StoredRow, ver: dict[str, Any], cells: Cells) -> None:
+    def claim(self, k: K.Kind, row: StoredRow, ver: Versions, cells: Cells) -> None:
         """A partner's write names the sharing scope that let it edit (value and version), so
         every replica judges it the same way, even if the owner changes the scope meanwhile."""
         if row["owner"] != self.home and k.name != "agency":
-            cells["_scope"] = [row["scope"], *_version(ver, "scope")]
+            cells["_scope"] = [row["scope"], *ver.of("scope")]
 
     def check_may_change(self, k: K.Kind, row: StoredRow) -> None:
         if not self.may_change(row["owner"], row["scope"], k.name):

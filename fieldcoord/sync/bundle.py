@@ -21,7 +21,7 @@ from nacl.exceptions import CryptoError
 from ..core.errors import ValidationError
 from ..store import identity, trust
 from ..store.exchange import BATCH_BYTES, apply_batch, lacking, outgoing, sites_of, visible_vector
-from ..store.merge import Report
+from ..store.incoming import Report
 from . import protocol
 
 MAGIC = b"FCBUNDLE 2\n"

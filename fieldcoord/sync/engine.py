@@ -20,7 +20,7 @@ from ..core.errors import Cancelled
 from ..core.progress import Progress
 from ..core.validate import may_see
 from ..store.exchange import apply_batch, lacking, outgoing, sites_of, visible_vector
-from ..store.merge import Entry, Report
+from ..store.incoming import Entry, Report
 from . import keyexchange, snapshot
 
 # Receiving at least this many changes, a replica indexes them for search once at the end.

@@ -15,7 +15,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ..core.errors import Cancelled, FieldcoordError
-from ..store.merge import Entry, Report
+from ..store.incoming import Entry, Report
 from . import protocol, tls
 from .engine import Hello
 from .snapshot import CHUNK, SnapshotError

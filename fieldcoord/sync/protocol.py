@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from ..core.kinds import KIND_BY_TABLE
 from ..store.exchange import Batch
-from ..store.merge import Entry
+from ..store.incoming import Entry
 from ..store.migrations import LATEST, SCHEMA_DIR
 
 PROTOCOL = 3

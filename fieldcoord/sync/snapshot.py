@@ -30,7 +30,7 @@ from ..core.validate import audience, may_see
 from ..store import migrations
 from ..store import search as fts
 from ..store.exchange import apply_batch, outgoing, sites_of, vector, visible_vector
-from ..store.merge import SKEW_MS
+from ..store.incoming import SKEW_MS
 
 log = logging.getLogger("fieldcoord.sync")
 

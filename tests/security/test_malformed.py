@@ -15,7 +15,7 @@ from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
 from fieldcoord.store import Store, trust
 from fieldcoord.store.exchange import Batch, entry_digest, outgoing, sites_of, vector
-from fieldcoord.store.merge import Entry
+from fieldcoord.store.incoming import Entry
 from fieldcoord.store.migrations import LATEST
 from fieldcoord.sync import protocol
 from fieldcoord.sync.engine import sync

@@ -33,8 +33,8 @@ def test_no_module_reaches_into_a_stores_private_members():
 
 
 def test_only_the_change_log_and_merge_write_change_entries():
-    """This replica's entries come from store/changelog.py; received ones are kept by Merger.
+    """This replica's entries come from store/changelog.py; received ones are kept by Merger (its batch rows, merge_rows.py).
     (A snapshot being prepared is another database, see sync/snapshot.py.)"""
     writers = sorted(str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
                      if "INSERT INTO change " in p.read_text(encoding="utf-8"))
-    assert writers == ["store/changelog.py", "store/merge.py"]
+    assert writers == ["store/changelog.py", "store/merge_rows.py"]

@@ -4,7 +4,7 @@ by whatever key the attacker holds."""
 from fieldcoord.core import hlc as clock
 from fieldcoord.store import trust
 from fieldcoord.store.exchange import Batch, entry_digest
-from fieldcoord.store.merge import Entry
+from fieldcoord.store.incoming import Entry
 
 
 def position(store, origin: str, audience: str) -> tuple[int, bytes]:

@@ -16,7 +16,7 @@ from region import Region
 from fieldcoord.core.validate import audience, may_see
 from fieldcoord.store import trust
 from fieldcoord.store.exchange import Batch, apply_batch, entry_digest, outgoing, sites_of, vector
-from fieldcoord.store.merge import Entry
+from fieldcoord.store.incoming import Entry
 from fieldcoord.sync.engine import StorePeer, sync
 
 EVIL = "EVIL"

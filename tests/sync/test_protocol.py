@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldcoord.store.merge import Entry
+from fieldcoord.store.incoming import Entry
 from fieldcoord.sync import protocol
 
 SITES = [str(uuid.UUID(int=i * 7919 + 1)) for i in range(4)]
