@@ -20,7 +20,7 @@ from . import identity, trust
 from .records import Cells
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .replica import Replica
 
 _json = compact.dumps
 PSEUDO_CELLS = ("_seen", "_copy", "_scope")
@@ -64,7 +64,7 @@ class ChangeLog:
     (flush, tick, advance, emit...) are called only inside a transaction.
     """
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Replica):
         self.store = store
         self.conn = store.conn
         self.pending: Pending | None = None

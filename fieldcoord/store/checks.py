@@ -26,7 +26,7 @@ from ..core.validate import (
 from .records import RowDict, StoredRow
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .replica import Replica
 
 _TONE_RE = re.compile(r"^(\d{2,3}(\.\d)?|D\d{3}[NI]?|\$?[0-9A-F]{3}|CSQ)$", re.I)
 
@@ -43,7 +43,7 @@ def _target(fld: K.Field) -> K.Kind:
 class RowChecker:
     """Turns user input into a valid stored row, resolving references against the store."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Replica):
         self.store = store
         # record id -> (its kind's name, its summary or None)
         self._summaries: dict[str, tuple[str, Summary | None]] = {}

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 
 from fieldcoord.core import kinds as K
-from fieldcoord.store import ddl
-from fieldcoord.store.store import DEFERRABLE_INDEXES, Store
+from fieldcoord.store import Store, ddl
+from fieldcoord.store.replica import DEFERRABLE_INDEXES
 
 
 @pytest.fixture(scope="module")

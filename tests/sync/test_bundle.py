@@ -88,7 +88,7 @@ def test_refuses_files_that_are_not_bundles_or_for_another_agency(pair, tmp_path
 
 
 def test_a_large_bundle_into_a_new_replica_builds_its_indexes_once(pair, tmp_path, monkeypatch):
-    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    from fieldcoord.store.replica import DEFERRABLE_INDEXES
     ccf, mpd = pair
     f = tmp_path / "to-mpd.fcb"
     export_bundle(ccf, f, "MPD")

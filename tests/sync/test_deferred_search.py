@@ -88,7 +88,7 @@ def _indexes(store) -> set:
 
 
 def test_a_first_sync_sets_list_indexes_aside_and_builds_them_again(replicas, monkeypatch):
-    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    from fieldcoord.store.replica import DEFERRABLE_INDEXES
     monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
     monkeypatch.setattr(exchange, "BATCH_BYTES", 2000)
     hub = _hub_with_contacts(replicas)
@@ -109,7 +109,7 @@ def test_a_first_sync_sets_list_indexes_aside_and_builds_them_again(replicas, mo
 
 
 def test_a_sync_smaller_than_what_a_replica_holds_keeps_its_indexes(replicas, monkeypatch):
-    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    from fieldcoord.store.replica import DEFERRABLE_INDEXES
     monkeypatch.setattr(engine, "DEFER_SEARCH_AT", 10)
     monkeypatch.setattr(exchange, "BATCH_BYTES", 2000)
     laptop = _hub_with_contacts(replicas, 60, "laptop")     # holds 120 changes
@@ -129,7 +129,7 @@ def test_a_sync_smaller_than_what_a_replica_holds_keeps_its_indexes(replicas, mo
 
 
 def test_indexes_set_aside_by_a_stopped_sync_are_built_when_opened(replicas, tmp_path):
-    from fieldcoord.store.store import DEFERRABLE_INDEXES
+    from fieldcoord.store.replica import DEFERRABLE_INDEXES
     hub = _hub_with_contacts(replicas)
     path = tmp_path / "cut.db"
     laptop = Store.create(path, "Clark County Fire", "CCF", device="cut")

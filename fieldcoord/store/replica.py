@@ -1,0 +1,350 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A replica's database as the store holds it open: its identity and keys, transactions, what a
+transaction changed, and the search documents and indexes kept current (store layer; the first
+layer of Store, see store.py)."""
+from __future__ import annotations
+
+import enum
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Self, TypeVar, cast
+
+from ..core import kinds as K
+from ..core.errors import NotInitialised
+from ..core.failures import DiskFull, is_disk_full
+from . import ddl, keys
+from . import search as fts
+from .changelog import ChangeLog
+from .checks import RowChecker
+from .migrations import index_definitions
+from .records import Changes, RowDict
+
+# Pages of write-ahead log after which a commit copies it into the database: SQLite's default,
+# and during a large sync (about 40 MB).
+CHECKPOINT_PAGES = 1000
+BULK_CHECKPOINT_PAGES = 10000
+# Indexes nothing in applying a sync reads (see ddl.deferrable_indexes); each batch of a large
+# pull lands in pages all over them, so a pull that brings at least as much as the replica
+# holds sets them aside and builds them once, in order, at the end.
+DEFERRABLE_INDEXES = (*ddl.deferrable_indexes(), "search_doc_by_title")
+
+
+@dataclass
+class _Tx:
+    """What a transaction changed beyond the change log: search documents gone stale, records
+    created, and the changes reported to the caller."""
+    # (kind, id) -> row, or None: stale search doc
+    dirty: dict[tuple[str, str], RowDict | None] = field(default_factory=dict)
+    inserted: set[str] = field(default_factory=set)     # ids of records created in this tx
+    with_lines: set[str] = field(default_factory=set)   # ids whose contact methods were written
+    changes: Changes = field(default_factory=Changes)
+
+
+T = TypeVar("T")
+# The search documents that show an agency's name and code: (kind, reference field).
+_RENAME_REFRESHES = K.searched_with("agency")
+# For a kind searched within another (contact methods): the references to the kinds whose search
+# documents hold their lines, other than the one it is searched within.
+def _holds_lines(kind: str | None) -> bool:
+    search = K.KINDS[kind].search if kind else None
+    return search is not None and search.lines
+
+
+_LINE_HOLDERS = {k.name: tuple((f.ref, f.name) for f in k.fields if f.type == K.REF
+                               and f.name != k.search.within and f.ref and _holds_lines(f.ref))
+                 for k in K.KINDS.values() if k.search is not None and k.search.within}
+
+
+class _Unread(enum.Enum):
+    UNREAD = 0
+
+
+_UNREAD: Final = _Unread.UNREAD         # the agency key, not read yet
+
+
+
+
+class Replica:
+    """The open database of one replica; Store (store.py) adds reading and writing records."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+        self._depth = 0
+        self._tx: _Tx | None = None
+        # Caches valid while no other connection writes (PRAGMA data_version unchanged).
+        self._data_version: int | None = None
+        self.log = ChangeLog(self)
+        self._agency_words: fts.AgencyWords = {}
+        self._kind_of_id: dict[str, K.Kind] = {}
+        self._read_meta()
+
+    def _read_meta(self) -> None:
+        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
+        if "home" not in meta:
+            raise NotInitialised(f"{self.path} is not initialised: run fieldcoord init --agency "
+                                 "NAME --code CODE first")
+        self.home: str = meta["home"]
+        self.site_uuid: str = meta["site"]
+        self.epoch: str = meta.get("epoch") or ""
+        self.device: str = meta.get("device") or ""
+        self.region: str = meta.get("region") or "US"
+        # this replica's row in the site table: 1 unless the database began as a snapshot
+        # of another replica's (see sync.snapshot)
+        self.self_ord: int = int(meta.get("self_ord") or 1)
+        # full-text indexes left for later by a large sync (see defer_search)
+        self.search_deferred: bool = meta.get("search_deferred") == "1"
+        # where the private keys are (see store.keys); None before keys existed
+        self.keystore: str | None = meta.get("keystore")
+        # the built-in demo region (fictional Harbor County) was loaded here: never shared
+        # with a peer unless the user confirms (see demo.check_may_share)
+        self.demo: bool = meta.get("demo") == "1"
+        self._device_seed: bytes | None = None
+        self._agency_seed: bytes | None | _Unread = _UNREAD
+        self.checker = RowChecker(self)
+    # ----------------------------------------------------------------- keys
+    # ----------------------------------------------------------------- keys
+    def device_seed(self) -> bytes:
+        """This replica's private device key (it signs what this replica writes)."""
+        if self._device_seed is None:
+            seed = keys.load(self.conn, self.path, self.site_uuid, "device", self.keystore)
+            if seed is None:
+                raise keys.KeysUnavailable(f"the private key of this replica is missing from "
+                                           f"its {self.keystore}: it cannot sign changes")
+            self._device_seed = seed
+        return self._device_seed
+
+    def agency_seed(self) -> bytes | None:
+        """The agency's private key when this replica holds it (its agency's key holder)."""
+        if self._agency_seed is _UNREAD:
+            self._agency_seed = keys.load(self.conn, self.path, self.site_uuid, "agency",
+                                          self.keystore)
+        return self._agency_seed
+
+    def give_up_agency_key(self) -> None:
+        """Forget the agency's private key (a provisional one, given up for the hub's)."""
+        if self.agency_seed() is not None:
+            keys.forget(self.conn, self.path, self.site_uuid, "agency", self.keystore)
+        self._agency_seed = None
+
+    def key_warning(self) -> str | None:
+        """What the user should know about where this replica's private keys are kept."""
+        return keys.warning(self.keystore)
+    def close(self) -> None:
+        self.conn.close()
+
+    def reload(self) -> None:
+        """Read everything afresh after the database's contents were replaced in place (a first
+        sync adopting a snapshot): identity, caches, search state."""
+        if self._depth:
+            raise RuntimeError("reload inside a transaction")
+        self._forget_caches()
+        self._data_version = None
+        self._kind_of_id.clear()
+        self._read_meta()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ transactions
+    def write(self, fn: Callable[[], T]) -> tuple[T, Changes]:
+        """Run `fn`, made of this store's writes, as one transaction; returns its result and
+        what it changed (kinds and record ids), for a view to refresh exactly those records.
+
+        Nothing is written when `fn` raises. Not for use inside another transaction, whose
+        changes would not be known yet.
+        """
+        if self._tx is not None:
+            raise RuntimeError("Store.write inside a transaction")
+        with self.transaction():
+            tx = self._tx
+            assert tx is not None
+            value = fn()
+        return value, tx.changes
+
+    @contextmanager
+    def transaction(self, savepoint: bool = True) -> Iterator[Self]:
+        """One SQLite transaction (BEGIN IMMEDIATE); nested calls are savepoints.
+
+        Search documents, the clock and the stream counters are written just before COMMIT.
+        A nested write that checks everything before writing may pass savepoint=False.
+        """
+        if self._depth and not savepoint:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        if self._depth:
+            name = f"sp{self._depth}"
+            pending, tx = self.log.pending, self._tx
+            assert pending is not None and tx is not None
+            saved = pending.mark()
+            self.conn.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                pending.back_to(saved)
+                # rows read or written inside the savepoint may be gone: read them afresh
+                self.checker.forget()
+                self._agency_words.clear()
+                tx.dirty = dict.fromkeys(tx.dirty)
+                raise
+            else:
+                self.conn.execute(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._forget_caches()
+            # another connection may have put a snapshot in place (sync.snapshot), which
+            # gives this replica another site number
+            got = self.conn.execute("SELECT value FROM meta WHERE key = 'self_ord'").fetchone()
+            self.self_ord = int(got[0]) if got else 1
+            self._data_version = version
+        self._depth = 1
+        self.log.begin()
+        self._tx = tx = _Tx()
+        try:
+            yield self
+            self._flush()
+            self.conn.execute("COMMIT")
+            self.log.committed()
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self._forget_caches()
+            if not isinstance(exc, DiskFull) and is_disk_full(exc):
+                raise DiskFull() from exc       # rolled back: say it in plain words
+            raise
+        finally:
+            self._depth = 0
+            self._tx = None
+
+    # ------------------------------------------------------------ search indexing
+    def defer_search(self, indexes: bool = False) -> None:
+        """Keep search documents up to date but leave the full-text indexes for later.
+
+        For a large sync: one rebuild at the end costs a fraction of indexing document by
+        document. With `indexes` the DEFERRABLE_INDEXES are dropped too, to be built again at
+        the end. The flag is stored, and missing indexes are noticed, so a replica stopped half
+        way rebuilds both when next opened. Searches meanwhile may miss the records received
+        since, and lists sort without their indexes.
+        """
+        if self.search_deferred and not indexes:
+            return
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) "
+                              "VALUES ('search_deferred', '1')")
+            if indexes:
+                for name in DEFERRABLE_INDEXES:
+                    self.conn.execute(f'DROP INDEX IF EXISTS "{name}"')
+        # Copy the write-ahead log into the database every few batches rather than after each:
+        # pages that every batch touches are then written once per checkpoint.
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
+        self.search_deferred = True
+
+    def catch_up_search(self) -> None:
+        """Rebuild the full-text indexes and the other indexes left for later by defer_search."""
+        missing = self._missing_indexes()
+        if not self.search_deferred and not missing:
+            return
+        # back to SQLite's default before this last commit, which then copies the log over
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+        with self.transaction():
+            if self.search_deferred:
+                fts.rebuild_indexes(self.conn)
+                self.conn.execute("DELETE FROM meta WHERE key = 'search_deferred'")
+            definitions = index_definitions()
+            for name in missing:
+                self.conn.execute(definitions[name])
+        self.search_deferred = False
+
+    def held_changes(self) -> int:
+        """How many change-log entries this replica holds, of every stream."""
+        n: int = self.conn.execute("SELECT coalesce(sum(seq), 0) FROM stream").fetchone()[0]
+        return n
+
+    def _missing_indexes(self) -> list[str]:
+        """The DEFERRABLE_INDEXES this database lacks (set aside by a sync that stopped)."""
+        marks = ",".join("?" * len(DEFERRABLE_INDEXES))
+        held = {r[0] for r in self.conn.execute(
+            f"SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({marks})",
+            DEFERRABLE_INDEXES)}
+        return [n for n in DEFERRABLE_INDEXES if n not in held]
+
+    def _forget_caches(self) -> None:
+        self.checker.forget()
+        self.log.forget()
+        self._agency_words.clear()
+
+    def _flush(self) -> None:
+        tx = self._tx
+        assert tx is not None
+        if tx.dirty:
+            fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
+                        self._agency_words, tx.inserted, tx.with_lines,
+                        deferred=self.search_deferred)
+        self.log.flush()
+
+    def touch(self, kind: K.Kind, rid: str, row: RowDict, old: RowDict | None = None,
+              live_row: bool = True, created: bool = False, lines_first: bool = False) -> None:
+        """Note, inside a transaction, what a write changed and which search documents go stale
+        (every writer calls it: Store's own writes, Merger, conflict resolution).
+
+        `row` is the record's whole new row when `live_row`; the search document is then built
+        from it without reading the record back. `created`: the record is new here (it has no
+        search document yet); `lines_first`: its contact methods may have arrived before it.
+        """
+        tx = self._tx
+        assert tx is not None
+        if created:
+            tx.inserted.add(rid)
+        if lines_first:
+            tx.with_lines.add(rid)
+        tx.changes.note(kind.name, rid)
+        self.checker.forget(rid)
+        name = kind.name
+        dirty = tx.dirty
+        search = kind.search
+        if search is not None and search.within:
+            # A line is searched within the record it is part of (a contact's number), or on
+            # its own and within every other record whose lines it is (an agency's duty line).
+            for r in (row, old) if old else (row,):
+                holders = _LINE_HOLDERS[name]
+                if r.get(search.within):
+                    holders = ((cast(str, kind.field_map[search.within].ref), search.within),)
+                else:
+                    dirty[(name, rid)] = None
+                for holder, column in holders:
+                    if r.get(column):
+                        dirty.setdefault((holder, r[column]), None)
+                        tx.with_lines.add(r[column])
+        elif search is not None:
+            dirty[(name, rid)] = row if live_row else None
+        if name == "agency":
+            self._agency_words.pop(rid, None)
+        if name == "agency" and old is not None and (
+                old.get("name") != row.get("name") or old.get("code") != row.get("code")):
+            for child, col in _RENAME_REFRESHES:
+                self._dirty_children(child, col, rid)
+
+    def _dirty_children(self, kind: str, column: str, rid: str) -> None:
+        table = K.KINDS[kind].table
+        tx = self._tx
+        assert tx is not None
+        for (cid,) in self.conn.execute(
+                f'SELECT id FROM "{table}" WHERE "{column}" = ? AND _cl % 2 = 1', (rid,)):
+            tx.dirty.setdefault((kind, cid), None)
