@@ -12,7 +12,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -21,32 +20,26 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QWidget,
 )
 
-from ..core import kinds as K
 from ..core.errors import FieldcoordError
 from ..store import Store
 from ..store.conflicts import open_count
-from ..store.records import Changes
-from . import dialogs, fileops, ops
-from .conflicts_page import ConflictsPage
+from . import dialogs, fileops
 from .export_dialog import open_export_dialog
 from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and Open, app.py)
 from .import_wizard import open_import_wizard
-from .pages import OPENS_ON, PAGE_GROUPS, PAGES, Page
+from .navigation import Navigation
+from .pages import OPENS_ON, PAGE_NAMES, SIDEBAR, TITLES
+from .record_actions import RecordActions
 from .search import SearchPanel
 from .settings import settings
 from .style import ERROR_STYLE
 from .sync_pages import SyncPage, SyncStatus
 
-PAGE_NAMES = (*PAGES, "conflicts", "sync")
-SIDEBAR = (*PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
-TITLES = {**{name: spec[0] for name, spec in PAGES.items()}, "conflicts": "Conflicts",
-          "sync": "Sync"}
 DEFAULT_PAGE = "contacts"
 
 
@@ -78,7 +71,7 @@ class SearchField(QLineEdit):
             super().keyPressEvent(event)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Navigation, RecordActions, QMainWindow):
     """The app's window over one open Store."""
 
     page_changed = Signal(str)
@@ -291,132 +284,6 @@ class MainWindow(QMainWindow):
         pane.changed.connect(lambda ids: self.records_changed(None, ids))
         pane.copied.connect(lambda text: self.statusBar().showMessage(f"Copied {text}", 4000))
 
-    # ------------------------------------------------------------------ pages
-    def page(self, name: str) -> QWidget:
-        """The page called `name`, built on first use."""
-        if name not in self.pages:
-            if name in PAGES:
-                page = Page(self.store, name)
-                for lst in page.lists:
-                    self._wire_detail(lst.detail)
-                    lst.new_requested.connect(self.new_record)
-                    lst.table.doubleClicked.connect(lambda _i: self.edit_record())
-            elif name == "conflicts":
-                page = ConflictsPage(self.store.path)
-                page.changed.connect(self._on_external_change)
-                self.conflicts_page = page
-            else:
-                raise KeyError(f"no page named {name}")
-            self.pages[name] = page
-            self._add_to_stack(page, scroll=not isinstance(page, Page))
-        return self.pages[name]
-
-    def _add_to_stack(self, page: QWidget, scroll: bool) -> None:
-        """Pages with fixed layouts scroll rather than widen the window."""
-        if scroll:
-            holder = QScrollArea()
-            holder.setWidget(page)
-            holder.setWidgetResizable(True)
-            holder.setFrameShape(QScrollArea.NoFrame)
-            self._containers[page] = holder
-            self.stack.addWidget(holder)
-        else:
-            self.stack.addWidget(page)
-
-    def _show_page(self, page: QWidget) -> None:
-        self.stack.setCurrentWidget(self._containers.get(page, page))
-
-    def shown_page(self) -> QWidget:
-        """The page on screen (the search panel while searching)."""
-        current = self.stack.currentWidget()
-        for page, holder in self._containers.items():
-            if holder is current:
-                return page
-        return current
-
-    def go(self, name: str, remember_history: bool = True) -> QWidget:
-        """Show page `name` (one of PAGE_NAMES)."""
-        if name not in PAGE_NAMES:
-            raise ValueError(f"no page {name}; pages are: {', '.join(PAGE_NAMES)}")
-        if remember_history and self.current_page and (
-                name != self.current_page or self.stack.currentWidget() is self.search_panel):
-            self._push_history()
-        page = self.page(name)
-        self.current_page = name
-        self._show_page(page)
-        if isinstance(page, Page):
-            page.ensure_loaded()
-        elif hasattr(page, "refresh") and page is not self.sync_page:
-            page.refresh()
-        item = self._sidebar_items[name]
-        if self.sidebar.currentItem() is not item:
-            self.sidebar.blockSignals(True)
-            self.sidebar.setCurrentItem(item)
-            self.sidebar.blockSignals(False)
-        editable = isinstance(page, Page)
-        for a in (self.new_action, self.edit_action, self.delete_action, self.restore_action):
-            a.setEnabled(editable)
-        if self.remember:
-            settings.page = name
-        self.page_changed.emit(name)
-        return page
-
-    def _on_sidebar(self, item, _prev) -> None:
-        name = item.data(Qt.UserRole) if item else None
-        if name:
-            if self.search.text():
-                self.search.blockSignals(True)
-                self.search.clear()
-                self.search.blockSignals(False)
-            self.go(name)
-
-    def _push_history(self) -> None:
-        if self.stack.currentWidget() is self.search_panel:
-            entry = ("search", self.search.text())
-        else:
-            page = self.pages.get(self.current_page)
-            rid = page.current().current_id() if isinstance(page, Page) else None
-            entry = (self.current_page, rid)
-        if not self.history or self.history[-1] != entry:
-            self.history.append(entry)
-            del self.history[:-50]
-        self.back_action.setEnabled(True)
-
-    def back(self) -> None:
-        """Return to the previous page, record or search."""
-        if not self.history:
-            return
-        name, value = self.history.pop()
-        self.back_action.setEnabled(bool(self.history))
-        if name == "search":
-            self.search.blockSignals(True)
-            self.search.setText(value or "")
-            self.search.blockSignals(False)
-            self._on_search_text(value or "")
-            self.search_panel.run()
-            return
-        if self.search.text():
-            self.search.blockSignals(True)
-            self.search.clear()
-            self.search.blockSignals(False)
-        page = self.go(name, remember_history=False)
-        if value and isinstance(page, Page):
-            kind = page.current().kind.name
-            page.show_record(kind, value)
-
-    def current_list(self):
-        page = self.pages.get(self.current_page)
-        if self.stack.currentWidget() is self.search_panel or not isinstance(page, Page):
-            return None
-        return page.current()
-
-    def selected_id(self) -> str | None:
-        if self.stack.currentWidget() is self.search_panel:
-            rec = self.search_panel.detail.record
-            return rec.id if rec else None
-        lst = self.current_list()
-        return lst.current_id() if lst else None
-
     # ------------------------------------------------------------------ search
     def focus_search(self) -> None:
         self.search.setFocus(Qt.ShortcutFocusReason)
@@ -457,113 +324,6 @@ class MainWindow(QMainWindow):
             self._push_history()
         page = self.go(page_name, remember_history=not was_search)
         page.show_record(kind, target)
-
-    # ------------------------------------------------------------------ writing
-    def new_record(self, kind: str | None = None, preset: dict | None = None) -> str | None:
-        if not kind:
-            lst = self.current_list()
-            if lst is None:
-                return None
-            kind, preset = lst.kind.name, lst.preset()
-        dialog = dialogs.RecordDialog(self.store, kind, preset=preset, parent=self)
-        if dialog.exec() != QDialog.Accepted:
-            return None
-        self.show_changes(dialog.changes)
-        self.open_record(dialog.saved_id)
-        return dialog.saved_id
-
-    def edit_record(self, rid: str | None = None) -> None:
-        rid = rid or self.selected_id()
-        if not rid:
-            return
-        try:
-            rec = self.store.get(rid)
-        except FieldcoordError as e:
-            QMessageBox.warning(self, "Edit", str(e))
-            return
-        if rec.deleted:
-            QMessageBox.information(self, "Edit", f"This {K.KINDS[rec.kind].label} is deleted: "
-                                    "restore it first.")
-            return
-        if not self.store.may_change(rec.owner, rec.scope, rec.kind):
-            QMessageBox.information(self, "Edit", f"{rec.owner} maintains this record and does "
-                                    "not let partners edit it.")
-            return
-        dialog = dialogs.RecordDialog(self.store, rec.kind, record=rec, parent=self)
-        if dialog.exec() == QDialog.Accepted:
-            self.show_changes(dialog.changes)
-
-    def delete_record(self, rid: str | None = None) -> None:
-        rid = rid or self.selected_id()
-        if not rid:
-            return
-        rec = self.store.get(rid)
-        label = K.KINDS[rec.kind].label
-        if rec.deleted:
-            return
-        if not self.store.may_change(rec.owner, rec.scope, rec.kind):
-            QMessageBox.information(self, f"Delete {label}", f"{rec.owner} maintains this "
-                                    "record and does not let partners change it, so it cannot "
-                                    "be deleted here.")
-            return
-        if not dialogs.confirm(self, f"Delete {label}",
-                               f"Delete {label} “{rec.title}”? Its parts (numbers, members, "
-                               "rows) go with it. You can restore it later from the list's "
-                               "Deleted view."):
-            return
-        outcome = ops.run(self.store, f"Delete {label}", lambda s: s.delete(rid), parent=self)
-        if outcome is None:
-            return
-        self.show_changes(outcome.changes)
-        self.statusBar().showMessage(f"Deleted {label} “{rec.title}” · Ctrl+Shift+R "
-                                     "restores it", 8000)
-        self._last_deleted = rid
-
-    def restore_record(self, rid: str | None = None) -> None:
-        candidates = [rid] if rid else [self.selected_id(), getattr(self, "_last_deleted", None)]
-        rec = None
-        for cid in candidates:
-            try:
-                got = self.store.get(cid) if cid else None
-            except FieldcoordError:
-                got = None
-            if got is not None and got.deleted:
-                rec, rid = got, got.id
-                break
-        if rec is None:
-            return
-        outcome = ops.run(self.store, "Restore", lambda s: s.restore(rid), parent=self)
-        if outcome is None:
-            return
-        self.show_changes(outcome.changes)
-        self.statusBar().showMessage(f"Restored {K.KINDS[rec.kind].label} “{rec.title}”", 5000)
-
-    def show_changes(self, changes: Changes) -> None:
-        """Bring the views up to date after a write made here (its Outcome's changes)."""
-        self.records_changed(changes.kinds, changes.ids)
-
-    def records_changed(self, kinds, ids) -> None:
-        """Update the lists that are open for these records (their rows only)."""
-        ids = {i for i in ids or () if i}
-        for page in self.pages.values():
-            if isinstance(page, Page):
-                page.records_changed(kinds or set(), ids)
-        if self.stack.currentWidget() is self.search_panel and self.search.text().strip():
-            self.search_panel.run()
-        self.sync_page.refresh()
-
-    def _on_external_change(self) -> None:
-        """Records changed under us (sync, bundle import, a resolved conflict): re-read the
-        lists that are open."""
-        for page in self.pages.values():
-            if isinstance(page, Page):
-                for lst in page.lists:
-                    if lst._loaded:
-                        lst.reload()
-        if self.conflicts_page is not None and self.conflicts_page is not self.sender():
-            self.conflicts_page.refresh()
-        if self.sync_page is not self.sender():
-            self.sync_page.refresh()          # the counts in the status bar
 
     # ------------------------------------------------------------------ files
     def import_files(self):

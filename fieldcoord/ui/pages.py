@@ -48,6 +48,11 @@ def _groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
 # page name -> (sidebar label, [(tab label, list)]), and the sidebar's groups of them.
 PAGES = _pages()
 PAGE_GROUPS = _groups()
+# Every page of the window, the record pages first, and the sidebar's groups of them.
+PAGE_NAMES = (*PAGES, "conflicts", "sync")
+SIDEBAR = (*PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
+TITLES = {**{name: spec[0] for name, spec in PAGES.items()}, "conflicts": "Conflicts",
+          "sync": "Sync"}
 SCOPE_CHOICES = (("private to this agency", "private"), ("shared with all", "all"),
                  ("shared with some partners", "partners"))
 

@@ -33,20 +33,19 @@ from PySide6.QtWidgets import (
 
 from ..core.format import local_time
 from ..store.conflicts import open_count as conflict_count
-from ..store.identity import KeyChanged, UntrustedKey
 from ..sync import credentials
-from ..sync.peers import list_peers, pending_changes, probe_peers
-from ..sync.runs import export_bundle_file, import_bundle_file, sync_peers
+from ..sync.peers import list_peers, pending_changes
+from ..sync.runs import sync_peers
 from ..sync.synclog import sync_events
 from .settings import settings
 from .store_page import StorePage
 from .style import ERROR_COLOR, OK_COLOR
-from .sync_dialogs import ExportBundleDialog, PeerDialog, choose_bundle_to_import, show_lines
-from .tasks import Task, run_with_progress
+from .sync_bundles import BundleActions
+from .sync_keys import KeyQuestions
+from .sync_peers import PeerActions
+from .tasks import Task
 from .trust_ui import (
     NOTE_STYLE,
-    ConfirmKeyDialog,
-    KeyChangedDialog,
     KeysBox,
     changed_key_in,
     key_warning_text,
@@ -120,7 +119,7 @@ def _table(model: RowsModel, name: str, stretch: int) -> QTableView:
     return view
 
 
-class SyncPage(StorePage):
+class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
     """Peers, Sync now with progress and Cancel, automatic sync when a peer is reachable again,
     bundles, the result of the last sync and the sync log."""
 
@@ -332,45 +331,6 @@ class SyncPage(StorePage):
     def is_syncing(self) -> bool:
         return self._sync_task is not None and self._sync_task.is_running()
 
-    # ------------------------------------------------------------------ reachability checks
-    def set_probe_interval(self, seconds: float) -> None:
-        """Check peers' reachability every `seconds` in the background (0: never)."""
-        self.interval_spin.blockSignals(True)
-        self.interval_spin.setValue(int(seconds))
-        self.interval_spin.blockSignals(False)
-        self._timer.stop()
-        self._first_check.stop()
-        if seconds > 0:
-            self._timer.start(int(seconds * 1000))
-            self._first_check.start(min(500, int(seconds * 1000)))
-
-    def _on_interval_changed(self, seconds: int) -> None:
-        settings.sync_interval = seconds
-        self.set_probe_interval(seconds)
-
-    def _on_auto_toggled(self, on: bool) -> None:
-        settings.sync_auto = on
-
-    def check_peers(self) -> Task | None:
-        """Check in the background which peers answer; sync those that are reachable again
-        (when automatic sync is on). Skipped while a sync or a check runs."""
-        if self.is_syncing() or (self._probe_task and self._probe_task.is_running()):
-            return None
-        peers = {p.name: p.url for p in self._peers}
-        if not peers:
-            return None
-        task = Task(lambda progress, cancel: probe_peers(peers, cancel=cancel), "Checking peers")
-        task.succeeded.connect(self._on_probed)
-        self._probe_task = self._track(task)
-        return task.start()
-
-    def _on_probed(self, result: dict) -> None:
-        back = [n for n, ok in result.items() if ok and self.reachable.get(n) is not True]
-        self.reachable.update(result)
-        if back and self.auto_check.isChecked() and not self.is_syncing():
-            self._start_sync(back, automatic=True)
-        self.refresh()
-
     # ---------------------------------------------------------------------------- sync
     def sync_now(self) -> None:
         """Sync with every peer in the background (progress on the page, Cancel stops it)."""
@@ -480,73 +440,6 @@ class SyncPage(StorePage):
             for key, peers in by_key.items():
                 self._ask_confirm_for_peers(peers, key)
 
-    # ------------------------------------------------------------------------------ keys
-    def _peer_source(self, peers: list[str]) -> str:
-        return ("What the peer " if len(peers) == 1 else "What the peers ") + \
-            ", ".join(f"“{p}”" for p in peers) + " sends"
-
-    def _ask_confirm_for_peers(self, peers: list[str], key: tuple[str, str]) -> None:
-        """Ask to confirm the partner key `key` (agency, fingerprint) the peers presented;
-        once trusted, they are synced again."""
-        self.ask_about_key("confirm", self._peer_source(peers), key,
-                           lambda: self._trusted_peers.extend(peers))
-
-    def _ask_changed(self, peer: str, why: str) -> None:
-        self.ask_about_key("changed", f"The peer “{peer}”", why)
-
-    def ask_about_key(self, kind: str, source: str, what, on_trusted=None) -> None:
-        """Show a key dialog once those before it are answered: "confirm" asks to confirm
-        `what` = (agency, fingerprint) and calls `on_trusted` when the user trusted it;
-        "changed" says that `what` (a KeyChanged message) was refused. Peers whose key was
-        trusted are synced again when the last dialog closes."""
-        showing = self.key_dialog is not None and self.key_dialog.isVisible()
-        if (showing and self._key_asked == (kind, what)) or \
-                any(q[:1] + q[2:3] == (kind, what) for q in self._key_questions):
-            return                  # already asked (a second sync before the answer)
-        self._key_questions.append((kind, source, what, on_trusted))
-        if not showing:
-            self._next_key_question()
-
-    def _next_key_question(self) -> None:
-        if not self._key_questions:
-            names, self._trusted_peers = self._trusted_peers, []
-            if names and not self.is_syncing():
-                self._start_sync(sorted(set(names)))
-            return
-        kind, source, what, on_trusted = self._key_questions.pop(0)
-        if kind == "confirm":
-            dialog = ConfirmKeyDialog(self.store(), what[0], what[1], source, self)
-        else:
-            dialog = KeyChangedDialog(what, source, self)
-        if self.key_dialog is not None:
-            self.key_dialog.deleteLater()
-        self.key_dialog = dialog
-        self._key_asked = (kind, what)
-
-        def answered(result: int) -> None:
-            if kind == "confirm" and result == QDialog.Accepted:
-                agency = what[0]
-                self._untrusted = {p: k for p, k in self._untrusted.items() if k[0] != agency}
-                self._message = f"Trusting {agency}'s key {what[1]}"
-                self.refresh()
-                if on_trusted is not None:
-                    on_trusted()
-            self._next_key_question()
-        dialog.finished.connect(answered)
-        dialog.open()
-
-    def _on_result_link(self, link: str) -> None:
-        """The links of the result box: confirm a peer's key, or what a refused key means."""
-        kind, _, peer = link.partition(":")
-        if kind == "fctrust" and peer in self._untrusted:
-            self._ask_confirm_for_peers([peer], self._untrusted[peer])
-        elif kind == "fcchanged" and peer in self._changed_keys:
-            self._ask_changed(peer, self._changed_keys[peer])
-
-    def _on_keys_changed(self, message: str) -> None:
-        self._message = message
-        self.refresh()
-
     def _on_sync_failed(self, message: str) -> None:
         self._message = f"Sync failed: {message}"
         self.results.setText(f"<span style='color:{ERROR_COLOR}'>"
@@ -566,128 +459,6 @@ class SyncPage(StorePage):
         self.progress_row.setVisible(False)
         self.progress_label.setText("")
         self.refresh()
-
-    # ---------------------------------------------------------------------------- peers
-    def _selected_peer(self):
-        rows = self.peers_view.selectionModel().selectedRows()
-        if rows:
-            return self._peers[rows[0].row()]
-        return self._peers[0] if len(self._peers) == 1 else None
-
-    def add_peer(self) -> None:
-        dialog = PeerDialog(self.store(), None, self)
-        if dialog.exec():
-            self._message = f"Peer {dialog.saved_name} saved"
-            self.refresh()
-            self.check_peers()
-
-    def edit_peer(self) -> None:
-        peer = self._selected_peer()
-        if peer is None:
-            return
-        dialog = PeerDialog(self.store(), peer, self)
-        if dialog.exec():
-            self.reachable.pop(peer.name, None)
-            self._tokens.pop(peer.name, None)
-            self.refresh()
-            self.check_peers()
-
-    def remove_peer(self) -> None:
-        from ..sync.peers import remove_peer
-        peer = self._selected_peer()
-        if peer is None:
-            return
-        answer = QMessageBox.question(self, "Remove peer",
-                                      f"Stop syncing with {peer.name} ({peer.url}) and forget "
-                                      "its token? Records already here stay.")
-        if answer == QMessageBox.Yes:
-            remove_peer(self.store(), peer.name)
-            self.reachable.pop(peer.name, None)
-            self._tokens.pop(peer.name, None)
-            self.refresh()
-
-    # --------------------------------------------------------------------------- bundles
-    def export_bundle(self) -> None:
-        """Ask for a file and an agency, then export with progress and report the result."""
-        dialog = ExportBundleDialog(self.store(), self)
-        if dialog.exec():
-            path, agency = dialog.choice()
-            self.start_export(path, agency)
-
-    def import_bundle(self) -> None:
-        """Ask for a bundle (or a partner's receipt), then import with progress and report."""
-        path = choose_bundle_to_import(self)
-        if path:
-            self.start_import(path)
-
-    def start_export(self, path: Path, agency: str | None = None) -> Task | None:
-        db = self.db_path
-        if not self.demo_may_go(f"a bundle for {agency or 'your own devices'}"):
-            return None
-        allow_demo = self._demo_ok
-        return self._track(run_with_progress(
-            self, "Exporting a bundle",
-            lambda progress, cancel: export_bundle_file(db, path, agency, progress, cancel,
-                                                        allow_demo),
-            self._on_exported, lambda m: self._report("Export failed", [m], warn=True)))
-
-    def start_import(self, path: Path, trust: str | None = None) -> Task:
-        """Import in the background. A partner key not confirmed yet is asked about (and the
-        import runs again once it is trusted); a changed key is refused in plain words.
-        `trust`: the fingerprint of the writing partner's key, confirmed by the user."""
-        db = self.db_path
-
-        def work(progress, cancel):
-            try:
-                return import_bundle_file(db, path, progress, cancel, trust=trust)
-            except (UntrustedKey, KeyChanged) as e:
-                return e            # answered on the GUI thread: confirm the key, or say why
-        return self._track(run_with_progress(
-            self, "Importing a bundle", work, lambda result: self._on_imported(result, path),
-            lambda m: self._report("Import failed", [m], warn=True)))
-
-    def _on_exported(self, counts: dict) -> None:
-        self._report("Bundle exported", [
-            f"Wrote {counts['changes']} changes in {counts['chunks']} chunks to {counts['file']}"
-            + (f" for {counts['for']}." if counts["for"] else ".")])
-
-    def _on_imported(self, outcome, path: Path | None = None) -> None:
-        if isinstance(outcome, (UntrustedKey, KeyChanged)):
-            self._on_import_key(outcome, Path(path or ""))
-            return
-        self._report("Bundle imported", outcome.lines(),
-                     warn=bool(outcome.warnings or outcome.refused))
-        if outcome.changed_here:
-            self.changed.emit()
-
-    def _on_import_key(self, problem, path: Path) -> None:
-        """A bundle whose partner key is not confirmed yet (ask), or has changed (refused)."""
-        source = f"The bundle “{path.name}”"
-        if isinstance(problem, UntrustedKey):
-            agency, fp = problem.agency, problem.fingerprint
-            self._message = (f"Bundle not imported yet: the key of agency {agency} is not "
-                             "confirmed on this device")
-            self.results.setText(f"<b>Bundle not imported yet</b><br>{html.escape(self._message)}. "
-                                 "Compare its fingerprint with "
-                                 f"{html.escape(agency)}'s liaison to import it.")
-            self.ask_about_key("confirm", source, (agency, fp),
-                               lambda: self.start_import(path, trust=fp))
-        else:
-            self._message = ("Bundle not imported: it was signed under a key other than the "
-                             "one confirmed here")
-            self.results.setText(f"<span style='color:{ERROR_COLOR}'><b>Bundle not imported</b><br>"
-                                 f"{html.escape(self._message)}: {html.escape(problem)}</span>")
-            self.ask_about_key("changed", source, str(problem))
-        self.results.setVisible(True)
-        self.refresh()
-
-    def _report(self, title: str, lines: list[str], warn: bool = False) -> None:
-        self._message = lines[0]
-        self.results.setText(f"<b>{html.escape(title)}</b><br>"
-                             + "<br>".join(map(html.escape, lines)))
-        self.results.setVisible(True)
-        self.refresh()
-        show_lines(self, title, lines, warn)
 
     # -------------------------------------------------------------------------- lifetime
     def _track(self, task: Task) -> Task:

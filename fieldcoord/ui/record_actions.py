@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""New, Edit, Delete and Restore in the main window, each a write run as an operation (ui/ops.py)
+whose changes bring exactly the records it touched up to date in every open list (UI layer).
+
+A part of MainWindow (main_window.py).
+"""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from ..core import kinds as K
+from ..core.errors import FieldcoordError
+from ..store.records import Changes
+from . import dialogs, ops
+from .pages import Page
+
+
+class RecordActions:
+    """The window's writes of records, and refreshing what they changed."""
+
+    def new_record(self, kind: str | None = None, preset: dict | None = None) -> str | None:
+        if not kind:
+            lst = self.current_list()
+            if lst is None:
+                return None
+            kind, preset = lst.kind.name, lst.preset()
+        dialog = dialogs.RecordDialog(self.store, kind, preset=preset, parent=self)
+        if dialog.exec() != QDialog.Accepted:
+            return None
+        self.show_changes(dialog.changes)
+        self.open_record(dialog.saved_id)
+        return dialog.saved_id
+
+    def edit_record(self, rid: str | None = None) -> None:
+        rid = rid or self.selected_id()
+        if not rid:
+            return
+        try:
+            rec = self.store.get(rid)
+        except FieldcoordError as e:
+            QMessageBox.warning(self, "Edit", str(e))
+            return
+        if rec.deleted:
+            QMessageBox.information(self, "Edit", f"This {K.KINDS[rec.kind].label} is deleted: "
+                                    "restore it first.")
+            return
+        if not self.store.may_change(rec.owner, rec.scope, rec.kind):
+            QMessageBox.information(self, "Edit", f"{rec.owner} maintains this record and does "
+                                    "not let partners edit it.")
+            return
+        dialog = dialogs.RecordDialog(self.store, rec.kind, record=rec, parent=self)
+        if dialog.exec() == QDialog.Accepted:
+            self.show_changes(dialog.changes)
+
+    def delete_record(self, rid: str | None = None) -> None:
+        rid = rid or self.selected_id()
+        if not rid:
+            return
+        rec = self.store.get(rid)
+        label = K.KINDS[rec.kind].label
+        if rec.deleted:
+            return
+        if not self.store.may_change(rec.owner, rec.scope, rec.kind):
+            QMessageBox.information(self, f"Delete {label}", f"{rec.owner} maintains this "
+                                    "record and does not let partners change it, so it cannot "
+                                    "be deleted here.")
+            return
+        if not dialogs.confirm(self, f"Delete {label}",
+                               f"Delete {label} “{rec.title}”? Its parts (numbers, members, "
+                               "rows) go with it. You can restore it later from the list's "
+                               "Deleted view."):
+            return
+        outcome = ops.run(self.store, f"Delete {label}", lambda s: s.delete(rid), parent=self)
+        if outcome is None:
+            return
+        self.show_changes(outcome.changes)
+        self.statusBar().showMessage(f"Deleted {label} “{rec.title}” · Ctrl+Shift+R "
+                                     "restores it", 8000)
+        self._last_deleted = rid
+
+    def restore_record(self, rid: str | None = None) -> None:
+        candidates = [rid] if rid else [self.selected_id(), getattr(self, "_last_deleted", None)]
+        rec = None
+        for cid in candidates:
+            try:
+                got = self.store.get(cid) if cid else None
+            except FieldcoordError:
+                got = None
+            if got is not None and got.deleted:
+                rec, rid = got, got.id
+                break
+        if rec is None:
+            return
+        outcome = ops.run(self.store, "Restore", lambda s: s.restore(rid), parent=self)
+        if outcome is None:
+            return
+        self.show_changes(outcome.changes)
+        self.statusBar().showMessage(f"Restored {K.KINDS[rec.kind].label} “{rec.title}”", 5000)
+
+    def show_changes(self, changes: Changes) -> None:
+        """Bring the views up to date after a write made here (its Outcome's changes)."""
+        self.records_changed(changes.kinds, changes.ids)
+
+    def records_changed(self, kinds, ids) -> None:
+        """Update the lists that are open for these records (their rows only)."""
+        ids = {i for i in ids or () if i}
+        for page in self.pages.values():
+            if isinstance(page, Page):
+                page.records_changed(kinds or set(), ids)
+        if self.stack.currentWidget() is self.search_panel and self.search.text().strip():
+            self.search_panel.run()
+        self.sync_page.refresh()
+
+    def _on_external_change(self) -> None:
+        """Records changed under us (sync, bundle import, a resolved conflict): re-read the
+        lists that are open."""
+        for page in self.pages.values():
+            if isinstance(page, Page):
+                for lst in page.lists:
+                    if lst._loaded:
+                        lst.reload()
+        if self.conflicts_page is not None and self.conflicts_page is not self.sender():
+            self.conflicts_page.refresh()
+        if self.sync_page is not self.sender():
+            self.sync_page.refresh()          # the counts in the status bar
