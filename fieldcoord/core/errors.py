@@ -23,7 +23,7 @@ class ValidationError(FieldcoordError):
 
     @property
     def message(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
     @classmethod
     def combine(cls, found: list[ValidationError]) -> ValidationError:

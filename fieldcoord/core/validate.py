@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection, Mapping
 from functools import lru_cache
+from typing import Any, NoReturn
 
 import phonenumbers
 
@@ -79,7 +81,7 @@ def normalise_date(text: str) -> str:
     return dt.date.fromisoformat(t).isoformat() if len(t) == 10 else _bad_date(text)
 
 
-def _bad_date(text: str):
+def _bad_date(text: str) -> NoReturn:
     raise ValueError(text)
 
 
@@ -235,7 +237,7 @@ def normalise_field(kind: K.Kind, fld: K.Field,  # noqa: C901 - a branch per fie
     raise AssertionError(f"unknown field type {t}")
 
 
-def _bad_int(value):
+def _bad_int(value: object) -> NoReturn:
     raise ValueError(value)
 
 
@@ -258,7 +260,8 @@ def normalise_method_value(method_kind: str, value: str, region: str = "US") -> 
     return value.strip()
 
 
-def check_dates_in_order(kind: K.Kind, row: dict, first: str, second: str) -> None:
+def check_dates_in_order(kind: K.Kind, row: Mapping[str, Any], first: str, second: str
+                         ) -> None:
     a, b = row.get(first), row.get(second)
     if a and b and str(b)[:len(str(a))] < str(a)[:len(str(b))]:
         raise ValidationError(f"{kind.label} {second}: {b} is before {first} {a}", second)
@@ -306,7 +309,8 @@ def plain_message(kind: K.Kind, message: str, field: str | None = None) -> str:
     return f"{label}: {text}"
 
 
-def check_fields(kind: K.Kind, values: dict, only=None) -> dict:
+def check_fields(kind: K.Kind, values: Mapping[str, Any],
+                 only: Collection[str] | None = None) -> dict[str, Any]:
     """Every field of a form checked at once: the stored forms of `values`, or one
     ValidationError whose `errors` name each refused field (with the kind's label and the
     field's name, as the store words them).
