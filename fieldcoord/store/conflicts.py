@@ -146,19 +146,16 @@ def open_count(store: Store) -> int:
 
 
 def recount(store: Store, tbl: str, rid: str, cols: list[str]) -> None:
-    """After this replica wrote fields of a record that has conflicts: its open concurrent
-    conflicts on those fields as a merge of the same history counts them (inside the write's
-    transaction). The heads are the versions no later write names as replaced; each head other
-    than the newest, holding another value, is a conflict."""
+    """After this replica wrote fields of a record whose fields have had several heads: its
+    open concurrent conflicts on those fields as a merge of the same history counts them (inside
+    the write's transaction). The heads are the versions no later write names as replaced; each
+    head other than the newest, holding another value, is a conflict. (Two heads of one value
+    are no conflict, until a write replaces one of them: the other then is.)"""
     from .incoming import field_history
     conn = store.conn
     uuid_of: dict[int, str] = dict(conn.execute("SELECT ord, uuid FROM site"))
     ord_of = {u: o for o, u in uuid_of.items()}
     for col in cols:
-        if not conn.execute("SELECT 1 FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "
-                            "reason = 'concurrent' AND state = 'open'", (tbl, rid, col)
-                            ).fetchone():
-            continue
         versions, superseded = field_history(conn, tbl, rid, col, uuid_of)
         heads = {v: val for v, val in versions.items() if v not in superseded}
         conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ? AND col = ? AND "

@@ -133,6 +133,24 @@ def test_writing_the_losing_value_again_closes_the_conflict_on_the_writer_too(re
     assert dump(hub)["contact"][0]["title"] == "Medic 1" and open_conflicts(hub) == []
 
 
+def test_replacing_one_of_two_heads_of_the_same_value_leaves_the_other_as_a_conflict_everywhere(
+        replicas):
+    """Two laptops write the same value concurrently: two heads, one value, no conflict. The
+    first laptop then writes another value, replacing the head it holds as current; the other
+    head is now a different value. The writer counts that conflict as every receiver does
+    (convergence, long run: hub and laptop disagreed about the conflict before)."""
+    hub, a, b, cid = agency_of_three(replicas)
+    a.edit(cid, {"title": "Chief"})
+    b.edit(cid, {"title": "Chief"})              # concurrent, the same value
+    settle(hub, a, b)
+    assert open_conflicts(a) == [] and dump(a)["contact"][0]["title"] == "Chief"
+    a.edit(cid, {"title": "Captain"})
+    assert [c["value"] for c in open_conflicts(a)] in ([], ["Chief"])
+    settle(hub, a, b)
+    assert a.dump() == b.dump() == hub.dump()
+    assert dump(hub)["contact"][0]["title"] == "Captain"
+
+
 def test_deletes_do_not_come_back(replicas):
     hub, a, b, cid = agency_of_three(replicas)
     b.delete(cid)
