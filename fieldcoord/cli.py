@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--where", action="append", default=[], metavar="field=value")
     s.add_argument("--deleted", action="store_true", help="list deleted records instead")
     s.add_argument("--limit", type=int)
-    s = sub.add_parser("search", help="find agencies, contacts, lines, resources, channels")
+    s = sub.add_parser("search", help="find records of every kind by their title and key fields")
     s.add_argument("text", nargs="+")
     s.add_argument("--kind", help=", ".join(K.SEARCHABLE))
     s.add_argument("--limit", type=int, default=20)

@@ -76,6 +76,7 @@ class Search:
     number: str = ""
     within: str = ""
     boost: float = 1.0            # ranking weight: a person or agency before the line that matched
+    title: tuple[str, ...] = ()   # fields of the result's title, joined (default: the title field)
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
                   ("number", "description", "requesting_agency", "priority", "status",
                    "supplying_agency", "needed_by"),
                   ("status", "priority", "requesting_agency", "scope"), default_sort="number"),
+        search=Search("Resource requests", ("number", "status", "priority", "requesting_agency"),
+                      ("number", "kind", "type", "requesting_agency", "supplying_agency",
+                       "delivery_location", "status", "priority"),
+                      title=("number", "description")),
         imports=("csv",)),
     Kind("agreement", "agreement", (
         F("title", required=True),
@@ -295,6 +300,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         page=Page("agreements", "Agreements", COORDINATION,
                   ("title", "kind", "effective_date", "review_date", "expiry_date"),
                   ("kind", "scope")),
+        search=Search("Agreements", ("kind", "effective_date", "expiry_date"),
+                      ("kind", "document", "terms", "reimbursement")),
         in_order=(("effective_date", "expiry_date"), ("effective_date", "review_date")),
         imports=("csv",)),
     Kind("party", "agreement_party", (
@@ -324,6 +331,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         page=Page("operations", "Operations", COORDINATION,
                   ("name", "kind", "lead_agency", "status", "start", "end"),
                   ("status", "kind", "lead_agency", "scope")),
+        search=Search("Operations", ("kind", "status", "lead_agency", "start"),
+                      ("kind", "status", "lead_agency", "purpose")),
         in_order=(("start", "end"),), imports=("csv",)),
     Kind("member", "operation_member", (
         F("operation", REF, ref="operation", required=True),
@@ -343,6 +352,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         parts=(Part("role", "plan", cascade=True, add="agency role", heading="Roles"),),
         list_columns=("hazard", "version"),
         page=Page("plans", "Plans", COORDINATION, ("name", "hazard", "version"), ("scope",)),
+        search=Search("Plans", ("hazard", "version"),
+                      ("hazard", "version", "objectives", "activation_triggers")),
         imports=("csv",)),
     Kind("role", "plan_role", (
         F("plan", REF, ref="plan", required=True),
@@ -406,6 +417,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         page=Page("calendar", "Calendar", FIELD,
                   ("start", "title", "kind", "host_agency", "location", "end"),
                   ("kind", "host_agency", "scope"), default_sort="start", descending=True),
+        search=Search("Training and exercises", ("kind", "start", "host_agency", "location"),
+                      ("kind", "host_agency", "location", "notes")),
         in_order=(("start", "end"),), imports=("ical", "csv")),
     Kind("participant", "event_participant", (
         F("event", REF, ref="event", required=True),
@@ -421,7 +434,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("status", ENUM, choices=ACTION_STATUSES, default="open"),
     ), title_field="text", label="after-action item", parent="event",
         aliases=("actions", "action_item"), list_columns=("event", "assigned_to", "due_date",
-                                                          "status")),
+                                                          "status"),
+        search=Search("After-action items", ("status", "due_date", "assigned_to"),
+                      ("assigned_to", "status"), boost=0.8)),
     Kind("log", "log_entry", (
         F("operation", REF, ref="operation"),
         F("author"),
@@ -433,6 +448,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         list_columns=("operation", "author", "happened_at"),
         page=Page("log", "Log", FIELD, ("happened_at", "operation", "author", "text"),
                   ("operation",), default_sort="happened_at", descending=True),
+        search=Search("Activity log", ("happened_at", "author"), ("author",), boost=0.8),
         # when this replica first received the entry from another
         local_columns=(("received_at", "TEXT"),)),
 )}

@@ -152,7 +152,7 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords 
     r = row if row is not None else _live_row(conn, k.table, rid)
     if r is None or (spec.within and r[spec.within]):
         return None
-    title = r[k.title_field]
+    title = _sub(*(r[f] for f in spec.title)) if spec.title else r[k.title_field]
     body = [w for item in spec.body for w in _body_words(conn, k, r, item, cache)]
     # phone fields are found by any trailing run of their digits, as lines are
     digits = [d for item in spec.body if "." not in item and k.field_map[item].type == K.PHONE

@@ -157,7 +157,7 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         bar.addWidget(spacer)
         self.search = SearchField()
         self.search.setPlaceholderText("Search people, agencies, numbers, call signs, resources, "
-                                       "channels…  (Ctrl+K)")
+                                       "requests, agreements, events…  (Ctrl+K)")
         self.search.setAccessibleName("Search")
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(220)

@@ -113,7 +113,9 @@ class SearchPanel(QWidget):
         self.tree.setUpdatesEnabled(True)
         if text and not hits:
             self.summary.setText(f"Nothing found for “{text}”. Search covers agencies, contacts, "
-                                 "phone numbers, emails, call signs, resources and channels.")
+                                 "phone numbers, emails, call signs, resources, facilities, "
+                                 "requests, agreements, operations, plans, channels, training, "
+                                 "after-action items and the activity log.")
         elif text:
             self.summary.setText(f"{len(hits)} result{'s' if len(hits) != 1 else ''} for "
                                  f"“{text}” · ↑↓ to choose, Enter to open")

@@ -89,7 +89,7 @@ def test_dump_is_byte_stable_and_equal_for_a_copy(cli, tmp_path):
     ("edit", "0190b8a4-0000-7000-8000-000000000000", "name=x"),
     ("delete", "not-an-id"),
     ("list", "contact", "--where", "colour=red"),
-    ("search", "x", "--kind", "agreement"),
+    ("search", "x", "--kind", "party"),
     ("frobnicate",),
     ("add",),
 ])

@@ -77,7 +77,7 @@ def test_the_kind_declaration_holds_together(name):
     for first, second in kind.in_order:
         assert {kind.field_map[first].type, kind.field_map[second].type} <= {K.DATE, K.DATETIME}
     if kind.search:
-        items = [i for item in (*kind.search.subtitle, *kind.search.body)
+        items = [i for item in (*kind.search.subtitle, *kind.search.body, *kind.search.title)
                  for i in (item if isinstance(item, tuple) else (item,))]
         for item in items:
             fld = kind.field_map[item.split(".")[0]]

@@ -165,3 +165,39 @@ def test_typing_a_partners_code_finds_the_agency_first(demo_template, tmp_path):
             assert hits[0].kind == "agency", typed
             assert s.get(hits[0].id).values["code"].startswith(typed.upper())
         assert s.search(code.lower(), kind="contact")[0].kind == "contact"
+
+
+@pytest.fixture
+def demo(demo_template, tmp_path):
+    import shutil
+
+    from fieldcoord.store import Store
+    shutil.copy(demo_template, tmp_path / "demo.db")
+    with Store.open(tmp_path / "demo.db") as s:
+        yield s
+
+
+def test_search_finds_a_record_of_every_kind_that_has_a_page_by_its_title(demo):
+    from fieldcoord.core import kinds as K
+    # every kind with a page of its own is searched, but comms plan rows (found by channel)
+    with_pages = {k.name for k in K.KINDS.values() if k.page is not None}
+    assert with_pages - set(K.SEARCHABLE) == {"comms"}
+    for name in K.SEARCHABLE:
+        if K.KINDS[name].search.within:
+            continue                    # a contact's lines are found through the contact
+        rec = demo.list(name, limit=1)[0]
+        words = " ".join(rec.title.split()[:3])
+        hits = [h.id for h in demo.search(words, kind=name, limit=50)]
+        assert rec.id in hits, (name, words)
+
+
+def test_a_request_is_found_by_its_number_before_a_log_entry_that_mentions_it(demo):
+    hits = demo.search("TRF-009", limit=5)
+    assert hits[0].kind == "request" and hits[0].title.startswith("TRF-009 · ")
+    assert any(h.kind == "log" for h in hits), "the log entry naming it comes after"
+
+
+def test_agreements_operations_plans_events_and_log_entries_are_searchable(demo):
+    found = {h.kind for q in ("mutual aid", "tolliver flood", "tabletop", "levee")
+             for h in demo.search(q, limit=20)}
+    assert {"agreement", "operation", "plan", "event", "log"} <= found
