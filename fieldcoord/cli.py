@@ -79,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fields", help="the fields of a record kind (all kinds when none)")
     s.add_argument("kind", nargs="?")
     sub.add_parser("dump", help="canonical JSON of every live record and open conflict")
+    s = sub.add_parser("alerts", help="what needs attention: agreements due, stale 24/7 lines, "
+                                      "overdue action items, urgent requests, conflicts, peers")
+    s.add_argument("--level", choices=("overdue", "soon", "notice"),
+                   help="only alerts this pressing or more")
+    s.add_argument("--set", action="append", default=[], metavar="NAME=DAYS",
+                   help="change a threshold (kept with the database): agreement_days=90,30,7 "
+                        "stale_days=180 peer_days=7 refused_days=30")
     from . import cli_interop, cli_sync
     cli_sync.add_parsers(sub)
     cli_interop.add_parsers(sub)
@@ -297,6 +304,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcomman
                     print("nothing found", file=sys.stderr)
         elif cmd == "dump":
             sys.stdout.write(store.dump())
+        elif cmd == "alerts":
+            _alerts(store, args, pr)
         elif cmd in cli_interop.COMMANDS:
             return cli_interop.run(args, store, _progress if sys.stderr.isatty() else None)
         elif cmd == "demo":
@@ -308,6 +317,38 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcomman
                 print(f"demo directory loaded into {store.path}: "
                       + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return EXIT_OK
+
+
+def _alerts(store, args, pr: Printer) -> None:
+    from .store.alerts import LEVELS, Thresholds, alerts
+    thresholds = Thresholds.load(store.conn)
+    if args.set:
+        values: dict = {}
+        for name, value in parse_assignments(args.set).items():
+            if name not in ("agreement_days", "stale_days", "peer_days", "refused_days"):
+                raise ValidationError(f"--set: no threshold called '{name}'; thresholds are "
+                                      "agreement_days, stale_days, peer_days, refused_days")
+            try:
+                days = [int(x) for x in str(value).split(",") if x.strip()]
+            except ValueError:
+                raise ValidationError(f"--set {name}: '{value}' is not a number of "
+                                      "days") from None
+            if not days or (name != "agreement_days" and len(days) != 1):
+                wanted = "days" if name == "agreement_days" else "one number of days"
+                raise ValidationError(f"--set {name}: give {wanted}")
+            values[name] = tuple(days) if name == "agreement_days" else days[0]
+        thresholds = thresholds.with_values(**values)
+        thresholds.save(store)
+    found = alerts(store, thresholds)
+    if args.level:
+        found = [a for a in found if LEVELS.index(a.level) <= LEVELS.index(args.level)]
+    if args.json:
+        pr.json([a.to_dict() for a in found])
+        return
+    for a in found:
+        print(f"{a.level:<8} {a.title}\n         {a.detail}")
+    if not found:
+        print("nothing needs attention", file=sys.stderr)
 
 
 def _stdout_gone() -> bool:

@@ -202,3 +202,17 @@ def test_facilities_from_the_command_line(cli):
     cli("add", "facility", "name=Annex", "kind=castle", "agency=CCF", code=2)
     fields = cli("fields", "facility", json_out=True)
     assert [f["field"] for f in fields[0]["fields"]][:3] == ["name", "kind", "agency"]
+
+
+def test_alerts_on_the_demo_list_the_agreements_past_review(tmp_path):
+    cli = CLI(tmp_path / "demo.db")
+    cli("demo")
+    got = cli("alerts", "--level", "overdue", json_out=True)
+    past = [a["title"] for a in got if a["kind"] == "agreement_review"]
+    assert "Harbor County Fire and EMS Mutual Aid Agreement is past its review date" in past
+    assert all(a["level"] == "overdue" for a in got)
+    text = cli("alerts").stdout
+    assert "24/7 line" in text and "Urgent request" in text
+    cli("alerts", "--set", "stale_days=3651", code=2)
+    cli("alerts", "--set", "agreement_days=120,60", "--level", "soon")
+    assert cli("--json", "alerts") is not None
