@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
 from ..store import identity
+from ..store.alerts import Thresholds
 from . import ops, present
 from .present import Line, Namer
-from .settings import settings
 from .style import OK_COLOR
 
 DUTY_TEXT = {"24/7": "24/7", "office_hours": "office hours", "after_hours": "after hours"}
@@ -40,9 +40,11 @@ KIND_TEXT = {"phone": "Phone", "mobile": "Mobile", "satellite_phone": "Sat phone
              "other": "Other"}
 
 
-def stale_days() -> int:
-    """Days after which a contact's numbers count as stale (Settings, default 180)."""
-    return settings.stale_days
+def stale_days(store) -> int:
+    """Days after which a contact's numbers count as stale (the alert thresholds kept with the
+    database, default 180)."""
+    return Thresholds.load(store.conn).stale_days if store is not None \
+        else present.STALE_DAYS
 
 
 def _badge(text: str, role: str) -> QLabel:
@@ -248,7 +250,7 @@ class ContactCard(QFrame):
     def _show_verified(self) -> None:
         last = present.last_verified(self.lines)
         days = present.days_since(last)
-        limit = stale_days()
+        limit = stale_days(self.store)
         if last is None:
             text = "Never verified"
         else:

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QInputDialog,
+    QDockWidget,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -29,6 +29,7 @@ from ..core.errors import FieldcoordError
 from ..store import Store
 from ..store.conflicts import open_count
 from . import dialogs, fileops
+from .alerts_panel import AlertsButton, AlertsPanel
 from .export_dialog import open_export_dialog
 from .first_run import FirstRunDialog, first_run  # noqa: F401  (File > New and Open, app.py)
 from .import_wizard import open_import_wizard
@@ -92,6 +93,7 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         self._build_body()
         self._build_menus()
         self._build_status()
+        self._build_alerts()
         self.conflicts_page = None            # built when first shown
         self.sync_page = SyncPage(store.path)
         self.sync_page.status.connect(self._on_sync_status)
@@ -177,6 +179,39 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         self.sync_action.setToolTip("Sync with your peers now (Ctrl+Shift+S)")
         self.sync_action.triggered.connect(self.sync_now)
         bar.addAction(self.sync_action)
+        self.alerts_button = AlertsButton()
+        bar.addWidget(self.alerts_button)
+
+    def _build_alerts(self) -> None:
+        """The alerts panel, docked on the right, shown or hidden by the toolbar's button."""
+        self.alerts_panel = AlertsPanel(self.store)
+        self.alerts_dock = QDockWidget("Needs attention", self)
+        self.alerts_dock.setObjectName("alerts")
+        self.alerts_dock.setWidget(self.alerts_panel)
+        self.alerts_dock.setFeatures(QDockWidget.DockWidgetClosable
+                                     | QDockWidget.DockWidgetMovable)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.alerts_dock)
+        self.alerts_panel.counted.connect(self.alerts_button.show_count)
+        self.alerts_panel.activated.connect(self.open_alert)
+        self.alerts_button.toggled.connect(self.alerts_dock.setVisible)
+        self.alerts_dock.visibilityChanged.connect(self._on_alerts_visible)
+        shown = settings.alerts_shown if self.remember else False
+        self.alerts_dock.setVisible(shown)
+        self.alerts_button.setChecked(shown)
+        self.alerts_panel.refresh()
+
+    def _on_alerts_visible(self, visible: bool) -> None:
+        if self.alerts_button.isChecked() != visible:
+            self.alerts_button.setChecked(visible)
+        if self.remember and not self.isHidden():
+            settings.alerts_shown = visible
+
+    def open_alert(self, alert) -> None:
+        """Open what an alert is about: its record, or the page that shows it."""
+        if alert.record:
+            self.open_record(alert.record)
+        elif alert.page:
+            self.go(alert.page)
 
     def _build_body(self) -> None:
         split = QSplitter(Qt.Horizontal)
@@ -237,7 +272,7 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         m.addSeparator()
         m.addAction(self.search_action)
         m.addSeparator()
-        self._menu_action(m, "Stale after… (days)", self.set_stale_days)
+        self._menu_action(m, "Alert &thresholds…", lambda: self.alerts_panel.edit_thresholds())
         m = self.menuBar().addMenu("&Go")
         m.addAction(self.back_action)
         for i, name in enumerate(PAGE_NAMES):
@@ -351,6 +386,8 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
 
     def _on_sync_status(self, status: SyncStatus) -> None:
         self._status = status
+        if hasattr(self, "alerts_panel"):
+            self.alerts_panel.refresh_soon()          # conflicts, refusals, peers reached
         online = status.online
         self.online_label.setText({True: "● Online", False: "○ Offline",
                                    "no token": "○ No token: cannot sync"}.get(
@@ -397,21 +434,10 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         self.close()
         return window
 
-    def set_stale_days(self) -> None:
-        from .detail import stale_days
-        n, ok = QInputDialog.getInt(self, "Stale contacts", "Show a contact's numbers as stale "
-                                    "when not verified for this many days:", stale_days(), 1,
-                                    3650)
-        if ok:
-            settings.stale_days = n
-            lst = self.current_list()
-            if lst and lst.detail.record:
-                lst.detail.show_record(lst.detail.record.id)
-
-    # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:
         self.search_panel.timer.stop()
         self.search_panel.detail_timer.stop()
+        self.alerts_panel.stop()
         for page in self.pages.values():
             for lst in getattr(page, "lists", ()):
                 lst.model.wait_for_reads()

@@ -2,6 +2,8 @@
 """The record pages of the main window: a filtered list and the detail pane (UI layer)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -21,9 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import kinds as K
+from ..store.alerts import Thresholds
 from .detail import DetailPane
 from .models import ID_ROLE, RecordTableModel
-from .query import ListSpec, RecordQuery, choices_for
+from .query import VERIFIED_FILTER, ListSpec, RecordQuery, choices_for
 
 
 def _pages() -> dict[str, tuple[str, list[tuple[str, ListSpec]]]]:
@@ -53,6 +56,7 @@ PAGE_NAMES = (*PAGES, "conflicts", "sync")
 SIDEBAR = (*PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
 TITLES = {**{name: spec[0] for name, spec in PAGES.items()}, "conflicts": "Conflicts",
           "sync": "Sync"}
+STALE = "stale"
 SCOPE_CHOICES = (("private to this agency", "private"), ("shared with all", "all"),
                  ("shared with some partners", "partners"))
 
@@ -83,6 +87,12 @@ class ListPage(QWidget):
                 combo.addItem("Any sharing", None)
                 for text, value in SCOPE_CHOICES:
                     combo.addItem(text, value)
+            elif name == VERIFIED_FILTER:
+                label = "Verification"
+                combo.addItem("Any verification", None)
+                combo.addItem("Stale lines", STALE)
+                combo.setItemData(1, "Lines not verified within the stale threshold "
+                                  "(Settings > Alert thresholds)", Qt.ToolTipRole)
             else:
                 fld = self.kind.field_map[name]
                 label = fld.title
@@ -196,7 +206,7 @@ class ListPage(QWidget):
             value = combo.currentData()
             if isinstance(value, (list, tuple)):        # a group of values: one of them only
                 value = value[0] if len(value) == 1 else None
-            if name != "scope" and value is not None:
+            if name not in ("scope", VERIFIED_FILTER) and value is not None:
                 out[name] = value
         return out
 
@@ -206,6 +216,9 @@ class ListPage(QWidget):
         if value is None and combo.isEditable() and combo.currentText() and \
                 combo.currentIndex() != 0:
             return
+        if value == STALE:
+            days = Thresholds.load(self.query.conn).stale_days
+            value = (dt.date.today() - dt.timedelta(days=days)).isoformat()
         self.query.set_filter(name, value)
         self.model.reload()
 

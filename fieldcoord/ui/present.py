@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from ..core import kinds as K
 from ..core.errors import ValidationError
 from ..core.format import display_number, display_phone
+from ..store.alerts import Thresholds
 
-STALE_DAYS = 180
+STALE_DAYS = Thresholds.stale_days        # the default; the database keeps the one in force
 RELATED_LIMIT = 50
 _KIND_ORDER = {k: i for i, k in enumerate(("phone", "mobile", "satellite_phone", "pager",
                                            "call_sign", "email", "fax", "other"))}

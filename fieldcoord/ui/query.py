@@ -22,14 +22,24 @@ EXTRA_COLUMNS = {
                                   "m.duty = '24/7' DESC, coalesce(m.priority, 99) LIMIT 1)"),
         "call_sign": ("Call sign", "(SELECT m.value FROM contact_method m WHERE m.contact = t.id "
                                    "AND m._cl % 2 = 1 AND m.kind = 'call_sign' LIMIT 1)"),
+        "last_verified": ("Verified", "(SELECT max(m.verified_on) FROM contact_method m "
+                                      "WHERE m.contact = t.id AND m._cl % 2 = 1)"),
     },
     "agency": {
         "duty_line": ("24/7 line", f"(SELECT m.value FROM contact_method m WHERE m.agency = t.id "
                                    "AND m.contact IS NULL AND m._cl % 2 = 1 AND m.duty = '24/7' "
                                    f"AND m.kind IN {PHONE_KINDS_SQL} "
                                    "ORDER BY coalesce(m.priority, 99) LIMIT 1)"),
+        "last_verified": ("Verified", "(SELECT max(m.verified_on) FROM contact_method m "
+                                      "WHERE m.agency = t.id AND m.contact IS NULL "
+                                      "AND m._cl % 2 = 1)"),
     },
 }
+# The lines whose verification dates a contact's or agency's "last verified" reads.
+_LINES_OF = {"contact": "m.contact = t.id", "agency": "m.agency = t.id AND m.contact IS NULL"}
+# The filter of contacts and agencies by the date their lines were last verified: its value is
+# the day before which a record is stale (a record without lines is never stale).
+VERIFIED_FILTER = "verified"
 # Column headings shorter than the fields' labels, where those are long.
 SHORT_TITLES = {"rx_freq": "RX MHz", "tx_freq": "TX MHz", "rx_tone": "RX tone",
                 "tx_tone": "TX tone", "type_name": "NIMS type", "type_level": "Type",
@@ -141,6 +151,12 @@ class RecordQuery:
             elif name == "owner":
                 clauses.append("t.owner = ?")
                 args.append(value)
+            elif name == VERIFIED_FILTER:
+                lines = _LINES_OF[self.kind.name]
+                clauses.append(f"EXISTS (SELECT 1 FROM contact_method m WHERE {lines} "
+                               "AND m._cl % 2 = 1) AND coalesce((SELECT max(m.verified_on) "
+                               f"FROM contact_method m WHERE {lines} AND m._cl % 2 = 1), '') < ?")
+                args.append(value)
             else:
                 if name not in self.kind.field_map:
                     raise KeyError(f"{self.kind.name} has no field {name}")
@@ -221,6 +237,8 @@ class RecordQuery:
         fld = self.fields[column]
         name = self.spec.columns[column]
         if fld is None:
+            if name == "last_verified":
+                return str(value)[:10]
             return display_phone(value) if name != "call_sign" else str(value)
         if name == "value" and self.kind.name == "method":
             return display_phone(value)

@@ -104,6 +104,7 @@ class RecordActions:
     def records_changed(self, kinds, ids) -> None:
         """Update the lists that are open for these records (their rows only)."""
         ids = {i for i in ids or () if i}
+        self.alerts_panel.refresh_soon()
         for page in self.pages.values():
             if isinstance(page, Page):
                 page.records_changed(kinds or set(), ids)
@@ -114,6 +115,7 @@ class RecordActions:
     def _on_external_change(self) -> None:
         """Records changed under us (sync, bundle import, a resolved conflict): re-read the
         lists that are open."""
+        self.alerts_panel.refresh_soon()
         for page in self.pages.values():
             if isinstance(page, Page):
                 for lst in page.lists:

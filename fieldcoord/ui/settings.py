@@ -6,16 +6,14 @@ Windows). Each setting has one name, one type and one default here; a value that
 read as its type (edited by hand, from an older version) gives the default.
 
     from .settings import settings
-    days = settings.stale_days
-    settings.stale_days = 90
+    interval = settings.sync_interval
+    settings.sync_auto = False
 """
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
-
-from . import present
 
 DEFAULT_SYNC_INTERVAL = 30.0        # seconds between reachability checks
 
@@ -58,7 +56,7 @@ class Settings:
     page = _Setting("window/page", str, None)
     geometry = _Setting("window/geometry", QByteArray, None)
     # the contact card: numbers not verified for this many days are stale
-    stale_days = _Setting("card/stale_days", int, present.STALE_DAYS, minimum=1)
+    alerts_shown = _Setting("window/alerts_shown", bool, False)
     # sync: seconds between reachability checks (0: never), and sync when a peer is back
     sync_interval = _Setting("sync/check_interval", float, DEFAULT_SYNC_INTERVAL, minimum=0)
     sync_auto = _Setting("sync/auto", bool, True)

@@ -2,9 +2,10 @@
 """The contact card: 24/7 lines first, one-click copy, stale badge, mark verified today."""
 import datetime as dt
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
+from fieldcoord.store.alerts import Thresholds
 from fieldcoord.ui import present
 from fieldcoord.ui.detail import DetailPane
 
@@ -79,7 +80,7 @@ def test_stale_after_is_configurable(demo_store, qtbot):
     pane.show()
     pane.show_record(rid)
     assert not pane.card.stale_badge.isVisible()
-    QSettings().setValue("card/stale_days", 30)
+    Thresholds(stale_days=30).save(demo_store)       # Edit > Alert thresholds
     pane.show_record(rid)
     assert pane.card.stale_badge.isVisible()
 

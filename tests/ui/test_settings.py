@@ -2,26 +2,22 @@
 """What the app remembers: one typed place, defaults for values that do not read."""
 from PySide6.QtCore import QSettings
 
-from fieldcoord.ui import present
 from fieldcoord.ui.settings import DEFAULT_SYNC_INTERVAL, settings
 
 
 def test_settings_are_typed_and_fall_back_to_their_defaults():
-    assert settings.stale_days == present.STALE_DAYS
+    assert settings.alerts_shown is False
     assert settings.sync_interval == DEFAULT_SYNC_INTERVAL and settings.sync_auto is True
     assert settings.page is None and settings.geometry is None and settings.last_folder == ""
-    settings.stale_days = 30
+    settings.alerts_shown = True
     settings.sync_auto = False
     settings.sync_interval = 0
-    assert (settings.stale_days, settings.sync_auto, settings.sync_interval) == (30, False, 0)
+    assert (settings.alerts_shown, settings.sync_auto, settings.sync_interval) == (True, False, 0)
     # values edited by hand, or left by another version, read as the default
     s = QSettings()
-    s.setValue("card/stale_days", "soon")
     s.setValue("sync/check_interval", -5)
-    assert settings.stale_days == present.STALE_DAYS
+    s.setValue("sync/interval", "soon")
     assert settings.sync_interval == DEFAULT_SYNC_INTERVAL
-    s.setValue("card/stale_days", 0)
-    assert settings.stale_days == present.STALE_DAYS, "a card is never stale after 0 days"
 
 
 def test_the_print_dialog_fields_are_remembered_by_name():
