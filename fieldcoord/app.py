@@ -115,6 +115,8 @@ def _report_crashes() -> None:
 def _screenshot(app, window, store, path: Path) -> int:
     """Let the window lay out and paint, save it as PNG, and quit."""
     import time
+    if window.overview_page is not None and window.current_page == "overview":
+        window.overview_page.ensure_built()
     deadline = time.monotonic() + 0.3
     while time.monotonic() < deadline:
         app.processEvents()

@@ -41,7 +41,7 @@ from .settings import settings
 from .style import ERROR_STYLE
 from .sync_pages import SyncPage, SyncStatus
 
-DEFAULT_PAGE = "contacts"
+DEFAULT_PAGE = "overview"
 
 
 def store_status(store: Store) -> SyncStatus:
@@ -95,6 +95,7 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         self._build_status()
         self._build_alerts()
         self.conflicts_page = None            # built when first shown
+        self.overview_page = None             # built when first shown
         self.sync_page = SyncPage(store.path)
         self.sync_page.status.connect(self._on_sync_status)
         self.sync_page.changed.connect(self._on_external_change)

@@ -27,6 +27,12 @@ class Navigation:
                     self._wire_detail(lst.detail)
                     lst.new_requested.connect(self.new_record)
                     lst.table.doubleClicked.connect(lambda _i: self.edit_record())
+            elif name == "overview":
+                from .overview import OverviewPage
+                page = OverviewPage(self.store)
+                page.open_list.connect(self.open_filtered)
+                page.alert_activated.connect(self.open_alert)
+                self.overview_page = page
             elif name == "conflicts":
                 page = ConflictsPage(self.store.path)
                 page.changed.connect(self._on_external_change)
@@ -129,6 +135,15 @@ class Navigation:
         if value and isinstance(page, Page):
             kind = page.current().kind.name
             page.show_record(kind, value)
+
+    def open_filtered(self, name: str, filters: dict) -> None:
+        """Show a list narrowed by `filters` ({field: value}); {"id": ...} opens one record."""
+        if "id" in filters:
+            self.open_record(filters["id"])
+            return
+        page = self.go(name)
+        if isinstance(page, Page):
+            page.current().apply_filters(filters)
 
     def current_list(self):
         page = self.pages.get(self.current_page)

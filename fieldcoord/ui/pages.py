@@ -52,10 +52,10 @@ def _groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
 PAGES = _pages()
 PAGE_GROUPS = _groups()
 # Every page of the window, the record pages first, and the sidebar's groups of them.
-PAGE_NAMES = (*PAGES, "conflicts", "sync")
-SIDEBAR = (*PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
-TITLES = {**{name: spec[0] for name, spec in PAGES.items()}, "conflicts": "Conflicts",
-          "sync": "Sync"}
+PAGE_NAMES = ("overview", *PAGES, "conflicts", "sync")
+SIDEBAR = (("Home", ("overview",)), *PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
+TITLES = {"overview": "Overview", **{name: spec[0] for name, spec in PAGES.items()},
+          "conflicts": "Conflicts", "sync": "Sync"}
 STALE = "stale"
 SCOPE_CHOICES = (("private to this agency", "private"), ("shared with all", "all"),
                  ("shared with some partners", "partners"))
@@ -220,6 +220,18 @@ class ListPage(QWidget):
             days = Thresholds.load(self.query.conn).stale_days
             value = (dt.date.today() - dt.timedelta(days=days)).isoformat()
         self.query.set_filter(name, value)
+        self.model.reload()
+
+    def apply_filters(self, filters: dict) -> None:
+        """Show only the records with these field values (the other filters cleared)."""
+        for name, combo in self.filters.items():
+            combo.blockSignals(True)
+            index = combo.findData(filters[name]) if name in filters else 0
+            combo.setCurrentIndex(max(index, 0))
+            combo.blockSignals(False)
+        self.query.filters.clear()
+        for name, value in filters.items():
+            self.query.set_filter(name, value)
         self.model.reload()
 
     def _on_deleted(self, on: bool) -> None:

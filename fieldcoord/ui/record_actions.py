@@ -105,6 +105,8 @@ class RecordActions:
         """Update the lists that are open for these records (their rows only)."""
         ids = {i for i in ids or () if i}
         self.alerts_panel.refresh_soon()
+        if getattr(self, "overview_page", None) is not None:
+            self.overview_page.refresh_soon()
         for page in self.pages.values():
             if isinstance(page, Page):
                 page.records_changed(kinds or set(), ids)
@@ -116,6 +118,8 @@ class RecordActions:
         """Records changed under us (sync, bundle import, a resolved conflict): re-read the
         lists that are open."""
         self.alerts_panel.refresh_soon()
+        if getattr(self, "overview_page", None) is not None:
+            self.overview_page.refresh_soon()
         for page in self.pages.values():
             if isinstance(page, Page):
                 for lst in page.lists:
