@@ -485,4 +485,5 @@ class _Loader:
                 self.add("action", {"event": eid, "text": act["text"],
                                     "assigned_to": self.person(act["assigned_to"])[0],
                                     "due_date": self.when(act.get("due")),
-                                    "status": act.get("status", "open"), **joint})
+                                    "status": act.get("status", "open"),
+                                    "closing_note": act.get("closing_note"), **joint})

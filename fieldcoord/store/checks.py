@@ -267,6 +267,14 @@ class RowChecker:
                                       f"{', '.join(t.levels)}, not {row['type_level']}",
                                       "type_level")
 
+    def _check_action(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
+        if not row.get("event") and not row.get("operation"):
+            raise ValidationError(f"{kind.label} event: say which exercise, event or operation "
+                                  "it comes from (event= or operation=)", "event")
+        if row.get("status") == "done" and not (row.get("closing_note") or "").strip():
+            raise ValidationError(f"{kind.label} closing_note: say how it was closed before "
+                                  "marking it done", "closing_note")
+
     def _check_channel(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         for name in ("rx_tone", "tx_tone"):
             tone = row.get(name)
@@ -337,4 +345,5 @@ class RowChecker:
 # cycles, a contact method's value fits its kind, and so on.
 _RULES: dict[str, Callable[[RowChecker, K.Kind, RowDict, str | None], None]] = {
     "agency": RowChecker._check_agency, "method": RowChecker._check_method,
-    "resource": RowChecker._check_resource, "channel": RowChecker._check_channel}
+    "resource": RowChecker._check_resource, "channel": RowChecker._check_channel,
+    "action": RowChecker._check_action}

@@ -65,6 +65,11 @@ def m0008_facility(db: Database) -> None:
     ddl.ensure(db.conn, K.KINDS["facility"])
 
 
+def m0010_action_close(db: Database) -> None:
+    # after-action items from operations too, and the note that closes one
+    ddl.ensure(db.conn, K.KINDS["action"])
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -75,7 +80,7 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering),
          ("0005_trust", m0005_trust), ("0006_sealed", m0006_sealed),
          ("0007_revocation", m0007_revocation), ("0008_facility", m0008_facility),
-         ("0009_search_all", m0009_search_all))
+         ("0009_search_all", m0009_search_all), ("0010_action_close", m0010_action_close))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

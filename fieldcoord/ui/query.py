@@ -35,6 +35,10 @@ EXTRA_COLUMNS = {
                                       "AND m._cl % 2 = 1)"),
     },
 }
+EXTRA_COLUMNS["action"] = {
+    "overdue": ("Overdue", "(CASE WHEN t.status = 'open' AND t.due_date < date('now', "
+                           "'localtime') THEN 'overdue' END)"),
+}
 # The lines whose verification dates a contact's or agency's "last verified" reads.
 _LINES_OF = {"contact": "m.contact = t.id", "agency": "m.agency = t.id AND m.contact IS NULL"}
 # The filter of contacts and agencies by the date their lines were last verified: its value is
@@ -237,7 +241,7 @@ class RecordQuery:
         fld = self.fields[column]
         name = self.spec.columns[column]
         if fld is None:
-            if name == "last_verified":
+            if name in ("last_verified", "overdue"):
                 return str(value)[:10]
             return display_phone(value) if name != "call_sign" else str(value)
         if name == "value" and self.kind.name == "method":

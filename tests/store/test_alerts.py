@@ -65,7 +65,7 @@ def test_overdue_open_action_items_and_urgent_uncommitted_requests(store):
     late = store.add("action", {"event": ev, "text": "Fix the call-down list",
                                 "due_date": day(-1), "assigned_to": "HCEM planner"})
     store.add("action", {"event": ev, "text": "Done already", "due_date": day(-5),
-                         "status": "done"})
+                         "status": "done", "closing_note": "Fixed in May"})
     store.add("action", {"event": ev, "text": "Due today", "due_date": day(0)})
     assert [(a.record, a.level, a.days) for a in of(store, "action_overdue")] == \
         [(late, OVERDUE, -1)]

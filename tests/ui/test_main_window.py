@@ -11,7 +11,8 @@ def test_every_page_opens_on_the_demo_directory(window, qtbot):
     expected = {"agencies": "Harbor County Sheriff", "contacts": None, "resources": None,
                 "facilities": "Kestrel Bay High School Shelter", "requests": None,
                 "agreements": None, "operations": "Tolliver River Flood", "plans": None,
-                "comms": "8CALL90", "calendar": None, "log": None}
+                "comms": "8CALL90", "calendar": None, "log": None,
+                "actions": "Siren 4"}
     for name in PAGE_NAMES:
         page = window.go(name)
         assert window.shown_page() is page
