@@ -262,14 +262,18 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcomman
         pr = Printer(store, args.json)
         cmd = args.command
         if cmd == "add":
-            rid = store.add(args.kind, parse_assignments(args.fields))
+            kind = store.kind_of(args.kind)
+            rid, _ = store.write(lambda: store.add(args.kind, store.library_refs(
+                kind, parse_assignments(args.fields))))
             if args.json:
                 pr.record(store.get(rid))
             else:
                 print(rid)
         elif cmd in ("edit", "delete", "restore"):
             if cmd == "edit":
-                rec = store.edit(args.id, parse_assignments(args.fields))
+                kind = K.KINDS[store.get(args.id).kind]
+                rec, _ = store.write(lambda: store.edit(args.id, store.library_refs(
+                    kind, parse_assignments(args.fields))))
             else:
                 rec = getattr(store, cmd)(args.id)
             if args.json:

@@ -448,15 +448,12 @@ class _Loader:
             values["owner"] = ch["agency"]
             self.channel_ids[ch["name"]] = self.add("channel", values)
         for name in op["national_channels"]:
-            ch = find_channel(name)
-            if ch is None:
+            if find_channel(name) is None:
                 raise ValueError(f"demo data: {name} is not in resources/nifog_channels.csv")
-            self.channel_ids[name] = self.add("channel", {
-                "name": ch.name, "function": ch.function, "rx_freq": ch.rx_freq,
-                "rx_tone": ch.rx_tone or None, "tx_freq": ch.tx_freq,
-                "tx_tone": ch.tx_tone or None, "mode": ch.mode,
-                "system": f"National interoperability channel ({ch.band})",
-                "remarks": f"{ch.remarks} (from the NIFOG)", "agency": owner, "owner": owner})
+            self._check_cancel()
+            self.channel_ids[name] = self.store.library_channel(name)
+            self.counts["channel"] += 1
+            self._step()
         numbers: dict[str, int] = {}
         for row in op["comms"]:
             zone = row.get("zone", "FLOOD TF")

@@ -24,6 +24,7 @@ from ..core import compact
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import NotInitialised, PermissionDenied, ValidationError
+from ..core.library import find_channel
 from . import conflicts, identity
 from .db import connect
 from .migrations import migrate
@@ -37,6 +38,8 @@ __all__ = ["DEFERRABLE_INDEXES", "METHOD_SHORTCUTS", "Store"]
 # Shortcut keys that add contact methods along with a contact or an agency.
 METHOD_SHORTCUTS = ("phone", "mobile", "satellite_phone", "email", "call_sign", "pager", "fax")
 _json = compact.dumps
+# A reference to a national interoperability channel of the built-in library: nifog:VTAC11.
+LIBRARY_PREFIX = "nifog:"
 
 
 @lru_cache(maxsize=256)
@@ -173,6 +176,39 @@ class Store(RecordReader):
                             raise
                         raise ValidationError(e.message, field=key) from None
         return rid
+
+    def library_refs(self, kind: K.Kind, values: dict[str, Any]) -> dict[str, Any]:
+        """`channel=nifog:VTAC11` names a national interoperability channel of the built-in
+        library: it becomes the id of the channel record this directory has of it (made the
+        first time it is used). Call inside the write's transaction."""
+        out = dict(values)
+        for name, value in values.items():
+            fld = kind.field_map.get(name)
+            if fld is not None and fld.ref == "channel" and isinstance(value, str) \
+                    and value.lower().startswith(LIBRARY_PREFIX):
+                out[name] = self.library_channel(value[len(LIBRARY_PREFIX):])
+        return out
+
+    def library_channel(self, name: str) -> str:
+        """The id of the channel record for a national interoperability channel of the built-in
+        library (NIFOG): the live one of that name this directory holds, else a new record with
+        the library's frequencies and tones, maintained by this agency and shared with all."""
+        found = find_channel(name)
+        if found is None:
+            raise ValidationError(f"no national interoperability channel called '{name}' in "
+                                  "the built-in library (NIFOG)")
+        got = self.conn.execute("SELECT id FROM channel WHERE name = ? COLLATE NOCASE AND "
+                                "_cl % 2 = 1 ORDER BY owner = ? DESC, id LIMIT 1",
+                                (found.name, self.home)).fetchone()
+        if got:
+            return str(got[0])
+        return self.add("channel", {
+            "name": found.name, "function": found.function, "rx_freq": found.rx_freq,
+            "rx_tone": found.rx_tone or None, "tx_freq": found.tx_freq,
+            "tx_tone": found.tx_tone or None, "mode": found.mode,
+            "system": f"National interoperability channel ({found.band})",
+            "remarks": f"{found.remarks} (from the NIFOG)".strip(), "agency": self.home,
+            "owner": self.home, "scope": "all"})
 
     def edit(self, rid: str, values: dict[str, Any]) -> Record:
         """Change fields of a live record; unchanged values write nothing. Returns the record."""

@@ -321,6 +321,7 @@ class RecordDialog(QDialog):
         self.accept()
 
     def _write(self, values: dict) -> str:
+        values = self.store.library_refs(self.kind, values)
         if self.record is None:
             return self.store.add(self.kind.name,
                                   {k: v for k, v in values.items() if v is not None})

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 from ..core import ids
 from ..core import kinds as K
 from ..core.format import display_number
+from ..core.library import load_nifog_channels
+from ..store.store import LIBRARY_PREFIX
 
 LONG_TEXT = {"notes", "terms", "objectives", "activation_triggers", "activation_procedure",
              "safecom_notes", "remarks", "responsibilities", "description", "purpose",
@@ -208,12 +210,24 @@ class RefEditor(QComboBox):
         if self._small:
             for label, rid in self._options(""):
                 self.addItem(label, rid)
+        if self.target.name == "channel":
+            self._add_library_channels()
         else:
             self._timer = QTimer(self)
             self._timer.setSingleShot(True)
             self._timer.setInterval(150)
             self._timer.timeout.connect(self._refill)
             self.lineEdit().textEdited.connect(lambda _t: self._timer.start())
+
+    def _add_library_channels(self) -> None:
+        """The national interoperability channels this directory does not hold yet: picking
+        one adds it as a channel of this agency when the record is saved."""
+        held = {r[0].casefold() for r in self.store.conn.execute(
+            "SELECT name FROM channel WHERE _cl % 2 = 1 AND name IS NOT NULL")}
+        for ch in load_nifog_channels():
+            if ch.name.casefold() not in held:
+                self.addItem(f"{ch.name} — national channel, {ch.function.replace('_', ' ')} "
+                             f"({ch.band}, NIFOG)", LIBRARY_PREFIX + ch.name)
 
     def _label(self, rid: str) -> str:
         try:

@@ -216,3 +216,16 @@ def test_alerts_on_the_demo_list_the_agreements_past_review(tmp_path):
     cli("alerts", "--set", "stale_days=3651", code=2)
     cli("alerts", "--set", "agreement_days=120,60", "--level", "soon")
     assert cli("--json", "alerts") is not None
+
+
+def test_a_comms_plan_row_takes_a_national_channel_by_name(cli):
+    op = cli("add", "operation", "name=Flood TF").stdout.strip()
+    first = cli("add", "comms", f"operation={op}", "channel=nifog:VTAC11", "number=1",
+                json_out=True)
+    again = cli("add", "comms", f"operation={op}", "channel=nifog:vtac11", "number=2",
+                json_out=True)
+    assert first["channel"] == again["channel"], "one channel record, used twice"
+    channels = cli("list", "channel", json_out=True)
+    assert [(c["name"], c["rx_freq"], c["rx_tone"]) for c in channels] == \
+        [("VTAC11", 151.1375, "156.7")]
+    cli("add", "comms", f"operation={op}", "channel=nifog:NOPE", code=2)
