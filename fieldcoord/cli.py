@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fields", help="the fields of a record kind (all kinds when none)")
     s.add_argument("kind", nargs="?")
     sub.add_parser("dump", help="canonical JSON of every live record and open conflict")
+    s = sub.add_parser("calls", help="the duty-line check: 24/7 lines due for a call, in "
+                                     "order; `calls ID reached|wrong_number|no_answer` records "
+                                     "what a call found")
+    s.add_argument("id", nargs="?")
+    s.add_argument("outcome", nargs="?", choices=("reached", "wrong_number", "no_answer"))
     s = sub.add_parser("alerts", help="what needs attention: agreements due, stale 24/7 lines, "
                                       "overdue action items, urgent requests, conflicts, peers")
     s.add_argument("--level", choices=("overdue", "soon", "notice"),
@@ -310,6 +315,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcomman
             sys.stdout.write(store.dump())
         elif cmd == "alerts":
             _alerts(store, args, pr)
+        elif cmd == "calls":
+            _calls(store, args, pr)
         elif cmd in cli_interop.COMMANDS:
             return cli_interop.run(args, store, _progress if sys.stderr.isatty() else None)
         elif cmd == "demo":
@@ -321,6 +328,29 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcomman
                 print(f"demo directory loaded into {store.path}: "
                       + ", ".join(f"{n} {k}" for k, n in counts.items()))
     return EXIT_OK
+
+
+def _calls(store, args, pr: Printer) -> None:
+    from .store.alerts import Thresholds
+    from .store.calls import due_lines, record_outcome
+    if args.id:
+        if not args.outcome:
+            raise ValidationError("say what the call found: calls ID reached|wrong_number|"
+                                  "no_answer")
+        store.write(lambda: record_outcome(store, args.id, args.outcome))
+        print(f"recorded: {args.outcome.replace('_', ' ')}")
+        return
+    lines = due_lines(store.conn, Thresholds.load(store.conn).stale_days, home=store.home)
+    if args.json:
+        pr.json([ln.to_dict() for ln in lines])
+        return
+    for ln in lines:
+        state = (f"{ln.flag.replace('_', ' ')} {ln.checked_on}" if ln.flag else
+                 f"verified {ln.verified_on}" if ln.verified_on else "never verified")
+        number = display_phone(ln.value) if ln.kind in K.PHONE_KINDS else ln.value
+        print(f"{ln.agency or '?':<8} {number:<18} {ln.holder[:34]:<34} {state}  [{ln.id}]")
+    if not lines:
+        print("no 24/7 line is due for a check", file=sys.stderr)
 
 
 def _alerts(store, args, pr: Printer) -> None:

@@ -115,6 +115,7 @@ DISCIPLINES = ("fire", "law_enforcement", "ems", "emergency_management", "public
 METHOD_KINDS = ("phone", "mobile", "satellite_phone", "email", "call_sign", "pager", "fax", "other")
 PHONE_KINDS = ("phone", "mobile", "satellite_phone", "pager", "fax")
 DUTY_WINDOWS = ("24/7", "office_hours", "after_hours")
+CHECK_FLAGS = ("wrong_number", "no_answer")      # what the last check call found
 TYPE_LEVELS = ("Type 1", "Type 2", "Type 3", "Type 4", "Single Type")
 RESOURCE_STATUSES = ("available", "assigned", "out_of_service", "demobilized")
 REQUEST_PRIORITIES = ("urgent", "routine", "low")
@@ -202,6 +203,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("verified_on", DATE, label="Last verified"),
         F("verified_by"),
         F("notes"),
+        F("check_flag", ENUM, choices=CHECK_FLAGS, label="Last check found"),
+        F("checked_on", DATE, label="Last checked"),
     ), title_field="value", label="contact method", parent="contact",
         aliases=("methods", "contact_method", "line"),
         list_columns=("kind", "value", "contact", "agency", "duty"),

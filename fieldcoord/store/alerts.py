@@ -5,7 +5,8 @@
         print(alert.level, alert.title, alert.detail)
 
 Agreements expiring or due for review (within 90, 30 or 7 days, or past), 24/7 lines not
-verified within the threshold (one alert per partner), open after-action items past due,
+verified within the threshold (one alert per partner), lines whose last check call reached a
+wrong number, open after-action items past due,
 urgent resource requests not yet committed, open conflicts, changes refused in a sync, and
 peers not reached for some days. Each alert names the record it is about (or, for conflicts,
 refusals and peers, the page that shows them). The thresholds belong to the database (its
@@ -166,6 +167,18 @@ def _stale_lines(conn: sqlite3.Connection, t: Thresholds, today: dt.date) -> lis
     return out
 
 
+def _wrong_numbers(conn: sqlite3.Connection) -> list[Alert]:
+    """Lines whose last check call reached a wrong number (as their record says)."""
+    return [Alert("wrong_number", SOON, f"{code or '?'}: wrong number on a 24/7 line",
+                  f"{holder}: {label + ' ' if label else ''}{value} reached a wrong number on "
+                  f"{checked}", rid, None, checked)
+            for rid, value, label, checked, holder, code in conn.execute(
+                "SELECT m.id, m.value, m.label, m.checked_on, coalesce(c.name, a.name), a.code "
+                "FROM contact_method m LEFT JOIN contact c ON c.id = m.contact "
+                "LEFT JOIN agency a ON a.id = coalesce(c.agency, m.agency) "
+                "WHERE m._cl % 2 = 1 AND m.check_flag = 'wrong_number'")]
+
+
 def _actions(conn: sqlite3.Connection, today: dt.date) -> list[Alert]:
     out = []
     for rid, text, due, who, event in conn.execute(
@@ -234,7 +247,8 @@ def alerts(store: Replica, thresholds: Thresholds | None = None,
     conn = store.conn
     t = thresholds or Thresholds.load(conn)
     day = today or dt.date.today()
-    found = [*_agreements(conn, t, day), *_stale_lines(conn, t, day), *_actions(conn, day),
+    found = [*_agreements(conn, t, day), *_stale_lines(conn, t, day), *_wrong_numbers(conn),
+             *_actions(conn, day),
              *_requests(conn), *_sharing(conn, t, day)]
     return sorted(found, key=lambda a: (LEVELS.index(a.level),
                                         a.days if a.days is not None else 0, a.title))

@@ -70,6 +70,12 @@ def m0010_action_close(db: Database) -> None:
     ddl.ensure(db.conn, K.KINDS["action"])
 
 
+def m0011_line_checks(db: Database) -> None:
+    # what the last duty-line check call found, and when
+    ddl.ensure(db.conn, K.KINDS["method"])
+    _run_file(db.conn, "0011_line_checks.sql")
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -80,7 +86,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0003_sync", m0003_sync), ("0004_ordering", m0004_ordering),
          ("0005_trust", m0005_trust), ("0006_sealed", m0006_sealed),
          ("0007_revocation", m0007_revocation), ("0008_facility", m0008_facility),
-         ("0009_search_all", m0009_search_all), ("0010_action_close", m0010_action_close))
+         ("0009_search_all", m0009_search_all), ("0010_action_close", m0010_action_close),
+         ("0011_line_checks", m0011_line_checks))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

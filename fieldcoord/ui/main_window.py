@@ -207,6 +207,10 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         if self.remember and not self.isHidden():
             settings.alerts_shown = visible
 
+    def open_call_list(self):
+        from .calls import open_call_list
+        return open_call_list(self)
+
     def open_alert(self, alert) -> None:
         """Open what an alert is about: its record, or the page that shows it."""
         if alert.record:
@@ -276,6 +280,9 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         self._menu_action(m, "Alert &thresholds…", lambda: self.alerts_panel.edit_thresholds())
         m = self.menuBar().addMenu("&Go")
         m.addAction(self.back_action)
+        self._menu_action(m, "&Duty-line check…", self.open_call_list,
+                          QKeySequence("Ctrl+Shift+L"))
+        m.addSeparator()
         for i, name in enumerate(PAGE_NAMES):
             shortcut = QKeySequence(f"Ctrl+{i + 1}") if i < 9 else None
             self._menu_action(m, TITLES[name], lambda _=False, n=name: self.go(n), shortcut)
