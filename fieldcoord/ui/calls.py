@@ -9,11 +9,10 @@ as PDF. Each outcome is one write through ui/ops.py; the selection moves to the 
 from __future__ import annotations
 
 import datetime as dt
-import html
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMarginsF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPageLayout, QPageSize, QPdfWriter, QShortcut, QTextDocument
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..core import kinds as K
 from ..core.format import display_phone
+from ..paper.tables import table_pdf
 from ..store.alerts import Thresholds
 from ..store.calls import NO_ANSWER, REACHED, WRONG_NUMBER, DueLine, due_lines, record_outcome
 from . import dialogs, fileops, ops
@@ -168,26 +168,11 @@ class CallListDialog(QDialog):
             self.changed.emit(dialog.changes)
             self.record(REACHED)
 
-    def sheet_html(self) -> str:
-        rows = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in _cells(line))
-                       + "<td>☐ reached ☐ wrong ☐ no answer</td><td></td></tr>"
-                       for line in self.lines)
-        head = "".join(f"<th align='left'>{html.escape(c)}</th>"
-                       for c in (*COLUMNS, "Outcome", "New number / notes"))
-        return (f"<h2>Duty-line check — {html.escape(self.store.home)}</h2>"
-                f"<p>{dt.date.today().isoformat()}: {len(self.lines)} lines, most important "
-                f"first</p><table border='1' cellspacing='0' cellpadding='4'>"
-                f"<tr>{head}</tr>{rows}</table>")
-
     def write_sheet(self, path: Path) -> None:
-        doc = QTextDocument()
-        doc.setHtml(self.sheet_html())
-        writer = QPdfWriter(str(path))
-        writer.setPageLayout(QPageLayout(QPageSize(QPageSize.Letter), QPageLayout.Landscape,
-                                         QMarginsF(36, 36, 36, 36), QPageLayout.Point))
-        writer.setTitle("Duty-line check")
-        writer.setCreator("fieldcoord")
-        doc.print_(writer)
+        table_pdf(path, f"Duty-line check — {self.store.home}",
+                  f"{dt.date.today().isoformat()}: {len(self.lines)} lines, most important first",
+                  (*COLUMNS, "Outcome", "New number / notes"),
+                  [(*_cells(line), "☐ reached ☐ wrong ☐ no answer", "") for line in self.lines])
 
     def print_sheet(self) -> None:
         path = fileops.save_file_name(self, "Save the call sheet as PDF", "call-sheet.pdf",

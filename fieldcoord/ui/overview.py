@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..paper.tables import table_pdf
 from ..store import overview as data
 from ..store.alerts import Thresholds
 from . import fileops
@@ -430,20 +430,8 @@ class OverviewPage(QWidget):
                 w.writerow([_csv_safe(x) for x in row.row()])
 
     def write_pdf(self, path: Path) -> None:
-        head = "".join(f"<th align='left'>{html.escape(c)}</th>"
-                       for c in data.READINESS_COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in row.row())
-                       + "</tr>" for row in self.rows)
-        doc = QTextDocument()
-        doc.setHtml(f"<h2>Readiness per partner</h2><p>{self.store.home}, "
-                    f"{self.today.isoformat()}</p><table border='1' cellspacing='0' "
-                    f"cellpadding='3'><tr>{head}</tr>{body}</table>")
-        writer = QPdfWriter(str(path))
-        writer.setPageLayout(QPageLayout(QPageSize(QPageSize.Letter), QPageLayout.Landscape,
-                                         QMarginsF(36, 36, 36, 36), QPageLayout.Point))
-        writer.setTitle("Readiness per partner")
-        writer.setCreator("fieldcoord")
-        doc.print_(writer)
+        table_pdf(path, "Readiness per partner", f"{self.store.home}, {self.today.isoformat()}",
+                  data.READINESS_COLUMNS, [row.row() for row in self.rows])
 
     def export_csv(self) -> None:
         self._export("CSV", "readiness.csv", "CSV files (*.csv)", self.write_csv)
