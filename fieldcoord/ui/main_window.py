@@ -409,7 +409,7 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         n = status.conflicts or 0
         self.conflicts_button.setText(f"{n} open conflict{'s' if n != 1 else ''}")
         self.conflicts_button.setStyleSheet(ERROR_STYLE if n else "")
-        if status.message:
+        if status.message and not status.quiet:
             self.statusBar().showMessage(status.message, 8000)
 
     # ------------------------------------------------------------------ databases

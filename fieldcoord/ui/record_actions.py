@@ -104,6 +104,7 @@ class RecordActions:
     def records_changed(self, kinds, ids) -> None:
         """Update the lists that are open for these records (their rows only)."""
         ids = {i for i in ids or () if i}
+        self.sync_page.push_soon()          # while a peer is reachable, it goes out shortly
         self.alerts_panel.refresh_soon()
         if getattr(self, "overview_page", None) is not None:
             self.overview_page.refresh_soon()
@@ -116,7 +117,9 @@ class RecordActions:
 
     def _on_external_change(self) -> None:
         """Records changed under us (sync, bundle import, a resolved conflict): re-read the
-        lists that are open."""
+        lists that are open; say so quietly when the record on screen was among them."""
+        lst = self.current_list()
+        shown = lst.detail.record if lst is not None else None    # as read before the change
         self.alerts_panel.refresh_soon()
         if getattr(self, "overview_page", None) is not None:
             self.overview_page.refresh_soon()
@@ -129,3 +132,13 @@ class RecordActions:
             self.conflicts_page.refresh()
         if self.sync_page is not self.sender():
             self.sync_page.refresh()          # the counts in the status bar
+        if shown is not None:
+            try:
+                now = self.store.get(shown.id)
+            except FieldcoordError:
+                now = None
+            if now is None or (now.values, now.scope, now.deleted) != \
+                    (shown.values, shown.scope, shown.deleted):
+                self.statusBar().showMessage(
+                    f"“{shown.title}” was just changed by a sync: what you see is the latest",
+                    10000)

@@ -16,6 +16,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings
 
 DEFAULT_SYNC_INTERVAL = 30.0        # seconds between reachability checks
+DEFAULT_PULL_INTERVAL = 60.0        # seconds between syncs while a peer is reachable
+DEFAULT_PUSH_DELAY_MS = 3000        # a change made here goes out this long after it
 
 
 class _Setting:
@@ -60,6 +62,10 @@ class Settings:
     # sync: seconds between reachability checks (0: never), and sync when a peer is back
     sync_interval = _Setting("sync/check_interval", float, DEFAULT_SYNC_INTERVAL, minimum=0)
     sync_auto = _Setting("sync/auto", bool, True)
+    # while a peer is reachable: pull from it this often (seconds), and push a change made
+    # here this long after it (milliseconds)
+    sync_pull = _Setting("sync/pull_interval", float, DEFAULT_PULL_INTERVAL, minimum=1)
+    sync_push_delay = _Setting("sync/push_delay_ms", int, DEFAULT_PUSH_DELAY_MS, minimum=0)
     # file dialogs start where the user last chose a file
     last_folder = _Setting("files/last_folder", str, "")
     # the print dialog: the last form, operation and output, and what was filled in

@@ -9,6 +9,7 @@ for the main window: connect `changed` to the lists' and the Conflicts page's re
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -61,6 +62,9 @@ class SyncStatus:
     pending: int | None = None         # changes not yet acknowledged by every peer
     conflicts: int = 0                 # open conflicts
     message: str = ""                  # the latest thing worth saying
+    # the message is routine news of an automatic sync: the window updates its labels and
+    # says nothing (refusals and failures reach the alerts and the online label)
+    quiet: bool = False
 # sync log kinds in words (the others read well as they are)
 EVENT_KINDS = {"tampered": "altered or forged", "unverified": "waiting"}
 
@@ -153,6 +157,10 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
         self._build(auto_sync)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check_peers)
+        self._push_timer = QTimer(self)             # a change made here, going out
+        self._push_timer.setSingleShot(True)
+        self._push_timer.timeout.connect(self.live_sync)
+        self._last_live = time.monotonic()
         self._first_check = QTimer(self)
         self._first_check.setSingleShot(True)
         self._first_check.timeout.connect(self.check_peers)
@@ -231,7 +239,10 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
         for b in (add, self.edit_button, self.remove_button):
             row.addWidget(b)
         row.addStretch(1)
-        self.auto_check = QCheckBox("Sync automatically when a peer is reachable again")
+        self.auto_check = QCheckBox("Sync automatically while a peer is reachable")
+        self.auto_check.setToolTip("A peer reachable again is synced at once; while it stays "
+                                   "reachable, changes made here go out a few seconds later "
+                                   "and the peer is pulled regularly, in the background")
         self.auto_check.setChecked(auto_sync)
         self.auto_check.toggled.connect(self._on_auto_toggled)
         row.addWidget(self.auto_check)
@@ -243,6 +254,14 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
         self.interval_spin.setSpecialValueText("never")
         self.interval_spin.valueChanged.connect(self._on_interval_changed)
         row.addWidget(self.interval_spin)
+        row.addWidget(QLabel("pull every"))
+        self.pull_spin = QSpinBox()
+        self.pull_spin.setAccessibleName("Pull interval while a peer is reachable")
+        self.pull_spin.setRange(5, 24 * 3600)
+        self.pull_spin.setSuffix(" s")
+        self.pull_spin.setValue(int(settings.sync_pull))
+        self.pull_spin.valueChanged.connect(self._on_pull_changed)
+        row.addWidget(self.pull_spin)
         pl.addLayout(row)
         layout.addWidget(peers, 1)
 
@@ -299,7 +318,7 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
             f"{'' if pending == 1 else 's'} pending · {conflicts} open conflict"
             f"{'' if conflicts == 1 else 's'}")
         self.last_status = SyncStatus(online, last, pending, conflicts,
-                                      self._status_message(has_peer))
+                                      self._status_message(has_peer), self._automatic)
         self.status.emit(self.last_status)
 
     def _has_token(self, name: str) -> bool:
@@ -361,7 +380,8 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
             self.refresh()
         return self._demo_ok
 
-    def _start_sync(self, names: list[str] | None, automatic: bool = False) -> Task | None:
+    def _start_sync(self, names: list[str] | None, automatic: bool = False,
+                    reason: str = "Peer reachable again: syncing") -> Task | None:
         db = self.db_path
         if not self.demo_may_go(", ".join(names) if names else
                                 ", ".join(p.name for p in self._peers), automatic):
@@ -382,8 +402,9 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
         self.progress_row.setVisible(True)
         who = ", ".join(names) if names else "all peers"
         self.progress_label.setText(f"Syncing with {who}…")
-        self._message = ("Peer reachable again: syncing" if automatic else "Syncing") + f" ({who})"
-        self.last_status = replace(self.last_status or SyncStatus(), message=self._message)
+        self._message = (reason if automatic else "Syncing") + f" ({who})"
+        self.last_status = replace(self.last_status or SyncStatus(), message=self._message,
+                                   quiet=automatic)
         self.status.emit(self.last_status)
         return task.start()
 
@@ -459,6 +480,10 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
         self.progress_row.setVisible(False)
         self.progress_label.setText("")
         self.refresh()
+        if self._automatic:
+            # a background sync's news stays on this page; later statuses are not about it
+            self._automatic = False
+            self._message = ""
 
     # -------------------------------------------------------------------------- lifetime
     def _track(self, task: Task) -> Task:
@@ -469,6 +494,7 @@ class SyncPage(PeerActions, KeyQuestions, BundleActions, StorePage):
         """Stop checking, cancel running work and wait for it, close this page's Store."""
         self._timer.stop()
         self._first_check.stop()
+        self._push_timer.stop()
         for t in self._tasks:
             if t.is_running():
                 t.cancel()

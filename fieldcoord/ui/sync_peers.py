@@ -8,6 +8,8 @@ checks found (`reachable`).
 """
 from __future__ import annotations
 
+import time
+
 from PySide6.QtWidgets import QMessageBox
 
 from ..sync.peers import probe_peers
@@ -34,6 +36,9 @@ class PeerActions:
         settings.sync_interval = seconds
         self.set_probe_interval(seconds)
 
+    def _on_pull_changed(self, seconds: int) -> None:
+        settings.sync_pull = seconds
+
     def _on_auto_toggled(self, on: bool) -> None:
         settings.sync_auto = on
 
@@ -55,7 +60,27 @@ class PeerActions:
         self.reachable.update(result)
         if back and self.auto_check.isChecked() and not self.is_syncing():
             self._start_sync(back, automatic=True)
+        elif time.monotonic() - self._last_live >= settings.sync_pull:
+            self.live_sync()                # still reachable: pull what partners changed
         self.refresh()
+
+    # ------------------------------------------------------------------ live while online
+    def push_soon(self) -> None:
+        """A change was made here: while a peer is reachable (and automatic sync is on), it
+        goes out a few seconds later, in the background. Offline, nothing happens."""
+        if self.auto_check.isChecked() and any(self.reachable.values()):
+            self._push_timer.start(settings.sync_push_delay)
+
+    def live_sync(self) -> Task | None:
+        """Sync the reachable peers in the background, quietly (automatic sync on)."""
+        names = sorted(n for n, ok in self.reachable.items() if ok)
+        if not names or not self.auto_check.isChecked():
+            return None
+        if self.is_syncing():
+            self._push_timer.start(settings.sync_push_delay)   # once this one is done
+            return None
+        self._last_live = time.monotonic()
+        return self._start_sync(names, automatic=True, reason="Syncing in the background")
 
     def _selected_peer(self):
         rows = self.peers_view.selectionModel().selectedRows()

@@ -521,3 +521,44 @@ def test_a_bundle_is_for_a_partner_unless_chosen_otherwise(qtbot, tmp_path):
         assert dialog.agency.currentData() == "HCEM"
         assert "not confirmed" in dialog.agency.itemText(0)
         assert "private records included" in dialog.agency.itemText(2)
+
+
+def test_live_while_online_a_change_goes_out_and_a_partners_comes_in_without_a_button(
+        qtbot, tmp_path, hub, window_on):
+    """While the hub is reachable, a change made here reaches it within the push delay, and
+    a change another laptop made reaches this window within the pull interval; the record on
+    screen changing is said quietly in the status bar."""
+    from PySide6.QtCore import QSettings
+
+    from fieldcoord.ui.settings import settings
+    db, other = laptop(tmp_path, "laptop-1"), laptop(tmp_path, "laptop-2")
+    add_peer(db, hub, "laptop-1")
+    add_peer(other, hub, "laptop-2")
+    w = window_on(db)
+    QSettings().setValue("sync/check_interval", 0.3)
+    settings.sync_pull = 1
+    settings.sync_push_delay = 200
+    w.sync_page.set_probe_interval(0.3)
+    try:
+        qtbot.waitUntil(lambda: w.sync_page.reachable.get("hub") is True, timeout=10000)
+        wait_sync(qtbot, w.sync_page)
+        cid = w.store.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+        w.records_changed({"contact"}, {cid})          # as a dialog's save does
+
+        def on_hub():
+            with Store.open(hub.db) as s:
+                return bool(s.search("Whitfield"))
+        qtbot.waitUntil(on_hub, timeout=10000)
+        runs.sync_peers(other)
+        with Store.open(other) as s:
+            s.edit(cid, {"title": "Battalion Chief"})
+        runs.sync_peers(other)
+        msgs: list[str] = []
+        w.statusBar().messageChanged.connect(msgs.append)
+        w.open_record(cid)
+        qtbot.waitUntil(lambda: w.store.get(cid).values["title"] == "Battalion Chief",
+                        timeout=15000)
+        qtbot.waitUntil(lambda: any("just changed by a sync" in m for m in msgs), timeout=5000)
+    finally:
+        w.sync_page.set_probe_interval(0)
+        wait_sync(qtbot, w.sync_page)
