@@ -33,6 +33,10 @@ class Navigation:
                 page.open_list.connect(self.open_filtered)
                 page.alert_activated.connect(self.open_alert)
                 self.overview_page = page
+            elif name == "agenda":
+                from .agenda_page import AgendaPage
+                page = AgendaPage(self.store)
+                page.open_requested.connect(self.open_record)
             elif name == "conflicts":
                 page = ConflictsPage(self.store.path)
                 page.changed.connect(self._on_external_change)

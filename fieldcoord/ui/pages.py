@@ -52,9 +52,10 @@ def _groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
 PAGES = _pages()
 PAGE_GROUPS = _groups()
 # Every page of the window, the record pages first, and the sidebar's groups of them.
-PAGE_NAMES = ("overview", *PAGES, "conflicts", "sync")
-SIDEBAR = (("Home", ("overview",)), *PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
-TITLES = {"overview": "Overview", **{name: spec[0] for name, spec in PAGES.items()},
+PAGE_NAMES = ("overview", "agenda", *PAGES, "conflicts", "sync")
+SIDEBAR = (("Home", ("overview", "agenda")), *PAGE_GROUPS, ("Sharing", ("conflicts", "sync")))
+TITLES = {"overview": "Overview", "agenda": "Agenda",
+          **{name: spec[0] for name, spec in PAGES.items()},
           "conflicts": "Conflicts", "sync": "Sync"}
 STALE = "stale"
 SCOPE_CHOICES = (("private to this agency", "private"), ("shared with all", "all"),
