@@ -93,7 +93,7 @@ def run(args, store, progress) -> int:
         report = run_export(store, args.format, args.file, _options(args), progress=progress)
     else:
         from .interop.icsforms import Options
-        from .paper import print_form
+        from .ui.paper import print_form
         options = Options(prepared_by=args.prepared_by, position=args.position,
                           period_from=args.period_from, period_to=args.period_to,
                           special_instructions=args.instructions, request=args.request)

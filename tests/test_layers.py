@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The layers hold: the core stays free of Qt (only fieldcoord.ui, fieldcoord.paper and the app
-entry import PySide6 or pyqtgraph, checked by importing every other module), and every import,
-module-level or lazy, keeps to what its layer may use (checked on the source)."""
+"""The layers hold: the core stays free of Qt (only fieldcoord.ui and the app entry import
+PySide6 or pyqtgraph, checked by importing every other module), and every import, module-level
+or lazy, keeps to what its layer may use (checked on the source)."""
 import subprocess
 import sys
 
@@ -13,8 +13,8 @@ root = Path(fieldcoord.__file__).parent
 # every module by its file, without importing the UI's packages to walk them
 names = sorted("fieldcoord." + ".".join(p.relative_to(root).with_suffix("").parts)
                .removesuffix(".__init__") for p in root.rglob("*.py"))
-names = [n for n in names if not n.startswith(
-    ('fieldcoord.ui', 'fieldcoord.paper', 'fieldcoord.app', 'fieldcoord.__main__'))]
+names = [n for n in names
+         if not n.startswith(('fieldcoord.ui', 'fieldcoord.app', 'fieldcoord.__main__'))]
 for name in names:
     importlib.import_module(name)
 bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph')))
@@ -30,18 +30,19 @@ def test_core_layers_do_not_import_qt():
 
 # ------------------------------------------------------------------ every import, by layer
 # What each layer of fieldcoord may import of the others (docs: README, "Layout"). Qt (PySide6,
-# pyqtgraph) only in the UI, the app's entry and paper, the PDF painter of ICS forms, which the
-# UI (File > Print) and the command line (`fieldcoord print`) both use. The command line loads
-# it inside that command only, so no other command starts Qt.
+# pyqtgraph) only in the UI and the app's entry. Within the UI, fieldcoord.ui.paper (the PDF
+# painter of ICS forms and tables, needing no window) is a layer of its own: it uses nothing else
+# of the UI, and the command line (`fieldcoord print`) may use it, inside that command only, so
+# no other command starts Qt.
 ALLOWED = {
     "core": set(),
     "store": {"core"},
     "demo": {"core", "store"},
     "interop": {"core", "store"},
-    "paper": {"core", "interop", "QT"},
+    "ui.paper": {"core", "interop", "QT"},
     "sync": {"core", "store", "demo"},
     "hub": {"core", "store", "sync"},
-    "ui": {"core", "store", "demo", "interop", "paper", "sync", "fieldcoord", "QT"},
+    "ui": {"core", "store", "demo", "interop", "ui.paper", "sync", "fieldcoord", "QT"},
     "logs": {"core"},
     "cli": {"core", "store", "demo", "interop", "sync", "hub", "fieldcoord"},
     "cli_sync": {"core", "store", "demo", "sync", "hub", "fieldcoord"},
@@ -50,7 +51,7 @@ ALLOWED = {
     "__main__": {"cli"},
     "fieldcoord": set(),
 }
-LAZY_ONLY = {("cli_interop", "fieldcoord.paper")}
+LAZY_ONLY = {("cli_interop", "fieldcoord.ui.paper")}
 
 
 def _imports(path, module: str):
@@ -81,6 +82,8 @@ def _layer(name: str) -> str | None:
         return "QT"
     if name == "fieldcoord":
         return "fieldcoord"
+    if name.startswith("fieldcoord.ui.paper"):
+        return "ui.paper"
     if name.startswith("fieldcoord."):
         return name.split(".")[1]
     return None
@@ -95,7 +98,7 @@ def test_every_import_keeps_to_its_layer():
     for path in sorted(root.rglob("*.py")):
         module = "fieldcoord." + ".".join(path.relative_to(root).with_suffix("").parts)
         module = module.removesuffix(".__init__")
-        layer = module.split(".")[1] if module.count(".") else "fieldcoord"
+        layer = _layer(module) if module.count(".") else "fieldcoord"
         assert layer in ALLOWED, f"{module}: a layer the rules do not name"
         for name, lazy in _imports(path, module):
             target = _layer(name)

@@ -4,7 +4,7 @@
 `build_forms(store, form, operation)` reads an operation and what belongs to it (comms plan rows
 and their channels, members and their people's contact methods, resource requests, activity log)
 and returns the forms' content: header blocks, numbered blocks with the FEMA titles and tables.
-It is plain data with no notion of pages; fieldcoord.paper lays it out as a PDF or on a
+It is plain data with no notion of pages; fieldcoord.ui.paper lays it out as a PDF or on a
 printer, paginating the tables.
 """
 from __future__ import annotations

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from ..core import kinds as K
 from ..core.format import display_phone
-from ..paper.tables import table_pdf
 from ..store.alerts import Thresholds
 from ..store.calls import NO_ANSWER, REACHED, WRONG_NUMBER, DueLine, due_lines, record_outcome
 from . import dialogs, fileops, ops
+from .paper.tables import table_pdf
 
 COLUMNS = ("Agency", "Who", "Line", "Number", "Last verified", "Last call")
 KEYS = ((REACHED, "R", "Reached"), (WRONG_NUMBER, "W", "Wrong number"),

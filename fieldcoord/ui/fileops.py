@@ -327,8 +327,8 @@ def start_print(window, form: str | None = None, operation: str | None = None,
     db = window.db_path
 
     def work(progress, cancel):
-        from ..paper import print_form
         from ..store import Store
+        from .paper import print_form
         progress("writing the PDF", 0, 0)
         with Store.open(db) as store:
             return print_form(store, form, operation, path, options)
@@ -343,7 +343,7 @@ def print_on_printer(window, form: str, operation: str, options: Options | None 
     """The system print dialog, then the form drawn on the chosen printer; returns pages."""
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
-    from ..paper import render_form
+    from .paper import render_form
     printer = QPrinter(QPrinter.HighResolution)
     printer.setDocName(FORMS[form])
     dialog = QPrintDialog(printer, window)

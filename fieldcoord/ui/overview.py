@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..paper.tables import table_pdf
 from ..store import overview as data
 from ..store.alerts import Thresholds
 from . import fileops
 from .alerts_panel import AlertsPanel
+from .paper.tables import table_pdf
 
 STATUS_COLOURS = {"available": "#2e7d32", "assigned": "#1565c0", "out_of_service": "#c62828",
                   "demobilized": "#9e9e9e", "requested": "#6a1b9a", "offered": "#8e24aa",
@@ -186,11 +186,11 @@ class OverviewPage(QWidget):
         self.today = dt.date.today()
         self.built = False
         self._stale = False
-        self._placeholder = QLabel("Drawing the overview…")
-        self._placeholder.setAlignment(Qt.AlignCenter)
+        self._drawing_note = QLabel("Drawing the overview…")
+        self._drawing_note.setAlignment(Qt.AlignCenter)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(8, 8, 8, 8)
-        self._grid.addWidget(self._placeholder, 0, 0)
+        self._grid.addWidget(self._drawing_note, 0, 0)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._refresh_if_shown)
@@ -206,7 +206,7 @@ class OverviewPage(QWidget):
         if self.built:
             return
         self.built = True
-        self._placeholder.hide()
+        self._drawing_note.hide()
         self._build()
 
     def refresh_soon(self) -> None:

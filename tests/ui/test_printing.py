@@ -93,7 +93,7 @@ def test_cli_prints_in_a_fresh_process_without_a_display(demo, tmp_path):
 
 
 def test_ics205_pdf_holds_every_comms_row(demo, tmp_path):
-    from fieldcoord.paper import print_form
+    from fieldcoord.ui.paper import print_form
     out = tmp_path / "205.pdf"
     report = print_form(demo, "ics205", OP, out)
     assert report.written["comms plan rows"] == 13 and report.written["pages"] == 1
@@ -107,7 +107,7 @@ def test_ics205_pdf_holds_every_comms_row(demo, tmp_path):
 
 
 def test_ics205a_and_214_show_people_and_log(demo, tmp_path):
-    from fieldcoord.paper import print_form
+    from fieldcoord.ui.paper import print_form
     print_form(demo, "ics205a", op_id(demo), tmp_path / "a.pdf")
     text = " ".join(pdf_pages(tmp_path / "a.pdf"))
     assert "Dale Boyd (HCSO)" in text and "HARBOR 113" in text
@@ -119,7 +119,7 @@ def test_ics205a_and_214_show_people_and_log(demo, tmp_path):
 
 
 def test_ics213rr_one_page_per_request(demo, tmp_path):
-    from fieldcoord.paper import print_form
+    from fieldcoord.ui.paper import print_form
     out = tmp_path / "rr.pdf"
     report = print_form(demo, "ics213rr", OP, out)
     pages = pdf_pages(out)
@@ -134,7 +134,7 @@ def test_ics213rr_one_page_per_request(demo, tmp_path):
 
 
 def test_fonts_are_embedded(demo, tmp_path):
-    from fieldcoord.paper import print_form
+    from fieldcoord.ui.paper import print_form
     out = tmp_path / "205.pdf"
     print_form(demo, "ics205", OP, out)
     fonts = pypdf.PdfReader(str(out)).pages[0]["/Resources"]["/Font"]
@@ -177,7 +177,7 @@ def test_ics205_overflows_onto_more_pages(demo, tmp_path):
 
 
 def test_ics214_overflows_onto_more_pages(demo, tmp_path):
-    from fieldcoord.paper import print_form
+    from fieldcoord.ui.paper import print_form
     with demo.transaction():
         oid = demo.add("operation", {"name": "Long Night", "start": "2026-01-10T18:00"})
         for i in range(100):
@@ -196,7 +196,7 @@ def test_ics214_overflows_onto_more_pages(demo, tmp_path):
 
 
 def test_an_entry_longer_than_a_page_is_shortened_and_reported(demo, tmp_path):
-    from fieldcoord.paper import print_form
+    from fieldcoord.ui.paper import print_form
     oid = demo.add("operation", {"name": "Wordy"})
     demo.add("log", {"operation": oid, "text": "Start. " + "Situation unchanged. " * 900,
                      "happened_at": "2026-01-10T08:00"})
@@ -236,7 +236,7 @@ def test_render_form_on_a_paged_device(demo, tmp_path):
     """The app prints through the same function onto a QPrinter; any paged device will do."""
     from PySide6.QtGui import QPageSize, QPdfWriter
 
-    from fieldcoord.paper import render_form
+    from fieldcoord.ui.paper import render_form
     out = tmp_path / "a4.pdf"
     writer = QPdfWriter(str(out))
     writer.setPageSize(QPageSize(QPageSize.A4))

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Painting ICS forms 205, 205A, 213 RR and 214: PDF files and printers (paper layer, Qt GUI).
+"""Painting ICS forms 205, 205A, 213 RR and 214: PDF files and printers (ui.paper, Qt GUI).
 
 The content comes from fieldcoord.interop.icsforms and the measures from paper.layout; this
 module draws it like the FEMA form: a title line, bordered numbered blocks, tables with a grid
@@ -22,8 +22,8 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from ..core.errors import FieldcoordError, ValidationError
-from ..interop.icsforms import (
+from ...core.errors import FieldcoordError, ValidationError
+from ...interop.icsforms import (
     FORMS,
     Block,
     Entry,
@@ -34,7 +34,7 @@ from ..interop.icsforms import (
     build_forms,
     check_form,
 )
-from ..interop.report import ExportReport
+from ...interop.report import ExportReport
 from .layout import (
     BAND_FILL,
     BAND_W,

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Measuring an ICS form for paper: fonts, text that wraps, block and row heights, and pages
-(paper layer, Qt GUI).
+(UI layer: ui.paper, Qt GUI).
 
 Lengths are in points (1/72 inch), scaled to the device's resolution, so the same layout serves
 a PDF writer and a printer. A table that does not fit continues on the next page, where the
@@ -21,8 +21,8 @@ from PySide6.QtGui import (
     QTextOption,
 )
 
-from ..core.errors import FieldcoordError, ValidationError
-from ..interop.icsforms import Block, Form, Row, Table
+from ...core.errors import FieldcoordError, ValidationError
+from ...interop.icsforms import Block, Form, Row, Table
 
 FAMILIES = ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans Condensed", "DejaVu Sans"]
 MARGIN_IN = 0.5
