@@ -98,6 +98,9 @@ class Kind:
     sorted_index: bool = False    # an index orders the table by its title (large lists)
     deferrable: tuple[str, ...] = ()  # reference fields whose index a large pull builds last
     local_columns: tuple[tuple[str, str], ...] = ()  # (column, SQL type) never replicated
+    # indexes of some rows only, for the queries that look for few of many:
+    # (name suffix, indexed columns, WHERE condition), in SQL
+    partial_indexes: tuple[tuple[str, str, str], ...] = ()
     field_map: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -208,6 +211,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     ), title_field="value", label="contact method", parent="contact",
         aliases=("methods", "contact_method", "line"),
         list_columns=("kind", "value", "contact", "agency", "duty"),
+        # the 24/7 lines (alerts, freshness, the call list) and the lines a call flagged
+        partial_indexes=(("duty_247", '"contact", "agency"', "\"duty\" = '24/7'"),
+                         ("flagged", '"check_flag"', '"check_flag" IS NOT NULL')),
         search=Search("Duty lines", ("kind", "label", "agency", "duty"),
                       ("kind", "label", "duty", "agency"), number="value", within="contact",
                       boost=0.6),

@@ -70,6 +70,8 @@ def indexes(kind: K.Kind) -> dict[str, str]:
         name = sorted_index_name(kind)
         out[name] = (f'CREATE INDEX "{name}" ON "{t}" '
                      f'(coalesce("{kind.title_field}", \'\') COLLATE NOCASE, "id")')
+    for suffix, columns, where in kind.partial_indexes:
+        out[f"{t}_{suffix}"] = f'CREATE INDEX "{t}_{suffix}" ON "{t}" ({columns}) WHERE {where}'
     return out
 
 
