@@ -171,7 +171,7 @@ def test_numbers_and_text_sqlite_cannot_store_are_refused(hub, tmp_path, part, i
 INTERNAL = ["sqlite_master", "sqlite_sequence", "change", "stream", "site", "meta", "head",
             "agency_key", "conflict", "peer", "device_token", "sync_event", "clock",
             "search_doc", "search_fts", "search_fts_data", "search_digits", "search_digits_idx",
-            "_sqlite_migrations"]
+            "_sqlite_migrations", "line_check"]
 
 
 @pytest.mark.parametrize("table", INTERNAL)
