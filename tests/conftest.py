@@ -83,3 +83,20 @@ def replicas(tmp_path):
     yield make
     for s in region.replicas:
         s.close()
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path):
+    """A private copy of the demo database for one test."""
+    path = tmp_path / "demo.db"
+    import shutil
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db):
+    from fieldcoord.store import Store
+    store = Store.open(demo_db)
+    yield store
+    store.close()

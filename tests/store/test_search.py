@@ -155,7 +155,7 @@ def test_typing_a_partners_code_finds_the_agency_first(demo_template, tmp_path):
     import shutil
 
     from fieldcoord.store import Store
-    path = tmp_path / "demo.db"
+    path = tmp_path / "demo_store.db"
     shutil.copy(demo_template, path)
     with Store.open(path) as s:
         codes = [r.values["code"] for r in s.list("agency")]
@@ -167,17 +167,7 @@ def test_typing_a_partners_code_finds_the_agency_first(demo_template, tmp_path):
         assert s.search(code.lower(), kind="contact")[0].kind == "contact"
 
 
-@pytest.fixture
-def demo(demo_template, tmp_path):
-    import shutil
-
-    from fieldcoord.store import Store
-    shutil.copy(demo_template, tmp_path / "demo.db")
-    with Store.open(tmp_path / "demo.db") as s:
-        yield s
-
-
-def test_search_finds_a_record_of_every_kind_that_has_a_page_by_its_title(demo):
+def test_search_finds_a_record_of_every_kind_that_has_a_page_by_its_title(demo_store):
     from fieldcoord.core import kinds as K
     # every kind with a page of its own is searched, but comms plan rows (found by channel)
     with_pages = {k.name for k in K.KINDS.values() if k.page is not None}
@@ -185,19 +175,19 @@ def test_search_finds_a_record_of_every_kind_that_has_a_page_by_its_title(demo):
     for name in K.SEARCHABLE:
         if K.KINDS[name].search.within:
             continue                    # a contact's lines are found through the contact
-        rec = demo.list(name, limit=1)[0]
+        rec = demo_store.list(name, limit=1)[0]
         words = " ".join(rec.title.split()[:3])
-        hits = [h.id for h in demo.search(words, kind=name, limit=50)]
+        hits = [h.id for h in demo_store.search(words, kind=name, limit=50)]
         assert rec.id in hits, (name, words)
 
 
-def test_a_request_is_found_by_its_number_before_a_log_entry_that_mentions_it(demo):
-    hits = demo.search("TRF-009", limit=5)
+def test_a_request_is_found_by_its_number_before_a_log_entry_that_mentions_it(demo_store):
+    hits = demo_store.search("TRF-009", limit=5)
     assert hits[0].kind == "request" and hits[0].title.startswith("TRF-009 · ")
     assert any(h.kind == "log" for h in hits), "the log entry naming it comes after"
 
 
-def test_agreements_operations_plans_events_and_log_entries_are_searchable(demo):
+def test_agreements_operations_plans_events_and_log_entries_are_searchable(demo_store):
     found = {h.kind for q in ("mutual aid", "tolliver flood", "tabletop", "levee")
-             for h in demo.search(q, limit=20)}
+             for h in demo_store.search(q, limit=20)}
     assert {"agreement", "operation", "plan", "event", "log"} <= found

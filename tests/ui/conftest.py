@@ -1,7 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures of the app's tests: settings kept in tmp_path, the demo directory built once."""
-import shutil
-
 import pytest
 
 pytest.importorskip("PySide6")
@@ -18,22 +16,6 @@ def isolated_settings(tmp_path, qapp):
     QSettings().clear()
     yield
     QSettings().clear()
-
-
-@pytest.fixture
-def demo_db(demo_template, tmp_path):
-    """A private copy of the demo database for one test."""
-    path = tmp_path / "demo.db"
-    shutil.copy(demo_template, path)
-    return path
-
-
-@pytest.fixture
-def demo_store(demo_db):
-    from fieldcoord.store import Store
-    store = Store.open(demo_db)
-    yield store
-    store.close()
 
 
 @pytest.fixture
