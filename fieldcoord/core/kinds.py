@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import workflow
+
 # Field types understood by core.validate.
 TEXT, INT, REAL, DATE, DATETIME, ENUM, REF, REFS, EMAIL, URL, CODE, LAT, LON, PHONE = (
     "text", "int", "real", "date", "datetime", "enum", "ref", "refs", "email", "url",
@@ -122,8 +124,8 @@ CHECK_FLAGS = ("wrong_number", "no_answer")      # what the last check call foun
 TYPE_LEVELS = ("Type 1", "Type 2", "Type 3", "Type 4", "Single Type")
 RESOURCE_STATUSES = ("available", "assigned", "out_of_service", "demobilized")
 REQUEST_PRIORITIES = ("urgent", "routine", "low")
-REQUEST_STATUSES = ("requested", "offered", "committed", "en_route", "on_scene", "released",
-                    "returned", "cancelled")
+# the workflow's states (core.workflow), then two of earlier versions that stored data may hold
+REQUEST_STATUSES = workflow.ALL
 AGREEMENT_KINDS = ("mutual_aid", "mou", "moa", "interagency_protocol", "data_sharing")
 OPERATION_KINDS = ("task_force", "joint_operation", "incident", "planned_event")
 OPERATION_STATUSES = ("planned", "active", "demobilizing", "closed")
@@ -281,6 +283,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("status", ENUM, choices=REQUEST_STATUSES, default="requested"),
         F("supplying_agency", REF, ref="agency"),
         F("committed_resources", REFS, ref="resource"),
+        F("agreement", REF, ref="agreement", label="Under agreement"),
         F("notes"),
     ), title_field="description", label="resource request", parent="operation",
         default_scope="all+edit", aliases=("requests", "resource_request"),
@@ -306,7 +309,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         F("document", label="Document reference"),
         F("notes"),
     ), title_field="title", label="agreement", aliases=("agreements", "mou"),
-        parts=(Part("party", "agreement", cascade=True, add="party", heading="Parties"),),
+        parts=(Part("party", "agreement", cascade=True, add="party", heading="Parties"),
+               Part("request", "agreement", heading="Resource requests under it")),
         list_columns=("kind", "effective_date", "expiry_date"),
         page=Page("agreements", "Agreements", COORDINATION,
                   ("title", "kind", "effective_date", "review_date", "expiry_date"),

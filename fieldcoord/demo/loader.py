@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from ..core import kinds as K
+from ..core import workflow
 from ..core.errors import Cancelled, ValidationError
 from ..core.library import RESOURCES, find_channel
 from ..core.progress import Progress
@@ -36,6 +37,15 @@ _PHONE_WEIGHTS = (6, 3, 2, 2, 1, 1)
 _WHEN_RE = re.compile(r"^D([+-]?\d+)?(?:\s+(\d{1,2}:\d{2}))?$")
 # Requests in these states hold their committed resources.
 _HOLDING = ("committed", "en_route", "on_scene")
+_MAIN_LINE = (workflow.REQUESTED, workflow.ACKNOWLEDGED, workflow.COMMITTED, workflow.EN_ROUTE,
+              workflow.ON_SCENE, workflow.DEMOBILIZED, workflow.RETURNED)
+
+
+def _steps_to(status: str) -> tuple[str, ...]:
+    """The workflow's steps from requested to `status`."""
+    if status in _MAIN_LINE:
+        return _MAIN_LINE[1:_MAIN_LINE.index(status) + 1]
+    return (status,)
 _STATUS_WEIGHTS = {"available": 86, "assigned": 7, "out_of_service": 5, "demobilized": 2}
 
 
@@ -84,6 +94,7 @@ class _Loader:
         self.staff: dict[str, list[dict]] = {code: [] for code in self.agencies}
         self.reps: dict[str, dict] = {}
         self.resource_ids: dict[str, str] = {}
+        self.agreement_ids: dict[str, str] = {}
         self.channel_ids: dict[str, str] = {}
         self.radio_counters: dict[tuple[str, str], int] = {}
         self.names: set[str] = set()
@@ -365,6 +376,7 @@ class _Loader:
                 "review_date": self.when(ag.get("review")),
                 "expiry_date": self.when(ag.get("expiry")), "document": ag.get("document"),
                 "notes": ag.get("notes"), "owner": owner})
+            self.agreement_ids[ag["title"]] = rid
             for p in ag["parties"]:
                 self.add("party", {"agreement": rid, "agency": p["agency"],
                                    "signatory": p.get("signatory"),
@@ -433,16 +445,19 @@ class _Loader:
                                 "activation_status": m["status"],
                                 "assigned_people": "; ".join(names) or None, **joint})
         for r in op["requests"]:
-            self.add("request", {
+            rid = self.add("request", {
                 "number": r["number"], "requesting_agency": r["requesting"], "operation": oid,
                 "quantity": r.get("quantity", 1), "kind": r.get("kind"), "type": r.get("type"),
                 "description": r["description"], "needed_by": self.when(r.get("needed_by")),
                 "delivery_location": r.get("delivery"), "priority": r.get("priority"),
-                "substitutes": r.get("substitutes"), "status": r["status"],
+                "substitutes": r.get("substitutes"), "status": workflow.REQUESTED,
                 "supplying_agency": r.get("supplying"),
+                "agreement": self.agreement_ids.get(r.get("agreement", "")),
                 "committed_resources": [self.resource_ids[x] for x in r.get("resources", ())]
                 or None,
                 "notes": r.get("notes"), "owner": r["requesting"], "scope": "all+edit"})
+            for step in _steps_to(r["status"]):         # along the workflow, step by step
+                self.store.edit(rid, {"status": step})
         for ch in op["channels"]:
             values = {k: v for k, v in ch.items()}
             values["owner"] = ch["agency"]

@@ -30,7 +30,7 @@ OVERDUE, SOON, NOTICE = "overdue", "soon", "notice"
 LEVELS = (OVERDUE, SOON, NOTICE)
 _META_KEY = "alert_thresholds"
 # Requests in these states have no resources committed yet.
-_UNCOMMITTED = ("requested", "offered")
+_UNCOMMITTED = ("requested", "acknowledged", "offered")
 
 
 @dataclass(frozen=True)

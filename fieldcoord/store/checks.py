@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..core import ids
+from ..core import ids, workflow
 from ..core import kinds as K
 from ..core.errors import ValidationError
 from ..core.library import find_nims_type
@@ -210,6 +210,15 @@ class RowChecker:
             raise ValidationError("scope: is required", "scope")
         if kind.name == "resource" and "type_id" in given and given["type_id"] is None:
             row.update(type_name=None, type_category=None, type_kind=None)
+        if kind.name == "request" and "status" in given:
+            new = row.get("status")
+            why = workflow.refusal(old.get("status"), new,
+                                   f"request {old.get('number') or old.get('description')}")
+            if not why and new in workflow.LEGACY and new != old.get("status"):
+                why = (f"'{new}' is a status of earlier versions; use "
+                       f"'{workflow.LEGACY[new]}' instead")
+            if why:
+                raise ValidationError(why, "status")
         self._check(kind, row, rid, given)
         self._owner_scope(kind, row, old.get("code") if kind.name == "agency" else None)
         return row
@@ -274,6 +283,25 @@ class RowChecker:
         if row.get("status") == "done" and not (row.get("closing_note") or "").strip():
             raise ValidationError(f"{kind.label} closing_note: say how it was closed before "
                                   "marking it done", "closing_note")
+
+    def _check_request(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
+        status = row.get("status")
+        if status in workflow.LEGACY and rid is None:
+            raise ValidationError(f"{kind.label} status: '{status}' is a status of earlier "
+                                  f"versions; use '{workflow.LEGACY[status]}'", "status")
+        supplier = row.get("supplying_agency")
+        if workflow.canonical(status) in workflow.NEEDS_SUPPLIER and not supplier:
+            raise ValidationError(f"{kind.label} supplying_agency: a request that is "
+                                  f"{workflow.label(status)} names the agency supplying it",
+                                  "supplying_agency")
+        for res in row.get("committed_resources") or ():
+            got = self.store.conn.execute("SELECT agency, name FROM resource WHERE id = ?",
+                                          (res,)).fetchone()
+            if got is not None and supplier and got[0] != supplier:
+                raise ValidationError(
+                    f"{kind.label} committed_resources: {got[1]} belongs to "
+                    f"{self.agency_code(got[0]) or 'another agency'}, not to the supplying "
+                    f"agency {self.agency_code(supplier)}", "committed_resources")
 
     def _check_channel(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         for name in ("rx_tone", "tx_tone"):
@@ -346,4 +374,4 @@ class RowChecker:
 _RULES: dict[str, Callable[[RowChecker, K.Kind, RowDict, str | None], None]] = {
     "agency": RowChecker._check_agency, "method": RowChecker._check_method,
     "resource": RowChecker._check_resource, "channel": RowChecker._check_channel,
-    "action": RowChecker._check_action}
+    "action": RowChecker._check_action, "request": RowChecker._check_request}

@@ -7,7 +7,8 @@ version it overwrote, its predecessor). The field shows the highest head; the ot
 open conflicts. Replicas that received the same changes hold the same heads, whatever the order.
 
 The Merger is built in layers, each a module: the batch's rows (merge_rows.py), a field's heads
-(heads.py), who may write what (judging.py), and here applying entries in order. What arrives
+(heads.py), who may write what (judging.py), which moves a resource request may make
+(transitions.py), and here applying entries in order. What arrives
 and the checks of its shape are in incoming.py.
 """
 from __future__ import annotations
@@ -33,14 +34,14 @@ from .incoming import (
     malformed,
     widened,
 )
-from .judging import Judging
 from .records import Cell, RowDict, Versions, decoded
+from .transitions import REQUEST, Transitions
 
 if TYPE_CHECKING:
     from .store import Store
 
 
-class Merger(Judging):
+class Merger(Transitions):
     """Applies entries to a store inside the store's current transaction."""
 
     def __init__(self, store: Store, sites: dict[str, SiteInfo], now_ms: int | None = None,
@@ -54,6 +55,7 @@ class Merger(Judging):
 
         A record whose sharing scope never arrived is not known to be this agency's to hold:
         it is dropped (its changes stay in the log, and a later share sends it whole)."""
+        self._judge_requests()
         self.flush()
         for tbl, rid, col, value, prev, above in self.overrides:
             kind = K.KIND_BY_TABLE[tbl]
@@ -127,6 +129,8 @@ class Merger(Judging):
                     sid_seq[1] = seq
                     logged.add(rid)
                     self._create(kind, e, writer)
+                    if kind is REQUEST:
+                        self._requests.add(rid)
                     report.applied += 1
                     continue
             self._apply_one(e, kind, sid_seq, writer)
@@ -153,6 +157,8 @@ class Merger(Judging):
             # a part of it (a field's history copy, a widened scope)
             dropped = earlier and self._row(kind.table, e.rid) is None
             self._merge(kind, e, writer, earlier)
+            if kind is REQUEST:
+                self._requests.add(e.rid)
             if dropped:
                 held = self._row(kind.table, e.rid)
                 if held is not None:

@@ -77,6 +77,7 @@ class BatchRows:
         self._iso: dict[int, str] = {}      # second -> its ISO 8601 text
         self._any_conflicts: bool | None = None     # whether the conflict table has rows
         self._rejudge_after: list[tuple[K.Kind, str, str]] = []  # (kind, rid, owner): _rejudge
+        self._requests: set[str] = set()    # resource requests touched: workflow judged at finish
 
     # ------------------------------------------------------------------ batch I/O
     def columns(self, table: str) -> list[str]:

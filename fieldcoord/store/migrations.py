@@ -81,6 +81,11 @@ def m0012_line_indexes(db: Database) -> None:
     ddl.ensure(db.conn, K.KINDS["method"])
 
 
+def m0013_request_agreement(db: Database) -> None:
+    # the agreement a resource request runs under
+    ddl.ensure(db.conn, K.KINDS["request"])
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -92,7 +97,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0005_trust", m0005_trust), ("0006_sealed", m0006_sealed),
          ("0007_revocation", m0007_revocation), ("0008_facility", m0008_facility),
          ("0009_search_all", m0009_search_all), ("0010_action_close", m0010_action_close),
-         ("0011_line_checks", m0011_line_checks), ("0012_line_indexes", m0012_line_indexes))
+         ("0011_line_checks", m0011_line_checks), ("0012_line_indexes", m0012_line_indexes),
+         ("0013_request_agreement", m0013_request_agreement))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

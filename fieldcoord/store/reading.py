@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import ids
 from ..core import kinds as K
@@ -14,6 +14,9 @@ from . import search as fts
 from .records import Record, StoredRow, dump
 from .records import field_value as _field_value
 from .replica import Replica
+
+if TYPE_CHECKING:
+    from .transitions import Step
 
 
 class RecordReader(Replica):
@@ -109,6 +112,12 @@ class RecordReader(Replica):
         return self.list(kind, {column: rid})
     def _title(self, k: K.Kind, row: StoredRow) -> str:
         return str(row[k.title_field] or row["id"])
+    def request_history(self, rid: str) -> builtins.list[Step]:
+        """The steps of a resource request that stand here (transitions.history), oldest
+        first: each status it moved to, when, and the agency and device that moved it."""
+        from .transitions import history
+        return history(self.conn, rid)
+
     def may_change(self, owner: str, scope: str, kind: str | None = None) -> bool:
         """Whether this replica's agency may change a record with this owner and scope.
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from ..core import compact
+from ..core import compact, workflow
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import NotInitialised, PermissionDenied, ValidationError
@@ -164,6 +164,8 @@ class Store(RecordReader):
             self.log.emit(self.checker.audience(row), k.table, rid, version, cells)
             self.touch(k, rid, row, created=True)
             self.checker.remember(k, rid, row)
+            if k.name == "request":
+                self._resources_follow({}, row)
             for key, items in shortcuts.items():
                 for value in items if isinstance(items, (list, tuple)) else [items]:
                     ref = {"contact": rid} if k.name == "contact" else {"agency": rid}
@@ -259,10 +261,33 @@ class Store(RecordReader):
                 # will (writing the value that lost, say, leaves no conflict)
                 conflicts.recount(self, k.table, rid, list(changed))
             self.touch(k, rid, new, old_fields)
+            if k.name == "request" and {"status", "committed_resources"} & changed.keys():
+                self._resources_follow(old_fields, new)
             now = clock.to_iso(version)
         values = {f.name: new[f.name] for f in k.fields}
         return Record(k.name, rid, values, new["owner"], new["scope"], cur["created_at"], now,
                       self.device, False)
+
+    def _resources_follow(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """A request's committed resources follow its state (assigned while committed, en route
+        and on scene; demobilised; available again once returned, cancelled or unfilled), and
+        those taken off a request go back to available. Only the resources this agency
+        maintains: a partner's follow when that partner's replica makes the step."""
+        state = workflow.canonical(new.get("status"))
+        target = workflow.RESOURCE_STATUS.get(state)
+        now = list(new.get("committed_resources") or [])
+        dropped = [r for r in old.get("committed_resources") or [] if r not in now]
+        wanted = [(r, target) for r in now if target is not None] \
+            + [(r, "available") for r in dropped]
+        for res, status in wanted:
+            got = self.conn.execute("SELECT status, owner, scope, _cl FROM resource WHERE id = ?",
+                                    (res,)).fetchone()
+            if got is None or got[3] % 2 == 0 or got[0] == status or got[0] == "out_of_service" \
+                    or not self.may_change(got[1], got[2], "resource"):
+                continue
+            if res in dropped and got[0] != "assigned":
+                continue
+            self.edit(res, {"status": status})
 
     def delete(self, rid: str) -> Record:
         """Soft-delete a record (its causal length becomes even) and the parts it owns."""

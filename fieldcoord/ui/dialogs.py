@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..core import ids
+from ..core import ids, workflow
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.request_number import next_request_number
@@ -145,6 +145,15 @@ class RecordDialog(QDialog):
         for fld in self.kind.fields:
             if not record and fld.default is not None and fld.name not in values:
                 self.editors[fld.name].set_value(fld.default)
+        if self.kind.name == "request":
+            # the workflow's next steps only (a new request may be recorded in any state)
+            now = record.values.get("status") if record else None
+            steps = (now, *workflow.next_states(now)) if record else workflow.STATES
+            status = self.editors["status"]
+            status.limit_to(tuple(dict.fromkeys(s for s in steps if s)), workflow.label)
+            status.setToolTip("A request moves requested, acknowledged, committed, en route, on "
+                              "scene, demobilised, returned; cancelled or unable to fill while "
+                              "nothing has moved")
         if self.kind.name == "request" and not record:
             self._numbers = None
             agency = self.editors["requesting_agency"]

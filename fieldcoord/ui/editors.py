@@ -94,6 +94,15 @@ class EnumEditor(QComboBox):
     def value(self):
         return self.currentData()
 
+    def limit_to(self, choices: tuple[str, ...], label=None) -> None:
+        """Offer only `choices` (a workflow's next steps), keeping the value shown."""
+        keep = self.currentData()
+        self.clear()
+        self.blank = False
+        for c in choices:
+            self.addItem(label(c) if label else c.replace("_", " "), c)
+        self.set_value(keep)
+
     def _index_of(self, v) -> int:
         for i in range(self.count()):
             if self.itemData(i) == v:

@@ -73,7 +73,8 @@ def test_overdue_open_action_items_and_urgent_uncommitted_requests(store):
                                    "priority": "urgent", "number": "CCF-1"})
     store.add("request", {"requesting_agency": "CCF", "description": "Sandbags"})
     store.add("request", {"requesting_agency": "CCF", "description": "Boat",
-                          "priority": "urgent", "status": "committed"})
+                          "priority": "urgent", "status": "committed",
+                          "supplying_agency": "CCF"})
     assert [(a.record, a.title) for a in of(store, "urgent_request")] == \
         [(urgent, "Urgent request CCF-1 not yet committed")]
 

@@ -192,7 +192,7 @@ def test_the_joint_operation(demo):
     assert op.values["status"] == "active" and op.scope == "all+edit"
     assert len(store.children("member", "operation", op.id)) >= 8
     requests = store.children("request", "operation", op.id)
-    assert {"requested", "offered", "committed", "en_route", "on_scene"} <= \
+    assert {"requested", "acknowledged", "committed", "en_route", "on_scene"} <= \
         {r.values["status"] for r in requests}
     for r in requests:
         for rid in r.values["committed_resources"] or ():

@@ -7,6 +7,7 @@ from dialoghelp import fill_and_save
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
+from fieldcoord.core import workflow
 from fieldcoord.ui.dialogs import RecordDialog
 from fieldcoord.ui.editors import EnumEditor, RefsEditor
 
@@ -112,11 +113,19 @@ def test_the_status_list_starts_with_the_default_status(demo_store, qtbot):
     qtbot.addWidget(d)
     status = d.editors["status"]
     assert isinstance(status, EnumEditor)
-    assert [status.itemData(i) for i in range(status.count())][:2] == ["requested", "offered"]
+    assert [status.itemData(i) for i in range(status.count())] == list(workflow.STATES)
     assert None not in [status.itemData(i) for i in range(status.count())], "no blank entry"
     assert status.currentIndex() == 0 and status.value() == "requested"
     assert d.editors["priority"].itemData(0) == "urgent" and \
         d.editors["priority"].value() == "routine"
+    # editing one: where it is now and its next steps only
+    req = next(r for r in demo_store.list("request") if r.values["status"] == "acknowledged")
+    e = RecordDialog(demo_store, "request", req)
+    qtbot.addWidget(e)
+    status = e.editors["status"]
+    assert [status.itemData(i) for i in range(status.count())] == \
+        ["acknowledged", "committed", "cancelled", "unable_to_fill"]
+    assert status.value() == "acknowledged"
     r = RecordDialog(demo_store, "resource")
     qtbot.addWidget(r)
     level = r.editors["type_level"]
