@@ -16,9 +16,9 @@ from pathlib import Path
 
 from . import __version__
 from .core import kinds as K
-from .core import places
+from .core import places, workflow
 from .core.errors import Cancelled, FieldcoordError, NotInitialised, ValidationError
-from .core.format import display_number, display_phone
+from .core.format import display_number, display_phone, local_time
 from .core.places import default_db
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -156,12 +156,14 @@ class Printer:
             return display_number(value)
         return str(value).replace("_", " ") if fld and fld.type == K.ENUM else str(value)
 
-    def record(self, rec, related: dict | None = None) -> None:
+    def record(self, rec, related: dict | None = None, steps: list | None = None) -> None:
         kind = K.KINDS[rec.kind]
         if self.as_json:
             data = rec.to_dict()
             if related:
                 data["related"] = {k: [r.to_dict() for r in v] for k, v in related.items()}
+            if steps is not None:
+                data["history"] = [s.to_dict() for s in steps]
             self.json(data)
             return
         rows = [("kind", kind.label), ("id", rec.id)]
@@ -174,6 +176,12 @@ class Printer:
         for name, val in rows:
             if val not in ("", None):
                 self.out(f"{name:<{width}}  {val}")
+        if steps:
+            self.out("\nhistory:")
+            for st in steps:
+                move = (f"{workflow.label(st.before)} -> " if st.before else "recorded as ") \
+                    + workflow.label(st.status)
+                self.out(f"  {local_time(st.at):<16}  {move:<32}  {st.who}")
         for label, recs in (related or {}).items():
             if recs:
                 self.out(f"\n{label}:")
@@ -288,7 +296,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcomman
                 print(f"{verb} {K.KINDS[rec.kind].label} '{rec.title}' ({rec.id})")
         elif cmd == "show":
             rec = store.get(args.id)
-            pr.record(rec, _related(store, rec))
+            pr.record(rec, _related(store, rec),
+                      store.request_history(rec.id) if rec.kind == "request" else None)
         elif cmd == "list":
             where = parse_assignments(args.where)
             if any(isinstance(v, list) for v in where.values()):

@@ -2,9 +2,9 @@
 """The resource request workflow (ICS 213 RR): its states and the moves allowed between them
 (core layer, pure Python).
 
-    requested -> acknowledged -> committed -> en route -> on scene -> demobilised -> returned
+    requested -> acknowledged -> committed -> en route -> on scene -> demobilized -> returned
     cancelled or unable to fill: from requested, acknowledged or committed
-    en route -> demobilised: resources turned back before they arrived
+    en route -> demobilized: resources turned back before they arrived
 
 `returned`, `cancelled` and `unable_to_fill` end a request. Two states of earlier versions are
 still read: `offered` moves like `acknowledged` and `released` like `demobilized`; nobody moves
@@ -40,7 +40,7 @@ NEXT: dict[str, tuple[str, ...]] = {
 
 # what a move is called where the user makes it (a button, a menu entry)
 VERBS = {ACKNOWLEDGED: "Acknowledge", COMMITTED: "Commit resources", EN_ROUTE: "En route",
-         ON_SCENE: "On scene", DEMOBILIZED: "Demobilise", RETURNED: "Returned",
+         ON_SCENE: "On scene", DEMOBILIZED: "Demobilize", RETURNED: "Returned",
          CANCELLED: "Cancel request", UNABLE: "Unable to fill"}
 
 # what the supplier's committed resources show while the request is in a state
@@ -70,9 +70,8 @@ def next_states(state: str | None) -> tuple[str, ...]:
 
 
 def label(state: str | None) -> str:
-    """A status as people read it: "en route", "unable to fill", "demobilised"."""
-    s = state or REQUESTED
-    return "demobilised" if s == DEMOBILIZED else s.replace("_", " ")
+    """A status as people read it: "en route", "unable to fill"."""
+    return (state or REQUESTED).replace("_", " ")
 
 
 def refusal(before: str | None, after: str | None, what: str = "this request") -> str | None:
@@ -86,5 +85,5 @@ def refusal(before: str | None, after: str | None, what: str = "this request") -
     then = (" It may go on to: " + ", ".join(label(s) for s in nexts) + "."
             if nexts else " It has ended: no further step is possible.")
     return (f"{what} is {label(before)} and cannot go to {label(after)}: a resource request "
-            f"moves requested, acknowledged, committed, en route, on scene, demobilised, "
+            f"moves requested, acknowledged, committed, en route, on scene, demobilized, "
             f"returned (or cancelled or unable to fill while nothing has moved).{then}")

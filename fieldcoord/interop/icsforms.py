@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..core import ids
+from ..core import ids, workflow
 from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
 from ..core.format import display_number, display_phone, local_time
@@ -341,14 +341,27 @@ def _request_form(ctx: _Context, req) -> Form:
                 poc = ctx.store.get(res.values["contact"], "contact").values["name"]
             except NotFound:
                 pass
-    notes = [f"Status: {_label(v.get('status'))}."]
+    # the blocks of times and names come from the request's history: each step as signed
+    steps = ctx.store.request_history(req.id)
+    requested_at = steps[0].at if steps else req.created_at
+    approval = next((st for st in steps if st.status == workflow.COMMITTED), None)
+    notes = [f"Status: {workflow.label(v.get('status')).capitalize()}."]
     if committed:
         notes.append("Committed: " + ", ".join(committed) + ".")
+    if v.get("agreement"):
+        try:
+            notes.append(f"Under: {ctx.store.get(v['agreement'], 'agreement').title}.")
+        except NotFound:
+            pass
+    moves = [f"{workflow.label(st.status).capitalize()} {local_time(st.at)} by {st.who}"
+             for st in steps if st.before is not None]
+    if moves:
+        notes.append("Steps: " + "; ".join(moves) + ".")
     if v.get("notes"):
         notes.append(v["notes"])
     supplier = ctx.agency_text(v.get("supplying_agency"))
     header = [Row([ctx.incident(1.6),
-                   Block("2", "Date/Time", local_time(req.created_at), width=1.0),
+                   Block("2", "Date/Time", local_time(requested_at), width=1.0),
                    Block("3", "Resource Request Number", v.get("number") or "", width=1.0)])]
     order = Table("4", "Order", [
         Column("Qty", 0.5, True), Column("Kind", 0.8), Column("Type", 1.3),
@@ -375,9 +388,10 @@ def _request_form(ctx: _Context, req) -> Form:
                  ctx, v.get("supplying_agency")), width=2.0)], band="LOGISTICS"),
         Row([Block("12", "Name of Supplier/POC", f"{supplier} / {poc}" if poc else supplier)],
             band="LOGISTICS"),
-        Row([Block("13", "Notes", text=" ".join(notes), lines=3)], band="LOGISTICS", grow=True),
+        Row([Block("13", "Notes", text=" ".join(notes), lines=4)], band="LOGISTICS", grow=True),
         Row([Block("14", "Approval Signature of Auth Logistics Rep", width=2.0),
-             Block("15", "Date/Time", width=1.0)], band="LOGISTICS"),
+             Block("15", "Date/Time", local_time(approval.at) if approval else "", width=1.0)],
+            band="LOGISTICS"),
         Row([Block("16", "Order placed by (check box)", entries=[
             Entry("", "", ("SPUL", "PROC", "OTHER"))])], band="LOGISTICS"),
         Row([Block("17", "Reply/Comments from Finance", lines=2)], band="FINANCE"),

@@ -15,6 +15,7 @@ from ..core import ids, workflow
 from ..core import kinds as K
 from ..core.errors import ValidationError
 from ..core.library import find_nims_type
+from ..core.request_number import next_request_number
 from ..core.validate import (
     audience,
     check_dates_in_order,
@@ -210,6 +211,9 @@ class RowChecker:
             raise ValidationError("scope: is required", "scope")
         if kind.name == "resource" and "type_id" in given and given["type_id"] is None:
             row.update(type_name=None, type_category=None, type_kind=None)
+        if kind.name == "request" and given.get("number") \
+                and given["number"] != old.get("number"):
+            self._request_number(kind, row, rid)
         if kind.name == "request" and "status" in given:
             new = row.get("status")
             why = workflow.refusal(old.get("status"), new,
@@ -285,6 +289,8 @@ class RowChecker:
                                   "marking it done", "closing_note")
 
     def _check_request(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
+        if rid is None:
+            self._request_number(kind, row, None)
         status = row.get("status")
         if status in workflow.LEGACY and rid is None:
             raise ValidationError(f"{kind.label} status: '{status}' is a status of earlier "
@@ -302,6 +308,25 @@ class RowChecker:
                     f"{kind.label} committed_resources: {got[1]} belongs to "
                     f"{self.agency_code(got[0]) or 'another agency'}, not to the supplying "
                     f"agency {self.agency_code(supplier)}", "committed_resources")
+
+    def _request_number(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
+        """A new request without a number gets its agency's next one (CODE-YEAR-N); a number
+        another request of the directory already has is refused."""
+        number = (row.get("number") or "").strip()
+        if not number:
+            code = self.agency_code(row.get("requesting_agency"))
+            if code:
+                used = [n for (n,) in self.store.conn.execute(
+                    "SELECT number FROM resource_request WHERE requesting_agency = ?",
+                    (row["requesting_agency"],))]
+                row["number"] = next_request_number(code, used)
+            return
+        got = self.store.conn.execute(
+            "SELECT description FROM resource_request WHERE number = ? COLLATE NOCASE "
+            "AND _cl % 2 = 1 AND id IS NOT ?", (number, rid)).fetchone()
+        if got:
+            raise ValidationError(f"{kind.label} number: {number} is already the number of "
+                                  f"'{got[0]}'", "number")
 
     def _check_channel(self, kind: K.Kind, row: RowDict, rid: str | None) -> None:
         for name in ("rx_tone", "tx_tone"):

@@ -42,6 +42,9 @@ _json = compact.dumps
 LIBRARY_PREFIX = "nifog:"
 
 
+_JUDGED = "requests_judged"           # meta key: judge_requests() has run on this database
+
+
 @lru_cache(maxsize=256)
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     cols = ["id", *columns, "created_at", "updated_at", "device", "_cl", "_ver"]
@@ -100,6 +103,7 @@ class Store(RecordReader):
                          (1, rows["site"], code, rows["device"]))
             conn.execute("INSERT INTO clock (id, hlc) VALUES (1, 0)")
             identity.create(conn, path, rows["site"], code, rows["device"], founder is not False)
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (_JUDGED,))
             if founder is None:
                 conn.execute("INSERT INTO meta (key, value) VALUES ('provisional_key', '1')")
             conn.execute("COMMIT")
@@ -137,9 +141,26 @@ class Store(RecordReader):
         except BaseException:
             conn.close()
             raise
+        if not store.conn.execute("SELECT 1 FROM meta WHERE key = ?", (_JUDGED,)).fetchone():
+            store.judge_requests()           # a database from before the request workflow
         if store.search_deferred or store._missing_indexes():
             store.catch_up_search()          # a large sync stopped before it indexed
         return store
+    def judge_requests(self) -> int:
+        """Judge every resource request's status moves held here by the workflow, as a sync
+        that brought them would now (transitions.py); returns how many changes it refused.
+        Run once on a database from before the workflow, so that it holds what a replica
+        receiving the same changes today holds."""
+        from .merge import Merger
+        with self.transaction():
+            merger = Merger(self, {})
+            merger._requests.update(r for (r,) in self.conn.execute(
+                "SELECT DISTINCT rid FROM change WHERE tbl = 'resource_request'"))
+            report = merger.finish()
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')",
+                              (_JUDGED,))
+        return len(report.refused)
+
     # ------------------------------------------------------------------ writing
     def add(self, kind: str, values: dict[str, Any]) -> str:
         """Validate and insert a record; returns its id. Shortcut keys (phone=, email=...) on a
@@ -270,7 +291,7 @@ class Store(RecordReader):
 
     def _resources_follow(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         """A request's committed resources follow its state (assigned while committed, en route
-        and on scene; demobilised; available again once returned, cancelled or unfilled), and
+        and on scene; demobilized; available again once returned, cancelled or unfilled), and
         those taken off a request go back to available. Only the resources this agency
         maintains: a partner's follow when that partner's replica makes the step."""
         state = workflow.canonical(new.get("status"))

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import kinds as K
+from ..core import workflow
 from ..core.errors import FieldcoordError, ValidationError
+from ..core.format import local_time
 from ..store import identity
 from ..store.alerts import Thresholds
 from . import ops, present
@@ -284,6 +286,7 @@ class DetailPane(QWidget):
     delete_requested = Signal(str)
     restore_requested = Signal(str)
     add_requested = Signal(str, dict)     # kind, preset values
+    step_requested = Signal(str, str)     # a request's id, the workflow state to move it to
     changed = Signal(set)                 # ids written from the pane (mark verified)
     copied = Signal(str)
 
@@ -321,6 +324,12 @@ class DetailPane(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        # a resource request's next steps (core.workflow), one button each
+        self.steps_box = QWidget()
+        self.steps_box.setAccessibleName("Next steps")
+        self.steps_layout = QHBoxLayout(self.steps_box)
+        self.steps_layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.steps_box)
         self.edit_button.clicked.connect(lambda: self.record and self.edit_requested.emit(
             self.record.id))
         self.delete_button.clicked.connect(lambda: self.record and self.delete_requested.emit(
@@ -348,7 +357,8 @@ class DetailPane(QWidget):
         self.record = None
         self.title.setText("<p style='color:gray'>Select a record to see its details.</p>")
         for w in (self.scope_badge, self.deleted_badge, self.edit_button, self.delete_button,
-                  self.restore_button, self.add_button, self.card, self.writer_label):
+                  self.restore_button, self.add_button, self.card, self.writer_label,
+                  self.steps_box):
             w.hide()
         self.browser.clear()
 
@@ -399,11 +409,52 @@ class DetailPane(QWidget):
                 menu.addAction(label.capitalize(), lambda k=child_kind, c=column:
                                self.add_requested.emit(k, {c: rec.id}))
             self.add_button.setMenu(menu)
+        self._show_steps(rec, may)
         if rec.kind in ("contact", "agency"):
             self._show_card(rec, namer)
         else:
             self.card.hide()
         self.browser.setHtml(self._fields_html(rec, kind, namer))
+
+    def _show_steps(self, rec, may: bool) -> None:
+        while self.steps_layout.count():
+            item = self.steps_layout.takeAt(0)
+            w = item.widget()
+            if w is not None:
+                w.setParent(None)
+                w.deleteLater()
+        nexts = workflow.next_states(rec.values.get("status")) \
+            if rec.kind == "request" and not rec.deleted else ()
+        self.steps_box.setVisible(bool(nexts))
+        if not nexts:
+            return
+        label = QLabel("Next step:")
+        self.steps_layout.addWidget(label)
+        for state in nexts:
+            b = QPushButton(workflow.VERBS[state])
+            b.setAccessibleName(f"Move the request to {workflow.label(state)}")
+            b.setEnabled(may)
+            if not may:
+                b.setToolTip(f"{rec.owner} does not let partners change this request")
+            b.clicked.connect(lambda _c=False, r=rec.id, st=state:
+                              self.step_requested.emit(r, st))
+            self.steps_layout.addWidget(b)
+        self.steps_layout.addStretch(1)
+
+    def _history_html(self, rec) -> str:
+        """A request's steps: when, what, and the agency and device that made each."""
+        steps = self.store.request_history(rec.id)
+        if not steps:
+            return ""
+        rows = []
+        for st in steps:
+            move = (f"{workflow.label(st.before)} → " if st.before else "recorded as ") \
+                + workflow.label(st.status)
+            rows.append(f"<tr><td style='padding-right:12px; color:gray'>"
+                        f"{html.escape(local_time(st.at))}</td><td style='padding-right:12px'>"
+                        f"{html.escape(move)}</td><td>{html.escape(st.who)}</td></tr>")
+        return ("<h4 style='margin-bottom:2px'>History</h4><table cellspacing='2'>"
+                + "".join(rows) + "</table>")
 
     def _show_writers(self, rec, kind: K.Kind) -> None:
         """"Last written by laptop-2 of CCF ✓ verified", each field's writer in the tooltip."""
@@ -460,6 +511,8 @@ class DetailPane(QWidget):
                     f"<td>{html.escape(rec.updated_at or '')} on "
                     f"{html.escape(rec.device or '?')}</td></tr>")
         out = ["<table cellspacing='2'>", *rows, "</table>"]
+        if rec.kind == "request":
+            out.append(self._history_html(rec))
         for heading, recs, total in present.related(self.store, rec):
             if not recs:
                 continue

@@ -152,7 +152,7 @@ class RecordDialog(QDialog):
             status = self.editors["status"]
             status.limit_to(tuple(dict.fromkeys(s for s in steps if s)), workflow.label)
             status.setToolTip("A request moves requested, acknowledged, committed, en route, on "
-                              "scene, demobilised, returned; cancelled or unable to fill while "
+                              "scene, demobilized, returned; cancelled or unable to fill while "
                               "nothing has moved")
         if self.kind.name == "request" and not record:
             self._numbers = None

@@ -323,6 +323,7 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
         pane.edit_requested.connect(self.edit_record)
         pane.delete_requested.connect(self.delete_record)
         pane.restore_requested.connect(self.restore_record)
+        pane.step_requested.connect(self.step_record)
         pane.add_requested.connect(self.new_record)
         pane.changed.connect(lambda ids: self.records_changed(None, ids))
         pane.copied.connect(lambda text: self.statusBar().showMessage(f"Copied {text}", 4000))

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from ..core import kinds as K
+from ..core import workflow
 from ..core.format import display_number, display_phone
 
 PHONE_KINDS_SQL = "('phone', 'mobile', 'satellite_phone', 'pager')"
@@ -58,8 +59,8 @@ FILTER_GROUPS = {
                         ("exercises (all kinds)", ("tabletop", "functional", "full_scale",
                                                    "drill")),
                         ("meetings", ("meeting",))),
-    ("request", "status"): (("open (not yet released)", ("requested", "offered", "committed",
-                                                          "en_route", "on_scene")),),
+    ("request", "status"): (("open (not yet returned)", tuple(
+        s for s in workflow.ALL if workflow.canonical(s) not in workflow.ENDED)),),
 }
 SCOPE_FILTERS = {"private": "t.scope = 'private'",
                  "all": "t.scope IN ('all', 'all+edit')",

@@ -9,9 +9,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from ..core import kinds as K
+from ..core import workflow
 from ..core.errors import FieldcoordError
 from ..store.records import Changes
-from . import dialogs, ops
+from . import dialogs, ops, request_steps
 from .pages import Page
 
 
@@ -96,6 +97,14 @@ class RecordActions:
             return
         self.show_changes(outcome.changes)
         self.statusBar().showMessage(f"Restored {K.KINDS[rec.kind].label} “{rec.title}”", 5000)
+
+    def step_record(self, rid: str, state: str) -> None:
+        """Move a resource request to the next step of its workflow (request_steps.py)."""
+        changes = request_steps.take_step(self, self.store, rid, state)
+        if changes is None:
+            return
+        self.show_changes(changes)
+        self.statusBar().showMessage(f"Request moved to {workflow.label(state)}", 5000)
 
     def show_changes(self, changes: Changes) -> None:
         """Bring the views up to date after a write made here (its Outcome's changes)."""

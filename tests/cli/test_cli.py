@@ -229,3 +229,21 @@ def test_a_comms_plan_row_takes_a_national_channel_by_name(cli):
     assert [(c["name"], c["rx_freq"], c["rx_tone"]) for c in channels] == \
         [("VTAC11", 151.1375, "156.7")]
     cli("add", "comms", f"operation={op}", "channel=nifog:NOPE", code=2)
+
+
+def test_a_request_moves_only_along_its_workflow(cli):
+    rid = cli("add", "request", "requesting_agency=CCF", "description=Rescue boat").stdout.strip()
+    r = cli("edit", rid, "status=returned", code=2)
+    assert "is requested and cannot go to returned" in r.stderr
+    assert "It may go on to: acknowledged, cancelled, unable to fill" in r.stderr
+    cli("edit", rid, "status=acknowledged")
+    cli("edit", rid, "status=committed", "supplying_agency=CCF")
+    shown = cli("show", rid).stdout
+    assert "history:" in shown
+    lines = [ln for ln in shown.splitlines() if "->" in ln or "recorded as" in ln]
+    assert ["recorded as requested" in lines[0], "requested -> acknowledged" in lines[1],
+            "acknowledged -> committed" in lines[2]] == [True, True, True]
+    assert "CCF" in lines[2]
+    data = cli("show", rid, json_out=True)
+    assert [s["status"] for s in data["history"]] == ["requested", "acknowledged", "committed"]
+    assert data["number"].startswith("CCF-")

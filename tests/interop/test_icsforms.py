@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from fieldcoord.core.errors import ValidationError
-from fieldcoord.core.format import display_phone
+from fieldcoord.core.format import display_phone, local_time
 from fieldcoord.interop.icsforms import Options, Row, Table, build_forms, find_operation
 from fieldcoord.store import Store
 
@@ -146,6 +146,14 @@ def test_ics213rr_of_one_request(demo):
     assert priority.choices == ("Urgent", "Routine", "Low") and priority.value == "Urgent"
     assert "Harbor County Search and Rescue Council (HCSAR)" in head["12"].value
     assert "SAR Swiftwater Team" in head["13"].text, "committed resources are noted"
+    # times and names from the request's history: requested, committed, every step
+    steps = demo.request_history(req.id)
+    assert [s.status for s in steps] == ["requested", "acknowledged", "committed", "en_route",
+                                         "on_scene"]
+    assert head["2"].value == local_time(steps[0].at)
+    assert head["15"].value == local_time(steps[2].at)
+    assert f"Committed {local_time(steps[2].at)} by {steps[2].who}" in head["13"].text
+    assert "Under: Harbor County Fire and EMS Mutual Aid Agreement." in head["13"].text
     with pytest.raises(ValidationError, match="is a resource request, not an operation"):
         build_forms(demo, "ics205", req.id)
     with pytest.raises(ValidationError, match="no resource request 'TRF-999'"):
