@@ -247,3 +247,9 @@ def test_a_request_moves_only_along_its_workflow(cli):
     data = cli("show", rid, json_out=True)
     assert [s["status"] for s in data["history"]] == ["requested", "acknowledged", "committed"]
     assert data["number"].startswith("CCF-")
+
+
+def test_the_kinds_listed_in_the_cli_guide_are_those_of_fieldcoord_fields(cli):
+    from pathlib import Path
+    guide = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert cli("fields").stdout in guide

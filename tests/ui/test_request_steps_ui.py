@@ -86,3 +86,25 @@ def test_the_commit_dialog_lists_the_suppliers_resources_and_commits(window, qtb
     assert got["committed_resources"] == chosen and got["agreement"] == agreement.id
     assert store.get(chosen[0]).values["status"] == "assigned"
     assert d.findChildren(QLabel)
+
+
+def test_a_step_no_longer_allowed_is_refused_with_the_stores_reason(window, qtbot, monkeypatch):
+    store = window.store
+    req = request(store, "TRF-005")
+    window.open_record(req.id)
+    lst = window.pages["requests"].current()
+    buttons = {b.text(): b for b in lst.detail.steps_box.findChildren(QPushButton)}
+    # meanwhile the request moved on (a sync brought the partner's steps)
+    store.edit(req.id, {"status": "acknowledged"})
+    store.edit(req.id, {"status": "committed", "supplying_agency": "HCEM"})
+    store.edit(req.id, {"status": "en_route"})
+    said = []
+    monkeypatch.setattr(request_steps.QMessageBox, "warning",
+                        lambda _p, title, text: said.append((title, text)))
+    monkeypatch.setattr(request_steps.QInputDialog, "getText", lambda *a, **k: ("", True))
+    qtbot.mouseClick(buttons["Unable to fill"], Qt.LeftButton)
+    assert said and said[-1][0] == "Unable to fill"
+    assert "is en route and cannot go to unable to fill" in said[-1][1]
+    assert "It may go on to: on scene, demobilized" in said[-1][1]
+    assert "Traceback" not in said[-1][1]
+    assert store.get(req.id).values["status"] == "en_route"
