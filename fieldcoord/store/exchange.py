@@ -14,7 +14,7 @@ from ..core import compact
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
 from . import identity, trust
-from .incoming import SKEW_MS, Entry, Report, SiteInfo, StreamKey
+from .incoming import REFUSED, SKEW_MS, Entry, Report, SiteInfo, StreamKey
 from .merge import Merger
 from .records import Cell, Cells
 
@@ -167,16 +167,17 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
         for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status) in enumerate(rows):
             raw = json.loads(cells)
             # a narrowed record's old audience still learns who sees it now, nothing more
-            if status or (i in hidden and not raw.keys() <= _SHARING_CELLS):
+            # (a change waiting here for what it replaced goes whole: the receiver judges it)
+            if status == REFUSED or (i in hidden and not raw.keys() <= _SHARING_CELLS):
                 out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0],
                                  {"_d": _digest_cells(tx, tbl, rid, hlc, sites[site][0], cells,
-                                                      sites)}, status or 1))
+                                                      sites)}, REFUSED))
                 continue
             wire = {c: (_wire_cell(v, sites) if len(v) > 2 and c != "_seen" else v)
                     for c, v in raw.items()}
             if "_seen" in wire:
                 _wire_seen(wire, sites)
-            out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0], wire, status))
+            out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0], wire))
         return out
 
     def stream_rows(key: StreamKey, after: int) -> Iterator[_OutRow]:

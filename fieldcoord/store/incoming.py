@@ -49,6 +49,12 @@ ChangeRow = tuple[int, int, int, str, str, int, int, str, int]
 Layout = tuple[RowDict, frozenset[str], frozenset[str]]
 
 
+# A change's status in the log (the change table's `status`): applied; refused (kept for its
+# place in the stream, passed on as its digest only); waiting for the version it replaced
+# (a resource request's status move, transitions.py: passed on whole, not applied yet).
+APPLIED, REFUSED, WAITING = 0, 1, 2
+
+
 @dataclass
 class Entry:
     """One change as it travels: sites are UUIDs; cells as in the change log."""

@@ -61,7 +61,8 @@ class Judging(FieldHeads):
         for stream, seq, site, cells_text, origin, aud, hlc, tx in conn.execute(
                 "SELECT c.stream, c.seq, c.site, c.cells, s.uuid, t.audience, c.hlc, c.tx "
                 "FROM change c JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
-                "WHERE c.rid = ? AND c.tbl = ? AND c.status = 0", (rid, kind.table)).fetchall():
+                "WHERE c.rid = ? AND c.tbl = ? AND c.status IN (0, 2)",
+                (rid, kind.table)).fetchall():
             cells = json.loads(cells_text)
             if cells.get("_cl") == [1] and ids.is_bound(rid) \
                     and proven_owner(rid, cells, self.uuid_of.get(site, "")) == owner:

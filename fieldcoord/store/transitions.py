@@ -5,10 +5,11 @@ fourth layer of the Merger, see merge.py).
 A change of a request's status names the version it replaced. The receiver looks that version
 up in its own log and judges the move (core.workflow) from its value, never from what the
 sender says it was. A move that follows a refused one is refused too. When the version replaced
-has not arrived yet (it travels in another replica's stream), the move stands for now and is
-judged again when it arrives: every request touched by a batch is judged again from its whole
-log, so the order of arrival never decides, and replicas that hold the same changes hold the
-same verdicts.
+has not arrived yet (it travels in another replica's stream), the change **waits**: it is kept
+in the log and passed on whole, but not applied, until that version arrives (a version that
+never existed keeps it waiting for good). Every request touched by a batch is judged again from
+its whole log, so the order of arrival never decides, and replicas that hold the same changes
+hold the same verdicts.
 
 The same log gives each request its history: every step with when, and the device and agency
 that made it (from their certificates).
@@ -23,7 +24,7 @@ from typing import Any
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core import workflow
-from .incoming import Entry, as_uuid
+from .incoming import APPLIED, REFUSED, WAITING, Entry, as_uuid
 from .judging import Judging
 from .records import Version, WireCell
 
@@ -38,10 +39,12 @@ class Node:
     prevs: tuple[Version, ...]       # the versions it replaced (none: the record's creation)
     creation: bool
     refused: bool                    # its change was refused (for any reason)
+    waiting: bool                    # its change waits for the version it replaced
     withheld: bool                   # a copy of history whose value was withheld
     hlc: int
     site: int                        # the writing site's number here
     keys: list[tuple[int, int]]      # (stream, seq) of the changes carrying it
+    clash: bool = False              # changes carrying it give it different values
 
 
 def status_nodes(conn: sqlite3.Connection, rid: str,
@@ -61,6 +64,11 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
             creation = first.prev is None
             own = first.own
         if raw is None and not creation:
+            if status == REFUSED and "_d" in cells:
+                # refused where it came from and passed on as its digest only: what names it
+                # as replaced follows a refused change here too
+                nodes.setdefault((hlc, uuid_of.get(site, "")), Node(
+                    None, (), False, True, False, False, hlc, site, []))
             continue
         c = WireCell.of(raw) if raw is not None else None
         mine = (c.own if c is not None and c.own else own)
@@ -72,15 +80,20 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
                           ((c.prev, *c.replaced) if c.prev else c.replaced))
         withheld = "status" in ((cells.get("_copy") or [[]])[0] or ())
         node = Node(c.value if c is not None and not withheld else None, prevs,
-                    creation and not prevs, status != 0, withheld, hlc, site, [(stream, seq)])
+                    creation and not prevs, status == REFUSED, status == WAITING, withheld,
+                    hlc, site, [(stream, seq)])
         held = nodes.get(version)
-        if held is None:
+        if held is None or not held.keys:
             nodes[version] = node
             continue
         held.keys.append((stream, seq))
+        if not (held.withheld or node.withheld or held.refused or node.refused) \
+                and held.value != node.value:
+            held.clash = True        # one version, two values: only a forger writes that
         if held.withheld and not node.withheld:
             held.value, held.withheld = node.value, False
         held.refused = held.refused and node.refused
+        held.waiting = held.waiting and node.waiting
         held.creation = held.creation or node.creation
     return nodes
 
@@ -99,6 +112,8 @@ def verdicts(nodes: dict[Version, Node]) -> dict[Version, tuple[str, str]]:
         out[v] = ("refused", "its earlier statuses name each other")   # a cycle, while judged
         if node.refused:
             result = ("refused", "the change was refused")
+        elif node.clash:
+            result = ("refused", "two changes give the same version different statuses")
         elif node.creation:
             result = (OK, "")
         elif not node.prevs:
@@ -137,11 +152,13 @@ def _from_any(node: Node, befores: list[tuple[Node | None, tuple[str, str]]]
 
 
 class Transitions(Judging):
-    """Refusals of request moves the workflow does not allow, judged after each batch."""
+    """Request moves the workflow does not allow refused, and those whose replaced version has
+    not arrived kept waiting, judged after each batch."""
 
     def _judge_requests(self) -> None:
-        """Judge again the status moves of every request the batch touched; refuse the ones
-        the workflow does not allow and rebuild those requests from what stands."""
+        """Judge again the status moves of every request the batch touched: refuse the ones
+        the workflow does not allow, hold back those that cannot be judged yet, apply those
+        that can now; rebuild each request whose changes moved."""
         touched = sorted(self._requests)
         self._requests.clear()
         if not touched:
@@ -150,31 +167,37 @@ class Transitions(Judging):
         conn = self.conn
         for rid in touched:
             nodes = status_nodes(conn, rid, self.uuid_of)
-            if len(nodes) < 2:
+            if all(n.creation for n in nodes.values()):
                 continue
-            refused = False
+            moved = False
             for v, (state, why) in verdicts(nodes).items():
                 node = nodes[v]
-                if state != "refused" or node.refused:
+                if node.refused:
                     continue
+                want = APPLIED if state == OK else WAITING if state == UNKNOWN else REFUSED
                 for stream, seq in node.keys:
-                    got = conn.execute(
-                        "SELECT s.uuid, t.audience, c.tx, c.hlc, w.uuid FROM change c "
-                        "JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
-                        "JOIN site w ON w.ord = c.site WHERE c.stream = ? AND c.seq = ? "
-                        "AND c.status = 0", (stream, seq)).fetchone()
-                    if got is None:
-                        continue
-                    conn.execute("UPDATE change SET status = 1 WHERE stream = ? AND seq = ?",
-                                 (stream, seq))
-                    origin, aud, tx, hlc, writer = got
-                    self.report.refused.append((Entry(origin, aud, seq, tx, REQUEST.table, rid,
-                                                      hlc, writer, {}), why))
-                    refused = True
-            if refused:
+                    moved = self._set_status(rid, stream, seq, want, why) or moved
+            if moved:
                 held = self._row(REQUEST.table, rid)
                 if held is not None:
                     self._rebuild(REQUEST, rid, held)
+
+    def _set_status(self, rid: str, stream: int, seq: int, want: int, why: str) -> bool:
+        """Give a change of the log status `want`; whether it changed (a refusal reported)."""
+        got = self.conn.execute(
+            "SELECT c.status, s.uuid, t.audience, c.tx, c.hlc, w.uuid FROM change c "
+            "JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
+            "JOIN site w ON w.ord = c.site WHERE c.stream = ? AND c.seq = ?",
+            (stream, seq)).fetchone()
+        if got is None or got[0] == want or got[0] == REFUSED:
+            return False
+        self.conn.execute("UPDATE change SET status = ? WHERE stream = ? AND seq = ?",
+                          (want, stream, seq))
+        if want == REFUSED:
+            _status, origin, aud, tx, hlc, writer = got
+            self.report.refused.append((Entry(origin, aud, seq, tx, REQUEST.table, rid, hlc,
+                                              writer, {}), why))
+        return True
 
 
 @dataclass(frozen=True)
@@ -206,7 +229,7 @@ def history(conn: sqlite3.Connection, rid: str) -> list[Step]:
     nodes = status_nodes(conn, rid, uuid_of)
     steps: list[Step] = []
     for (hlc, site), node in sorted(nodes.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
-        if node.refused:
+        if node.refused or node.waiting:
             continue
         befores = [nodes[p] for p in node.prevs if p in nodes]
         before = None if node.creation else workflow.canonical(

@@ -3,14 +3,24 @@
 not allow is refused by the store that makes it and by every store that receives it, whatever
 the order in which changes arrive, and a move that builds on a refused one is refused too."""
 import json
+import time
 
 import pytest
-from forge import signed
+from forge import position, signed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldcoord.core.errors import ValidationError
-from fieldcoord.store.exchange import apply_batch, outgoing, sites_of, vector
+from fieldcoord.store import trust
+from fieldcoord.store.exchange import (
+    Batch,
+    apply_batch,
+    entry_digest,
+    outgoing,
+    sites_of,
+    vector,
+)
+from fieldcoord.store.incoming import Entry
 from fieldcoord.store.records import Versions
 from fieldcoord.sync.engine import StorePeer, sync
 
@@ -36,7 +46,9 @@ def stream_of(store, origin):
 
 def forged_move(evil, rid, to, prev=None):
     """A change of request `rid`'s status to `to`, signed by the attacker's genuine device,
-    naming as replaced the status version `evil` holds (or `prev`, a (hlc, site UUID))."""
+    naming as replaced the status version `evil` holds (or `prev`, a (hlc, site UUID)).
+    Stamped in a millisecond of its own, as a device's clock ticks between two writes."""
+    time.sleep(0.002)
     row = evil.conn.execute("SELECT scope, _ver FROM resource_request WHERE id = ?",
                             (rid,)).fetchone()
     ver = Versions.load(row[1])
@@ -146,6 +158,52 @@ def test_an_honest_step_that_arrives_before_what_it_replaced_stands(world, repli
         json.loads(hub.dump())["request"]
 
 
+def waiting(store, rid):
+    return store.conn.execute("SELECT COUNT(*) FROM change WHERE rid = ? AND status = 2",
+                              (rid,)).fetchone()[0]
+
+
+def test_a_step_waits_unapplied_until_what_it_replaced_arrives_and_travels_whole(
+        world, replicas):
+    hub, laptop, mpd, evil, rid = world
+    laptop.edit(rid, {"status": "acknowledged"})
+    settle((laptop, hub), (mpd, hub))
+    mpd.edit(rid, {"status": "committed", "supplying_agency": "MPD"})
+    settle((mpd, hub))
+    fresh, further = replicas("ccf-new"), replicas("ccf-further")
+    # MPD's commit, before the laptop's stream with the creation and the acknowledgement
+    for b, sites in stream_of(hub, hub.site_uuid) + stream_of(hub, mpd.site_uuid):
+        apply_batch(fresh, b, sites)
+    assert waiting(fresh, rid) == 1
+    # passed on whole: a replica that has the acknowledgement applies it at once
+    for b, sites in stream_of(hub, hub.site_uuid) + stream_of(hub, laptop.site_uuid):
+        apply_batch(further, b, sites)
+    for b, sites in stream_of(fresh, mpd.site_uuid):
+        assert all(e.status == 0 for e in b)
+        apply_batch(further, b, sites)
+    assert status(further, rid) == "committed" and waiting(further, rid) == 0
+    for b, sites in stream_of(hub, laptop.site_uuid):
+        apply_batch(fresh, b, sites)
+    assert status(fresh, rid) == "committed" and waiting(fresh, rid) == 0
+    assert fresh.dump() == further.dump()
+
+
+def test_a_step_naming_a_version_that_never_was_never_applies(world):
+    hub, laptop, mpd, evil, rid = world
+    laptop.edit(rid, {"status": "acknowledged"})
+    settle((laptop, hub), (evil, hub))
+    # "it was on scene": a predecessor the attacker made up, so the skip cannot be judged
+    made_up = (10**15, laptop.site_uuid)
+    forged = forged_move(evil, rid, "demobilized", prev=made_up)
+    report = apply_batch(hub, forged, sites_of(evil.conn, forged))
+    assert report.applied == 1 and not report.refused
+    assert status(hub, rid) == "acknowledged" and waiting(hub, rid) == 1
+    assert json.loads(hub.dump())["conflicts"] == []
+    settle((laptop, hub))
+    assert status(laptop, rid) == "acknowledged" and waiting(laptop, rid) == 1
+    assert laptop.dump() == hub.dump()
+
+
 def test_the_history_says_who_moved_the_request_and_when(world):
     hub, laptop, mpd, evil, rid = world
     mpd.add("resource", {"name": "Boat 7", "agency": "MPD", "status": "available",
@@ -232,3 +290,25 @@ def replicas_factory(tmp_path_factory):
     yield make
     for s in region.replicas:
         s.close()
+
+
+def test_two_changes_claiming_one_version_with_different_statuses_are_both_refused(world):
+    hub, laptop, mpd, evil, rid = world
+    one = forged_move(evil, rid, "acknowledged")
+    other = forged_move(evil, rid, "cancelled")
+    entry = one[0]
+    # both stamped with the first's version, as only a forger can write them
+    seq, h = position(hub, evil.site_uuid, "all")
+    entries = []
+    for cells in (one[0].cells, other[0].cells):
+        seq += 1
+        e = Entry(evil.site_uuid, "all", seq, entry.hlc, "resource_request", rid, entry.hlc,
+                  evil.site_uuid, cells)
+        h = trust.chain(h, entry_digest(e))
+        entries.append(e)
+    sig = trust.sign_head(evil.device_seed(), evil.site_uuid, "all", seq, h)
+    batch = Batch(entries, {(evil.site_uuid, "all"): [(seq, sig)]})
+    report = apply_batch(hub, batch, sites_of(evil.conn, batch))
+    assert status(hub, rid) == "requested"
+    assert len(report.refused) == 2
+    assert "same version different statuses" in report.refused[0][1]
