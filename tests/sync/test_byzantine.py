@@ -13,17 +13,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from region import Region
 
+from fieldcoord.core import workflow
 from fieldcoord.core.validate import audience, may_see
 from fieldcoord.store import trust
 from fieldcoord.store.exchange import Batch, apply_batch, entry_digest, outgoing, sites_of, vector
 from fieldcoord.store.incoming import Entry
+from fieldcoord.store.records import Versions
 from fieldcoord.sync.engine import StorePeer, sync
 
 EVIL = "EVIL"
 SCOPES = ("all", "private", "CCF,MPD", "all+edit", "CCF,MPD+edit")
 OPS = st.lists(st.tuples(
     st.sampled_from(["add", "edit", "scope", "sync", "forge_other", "recreate", "replay",
-                     "reorder", "resign", "widen", "claim", "mpd_edit"]),
+                     "reorder", "resign", "widen", "claim", "mpd_edit", "req_add", "req_step",
+                     "req_skip"]),
     st.integers(0, 1000), st.sampled_from(SCOPES)), min_size=4, max_size=18)
 
 
@@ -38,6 +41,7 @@ class World:
         self.mpd_hub.add("agency", {"name": "Clark County Fire", "code": "CCF"})
         self.stores = region.replicas
         self.ids: list[str] = []
+        self.requests: list[str] = []       # resource requests of CCF that partners may edit
         self.captured: list = []            # genuine batches the attacker saw go by
         self.settle()
 
@@ -59,6 +63,45 @@ class World:
 
 def _push(world, batch, sites, target):
     apply_batch(target, batch, sites)
+
+
+def _uuid_version(store, v):
+    return [v[0], store.conn.execute("SELECT uuid FROM site WHERE ord = ?",
+                                     (v[1],)).fetchone()[0]]
+
+
+def _request_op(world: World, op: str, n: int, target) -> None:
+    """Resource requests: CCF adds one, CCF or MPD takes its next step, or the attacker
+    forges a step the workflow does not allow from the status it holds."""
+    evil = world.evil
+    req = world.requests[n % len(world.requests)] if world.requests else None
+    if op == "req_add":
+        world.requests.append(world.laptop.add("request", {
+            "requesting_agency": "CCF", "description": f"Request {n}", "scope": "all+edit"}))
+    elif op == "req_step" and req:
+        store = world.laptop if n % 2 else world.mpd_hub
+        try:
+            nxt = workflow.next_states(store.get(req).values["status"])
+            if nxt:
+                store.edit(req, {"status": nxt[0], "supplying_agency": store.home})
+        except Exception:
+            pass                            # not held there yet
+    elif op == "req_skip" and req:
+        if not evil.conn.execute("SELECT 1 FROM resource_request WHERE id = ?",
+                                 (req,)).fetchone():
+            world.settle()                  # the attacker reads the request first
+        got = evil.conn.execute("SELECT status, scope, _ver FROM resource_request "
+                                "WHERE id = ?", (req,)).fetchone()
+        if got:
+            ver = Versions.load(got[2])
+            banned = [x for x in workflow.STATES if not workflow.allowed(got[0], x)]
+            cells = {"status": [banned[n % len(banned)] if banned else "requested",
+                                *_uuid_version(evil, ver.of("status"))],
+                     "supplying_agency": [evil.agency_id("MPD")],
+                     "_scope": [got[1], *_uuid_version(evil, ver.of("scope"))]}
+            b = signed(evil, "all", [("resource_request", req, cells)])
+            apply_batch(evil, b, sites_of(evil.conn, b))
+            _push(world, b, sites_of(evil.conn, b), target)
 
 
 def _run(world: World, ops):
@@ -88,6 +131,8 @@ def _run(world: World, ops):
                        origin=world.laptop.site_uuid,
                        start=position(target, world.laptop.site_uuid, "all"))
             _push(world, b, {world.laptop.site_uuid: ("CCF", "x", None)}, target)
+        elif op.startswith("req_"):
+            _request_op(world, op, n, target)
         elif op in ("recreate", "widen", "claim") and rid:
             cells = {"recreate": {"name": [EVIL], "owner": ["MPD"], "scope": ["all"],
                                   "_cl": [1]},
@@ -140,6 +185,16 @@ def _check(world: World):
     for rid in world.ids:
         row = hub.conn.execute("SELECT owner FROM contact WHERE id = ?", (rid,)).fetchone()
         assert row is None or row[0] == "CCF", "an owner changed"
+    for store in (hub, laptop, mpd_hub):
+        for req in world.requests:
+            steps = store.request_history(req)
+            for step in steps:
+                assert step.before is None or workflow.allowed(step.before, step.status), \
+                    f"a skipped step stands on {store.device}: {step}"
+            got = store.conn.execute("SELECT status FROM resource_request WHERE id = ?",
+                                     (req,)).fetchone()
+            if got and steps:
+                assert got[0] in {x.status for x in steps}, f"{got[0]} came from nowhere"
 
 
 def _scenario(ops):
