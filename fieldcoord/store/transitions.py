@@ -30,6 +30,7 @@ from .records import Version, WireCell
 
 REQUEST = K.KINDS["request"]
 OK, UNKNOWN = "ok", "unknown"
+MAX_DEPTH = 200          # versions judged through at once; a longer chain is refused
 
 
 @dataclass
@@ -99,16 +100,22 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
 
 
 def verdicts(nodes: dict[Version, Node]) -> dict[Version, tuple[str, str]]:
-    """{version: (OK, "") | (UNKNOWN, "") | ("refused", why)} for every version in `nodes`."""
+    """{version: (OK, "") | (UNKNOWN, "") | ("refused", why)} for every version in `nodes`.
+
+    Judged oldest first (a write is stamped above what it replaces, so what a version replaced
+    is usually judged already), in an order every replica shares; a chain that a forger made
+    to run the other way is cut at MAX_DEPTH."""
     out: dict[Version, tuple[str, str]] = {}
 
-    def judge(v: Version) -> tuple[str, str]:
+    def judge(v: Version, depth: int) -> tuple[str, str]:
         got = out.get(v)
         if got is not None:
             return got
         node = nodes.get(v)
         if node is None:
             return UNKNOWN, ""
+        if depth > MAX_DEPTH:
+            return "refused", "its earlier statuses run back further than any request's"
         out[v] = ("refused", "its earlier statuses name each other")   # a cycle, while judged
         if node.refused:
             result = ("refused", "the change was refused")
@@ -120,12 +127,13 @@ def verdicts(nodes: dict[Version, Node]) -> dict[Version, tuple[str, str]]:
             result = ("refused", "a change of a request's status names the status it replaced; "
                                  "this one names none")
         else:
-            result = _from_any(node, [(nodes.get(p), judge(p)) for p in node.prevs])
+            result = _from_any(node, [(nodes.get(p), judge(p, depth + 1))
+                                      for p in node.prevs])
         out[v] = result
         return result
 
-    for v in nodes:
-        judge(v)
+    for v in sorted(nodes, key=lambda v: (v[0], str(v[1]))):
+        judge(v, 0)
     return out
 
 

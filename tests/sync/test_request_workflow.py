@@ -292,23 +292,46 @@ def replicas_factory(tmp_path_factory):
         s.close()
 
 
-def test_two_changes_claiming_one_version_with_different_statuses_are_both_refused(world):
-    hub, laptop, mpd, evil, rid = world
-    one = forged_move(evil, rid, "acknowledged")
-    other = forged_move(evil, rid, "cancelled")
-    entry = one[0]
-    # both stamped with the first's version, as only a forger can write them
-    seq, h = position(hub, evil.site_uuid, "all")
+def stamped(receiver, evil, rid, items):
+    """The attacker's entries [(hlc, cells)] about request `rid`, stamped as it likes, next
+    in its stream as `receiver` holds it, with a head its genuine device key signs."""
+    seq, h = position(receiver, evil.site_uuid, "all")
     entries = []
-    for cells in (one[0].cells, other[0].cells):
+    for hlc, cells in items:
         seq += 1
-        e = Entry(evil.site_uuid, "all", seq, entry.hlc, "resource_request", rid, entry.hlc,
+        e = Entry(evil.site_uuid, "all", seq, hlc, "resource_request", rid, hlc,
                   evil.site_uuid, cells)
         h = trust.chain(h, entry_digest(e))
         entries.append(e)
     sig = trust.sign_head(evil.device_seed(), evil.site_uuid, "all", seq, h)
-    batch = Batch(entries, {(evil.site_uuid, "all"): [(seq, sig)]})
+    return Batch(entries, {(evil.site_uuid, "all"): [(seq, sig)]})
+
+
+def test_two_changes_claiming_one_version_with_different_statuses_are_both_refused(world):
+    hub, laptop, mpd, evil, rid = world
+    one = forged_move(evil, rid, "acknowledged")[0]
+    other = forged_move(evil, rid, "cancelled")[0]
+    # both stamped with the first's version, as only a forger can write them
+    batch = stamped(hub, evil, rid, [(one.hlc, one.cells), (one.hlc, other.cells)])
     report = apply_batch(hub, batch, sites_of(evil.conn, batch))
     assert status(hub, rid) == "requested"
     assert len(report.refused) == 2
     assert "same version different statuses" in report.refused[0][1]
+
+
+def test_a_long_forged_chain_running_backwards_in_time_is_refused_not_a_crash(world):
+    hub, laptop, mpd, evil, rid = world
+    first = forged_move(evil, rid, "acknowledged")[0]
+    scope = first.cells["_scope"]
+    base = first.hlc
+    # 1,000 moves, each naming as replaced the one stamped just after it: judged oldest first,
+    # each waits on the next, a chain as deep as the batch is long
+    items = [(base + i, {"status": ["acknowledged" if i % 2 else "requested",
+                                    base + i + 1, evil.site_uuid], "_scope": scope})
+             for i in range(1000)]
+    batch = stamped(hub, evil, rid, items)
+    report = apply_batch(hub, batch, sites_of(evil.conn, batch))
+    assert status(hub, rid) == "requested"
+    assert any("run back further" in why for _, why in report.refused)
+    assert hub.dump() == json.dumps(json.loads(hub.dump()), sort_keys=True,
+                                    ensure_ascii=False, indent=1) + "\n"
