@@ -119,9 +119,32 @@ def _withheld(conn: sqlite3.Connection, batch: list[_OutRow], agency: str | None
                         or may_see(agency, audience_of(owner, scope)):
                     held.add(rid)
         for rid, where in rids.items():
-            if rid not in held:
+            if rid not in held and not _still_visible(conn, tbl, rid, agency):
                 out.update(where)
     return out
+
+
+def _still_visible(conn: sqlite3.Connection, tbl: str, rid: str, agency: str | None) -> bool:
+    """Whether `agency` may see a record this replica does not hold (dropped when it was
+    narrowed out of this agency's sight), by the last owner and scope its log tells of: the
+    owner, say, may still see its own record, and must get the changes of it that went by."""
+    if agency is None:
+        return False
+    owner = scope = None
+    best = -1
+    for hlc, text in conn.execute(
+            "SELECT hlc, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
+            "AND (cells LIKE '%\"owner\"%' OR cells LIKE '%\"scope\"%')", (rid, tbl)):
+        cells = json.loads(text)
+        own = (cells.get("owner") or [None])[0]
+        if own:
+            owner = own
+        cell = cells.get("scope")
+        if cell and cell[0]:
+            version = cell[3] if len(cell) >= 5 and cell[3] is not None else hlc
+            if version > best:
+                best, scope = version, cell[0]
+    return bool(owner and scope) and may_see(agency, audience_of(owner, scope))
 
 
 def _trim_to_heads(conn: sqlite3.Connection, rows: list[_OutRow], ids: dict[StreamKey, int]

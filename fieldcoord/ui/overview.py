@@ -39,7 +39,7 @@ from .paper.tables import table_pdf
 
 STATUS_COLOURS = {"available": "#2e7d32", "assigned": "#1565c0", "out_of_service": "#c62828",
                   "demobilized": "#9e9e9e", "requested": "#6a1b9a", "offered": "#8e24aa",
-                  "acknowledged": "#8e24aa", "unable_to_fill": "#795548",
+                  "acknowledged": "#ba68c8", "unable_to_fill": "#795548",
                   "committed": "#1565c0", "en_route": "#00838f", "on_scene": "#2e7d32",
                   "released": "#9e9e9e", "returned": "#616161", "cancelled": "#bdbdbd"}
 LAPSING_COLOUR, STEADY_COLOUR, REVIEW_COLOUR = "#c62828", "#5c6bc0", "#ef6c00"

@@ -302,3 +302,25 @@ def test_a_record_made_private_and_shared_again_reaches_the_partner_whole(replic
             ("Dana Whitfield", "Chief", "CCF", "all")
         pair_sync(mpd, ccf)
         assert json.loads(mpd.dump())["contact"] == json.loads(ccf.dump())["contact"]
+
+
+def test_a_partners_edit_concurrent_with_a_narrowing_reaches_the_owners_every_replica(replicas):
+    """MPD edits a CCF contact shared +edit while CCF makes it private. MPD's hub drops the
+    record when the narrowing arrives, but still holds its own edit: a CCF replica that gets
+    that edit from MPD's hub must get it whole (CCF may see its own record), or it never
+    learns it while CCF's hub did."""
+    hub, laptop, mpd = replicas("ccf-hub"), replicas("ccf-laptop"), replicas("mpd-hub", "MPD")
+    hub.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+    cid = hub.add("contact", {"name": "Dana", "agency": "CCF", "scope": "all+edit",
+                              "title": "Chief"})
+    pair_sync(laptop, hub)
+    hub.edit(cid, {"scope": "private"})
+    pair_sync(laptop, mpd)                   # MPD gets the record from the laptop
+    mpd.edit(cid, {"title": "Captain"})      # relying on all+edit, as it saw it
+    pair_sync(hub, mpd)                      # CCF's hub gets the edit; MPD drops the record
+    assert mpd.conn.execute("SELECT COUNT(*) FROM contact WHERE id = ?", (cid,)).fetchone()[0] \
+        == 0
+    pair_sync(laptop, mpd)                   # the laptop gets MPD's edit from MPD's hub
+    pair_sync(laptop, hub)
+    assert dump(hub)["contact"][0]["title"] == dump(laptop)["contact"][0]["title"]
+    assert hub.dump() == laptop.dump()
