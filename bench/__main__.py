@@ -13,7 +13,7 @@ from .report import Results, load_average, machine, to_markdown, to_text
 BENCHMARKS = {
     "load": cases.bench_load,
     "search": cases.bench_search,
-    "writes": cases.bench_writes,
+    "writes": lambda cfg, res: _lazy("writes", "run")(cfg, res),
     "size": cases.bench_size,
     "sync": sync_cases.bench_sync,
     "ui": lambda cfg, res: _lazy("ui_cases", "bench_ui")(cfg, res),

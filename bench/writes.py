@@ -1,0 +1,376 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The write path, measured side by side: fieldcoord against a bare plain-SQLite table (the
+headline), plain tables kept in an FTS5 index by triggers (a second baseline), and cr-sqlite
+(the peer to beat) when its extension can be loaded.
+
+Each trial makes fresh files for every variant and runs the variants interleaved (A B C D, then
+B C D A, ...), so a busy machine slows them alike. A figure is the median over trials of each
+trial's mean, with the trials' min-max; ratios are against the bare table of the same trial
+and driver. cr-sqlite loads through sqlean.py (this Python's sqlite3 cannot load extensions),
+with its own bare table in that driver for its ratios.
+
+- single insert: one contact (name, agency, title) per transaction, into a table of 1,000;
+- single edit: one field (title) of an existing contact per transaction;
+- bulk insert: 100,000 contacts in one transaction (10,000 with --quick);
+- file size after the bulk insert, and what change recording alone adds per field written.
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from fieldcoord.store import Store
+from fieldcoord.store.db import connect
+
+from . import data, plain
+from .cases import Config, log
+from .report import Results, Row, load_average, median
+
+GOALS = {"insert": 3.0, "edit": 3.0, "bulk": 4.0, "size": 3.0, "field_bytes": 25.0}
+AIM = {"insert": 1.5, "edit": 1.5, "size": 2.0}
+TRIALS = 5
+SINGLES = 400              # single-row transactions timed per trial and figure
+SEED_ROWS = 1_000          # contacts in the table before the single writes
+AGENCIES = 50
+# user fields a contact insert writes (owner, scope, name, agency, title): the per-field bytes
+FIELDS_PER_CONTACT = 5
+CRSQLITE_SO = os.environ.get("FIELDCOORD_CRSQLITE", str(
+    Path(__file__).resolve().parents[2] / ".crsqlite" / "crsqlite-0.16.3-linux-x86_64.so"))
+
+_BARE_TABLE = ("CREATE TABLE contact (id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, "
+               "scope TEXT NOT NULL, name TEXT, agency TEXT, title TEXT, "
+               "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+_CRR_TABLE = ("CREATE TABLE contact (id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL "
+              "DEFAULT '', scope TEXT NOT NULL DEFAULT '', name TEXT, agency TEXT, title TEXT, "
+              "created_at TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL DEFAULT '')")
+
+
+def _pragmas(conn: Any) -> None:
+    """The store's own settings (fieldcoord.store.db.connect): WAL, synchronous=NORMAL."""
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _files(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+class Variant:
+    """One way of storing contacts: made fresh per trial, then written to."""
+    name = ""
+    driver = "sqlite3"
+
+    def __init__(self, path: Path, d: data.Directory):
+        self.path, self.d = path, d
+
+    def insert(self, c: data.Contact) -> None: ...
+
+    def edit(self, k: int, title: str) -> None: ...
+
+    def bulk(self, contacts: list[data.Contact]) -> None: ...
+
+    def size(self) -> int:
+        self.checkpoint()
+        return _files(self.path)
+
+    def checkpoint(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Plain(Variant):
+    """A table written with plain SQL statements, one transaction each."""
+    conn: Any
+
+    def _tx(self, sql: str, args: tuple) -> None:
+        self.conn.execute("BEGIN")
+        self.conn.execute(sql, args)
+        self.conn.execute("COMMIT")
+
+    def insert(self, c: data.Contact) -> None:
+        self._tx(plain.INSERT_CONTACT, plain.contact_row(c, plain.now()))
+
+    def edit(self, k: int, title: str) -> None:
+        self._tx(plain.UPDATE_TITLE, (title, plain.now(), self.ids[k]))
+
+    def bulk(self, contacts: list[data.Contact]) -> None:
+        ts = plain.now()
+        self.conn.execute("BEGIN")
+        self.conn.executemany(plain.INSERT_CONTACT, [plain.contact_row(c, ts) for c in contacts])
+        self.conn.execute("COMMIT")
+
+    def seed(self, contacts: list[data.Contact]) -> None:
+        self.bulk(contacts)
+        self.ids = [c.id for c in contacts]
+
+    def checkpoint(self) -> None:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Bare(_Plain):
+    """The headline baseline: a bare table of the contact's columns, no index, no FTS."""
+    name = "bare table"
+
+    def __init__(self, path: Path, d: data.Directory):
+        super().__init__(path, d)
+        self.conn = connect(path)
+        self.conn.execute(_BARE_TABLE)
+
+
+class PlainFts(_Plain):
+    """Plain tables with the store's indexes and an FTS5 index kept by triggers."""
+    name = "plain + FTS"
+
+    def __init__(self, path: Path, d: data.Directory):
+        super().__init__(path, d)
+        self.conn = plain.create(path, True)
+        ags, _, _ = plain.rows(d, plain.now())
+        self.conn.execute("BEGIN")
+        self.conn.executemany(plain.INSERT_AGENCY, ags)
+        self.conn.execute("COMMIT")
+
+
+class Fieldcoord(Variant):
+    """The store: validation, versions, the change log and the search index."""
+    name = "fieldcoord"
+
+    def __init__(self, path: Path, d: data.Directory):
+        super().__init__(path, d)
+        self.store = Store.create(path, "Bench County Fire", "BCF")
+        with self.store.transaction():
+            for a in d.agencies:
+                self.store.add("agency", {"name": a.name, "code": a.code, "level": a.level,
+                                          "discipline": a.discipline})
+
+    def insert(self, c: data.Contact) -> None:
+        self.store.add("contact", {"name": c.name, "agency": c.agency.code, "title": c.title})
+
+    def edit(self, k: int, title: str) -> None:
+        self.store.edit(self.ids[k], {"title": title})
+
+    def bulk(self, contacts: list[data.Contact]) -> None:
+        with self.store.transaction():
+            for c in contacts:
+                self.store.add("contact", {"name": c.name, "agency": c.agency.code,
+                                           "title": c.title})
+
+    def seed(self, contacts: list[data.Contact]) -> None:
+        before = {r[0] for r in self.store.conn.execute("SELECT id FROM contact")}
+        self.bulk(contacts)
+        self.ids = [r[0] for r in self.store.conn.execute("SELECT id FROM contact ORDER BY rowid")
+                    if r[0] not in before]
+
+    def checkpoint(self) -> None:
+        self.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def parts(self) -> dict[str, int]:
+        """Bytes of the records, the change log and the search index (dbstat)."""
+        from .cases import _group
+        conn = self.store.conn
+        tbl_of = {n: t for n, t in conn.execute(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")}
+        out: dict[str, int] = {}
+        for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"):
+            g = _group(tbl_of.get(name, name))
+            out[g] = out.get(g, 0) + size
+        return out
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _sqlean():
+    try:
+        import sqlean  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return sqlean
+
+
+class _Sqlean(_Plain):
+    driver = "sqlean.py"
+
+    def _open(self, path: Path):
+        sqlean = _sqlean()
+        conn = sqlean.connect(str(path), isolation_level=None)
+        _pragmas(conn)
+        return conn
+
+
+class BareSqlean(_Sqlean):
+    """The bare table again, in sqlean.py's SQLite: the baseline of cr-sqlite's ratios."""
+    name = "bare table (sqlean.py)"
+
+    def __init__(self, path: Path, d: data.Directory):
+        super().__init__(path, d)
+        self.conn = self._open(path)
+        self.conn.execute(_BARE_TABLE)
+
+
+class CrSqlite(_Sqlean):
+    """The same table made a conflict-free replicated relation by cr-sqlite."""
+    name = "cr-sqlite"
+
+    def __init__(self, path: Path, d: data.Directory):
+        super().__init__(path, d)
+        self.conn = self._open(path)
+        self.conn.enable_load_extension(True)
+        self.conn.load_extension(CRSQLITE_SO)
+        self.conn.execute(_CRR_TABLE)
+        self.conn.execute("SELECT crsql_as_crr('contact')")
+
+    def close(self) -> None:
+        self.conn.execute("SELECT crsql_finalize()")
+        self.conn.close()
+
+
+def crsqlite_available() -> str | None:
+    """None when cr-sqlite can be measured, else why not."""
+    if _sqlean() is None:
+        return "sqlean.py is not installed (pip install sqlean.py)"
+    if not Path(CRSQLITE_SO).exists():
+        return (f"no cr-sqlite extension at {CRSQLITE_SO} (build it with "
+                "../shared/anchors/build-crsqlite.sh DIR and set FIELDCOORD_CRSQLITE)")
+    return None
+
+
+# ------------------------------------------------------------------------------ the runs
+def _timed_each(fn, items) -> float:
+    """Mean microseconds per call of fn over items."""
+    t0 = time.perf_counter()
+    for item in items:
+        fn(item)
+    return (time.perf_counter() - t0) / len(items) * 1e6
+
+
+def _rotate(xs: list, k: int) -> list:
+    k %= len(xs)
+    return xs[k:] + xs[:k]
+
+
+def run(cfg: Config, res: Results) -> None:
+    # a directory of a few agencies: the contacts written belong to them
+    d = data.Directory(data.agencies(random.Random(cfg.seed), AGENCIES), [])
+    work = cfg.out / "tmp" / "writes"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    skipped = crsqlite_available()
+    kinds: list[type[Variant]] = [Bare, PlainFts, Fieldcoord]
+    if skipped is None:
+        kinds += [BareSqlean, CrSqlite]
+    names = [k.name for k in kinds]
+    rng = random.Random(cfg.seed + 11)
+    bulk_n = cfg.n("contacts")
+    seeds = data.new_contacts(d, SEED_ROWS, cfg.seed + 12)
+    singles = data.new_contacts(d, SINGLES, cfg.seed + 13)
+    bulk = data.new_contacts(d, bulk_n, cfg.seed + 14)
+    # per figure and variant: one value per trial
+    got: dict[tuple[str, str], list[float]] = {}
+    parts: dict[str, list[float]] = {}
+    trials = 3 if cfg.quick else TRIALS
+    for trial in range(trials):
+        edits = [(rng.randrange(SEED_ROWS), rng.choice(data.TITLES)) for _ in range(SINGLES)]
+        for kind in _rotate(kinds, trial):
+            path = work / f"{kind.__name__}-{trial}.db"
+            v = kind(path, d)
+            try:
+                v.seed(seeds)               # type: ignore[attr-defined]
+                got.setdefault(("insert", kind.name), []).append(_timed_each(v.insert, singles))
+                got.setdefault(("edit", kind.name), []).append(
+                    _timed_each(lambda e, v=v: v.edit(*e), edits))
+            finally:
+                v.close()
+            _remove(path)
+        for kind in _rotate(kinds, trial):
+            path = work / f"{kind.__name__}-bulk-{trial}.db"
+            v = kind(path, d)
+            try:
+                t0 = time.perf_counter()
+                v.bulk(bulk)
+                got.setdefault(("bulk", kind.name), []).append(time.perf_counter() - t0)
+                got.setdefault(("size", kind.name), []).append(v.size() / bulk_n)
+                if isinstance(v, Fieldcoord):
+                    for g, b in v.parts().items():
+                        parts.setdefault(g, []).append(b / bulk_n)
+            finally:
+                v.close()
+            _remove(path)
+        log(f"  writes: trial {trial + 1} of {trials} (load {load_average()})")
+    shutil.rmtree(work, ignore_errors=True)
+    _report(res, got, parts, names, bulk_n, skipped, trials)
+
+
+def _remove(path: Path) -> None:
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.keys")):
+        p.unlink(missing_ok=True)
+
+
+def _ratios(got, fig: str, name: str, base: str) -> list[float]:
+    return [a / b for a, b in zip(got[(fig, name)], got[(fig, base)])]
+
+
+def _span(xs: list[float]) -> str:
+    return f"{median(xs):.2f}x ({min(xs):.2f}-{max(xs):.2f})"
+
+
+def _report(res: Results, got, parts, names, bulk_n: int, skipped: str | None,
+            trials: int) -> None:
+    figures = {"insert": f"single insert, 1 transaction each ({SINGLES} per trial)",
+               "edit": f"single-field edit, 1 transaction each ({SINGLES} per trial)",
+               "bulk": f"bulk insert, {bulk_n:,} contacts in 1 transaction",
+               "size": f"file size after the bulk insert ({bulk_n:,} contacts)"}
+    units = {"insert": ("µs", 1.0), "edit": ("µs", 1.0), "bulk": ("s", 1.0),
+             "size": ("B/contact", 1.0)}
+    crs = "cr-sqlite" in names
+    rows = []
+    for fig, label in figures.items():
+        unit, _ = units[fig]
+        fc = _ratios(got, fig, "fieldcoord", "bare table")
+        goal = GOALS[fig]
+        met = median(fc) <= goal
+        digits = 3 if unit == "s" else 1
+        row = [label, f"{median(got[(fig, 'bare table')]):,.{digits}f} {unit}",
+               _span(_ratios(got, fig, "plain + FTS", "bare table")), _span(fc)]
+        if crs:
+            cr = _ratios(got, fig, "cr-sqlite", "bare table (sqlean.py)")
+            row += [_span(cr), f"{median(fc) / median(cr):.2f}"]
+        row += [f"<= {goal:g}x" + (f" (aim {AIM[fig]:g}x)" if fig in AIM else ""),
+                "yes" if met else "NO"]
+        rows.append(row)
+        res.add(Row(f"write path: {label}, fieldcoord / bare table", "x", median(fc), None,
+                    None, f"<= {goal:g}x", "yes" if met else "NO"))
+    head = ["Figure", "bare table", "plain + FTS", "fieldcoord"]
+    if crs:
+        head += ["cr-sqlite", "fieldcoord / cr-sqlite"]
+    head += ["goal (fieldcoord)", "met"]
+    res.tables.append((f"The write path against a bare table (median of {trials} interleaved "
+                       "trials, min-max; fresh files each trial)", head, rows))
+    records = median(parts.get("records", [0]))
+    log_b = median(parts.get("change log", [0]))
+    search = median(parts.get("search index", [0]))
+    per_field = log_b / FIELDS_PER_CONTACT
+    res.add(Row("change recording alone (change log) per field written", "B/field", per_field,
+                None, None, f"<= {GOALS['field_bytes']:g} B",
+                "yes" if per_field <= GOALS["field_bytes"] else "NO"))
+    res.tables.append(("Where fieldcoord's bytes go after the bulk insert (bytes per contact, "
+                       "dbstat, each part with its indexes)", ["Part", "bytes per contact"],
+                       [["records", f"{records:,.0f}"], ["change log", f"{log_b:,.0f}"],
+                        ["search index", f"{search:,.0f}"],
+                        ["change log per field written "
+                         f"({FIELDS_PER_CONTACT} per contact)", f"{per_field:,.1f}"]]))
+    if skipped:
+        res.notes.append(f"cr-sqlite was not measured: {skipped}.")
+    else:
+        res.notes.append("cr-sqlite 0.16.3 ran through sqlean.py (its own SQLite "
+                         f"{_sqlean().sqlite_version}); its ratios are against a bare table in "
+                         f"that same driver, fieldcoord's against one in Python's sqlite3 "
+                         f"({sqlite3.sqlite_version}).")
