@@ -64,7 +64,7 @@ from fieldcoord.app import main
 sys.exit(main(["--db", DB, "--page", "contacts", "--size", "1280x800"]))
 """
 
-# Runs the real entry on its home page (the Overview, no --page): reports the first paint of
+# Runs the real entry on its home page (the Overview): reports the first paint of
 # the main window, then the Overview drawn (its plots built, pyqtgraph imported, data read).
 _HOME_CHILD = r"""
 import sys
@@ -96,7 +96,7 @@ def wait_drawn():
 flt = Painted()
 app.installEventFilter(flt)
 from fieldcoord.app import main
-sys.exit(main(["--db", DB, "--size", "1280x800"]))
+sys.exit(main(["--db", DB, "--page", "overview", "--size", "1280x800"]))
 """
 
 _BARE_CHILD = r"""

@@ -198,10 +198,14 @@ class OverviewPage(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not self.built:
-            QTimer.singleShot(0, self.ensure_built)
-        elif self._stale:
+        if self.built and self._stale:
             self._timer.start(0)
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if not self.built:
+            # built once the window has been painted: the app shows at once, the plots follow
+            QTimer.singleShot(0, self.ensure_built)
 
     def ensure_built(self) -> None:
         if self.built:
