@@ -65,8 +65,17 @@ test-slow: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m slow; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no slow tests collected"; rc=0; fi; exit $$rc
 
+# cr-sqlite, the peer the write path is measured against: built once beside the project when
+# this machine has the anchor script, loaded through sqlean.py; without them the run skips it
+CRSQLITE_DIR := ../.crsqlite
+CRSQLITE_SO := $(CRSQLITE_DIR)/crsqlite-0.16.3-linux-x86_64.so
 bench: setup
-	$(PY) -m bench
+	@$(PY) -c 'import sqlean' 2>/dev/null || $(PY) -m pip install -q 'sqlean.py>=3.45' || \
+	  echo "sqlean.py could not be installed: cr-sqlite will be skipped"
+	@if [ ! -f $(CRSQLITE_SO) ] && [ -f ../shared/anchors/build-crsqlite.sh ]; then \
+	  bash ../shared/anchors/build-crsqlite.sh $(CRSQLITE_DIR) >/dev/null 2>&1 || \
+	  echo "cr-sqlite could not be built: it will be skipped"; fi
+	FIELDCOORD_CRSQLITE=$(abspath $(CRSQLITE_SO)) $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
