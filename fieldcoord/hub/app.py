@@ -210,6 +210,7 @@ class Hub:
         s = self.store()
         since = protocol.decode_vector(message.get("since", []))
         allowed = {k: v for k, v in since.items() if may_see(token.agency, k[1])}
+        s.sign_heads()
         batch = next(outgoing(s.conn, allowed, self.batch_bytes, agency=token.agency), [])
         more = more_after(s.conn, allowed, batch)
         return {"batch": protocol.encode_batch(batch, sites_of(s.conn, batch)), "more": more}

@@ -96,7 +96,9 @@ class ChangeLog:
         self.pending = None
 
     def flush(self) -> None:
-        """Write the clock, the streams' positions and chain hashes, and due heads."""
+        """Write the clock and the streams' positions and chain hashes. The newest entries are
+        signed when they are about to be sent (unsigned_streams, sign_newest), not at every
+        commit: a signature per local write cost a third of an edit."""
         p = self.pending
         assert p is not None
         if not (p.txid or p.clock_moved):
@@ -105,9 +107,22 @@ class ChangeLog:
         written = [sid for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)]
         self.conn.executemany("UPDATE stream SET seq = ?, hash = ? WHERE id = ?",
                               [(p.seqs[sid], p.hashes[sid], sid) for sid in written])
-        for sid in written:
-            if sid in p.auds:
-                self._sign_head(sid, p.auds[sid], p.seqs[sid], p.hashes[sid])
+
+    def unsigned_streams(self) -> list[tuple[int, str, int, bytes]]:
+        """(stream, audience, seq, chain hash) of this replica's streams whose newest entry
+        has no signed head yet."""
+        return [(sid, aud, seq, bytes(h)) for sid, aud, seq, h in self.conn.execute(
+            "SELECT t.id, t.audience, t.seq, t.hash FROM stream t WHERE t.origin = ? "
+            "AND t.seq > 0 AND t.seq > coalesce((SELECT max(seq) FROM head h "
+            "WHERE h.stream = t.id), 0)", (self.store.self_ord,))]
+
+    def sign_newest(self) -> int:
+        """Sign the newest entry of each of this replica's streams that lacks a head (inside
+        a transaction); returns how many heads were signed."""
+        todo = self.unsigned_streams()
+        for sid, audience, seq, h in todo:
+            self._sign_head(sid, audience, seq, h)
+        return len(todo)
 
     # ------------------------------------------------------------ the clock
     def tick(self) -> int:

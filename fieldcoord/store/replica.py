@@ -233,6 +233,13 @@ class Replica:
             self._depth = 0
             self._tx = None
 
+    def sign_heads(self) -> None:
+        """Sign the newest entries of this replica's own streams, before they are sent: a
+        receiver takes entries up to a signed head only. Writes nothing when all are signed."""
+        if self.log.unsigned_streams():
+            with self.transaction():
+                self.log.sign_newest()
+
     # ------------------------------------------------------------ search indexing
     def defer_search(self, indexes: bool = False) -> None:
         """Keep search documents up to date but leave the full-text indexes for later.

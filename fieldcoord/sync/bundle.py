@@ -71,6 +71,7 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
     with open(tmp, "wb") as f:
         f.write(MAGIC)
         f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
+        store.sign_heads()
         for batch in outgoing(store.conn, want, CHUNK_BYTES, agency=code):
             data = box.encrypt(protocol.pack(protocol.encode_batch(
                 batch, sites_of(store.conn, batch))))

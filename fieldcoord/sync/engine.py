@@ -77,6 +77,7 @@ class StorePeer:
     def pull(self, agency: str, since: dict) -> Iterator[tuple[list[Entry], dict]]:
         conn = self.store.conn
         allowed = {k: v for k, v in since.items() if may_see(agency, k[1])}
+        self.store.sign_heads()
         for batch in outgoing(conn, allowed, agency=agency):
             yield batch, sites_of(conn, batch)
 
@@ -134,6 +135,7 @@ def sync(store, peer, progress: Progress | None = None,
     give = lacking(mine, hello.vector, hello.agency)
     total = sum(mine[k] - v for k, v in give.items())
     done = 0
+    store.sign_heads()
     for entries in outgoing(store.conn, give, agency=hello.agency):
         if cancel is not None and cancel.is_set():
             raise Cancelled()

@@ -339,6 +339,7 @@ def _make_own(store, path: Path, progress=None) -> int:
     try:
         # what this replica wrote before its first sync: its own stream again
         since = {k: 0 for k in vector(store.conn)}
+        store.sign_heads()
         for batch in outgoing(store.conn, since):
             apply_batch(new, batch, sites_of(store.conn, batch))
         with new.transaction():

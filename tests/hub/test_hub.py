@@ -98,6 +98,7 @@ def test_a_malformed_batch_is_refused_whole(hub):
     laptop = Store.create(path.parent / "bad.db", "Clark County Fire", "CCF")
     laptop.add("contact", {"name": "Good Entry", "agency": "CCF"})
     laptop.add("contact", {"name": "Bad Entry", "agency": "CCF"})
+    laptop.sign_heads()   # the newest entries are signed when sent
     entries = list(outgoing(laptop.conn, {k: 0 for k in vector(laptop.conn)}))[0]
     batch = protocol.encode_batch(entries, sites_of(laptop.conn, entries))
     batch["table"][-1] = "no such table!"

@@ -165,6 +165,7 @@ def test_a_relayed_change_altered_on_the_way_is_refused(region):
     cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
                                         "scope": "all", "title": "Captain"})
     # the laptop's genuine entries, carried by the attacker, one value changed
+    region.laptop.sign_heads()   # the newest entries are signed when sent
     batch = next(outgoing(region.laptop.conn, {(region.laptop.site_uuid, "all"): 0}))
     for e in batch:
         if e.rid == cid:
@@ -271,6 +272,7 @@ def test_a_revoked_device_is_refused_everywhere_its_revocation_reaches(region, t
     with region.hub() as h:
         assert h.get(cid).values["title"] is None
     # carried by hand to MPD, the thief's change is not accepted there either
+    region.laptop.sign_heads()   # the newest entries are signed when sent
     batch = next(outgoing(region.laptop.conn, {(region.laptop.site_uuid, "all"): 1}))
     from fieldcoord.store.exchange import apply_batch
     report = apply_batch(region.mpd, batch, sites_of(region.laptop.conn, batch))

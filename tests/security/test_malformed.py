@@ -72,6 +72,7 @@ def laptop_batch(tmp_path, name: str, **fields) -> tuple[str, dict]:
     """(site, batch) of a new laptop's first push: its agency record, then one contact."""
     laptop = Store.create(tmp_path / f"{name}.db", "Clark County Fire", "CCF", device=name)
     laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF", **fields})
+    laptop.sign_heads()   # the newest entries are signed when sent
     entries = list(outgoing(laptop.conn, {k: 0 for k in vector(laptop.conn)}))[0]
     batch = protocol.encode_batch(entries, sites_of(laptop.conn, entries))
     site = laptop.site_uuid

@@ -163,6 +163,7 @@ def test_deletes_do_not_come_back(replicas):
 def test_applying_a_batch_twice_changes_nothing(replicas):
     a, b = replicas("a"), replicas("b")
     a.add("contact", {"name": "Dana", "agency": "CCF", "email": "dana@ccf.example"})
+    a.sign_heads()   # the newest entries are signed when sent
     batches = list(outgoing(a.conn, {k: 0 for k in vector(a.conn)}))
     for batch in batches:
         apply_batch(b, batch, sites_of(a.conn, batch))

@@ -53,6 +53,7 @@ class World:
 
     def capture(self):
         since = {k: 0 for k in vector(self.laptop.conn)}
+        self.laptop.sign_heads()   # the newest entries are signed when sent
         for b in outgoing(self.laptop.conn, since, agency="MPD"):
             self.captured.append((b, sites_of(self.laptop.conn, b)))
 

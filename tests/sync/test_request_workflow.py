@@ -39,6 +39,7 @@ def stream_of(store, origin):
     """Every entry of the streams `origin` wrote, as `store` holds them, and their sites."""
     since = {k: (0 if k[0] == origin else v) for k, v in vector(store.conn).items()}
     out = []
+    store.sign_heads()   # the newest entries are signed when sent
     for b in outgoing(store.conn, since):
         out.append((b, sites_of(store.conn, b)))
     return out
