@@ -86,6 +86,11 @@ def m0013_request_agreement(db: Database) -> None:
     ddl.ensure(db.conn, K.KINDS["request"])
 
 
+def m0014_search_pending(db: Database) -> None:
+    # full-text index entries written at idle: the documents whose entries are stale
+    _run_file(db.conn, "0014_search_pending.sql")
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -98,7 +103,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0007_revocation", m0007_revocation), ("0008_facility", m0008_facility),
          ("0009_search_all", m0009_search_all), ("0010_action_close", m0010_action_close),
          ("0011_line_checks", m0011_line_checks), ("0012_line_indexes", m0012_line_indexes),
-         ("0013_request_agreement", m0013_request_agreement))
+         ("0013_request_agreement", m0013_request_agreement),
+         ("0014_search_pending", m0014_search_pending))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

@@ -105,6 +105,10 @@ class RecordReader(Replica):
             kind = k.name
         if limit < 1:
             raise ValidationError("limit must be at least 1")
+        if self._pending_docs:
+            # entries small writes left for later, written now unless a sync is writing (the
+            # pending documents are then read from a temporary index, ranked less finely)
+            self.index_pending(wait=False)
         return fts.search(self.conn, text, kind, limit)
 
     def children(self, kind: str, column: str, rid: str) -> builtins.list[Record]:

@@ -5,6 +5,7 @@ layer of Store, see store.py)."""
 from __future__ import annotations
 
 import enum
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,14 +14,17 @@ from pathlib import Path
 from typing import Final, Self, TypeVar, cast
 
 from ..core import kinds as K
-from ..core.errors import NotInitialised
+from ..core.errors import FieldcoordError, NotInitialised
 from ..core.failures import DiskFull, is_disk_full
 from . import ddl, keys
 from . import search as fts
 from .changelog import ChangeLog
 from .checks import RowChecker
+from .db import BUSY_MS
 from .migrations import index_definitions
 from .records import Changes, RowDict
+
+log = logging.getLogger(__name__)
 
 # Pages of write-ahead log after which a commit copies it into the database: SQLite's default,
 # and during a large sync (about 40 MB).
@@ -97,6 +101,8 @@ class Replica:
         self.self_ord: int = int(meta.get("self_ord") or 1)
         # full-text indexes left for later by a large sync (see defer_search)
         self.search_deferred: bool = meta.get("search_deferred") == "1"
+        # documents whose full-text entries wait for index_pending (search reads them anyway)
+        self._pending_docs = fts.pending_count(self.conn)
         # where the private keys are (see store.keys); None before keys existed
         self.keystore: str | None = meta.get("keystore")
         # the built-in demo region (fictional Harbor County) was loaded here: never shared
@@ -134,6 +140,12 @@ class Replica:
         """What the user should know about where this replica's private keys are kept."""
         return keys.warning(self.keystore)
     def close(self) -> None:
+        if self._pending_docs and not self._depth:
+            try:
+                self.index_pending()
+            except (sqlite3.Error, FieldcoordError) as e:
+                # indexed when next opened or written: search reads them until then
+                log.warning("search entries left for later: %s", e)
         self.conn.close()
 
     def reload(self) -> None:
@@ -304,7 +316,34 @@ class Replica:
             fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
                         self._agency_words, tx.inserted, tx.with_lines,
                         deferred=self.search_deferred)
+            self._pending_docs = fts.pending_count(self.conn)
+            if self._pending_docs >= fts.PENDING_MAX:
+                fts.index_pending(self.conn)
+                self._pending_docs = 0
         self.log.flush()
+
+    def index_pending(self, wait: bool = True) -> int:
+        """Write the full-text index entries left for later by small writes (at idle, before
+        closing, before a search); returns how many documents were indexed. With `wait`
+        False it gives up at once when another connection is writing (a sync): a search then
+        reads the pending documents from a temporary index instead."""
+        if not fts.pending_count(self.conn):
+            self._pending_docs = 0
+            return 0
+        if not wait and not self._depth:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            with self.transaction():
+                n = fts.index_pending(self.conn)
+        except sqlite3.OperationalError as e:
+            if wait or "locked" not in str(e):
+                raise
+            return 0
+        finally:
+            if not wait and not self._depth:
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self._pending_docs = 0
+        return n
 
     def touch(self, kind: K.Kind, rid: str, row: RowDict, old: RowDict | None = None,
               live_row: bool = True, created: bool = False, lines_first: bool = False) -> None:

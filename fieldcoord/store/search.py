@@ -233,6 +233,14 @@ def _sub(*parts: object) -> str:
 BULK_DOCS = 2000
 
 
+# A transaction touching at most this many documents leaves their index entries for later
+# (search_pending, index_pending): FTS5 writes a segment at every commit that touches it, which
+# was about a third of a single edit's time and most of its pages.
+PENDING_TX = 50
+# Pending documents are indexed in the write that brings them to this many.
+PENDING_MAX = 200
+
+
 def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             cache: AgencyWords | None = None, new_ids: Set[str] = frozenset(),
             with_lines: Set[str] = frozenset(), deferred: bool = False) -> None:
@@ -249,6 +257,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
+    later = not bulk and len(targets) <= PENDING_TX
     prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
     # new documents, written together when the indexes are left alone
     added: list[tuple[str, str, str, str, str, str]] = []
@@ -262,7 +271,9 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             (rid,)).fetchone()
         if doc is None:
             if old:
-                if not bulk:
+                if later:
+                    _stale(conn, old[0], (old[1], old[3], old[4]))
+                elif not bulk:
                     _unindex(conn, old)
                 conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
             continue
@@ -274,13 +285,18 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             docid = cast(int, conn.execute(          # the id of the row inserted
                 "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid)
-            if not bulk:
+            if later:
+                _stale(conn, docid, None)
+            elif not bulk:
                 _index(conn, docid, title, body, digits)
             continue
         docid, o_title, o_sub, o_body, o_digits = old
         if (title, sub, body, digits) == (o_title, o_sub, o_body, o_digits):
             continue
-        if not bulk:
+        if later:
+            if (title, body, digits) != (o_title, o_body, o_digits):
+                _stale(conn, docid, (o_title, o_body, o_digits))
+        elif not bulk:
             if (title, body) != (o_title, o_body):
                 conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
                              "VALUES ('delete', ?, ?, ?)", (docid, o_title, o_body))
@@ -299,6 +315,39 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
                      "VALUES (?, ?, ?, ?, ?, ?)", added)
     if bulk and not deferred:
         rebuild_indexes(conn)
+
+
+def _stale(conn: sqlite3.Connection, docid: int, indexed: tuple[str, str, str] | None) -> None:
+    """Note that a document's index entries are stale: `indexed` is what the indexes hold for
+    it (None: nothing). A document already noted keeps what was noted first, which is what the
+    indexes still hold."""
+    if indexed is None:
+        conn.execute("INSERT OR IGNORE INTO search_pending (docid, indexed) VALUES (?, 0)",
+                     (docid,))
+    else:
+        conn.execute("INSERT OR IGNORE INTO search_pending (docid, title, body, digits, indexed) "
+                     "VALUES (?, ?, ?, ?, 1)", (docid, *indexed))
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    n: int = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+    return n
+
+
+def index_pending(conn: sqlite3.Connection) -> int:
+    """Bring the indexes up to date for every pending document (inside a transaction);
+    returns how many there were."""
+    rows = conn.execute(
+        "SELECT p.docid, p.title, p.body, p.digits, p.indexed, d.title, d.body, d.digits "
+        "FROM search_pending p LEFT JOIN search_doc d ON d.docid = p.docid "
+        "ORDER BY p.docid").fetchall()
+    for docid, o_title, o_body, o_digits, indexed, title, body, digits in rows:
+        if indexed:
+            _unindex(conn, (docid, o_title, "", o_body, o_digits))
+        if title is not None:
+            _index(conn, docid, title, body, digits)
+    conn.execute("DELETE FROM search_pending")
+    return len(rows)
 
 
 def _index(conn: sqlite3.Connection, docid: int, title: str, body: str, digits: str) -> None:
@@ -329,6 +378,8 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
                  (FTS_HASH_BYTES,))
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
     conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_pending'").fetchone():
+        conn.execute("DELETE FROM search_pending")      # (migrations before 0014 rebuild too)
 
 
 def rebuild_all(conn: sqlite3.Connection) -> int:
@@ -400,6 +451,30 @@ def digits_query(text: str) -> str | None:
     return None
 
 
+# the temporary indexes of the pending documents, by the index they stand in for
+_PENDING_TABLES = {"search_fts": "pending_fts", "search_digits": "pending_digits"}
+
+
+def _load_pending(conn: sqlite3.Connection) -> int:
+    """Fill this connection's temporary indexes with the pending documents (they change
+    nothing in the database file, so a search never waits for a writer); returns how many."""
+    n = pending_count(conn)
+    if not n:
+        return 0
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_fts USING fts5 (title, body, "
+                 "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_digits USING fts5 (digits, "
+                 "tokenize = 'unicode61', detail = none, columnsize = 0)")
+    conn.execute("DELETE FROM temp.pending_fts")
+    conn.execute("DELETE FROM temp.pending_digits")
+    conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) SELECT d.docid, d.title, "
+                 "d.body FROM search_pending p JOIN search_doc d ON d.docid = p.docid")
+    conn.execute("INSERT INTO temp.pending_digits (rowid, digits) SELECT d.docid, d.digits "
+                 "FROM search_pending p JOIN search_doc d ON d.docid = p.docid "
+                 "WHERE d.digits != ''")
+    return n
+
+
 def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
            limit: int = 20) -> list[Hit]:
     """Ranked hits: words by bm25 (title weighs most), phone digits as strong matches."""
@@ -407,12 +482,21 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
         + " ELSE 1.0 END"
     where_kind = " AND d.kind = ?" if kind else ""
     found: dict[str, Hit] = {}
+    # documents whose index entries wait for index_pending: their entries in the indexes are
+    # stale, so they are left out there and matched in temporary indexes of their own
+    pending = _load_pending(conn)
+    fresh = " AND d.docid NOT IN (SELECT docid FROM search_pending)" if pending else ""
 
     def run(score: str, table: str, query: str) -> int:
         sql = (f"SELECT d.kind, d.rid, d.title, d.subtitle, {score} * ({boost}) AS score "
                f"FROM {table} JOIN search_doc d ON d.docid = {table}.rowid "
-               f"WHERE {table} MATCH ?{where_kind} ORDER BY score LIMIT ?")
+               f"WHERE {table} MATCH ?{where_kind}{fresh} ORDER BY score LIMIT ?")
         rows = conn.execute(sql, [query, *([kind] if kind else []), int(limit)]).fetchall()
+        if pending:
+            temp = _PENDING_TABLES[table]
+            rows += conn.execute(
+                sql.replace(table, temp).replace(fresh, ""),
+                [query, *([kind] if kind else []), int(limit)]).fetchall()
         for k, rid, title, sub, value in rows:
             if rid not in found or -value > found[rid].score:
                 found[rid] = Hit(k, rid, title, sub, -value)

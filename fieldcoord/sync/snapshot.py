@@ -137,6 +137,7 @@ def _clear_search(c: sqlite3.Connection) -> None:
     c.execute("DELETE FROM search_doc")
     c.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
     c.execute("INSERT INTO search_digits (search_digits) VALUES ('delete-all')")
+    c.execute("DELETE FROM search_pending")
 
 
 def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:

@@ -6,6 +6,10 @@ A part of MainWindow (main_window.py).
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
+
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from ..core import kinds as K
@@ -14,6 +18,9 @@ from ..core.errors import FieldcoordError
 from ..store.records import Changes
 from . import dialogs, ops, request_steps
 from .pages import Page
+
+log = logging.getLogger(__name__)
+INDEX_IDLE_MS = 5000       # search index entries of small writes are written after this lull
 
 
 class RecordActions:
@@ -113,6 +120,7 @@ class RecordActions:
     def records_changed(self, kinds, ids) -> None:
         """Update the lists that are open for these records (their rows only)."""
         ids = {i for i in ids or () if i}
+        self.index_at_idle()
         self.sync_page.push_soon()          # while a peer is reachable, it goes out shortly
         self.alerts_panel.refresh_soon()
         if getattr(self, "overview_page", None) is not None:
@@ -124,9 +132,29 @@ class RecordActions:
             self.search_panel.run()
         self.sync_page.refresh()
 
+    def index_at_idle(self) -> None:
+        """Write the search index entries that small writes left for later once the window has
+        been idle a few seconds (search finds those records meanwhile all the same)."""
+        timer = getattr(self, "_index_timer", None)
+        if timer is None:
+            timer = self._index_timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.setInterval(INDEX_IDLE_MS)
+            timer.timeout.connect(self._index_pending)
+        timer.start()
+
+    def _index_pending(self) -> None:
+        try:
+            self.store.index_pending()
+        except (FieldcoordError, sqlite3.Error) as e:
+            # the database is busy (a sync writing): the next idle moment does it
+            log.info("search index entries left for later: %s", e)
+            self._index_timer.start()
+
     def _on_external_change(self) -> None:
         """Records changed under us (sync, bundle import, a resolved conflict): re-read the
         lists that are open; say so quietly when the record on screen was among them."""
+        self.index_at_idle()
         lst = self.current_list()
         shown = lst.detail.record if lst is not None else None    # as read before the change
         self.alerts_panel.refresh_soon()

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Full-text index entries written at idle: a small write keeps the search document current and
+leaves its index entries pending; search reads pending documents from a temporary index, so it
+finds what was just written and nothing that was overwritten; index_pending (at idle, on close,
+or when enough are pending) brings the indexes up to date and they match the documents."""
+from contextlib import contextmanager
+
+from fieldcoord.store import Store
+from fieldcoord.store import search as fts
+from fieldcoord.store.db import connect
+
+
+def titles(store, text):
+    return [h.title for h in store.search(text)]
+
+
+def pending(store):
+    return fts.pending_count(store.conn)
+
+
+@contextmanager
+def writer_busy(store):
+    """Another connection holds the write lock (a sync applying a batch): a search cannot
+    write the pending entries first and reads them from its temporary index."""
+    other = connect(store.path)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def consistent(store):
+    """The indexes hold exactly the documents (FTS5's check against its content table)."""
+    for index in ("search_fts", "search_digits"):
+        store.conn.execute(f"INSERT INTO {index} ({index}, rank) VALUES ('integrity-check', 1)")
+
+
+def test_an_edit_is_found_at_once_and_its_old_words_are_not(store):
+    rid = store.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Captain",
+                                "phone": "360 555 0100"})
+    assert pending(store) >= 1
+    assert titles(store, "whitfield") == ["Dana Whitfield"]
+    assert titles(store, "5550100") == ["Dana Whitfield"]
+    store.index_pending()
+    assert pending(store) == 0
+    consistent(store)
+    store.edit(rid, {"name": "Dana Okafor"})
+    assert pending(store) == 1
+    with writer_busy(store):
+        assert titles(store, "okafor") == ["Dana Okafor"]
+        assert titles(store, "whitfield") == [], "the index's stale entry is not shown"
+        assert titles(store, "5550100") == ["Dana Okafor"]
+    store.edit(rid, {"name": "Dana Mbeki"})        # twice pending: the first indexed words kept
+    with writer_busy(store):
+        assert titles(store, "okafor") == [] and titles(store, "mbeki") == ["Dana Mbeki"]
+    assert pending(store) == 1
+    assert titles(store, "mbeki") == ["Dana Mbeki"]       # written first, when it can be
+    assert pending(store) == 0
+    store.index_pending()
+    consistent(store)
+    assert titles(store, "mbeki") == ["Dana Mbeki"] and titles(store, "whitfield") == []
+
+
+def test_a_deleted_record_and_a_reused_document_number(store):
+    a = store.add("contact", {"name": "Avery Stone", "agency": "CCF"})
+    store.index_pending()
+    store.delete(a)
+    with writer_busy(store):
+        assert titles(store, "stone") == []
+    # a new document may take the number of the one just deleted
+    store.add("contact", {"name": "Blake Rivers", "agency": "CCF"})
+    with writer_busy(store):
+        assert titles(store, "rivers") == ["Blake Rivers"] and titles(store, "stone") == []
+    store.index_pending()
+    consistent(store)
+    assert titles(store, "rivers") == ["Blake Rivers"] and titles(store, "stone") == []
+    store.restore(a)
+    assert titles(store, "stone") == ["Avery Stone"]
+
+
+def test_pending_entries_are_written_when_enough_wait_and_on_closing(tmp_path):
+    store = Store.create(tmp_path / "x.db", "Clark County Fire", "CCF")
+    for i in range(fts.PENDING_MAX + 5):
+        store.add("contact", {"name": f"Person {i}", "agency": "CCF"})
+        assert pending(store) < fts.PENDING_MAX
+    assert pending(store) > 0
+    store.close()
+    again = Store.open(tmp_path / "x.db")
+    try:
+        assert pending(again) == 0
+        consistent(again)
+        assert titles(again, "person 204") == ["Person 204"]
+    finally:
+        again.close()
+
+
+def test_pending_entries_survive_a_crash(tmp_path):
+    store = Store.create(tmp_path / "x.db", "Clark County Fire", "CCF")
+    store.add("contact", {"name": "Casey Moreno", "agency": "CCF"})
+    store.conn.close()                         # gone without closing the store
+    again = Store.open(tmp_path / "x.db")
+    try:
+        assert pending(again) >= 1
+        with writer_busy(again):
+            assert titles(again, "moreno") == ["Casey Moreno"]
+        assert pending(again) >= 1
+        again.index_pending()
+        consistent(again)
+    finally:
+        again.close()
+
+
+def test_a_large_write_indexes_at_once(store):
+    store.index_pending()
+    with store.transaction():
+        for i in range(fts.PENDING_TX + 1):
+            store.add("contact", {"name": f"Bulk {i}", "agency": "CCF"})
+    assert pending(store) == 0
+    consistent(store)

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The window writes the search index entries that small writes left for later once idle."""
+from fieldcoord.store import search as fts
+from fieldcoord.ui import record_actions
+
+
+def test_the_window_writes_pending_search_entries_once_idle(window, qtbot, monkeypatch):
+    monkeypatch.setattr(record_actions, "INDEX_IDLE_MS", 50)
+    store = window.store
+    store.index_pending()
+    req = next(r for r in store.list("request") if r.values.get("number") == "TRF-005")
+    window.step_record(req.id, "acknowledged")
+    assert fts.pending_count(store.conn) >= 1
+    assert [h.id for h in store.search("TRF-005")][:1] == [req.id]
+    qtbot.waitUntil(lambda: fts.pending_count(store.conn) == 0, timeout=3000)
+    assert [h.id for h in store.search("TRF-005")][:1] == [req.id]
