@@ -78,7 +78,12 @@ class ChangeLog:
     # ------------------------------------------------------------ transactions
     def begin(self) -> None:
         if self._clock is None:
-            self._clock = self.conn.execute("SELECT hlc FROM clock").fetchone()[0]
+            # the clock row holds what was received; this replica's own latest version is its
+            # streams' newest entry (local writes leave the row alone: one page less each)
+            self._clock = self.conn.execute(
+                "SELECT max((SELECT hlc FROM clock), coalesce((SELECT max(c.hlc) FROM stream t "
+                "JOIN change c ON c.stream = t.id AND c.seq = t.seq WHERE t.origin = ?), 0))",
+                (self.store.self_ord,)).fetchone()[0]
         self.pending = Pending(hlc=self._clock, seqs=dict(self._seqs), hashes=dict(self._hashes))
 
     def committed(self) -> None:
@@ -103,7 +108,8 @@ class ChangeLog:
         assert p is not None
         if not (p.txid or p.clock_moved):
             return
-        self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (p.hlc,))
+        if p.clock_moved:
+            self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (p.hlc,))
         written = [sid for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)]
         self.conn.executemany("UPDATE stream SET seq = ?, hash = ? WHERE id = ?",
                               [(p.seqs[sid], p.hashes[sid], sid) for sid in written])

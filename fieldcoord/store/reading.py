@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from .transitions import Step
 
 
+_AGENCY_FIRST = list(K.KINDS.values())
+_AGENCY_LAST = [k for k in _AGENCY_FIRST if k.name != "agency"] + [K.KINDS["agency"]]
+
+
 class RecordReader(Replica):
     """Records as the store holds them; writing is Store's (store.py)."""
 
@@ -39,7 +43,10 @@ class RecordReader(Replica):
     def _find(self, rid: str, kind: K.Kind | None = None) -> tuple[K.Kind, sqlite3.Row]:
         rid = str(rid).strip().lower()
         known = self._kind_of_id.get(rid)
-        candidates = [kind] if kind else ([known] if known else []) + list(K.KINDS.values())
+        # an agency's id is derived from its code (a version 5 UUID), other records' are not:
+        # the agency table is read first only for such an id
+        order = _AGENCY_FIRST if rid[14:15] == "5" else _AGENCY_LAST
+        candidates = [kind] if kind else ([known] if known else []) + order
         for k in candidates:
             row = self._row(k.table, rid)
             if row is not None:

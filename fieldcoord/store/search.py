@@ -309,8 +309,12 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
                 if digits:
                     conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
                                  (docid, digits))
-        conn.execute("UPDATE search_doc SET title = ?, subtitle = ?, body = ?, digits = ? "
-                     "WHERE docid = ?", (title, sub, body, digits, docid))
+        # only what changed: an unchanged title leaves the title index's page alone
+        sets = [(c, v) for c, v, o in (("title", title, o_title), ("subtitle", sub, o_sub),
+                                       ("body", body, o_body), ("digits", digits, o_digits))
+                if v != o]
+        conn.execute(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c, _ in sets)} "
+                     "WHERE docid = ?", (*(v for _, v in sets), docid))
     conn.executemany("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
                      "VALUES (?, ?, ?, ?, ?, ?)", added)
     if bulk and not deferred:

@@ -237,3 +237,22 @@ def test_a_failed_part_leaves_no_trace_in_search(store):
     assert store.conn.execute("SELECT count(*) FROM search_doc WHERE title LIKE 'Ghost%'"
                               ).fetchone()[0] == 0
     assert_log_complete(store)
+
+
+def test_the_clock_moves_on_after_reopening_though_local_writes_leave_its_row(tmp_path):
+    from fieldcoord.store import Store
+    s = Store.create(tmp_path / "c.db", "Clark County Fire", "CCF")
+    row = s.conn.execute("SELECT hlc FROM clock").fetchone()[0]
+    rid = s.add("contact", {"name": "Dana", "agency": "CCF"})
+    for title in ("Captain", "Chief", "Medic"):
+        s.edit(rid, {"title": title})
+    assert s.conn.execute("SELECT hlc FROM clock").fetchone()[0] == row
+    last = s.conn.execute("SELECT max(hlc) FROM change").fetchone()[0]
+    s.close()
+    again = Store.open(tmp_path / "c.db")
+    try:
+        again.edit(rid, {"title": "Lieutenant"})
+        newest = again.conn.execute("SELECT max(hlc) FROM change").fetchone()[0]
+        assert newest > last
+    finally:
+        again.close()
