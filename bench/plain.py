@@ -174,5 +174,15 @@ SEARCH_SQL = ("SELECT c.id, c.name, c.title FROM contact_fts "
 
 
 def search(conn: sqlite3.Connection, text: str, limit: int = 20) -> list:
+    """The raw FTS5 query a competent user writes: limited, matches in the name ranked first
+    (a common word matches far fewer names than documents), then the other columns to fill
+    the page; never ranking every match when the names fill it."""
     q = fts_query(text)
-    return conn.execute(SEARCH_SQL, (q, limit)).fetchall() if q else []
+    if not q:
+        return []
+    rows = conn.execute(SEARCH_SQL, (f"name : ({q})", limit)).fetchall()
+    if len(rows) < limit:
+        seen = {r[0] for r in rows}
+        rows += [r for r in conn.execute(SEARCH_SQL, (q, limit)).fetchall()
+                 if r[0] not in seen][:limit - len(rows)]
+    return rows

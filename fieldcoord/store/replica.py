@@ -313,13 +313,15 @@ class Replica:
         tx = self._tx
         assert tx is not None
         if tx.dirty:
-            fts.refresh(self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
-                        self._agency_words, tx.inserted, tx.with_lines,
-                        deferred=self.search_deferred)
-            self._pending_docs = fts.pending_count(self.conn)
+            self._pending_docs += fts.refresh(
+                self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
+                self._agency_words, tx.inserted, tx.with_lines, deferred=self.search_deferred)
             if self._pending_docs >= fts.PENDING_MAX:
-                fts.index_pending(self.conn)
-                self._pending_docs = 0
+                # (counted again: a document noted twice is pending once)
+                self._pending_docs = fts.pending_count(self.conn)
+                if self._pending_docs >= fts.PENDING_MAX:
+                    fts.index_pending(self.conn)
+                    self._pending_docs = 0
         self.log.flush()
 
     def index_pending(self, wait: bool = True) -> int:

@@ -243,8 +243,9 @@ PENDING_MAX = 200
 
 def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             cache: AgencyWords | None = None, new_ids: Set[str] = frozenset(),
-            with_lines: Set[str] = frozenset(), deferred: bool = False) -> None:
-    """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live.
+            with_lines: Set[str] = frozenset(), deferred: bool = False) -> int:
+    """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live;
+    returns how many documents it left pending (at most: one noted before counts again).
 
     `cache` keeps agencies' (name, code) between calls; its owner clears it when they change.
     `new_ids` are records created in this transaction (they have no document yet, and no
@@ -258,6 +259,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
     later = not bulk and len(targets) <= PENDING_TX
+    noted = 0
     prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
     # new documents, written together when the indexes are left alone
     added: list[tuple[str, str, str, str, str, str]] = []
@@ -273,6 +275,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             if old:
                 if later:
                     _stale(conn, old[0], (old[1], old[3], old[4]))
+                    noted += 1
                 elif not bulk:
                     _unindex(conn, old)
                 conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
@@ -287,6 +290,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
                 "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid)
             if later:
                 _stale(conn, docid, None)
+                noted += 1
             elif not bulk:
                 _index(conn, docid, title, body, digits)
             continue
@@ -296,6 +300,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
         if later:
             if (title, body, digits) != (o_title, o_body, o_digits):
                 _stale(conn, docid, (o_title, o_body, o_digits))
+                noted += 1
         elif not bulk:
             if (title, body) != (o_title, o_body):
                 conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
@@ -319,6 +324,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
                      "VALUES (?, ?, ?, ?, ?, ?)", added)
     if bulk and not deferred:
         rebuild_indexes(conn)
+    return noted
 
 
 def _stale(conn: sqlite3.Connection, docid: int, indexed: tuple[str, str, str] | None) -> None:
