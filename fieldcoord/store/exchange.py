@@ -42,6 +42,8 @@ class Batch(list[Entry]):
     def __init__(self, entries: Iterable[Entry] = (), heads: Heads | None = None):
         super().__init__(entries)
         self.heads = heads if heads is not None else {}
+        # the sites its entries name, when outgoing made it (else sites_of reads them)
+        self.sites_named: set[str] | None = None
 
 
 def vector(conn: sqlite3.Connection) -> dict[StreamKey, int]:
@@ -187,20 +189,29 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
     def made(rows: list[_OutRow]) -> Batch:
         hidden = _withheld(conn, rows, agency)
         out = Batch()
+        named: set[str] = set()
         for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status) in enumerate(rows):
             raw = json.loads(cells)
+            writer = sites[site][0]
+            named.add(origin)
+            named.add(writer)
             # a narrowed record's old audience still learns who sees it now, nothing more
             # (a change waiting here for what it replaced goes whole: the receiver judges it)
             if status == REFUSED or (i in hidden and not raw.keys() <= _SHARING_CELLS):
-                out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0],
-                                 {"_d": _digest_cells(tx, tbl, rid, hlc, sites[site][0], cells,
+                out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, writer,
+                                 {"_d": _digest_cells(tx, tbl, rid, hlc, writer, cells,
                                                       sites)}, REFUSED))
                 continue
-            wire = {c: (_wire_cell(v, sites) if len(v) > 2 and c != "_seen" else v)
-                    for c, v in raw.items()}
-            if "_seen" in wire:
-                _wire_seen(wire, sites)
-            out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, sites[site][0], wire))
+            wire = raw
+            if "_seen" in raw or any(len(v) > 2 for v in raw.values()):
+                # cells naming other versions (most entries are creations, which name none)
+                wire = {c: (_wire_cell(v, sites) if len(v) > 2 and c != "_seen" else v)
+                        for c, v in raw.items()}
+                if "_seen" in wire:
+                    _wire_seen(wire, sites)
+                named.update(_named_in(wire))
+            out.append(Entry(origin, aud, seq, tx, tbl, rid, hlc, writer, wire))
+        out.sites_named = named
         return out
 
     def stream_rows(key: StreamKey, after: int) -> Iterator[_OutRow]:
@@ -242,20 +253,28 @@ def more_after(conn: sqlite3.Connection, since: dict[StreamKey, int], batch: lis
     return any(held.get(key, 0) > seq for key, seq in reached.items())
 
 
+def _named_in(cells: Cells) -> Iterator[str]:
+    """The site UUIDs a change's wire cells name (the versions they replaced, their own)."""
+    for c, cell in cells.items():
+        if c == "_seen":
+            yield from (v[1] for v in cell[0].values())
+            continue
+        for i in (2, 4):
+            if len(cell) > i and isinstance(cell[i], str):
+                yield cell[i]
+        if len(cell) > 5 and cell[5]:
+            yield from (s for _, s in cell[5])
+
+
 def sites_of(conn: sqlite3.Connection, entries: list[Entry]) -> dict[str, SiteInfo]:
-    """{site UUID: (agency, device, certificate or None)} of every site an entry names."""
-    wanted: set[str] = set()
-    for e in entries:
-        wanted.update((e.origin, e.site))
-        for c, cell in e.cells.items():
-            if c == "_seen":
-                wanted.update(v[1] for v in cell[0].values())
-                continue
-            for i in (2, 4):
-                if len(cell) > i and isinstance(cell[i], str):
-                    wanted.add(cell[i])
-            if len(cell) > 5 and cell[5]:
-                wanted.update(s for _, s in cell[5])
+    """{site UUID: (agency, device, certificate or None)} of every site an entry names (a
+    batch made by outgoing knows them already)."""
+    wanted: set[str] | None = getattr(entries, "sites_named", None)
+    if wanted is None:
+        wanted = set()
+        for e in entries:
+            wanted.update((e.origin, e.site))
+            wanted.update(_named_in(e.cells))
     return {u: (a, d, bytes(c) if c is not None else None) for u, a, d, c in conn.execute(
         "SELECT uuid, agency, device, cert FROM site") if u in wanted}
 
