@@ -176,7 +176,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         search=Search("Agencies", ("code", "discipline", "jurisdiction"),
                       ("code", "level", "discipline", "jurisdiction", "address", "website",
                        "parent.name"), lines=True, boost=1.3),
-        imports=("csv", "geojson"), sorted_index=True),
+        imports=("csv", "geojson"), sorted_index=True,
+        # search puts an agency whose code begins with what was typed first
+        partial_indexes=(("by_code", '"code"', "_cl % 2 = 1"),)),
     Kind("contact", "contact", (
         F("name", required=True),
         F("agency", REF, ref="agency"),

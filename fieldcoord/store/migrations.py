@@ -91,6 +91,11 @@ def m0014_search_pending(db: Database) -> None:
     _run_file(db.conn, "0014_search_pending.sql")
 
 
+def m0015_agency_codes(db: Database) -> None:
+    # live agencies by code: search finds a code being typed without reading every agency
+    ddl.ensure(db.conn, K.KINDS["agency"])
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -104,7 +109,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0009_search_all", m0009_search_all), ("0010_action_close", m0010_action_close),
          ("0011_line_checks", m0011_line_checks), ("0012_line_indexes", m0012_line_indexes),
          ("0013_request_agreement", m0013_request_agreement),
-         ("0014_search_pending", m0014_search_pending))
+         ("0014_search_pending", m0014_search_pending),
+         ("0015_agency_codes", m0015_agency_codes))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

@@ -516,11 +516,14 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
     if kind in (None, "agency") and short.isalnum() and len(short) <= 12:
         # a liaison types a partner's code (hcso) to reach the agency: it comes first, in the
         # app and on the command line alike
+        code = short.upper()
         for k, rid, title, sub in conn.execute(
-                # (the agencies first: a few thousand rows, against every search document)
+                # (a range of the live agencies' codes, then their documents; codes are
+                # upper case)
                 "SELECT d.kind, d.rid, d.title, d.subtitle FROM agency a CROSS JOIN search_doc "
-                "d ON d.rid = a.id WHERE a.code LIKE ? AND a._cl % 2 = 1 AND d.kind = 'agency' "
-                "ORDER BY a.code LIMIT ?", (short.upper() + "%", int(limit))):
+                "d ON d.rid = a.id WHERE a.code >= ? AND a.code < ? AND a._cl % 2 = 1 "
+                "AND d.kind = 'agency' ORDER BY a.code LIMIT ?",
+                (code, code + "\uffff", int(limit))):
             found[rid] = Hit(k, rid, title, sub, CODE_START - len(found))
     if 0 < len(short) <= SHORT_QUERY and short.isalpha():
         # One or two letters match a good part of the directory: rank them alphabetically by
