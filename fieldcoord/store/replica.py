@@ -337,10 +337,10 @@ class Replica:
         try:
             with self.transaction():
                 n = fts.index_pending(self.conn)
-        except sqlite3.OperationalError as e:
-            if wait or "locked" not in str(e):
+        except sqlite3.OperationalError:
+            if wait:
                 raise
-            return 0
+            return 0            # busy, or a database that cannot be written (read-only media)
         finally:
             if not wait and not self._depth:
                 self.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
