@@ -24,9 +24,9 @@ LAUNCH_RUNS = 5
 SCROLL_PAGES = 20
 KEY_INTERVAL = 0.12      # seconds between keystrokes (about 100 words a minute)
 
-# Runs the real entry (fieldcoord.app.main) with a hook that reports the first paint of the
-# main window, then scrolls the contact list and reports the peak memory.
-_APP_CHILD = r"""
+# Children that run the real entry (fieldcoord.app.main) with a hook that calls after_paint
+# once the main window has first been painted; each child defines after_paint.
+_CHILD_HEAD = r"""
 import resource, sys, time
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
@@ -42,7 +42,16 @@ class Painted(QObject):
                 state["win"] = win
                 QTimer.singleShot(0, after_paint)
         return False
+"""
+_CHILD_TAIL = r"""
+flt = Painted()
+app.installEventFilter(flt)
+from fieldcoord.app import main
+sys.exit(main(["--db", DB, "--page", PAGE, "--size", "1280x800"]))
+"""
 
+# On the contacts page: the first paint, then the list scrolled and the peak memory.
+_APP_CHILD = _CHILD_HEAD + r"""
 def after_paint():
     print("painted", flush=True)
     win = state["win"]
@@ -57,32 +66,14 @@ def after_paint():
                 if line.startswith("VmHWM:")), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     print(f"rows {lst.model.rowCount()} rss_kb {rss}", flush=True)
     app.quit()
+""" + _CHILD_TAIL.replace("PAGE", '"contacts"')
 
-flt = Painted()
-app.installEventFilter(flt)
-from fieldcoord.app import main
-sys.exit(main(["--db", DB, "--page", "contacts", "--size", "1280x800"]))
-"""
-
-# Runs the real entry on its home page (the Overview): reports the first paint of
-# the main window, then the Overview drawn (its plots built, pyqtgraph imported, data read).
-_HOME_CHILD = r"""
-import sys
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
-app = QApplication(sys.argv[:1])
-state = {"done": False}
-
-class Painted(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Paint and not state["done"]:
-            win = obj.window() if hasattr(obj, "window") else None
-            if type(win).__name__ == "MainWindow" and win.isVisible():
-                state["done"] = True
-                state["win"] = win
-                print("painted", flush=True)
-                QTimer.singleShot(0, wait_drawn)
-        return False
+# On the home page (the Overview): the first paint, then the Overview drawn (its plots built,
+# pyqtgraph imported, data read).
+_HOME_CHILD = _CHILD_HEAD + r"""
+def after_paint():
+    print("painted", flush=True)
+    wait_drawn()
 
 def wait_drawn():
     page = state["win"].overview_page
@@ -92,12 +83,7 @@ def wait_drawn():
         app.quit()
     else:
         QTimer.singleShot(5, wait_drawn)
-
-flt = Painted()
-app.installEventFilter(flt)
-from fieldcoord.app import main
-sys.exit(main(["--db", DB, "--page", "overview", "--size", "1280x800"]))
-"""
+""" + _CHILD_TAIL.replace("PAGE", '"overview"')
 
 _BARE_CHILD = r"""
 import sys
