@@ -16,9 +16,10 @@ import json
 import socket
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..core import compact, workflow
 from ..core import hlc as clock
@@ -32,6 +33,9 @@ from .reading import RecordReader
 from .records import SYSTEM, Cells, Record, StoredRow, Versions
 from .records import field_value as _field_value
 from .replica import DEFERRABLE_INDEXES
+
+if TYPE_CHECKING:
+    from .exchange import Batch
 
 __all__ = ["DEFERRABLE_INDEXES", "METHOD_SHORTCUTS", "Store"]
 
@@ -146,6 +150,14 @@ class Store(RecordReader):
         if store.search_deferred or store._missing_indexes():
             store.catch_up_search()          # a large sync stopped before it indexed
         return store
+    def outgoing(self, since: dict[tuple[str, str], int], max_bytes: int | None = None,
+                 agency: str | None = None) -> Iterator[Batch]:
+        """The batches this replica sends after `since` (exchange.outgoing), its own newest
+        entries signed first: a receiver takes entries up to a signed head only."""
+        from .exchange import outgoing
+        self.sign_heads()
+        return outgoing(self.conn, since, max_bytes, agency=agency)
+
     def judge_requests(self) -> int:
         """Judge every resource request's status moves held here by the workflow, as a sync
         that brought them would now (transitions.py); returns how many changes it refused.

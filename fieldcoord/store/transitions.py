@@ -44,7 +44,7 @@ class Node:
     withheld: bool                   # a copy of history whose value was withheld
     hlc: int
     site: int                        # the writing site's number here
-    keys: list[tuple[int, int]]      # (stream, seq) of the changes carrying it
+    keys: list[tuple[int, int, int]]  # (stream, seq, status) of the changes carrying it
     clash: bool = False              # changes carrying it give it different values
 
 
@@ -82,12 +82,12 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
         withheld = "status" in ((cells.get("_copy") or [[]])[0] or ())
         node = Node(c.value if c is not None and not withheld else None, prevs,
                     creation and not prevs, status == REFUSED, status == WAITING, withheld,
-                    hlc, site, [(stream, seq)])
+                    hlc, site, [(stream, seq, status)])
         held = nodes.get(version)
         if held is None or not held.keys:
             nodes[version] = node
             continue
-        held.keys.append((stream, seq))
+        held.keys.append((stream, seq, status))
         if not (held.withheld or node.withheld or held.refused or node.refused) \
                 and held.value != node.value:
             held.clash = True        # one version, two values: only a forger writes that
@@ -183,8 +183,9 @@ class Transitions(Judging):
                 if node.refused:
                     continue
                 want = APPLIED if state == OK else WAITING if state == UNKNOWN else REFUSED
-                for stream, seq in node.keys:
-                    moved = self._set_status(rid, stream, seq, want, why) or moved
+                for stream, seq, status in node.keys:
+                    if status != want:      # (read and written again only when it moves)
+                        moved = self._set_status(rid, stream, seq, want, why) or moved
             if moved:
                 held = self._row(REQUEST.table, rid)
                 if held is not None:

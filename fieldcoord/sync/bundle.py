@@ -20,7 +20,7 @@ from nacl.exceptions import CryptoError
 
 from ..core.errors import ValidationError
 from ..store import identity, trust
-from ..store.exchange import BATCH_BYTES, apply_batch, lacking, outgoing, sites_of, visible_vector
+from ..store.exchange import BATCH_BYTES, apply_batch, lacking, sites_of, visible_vector
 from ..store.incoming import Report
 from . import protocol
 
@@ -71,8 +71,7 @@ def export_bundle(store, path: Path, for_agency: str | None = None,
     with open(tmp, "wb") as f:
         f.write(MAGIC)
         f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
-        store.sign_heads()
-        for batch in outgoing(store.conn, want, CHUNK_BYTES, agency=code):
+        for batch in store.outgoing(want, CHUNK_BYTES, agency=code):
             data = box.encrypt(protocol.pack(protocol.encode_batch(
                 batch, sites_of(store.conn, batch))))
             f.write(f"CHUNK {len(data)} {hashlib.sha256(data).hexdigest()}\n".encode())

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ..core.errors import Cancelled
 from ..core.progress import Progress
 from ..core.validate import may_see
-from ..store.exchange import apply_batch, lacking, outgoing, sites_of, visible_vector
+from ..store.exchange import apply_batch, lacking, sites_of, visible_vector
 from ..store.incoming import Entry, Report
 from . import keyexchange, snapshot
 
@@ -77,8 +77,7 @@ class StorePeer:
     def pull(self, agency: str, since: dict) -> Iterator[tuple[list[Entry], dict]]:
         conn = self.store.conn
         allowed = {k: v for k, v in since.items() if may_see(agency, k[1])}
-        self.store.sign_heads()
-        for batch in outgoing(conn, allowed, agency=agency):
+        for batch in self.store.outgoing(allowed, agency=agency):
             yield batch, sites_of(conn, batch)
 
     def push(self, agency: str, entries: list[Entry], sites: dict) -> Report:
@@ -135,8 +134,7 @@ def sync(store, peer, progress: Progress | None = None,
     give = lacking(mine, hello.vector, hello.agency)
     total = sum(mine[k] - v for k, v in give.items())
     done = 0
-    store.sign_heads()
-    for entries in outgoing(store.conn, give, agency=hello.agency):
+    for entries in store.outgoing(give, agency=hello.agency):
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         result.sent.merge(peer.push(store.home, entries, sites_of(store.conn, entries)))

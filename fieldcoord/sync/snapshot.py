@@ -29,7 +29,7 @@ from ..core.failures import DiskFull, is_disk_full
 from ..core.validate import audience, may_see
 from ..store import migrations
 from ..store import search as fts
-from ..store.exchange import apply_batch, outgoing, sites_of, vector, visible_vector
+from ..store.exchange import apply_batch, sites_of, vector, visible_vector
 from ..store.incoming import SKEW_MS
 
 log = logging.getLogger("fieldcoord.sync")
@@ -340,8 +340,7 @@ def _make_own(store, path: Path, progress=None) -> int:
     try:
         # what this replica wrote before its first sync: its own stream again
         since = {k: 0 for k in vector(store.conn)}
-        store.sign_heads()
-        for batch in outgoing(store.conn, since):
+        for batch in store.outgoing(since):
             apply_batch(new, batch, sites_of(store.conn, batch))
         with new.transaction():
             if new.conn.execute("SELECT value FROM meta WHERE key = 'snapshot_search'"
