@@ -96,6 +96,14 @@ def m0015_agency_codes(db: Database) -> None:
     ddl.ensure(db.conn, K.KINDS["agency"])
 
 
+def m0016_pending_documents(db: Database) -> None:
+    # pending search documents hold the new document, search_doc what the indexes hold: the
+    # entries noted the old way are written to the indexes first
+    from .search import index_stale
+    index_stale(db.conn)
+    _run_file(db.conn, "0016_pending_documents.sql")
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -110,7 +118,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0011_line_checks", m0011_line_checks), ("0012_line_indexes", m0012_line_indexes),
          ("0013_request_agreement", m0013_request_agreement),
          ("0014_search_pending", m0014_search_pending),
-         ("0015_agency_codes", m0015_agency_codes))
+         ("0015_agency_codes", m0015_agency_codes),
+         ("0016_pending_documents", m0016_pending_documents))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

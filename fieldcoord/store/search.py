@@ -233,12 +233,15 @@ def _sub(*parts: object) -> str:
 BULK_DOCS = 2000
 
 
-# A transaction touching at most this many documents leaves their index entries for later
-# (search_pending, index_pending): FTS5 writes a segment at every commit that touches it, which
-# was about a third of a single edit's time and most of its pages.
+# A transaction touching at most this many documents notes them in search_pending and leaves
+# search_doc and the indexes for later (index_pending): FTS5 writes a segment at every commit
+# that touches it, which was about a third of a single edit's time and most of its pages, and
+# search_doc with its two indexes was three pages more for each record created.
 PENDING_TX = 50
 # Pending documents are indexed in the write that brings them to this many.
 PENDING_MAX = 200
+
+Doc = tuple[str, str, str, str]         # title, subtitle, body, digits
 
 
 def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
@@ -250,37 +253,43 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     `cache` keeps agencies' (name, code) between calls; its owner clears it when they change.
     `new_ids` are records created in this transaction (they have no document yet, and no
     contact methods unless they are in `with_lines`).
-    An index is written only where its part of a document changed; a large batch updates the
-    documents alone and then rebuilds both indexes, which is several times faster.
-    With `deferred` the indexes are not touched at all: whoever deferred them rebuilds them.
+    A small transaction notes its new documents in search_pending. Otherwise an index is
+    written only where its part of a document changed, and a large batch updates the documents
+    alone and then rebuilds both indexes, which is several times faster. With `deferred` the
+    indexes are not touched at all: whoever deferred them rebuilds them.
     """
     cache = {} if cache is None else cache
     targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
     later = not bulk and len(targets) <= PENDING_TX
+    if not later and conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone():
+        # search_doc must be current before it is written directly (a rebuild follows a bulk)
+        _write_pending(conn, index=not bulk)
     noted = 0
     prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
     # new documents, written together when the indexes are left alone
     added: list[tuple[str, str, str, str, str, str]] = []
     for (kind, rid), row in targets:
-        doc = build_doc(conn, kind, rid, cache, row,
-                        lines=not (rid in new_ids and rid not in with_lines),
-                        prefetched=prefetched)
+        built = build_doc(conn, kind, rid, cache, row,
+                          lines=not (rid in new_ids and rid not in with_lines),
+                          prefetched=prefetched)
+        doc: Doc | None = None if built is None else (
+            built[0] or "", built[1] or "", built[2], " ".join(built[3]))
+        if later:
+            noted += _note(conn, kind, rid, doc, rid in new_ids)
+            continue
         # a record created in this transaction has no document yet
         old = None if rid in new_ids else conn.execute(
             "SELECT docid, title, subtitle, body, digits FROM search_doc WHERE rid = ?",
             (rid,)).fetchone()
         if doc is None:
             if old:
-                if later:
-                    _stale(conn, old[0], (old[1], old[3], old[4]))
-                    noted += 1
-                elif not bulk:
+                if not bulk:
                     _unindex(conn, old)
                 conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
             continue
-        title, sub, body, digits = doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])
+        title, sub, body, digits = doc
         if old is None and bulk:
             added.append((kind, rid, title, sub, body, digits))
             continue
@@ -288,38 +297,10 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             docid = cast(int, conn.execute(          # the id of the row inserted
                 "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid)
-            if later:
-                _stale(conn, docid, None)
-                noted += 1
-            elif not bulk:
+            if not bulk:
                 _index(conn, docid, title, body, digits)
             continue
-        docid, o_title, o_sub, o_body, o_digits = old
-        if (title, sub, body, digits) == (o_title, o_sub, o_body, o_digits):
-            continue
-        if later:
-            if (title, body, digits) != (o_title, o_body, o_digits):
-                _stale(conn, docid, (o_title, o_body, o_digits))
-                noted += 1
-        elif not bulk:
-            if (title, body) != (o_title, o_body):
-                conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
-                             "VALUES ('delete', ?, ?, ?)", (docid, o_title, o_body))
-                conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
-                             (docid, title, body))
-            if digits != o_digits:
-                if o_digits:
-                    conn.execute("INSERT INTO search_digits (search_digits, rowid, digits) "
-                                 "VALUES ('delete', ?, ?)", (docid, o_digits))
-                if digits:
-                    conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
-                                 (docid, digits))
-        # only what changed: an unchanged title leaves the title index's page alone
-        sets = [(c, v) for c, v, o in (("title", title, o_title), ("subtitle", sub, o_sub),
-                                       ("body", body, o_body), ("digits", digits, o_digits))
-                if v != o]
-        conn.execute(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c, _ in sets)} "
-                     "WHERE docid = ?", (*(v for _, v in sets), docid))
+        _update(conn, old, doc, index=not bulk)
     conn.executemany("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
                      "VALUES (?, ?, ?, ?, ?, ?)", added)
     if bulk and not deferred:
@@ -327,16 +308,52 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     return noted
 
 
-def _stale(conn: sqlite3.Connection, docid: int, indexed: tuple[str, str, str] | None) -> None:
-    """Note that a document's index entries are stale: `indexed` is what the indexes hold for
-    it (None: nothing). A document already noted keeps what was noted first, which is what the
-    indexes still hold."""
-    if indexed is None:
-        conn.execute("INSERT OR IGNORE INTO search_pending (docid, indexed) VALUES (?, 0)",
-                     (docid,))
+def _note(conn: sqlite3.Connection, kind: str, rid: str, doc: Doc | None, new: bool) -> int:
+    """Note a record's new document (None: it has none) in search_pending, unless that is what
+    search_doc and the indexes hold already; returns 1 when it noted one."""
+    noted = conn.execute("SELECT title, subtitle, body, digits FROM search_pending "
+                         "WHERE rid = ?", (rid,)).fetchone()
+    if noted is not None:
+        current = None if noted[0] is None else tuple(noted)
+    elif new:
+        current = None
     else:
-        conn.execute("INSERT OR IGNORE INTO search_pending (docid, title, body, digits, indexed) "
-                     "VALUES (?, ?, ?, ?, 1)", (docid, *indexed))
+        got = conn.execute("SELECT title, subtitle, body, digits FROM search_doc WHERE rid = ?",
+                           (rid,)).fetchone()
+        current = None if got is None else tuple(got)
+    if current == doc:
+        return 0
+    conn.execute("INSERT OR REPLACE INTO search_pending (rid, kind, title, subtitle, body, "
+                 "digits) VALUES (?, ?, ?, ?, ?, ?)", (rid, kind, *(doc or (None,) * 4)))
+    return 1
+
+
+def _update(conn: sqlite3.Connection, old: tuple[int, str, str, str, str], doc: Doc,
+            index: bool) -> None:
+    """Write a changed document over the one search_doc holds (and the indexes, with
+    `index`): only what changed, so an unchanged title leaves the title index's page alone."""
+    docid, o_title, o_sub, o_body, o_digits = old
+    title, sub, body, digits = doc
+    if doc == (o_title, o_sub, o_body, o_digits):
+        return
+    if index:
+        if (title, body) != (o_title, o_body):
+            conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
+                         "VALUES ('delete', ?, ?, ?)", (docid, o_title, o_body))
+            conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                         (docid, title, body))
+        if digits != o_digits:
+            if o_digits:
+                conn.execute("INSERT INTO search_digits (search_digits, rowid, digits) "
+                             "VALUES ('delete', ?, ?)", (docid, o_digits))
+            if digits:
+                conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
+                             (docid, digits))
+    sets = [(c, v) for c, v, o in (("title", title, o_title), ("subtitle", sub, o_sub),
+                                   ("body", body, o_body), ("digits", digits, o_digits))
+            if v != o]
+    conn.execute(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c, _ in sets)} "
+                 "WHERE docid = ?", (*(v for _, v in sets), docid))
 
 
 def pending_count(conn: sqlite3.Connection) -> int:
@@ -345,8 +362,37 @@ def pending_count(conn: sqlite3.Connection) -> int:
 
 
 def index_pending(conn: sqlite3.Connection) -> int:
-    """Bring the indexes up to date for every pending document (inside a transaction);
+    """Write every pending document to search_doc and both indexes (inside a transaction);
     returns how many there were."""
+    return _write_pending(conn, index=True)
+
+
+def _write_pending(conn: sqlite3.Connection, index: bool) -> int:
+    rows = conn.execute(
+        "SELECT p.rid, p.kind, p.title, p.subtitle, p.body, p.digits, d.docid, d.title, "
+        "d.subtitle, d.body, d.digits FROM search_pending p "
+        "LEFT JOIN search_doc d ON d.rid = p.rid ORDER BY p.rid").fetchall()
+    for rid, kind, title, sub, body, digits, *old in rows:
+        if old[0] is None:
+            if title is not None:
+                docid = cast(int, conn.execute(
+                    "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid)
+                if index:
+                    _index(conn, docid, title, body, digits)
+        elif title is None:
+            if index:
+                _unindex(conn, tuple(old))
+            conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
+        else:
+            _update(conn, tuple(old), (title, sub, body, digits), index)  # type: ignore[arg-type]
+    conn.execute("DELETE FROM search_pending")
+    return len(rows)
+
+
+def index_stale(conn: sqlite3.Connection) -> None:
+    """Bring the indexes up to date for the documents noted stale by schema version 14 (its
+    search_pending: what the indexes held for each, search_doc being current)."""
     rows = conn.execute(
         "SELECT p.docid, p.title, p.body, p.digits, p.indexed, d.title, d.body, d.digits "
         "FROM search_pending p LEFT JOIN search_doc d ON d.docid = p.docid "
@@ -356,8 +402,6 @@ def index_pending(conn: sqlite3.Connection) -> int:
             _unindex(conn, (docid, o_title, "", o_body, o_digits))
         if title is not None:
             _index(conn, docid, title, body, digits)
-    conn.execute("DELETE FROM search_pending")
-    return len(rows)
 
 
 def _index(conn: sqlite3.Connection, docid: int, title: str, body: str, digits: str) -> None:
@@ -462,27 +506,40 @@ def digits_query(text: str) -> str | None:
 
 
 # the temporary indexes of the pending documents, by the index they stand in for
-_PENDING_TABLES = {"search_fts": "pending_fts", "search_digits": "pending_digits"}
+_PENDING_TABLES = {"search_fts": "pending_fts", "search_digits": "pending_digits",
+                   "search_doc": "pending_doc"}
 
 
 def _load_pending(conn: sqlite3.Connection) -> int:
-    """Fill this connection's temporary indexes with the pending documents (they change
-    nothing in the database file, so a search never waits for a writer); returns how many."""
+    """Fill this connection's temporary tables with the pending documents and their indexes
+    (they change nothing in the database file, so a search never waits for a writer); returns
+    how many documents are pending."""
     n = pending_count(conn)
     if not n:
         return 0
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS pending_doc (docid INTEGER PRIMARY KEY, "
+                 "kind TEXT, rid TEXT, title TEXT, subtitle TEXT, body TEXT, digits TEXT)")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_fts USING fts5 (title, body, "
                  "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_digits USING fts5 (digits, "
                  "tokenize = 'unicode61', detail = none, columnsize = 0)")
-    conn.execute("DELETE FROM temp.pending_fts")
-    conn.execute("DELETE FROM temp.pending_digits")
-    conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) SELECT d.docid, d.title, "
-                 "d.body FROM search_pending p JOIN search_doc d ON d.docid = p.docid")
-    conn.execute("INSERT INTO temp.pending_digits (rowid, digits) SELECT d.docid, d.digits "
-                 "FROM search_pending p JOIN search_doc d ON d.docid = p.docid "
-                 "WHERE d.digits != ''")
+    for table in _PENDING_TABLES.values():
+        conn.execute(f"DELETE FROM temp.{table}")
+    conn.execute("INSERT INTO temp.pending_doc (kind, rid, title, subtitle, body, digits) "
+                 "SELECT kind, rid, title, subtitle, body, digits FROM search_pending "
+                 "WHERE title IS NOT NULL")
+    conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) "
+                 "SELECT docid, title, body FROM temp.pending_doc")
+    conn.execute("INSERT INTO temp.pending_digits (rowid, digits) "
+                 "SELECT docid, digits FROM temp.pending_doc WHERE digits != ''")
     return n
+
+
+def _in_pending(sql: str) -> str:
+    """The same query over the temporary tables of the pending documents."""
+    for table, temp in _PENDING_TABLES.items():
+        sql = re.sub(rf"\b{table}\b", temp, sql)
+    return sql
 
 
 def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
@@ -492,21 +549,23 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
         + " ELSE 1.0 END"
     where_kind = " AND d.kind = ?" if kind else ""
     found: dict[str, Hit] = {}
-    # documents whose index entries wait for index_pending: their entries in the indexes are
-    # stale, so they are left out there and matched in temporary indexes of their own
+    # documents noted in search_pending are not in search_doc and the indexes yet (or are
+    # there as they were): there they are left out, and matched in temporary tables instead
     pending = _load_pending(conn)
-    fresh = " AND d.docid NOT IN (SELECT docid FROM search_pending)" if pending else ""
+    fresh = " AND d.rid NOT IN (SELECT rid FROM search_pending)" if pending else ""
+
+    def rows_of(sql: str, args: list[Any]) -> list[Any]:
+        """The query's rows, and when documents are pending, its rows over them too."""
+        rows = conn.execute(sql, args).fetchall()
+        if pending:
+            rows += conn.execute(_in_pending(sql.replace(fresh, "")), args).fetchall()
+        return rows
 
     def run(score: str, table: str, query: str) -> int:
         sql = (f"SELECT d.kind, d.rid, d.title, d.subtitle, {score} * ({boost}) AS score "
                f"FROM {table} JOIN search_doc d ON d.docid = {table}.rowid "
                f"WHERE {table} MATCH ?{where_kind}{fresh} ORDER BY score LIMIT ?")
-        rows = conn.execute(sql, [query, *([kind] if kind else []), int(limit)]).fetchall()
-        if pending:
-            temp = _PENDING_TABLES[table]
-            rows += conn.execute(
-                sql.replace(table, temp).replace(fresh, ""),
-                [query, *([kind] if kind else []), int(limit)]).fetchall()
+        rows = rows_of(sql, [query, *([kind] if kind else []), int(limit)])
         for k, rid, title, sub, value in rows:
             if rid not in found or -value > found[rid].score:
                 found[rid] = Hit(k, rid, title, sub, -value)
@@ -517,22 +576,22 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
         # a liaison types a partner's code (hcso) to reach the agency: it comes first, in the
         # app and on the command line alike
         code = short.upper()
-        for k, rid, title, sub in conn.execute(
+        for k, rid, title, sub in rows_of(
                 # (a range of the live agencies' codes, then their documents; codes are
                 # upper case)
                 "SELECT d.kind, d.rid, d.title, d.subtitle FROM agency a CROSS JOIN search_doc "
                 "d ON d.rid = a.id WHERE a.code >= ? AND a.code < ? AND a._cl % 2 = 1 "
-                "AND d.kind = 'agency' ORDER BY a.code LIMIT ?",
-                (code, code + "\uffff", int(limit))):
+                f"AND d.kind = 'agency'{fresh} ORDER BY a.code LIMIT ?",
+                [code, code + "\uffff", int(limit)]):
             found[rid] = Hit(k, rid, title, sub, CODE_START - len(found))
     if 0 < len(short) <= SHORT_QUERY and short.isalpha():
         # One or two letters match a good part of the directory: rank them alphabetically by
         # the titles that begin with them (an index range), as a phone's contact list does.
         sql = ("SELECT d.kind, d.rid, d.title, d.subtitle FROM search_doc d "
-               f"WHERE d.title LIKE ?{where_kind} "
+               f"WHERE d.title LIKE ?{where_kind}{fresh} "
                "ORDER BY d.title COLLATE NOCASE LIMIT ?")
-        for k, rid, title, sub in conn.execute(sql, [short + "%", *([kind] if kind else []),
-                                                     int(limit)]):
+        for k, rid, title, sub in rows_of(sql, [short + "%", *([kind] if kind else []),
+                                                int(limit)]):
             if rid not in found:
                 found[rid] = Hit(k, rid, title, sub, TITLE_START * KIND_BOOST.get(k, 1.0))
         if len(found) >= limit:

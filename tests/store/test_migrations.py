@@ -70,3 +70,32 @@ def test_foreign_and_missing_files(tmp_path):
     with pytest.raises(NotInitialised, match="not a fieldcoord database"):
         Store.open(other)
     assert {r[0] for r in connect(other).execute("SELECT name FROM sqlite_master")} == {"t"}
+
+
+def test_index_entries_left_stale_by_version_14_are_written_by_the_upgrade(tmp_path):
+    """Version 14 noted the old words of a document whose index entries it left for later;
+    version 16 notes new documents instead, so the upgrade writes the stale entries first."""
+    path = tmp_path / "v14.db"
+    make_v1(path)
+    conn = connect(path)
+    migrate(conn, stop_before="0016_pending_documents")
+    docid, title, body, digits = conn.execute(
+        "SELECT docid, title, body, digits FROM search_doc WHERE kind = 'contact'").fetchone()
+    # what version 14's write path left after renaming the contact: the new document, and the
+    # words the indexes still hold
+    conn.execute("UPDATE contact SET name = 'Renée Martin'")
+    conn.execute("UPDATE search_doc SET title = 'Renée Martin' WHERE docid = ?", (docid,))
+    conn.execute("INSERT INTO search_pending (docid, title, body, digits, indexed) "
+                 "VALUES (?, ?, ?, ?, 1)", (docid, title, body, digits))
+    conn.close()
+    store = Store.open(path)
+    try:
+        assert [h.title for h in store.search("martin")] == ["Renée Martin"]
+        assert store.search("dubois") == []
+        for index in ("search_fts", "search_digits"):
+            store.conn.execute(f"INSERT INTO {index} ({index}, rank) "
+                               "VALUES ('integrity-check', 1)")
+        assert [r[1] for r in store.conn.execute("PRAGMA table_info(search_pending)")][:2] \
+            == ["rid", "kind"]
+    finally:
+        store.close()

@@ -119,3 +119,48 @@ def test_a_large_write_indexes_at_once(store):
             store.add("contact", {"name": f"Bulk {i}", "agency": "CCF"})
     assert pending(store) == 0
     consistent(store)
+
+
+def test_a_pending_document_is_found_by_its_first_letters_and_an_agency_by_its_code(store):
+    store.index_pending()
+    store.add("agency", {"name": "Zephyr Valley Water", "code": "ZVW", "level": "local"})
+    rid = store.add("contact", {"name": "Quinn Zabala", "agency": "ZVW"})
+    with writer_busy(store):
+        assert titles(store, "zvw")[0] == "Zephyr Valley Water"
+        assert "Quinn Zabala" in titles(store, "q")
+    store.edit(rid, {"name": "Quinn Adeyemi"})
+    with writer_busy(store):
+        assert "Quinn Adeyemi" in titles(store, "q")
+        assert "Quinn Zabala" not in titles(store, "q")
+    store.index_pending()
+    consistent(store)
+    assert "Quinn Adeyemi" in titles(store, "q")
+
+
+def test_a_larger_write_after_pending_ones_keeps_the_newest_document(store):
+    """A pending edit, then one transaction touching more documents than are left pending
+    (written to the indexes at once): the older pending document must not come back."""
+    rid = store.add("contact", {"name": "Robin Hale", "agency": "CCF"})
+    store.edit(rid, {"name": "Robin Ashby"})
+    assert pending(store) >= 1
+    with store.transaction():
+        store.edit(rid, {"name": "Robin Castell"})
+        for i in range(fts.PENDING_TX + 1):
+            store.add("contact", {"name": f"Filler {i}", "agency": "CCF"})
+    assert pending(store) == 0
+    consistent(store)
+    store.index_pending()
+    assert titles(store, "robin") == ["Robin Castell"]
+    assert titles(store, "ashby") == [] and titles(store, "hale") == []
+
+
+def test_a_write_back_to_what_is_indexed_replaces_the_pending_document(store):
+    rid = store.add("contact", {"name": "Sam Ortiz", "agency": "CCF"})
+    store.index_pending()
+    store.edit(rid, {"name": "Sam Ortega"})
+    store.edit(rid, {"name": "Sam Ortiz"})
+    with writer_busy(store):
+        assert titles(store, "ortega") == [] and titles(store, "ortiz") == ["Sam Ortiz"]
+    store.index_pending()
+    consistent(store)
+    assert titles(store, "ortega") == [] and titles(store, "ortiz") == ["Sam Ortiz"]
