@@ -241,7 +241,8 @@ PENDING_TX = 50
 # Pending documents are indexed in the write that brings them to this many.
 PENDING_MAX = 200
 
-Doc = tuple[str, str, str, str]         # title, subtitle, body, digits
+# a document as search_doc holds it: title, subtitle, body, digits
+Stored = tuple[str, str, str, str]
 
 
 def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
@@ -274,7 +275,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
         built = build_doc(conn, kind, rid, cache, row,
                           lines=not (rid in new_ids and rid not in with_lines),
                           prefetched=prefetched)
-        doc: Doc | None = None if built is None else (
+        doc: Stored | None = None if built is None else (
             built[0] or "", built[1] or "", built[2], " ".join(built[3]))
         if later:
             noted += _note(conn, kind, rid, doc, rid in new_ids)
@@ -308,7 +309,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     return noted
 
 
-def _note(conn: sqlite3.Connection, kind: str, rid: str, doc: Doc | None, new: bool) -> int:
+def _note(conn: sqlite3.Connection, kind: str, rid: str, doc: Stored | None, new: bool) -> int:
     """Note a record's new document (None: it has none) in search_pending, unless that is what
     search_doc and the indexes hold already; returns 1 when it noted one."""
     noted = conn.execute("SELECT title, subtitle, body, digits FROM search_pending "
@@ -328,7 +329,7 @@ def _note(conn: sqlite3.Connection, kind: str, rid: str, doc: Doc | None, new: b
     return 1
 
 
-def _update(conn: sqlite3.Connection, old: tuple[int, str, str, str, str], doc: Doc,
+def _update(conn: sqlite3.Connection, old: tuple[int, str, str, str, str], doc: Stored,
             index: bool) -> None:
     """Write a changed document over the one search_doc holds (and the indexes, with
     `index`): only what changed, so an unchanged title leaves the title index's page alone."""
@@ -385,7 +386,7 @@ def _write_pending(conn: sqlite3.Connection, index: bool) -> int:
                 _unindex(conn, tuple(old))
             conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
         else:
-            _update(conn, tuple(old), (title, sub, body, digits), index)  # type: ignore[arg-type]
+            _update(conn, tuple(old), (title, sub, body, digits), index)
     conn.execute("DELETE FROM search_pending")
     return len(rows)
 
