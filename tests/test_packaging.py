@@ -16,14 +16,18 @@ def test_every_package_and_the_shipped_data_are_installed():
     setup = _pyproject()["tool"]["setuptools"]
     packages = {".".join(p.relative_to(ROOT).parts[:-1])
                 for p in (ROOT / "fieldcoord").rglob("__init__.py")}
-    assert packages | {"fieldcoord.resources"} == set(setup["packages"])
+    data_folders = {"fieldcoord.resources", "fieldcoord.resources.demo", "fieldcoord.store.schema"}
+    assert packages | data_folders == set(setup["packages"])
     assert setup["package-dir"]["fieldcoord.resources"] == "resources"
-    data = setup["package-data"]["fieldcoord.resources"]
-    shipped = {p.relative_to(ROOT / "resources") for p in (ROOT / "resources").rglob("*")
-               if p.is_file()}
     import fnmatch
-    missing = [str(p) for p in shipped if not any(fnmatch.fnmatch(str(p), g) for g in data)]
-    assert missing == [], f"resources not installed: {missing}"
+    globs = setup["package-data"]
+    where = {"fieldcoord.resources": ROOT / "resources",
+             "fieldcoord.resources.demo": ROOT / "resources" / "demo",
+             "fieldcoord.store.schema": ROOT / "fieldcoord" / "store" / "schema"}
+    for package, folder in where.items():
+        shipped = [p.name for p in folder.iterdir() if p.is_file() and p.suffix != ".py"]
+        missing = [n for n in shipped if not any(fnmatch.fnmatch(n, g) for g in globs[package])]
+        assert shipped and missing == [], f"{package}: not installed: {missing}"
 
 
 def test_the_version_comes_from_pyproject():

@@ -13,15 +13,19 @@ from pathlib import Path
 
 def _resources() -> Path:
     """The shipped data: the top-level resources/ folder of a source checkout (and of an
-    editable install), else the copy installed with the package as fieldcoord.resources."""
+    editable install), else the package fieldcoord.resources installed with fieldcoord (a
+    wheel, or the desktop bundle)."""
     here = Path(__file__).resolve().parents[2] / "resources"
     if (here / "nims_types.json").is_file():
         return here
-    import importlib.util
-    spec = importlib.util.find_spec("fieldcoord.resources")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("fieldcoord's data folder (resources) is not installed")
-    return Path(list(spec.submodule_search_locations)[0])
+    import importlib.resources
+    try:
+        found = importlib.resources.files("fieldcoord.resources")
+    except ModuleNotFoundError:
+        raise FileNotFoundError("fieldcoord's data (fieldcoord.resources) is not installed; "
+                                "reinstall fieldcoord") from None
+    # a package of files on disk (a wheel's, the bundle's): its folder is read directly
+    return Path(str(found))
 
 
 RESOURCES = _resources()
