@@ -12,7 +12,8 @@ from .core.errors import FieldcoordError, ValidationError
 
 def add_parsers(sub) -> None:
     hub = sub.add_parser("hub", help="run this database as a hub; manage device tokens")
-    hs = hub.add_subparsers(dest="hub_command", metavar="serve|restore|token", required=True)
+    hs = hub.add_subparsers(dest="hub_command", metavar="serve|backup|restore|token",
+                            required=True)
     s = hs.add_parser("serve", help="serve sync over HTTP(S)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
@@ -20,6 +21,10 @@ def add_parsers(sub) -> None:
     s.add_argument("--key", type=Path, help="TLS private key (PEM)")
     s.add_argument("--insecure", action="store_true",
                    help="allow plain HTTP on a non-loopback address")
+    b = hs.add_parser("backup", help="copy the hub's database into a folder, consistent while "
+                      "it serves (and its key file, when it has one)")
+    b.add_argument("folder", type=Path)
+    b.add_argument("--keep", type=int, metavar="N", help="keep the newest N backups there")
     r = hs.add_parser("restore", help="put a backup in place as this hub's database; the "
                       "restored hub gets a new epoch so replicas re-send what it lacks")
     r.add_argument("backup", type=Path)
@@ -162,6 +167,18 @@ def run_hub(args, db: Path) -> int:
             if s.key_warning():
                 print(f"warning: {s.key_warning()}", file=sys.stderr, flush=True)
         server.run(sockets=[sock])
+        return 0
+    if args.hub_command == "backup":
+        from .hub.backup import backup
+        done = backup(db, args.folder, args.keep)
+        if args.json:
+            print(json.dumps({"backup": str(done.path), "bytes": done.size,
+                              "keys": str(done.keys) if done.keys else None,
+                              "removed": [str(p) for p in done.removed]}))
+        else:
+            print(f"backed up {db} to {done.path} ({done.size / 1e6:.1f} MB)"
+                  + (", with its key file" if done.keys else "")
+                  + (f"; removed {len(done.removed)} older" if done.removed else ""))
         return 0
     if args.hub_command == "restore":
         from .hub.server import restore

@@ -121,8 +121,9 @@ def start_in_thread(db: Path, host: str = "127.0.0.1", port: int = 0,
 
 
 def restore(backup: Path, db: Path) -> str:
-    """Copy a backup into place (through SQLite's backup API) and give it a new epoch: replicas
-    that see the epoch change know the hub may lack changes and re-send them. Returns it."""
+    """Copy a backup into place (through SQLite's backup API), with the key file beside it when
+    it has one, and give it a new epoch: replicas that see the epoch change know the hub may
+    lack changes and re-send them. Returns it."""
     import sqlite3
     import uuid
 
@@ -136,6 +137,10 @@ def restore(backup: Path, db: Path) -> str:
             dst.close()
     finally:
         src.close()
+    keys = Path(str(backup) + ".keys")
+    if keys.is_file() and keys.resolve() != Path(str(db) + ".keys").resolve():
+        import shutil
+        shutil.copyfile(keys, Path(str(db) + ".keys"))    # (hub backup copies it beside)
     epoch = str(uuid.uuid4())
     with Store.open(db) as s:
         s.conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
