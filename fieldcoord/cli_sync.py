@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 
 from .core.errors import FieldcoordError, ValidationError
+
+log = logging.getLogger("fieldcoord.cli")
 
 
 def add_parsers(sub) -> None:
@@ -162,15 +165,21 @@ def run_hub(args, db: Path) -> int:
         server, sock = make_server(db, args.host, args.port, args.cert, args.key, args.insecure)
         scheme = "https" if args.cert else "http"
         with Store.open(db) as s:
-            print(f"hub of {s.home} serving {db} at {scheme}://{args.host}:{sock.getsockname()[1]}"
-                  " (Ctrl+C stops)", file=sys.stderr, flush=True)
+            said = f"hub of {s.home} serving {db} at {scheme}://{args.host}:" \
+                f"{sock.getsockname()[1]}"
+            print(f"{said} (Ctrl+C stops)", file=sys.stderr, flush=True)
+            log.info("%s", said)
             if s.key_warning():
                 print(f"warning: {s.key_warning()}", file=sys.stderr, flush=True)
+                log.warning("%s", s.key_warning())
         server.run(sockets=[sock])
+        log.info("hub of %s stopped", db)
         return 0
     if args.hub_command == "backup":
         from .hub.backup import backup
         done = backup(db, args.folder, args.keep)
+        log.info("backed up %s to %s (%d bytes); %d older removed", db, done.path, done.size,
+                 len(done.removed))
         if args.json:
             print(json.dumps({"backup": str(done.path), "bytes": done.size,
                               "keys": str(done.keys) if done.keys else None,

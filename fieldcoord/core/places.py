@@ -7,6 +7,9 @@
     FIELDCOORD_LOG_DIR         the log files of the app, the CLI and the hub
     FIELDCOORD_KEYSTORE        where a new replica's private keys go: keyring, file, database
     FIELDCOORD_KEY_PASSPHRASE  the passphrase of the encrypted key file (<database>.keys)
+    FIELDCOORD_KEY_PASSPHRASE_FILE  a file holding that passphrase instead (a service's
+                               credential); a systemd credential named fieldcoord-passphrase is
+                               read when neither is set
     FIELDCOORD_TOKEN_<PEER>    a peer's device token, given at each sync
     FIELDCOORD_DEBUG           an unexpected error in the CLI shows its traceback
 """
@@ -23,11 +26,32 @@ LOG_ENV = "FIELDCOORD_LOG_DIR"
 KEYSTORE_ENV = "FIELDCOORD_KEYSTORE"
 PASSPHRASE_ENV = "FIELDCOORD_KEY_PASSPHRASE"
 DEBUG_ENV = "FIELDCOORD_DEBUG"
+PASSPHRASE_FILE_ENV = "FIELDCOORD_KEY_PASSPHRASE_FILE"
+# the name of the credential a systemd unit passes (LoadCredential=fieldcoord-passphrase:...)
+PASSPHRASE_CREDENTIAL = "fieldcoord-passphrase"
 
 
 def _given(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+def key_passphrase() -> str | None:
+    """The key file's passphrase: FIELDCOORD_KEY_PASSPHRASE, else the first line of the file
+    FIELDCOORD_KEY_PASSPHRASE_FILE names, else that of the systemd credential
+    fieldcoord-passphrase; None when none is given. A named file that cannot be read is an
+    error (OSError), not a missing passphrase."""
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given:
+        return given
+    named = _given(PASSPHRASE_FILE_ENV)
+    if named is None:
+        creds = _given("CREDENTIALS_DIRECTORY")
+        if creds is None or not (Path(creds) / PASSPHRASE_CREDENTIAL).is_file():
+            return None
+        named = str(Path(creds) / PASSPHRASE_CREDENTIAL)
+    text = Path(named).read_text(encoding="utf-8")
+    return text.splitlines()[0] if text.strip() else None
 
 
 def default_db() -> Path:

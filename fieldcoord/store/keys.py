@@ -100,10 +100,14 @@ _boxes: dict[tuple[str, str], SecretBox] = {}
 
 
 def _file_box(db: Path, data: dict[str, str]) -> SecretBox:
-    passphrase = os.environ.get(PASSPHRASE_ENV)
+    try:
+        passphrase = places.key_passphrase()
+    except OSError as e:
+        raise KeysUnavailable(f"the passphrase file cannot be read: {e}") from None
     if not passphrase:
         raise KeysUnavailable(f"this replica's keys are in {_file(db)}, encrypted with a "
-                              f"passphrase: set {PASSPHRASE_ENV}")
+                              f"passphrase: set {PASSPHRASE_ENV} (or "
+                              f"{places.PASSPHRASE_FILE_ENV} to a file holding it)")
     if "salt" not in data:
         from nacl.utils import random
         data["salt"] = base64.b64encode(random(16)).decode()
@@ -119,8 +123,11 @@ def choose() -> str:
     asked = os.environ.get(STORE_ENV, "").strip().lower()
     if asked in ("file", "keyring", "database"):
         return asked
-    if os.environ.get(PASSPHRASE_ENV):
-        return "file"
+    try:
+        if places.key_passphrase():
+            return "file"
+    except OSError:
+        return "file"                   # a passphrase file is named: the keys go there
     return "keyring" if secure_keyring() is not None else "database"
 
 
@@ -161,8 +168,11 @@ def load(conn: sqlite3.Connection, db: Path, site: str, name: str,
             return None
         try:
             seed = _file_box(db, data).decrypt(base64.b64decode(data[name]))
+        except KeysUnavailable:
+            raise
         except Exception:
-            raise KeysUnavailable(f"the passphrase in {PASSPHRASE_ENV} does not open "
+            raise KeysUnavailable(f"the passphrase given ({PASSPHRASE_ENV}, or the file "
+                                  f"{places.PASSPHRASE_FILE_ENV} names) does not open "
                                   f"{_file(db)}") from None
     elif where == "keyring":
         keyring = secure_keyring()

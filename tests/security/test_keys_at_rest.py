@@ -156,3 +156,38 @@ def test_a_peer_of_the_old_protocol_is_told_what_to_upgrade_to(tmp_path):
     finally:
         stop()
     assert protocol.RELEASE[protocol.PROTOCOL] == "0.2.0"
+
+
+def test_a_service_gives_the_passphrase_in_a_file_or_a_systemd_credential(tmp_path,
+                                                                          monkeypatch):
+    """A hub run by systemd gets its passphrase as a credential file, never in its
+    environment (which other processes of the same user can read)."""
+    monkeypatch.setenv("FIELDCOORD_KEYSTORE", "file")
+    monkeypatch.delenv(keys.PASSPHRASE_ENV, raising=False)
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse battery staple\n")
+    monkeypatch.setenv("FIELDCOORD_KEY_PASSPHRASE_FILE", str(secret))
+    keys._cache.clear()
+    path = tmp_path / "hub.db"
+    with Store.create(path, "Clark County Fire", "CCF") as s:
+        seed = s.device_seed()
+    keys._cache.clear()
+    keys._boxes.clear()
+    monkeypatch.delenv("FIELDCOORD_KEY_PASSPHRASE_FILE")
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "fieldcoord-passphrase").write_text("correct horse battery staple")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    with Store.open(path) as s:
+        assert s.device_seed() == seed
+    keys._cache.clear()
+    monkeypatch.setenv("FIELDCOORD_KEY_PASSPHRASE_FILE", str(tmp_path / "missing"))
+    with Store.open(path) as s:
+        with pytest.raises(keys.KeysUnavailable, match="cannot be read"):
+            s.sign_heads()
+    keys._cache.clear()
+    monkeypatch.delenv("FIELDCOORD_KEY_PASSPHRASE_FILE")
+    (creds / "fieldcoord-passphrase").write_text("wrong")
+    with Store.open(path) as s:
+        with pytest.raises(keys.KeysUnavailable, match="does not open"):
+            s.sign_heads()

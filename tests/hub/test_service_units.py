@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The hub's systemd units (packaging/systemd): systemd finds nothing wrong in them, their
+hardening scores well, and their command lines, run as systemd would run them (its specifiers
+and credentials filled in), serve sync over TLS with the key file's passphrase from a
+credential, and take a backup."""
+import datetime
+import ipaddress
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+UNITS = ROOT / "packaging" / "systemd"
+INSTALLED = "/opt/fieldcoord/bin/fieldcoord"
+FIELDCOORD = str(Path(sys.executable).with_name("fieldcoord"))
+
+
+def unit(name: str) -> dict[str, list[str]]:
+    """The settings of a unit file: {key: [values]} (continuation lines joined)."""
+    text = (UNITS / name).read_text().replace("\\\n", " ")
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            out.setdefault(key, []).append(value.strip())
+    return out
+
+
+def command(settings: dict[str, list[str]], state: Path, logs: Path, creds: Path,
+            env: dict[str, str]) -> list[str]:
+    """ExecStart as systemd runs it: specifiers and ${VARIABLES} replaced."""
+    line = settings["ExecStart"][0]
+    line = line.replace("%S", str(state)).replace("%L", str(logs)).replace("%d", str(creds))
+    line = line.replace(INSTALLED, FIELDCOORD)
+    return [re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], a) for a in shlex.split(line)]
+
+
+def environment(settings: dict[str, list[str]], logs: Path) -> dict[str, str]:
+    env = {}
+    for value in settings.get("Environment", []):
+        for pair in shlex.split(value.replace("%L", str(logs))):
+            k, _, v = pair.partition("=")
+            env[k] = v
+    return env
+
+
+systemd_analyze = shutil.which("systemd-analyze")
+needs_systemd = pytest.mark.skipif(systemd_analyze is None,
+                                   reason="systemd-analyze is not installed here")
+
+
+@needs_systemd
+def test_systemd_finds_nothing_wrong_in_the_units(tmp_path):
+    for f in UNITS.iterdir():
+        # the programs named must exist for verify: the test's own fieldcoord stands in for
+        # the installed one
+        (tmp_path / f.name).write_text(f.read_text().replace(INSTALLED, FIELDCOORD))
+    names = sorted(str(p) for p in tmp_path.iterdir())
+    assert len(names) == 3
+    done = subprocess.run([systemd_analyze, "verify", "--man=no", *names],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+
+
+@needs_systemd
+def test_the_hub_service_is_hardened(tmp_path):
+    (tmp_path / "fieldcoord-hub.service").write_text(
+        (UNITS / "fieldcoord-hub.service").read_text().replace(INSTALLED, FIELDCOORD))
+    done = subprocess.run([systemd_analyze, "security", "--offline=true", "--no-pager",
+                           str(tmp_path / "fieldcoord-hub.service")],
+                          capture_output=True, text=True, timeout=60)
+    if "--offline" in done.stderr:
+        pytest.skip("this systemd-analyze cannot score a unit file offline")
+    line = [x for x in done.stdout.splitlines() if "Overall exposure level" in x][0]
+    exposure = float(line.split(":")[1].split()[0])
+    assert exposure <= 2.0, line
+    hub = unit("fieldcoord-hub.service")
+    for key in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp"):
+        assert hub[key] in (["yes"], ["strict"]), key
+    assert hub["User"] == ["fieldcoord"] and hub["Restart"] == ["on-failure"]
+
+
+def _certificate(folder: Path) -> None:
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hub.ccf.example")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+
+
+def test_the_units_commands_serve_over_tls_and_back_up(tmp_path):
+    state, logs, creds = tmp_path / "lib", tmp_path / "log", tmp_path / "credentials"
+    for d in (state / "fieldcoord-hub", logs / "fieldcoord-hub", creds):
+        d.mkdir(parents=True)
+    _certificate(creds)
+    (creds / "fieldcoord-passphrase").write_text("correct horse battery staple\n")
+    hub = unit("fieldcoord-hub.service")
+    env = environment(hub, logs)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env.update(FIELDCOORD_HUB_ADDRESS="127.0.0.1", FIELDCOORD_HUB_PORT=str(port),
+               CREDENTIALS_DIRECTORY=str(creds))
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDCOORD_")} | env
+    db = state / "fieldcoord-hub" / "hub.db"
+    # what docs/hub.md has the administrator run once, as the service's user
+    subprocess.run([FIELDCOORD, "--db", str(db), "init", "--agency", "Clark County Fire",
+                    "--code", "CCF", "--device", "hub"], env=run_env, check=True,
+                   capture_output=True, timeout=120)
+    assert (state / "fieldcoord-hub" / "hub.db.keys").is_file(), "keys in the encrypted file"
+    cmd = command(hub, state, logs, creds, env)
+    assert cmd[-4:] == ["--cert", str(creds / "cert.pem"), "--key", str(creds / "key.pem")]
+    proc = subprocess.Popen(cmd, env=run_env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                got = requests.get(f"https://127.0.0.1:{port}/v1/health",
+                                   verify=str(creds / "cert.pem"), timeout=2)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, \
+                    proc.stderr.read() if proc.poll() is not None else "no answer"
+                time.sleep(0.2)
+        assert got.status_code == 200
+        backup_unit = unit("fieldcoord-hub-backup.service")
+        done = subprocess.run(command(backup_unit, state, logs, creds, env), env=run_env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert len(list((state / "fieldcoord-hub" / "backups").glob("hub-*.db"))) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert any((logs / "fieldcoord-hub").iterdir()), "the hub logs where the unit says"
