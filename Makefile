@@ -1,4 +1,4 @@
-# fieldcoord: make setup | run | test | test-slow | bench
+# fieldcoord: make setup | run | test | test-slow | bench | dist | test-dist | install-desktop
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,11 +9,12 @@ QT_LIBS := libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 \
            libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
            libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 \
            libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
-# a virtual X display for the test that maps the real window
-TEST_LIBS := xvfb x11-utils
+# a virtual X display for the test that maps the real window; the validators of the desktop
+# entry and the AppStream metadata
+TEST_LIBS := xvfb x11-utils desktop-file-utils appstream
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-libs run test test-slow bench clean
+.PHONY: setup system-libs run test test-slow bench dist test-dist install-desktop clean
 
 setup: system-libs $(STAMP)
 
@@ -77,5 +78,35 @@ bench: setup
 	  echo "cr-sqlite could not be built: it will be skipped"; fi
 	FIELDCOORD_CRSQLITE=$(abspath $(CRSQLITE_SO)) $(PY) -m bench
 
+# The desktop bundle (PyInstaller, one folder) and its .tar.gz, in dist/: it runs on a Linux
+# desktop without Python. packaging/README.md says what it holds and how to build elsewhere.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+BUNDLE := dist/fieldcoord
+TARBALL := dist/fieldcoord-$(VERSION)-linux-$(shell uname -m).tar.gz
+dist: setup
+	@$(PY) -c 'import PyInstaller' 2>/dev/null || $(PY) -m pip install -q -e '.[dist]'
+	rm -rf $(BUNDLE) $(TARBALL)
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist \
+	  --workpath build/pyinstaller packaging/fieldcoord.spec
+	ln -f $(BUNDLE)/fieldcoord-app $(BUNDLE)/fieldcoord
+	mkdir -p $(BUNDLE)/share/applications $(BUNDLE)/share/metainfo $(BUNDLE)/share/icons
+	cp packaging/linux/org.fieldcoord.Fieldcoord.desktop $(BUNDLE)/share/applications/
+	cp packaging/linux/org.fieldcoord.Fieldcoord.metainfo.xml $(BUNDLE)/share/metainfo/
+	cp -r packaging/linux/icons/hicolor $(BUNDLE)/share/icons/
+	cp packaging/linux/install-desktop.sh $(BUNDLE)/
+	tar -C dist -czf $(TARBALL) fieldcoord
+	@echo "bundle: $(BUNDLE) ($$(du -sh $(BUNDLE) | cut -f1)); archive: $(TARBALL) ($$(du -sh $(TARBALL) | cut -f1))"
+
+# the bundle, started without Python and with an empty environment: --version, the demo and a
+# search from the command line, and the app's screenshot offscreen and on an X display (Xvfb)
+test-dist: dist
+	FIELDCOORD_BUNDLE=$(abspath $(BUNDLE)) $(PY) -m pytest -q -m dist tests/dist; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no bundle tests collected"; rc=1; fi; exit $$rc
+
+# the bundle in ~/.local: its menu entry, icons, AppStream metadata and `fieldcoord` on PATH
+install-desktop:
+	@[ -x $(BUNDLE)/install-desktop.sh ] || $(MAKE) dist
+	$(BUNDLE)/install-desktop.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("fieldcoord")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
+    from PySide6.QtGui import QIcon
+
+    from .core.library import RESOURCES
+    app.setWindowIcon(QIcon(str(RESOURCES / "icons" / f"{APP_ID}.svg")))
     logs.setup("app")
     _report_crashes()
     db = args.db or default_db()

@@ -100,3 +100,23 @@ def demo_store(demo_db):
     store = Store.open(demo_db)
     yield store
     store.close()
+
+
+@pytest.fixture
+def xvfb():
+    """A virtual X display (Xvfb) for the tests that map real windows; yields its name."""
+    import shutil
+    import subprocess
+    exe = shutil.which("Xvfb")
+    assert exe, "Xvfb is missing: `make setup` installs it (package xvfb) for this test"
+    read, write = os.pipe()
+    proc = subprocess.Popen([exe, "-displayfd", str(write), "-screen", "0", "1280x800x24",
+                             "-nolisten", "tcp"], pass_fds=(write,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    assert number, "Xvfb did not start"
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(10)

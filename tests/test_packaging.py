@@ -16,13 +16,15 @@ def test_every_package_and_the_shipped_data_are_installed():
     setup = _pyproject()["tool"]["setuptools"]
     packages = {".".join(p.relative_to(ROOT).parts[:-1])
                 for p in (ROOT / "fieldcoord").rglob("__init__.py")}
-    data_folders = {"fieldcoord.resources", "fieldcoord.resources.demo", "fieldcoord.store.schema"}
+    data_folders = {"fieldcoord.resources", "fieldcoord.resources.demo",
+                    "fieldcoord.resources.icons", "fieldcoord.store.schema"}
     assert packages | data_folders == set(setup["packages"])
     assert setup["package-dir"]["fieldcoord.resources"] == "resources"
     import fnmatch
     globs = setup["package-data"]
     where = {"fieldcoord.resources": ROOT / "resources",
              "fieldcoord.resources.demo": ROOT / "resources" / "demo",
+             "fieldcoord.resources.icons": ROOT / "resources" / "icons",
              "fieldcoord.store.schema": ROOT / "fieldcoord" / "store" / "schema"}
     for package, folder in where.items():
         shipped = [p.name for p in folder.iterdir() if p.is_file() and p.suffix != ".py"]

@@ -2,7 +2,6 @@
 """The real app on Qt's xcb platform under Xvfb: every system library the platform plugin
 needs is installed, and the main window maps on a real X display (as on a liaison's laptop)."""
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -32,23 +31,6 @@ def test_the_xcb_platform_plugin_finds_every_library_it_needs():
         out = subprocess.run(["ldd", str(f)], capture_output=True, text=True).stdout
         missing |= {line.split()[0] for line in out.splitlines() if "not found" in line}
     assert not missing, f"`make setup` left these out (xcb cannot start): {sorted(missing)}"
-
-
-@pytest.fixture
-def xvfb():
-    exe = shutil.which("Xvfb")
-    assert exe, "Xvfb is missing: `make setup` installs it (package xvfb) for this test"
-    read, write = os.pipe()
-    proc = subprocess.Popen([exe, "-displayfd", str(write), "-screen", "0", "1280x800x24",
-                             "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as f:
-        number = f.readline().strip()
-    assert number, "Xvfb did not start"
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(10)
 
 
 def _mapped_windows(display: str) -> str:
