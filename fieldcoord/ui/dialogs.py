@@ -10,6 +10,8 @@ widening it, and a long form scrolls vertically only.
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -27,6 +29,7 @@ from .. import __version__
 from ..core import ids, workflow
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, ValidationError
+from ..core.places import log_dir
 from ..core.request_number import next_request_number
 from ..core.validate import check_fields, normalise_method_value, plain_message
 from ..store.records import Changes
@@ -378,7 +381,8 @@ def about(parent) -> None:
         "<p>An offline-first partner directory and coordination records for public-safety "
         "field liaisons: agencies, contacts and 24/7 duty lines, resources, agreements, "
         "operations, plans, radio channels, events and the activity log, shared with partner "
-        "agencies when a path exists.</p><p>License: GPL-3.0-or-later.</p>")
+        "agencies when a path exists.</p><p>License: GPL-3.0-or-later.</p>"
+        f"<p>Log files (send them with a problem report): {html.escape(str(log_dir()))}</p>")
 
 
 def info_text(parent, title: str, text: str) -> None:
