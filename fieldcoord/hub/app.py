@@ -201,10 +201,16 @@ class Hub:
         caller = message.get("site")
         if not isinstance(caller, str) or not protocol.is_uuid(caller):
             raise protocol.ProtocolError("hello needs the caller's site id")
+        mine = visible_vector(s.conn, token.agency)
+        if "buckets" in message:
+            # the caller sent digests of its vector: the streams of the buckets that differ
+            part, differ = protocol.vector_answer(mine, message["buckets"])
+            vector = {"vector": protocol.encode_vector(part), "differ": differ}
+        else:
+            vector = {"vector": protocol.encode_vector(mine)}
         with self._write:
             keys = keyexchange.answer(s, caller, token.agency, message, token)
-        return {"site": s.site_uuid, "agency": s.home, "epoch": s.epoch,
-                "vector": protocol.encode_vector(visible_vector(s.conn, token.agency)), **keys}
+        return {"site": s.site_uuid, "agency": s.home, "epoch": s.epoch, **vector, **keys}
 
     def pull(self, token: tokens.Token, message: dict) -> dict:
         s = self.store()

@@ -92,13 +92,15 @@ def sync(store, peer, progress: Progress | None = None,
     check_may_share(store, allow_demo, getattr(peer, "name", None) or "the peer")
     result = SyncResult()
     mine = visible_vector(store.conn, None)
+    row = store.conn.execute("SELECT key_fingerprint, agency FROM peer WHERE name = ?",
+                             (peer.name,)).fetchone() if getattr(peer, "name", None) else None
+    if row and hasattr(peer, "peer_agency") and peer.peer_agency is None:
+        peer.peer_agency = row[1]           # (what its hello may leave out)
     hello = peer.hello(store.site_uuid, store.home, mine, keyexchange.offer(store))
     result.peer = hello
     expected = getattr(peer, "key_fingerprint", None)
-    if expected is None and getattr(peer, "name", None):
-        row = store.conn.execute("SELECT key_fingerprint FROM peer WHERE name = ?",
-                                 (peer.name,)).fetchone()
-        expected = row[0] if row else None
+    if expected is None and row:
+        expected = row[0]
     result.warnings = keyexchange.take_answer(store, hello.agency, hello.site, hello.keys,
                                               expected)
     want = lacking(hello.vector, mine, store.home)

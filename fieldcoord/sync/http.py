@@ -15,6 +15,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from ..core.errors import Cancelled, FieldcoordError
+from ..core.validate import may_see
 from ..store.incoming import Entry, Report
 from . import protocol, tls
 from .engine import Hello
@@ -59,6 +60,9 @@ class HttpPeer:
         self.bytes_received = 0
         self.round_trips = 0
         self.site = ""
+        # the hub's agency as the last sync learned it (the peer list keeps it): hello's
+        # digests then leave out what that agency may not hold
+        self.peer_agency: str | None = None
 
     def _request(self, route: str, body: bytes, stream: bool = False) -> requests.Response:
         try:
@@ -88,7 +92,14 @@ class HttpPeer:
     def _post(self, route: str, message: dict) -> dict:
         r = self._request(route, protocol.pack(message))
         self.bytes_received += len(r.content)
-        return protocol.unpack(r.content)
+        try:
+            return protocol.unpack(r.content)
+        except protocol.ProtocolError as e:
+            raise self._malformed(e) from None
+
+    def _malformed(self, e: Exception) -> PeerError:
+        return PeerError(f"{self.name} sent an answer that is not what the protocol says ({e}); "
+                         "nothing of it was taken")
 
     def snapshot(self, path: Path, progress=None, cancel: threading.Event | None = None) -> None:
         """Download the hub's snapshot for this token's agency into `path` (decompressed),
@@ -140,10 +151,21 @@ class HttpPeer:
         self.session.close()
 
     def hello(self, site: str, agency: str, vector: dict, keys: dict | None = None) -> Hello:
+        """Digests of our vector out; the hub's vector back, whole or (when it knows digests)
+        as the streams of the buckets that differ, ours standing for the others."""
         self.site = site
+        # the streams the hub may hold too (its agency, when a sync has told it)
+        ours = {k: v for k, v in vector.items()
+                if self.peer_agency is None or may_see(self.peer_agency, k[1])}
         m = self._post("/v1/hello", {"site": site, "agency": agency,
-                                     "vector": protocol.encode_vector(vector), **(keys or {})})
-        return Hello(m["site"], m["agency"], m["epoch"], protocol.decode_vector(m["vector"]),
+                                     "buckets": protocol.vector_digests(ours), **(keys or {})})
+        try:
+            theirs = protocol.decode_vector(m.get("vector"))
+            if "differ" in m:
+                theirs = protocol.whole_vector(ours, theirs, m["differ"])
+        except protocol.ProtocolError as e:
+            raise self._malformed(e) from None
+        return Hello(m["site"], m["agency"], m["epoch"], theirs,
                      {k: m.get(k) for k in ("agency_key", "cert", "endorsements", "enrolled",
                                             "enrol_error", "box_key", "box_keys", "box",
                                             "revocations")})

@@ -10,6 +10,7 @@ fields a receiver does not know are kept and forwarded.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import re
@@ -140,6 +141,67 @@ def _internal_tables() -> re.Pattern:
 
 def encode_vector(vector: dict[tuple[str, str], int]) -> list:
     return [[origin, aud, seq] for (origin, aud), seq in sorted(vector.items())]
+
+
+# A hello carries its vector as digests of this many buckets of streams; the answer holds the
+# streams of the buckets that differ only, so a replica in step with its hub exchanges a few
+# hundred bytes however many laptops the region has (docs/sync-protocol.md, "Hello").
+VECTOR_BUCKETS = 64
+_BUCKET_DIGEST = 8                     # bytes of one bucket's digest
+
+
+def bucket_of(key: tuple[str, str]) -> int:
+    """The bucket of a stream (origin site, audience): the same on every replica."""
+    h = hashlib.blake2b(f"{key[0]}\x00{key[1]}".encode(), digest_size=2).digest()
+    return int.from_bytes(h, "big") % VECTOR_BUCKETS
+
+
+def vector_digests(vector: dict[tuple[str, str], int]) -> str:
+    """One digest per bucket of the streams with their sequence numbers, as one base64 text
+    (an empty bucket has a digest too: that of nothing)."""
+    hashes = [hashlib.blake2b(digest_size=_BUCKET_DIGEST) for _ in range(VECTOR_BUCKETS)]
+    for (origin, aud), seq in sorted(vector.items()):
+        hashes[bucket_of((origin, aud))].update(f"{origin}\x00{aud}\x00{seq}\n".encode())
+    return base64.b64encode(b"".join(h.digest() for h in hashes)).decode()
+
+
+def differing_buckets(theirs: object, vector: dict[tuple[str, str], int]) -> list[int]:
+    """The buckets whose digest in `theirs` (vector_digests' text) differs from `vector`'s."""
+    if not isinstance(theirs, str) or len(theirs) > 4 * VECTOR_BUCKETS * _BUCKET_DIGEST:
+        raise ProtocolError("buckets must be the vector's bucket digests")
+    try:
+        got = base64.b64decode(theirs, validate=True)
+    except ValueError:
+        raise ProtocolError("buckets must be base64") from None
+    if len(got) != VECTOR_BUCKETS * _BUCKET_DIGEST:
+        raise ProtocolError(f"buckets must hold {VECTOR_BUCKETS} digests")
+    mine = base64.b64decode(vector_digests(vector))
+    size = _BUCKET_DIGEST
+    return [i for i in range(VECTOR_BUCKETS)
+            if got[i * size:(i + 1) * size] != mine[i * size:(i + 1) * size]]
+
+
+def vector_answer(vector: dict[tuple[str, str], int], buckets: object
+                  ) -> tuple[dict[tuple[str, str], int], list[int]]:
+    """What a hello answers a caller that sent the digests `buckets`: the streams of `vector`
+    in the buckets that differ, and those buckets."""
+    differ = differing_buckets(buckets, vector)
+    wanted = set(differ)
+    return {k: v for k, v in vector.items() if bucket_of(k) in wanted}, differ
+
+
+def whole_vector(ours: dict[tuple[str, str], int], part: dict[tuple[str, str], int],
+                 differ: object) -> dict[tuple[str, str], int]:
+    """The peer's vector from its answer: `part` for the buckets that differ, `ours` (what our
+    digests were made of) for the others. A peer that sends streams of a bucket it says agrees
+    is refused."""
+    if not (isinstance(differ, list) and all(
+            isinstance(b, int) and 0 <= b < VECTOR_BUCKETS for b in differ)):
+        raise ProtocolError("differ must list bucket numbers")
+    same = set(range(VECTOR_BUCKETS)) - set(differ)
+    if any(bucket_of(k) in same for k in part):
+        raise ProtocolError("the answer holds streams of buckets it says agree")
+    return {**{k: v for k, v in ours.items() if bucket_of(k) in same}, **part}
 
 
 def decode_vector(raw) -> dict[tuple[str, str], int]:
