@@ -18,6 +18,7 @@ BENCHMARKS = {
     "sync": sync_cases.bench_sync,
     "ui": lambda cfg, res: _lazy("ui_cases", "bench_ui")(cfg, res),
     "import": lambda cfg, res: _lazy("interop_cases", "bench_import")(cfg, res),
+    "hello": lambda cfg, res: _lazy("hello_cases", "bench_hello")(cfg, res),
 }
 
 
