@@ -10,8 +10,8 @@ Routes (POST bodies and answers are zlib-compressed JSON, see sync.protocol):
                    zlib-compressed; size and SHA-256 of the database in the headers)
 Every POST needs `Authorization: Bearer <device token>`; the token's agency decides what the
 caller may receive and send. The token is checked before the body is read, and every client is
-held to `Limits` (docs/hub.md, "Limits"). Store work runs in worker threads, one connection per
-thread.
+held to `Limits` (docs/hub.md, "Limits"). Store work runs in worker threads, through the hub's
+HubStore (hub/stores.py), which keeps one connection per thread.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ import json
 import logging
 import math
 import sqlite3
-import threading
 import time
 import zlib
 from collections import OrderedDict, deque
@@ -30,19 +29,11 @@ from pathlib import Path
 
 from ..core.errors import FieldcoordError, ValidationError
 from ..core.validate import may_see
-from ..store import Store
-from ..store.exchange import (
-    BATCH_BYTES,
-    apply_batch,
-    more_after,
-    outgoing,
-    sites_of,
-    visible_vector,
-)
-from ..sync import keyexchange, protocol
+from ..store.exchange import BATCH_BYTES
+from ..sync import protocol
 from ..sync import snapshot as snapshots
-from ..sync.synclog import log_event
 from . import tokens
+from .stores import Busy, HubStore, SqliteHubStore
 
 log = logging.getLogger("fieldcoord.hub")
 MAX_BODY = 24 * 1024 * 1024
@@ -144,27 +135,18 @@ def _out_of_range(entries) -> str | None:
 
 
 class Hub:
-    """Request handlers over the hub's database (thread-safe: a store per thread)."""
+    """The protocol over a HubStore: messages parsed and checked, answers encoded
+    (thread-safe; the store decides what is kept and sent)."""
 
-    def __init__(self, db: Path, batch_bytes: int = BATCH_BYTES):
-        self.db = Path(db)
+    def __init__(self, store: HubStore | Path, batch_bytes: int = BATCH_BYTES):
+        self.hub_store: HubStore = SqliteHubStore(Path(store)) \
+            if isinstance(store, (str, Path)) else store
         self.batch_bytes = batch_bytes
-        self._local = threading.local()
-        self._write = threading.Lock()
-        self._snapshot = threading.Lock()      # one snapshot made at a time (disk space)
-        with Store.open(self.db) as s:
-            self.site, self.agency = s.site_uuid, s.home
-        snapshots.remove_stale(self.db)
-
-    def store(self) -> Store:
-        s = getattr(self._local, "store", None)
-        if s is None:
-            s = self._local.store = Store.open(self.db)
-        return s
+        self.site, self.agency = self.hub_store.site, self.hub_store.agency
 
     def authenticate(self, header: str | None) -> tokens.Token:
         presented = header[7:].strip() if header and header.lower().startswith("bearer ") else None
-        token = tokens.check(self.store().conn, presented)
+        token = self.hub_store.check_token(presented)
         if token is None:
             raise HttpError(401, "a valid device token is needed (Authorization: Bearer ...)")
         return token
@@ -184,47 +166,38 @@ class Hub:
             # a snapshot is not verified entry by entry: only the agency's own devices, which
             # trust its hub with the agency's key, take one
             raise HttpError(403, f"snapshots are made for devices of {self.agency} only")
-        if not self._snapshot.acquire(timeout=60):
-            raise HttpError(503, "the hub is busy making another snapshot; sync again later")
         try:
-            built = snapshots.build(self.store().conn, token.agency, self.db, self.site)
+            built = self.hub_store.snapshot(token.agency)
+        except Busy as e:
+            raise HttpError(503, str(e)) from None
         except snapshots.SnapshotRefused as e:
             raise HttpError(403, str(e)) from None
-        finally:
-            self._snapshot.release()
         log.info("snapshot for %s (%s): %d bytes", token.agency, token.device, built.size)
         return built
 
     # ------------------------------------------------------------------ routes
     def hello(self, token: tokens.Token, message: dict) -> dict:
-        s = self.store()
         caller = message.get("site")
         if not isinstance(caller, str) or not protocol.is_uuid(caller):
             raise protocol.ProtocolError("hello needs the caller's site id")
-        mine = visible_vector(s.conn, token.agency)
+        if "buckets" in message:            # (checked before anything is written)
+            protocol.differing_buckets(message["buckets"], {})
+        greeting = self.hub_store.greet(caller, token, message)
         if "buckets" in message:
             # the caller sent digests of its vector: the streams of the buckets that differ
-            part, differ = protocol.vector_answer(mine, message["buckets"])
+            part, differ = protocol.vector_answer(greeting.vector, message["buckets"])
             vector = {"vector": protocol.encode_vector(part), "differ": differ}
         else:
-            vector = {"vector": protocol.encode_vector(mine)}
-        with self._write:
-            keys = keyexchange.answer(s, caller, token.agency, message, token)
-        return {"site": s.site_uuid, "agency": s.home, "epoch": s.epoch, **vector, **keys}
+            vector = {"vector": protocol.encode_vector(greeting.vector)}
+        return {"site": self.site, "agency": self.agency, "epoch": greeting.epoch, **vector,
+                **greeting.keys}
 
     def pull(self, token: tokens.Token, message: dict) -> dict:
-        s = self.store()
         since = protocol.decode_vector(message.get("since", []))
-        allowed = {k: v for k, v in since.items() if may_see(token.agency, k[1])}
-        if s.log.unsigned_streams():         # the hub's own newest entries, signed once
-            with self._write:
-                s.sign_heads()
-        batch = next(outgoing(s.conn, allowed, self.batch_bytes, agency=token.agency), [])
-        more = more_after(s.conn, allowed, batch)
-        return {"batch": protocol.encode_batch(batch, sites_of(s.conn, batch)), "more": more}
+        batch, sites, more = self.hub_store.pull(token.agency, since, self.batch_bytes)
+        return {"batch": protocol.encode_batch(batch, sites), "more": more}
 
     def push(self, token: tokens.Token, message: dict) -> dict:
-        s = self.store()
         entries, sites = protocol.decode_batch(message.get("batch") or {})
         wrong = _out_of_range(entries)
         if wrong:
@@ -234,20 +207,15 @@ class Hub:
         if hidden:
             raise HttpError(403, f"the batch holds {len(hidden)} changes agency {token.agency} "
                                  "may not hold; nothing was applied")
-        with self._write:
-            try:
-                report = apply_batch(s, entries, sites)
-            except _MISSHAPEN as e:
-                # one transaction: nothing was applied
-                log.warning("a batch from %s (%s) could not be applied", token.device,
-                            token.agency, exc_info=True)
-                raise protocol.ProtocolError("a part of the batch has a form this hub cannot "
-                                             f"take ({type(e).__name__}: {e}); nothing was "
-                                             "applied") from None
-            for e, reason in report.refused:
-                log_event(s, token.device, "refused", reason, [e.tbl, e.rid])
-            for origin, _aud, _seq, what in report.tampered:
-                log_event(s, token.device, "tampered", what, origin)
+        try:
+            report = self.hub_store.push(token, entries, sites)
+        except _MISSHAPEN as e:
+            # one transaction: nothing was applied
+            log.warning("a batch from %s (%s) could not be applied", token.device,
+                        token.agency, exc_info=True)
+            raise protocol.ProtocolError("a part of the batch has a form this hub cannot "
+                                         f"take ({type(e).__name__}: {e}); nothing was "
+                                         "applied") from None
         return {"applied": report.applied, "duplicates": report.duplicates,
                 "refused": [[e.origin, e.audience, e.seq, e.tbl, e.rid, why]
                             for e, why in report.refused],

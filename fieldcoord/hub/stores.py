@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the hub's HTTP service asks of the database behind it (hub layer).
+
+`Hub` (hub/app.py) speaks the protocol: it parses and checks messages, encodes answers and
+decides nothing about records. Everything that reads or writes the hub's records goes through a
+`HubStore`: its identity, device tokens, the vector an agency may see, the next batch to send,
+applying a pushed batch (the same merge and permission checks as a laptop's), and a snapshot
+for a new laptop. `SqliteHubStore` keeps them in one SQLite file, as a laptop does.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..core.validate import may_see
+from ..store import Store
+from ..store.exchange import (
+    BATCH_BYTES,
+    Batch,
+    apply_batch,
+    more_after,
+    outgoing,
+    sites_of,
+    visible_vector,
+)
+from ..store.incoming import Entry, Report
+from ..sync import keyexchange
+from ..sync import snapshot as snapshots
+from ..sync.synclog import log_event
+from . import tokens
+
+Vector = dict[tuple[str, str], int]
+
+
+@dataclass(frozen=True)
+class Greeting:
+    """What hello answers about the hub: its epoch, the vector the caller's agency may see,
+    and the answer to the caller's keys (certificate, endorsements, enrolment)."""
+    epoch: str
+    vector: Vector
+    keys: dict[str, Any]
+
+
+class HubStore(Protocol):
+    """The hub's database, seen from its HTTP service. Every method may be called from several
+    threads at once."""
+    site: str           # the hub's site UUID
+    agency: str         # the agency whose hub it is
+
+    def check_token(self, presented: str | None) -> tokens.Token | None:
+        """The device token presented, when it is valid and not revoked."""
+        ...
+
+    def greet(self, caller: str, token: tokens.Token, message: dict[str, Any]) -> Greeting:
+        ...
+
+    def pull(self, agency: str, since: Vector, batch_bytes: int
+             ) -> tuple[Batch, dict[str, Any], bool]:
+        """The next batch of what `agency` may see and lacks after `since`, its sites, and
+        whether more follows."""
+        ...
+
+    def push(self, token: tokens.Token, entries: list[Entry], sites: dict[str, Any]) -> Report:
+        """Apply a batch (verified and judged as on every replica), noting what was refused."""
+        ...
+
+    def snapshot(self, agency: str) -> snapshots.Built:
+        """A file of what a new replica of `agency` would receive (the caller deletes it)."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class SqliteHubStore:
+    """The hub's records in one SQLite file: a store (connection) per thread, one writer at a
+    time, one snapshot at a time (each needs disk space of about the database's size)."""
+
+    def __init__(self, db: Path):
+        self.db = Path(db)
+        self._local = threading.local()
+        self._write = threading.Lock()
+        self._snapshot = threading.Lock()
+        with Store.open(self.db) as s:
+            self.site, self.agency = s.site_uuid, s.home
+        snapshots.remove_stale(self.db)
+
+    def store(self) -> Store:
+        s: Store | None = getattr(self._local, "store", None)
+        if s is None:
+            s = self._local.store = Store.open(self.db)
+        return s
+
+    def check_token(self, presented: str | None) -> tokens.Token | None:
+        return tokens.check(self.store().conn, presented)
+
+    def greet(self, caller: str, token: tokens.Token, message: dict[str, Any]) -> Greeting:
+        s = self.store()
+        vector = visible_vector(s.conn, token.agency)
+        with self._write:
+            keys = keyexchange.answer(s, caller, token.agency, message, token)
+        return Greeting(s.epoch, vector, keys)
+
+    def pull(self, agency: str, since: Vector, batch_bytes: int = BATCH_BYTES
+             ) -> tuple[Batch, dict[str, Any], bool]:
+        s = self.store()
+        allowed = {k: v for k, v in since.items() if may_see(agency, k[1])}
+        if s.log.unsigned_streams():         # the hub's own newest entries, signed once
+            with self._write:
+                s.sign_heads()
+        batch = next(outgoing(s.conn, allowed, batch_bytes, agency=agency), [])
+        return batch, sites_of(s.conn, batch), more_after(s.conn, allowed, batch)
+
+    def push(self, token: tokens.Token, entries: list[Entry], sites: dict[str, Any]) -> Report:
+        s = self.store()
+        with self._write:
+            report = apply_batch(s, entries, sites)
+            for e, reason in report.refused:
+                log_event(s, token.device, "refused", reason, [e.tbl, e.rid])
+            for origin, _aud, _seq, what in report.tampered:
+                log_event(s, token.device, "tampered", what, origin)
+        return report
+
+    def snapshot(self, agency: str) -> snapshots.Built:
+        if not self._snapshot.acquire(timeout=60):
+            raise Busy("the hub is busy making another snapshot; sync again later")
+        try:
+            return snapshots.build(self.store().conn, agency, self.db, self.site)
+        finally:
+            self._snapshot.release()
+
+    def close(self) -> None:
+        """Close this thread's connection (each worker thread's ends with its thread)."""
+        s: Store | None = getattr(self._local, "store", None)
+        if s is not None:
+            s.close()
+            self._local.store = None
+
+
+class Busy(Exception):
+    """The hub cannot take this request now; the caller tries again later (503)."""
