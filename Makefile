@@ -10,8 +10,8 @@ QT_LIBS := libegl1 libgl1 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 \
            libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 \
            libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
 # a virtual X display for the test that maps the real window; the validators of the desktop
-# entry and the AppStream metadata
-TEST_LIBS := xvfb x11-utils desktop-file-utils appstream
+# entry and the AppStream metadata; PostgreSQL, which the tests start on a temporary folder
+TEST_LIBS := xvfb x11-utils desktop-file-utils appstream postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-libs run test test-slow bench dist test-dist install-desktop clean

@@ -120,3 +120,12 @@ def xvfb():
     yield f":{number}"
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server (tests/support/pgserver.py), stopped at the end."""
+    from pgserver import PostgresServer
+    server = PostgresServer().start()
+    yield server
+    server.stop()

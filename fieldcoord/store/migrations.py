@@ -158,7 +158,7 @@ def applied(conn: sqlite3.Connection) -> list[str]:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone():
         return []
     return [r[0] for r in conn.execute(
-        f"SELECT name FROM {TABLE} WHERE migration_set = ? ORDER BY rowid", (MIGRATION_SET,))]
+        f"SELECT name FROM {TABLE} WHERE migration_set = ? ORDER BY id", (MIGRATION_SET,))]
 
 
 def migrate(conn: sqlite3.Connection, stop_before: str | None = None) -> list[str]:

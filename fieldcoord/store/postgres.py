@@ -1,0 +1,235 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A PostgreSQL connection the store's code uses as it uses sqlite3's (store layer).
+
+The store and its merge are written once, for SQLite; a regional hub runs them on PostgreSQL
+through this: each statement is said for PostgreSQL by `dialect.to_postgres`, values come back
+as sqlite3 gives them (integers, not Decimals or booleans; bytes, not memoryviews), rows read
+by name where the code asks for sqlite3.Row, and SQLite's pragmas are answered or ignored.
+psycopg (3) is needed only here: `pip install fieldcoord[postgres]`.
+"""
+from __future__ import annotations
+
+import decimal
+import itertools
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from . import dialect
+
+_PRAGMA = re.compile(r"^\s*PRAGMA\s+(\w+)\s*(?:=\s*(.+?)|\((\w+)\))?\s*;?\s*$", re.IGNORECASE)
+_INSERT = re.compile(r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*\(([^)]*)\)',
+                     re.IGNORECASE)
+_version = itertools.count(1)
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """A row read by position or by column name, as sqlite3.Row."""
+    _names: tuple[str, ...] = ()
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, decimal.Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    if isinstance(v, memoryview):
+        return bytes(v)
+    return v
+
+
+class Cursor:
+    """What the store uses of sqlite3.Cursor."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], names: tuple[str, ...] | None,
+                 rowcount: int, lastrowid: int | None):
+        self._rows = rows
+        self._names = names
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+        self.row_factory: Any = None
+        self.description = tuple((n, None, None, None, None, None, None) for n in names) \
+            if names is not None else None
+
+    def _shape(self, row: tuple[Any, ...]) -> Any:
+        values = tuple(_value(v) for v in row)
+        if self.row_factory is sqlite3.Row and self._names is not None:
+            r = Row(values)
+            r._names = self._names
+            return r
+        return values
+
+    def fetchone(self) -> Any:
+        return self._shape(self._rows.pop(0)) if self._rows else None
+
+    def fetchmany(self, size: int = 1) -> list[Any]:
+        taken, self._rows = self._rows[:size], self._rows[size:]
+        return [self._shape(r) for r in taken]
+
+    def fetchall(self) -> list[Any]:
+        taken, self._rows = self._rows, []
+        return [self._shape(r) for r in taken]
+
+    def __iter__(self) -> Iterator[Any]:
+        while self._rows:
+            yield self._shape(self._rows.pop(0))
+
+
+class PgConnection:
+    """The part of sqlite3.Connection the store uses, over one psycopg connection in
+    autocommit mode (transactions are the store's own BEGIN and COMMIT, as with SQLite)."""
+
+    def __init__(self, dsn: str):
+        import psycopg
+        self.raw = psycopg.connect(dsn, autocommit=True)
+        self.keys = self._primary_keys()
+        self.identity = self._identity_columns()
+        self._data_version = next(_version)
+
+    # ------------------------------------------------------------ what the schema holds
+    def _primary_keys(self) -> dict[str, tuple[str, ...]]:
+        rows = self.raw.execute(
+            "SELECT tc.table_name, kcu.column_name FROM information_schema.table_constraints tc "
+            "JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = "
+            "tc.constraint_name AND kcu.table_schema = tc.table_schema "
+            "WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
+            "ORDER BY tc.table_name, kcu.ordinal_position").fetchall()
+        out: dict[str, tuple[str, ...]] = {}
+        for table, column in rows:
+            out[table] = out.get(table, ()) + (column,)
+        return out
+
+    def _identity_columns(self) -> dict[str, str]:
+        return dict(self.raw.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall())
+
+    # ------------------------------------------------------------ sqlite3's API
+    @property
+    def in_transaction(self) -> bool:
+        import psycopg
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
+        pragma = _PRAGMA.match(sql)
+        if pragma:
+            return self._pragma(pragma.group(1).lower(), pragma.group(2) or pragma.group(3))
+        text = dialect.to_postgres(sql, self.keys)
+        returning = None
+        insert = _INSERT.match(sql)
+        if insert and " RETURNING " not in text.upper():
+            pk = self.identity.get(insert.group(1))
+            columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
+            if pk and pk not in columns:
+                returning = pk
+                text += f' RETURNING "{pk}"'
+        cur = self.raw.execute(text, tuple(params) if not isinstance(params, dict) else params)
+        names = tuple(d.name for d in cur.description) if cur.description else None
+        rows = cur.fetchall() if cur.description else []
+        lastrowid = None
+        if returning is not None:
+            lastrowid = rows[0][0] if rows else None
+            rows, names = [], None
+        if insert and returning is None and insert.group(1) in self.identity:
+            self._catch_up(insert.group(1))
+        return Cursor(rows, names, cur.rowcount, lastrowid)
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
+        pragma = _PRAGMA.match(sql)
+        if pragma:
+            return self._pragma(pragma.group(1).lower(), None)
+        text = dialect.to_postgres(sql, self.keys)
+        items = [tuple(p) for p in seq]
+        n = 0
+        if items:
+            with self.raw.cursor() as cur:
+                cur.executemany(text, items)
+                n = cur.rowcount
+        insert = _INSERT.match(sql)
+        if insert and insert.group(1) in self.identity:
+            self._catch_up(insert.group(1))
+        return Cursor([], None, n, None)
+
+    def _catch_up(self, table: str) -> None:
+        """After rows were given their ids explicitly, the identity goes on after the
+        largest (as SQLite's row ids do)."""
+        pk = self.identity[table]
+        self.raw.execute(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk}'), "
+            f'greatest((SELECT max("{pk}") FROM "{table}"), 1))')
+
+    def _pragma(self, name: str, arg: str | None) -> Cursor:
+        if name == "data_version":
+            # other processes write too, and nothing tells: caches are read afresh
+            # in every transaction
+            self._data_version = next(_version)
+            return Cursor([(self._data_version,)], ("data_version",), -1, None)
+        if name == "table_info" and arg:
+            rows = self.raw.execute(
+                "SELECT ordinal_position - 1, column_name, data_type, "
+                "(is_nullable = 'NO')::int, column_default, 0 FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = %s "
+                "ORDER BY ordinal_position", (arg.strip("'\""),)).fetchall()
+            pk = self.keys.get(arg.strip("'\""), ())
+            rows = [r[:5] + ((pk.index(r[1]) + 1) if r[1] in pk else 0,) for r in rows]
+            return Cursor(rows, ("cid", "name", "type", "notnull", "dflt_value", "pk"), -1, None)
+        # journal mode, synchronous, busy timeout, cache size, foreign keys: PostgreSQL's own
+        return Cursor([], None, -1, None)
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def create_schema(sqlite_conn: sqlite3.Connection, dsn: str) -> None:
+    """Make the tables and indexes of the SQLite store behind `sqlite_conn` in the PostgreSQL
+    database `dsn` (which must be empty)."""
+    import psycopg
+    with psycopg.connect(dsn, autocommit=False) as c:
+        for stmt in dialect.schema(sqlite_conn):
+            c.execute(stmt)
+
+
+def copy_rows(sqlite_conn: sqlite3.Connection, dsn: str) -> dict[str, int]:
+    """Copy every row of the SQLite store's tables (its search tables left out) into the
+    PostgreSQL database `dsn` made by create_schema, in one transaction; returns rows per
+    table."""
+    import psycopg
+    counts: dict[str, int] = {}
+    with psycopg.connect(dsn, autocommit=False) as c:
+        tables = [r[0] for r in c.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+        for table in tables:
+            cur = sqlite_conn.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cur.description]
+            cols = ", ".join(f'"{n}"' for n in names)
+            n = 0
+            with c.cursor() as pg, pg.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+                for row in cur:
+                    copy.write_row(row)
+                    n += 1
+            counts[table] = n
+        pg_conn = PgConnection.__new__(PgConnection)
+        pg_conn.raw = c
+        pg_conn.keys = {}
+        pg_conn.identity = pg_conn._identity_columns()
+        for table in pg_conn.identity:
+            pg_conn._catch_up(table)
+    return counts
