@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,8 +16,12 @@ log = logging.getLogger("fieldcoord.cli")
 
 def add_parsers(sub) -> None:
     hub = sub.add_parser("hub", help="run this database as a hub; manage device tokens")
-    hs = hub.add_subparsers(dest="hub_command", metavar="serve|backup|restore|token",
-                            required=True)
+    hub.add_argument("--database-url", metavar="URL",
+                     default=os.environ.get("FIELDCOORD_DATABASE_URL") or None,
+                     help="a regional hub's records in PostgreSQL (postgresql://...; default "
+                     "$FIELDCOORD_DATABASE_URL); --db then names where its key file is")
+    hs = hub.add_subparsers(dest="hub_command",
+                            metavar="serve|backup|restore|token|import-sqlite", required=True)
     s = hs.add_parser("serve", help="serve sync over HTTP(S)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
@@ -31,6 +36,8 @@ def add_parsers(sub) -> None:
     r = hs.add_parser("restore", help="put a backup in place as this hub's database; the "
                       "restored hub gets a new epoch so replicas re-send what it lacks")
     r.add_argument("backup", type=Path)
+    hs.add_parser("import-sqlite", help="move the SQLite hub --db names into the empty "
+                  "PostgreSQL database --database-url names (every change, token and key)")
     tok = hs.add_parser("token", help="device tokens: add, list, revoke")
     ts = tok.add_subparsers(dest="token_command", metavar="add|list|revoke", required=True)
     t = ts.add_parser("add", help="issue a token (printed once)")
@@ -157,15 +164,39 @@ def run_keys(args, store) -> int:
     return 0
 
 
-def run_hub(args, db: Path) -> int:
-    from .hub import tokens
+def _hub_store(args, db: Path):
+    """The hub's Store: in PostgreSQL with --database-url, else the SQLite file."""
+    if getattr(args, "database_url", None):
+        from .store.postgres import open_store
+        return open_store(args.database_url, db)
     from .store import Store
+    return Store.open(db)
+
+
+def run_hub(args, db: Path) -> int:  # noqa: C901 - one branch per hub command
+    from .hub import tokens
+    url = getattr(args, "database_url", None)
+    if args.hub_command in ("backup", "restore") and url:
+        raise ValidationError(f"hub {args.hub_command} is for a hub in SQLite; back up a "
+                              "PostgreSQL hub with pg_dump (docs/hub.md)")
+    if args.hub_command == "import-sqlite":
+        if not url:
+            raise ValidationError("hub import-sqlite needs --database-url postgresql://...")
+        from .store.postgres import import_sqlite
+        counts = import_sqlite(db, url)
+        print(f"moved {db} into PostgreSQL: {counts.get('change', 0)} changes, "
+              f"{counts.get('device_token', 0)} device tokens, {sum(counts.values())} rows in "
+              "all; serve it with hub serve --database-url")
+        log.info("moved %s into PostgreSQL (%d rows)", db, sum(counts.values()))
+        return 0
     if args.hub_command == "serve":
         from .hub.server import make_server
-        server, sock = make_server(db, args.host, args.port, args.cert, args.key, args.insecure)
+        server, sock = make_server(db, args.host, args.port, args.cert, args.key, args.insecure,
+                                   database_url=url)
         scheme = "https" if args.cert else "http"
-        with Store.open(db) as s:
-            said = f"hub of {s.home} serving {db} at {scheme}://{args.host}:" \
+        with _hub_store(args, db) as s:
+            where = "PostgreSQL" if url else str(db)
+            said = f"hub of {s.home} serving {where} at {scheme}://{args.host}:" \
                 f"{sock.getsockname()[1]}"
             print(f"{said} (Ctrl+C stops)", file=sys.stderr, flush=True)
             log.info("%s", said)
@@ -194,7 +225,7 @@ def run_hub(args, db: Path) -> int:
         epoch = restore(args.backup, db)
         print(f"restored {db} from {args.backup}; new epoch {epoch}")
         return 0
-    with Store.open(db) as s:
+    with _hub_store(args, db) as s:
         if args.token_command == "add":
             with s.transaction():
                 tid, token = tokens.issue(s.conn, args.agency, args.device)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..core.errors import ValidationError
 from .app import Hub, Limits, asgi_app
+from .stores import open_hub_store
 
 
 def is_loopback(host: str) -> bool:
@@ -71,8 +72,10 @@ def _http_protocol(head_seconds: float):
 
 
 def make_server(db: Path, host: str, port: int, cert: Path | None = None,
-                key: Path | None = None, insecure: bool = False, limits: Limits = Limits()):
-    """(uvicorn server, bound socket) for the hub of database `db`, clients held to `limits`.
+                key: Path | None = None, insecure: bool = False, limits: Limits = Limits(),
+                database_url: str | None = None):
+    """(uvicorn server, bound socket) for the hub of database `db` (its records in PostgreSQL
+    at `database_url` when given), clients held to `limits`.
 
     uvicorn's options used (docs/hub.md, "Limits"):
       limit_concurrency              open connections and running requests; a request beyond
@@ -85,7 +88,7 @@ def make_server(db: Path, host: str, port: int, cert: Path | None = None,
     per address (app.FailedTokens)."""
     import uvicorn
     check_tls(host, cert, key, insecure)
-    hub = Hub(db)
+    hub = Hub(open_hub_store(db, database_url))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -103,10 +106,10 @@ def make_server(db: Path, host: str, port: int, cert: Path | None = None,
 
 
 def start_in_thread(db: Path, host: str = "127.0.0.1", port: int = 0,
-                    limits: Limits = Limits()):
+                    limits: Limits = Limits(), database_url: str | None = None):
     """Start a hub in a background thread (tests, the app's own LAN hub); returns
     (url, stop) where stop() shuts it down."""
-    server, sock = make_server(db, host, port, limits=limits)
+    server, sock = make_server(db, host, port, limits=limits, database_url=database_url)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

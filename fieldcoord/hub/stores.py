@@ -10,6 +10,7 @@ for a new laptop. `SqliteHubStore` keeps them in one SQLite file, as a laptop do
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -74,23 +75,27 @@ class HubStore(Protocol):
         ...
 
 
-class SqliteHubStore:
-    """The hub's records in one SQLite file: a store (connection) per thread, one writer at a
-    time, one snapshot at a time (each needs disk space of about the database's size)."""
+class _StoreBacked(ABC):
+    """A HubStore over fieldcoord's Store, one per thread: the merge, the permission checks and
+    the key exchange are the laptops' own. Subclasses say how a thread's store is opened."""
+    db: Path
 
-    def __init__(self, db: Path):
-        self.db = Path(db)
+    def __init__(self) -> None:
         self._local = threading.local()
         self._write = threading.Lock()
         self._snapshot = threading.Lock()
-        with Store.open(self.db) as s:
-            self.site, self.agency = s.site_uuid, s.home
+        s = self.store()
+        self.site, self.agency = s.site_uuid, s.home
         snapshots.remove_stale(self.db)
+
+    @abstractmethod
+    def _open(self) -> Store:
+        """A new store (connection) for the calling thread."""
 
     def store(self) -> Store:
         s: Store | None = getattr(self._local, "store", None)
         if s is None:
-            s = self._local.store = Store.open(self.db)
+            s = self._local.store = self._open()
         return s
 
     def check_token(self, presented: str | None) -> tokens.Token | None:
@@ -137,6 +142,42 @@ class SqliteHubStore:
         if s is not None:
             s.close()
             self._local.store = None
+
+
+class SqliteHubStore(_StoreBacked):
+    """The hub's records in one SQLite file: a store (connection) per thread, one writer at a
+    time, one snapshot at a time (each needs disk space of about the database's size)."""
+
+    def __init__(self, db: Path):
+        self.db = Path(db)
+        super().__init__()
+
+    def _open(self) -> Store:
+        return Store.open(self.db)
+
+
+class PostgresHubStore(_StoreBacked):
+    """The hub's records in PostgreSQL (a regional hub): a connection per thread, through the
+    dialect layer, so the merge and its checks are those of every replica. Writers of all the
+    hub's processes take turns (a transaction-scoped advisory lock); reads never wait.
+
+    `db` is where the hub's SQLite file was: its key file (`<db>.keys`) and the temporary files
+    of snapshots are kept there."""
+
+    def __init__(self, url: str, db: Path):
+        self.url, self.db = url, Path(db)
+        super().__init__()
+
+    def _open(self) -> Store:
+        from ..store.postgres import open_store
+        return open_store(self.url, self.db)
+
+
+def open_hub_store(db: Path, database_url: str | None) -> HubStore:
+    """The hub's store: PostgreSQL at `database_url`, else the SQLite file `db`."""
+    if database_url:
+        return PostgresHubStore(database_url, db)
+    return SqliteHubStore(db)
 
 
 class Busy(Exception):

@@ -14,9 +14,13 @@ import itertools
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import dialect
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _PRAGMA = re.compile(r"^\s*PRAGMA\s+(\w+)\s*(?:=\s*(.+?)|\((\w+)\))?\s*;?\s*$", re.IGNORECASE)
 _INSERT = re.compile(r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*\(([^)]*)\)',
@@ -84,9 +88,41 @@ class Cursor:
             yield self._shape(self._rows.pop(0))
 
 
+class _CursorProxy:
+    """conn.cursor(): a cursor that runs statements through its connection."""
+
+    def __init__(self, conn: PgConnection):
+        self._conn = conn
+        self._cur: Cursor | None = None
+        self.row_factory: Any = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _CursorProxy:
+        self._cur = self._conn.execute(sql, params)
+        self._cur.row_factory = self.row_factory
+        return self
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone() if self._cur else None
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall() if self._cur else []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cur) if self._cur else iter(())
+
+
+# BEGIN IMMEDIATE (SQLite: this connection is the one writer) takes this transaction-scoped
+# advisory lock: writers of every hub process on the database take turns, as on SQLite, while
+# readers never wait
+WRITE_LOCK = 0x6663_6864   # "fchd"
+
+
 class PgConnection:
     """The part of sqlite3.Connection the store uses, over one psycopg connection in
     autocommit mode (transactions are the store's own BEGIN and COMMIT, as with SQLite)."""
+
+    # a regional hub keeps no search documents or indexes (Replica.searchless)
+    searchless = True
 
     def __init__(self, dsn: str):
         import psycopg
@@ -94,6 +130,9 @@ class PgConnection:
         self.keys = self._primary_keys()
         self.identity = self._identity_columns()
         self._data_version = next(_version)
+
+    def cursor(self) -> _CursorProxy:
+        return _CursorProxy(self)
 
     # ------------------------------------------------------------ what the schema holds
     def _primary_keys(self) -> dict[str, tuple[str, ...]]:
@@ -123,6 +162,10 @@ class PgConnection:
         pragma = _PRAGMA.match(sql)
         if pragma:
             return self._pragma(pragma.group(1).lower(), pragma.group(2) or pragma.group(3))
+        if re.match(r"\s*BEGIN\s+IMMEDIATE\b", sql, re.IGNORECASE):
+            self.raw.execute("BEGIN")
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            return Cursor([], None, -1, None)
         text = dialect.to_postgres(sql, self.keys)
         returning = None
         insert = _INSERT.match(sql)
@@ -197,6 +240,36 @@ class PgConnection:
         self.raw.close()
 
 
+def copy_to_sqlite(pg: PgConnection, target: sqlite3.Connection) -> dict[str, int]:
+    """Copy every row of the PostgreSQL store into `target`, an empty SQLite store of the same
+    schema (made by its migrations), reading one snapshot of PostgreSQL (repeatable read);
+    returns rows per table."""
+    counts: dict[str, int] = {}
+    tables = [r[0] for r in pg.raw.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+        "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+    pg.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        target.execute("BEGIN")
+        for table in tables:
+            target.execute(f'DELETE FROM "{table}"')
+            with pg.raw.cursor(name=f"copy_{table}") as cur:
+                cur.execute(f'SELECT * FROM "{table}"')
+                names = [d.name for d in cur.description or []]
+                marks = ", ".join("?" * len(names))
+                cols = ", ".join(f'"{n}"' for n in names)
+                n = 0
+                while rows := cur.fetchmany(5000):
+                    target.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})',
+                                       [tuple(_value(v) for v in r) for r in rows])
+                    n += len(rows)
+            counts[table] = n
+        target.execute("COMMIT")
+    finally:
+        pg.raw.execute("ROLLBACK")
+    return counts
+
+
 def create_schema(sqlite_conn: sqlite3.Connection, dsn: str) -> None:
     """Make the tables and indexes of the SQLite store behind `sqlite_conn` in the PostgreSQL
     database `dsn` (which must be empty)."""
@@ -233,3 +306,46 @@ def copy_rows(sqlite_conn: sqlite3.Connection, dsn: str) -> dict[str, int]:
         for table in pg_conn.identity:
             pg_conn._catch_up(table)
     return counts
+
+
+def open_store(url: str, db: Path) -> Store:
+    """The store of a regional hub whose records are in PostgreSQL at `url`; `db` names where
+    its key file is (`<db>.keys`) and where snapshots are made."""
+    from ..core.errors import NotInitialised
+    from .store import Store
+    try:
+        conn = PgConnection(url)
+    except Exception as e:          # psycopg's errors: the server, the URL, the credentials
+        raise NotInitialised(f"cannot reach the hub's PostgreSQL database: {e}") from None
+    if "meta" not in conn.keys:
+        conn.close()
+        raise NotInitialised("the PostgreSQL database holds no fieldcoord hub: move one in "
+                             "with fieldcoord hub import-sqlite")
+    try:
+        return Store(conn, Path(db))  # type: ignore[arg-type]
+    except BaseException:
+        conn.close()
+        raise
+
+
+def import_sqlite(db: Path, url: str) -> dict[str, int]:
+    """Move the SQLite hub `db` (migrated to the latest schema first) into the empty PostgreSQL
+    database `url`: its tables, indexes and every row but search documents, in one
+    transaction each; returns rows per table."""
+    import psycopg
+
+    from ..core.errors import ValidationError
+    from .store import Store
+    Store.open(db).close()              # checks it, and brings its schema up to date
+    lite = sqlite3.connect(str(db))
+    try:
+        with psycopg.connect(url, autocommit=True) as c:
+            held = c.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                             "table_schema = current_schema()").fetchone()
+            if held and held[0]:
+                raise ValidationError("the PostgreSQL database is not empty: give an empty "
+                                      "one (createdb) to move the hub into")
+        create_schema(lite, url)
+        return copy_rows(lite, url)
+    finally:
+        lite.close()

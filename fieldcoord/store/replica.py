@@ -101,8 +101,11 @@ class Replica:
         self.self_ord: int = int(meta.get("self_ord") or 1)
         # full-text indexes left for later by a large sync (see defer_search)
         self.search_deferred: bool = meta.get("search_deferred") == "1"
+        # a regional hub's database (PostgreSQL) keeps no search documents or indexes: it is
+        # never searched, and laptops build theirs from the records they receive
+        self.searchless: bool = bool(getattr(self.conn, "searchless", False))
         # documents whose full-text entries wait for index_pending (search reads them anyway)
-        self._pending_docs = fts.pending_count(self.conn)
+        self._pending_docs = 0 if self.searchless else fts.pending_count(self.conn)
         # where the private keys are (see store.keys); None before keys existed
         self.keystore: str | None = meta.get("keystore")
         # the built-in demo region (fictional Harbor County) was loaded here: never shared
@@ -262,7 +265,7 @@ class Replica:
         way rebuilds both when next opened. Searches meanwhile may miss the records received
         since, and lists sort without their indexes.
         """
-        if self.search_deferred and not indexes:
+        if self.searchless or self.search_deferred and not indexes:
             return
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) "
@@ -277,6 +280,8 @@ class Replica:
 
     def catch_up_search(self) -> None:
         """Rebuild the full-text indexes and the other indexes left for later by defer_search."""
+        if self.searchless:
+            return
         missing = self._missing_indexes()
         if not self.search_deferred and not missing:
             return
@@ -312,7 +317,7 @@ class Replica:
     def _flush(self) -> None:
         tx = self._tx
         assert tx is not None
-        if tx.dirty:
+        if tx.dirty and not self.searchless:
             self._pending_docs += fts.refresh(
                 self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
                 self._agency_words, tx.inserted, tx.with_lines, deferred=self.search_deferred)
@@ -329,7 +334,7 @@ class Replica:
         closing, before a search); returns how many documents were indexed. With `wait`
         False it gives up at once when another connection is writing (a sync): a search then
         reads the pending documents from a temporary index instead."""
-        if not fts.pending_count(self.conn):
+        if self.searchless or not fts.pending_count(self.conn):
             self._pending_docs = 0
             return 0
         if not wait and not self._depth:

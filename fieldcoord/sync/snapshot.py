@@ -140,6 +140,19 @@ def _clear_search(c: sqlite3.Connection) -> None:
     c.execute("DELETE FROM search_pending")
 
 
+def _copy_from_postgres(conn, path: Path) -> None:
+    """A regional hub's records (PostgreSQL, one consistent read) in a new SQLite store file;
+    it has no search documents, so the snapshot's are cleared and the laptop builds them."""
+    from ..store.db import connect
+    from ..store.postgres import copy_to_sqlite
+    c = connect(path)
+    try:
+        migrations.migrate(c)
+        copy_to_sqlite(conn, c)
+    finally:
+        c.close()
+
+
 def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
     """A consistent copy of the database behind `conn` holding only what a normal sync sends
     `agency`: streams whose audience it may see, records it may see, their conflicts and
@@ -154,7 +167,10 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
     path = Path(name)
     path.unlink()                           # VACUUM INTO writes a file of its own
     try:
-        conn.execute("VACUUM INTO ?", (str(path),))
+        if isinstance(conn, sqlite3.Connection):
+            conn.execute("VACUUM INTO ?", (str(path),))
+        else:
+            _copy_from_postgres(conn, path)
         c = sqlite3.connect(str(path), isolation_level=None)
         try:
             c.execute("PRAGMA journal_mode = DELETE")
@@ -189,7 +205,8 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
             # (a site row names a replica, no record's words: dropping one leaves search as
             # it is, and secure_delete leaves no trace of it)
             _drop_unnamed_sites(c)
-            search = "kept" if hidden == 0 else "cleared"
+            search = "kept" if hidden == 0 and isinstance(conn, sqlite3.Connection) \
+                else "cleared"
             if search == "cleared":
                 # documents of visible records may hold words of withheld ones
                 _clear_search(c)

@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A regional hub on PostgreSQL: an SQLite hub moved in with `hub import-sqlite` serves its
+laptops without a resend; laptops converge through it with conflicts kept; a partner's forged
+change is refused as by every replica; a new laptop's first sync adopts a snapshot made from
+PostgreSQL rows. Over real HTTP, against the throwaway server the tests start."""
+import json
+import subprocess
+import sys
+
+import pytest
+from region import Region
+
+from fieldcoord.hub import tokens
+from fieldcoord.hub.server import start_in_thread
+from fieldcoord.store import Store, identity
+from fieldcoord.store.exchange import outgoing, sites_of, vector
+from fieldcoord.store.postgres import open_store
+from fieldcoord.sync import snapshot
+from fieldcoord.sync.engine import StorePeer, sync
+from fieldcoord.sync.http import HttpPeer
+
+
+def contacts(store):
+    return sorted(c["name"] for c in json.loads(store.dump())["contact"])
+
+
+@pytest.fixture
+def moved(tmp_path, postgres, request):
+    """An SQLite hub of CCF with two laptops in step and a partner hub of MPD, moved into
+    PostgreSQL by the command line and served from there."""
+    region = Region()
+    hub = region.make(tmp_path / "hub.db", "CCF", device="ccf-hub")
+    a = region.make(tmp_path / "a.db", "CCF", device="laptop-a")
+    b = region.make(tmp_path / "b.db", "CCF", device="laptop-b")
+    mpd = region.make(tmp_path / "mpd.db", "MPD", device="mpd-hub")
+    evil = region.make(tmp_path / "evil.db", "MPD", device="mpd-evil")
+    hub.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+    mpd.add("agency", {"name": "Clark County Fire", "code": "CCF"})
+    a.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "phone": "360 555 0100"})
+    for s in (a, b, mpd, a):
+        sync(s, StorePeer(hub))
+    sync(evil, StorePeer(mpd))
+    with hub.transaction():
+        token_a = tokens.issue(hub.conn, "CCF", "laptop-a")[1]
+        token_b = tokens.issue(hub.conn, "CCF", "laptop-b")[1]
+        token_m = tokens.issue(hub.conn, "MPD", "mpd-hub")[1]
+    fingerprint = identity.describe(hub)["agency_fingerprint"]
+    hub.close()
+    url = postgres.create_database(f"hub{abs(hash(request.node.name)) % 10**9}")
+    done = subprocess.run([sys.executable, "-m", "fieldcoord", "--db", str(tmp_path / "hub.db"),
+                           "hub", "--database-url", url, "import-sqlite"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "moved" in done.stdout and "device tokens" in done.stdout
+    served, stop = start_in_thread(tmp_path / "hub.db", database_url=url)
+
+    def peer(token):
+        p = HttpPeer(served, token, "hub")
+        p.key_fingerprint = fingerprint
+        return p
+    yield {"a": a, "b": b, "mpd": mpd, "evil": evil, "url": url, "db": tmp_path / "hub.db",
+           "peer": peer, "tokens": {"a": token_a, "b": token_b, "mpd": token_m},
+           "region": region, "tmp": tmp_path}
+    stop()
+    for s in (a, b, mpd, evil):
+        s.close()
+
+
+def test_a_moved_hub_serves_its_laptops_without_a_resend(moved):
+    a, peer = moved["a"], moved["peer"]
+    result = sync(a, peer(moved["tokens"]["a"]))
+    assert result.received.applied == 0 and result.sent.applied == 0
+    with open_store(moved["url"], moved["db"]) as h:
+        assert contacts(h) == ["Dana Whitfield"]
+        assert h.conn.execute("SELECT count(*) FROM device_token").fetchone()[0] == 3
+
+
+def test_laptops_converge_through_postgresql_with_conflicts_kept(moved):
+    a, b, mpd, peer, t = moved["a"], moved["b"], moved["mpd"], moved["peer"], moved["tokens"]
+    dana = json.loads(a.dump())["contact"][0]["id"]
+    a.edit(dana, {"title": "Battalion Chief"})
+    b.edit(dana, {"title": "Division Chief"})
+    b.add("contact", {"name": "Avery Stone", "agency": "CCF", "scope": "private"})
+    mpd.add("contact", {"name": "José Núñez", "agency": "MPD", "scope": "CCF,MPD"})
+    for s, tok in ((a, "a"), (b, "b"), (mpd, "mpd"), (a, "a"), (b, "b")):
+        sync(s, peer(t[tok]))
+    assert a.dump() == b.dump()
+    assert contacts(a) == ["Avery Stone", "Dana Whitfield", "José Núñez"]
+    assert "Avery Stone" not in mpd.dump()                 # private to CCF
+    open_a = [c for c in json.loads(a.dump())["conflicts"]]
+    assert open_a and open_a == json.loads(b.dump())["conflicts"]
+    with open_store(moved["url"], moved["db"]) as h:
+        assert h.dump() == a.dump()
+
+
+def test_a_forged_change_is_refused_by_the_postgresql_hub(moved):
+    """MPD's hub passes on a change of CCF's contact whose value it altered after signing:
+    the PostgreSQL hub verifies it as every replica does."""
+    a, peer, t = moved["a"], moved["peer"], moved["tokens"]
+    dana = json.loads(a.dump())["contact"][0]["id"]
+    a.edit(dana, {"title": "Chief", "scope": "CCF,MPD"})
+    mpd_laptop = moved["evil"]
+    mpd_laptop.add("contact", {"name": "Forged Person", "agency": "MPD", "scope": "all"})
+    mpd_laptop.sign_heads()
+    since = {k: 0 for k in vector(mpd_laptop.conn) if k[0] == mpd_laptop.site_uuid}
+    batches = list(outgoing(mpd_laptop.conn, since, agency="MPD"))
+    entry = batches[0][-1]
+    entry.cells["name"] = ["Someone Else"]          # altered after it was signed
+    p = peer(t["mpd"])
+    report = p.push("MPD", batches[0], sites_of(mpd_laptop.conn, batches[0]))
+    assert report.tampered and report.applied == 0
+    with open_store(moved["url"], moved["db"]) as h:
+        assert "Someone Else" not in h.dump() and "Forged Person" not in h.dump()
+
+
+def test_a_new_laptops_first_sync_adopts_a_snapshot_of_postgresql_rows(moved, monkeypatch):
+    monkeypatch.setattr(snapshot, "SNAPSHOT_AT", 1)
+    with open_store(moved["url"], moved["db"]) as h, h.transaction():
+        token = tokens.issue(h.conn, "CCF", "laptop-c")[1]
+    c = Store.create(moved["tmp"] / "c.db", "Clark County Fire", "CCF", device="laptop-c",
+                     founder=False)
+    result = sync(c, moved["peer"](token))
+    assert result.snapshot is not None
+    assert contacts(c) == ["Dana Whitfield"]
+    assert [h.title for h in c.search("whitfield")] == ["Dana Whitfield"]   # indexed here
+    c.close()
+
+
+def test_two_hub_processes_on_one_database_keep_every_losing_value(moved):
+    """Two `hub serve` processes on the same PostgreSQL database, a laptop on each; both
+    laptops change one field at once: every replica ends with the same value and the same
+    conflict, whichever process took which write."""
+    import socket
+    import time
+
+    import requests
+
+    procs, urls = [], []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "fieldcoord", "--db", str(moved["db"]), "hub",
+             "--database-url", moved["url"], "serve", "--port", str(port)],
+            stderr=subprocess.PIPE, text=True))
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for url, proc in zip(urls, procs):
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    requests.get(url + "/v1/health", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    assert proc.poll() is None, proc.stderr.read()
+                    assert time.monotonic() < deadline
+                    time.sleep(0.2)
+        a, b, t = moved["a"], moved["b"], moved["tokens"]
+        fingerprint = moved["peer"](t["a"]).key_fingerprint
+
+        def via(url, token):
+            p = HttpPeer(url, token, "hub")
+            p.key_fingerprint = fingerprint
+            return p
+        dana = json.loads(a.dump())["contact"][0]["id"]
+        a.edit(dana, {"title": "Battalion Chief"})
+        b.edit(dana, {"title": "Division Chief"})
+        import threading
+        errors = []
+
+        def run(path, url, token):
+            try:
+                with Store.open(path) as store:      # (a connection of this thread)
+                    sync(store, via(url, token))
+            except Exception as e:          # shown by the assert below
+                errors.append(e)
+        both = [threading.Thread(target=run, args=(moved["tmp"] / "a.db", urls[0], t["a"])),
+                threading.Thread(target=run, args=(moved["tmp"] / "b.db", urls[1], t["b"]))]
+        for th in both:
+            th.start()
+        for th in both:
+            th.join()
+        assert errors == []
+        sync(a, via(urls[1], t["a"]))
+        sync(b, via(urls[0], t["b"]))
+        assert a.dump() == b.dump()
+        conflicts = json.loads(a.dump())["conflicts"]
+        kept = json.loads(a.dump())["contact"][0]["title"]
+        # the value that won is the record's, the one that lost is kept as the conflict's
+        assert len(conflicts) == 1 and conflicts[0]["field"] == "title"
+        assert {kept, conflicts[0]["value"]} == {"Battalion Chief", "Division Chief"}
+        with open_store(moved["url"], moved["db"]) as h:
+            assert h.dump() == a.dump()
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=20)
