@@ -21,7 +21,8 @@ def add_parsers(sub) -> None:
                      help="a regional hub's records in PostgreSQL (postgresql://...; default "
                      "$FIELDCOORD_DATABASE_URL); --db then names where its key file is")
     hs = hub.add_subparsers(dest="hub_command",
-                            metavar="serve|backup|restore|token|import-sqlite", required=True)
+                            metavar="serve|backup|restore|token|import-sqlite|migrate|new-epoch",
+                            required=True)
     s = hs.add_parser("serve", help="serve sync over HTTP(S)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
@@ -38,6 +39,10 @@ def add_parsers(sub) -> None:
     r.add_argument("backup", type=Path)
     hs.add_parser("import-sqlite", help="move the SQLite hub --db names into the empty "
                   "PostgreSQL database --database-url names (every change, token and key)")
+    hs.add_parser("migrate", help="bring the hub's database to this fieldcoord's schema "
+                  "(PostgreSQL: run it with every hub process stopped)")
+    hs.add_parser("new-epoch", help="after the hub's database was restored from a dump "
+                  "(pg_restore): a new epoch, so laptops and partners re-send what it lacks")
     tok = hs.add_parser("token", help="device tokens: add, list, revoke")
     ts = tok.add_subparsers(dest="token_command", metavar="add|list|revoke", required=True)
     t = ts.add_parser("add", help="issue a token (printed once)")
@@ -188,6 +193,33 @@ def run_hub(args, db: Path) -> int:  # noqa: C901 - one branch per hub command
               f"{counts.get('device_token', 0)} device tokens, {sum(counts.values())} rows in "
               "all; serve it with hub serve --database-url")
         log.info("moved %s into PostgreSQL (%d rows)", db, sum(counts.values()))
+        return 0
+    if args.hub_command == "migrate":
+        if url:
+            from .store.postgres import migrate
+            done = migrate(url)
+        else:
+            from .store import Store
+            from .store.migrations import applied
+            with Store.open(db) as s:          # (opening migrates)
+                done = applied(s.conn)[-1:]
+        print(f"schema brought to {', '.join(done)}" if done and url else
+              "the hub's schema is up to date")
+        return 0
+    if args.hub_command == "new-epoch":
+        if url:
+            from .store.postgres import new_epoch
+            epoch = new_epoch(url)
+        else:
+            import uuid
+
+            from .store import Store
+            epoch = str(uuid.uuid4())
+            with Store.open(db) as s:
+                s.conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
+        print(f"new epoch {epoch}: laptops and partner hubs re-send what the hub lacks at "
+              "their next sync")
+        log.info("new epoch %s", epoch)
         return 0
     if args.hub_command == "serve":
         from .hub.server import make_server

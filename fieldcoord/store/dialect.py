@@ -209,6 +209,11 @@ def to_postgres(sql: str, keys: Mapping[str, tuple[str, ...]] | None = None) -> 
 _TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "BLOB": "BYTEA", "TEXT": "TEXT"}
 
 
+def column_for_postgres(defn: str) -> str:
+    """One column definition of SQLite's CREATE TABLE, for PostgreSQL's."""
+    return _column(defn)
+
+
 def _column(defn: str) -> str:
     m = re.match(r'\s*("?)(\w+)\1\s+(\w+)(.*)$', defn, re.DOTALL)
     if not m:

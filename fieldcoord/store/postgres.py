@@ -322,6 +322,16 @@ def open_store(url: str, db: Path) -> Store:
         raise NotInitialised("the PostgreSQL database holds no fieldcoord hub: move one in "
                              "with fieldcoord hub import-sqlite")
     try:
+        behind = pending(url)
+    except BaseException:
+        conn.close()
+        raise
+    if behind:
+        conn.close()
+        raise NotInitialised(f"the hub's PostgreSQL database lacks schema {behind[-1]}: run "
+                             "fieldcoord hub --database-url URL migrate (with every hub "
+                             "process stopped)")
+    try:
         return Store(conn, Path(db))  # type: ignore[arg-type]
     except BaseException:
         conn.close()
@@ -349,3 +359,92 @@ def import_sqlite(db: Path, url: str) -> dict[str, int]:
         return copy_rows(lite, url)
     finally:
         lite.close()
+
+
+def _latest_sqlite() -> sqlite3.Connection:
+    """An empty SQLite store in memory at the latest schema: what a PostgreSQL hub's tables
+    must be."""
+    from .migrations import migrate as migrate_sqlite
+    lite = sqlite3.connect(":memory:", isolation_level=None)
+    migrate_sqlite(lite)
+    return lite
+
+
+def pending(url: str) -> list[str]:
+    """The schema versions this fieldcoord has and the PostgreSQL hub at `url` lacks."""
+    import psycopg
+
+    from .migrations import NAMES
+    with psycopg.connect(url) as c:
+        have = {r[0] for r in c.execute("SELECT name FROM _sqlite_migrations")}
+    unknown = have - set(NAMES)
+    if unknown:
+        raise RuntimeError("this hub's database was written by a newer fieldcoord "
+                           f"(schema {', '.join(sorted(unknown))}); update fieldcoord")
+    return [n for n in NAMES if n not in have]
+
+
+def migrate(url: str) -> list[str]:
+    """Bring the PostgreSQL hub at `url` to this fieldcoord's schema, in one transaction: the
+    tables, columns and indexes the latest SQLite schema has and it lacks (columns are only
+    ever added, as on SQLite; search tables stay out), then the versions are noted as applied.
+    Returns the versions applied."""
+    import psycopg
+    todo = pending(url)
+    if not todo:
+        return []
+    lite = _latest_sqlite()
+    try:
+        statements = dialect.schema(lite)
+        with psycopg.connect(url, autocommit=False) as c:
+            tables = {r[0] for r in c.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                "current_schema()")}
+            indexes = {r[0] for r in c.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+            for stmt in statements:
+                table = re.match(r'CREATE TABLE "(\w+)"', stmt)
+                index = re.match(r'CREATE (?:UNIQUE )?INDEX "?(\w+)"?', stmt)
+                if table and table.group(1) not in tables:
+                    c.execute(stmt)
+                elif table:
+                    _add_columns(c, lite, table.group(1))
+                elif index and index.group(1) not in indexes:
+                    c.execute(stmt)
+            now = c.execute("SELECT to_char(now() at time zone 'utc', "
+                            "'YYYY-MM-DD HH24:MI:SS.US')").fetchone()
+            for name in todo:
+                c.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                          "VALUES ('fieldcoord', %s, %s)", (name, now[0] if now else ""))
+    finally:
+        lite.close()
+    return todo
+
+
+def _add_columns(c: Any, lite: sqlite3.Connection, table: str) -> None:
+    have = {r[0] for r in c.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = %s", (table,))}
+    for _cid, name, kind, notnull, default, _pk in lite.execute(f'PRAGMA table_info("{table}")'):
+        if name in have:
+            continue
+        if notnull and default is None:
+            raise RuntimeError(f"cannot add required column {name} to {table} without a "
+                               "default")
+        column = dialect.column_for_postgres(f'"{name}" {kind or ""}'
+                                             + (" NOT NULL" if notnull else "")
+                                             + (f" DEFAULT {default}" if default is not None
+                                                else ""))
+        c.execute(f'ALTER TABLE "{table}" ADD COLUMN {column}')
+
+
+def new_epoch(url: str) -> str:
+    """Give the PostgreSQL hub at `url` a new epoch (after it was restored from a dump): its
+    laptops and partners then re-send what it may lack. Returns the epoch."""
+    import uuid
+
+    import psycopg
+    epoch = str(uuid.uuid4())
+    with psycopg.connect(url) as c:
+        c.execute("UPDATE meta SET value = %s WHERE key = 'epoch'", (epoch,))
+    return epoch

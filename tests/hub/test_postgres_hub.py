@@ -196,3 +196,61 @@ def test_two_hub_processes_on_one_database_keep_every_losing_value(moved):
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+def _cli(db, url, *args):
+    return subprocess.run([sys.executable, "-m", "fieldcoord", "--db", str(db), "hub",
+                           "--database-url", url, *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_an_older_schema_is_refused_until_hub_migrate(moved):
+    import psycopg
+    url = moved["url"]
+    with psycopg.connect(url) as c:             # the hub as an earlier release left it
+        c.execute('ALTER TABLE resource_request DROP COLUMN "agreement"')
+        c.execute("DROP INDEX agency_by_code")
+        c.execute("DELETE FROM _sqlite_migrations WHERE name IN ('0013_request_agreement', "
+                  "'0015_agency_codes', '0016_pending_documents')")
+    from fieldcoord.core.errors import NotInitialised
+    with pytest.raises(NotInitialised, match="hub --database-url URL migrate"):
+        open_store(url, moved["db"])
+    done = _cli(moved["db"], url, "migrate")
+    assert done.returncode == 0 and "0016_pending_documents" in done.stdout, done.stderr
+    with psycopg.connect(url) as c:
+        assert c.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'agency_by_code'")\
+            .fetchone()[0] == 1
+    with open_store(url, moved["db"]) as h:
+        h.add("request", {"requesting_agency": "CCF", "description": "Two engines",
+                          "agreement": None, "status": "requested"})
+    assert "up to date" in _cli(moved["db"], url, "migrate").stdout
+
+
+def test_a_hub_restored_from_pg_dump_gets_back_what_it_lost(moved, postgres):
+    from pgserver import binaries
+    a, peer, t = moved["a"], moved["peer"], moved["tokens"]
+    dump = moved["tmp"] / "hub.dump"
+    done = subprocess.run([str(binaries() / "pg_dump"), "--format=custom", "--file", str(dump),
+                           "--dbname", moved["url"]], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    a.add("contact", {"name": "Casey Moreno", "agency": "CCF"})
+    first = sync(a, peer(t["a"]))
+    assert first.sent.applied >= 1
+    # the server is lost; the dump goes into a new database
+    restored = postgres.create_database("restored")
+    done = subprocess.run([str(binaries() / "pg_restore"), "--dbname", restored, str(dump)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with open_store(restored, moved["db"]) as h:
+        assert "Casey Moreno" not in h.dump()
+    assert _cli(moved["db"], restored, "new-epoch").returncode == 0
+    served, stop = start_in_thread(moved["db"], database_url=restored)
+    try:
+        p = HttpPeer(served, t["a"], "hub")
+        p.key_fingerprint = peer(t["a"]).key_fingerprint
+        again = sync(a, p)
+    finally:
+        stop()
+    assert again.peer.epoch != first.peer.epoch and again.sent.applied >= 1
+    with open_store(restored, moved["db"]) as h:
+        assert "Casey Moreno" in h.dump()

@@ -14,13 +14,16 @@ from pathlib import Path
 
 
 def binaries() -> Path | None:
-    """The folder of initdb and pg_ctl: on PATH, else Debian's /usr/lib/postgresql/N/bin."""
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).parent
+    """The folder of initdb, pg_ctl, pg_dump and pg_restore: Debian's /usr/lib/postgresql/N/bin
+    (the newest), else the folder of pg_ctl on PATH when it holds them all."""
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
                       key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
-    return Path(versions[-1]).parent if versions else None
+    if versions:
+        return Path(versions[-1]).parent
+    found = shutil.which("pg_ctl")
+    if found and all((Path(found).parent / t).exists() for t in ("initdb", "pg_dump")):
+        return Path(found).parent
+    return None
 
 
 class PostgresServer:
