@@ -30,6 +30,9 @@ def add_parsers(sub) -> None:
     s.add_argument("--key", type=Path, help="TLS private key (PEM)")
     s.add_argument("--insecure", action="store_true",
                    help="allow plain HTTP on a non-loopback address")
+    s.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="serve from N processes sharing the port (a hub on PostgreSQL; on "
+                   "SQLite they take turns writing)")
     b = hs.add_parser("backup", help="copy the hub's database into a folder, consistent while "
                       "it serves (and its key file, when it has one)")
     b.add_argument("folder", type=Path)
@@ -222,19 +225,31 @@ def run_hub(args, db: Path) -> int:  # noqa: C901 - one branch per hub command
         log.info("new epoch %s", epoch)
         return 0
     if args.hub_command == "serve":
+        if args.workers < 1 or args.workers > 64:
+            raise ValidationError("--workers must be between 1 and 64")
+        scheme = "https" if args.cert else "http"
+
+        def say(sock) -> None:
+            with _hub_store(args, db) as s:
+                where = "PostgreSQL" if url else str(db)
+                said = f"hub of {s.home} serving {where} at {scheme}://{args.host}:" \
+                    f"{sock.getsockname()[1]}" + \
+                    (f" from {args.workers} processes" if args.workers > 1 else "")
+                print(f"{said} (Ctrl+C stops)", file=sys.stderr, flush=True)
+                log.info("%s", said)
+                if s.key_warning():
+                    print(f"warning: {s.key_warning()}", file=sys.stderr, flush=True)
+                    log.warning("%s", s.key_warning())
+        if args.workers > 1:
+            from .hub.server import serve_workers
+            code = serve_workers(db, args.host, args.port, args.workers, args.cert, args.key,
+                                 args.insecure, database_url=url, on_ready=say)
+            log.info("hub of %s stopped", db)
+            return code
         from .hub.server import make_server
         server, sock = make_server(db, args.host, args.port, args.cert, args.key, args.insecure,
                                    database_url=url)
-        scheme = "https" if args.cert else "http"
-        with _hub_store(args, db) as s:
-            where = "PostgreSQL" if url else str(db)
-            said = f"hub of {s.home} serving {where} at {scheme}://{args.host}:" \
-                f"{sock.getsockname()[1]}"
-            print(f"{said} (Ctrl+C stops)", file=sys.stderr, flush=True)
-            log.info("%s", said)
-            if s.key_warning():
-                print(f"warning: {s.key_warning()}", file=sys.stderr, flush=True)
-                log.warning("%s", s.key_warning())
+        say(sock)
         server.run(sockets=[sock])
         log.info("hub of %s stopped", db)
         return 0

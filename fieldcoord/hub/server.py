@@ -4,6 +4,8 @@ the administrator insists, connections held to the hub's limits (hub layer)."""
 from __future__ import annotations
 
 import ipaddress
+import logging
+import os
 import socket
 import threading
 import time
@@ -12,6 +14,8 @@ from pathlib import Path
 from ..core.errors import ValidationError
 from .app import Hub, Limits, asgi_app
 from .stores import open_hub_store
+
+log = logging.getLogger("fieldcoord.hub")
 
 
 def is_loopback(host: str) -> bool:
@@ -86,13 +90,21 @@ def make_server(db: Path, host: str, port: int, cert: Path | None = None,
     and where uvicorn has no option, the hub's own: a deadline for each request's line and
     headers (_http_protocol), the body's size and deadline (app.limit_bodies), failed tokens
     per address (app.FailedTokens)."""
-    import uvicorn
     check_tls(host, cert, key, insecure)
-    hub = Hub(open_hub_store(db, database_url))
+    sock = _bind(host, port)
+    return _server(Hub(open_hub_store(db, database_url)), cert, key, limits), sock
+
+
+def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    return sock
+
+
+def _server(hub: Hub, cert: Path | None, key: Path | None, limits: Limits):
+    import uvicorn
     config = uvicorn.Config(asgi_app(hub, limits), log_level="warning", lifespan="off",
                             ssl_certfile=str(cert) if cert else None,
                             ssl_keyfile=str(key) if key else None,
@@ -102,7 +114,65 @@ def make_server(db: Path, host: str, port: int, cert: Path | None = None,
                             h11_max_incomplete_event_size=limits.head_bytes,
                             backlog=limits.backlog, server_header=False,
                             timeout_graceful_shutdown=5)
-    return uvicorn.Server(config), sock
+    return uvicorn.Server(config)
+
+
+def serve_workers(db: Path, host: str, port: int, workers: int, cert: Path | None = None,
+                  key: Path | None = None, insecure: bool = False, limits: Limits = Limits(),
+                  database_url: str | None = None, on_ready=None) -> int:
+    """Serve the hub from `workers` processes sharing one listening socket (Linux and macOS:
+    fork). Each process opens its own connections after it starts; the kernel hands each new
+    connection to one of them. SIGTERM or SIGINT stops them all; when one ends by itself the
+    others are stopped too and 1 is returned (the service manager starts the hub again)."""
+    import signal
+    check_tls(host, cert, key, insecure)
+    sock = _bind(host, port)
+    sock.listen(limits.backlog)
+    if on_ready is not None:
+        on_ready(sock)
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:                                # a worker
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _server(Hub(open_hub_store(db, database_url)), cert, key, limits).run(
+                    sockets=[sock])
+            except BaseException:
+                log.exception("a hub worker stopped")
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    stopping = False
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = 0
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        if pid in children:
+            children.remove(pid)
+            if not stopping:
+                log.warning("a hub worker (process %d) ended (status %d): stopping the others",
+                            pid, status)
+                code = 1
+                stop(signal.SIGTERM, None)
+    sock.close()
+    return code
 
 
 def start_in_thread(db: Path, host: str = "127.0.0.1", port: int = 0,

@@ -254,3 +254,53 @@ def test_a_hub_restored_from_pg_dump_gets_back_what_it_lost(moved, postgres):
     assert again.peer.epoch != first.peer.epoch and again.sent.applied >= 1
     with open_store(restored, moved["db"]) as h:
         assert "Casey Moreno" in h.dump()
+
+
+def test_hub_serve_with_workers_runs_several_processes_on_one_port(moved):
+    import os
+    import signal
+    import socket
+    import time
+
+    import requests
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "fieldcoord", "--db", str(moved["db"]), "hub",
+                             "--database-url", moved["url"], "serve", "--port", str(port),
+                             "--workers", "3"], stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url + "/v1/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+
+        def workers():
+            out = []
+            for d in os.listdir("/proc"):
+                if d.isdigit():
+                    try:
+                        stat = open(f"/proc/{d}/stat").read()
+                    except OSError:
+                        continue
+                    if int(stat.rsplit(")", 1)[1].split()[1]) == proc.pid:
+                        out.append(int(d))
+            return out
+        assert len(workers()) == 3
+        a = moved["a"]
+        a.add("contact", {"name": "Casey Moreno", "agency": "CCF"})
+        p = HttpPeer(url, moved["tokens"]["a"], "hub")
+        p.key_fingerprint = moved["peer"](moved["tokens"]["a"]).key_fingerprint
+        assert sync(a, p).sent.applied >= 1
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert workers() == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "from 3 processes" in proc.stderr.read()
