@@ -304,3 +304,26 @@ def test_hub_serve_with_workers_runs_several_processes_on_one_port(moved):
         if proc.poll() is None:
             proc.kill()
     assert "from 3 processes" in proc.stderr.read()
+
+
+def test_the_same_batches_give_the_same_dump_on_sqlite_and_postgresql(moved):
+    """The hub's SQLite file (left where it was by import-sqlite) and its PostgreSQL copy take
+    the same batches from the laptops: their dumps are the same bytes."""
+    from fieldcoord.store.exchange import apply_batch
+    a, b, mpd = moved["a"], moved["b"], moved["mpd"]
+    dana = json.loads(a.dump())["contact"][0]["id"]
+    a.edit(dana, {"title": "Battalion Chief", "languages": "en, es"})
+    b.edit(dana, {"title": "Division Chief"})
+    b.add("contact", {"name": "Avery Stone", "agency": "CCF", "scope": "CCF,MPD"})
+    mpd.add("agency", {"name": "Harbor EMS", "code": "HEMS"})
+    with Store.open(moved["db"]) as lite, open_store(moved["url"], moved["db"]) as pg:
+        assert lite.dump() == pg.dump()
+        for laptop in (a, b, mpd):
+            since = {k: 0 for k in vector(laptop.conn) if k[0] == laptop.site_uuid}
+            for batch in laptop.outgoing(since, agency="CCF"):
+                sites = sites_of(laptop.conn, batch)
+                got = [apply_batch(hub, batch, sites) for hub in (lite, pg)]
+                assert (got[0].applied, got[0].conflicts, len(got[0].refused)) == \
+                    (got[1].applied, got[1].conflicts, len(got[1].refused))
+        assert lite.dump() == pg.dump()
+        assert "Avery Stone" in pg.dump() and json.loads(pg.dump())["conflicts"]

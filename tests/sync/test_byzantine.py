@@ -30,8 +30,11 @@ OPS = st.lists(st.tuples(
     st.integers(0, 1000), st.sampled_from(SCOPES)), min_size=4, max_size=18)
 
 
+_databases = iter(range(1, 10**9))
+
+
 class World:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, postgres=None):
         region = Region()
         self.hub = region.make(root / "hub.db", "CCF", device="ccf-hub")
         self.laptop = region.make(root / "laptop.db", "CCF", device="ccf-laptop")
@@ -44,6 +47,16 @@ class World:
         self.requests: list[str] = []       # resource requests of CCF that partners may edit
         self.captured: list = []            # genuine batches the attacker saw go by
         self.settle()
+        if postgres is not None:
+            # CCF's hub keeps its records in PostgreSQL from here on (hub import-sqlite)
+            from fieldcoord.store.postgres import import_sqlite, open_store
+            url = postgres.create_database(f"byzantine{next(_databases)}")
+            path = self.hub.path
+            self.hub.close()
+            import_sqlite(path, url)
+            self.hub = open_store(url, path)
+            self.stores[self.stores.index(next(s for s in self.stores if s.path == path))] = \
+                self.hub
 
     def settle(self):
         for _ in range(2):
@@ -198,9 +211,9 @@ def _check(world: World):
                 assert got[0] in {x.status for x in steps}, f"{got[0]} came from nowhere"
 
 
-def _scenario(ops):
+def _scenario(ops, postgres=None):
     with tempfile.TemporaryDirectory() as d:
-        world = World(Path(d))
+        world = World(Path(d), postgres)
         try:
             _run(world, ops)
             _check(world)
@@ -219,3 +232,16 @@ def test_honest_replicas_converge_whatever_a_byzantine_replica_sends(ops):
 @given(OPS)
 def test_byzantine_replica_long_run(ops):
     _scenario(ops)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(OPS)
+def test_a_hub_on_postgresql_holds_out_against_a_byzantine_replica(postgres, ops):
+    _scenario(ops, postgres)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(OPS)
+def test_byzantine_replica_long_run_with_a_hub_on_postgresql(postgres, ops):
+    _scenario(ops, postgres)
