@@ -19,6 +19,7 @@ BENCHMARKS = {
     "ui": lambda cfg, res: _lazy("ui_cases", "bench_ui")(cfg, res),
     "import": lambda cfg, res: _lazy("interop_cases", "bench_import")(cfg, res),
     "hello": lambda cfg, res: _lazy("hello_cases", "bench_hello")(cfg, res),
+    "hub": lambda cfg, res: _lazy("hub_load", "bench_hub")(cfg, res),
 }
 
 

@@ -30,6 +30,9 @@ def add_parsers(sub) -> None:
     s.add_argument("--key", type=Path, help="TLS private key (PEM)")
     s.add_argument("--insecure", action="store_true",
                    help="allow plain HTTP on a non-loopback address")
+    s.add_argument("--max-connections", type=int, default=None, metavar="N",
+                   help="open connections and running requests each process takes before it "
+                   "answers 503 (default 256; a regional hub with many laptops: 1000 or more)")
     s.add_argument("--workers", type=int, default=1, metavar="N",
                    help="serve from N processes sharing the port (a hub on PostgreSQL; on "
                    "SQLite they take turns writing)")
@@ -227,6 +230,14 @@ def run_hub(args, db: Path) -> int:  # noqa: C901 - one branch per hub command
     if args.hub_command == "serve":
         if args.workers < 1 or args.workers > 64:
             raise ValidationError("--workers must be between 1 and 64")
+        from dataclasses import replace
+
+        from .hub.app import Limits
+        limits = Limits()
+        if args.max_connections is not None:
+            if not 16 <= args.max_connections <= 100_000:
+                raise ValidationError("--max-connections must be between 16 and 100000")
+            limits = replace(limits, connections=args.max_connections)
         scheme = "https" if args.cert else "http"
 
         def say(sock) -> None:
@@ -243,12 +254,12 @@ def run_hub(args, db: Path) -> int:  # noqa: C901 - one branch per hub command
         if args.workers > 1:
             from .hub.server import serve_workers
             code = serve_workers(db, args.host, args.port, args.workers, args.cert, args.key,
-                                 args.insecure, database_url=url, on_ready=say)
+                                 args.insecure, limits, database_url=url, on_ready=say)
             log.info("hub of %s stopped", db)
             return code
         from .hub.server import make_server
         server, sock = make_server(db, args.host, args.port, args.cert, args.key, args.insecure,
-                                   database_url=url)
+                                   limits, database_url=url)
         say(sock)
         server.run(sockets=[sock])
         log.info("hub of %s stopped", db)
