@@ -130,6 +130,7 @@ class PgConnection:
         self.keys = self._primary_keys()
         self.identity = self._identity_columns()
         self._data_version = next(_version)
+        self._plans: dict[str, tuple[str, str, str | None, str | None]] = {}
 
     def cursor(self) -> _CursorProxy:
         return _CursorProxy(self)
@@ -158,23 +159,43 @@ class PgConnection:
         import psycopg
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
+    def _plan(self, sql: str) -> tuple[str, str, str | None, str | None]:
+        """(what: "pragma", "begin" or "sql"; the statement for PostgreSQL; the identity column
+        an INSERT returns for lastrowid; the identity table an INSERT gives ids to), worked out
+        once per statement text."""
+        plan = self._plans.get(sql)
+        if plan is not None:
+            return plan
+        if _PRAGMA.match(sql):
+            plan = ("pragma", sql, None, None)
+        elif re.match(r"\s*BEGIN\s+IMMEDIATE\b", sql, re.IGNORECASE):
+            plan = ("begin", sql, None, None)
+        else:
+            text = dialect.to_postgres(sql, self.keys)
+            returning = catch_up = None
+            insert = _INSERT.match(sql)
+            if insert and " RETURNING " not in text.upper():
+                pk = self.identity.get(insert.group(1))
+                columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
+                if pk and pk not in columns:
+                    returning = pk
+                    text += f' RETURNING "{pk}"'
+                elif pk:
+                    catch_up = insert.group(1)
+            plan = ("sql", text, returning, catch_up)
+        self._plans[sql] = plan
+        return plan
+
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        pragma = _PRAGMA.match(sql)
-        if pragma:
+        what, text, returning, catch_up = self._plan(sql)
+        if what == "pragma":
+            pragma = _PRAGMA.match(sql)
+            assert pragma is not None
             return self._pragma(pragma.group(1).lower(), pragma.group(2) or pragma.group(3))
-        if re.match(r"\s*BEGIN\s+IMMEDIATE\b", sql, re.IGNORECASE):
+        if what == "begin":
             self.raw.execute("BEGIN")
             self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             return Cursor([], None, -1, None)
-        text = dialect.to_postgres(sql, self.keys)
-        returning = None
-        insert = _INSERT.match(sql)
-        if insert and " RETURNING " not in text.upper():
-            pk = self.identity.get(insert.group(1))
-            columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
-            if pk and pk not in columns:
-                returning = pk
-                text += f' RETURNING "{pk}"'
         cur = self.raw.execute(text, tuple(params) if not isinstance(params, dict) else params)
         names = tuple(d.name for d in cur.description) if cur.description else None
         rows = cur.fetchall() if cur.description else []
@@ -182,8 +203,8 @@ class PgConnection:
         if returning is not None:
             lastrowid = rows[0][0] if rows else None
             rows, names = [], None
-        if insert and returning is None and insert.group(1) in self.identity:
-            self._catch_up(insert.group(1))
+        if catch_up is not None:
+            self._catch_up(catch_up)
         return Cursor(rows, names, cur.rowcount, lastrowid)
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:

@@ -61,6 +61,14 @@ def answer(store, caller_site: str, caller_agency: str, message: dict, token=Non
                  "cert": trust.b64(identity.own_cert(conn, store.site_uuid)),
                  "box_key": trust.b64(identity.box_statement(conn, store.home)),
                  "endorsements": [], "enrolled": None}
+    enrols = token is not None and token.agency == store.home and key is not None \
+        and store.agency_seed() is not None
+    if _settled(store, caller_site, caller_agency, key, cert, their_agency_key, token, enrols):
+        # a device that says hello again, as it does at every sync: nothing to write, so no
+        # write lock is taken (on a regional hub, writers of all its processes take turns)
+        if enrols:
+            out["enrolled"], out["enrol_error"] = _enrol(store, token, caller_site, key)
+        return _own_agency(store, conn, caller_site, caller_agency, key, out)
     with store.transaction():
         if their_agency_key is not None and caller_agency != store.home:
             try:
@@ -69,9 +77,15 @@ def answer(store, caller_site: str, caller_agency: str, message: dict, token=Non
                 pass                    # not trusted: its certificates stay unverified
         if cert is not None and identity.install_cert(conn, cert) is None:
             identity.keep_cert(conn, caller_site, cert)
-        if token is not None and token.agency == store.home and key is not None \
-                and store.agency_seed() is not None:
+        if enrols:
             out["enrolled"], out["enrol_error"] = _enrol(store, token, caller_site, key)
+    return _own_agency(store, conn, caller_site, caller_agency, key, out)
+
+
+def _own_agency(store, conn, caller_site: str, caller_agency: str, key: bytes | None,
+                out: dict) -> dict:
+    """What a device of this replica's own agency also receives: endorsements, partners'
+    sealing keys, and the agency's sealing key when its key certified the device."""
     if caller_agency == store.home:
         out["endorsements"] = [trust.b64(b) for b in identity.endorsements(conn)]
         out["box_keys"] = [[c, trust.b64(bytes(b))] for c, b in conn.execute(
@@ -81,6 +95,31 @@ def answer(store, caller_site: str, caller_agency: str, message: dict, token=Non
         if dev_key is not None and dev_agency == store.home and dev_key == key:
             out["box"] = trust.b64(identity.seal_box_seed_for(store, dev_key))
     return out
+
+
+def _settled(store, caller_site: str, caller_agency: str, key: bytes | None,
+             cert: bytes | None, their_agency_key: bytes | None, token, enrols: bool) -> bool:
+    """Whether answering this hello writes nothing: the caller's agency key is stored already
+    (or unknown, or refused), its certificate is the one installed and verified, and a device
+    to enrol holds a certificate of this key that verifies (so _enrol only reads)."""
+    conn = store.conn
+    if their_agency_key is not None and caller_agency != store.home:
+        row = conn.execute("SELECT fingerprint, key FROM agency_key WHERE code = ?",
+                           (caller_agency,)).fetchone()
+        if row is not None and row[1] is None \
+                and row[0] == trust.fingerprint(their_agency_key):
+            return False                # a confirmed fingerprint, completed with the key
+    site = conn.execute("SELECT key, cert, verified FROM site WHERE uuid = ?",
+                        (caller_site,)).fetchone()
+    if cert is not None and (site is None or site[1] is None or bytes(site[1]) != cert
+                             or site[2] != 1):
+        return False
+    if enrols:
+        if site is None or site[0] is None or bytes(site[0]) != key or site[1] is None \
+                or trust.read_cert(bytes(site[1]),
+                                   identity.home_key(conn, store.home)) is None:
+            return False                # (_enrol writes only when it certifies the device)
+    return True
 
 
 def _enrol(store, token, site: str, key: bytes) -> tuple[str | None, str | None]:
