@@ -172,6 +172,23 @@ class PostgresHubStore(_StoreBacked):
         from ..store.postgres import open_store
         return open_store(self.url, self.db)
 
+    def pull(self, agency: str, since: Vector, batch_bytes: int = BATCH_BYTES
+             ) -> tuple[Batch, dict[str, Any], bool]:
+        """As on SQLite, the batch, its sites and whether more follows read in one consistent
+        snapshot of the database (repeatable read, read only), while other processes write."""
+        s = self.store()
+        if s.log.unsigned_streams():
+            with self._write:
+                s.sign_heads()
+        allowed = {k: v for k, v in since.items() if may_see(agency, k[1])}
+        raw = s.conn.raw  # type: ignore[attr-defined]
+        raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            batch = next(outgoing(s.conn, allowed, batch_bytes, agency=agency), [])
+            return batch, sites_of(s.conn, batch), more_after(s.conn, allowed, batch)
+        finally:
+            raw.execute("COMMIT")
+
 
 def open_hub_store(db: Path, database_url: str | None) -> HubStore:
     """The hub's store: PostgreSQL at `database_url`, else the SQLite file `db`."""
