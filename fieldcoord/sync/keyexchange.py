@@ -56,18 +56,21 @@ def answer(store, caller_site: str, caller_agency: str, message: dict, token=Non
     cert = _bytes(message, "cert")
     their_agency_key = _bytes(message, "agency_key", 32)
     _revocations(store, message)
-    out: dict = {"agency_key": trust.b64(identity.home_key(conn, store.home)),
+    home_key = identity.home_key(conn, store.home)
+    out: dict = {"agency_key": trust.b64(home_key),
                  "revocations": [trust.b64(b) for b in identity.revocations(conn)],
                  "cert": trust.b64(identity.own_cert(conn, store.site_uuid)),
                  "box_key": trust.b64(identity.box_statement(conn, store.home)),
                  "endorsements": [], "enrolled": None}
     enrols = token is not None and token.agency == store.home and key is not None \
         and store.agency_seed() is not None
-    if _settled(store, caller_site, caller_agency, key, cert, their_agency_key, token, enrols):
+    if _settled(store, caller_site, caller_agency, key, cert, their_agency_key, enrols,
+                home_key):
         # a device that says hello again, as it does at every sync: nothing to write, so no
         # write lock is taken (on a regional hub, writers of all its processes take turns)
         if enrols:
-            out["enrolled"], out["enrol_error"] = _enrol(store, token, caller_site, key)
+            out["enrolled"], out["enrol_error"] = _enrol(store, token, caller_site, key,
+                                                         home_key)
         return _own_agency(store, conn, caller_site, caller_agency, key, out)
     with store.transaction():
         if their_agency_key is not None and caller_agency != store.home:
@@ -98,7 +101,8 @@ def _own_agency(store, conn, caller_site: str, caller_agency: str, key: bytes | 
 
 
 def _settled(store, caller_site: str, caller_agency: str, key: bytes | None,
-             cert: bytes | None, their_agency_key: bytes | None, token, enrols: bool) -> bool:
+             cert: bytes | None, their_agency_key: bytes | None, enrols: bool,
+             home_key: bytes | None) -> bool:
     """Whether answering this hello writes nothing: the caller's agency key is stored already
     (or unknown, or refused), its certificate is the one installed and verified, and a device
     to enrol holds a certificate of this key that verifies (so _enrol only reads)."""
@@ -116,15 +120,18 @@ def _settled(store, caller_site: str, caller_agency: str, key: bytes | None,
         return False
     if enrols:
         if site is None or site[0] is None or bytes(site[0]) != key or site[1] is None \
-                or trust.read_cert(bytes(site[1]),
-                                   identity.home_key(conn, store.home)) is None:
+                or home_key is None or trust.read_cert(bytes(site[1]), home_key) is None:
             return False                # (_enrol writes only when it certifies the device)
     return True
 
 
-def _enrol(store, token, site: str, key: bytes) -> tuple[str | None, str | None]:
-    """A certificate for the caller's device key; a token enrols one device only."""
+def _enrol(store, token, site: str, key: bytes, home_key: bytes | None = None
+           ) -> tuple[str | None, str | None]:
+    """A certificate for the caller's device key; a token enrols one device only. (`home_key`:
+    the agency's key, when the caller has read it.)"""
     conn = store.conn
+    if home_key is None:
+        home_key = identity.home_key(conn, store.home)
     bound = conn.execute("SELECT device_key, site FROM device_token WHERE id = ?",
                          (token.id,)).fetchone() if token.id is not None else None
     if bound and bound[0] is not None and (bytes(bound[0]) != key or bound[1] != site):
@@ -133,8 +140,7 @@ def _enrol(store, token, site: str, key: bytes) -> tuple[str | None, str | None]
     row = conn.execute("SELECT key, cert FROM site WHERE uuid = ?", (site,)).fetchone()
     if row and row[0] is not None and bytes(row[0]) != key:
         return None, "this replica's id is already enrolled with another key"
-    if row and row[1] is not None and trust.read_cert(
-            bytes(row[1]), identity.home_key(conn, store.home)) is not None:
+    if row and row[1] is not None and trust.read_cert(bytes(row[1]), home_key) is not None:
         return trust.b64(bytes(row[1])), None
     if token.id is not None:
         conn.execute("UPDATE device_token SET device_key = ?, site = ? WHERE id = ?",
