@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import random
 import shutil
+import sys
 import uuid
+from pathlib import Path
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
@@ -41,16 +43,9 @@ class WholeVectorPeer(HttpPeer):
                                             "revocations")})
 
 
-def _add_streams(db, sites) -> None:
-    with Store.open(db) as s, s.transaction():
-        base = s.conn.execute("SELECT max(ord) FROM site").fetchone()[0]
-        s.conn.executemany("INSERT INTO site (ord, uuid, agency, device) VALUES (?, ?, 'CCF', ?)",
-                           [(base + i + 1, u, f"laptop-{i}") for i, (u, _) in enumerate(sites)])
-        s.conn.executemany("INSERT INTO stream (origin, audience, seq) VALUES (?, 'CCF', ?)",
-                           [(base + i + 1, seq) for i, (_, seq) in enumerate(sites)])
-
-
 def bench_hello(cfg: Config, res: Results) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+    from serving import add_streams
     work = cfg.out / "tmp" / "hello"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -71,8 +66,8 @@ def bench_hello(cfg: Config, res: Results) -> None:
                 sync(s, first)
             sites = [(str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                       rng.randrange(1, 5000)) for _ in range(n)]
-            _add_streams(hub, sites)
-            _add_streams(laptop, sites)
+            add_streams(hub, sites)
+            add_streams(laptop, sites)
             got = {}
             for kind in (HttpPeer, WholeVectorPeer):
                 with Store.open(laptop) as s:

@@ -6,7 +6,8 @@ PostgreSQL and runs the same code: `to_postgres` rewrites each statement (once p
 result is cached) and `schema` rewrites the tables and indexes of a store's database. What is
 rewritten, and why:
 
-- `?` placeholders become `%s`, and a literal `%` becomes `%%` (psycopg formats every query);
+- `?` parameter marks become `%s`, and a literal `%` becomes `%%` (psycopg formats every
+  query);
 - `INSERT OR IGNORE` becomes `INSERT ... ON CONFLICT DO NOTHING`; `INSERT OR REPLACE` an
   upsert on the table's primary key (`keys` names them);
 - SQLite's two-argument scalar `max(a, b)` and `min(a, b)` become `greatest` and `least`;
@@ -136,7 +137,7 @@ def _translate(sql: str, keys: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
         text = re.sub(r"(?<!NOT )\bLIKE\b", "ILIKE", text, flags=re.IGNORECASE)
         text = re.sub(r"\bhex\s*\(", "fc_hex(", text, flags=re.IGNORECASE)
         return text
-    # (psycopg reads every % of a query, in quotes too, as the start of a placeholder)
+    # (psycopg reads every % of a query, in quotes too, as the start of a parameter mark)
     s = _outside(s.replace("%", "%%"), rewrite)
     s = _nocase(s)
     s = _scalar_min_max(s)
@@ -200,7 +201,7 @@ def _nocase(s: str) -> str:
 
 
 def to_postgres(sql: str, keys: Mapping[str, tuple[str, ...]] | None = None) -> str:
-    """The statement `sql` (SQLite's SQL with ? placeholders) for psycopg and PostgreSQL.
+    """The statement `sql` (SQLite's SQL with ? parameter marks) for psycopg and PostgreSQL.
     `keys`: {table: primary key columns}, for INSERT OR REPLACE."""
     return _translate(sql, tuple(sorted((keys or {}).items())))
 

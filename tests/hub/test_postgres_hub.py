@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from region import Region
+from serving import wait_until_serving
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
@@ -131,9 +132,7 @@ def test_two_hub_processes_on_one_database_keep_every_losing_value(moved):
     laptops change one field at once: every replica ends with the same value and the same
     conflict, whichever process took which write."""
     import socket
-    import time
 
-    import requests
 
     procs, urls = [], []
     for _ in range(2):
@@ -147,15 +146,7 @@ def test_two_hub_processes_on_one_database_keep_every_losing_value(moved):
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url, proc in zip(urls, procs):
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    requests.get(url + "/v1/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    assert proc.poll() is None, proc.stderr.read()
-                    assert time.monotonic() < deadline
-                    time.sleep(0.2)
+            wait_until_serving(url, proc)
         a, b, t = moved["a"], moved["b"], moved["tokens"]
         fingerprint = moved["peer"](t["a"]).key_fingerprint
 
@@ -260,9 +251,7 @@ def test_hub_serve_with_workers_runs_several_processes_on_one_port(moved):
     import os
     import signal
     import socket
-    import time
 
-    import requests
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -271,14 +260,7 @@ def test_hub_serve_with_workers_runs_several_processes_on_one_port(moved):
                              "--workers", "3"], stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url + "/v1/health", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+        wait_until_serving(url, proc)
 
         def workers():
             out = []

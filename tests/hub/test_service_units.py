@@ -3,8 +3,6 @@
 hardening scores well, and their command lines, run as systemd would run them (its specifiers
 and credentials filled in), serve sync over TLS with the key file's passphrase from a
 credential, and take a backup."""
-import datetime
-import ipaddress
 import os
 import re
 import shlex
@@ -12,11 +10,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import certs
 import pytest
 import requests
+from serving import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "packaging" / "systemd"
@@ -91,32 +90,11 @@ def test_the_hub_service_is_hardened(tmp_path):
     assert hub["User"] == ["fieldcoord"] and hub["Restart"] == ["on-failure"]
 
 
-def _certificate(folder: Path) -> None:
-    x509 = pytest.importorskip("cryptography.x509")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hub.ccf.example")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-
-
 def test_the_units_commands_serve_over_tls_and_back_up(tmp_path):
     state, logs, creds = tmp_path / "lib", tmp_path / "log", tmp_path / "credentials"
     for d in (state / "fieldcoord-hub", logs / "fieldcoord-hub", creds):
         d.mkdir(parents=True)
-    _certificate(creds)
+    certs.self_signed(creds)
     (creds / "fieldcoord-passphrase").write_text("correct horse battery staple\n")
     hub = unit("fieldcoord-hub.service")
     env = environment(hub, logs)
@@ -136,16 +114,9 @@ def test_the_units_commands_serve_over_tls_and_back_up(tmp_path):
     assert cmd[-4:] == ["--cert", str(creds / "cert.pem"), "--key", str(creds / "key.pem")]
     proc = subprocess.Popen(cmd, env=run_env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                got = requests.get(f"https://127.0.0.1:{port}/v1/health",
-                                   verify=str(creds / "cert.pem"), timeout=2)
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None and time.monotonic() < deadline, \
-                    proc.stderr.read() if proc.poll() is not None else "no answer"
-                time.sleep(0.2)
+        url = f"https://127.0.0.1:{port}"
+        wait_until_serving(url, proc, verify=str(creds / "cert.pem"))
+        got = requests.get(url + "/v1/health", verify=str(creds / "cert.pem"), timeout=5)
         assert got.status_code == 200
         backup_unit = unit("fieldcoord-hub-backup.service")
         done = subprocess.run(command(backup_unit, state, logs, creds, env), env=run_env,

@@ -10,6 +10,7 @@ import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from serving import add_streams
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
@@ -42,17 +43,6 @@ def test_an_answer_that_contradicts_its_digests_is_refused():
     for bad in ("not base64!", "AAAA", 12, "A" * 5000):
         with pytest.raises(protocol.ProtocolError):
             protocol.differing_buckets(bad, ours)
-
-
-def add_streams(db, sites):
-    """Streams of many laptops, as a regional hub and its laptops hold them (the rows of the
-    vector only: hello reads nothing else)."""
-    with Store.open(db) as s, s.transaction():
-        base = s.conn.execute("SELECT max(ord) FROM site").fetchone()[0]
-        s.conn.executemany("INSERT INTO site (ord, uuid, agency, device) VALUES (?, ?, 'CCF', ?)",
-                           [(base + i + 1, u, f"laptop-{i}") for i, (u, _) in enumerate(sites)])
-        s.conn.executemany("INSERT INTO stream (origin, audience, seq) VALUES (?, 'CCF', ?)",
-                           [(base + i + 1, seq) for i, (_, seq) in enumerate(sites)])
 
 
 @pytest.fixture

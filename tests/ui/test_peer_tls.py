@@ -2,20 +2,15 @@
 """The add-peer dialog and TLS: a self-signed hub is checked in the background and its
 certificate offered for pinning; a CA file or a fingerprint can be given; a keyring that keeps
 tokens unencrypted is named and used only when the user says so."""
-import datetime
-import hashlib
-import ipaddress
 import threading
 import time
 
 import pytest
 
 pytest.importorskip("PySide6")
-x509 = pytest.importorskip("cryptography.x509")
+pytest.importorskip("cryptography.x509")
 
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
+import certs  # noqa: E402
 from PySide6.QtWidgets import QDialog  # noqa: E402
 
 from fieldcoord.hub import tokens  # noqa: E402
@@ -29,23 +24,7 @@ from fieldcoord.sync.tls import show_fingerprint  # noqa: E402
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory):
     """(certificate file, key file, SHA-256 fingerprint) for 127.0.0.1."""
-    d = tmp_path_factory.mktemp("tls")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hub.ccf.example")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                  serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption()))
-    der = cert.public_bytes(serialization.Encoding.DER)
-    return d / "cert.pem", d / "key.pem", hashlib.sha256(der).hexdigest()
+    return certs.self_signed(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
