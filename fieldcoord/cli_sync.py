@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
+from .core import places
 from .core.errors import FieldcoordError, ValidationError
 
 log = logging.getLogger("fieldcoord.cli")
@@ -16,8 +16,7 @@ log = logging.getLogger("fieldcoord.cli")
 
 def add_parsers(sub) -> None:
     hub = sub.add_parser("hub", help="run this database as a hub; manage device tokens")
-    hub.add_argument("--database-url", metavar="URL",
-                     default=os.environ.get("FIELDCOORD_DATABASE_URL") or None,
+    hub.add_argument("--database-url", metavar="URL", default=places.database_url(),
                      help="a regional hub's records in PostgreSQL (postgresql://...; default "
                      "$FIELDCOORD_DATABASE_URL); --db then names where its key file is")
     hs = hub.add_subparsers(dest="hub_command",

@@ -11,6 +11,7 @@
                                credential); a systemd credential named fieldcoord-passphrase is
                                read when neither is set
     FIELDCOORD_TOKEN_<PEER>    a peer's device token, given at each sync
+    FIELDCOORD_DATABASE_URL    a regional hub's PostgreSQL database (hub --database-url)
     FIELDCOORD_DEBUG           an unexpected error in the CLI shows its traceback
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ KEYSTORE_ENV = "FIELDCOORD_KEYSTORE"
 PASSPHRASE_ENV = "FIELDCOORD_KEY_PASSPHRASE"
 DEBUG_ENV = "FIELDCOORD_DEBUG"
 PASSPHRASE_FILE_ENV = "FIELDCOORD_KEY_PASSPHRASE_FILE"
+DATABASE_URL_ENV = "FIELDCOORD_DATABASE_URL"
 # the name of the credential a systemd unit passes (LoadCredential=fieldcoord-passphrase:...)
 PASSPHRASE_CREDENTIAL = "fieldcoord-passphrase"
 
@@ -52,6 +54,11 @@ def key_passphrase() -> str | None:
         named = str(Path(creds) / PASSPHRASE_CREDENTIAL)
     text = Path(named).read_text(encoding="utf-8")
     return text.splitlines()[0] if text.strip() else None
+
+
+def database_url() -> str | None:
+    """The PostgreSQL database of a regional hub the environment names, if any."""
+    return _given(DATABASE_URL_ENV)
 
 
 def default_db() -> Path:
