@@ -165,10 +165,15 @@ class BatchRows:
                              f'VALUES ({", ".join("?" * len(names))})',
                              map(itemgetter(*names), rows))
         for table, rows in updates.items():
-            sets = [c for c in self.columns(table) if c != "id"]
-            conn.executemany(f'UPDATE "{table}" SET {", ".join(quoted(c) + " = ?" for c in sets)} '
-                             "WHERE id = ?", [[row[c] for c in sets] + [row["id"]]
-                                              for row in rows])
+            # (an upsert: a row dropped and made again within one batch may have been deleted
+            # by a flush in between, while the row object made again still says it is there)
+            names = self.columns(table)
+            sets = [c for c in names if c != "id"]
+            conn.executemany(
+                f'INSERT INTO "{table}" ({", ".join(quoted(c) for c in names)}) '
+                f'VALUES ({", ".join("?" * len(names))}) ON CONFLICT (id) DO UPDATE SET '
+                + ", ".join(f"{quoted(c)} = excluded.{quoted(c)}" for c in sets),
+                [[row[c] for c in names] for row in rows])
         for table, rids in deletes.items():
             conn.executemany(f'DELETE FROM "{table}" WHERE id = ?', rids)
         for key, r in list(self._rows.items()):

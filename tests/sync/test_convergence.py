@@ -257,20 +257,16 @@ def test_replicas_converge_long_with_a_hub_on_postgresql(postgres, ops):
     run(ops, postgres)
 
 
-# Found by test_replicas_converge_long (make test-slow), and failing before this example was
-# kept (shrunk by hand from the one hypothesis found): MPD's laptop makes a contact private;
-# MPD's hub shares it with all (all+edit); then, concurrently, the laptop makes it private again
-# while the hub shares it with CCF (CCF,MPD), the later of the two. Every replica of MPD ends
-# with CCF,MPD, and CCF's hub and laptop hold every change of the contact, both scope writes
-# included, but no record. Kept here until it is mended.
-KNOWN_DIVERGENCE = (
+# Found by test_replicas_converge_long (make test-slow) and shrunk: MPD's laptop makes a contact
+# private; MPD's hub shares it with all (all+edit); then, concurrently, the laptop makes it private
+# again while the hub shares it with CCF (CCF,MPD), the later of the two. A CCF replica applying
+# both in one batch dropped the row (private) and made it again (CCF,MPD), but the row made again
+# was written as an update of the row a flush in between had deleted: CCF's replicas held every
+# change of the contact and no record.
+SHARED_AGAIN = (
     ('scope', 3, 116, 'Chief'), ('old_bundle', 0, 211, 'Captain'), ('scope', 2, 243, ''),
     ('sync', 1, 291, ''), ('scope', 3, 116, 'Chief'), ('scope', 2, 132, 'Captain'))
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="a record made private and then shared again does not come back to "
-                          "the partner's replicas (known defect, see KNOWN_DIVERGENCE)")
 def test_a_record_shared_again_after_being_private_reaches_the_partner():
-    run(KNOWN_DIVERGENCE)
+    run(SHARED_AGAIN)
