@@ -20,7 +20,7 @@ from fieldcoord.hub.server import start_in_thread
 from fieldcoord.store import Store, identity
 from fieldcoord.sync import protocol
 from fieldcoord.sync.engine import sync
-from fieldcoord.sync.http import HttpPeer
+from fieldcoord.sync.http import HttpPeer, answer_keys
 
 from .cases import Config, log
 from .report import Results, Row
@@ -38,9 +38,7 @@ class WholeVectorPeer(HttpPeer):
                                      "vector": protocol.encode_vector(vector), **(keys or {})})
         from fieldcoord.sync.engine import Hello
         return Hello(m["site"], m["agency"], m["epoch"], protocol.decode_vector(m["vector"]),
-                     {k: m.get(k) for k in ("agency_key", "cert", "endorsements", "enrolled",
-                                            "enrol_error", "box_key", "box_keys", "box",
-                                            "revocations")})
+                     answer_keys(m))
 
 
 def bench_hello(cfg: Config, res: Results) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -115,8 +117,14 @@ class _StoreBacked(ABC):
         if s.log.unsigned_streams():         # the hub's own newest entries, signed once
             with self._write:
                 s.sign_heads()
-        batch = next(outgoing(s.conn, allowed, batch_bytes, agency=agency), [])
-        return batch, sites_of(s.conn, batch), more_after(s.conn, allowed, batch)
+        with self._reading(s):
+            batch = next(outgoing(s.conn, allowed, batch_bytes, agency=agency), [])
+            return batch, sites_of(s.conn, batch), more_after(s.conn, allowed, batch)
+
+    def _reading(self, s: Store) -> AbstractContextManager[object]:
+        """Where a pull's reads happen (one SQLite connection's statements need nothing
+        more)."""
+        return nullcontext()
 
     def push(self, token: tokens.Token, entries: list[Entry], sites: dict[str, Any]) -> Report:
         s = self.store()
@@ -172,20 +180,14 @@ class PostgresHubStore(_StoreBacked):
         from ..store.postgres import open_store
         return open_store(self.url, self.db)
 
-    def pull(self, agency: str, since: Vector, batch_bytes: int = BATCH_BYTES
-             ) -> tuple[Batch, dict[str, Any], bool]:
-        """As on SQLite, the batch, its sites and whether more follows read in one consistent
-        snapshot of the database (repeatable read, read only), while other processes write."""
-        s = self.store()
-        if s.log.unsigned_streams():
-            with self._write:
-                s.sign_heads()
-        allowed = {k: v for k, v in since.items() if may_see(agency, k[1])}
+    @contextmanager
+    def _reading(self, s: Store) -> Iterator[None]:
+        """A pull's batch, its sites and whether more follows read in one consistent snapshot
+        (repeatable read, read only) while other processes write."""
         raw = s.conn.raw  # type: ignore[attr-defined]
         raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
-            batch = next(outgoing(s.conn, allowed, batch_bytes, agency=agency), [])
-            return batch, sites_of(s.conn, batch), more_after(s.conn, allowed, batch)
+            yield
         finally:
             raw.execute("COMMIT")
 

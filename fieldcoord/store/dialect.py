@@ -68,16 +68,21 @@ def _close(sql: str, start: int) -> int:
     raise ValueError(f"unbalanced parentheses in {sql!r}")
 
 
-def _top_level_commas(text: str) -> int:
-    depth = n = 0
+def _top_level_parts(text: str) -> list[str]:
+    """`text` split at its commas outside parentheses."""
+    parts, depth, cur = [], 0, ""
     for ch in text:
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "," and depth == 0:
-            n += 1
-    return n
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return parts
 
 
 def _scalar_min_max(sql: str) -> str:
@@ -89,7 +94,7 @@ def _scalar_min_max(sql: str) -> str:
         open_at = m.end() - 1
         end = _close(sql, open_at)
         inner = sql[open_at + 1:end]
-        if _top_level_commas(inner) >= 1:
+        if len(_top_level_parts(inner)) > 1:
             name = "greatest" if m.group(1).lower() == "max" else "least"
             out.append(sql[pos:m.start()] + name + "(" + _scalar_min_max(inner) + ")")
             pos = end + 1
@@ -234,20 +239,8 @@ def _table(sql: str) -> str:
     if not m:
         raise ValueError(f"a table this layer cannot say for PostgreSQL: {sql[:80]}")
     name, body = m.group(2), m.group(3)
-    parts, depth, cur = [], 0, ""
-    for ch in body:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
     out = []
-    for p in parts:
+    for p in _top_level_parts(body):
         if re.match(r"\s*(PRIMARY\s+KEY|UNIQUE|CHECK|FOREIGN\s+KEY)\b", p, re.IGNORECASE):
             out.append(p.strip())
         else:

@@ -117,6 +117,20 @@ class _CursorProxy:
 WRITE_LOCK = 0x6663_6864   # "fchd"
 
 
+def _identity_columns(raw: Any) -> dict[str, str]:
+    """{table: its identity column} (SQLite's row ids) of a psycopg connection's schema."""
+    return dict(raw.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall())
+
+
+def _catch_up(raw: Any, table: str, pk: str) -> None:
+    """After rows were given their ids explicitly, the identity goes on after the largest
+    (as SQLite's row ids do)."""
+    raw.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk}'), "
+                f'greatest((SELECT max("{pk}") FROM "{table}"), 1))')
+
+
 class PgConnection:
     """The part of sqlite3.Connection the store uses, over one psycopg connection in
     autocommit mode (transactions are the store's own BEGIN and COMMIT, as with SQLite)."""
@@ -128,7 +142,7 @@ class PgConnection:
         import psycopg
         self.raw = psycopg.connect(dsn, autocommit=True)
         self.keys = self._primary_keys()
-        self.identity = self._identity_columns()
+        self.identity = _identity_columns(self.raw)
         self._data_version = next(_version)
         self._plans: dict[str, tuple[str, str, str | None, str | None]] = {}
 
@@ -148,10 +162,6 @@ class PgConnection:
             out[table] = out.get(table, ()) + (column,)
         return out
 
-    def _identity_columns(self) -> dict[str, str]:
-        return dict(self.raw.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall())
 
     # ------------------------------------------------------------ sqlite3's API
     @property
@@ -224,12 +234,7 @@ class PgConnection:
         return Cursor([], None, n, None)
 
     def _catch_up(self, table: str) -> None:
-        """After rows were given their ids explicitly, the identity goes on after the
-        largest (as SQLite's row ids do)."""
-        pk = self.identity[table]
-        self.raw.execute(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk}'), "
-            f'greatest((SELECT max("{pk}") FROM "{table}"), 1))')
+        _catch_up(self.raw, table, self.identity[table])
 
     def _pragma(self, name: str, arg: str | None) -> Cursor:
         if name == "data_version":
@@ -320,12 +325,8 @@ def copy_rows(sqlite_conn: sqlite3.Connection, dsn: str) -> dict[str, int]:
                     copy.write_row(row)
                     n += 1
             counts[table] = n
-        pg_conn = PgConnection.__new__(PgConnection)
-        pg_conn.raw = c
-        pg_conn.keys = {}
-        pg_conn.identity = pg_conn._identity_columns()
-        for table in pg_conn.identity:
-            pg_conn._catch_up(table)
+        for table, pk in _identity_columns(c).items():
+            _catch_up(c, table, pk)
     return counts
 
 

@@ -24,6 +24,15 @@ from .snapshot import CHUNK, SnapshotError
 TIMEOUT = (5, 120)          # connect, read (seconds)
 
 
+# what a hello's answer says of keys and certificates (sync.keyexchange.answer)
+ANSWER_KEYS = ("agency_key", "cert", "endorsements", "enrolled", "enrol_error", "box_key",
+               "box_keys", "box", "revocations")
+
+
+def answer_keys(message: dict) -> dict:
+    return {k: message.get(k) for k in ANSWER_KEYS}
+
+
 class PeerError(FieldcoordError):
     """The peer could not be reached or refused the request."""
 
@@ -165,10 +174,7 @@ class HttpPeer:
                 theirs = protocol.whole_vector(ours, theirs, m["differ"])
         except protocol.ProtocolError as e:
             raise self._malformed(e) from None
-        return Hello(m["site"], m["agency"], m["epoch"], theirs,
-                     {k: m.get(k) for k in ("agency_key", "cert", "endorsements", "enrolled",
-                                            "enrol_error", "box_key", "box_keys", "box",
-                                            "revocations")})
+        return Hello(m["site"], m["agency"], m["epoch"], theirs, answer_keys(m))
 
     def _pull_one(self, since: dict) -> tuple[list[Entry], dict, bool]:
         m = self._post("/v1/pull", {"since": protocol.encode_vector(since)})

@@ -116,3 +116,26 @@ def test_an_older_caller_gets_the_whole_vector_and_garbage_digests_are_refused(r
     r = requests.post(url + "/v1/hello", headers=headers, timeout=30,
                       data=protocol.pack({"site": site, "agency": "CCF", "buckets": "AAAA"}))
     assert r.status_code == 400 and "digests" in r.text
+
+
+def test_a_hub_lying_about_which_buckets_agree_is_refused_and_nothing_is_taken(region,
+                                                                               monkeypatch):
+    """A relay hub that names streams in buckets it says agree (to make a laptop believe it
+    lacks or holds what it does not) gets a PeerError, and the laptop's database is as it was."""
+    from fieldcoord.hub import app
+    from fieldcoord.sync.http import PeerError
+    hub, laptop, url, token, peer = region
+
+    real = protocol.vector_answer
+
+    def lying(vector, buckets):
+        part, differ = real(vector, buckets)
+        key = next(iter(vector))
+        return {**part, key: vector[key] + 1000}, [b for b in differ
+                                                   if b != protocol.bucket_of(key)]
+    monkeypatch.setattr(app.protocol, "vector_answer", lying)
+    with Store.open(laptop) as s:
+        before = s.dump()
+        with pytest.raises(PeerError, match="not what the protocol says"):
+            sync(s, peer())
+        assert s.dump() == before
