@@ -110,9 +110,14 @@ class ChangeLog:
             return
         if p.clock_moved:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (p.hlc,))
-        written = [sid for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)]
         self.conn.executemany("UPDATE stream SET seq = ?, hash = ? WHERE id = ?",
-                              [(p.seqs[sid], p.hashes[sid], sid) for sid in written])
+                              [(seq, p.hashes[sid], sid) for sid, seq in self.written().items()])
+
+    def written(self) -> dict[int, int]:
+        """{stream: its newest position} of this replica's streams this transaction wrote."""
+        p = self.pending
+        assert p is not None
+        return {sid: seq for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)}
 
     def unsigned_streams(self) -> list[tuple[int, str, int, bytes]]:
         """(stream, audience, seq, chain hash) of this replica's streams whose newest entry

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 # the store's tables of full-text search: not kept by a hub
-SEARCH_TABLES = ("search_fts", "search_digits", "search_doc", "search_pending")
+SEARCH_TABLES = ("search_fts", "search_digits", "search_doc", "search_pending", "search_mark")
 
 _STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
 

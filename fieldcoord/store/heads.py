@@ -162,4 +162,4 @@ class FieldHeads(BatchRows):
             self.unknown_scope[rid] = kind
         else:
             self.unknown_scope.pop(rid, None)
-        self.store.touch(kind, rid, row, live_row=False)
+        self.store.touch(kind, rid, row, live_row=False, foreign=True)

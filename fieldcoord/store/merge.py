@@ -267,4 +267,4 @@ class Merger(Transitions):
             conn.execute("DELETE FROM conflict WHERE tbl = ? AND rid = ?", (kind.table, e.rid))
         elif not row["scope"] or not row["owner"]:
             self.unknown_scope[e.rid] = kind
-        self.store.touch(kind, e.rid, row, live_row=False)
+        self.store.touch(kind, e.rid, row, live_row=False, foreign=True)

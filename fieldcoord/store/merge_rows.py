@@ -299,4 +299,4 @@ class BatchRows:
         # no search document yet; its lines may have come before it, so look for them
         new = not held.in_db and not held.gone
         self.store.touch(kind, rid, row, live_row=not held.gone, created=new,
-                         lines_first=new and kind.name in ("contact", "agency"))
+                         lines_first=new and kind.name in ("contact", "agency"), foreign=True)

@@ -104,6 +104,13 @@ def m0016_pending_documents(db: Database) -> None:
     _run_file(db.conn, "0016_pending_documents.sql")
 
 
+def m0017_search_mark(db: Database) -> None:
+    # every document is current or noted in search_pending: the marks start at the streams' ends
+    _run_file(db.conn, "0017_search_mark.sql")
+    from .search import mark_all, own_ord
+    mark_all(db.conn, own_ord(db.conn))
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -119,7 +126,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0013_request_agreement", m0013_request_agreement),
          ("0014_search_pending", m0014_search_pending),
          ("0015_agency_codes", m0015_agency_codes),
-         ("0016_pending_documents", m0016_pending_documents))
+         ("0016_pending_documents", m0016_pending_documents),
+         ("0017_search_mark", m0017_search_mark))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

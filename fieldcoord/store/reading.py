@@ -116,7 +116,7 @@ class RecordReader(Replica):
             # entries small writes left for later, written now unless a sync is writing (the
             # pending documents are then read from a temporary index, ranked less finely)
             self.index_pending(wait=False)
-        return fts.search(self.conn, text, kind, limit)
+        return fts.search(self.conn, text, kind, limit, self.self_ord)
 
     def children(self, kind: str, column: str, rid: str) -> builtins.list[Record]:
         """Live records of `kind` whose `column` refers to `rid`."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Self, TypeVar, cast
+from typing import Final, Self, TypeVar
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, NotInitialised
@@ -45,21 +45,12 @@ class _Tx:
     inserted: set[str] = field(default_factory=set)     # ids of records created in this tx
     with_lines: set[str] = field(default_factory=set)   # ids whose contact methods were written
     changes: Changes = field(default_factory=Changes)
+    # records were written from other replicas' entries (a sync): the search documents it
+    # leaves for later are noted in search_pending, not found from this replica's own entries
+    foreign: bool = False
 
 
 T = TypeVar("T")
-# The search documents that show an agency's name and code: (kind, reference field).
-_RENAME_REFRESHES = K.searched_with("agency")
-# For a kind searched within another (contact methods): the references to the kinds whose search
-# documents hold their lines, other than the one it is searched within.
-def _holds_lines(kind: str | None) -> bool:
-    search = K.KINDS[kind].search if kind else None
-    return search is not None and search.lines
-
-
-_LINE_HOLDERS = {k.name: tuple((f.ref, f.name) for f in k.fields if f.type == K.REF
-                               and f.name != k.search.within and f.ref and _holds_lines(f.ref))
-                 for k in K.KINDS.values() if k.search is not None and k.search.within}
 
 
 class _Unread(enum.Enum):
@@ -105,7 +96,8 @@ class Replica:
         # never searched, and laptops build theirs from the records they receive
         self.searchless: bool = bool(getattr(self.conn, "searchless", False))
         # documents whose full-text entries wait for index_pending (search reads them anyway)
-        self._pending_docs = 0 if self.searchless else fts.pending_count(self.conn)
+        self._pending_docs = 0 if self.searchless else fts.pending_count(self.conn,
+                                                                         self.self_ord)
         # where the private keys are (see store.keys); None before keys existed
         self.keystore: str | None = meta.get("keystore")
         # the built-in demo region (fictional Harbor County) was loaded here: never shared
@@ -317,31 +309,44 @@ class Replica:
     def _flush(self) -> None:
         tx = self._tx
         assert tx is not None
+        direct = False
         if tx.dirty and not self.searchless:
-            self._pending_docs += fts.refresh(
-                self.conn, sorted(tx.dirty.items(), key=lambda item: item[0]),
-                self._agency_words, tx.inserted, tx.with_lines, deferred=self.search_deferred)
-            if self._pending_docs >= fts.PENDING_MAX:
-                # (counted again: a document noted twice is pending once)
-                self._pending_docs = fts.pending_count(self.conn)
-                if self._pending_docs >= fts.PENDING_MAX:
-                    fts.index_pending(self.conn)
-                    self._pending_docs = 0
+            targets = sorted(tx.dirty.items(), key=lambda item: item[0])
+            later = fts.stays_pending(self.conn, len(targets), self.search_deferred)
+            if later and not tx.foreign:
+                # a small write of this replica's own: nothing is written for search now, its
+                # entries in the change log say which documents wait (fts.stale_local)
+                self._pending_docs += len(targets)
+            else:
+                self._pending_docs += fts.refresh(
+                    self.conn, targets, self._agency_words, tx.inserted, tx.with_lines,
+                    deferred=self.search_deferred, self_ord=self.self_ord)
+                direct = not later
         self.log.flush()
+        if direct:
+            # the documents are current up to this transaction's entries (and the older ones
+            # left pending were written first)
+            fts.set_marks(self.conn, self.log.written())
+        elif self._pending_docs >= fts.PENDING_MAX and not self.searchless:
+            # (counted again: a document noted twice is pending once)
+            self._pending_docs = fts.pending_count(self.conn, self.self_ord)
+            if self._pending_docs >= fts.PENDING_MAX:
+                fts.index_pending(self.conn, self.self_ord)
+                self._pending_docs = 0
 
     def index_pending(self, wait: bool = True) -> int:
         """Write the full-text index entries left for later by small writes (at idle, before
         closing, before a search); returns how many documents were indexed. With `wait`
         False it gives up at once when another connection is writing (a sync): a search then
         reads the pending documents from a temporary index instead."""
-        if self.searchless or not fts.pending_count(self.conn):
+        if self.searchless or not fts.pending_count(self.conn, self.self_ord):
             self._pending_docs = 0
             return 0
         if not wait and not self._depth:
             self.conn.execute("PRAGMA busy_timeout = 0")
         try:
             with self.transaction():
-                n = fts.index_pending(self.conn)
+                n = fts.index_pending(self.conn, self.self_ord)
         except sqlite3.OperationalError:
             if wait:
                 raise
@@ -353,13 +358,15 @@ class Replica:
         return n
 
     def touch(self, kind: K.Kind, rid: str, row: RowDict, old: RowDict | None = None,
-              live_row: bool = True, created: bool = False, lines_first: bool = False) -> None:
+              live_row: bool = True, created: bool = False, lines_first: bool = False,
+              foreign: bool = False) -> None:
         """Note, inside a transaction, what a write changed and which search documents go stale
         (every writer calls it: Store's own writes, Merger, conflict resolution).
 
         `row` is the record's whole new row when `live_row`; the search document is then built
         from it without reading the record back. `created`: the record is new here (it has no
-        search document yet); `lines_first`: its contact methods may have arrived before it.
+        search document yet); `lines_first`: its contact methods may have arrived before it;
+        `foreign`: the write applies another replica's entry.
         """
         tx = self._tx
         assert tx is not None
@@ -367,37 +374,23 @@ class Replica:
             tx.inserted.add(rid)
         if lines_first:
             tx.with_lines.add(rid)
+        if foreign:
+            tx.foreign = True
         tx.changes.note(kind.name, rid)
         self.checker.forget(rid)
         name = kind.name
         dirty = tx.dirty
         search = kind.search
         if search is not None and search.within:
-            # A line is searched within the record it is part of (a contact's number), or on
-            # its own and within every other record whose lines it is (an agency's duty line).
-            for r in (row, old) if old else (row,):
-                holders = _LINE_HOLDERS[name]
-                if r.get(search.within):
-                    holders = ((cast(str, kind.field_map[search.within].ref), search.within),)
-                else:
-                    dirty[(name, rid)] = None
-                for holder, column in holders:
-                    if r.get(column):
-                        dirty.setdefault((holder, r[column]), None)
-                        tx.with_lines.add(r[column])
+            for key, holder in fts.line_documents(kind, rid, (row, old) if old else (row,)):
+                dirty.setdefault(key, None)
+                if holder:
+                    tx.with_lines.add(key[1])
         elif search is not None:
             dirty[(name, rid)] = row if live_row else None
         if name == "agency":
             self._agency_words.pop(rid, None)
         if name == "agency" and old is not None and (
                 old.get("name") != row.get("name") or old.get("code") != row.get("code")):
-            for child, col in _RENAME_REFRESHES:
-                self._dirty_children(child, col, rid)
-
-    def _dirty_children(self, kind: str, column: str, rid: str) -> None:
-        table = K.KINDS[kind].table
-        tx = self._tx
-        assert tx is not None
-        for (cid,) in self.conn.execute(
-                f'SELECT id FROM "{table}" WHERE "{column}" = ? AND _cl % 2 = 1', (rid,)):
-            tx.dirty.setdefault((kind, cid), None)
+            for key in fts.renamed_agency(self.conn, rid):
+                dirty.setdefault(key, None)

@@ -7,6 +7,7 @@ document holds its agency and its contact methods, so a contact is found by any 
 """
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
@@ -245,9 +246,16 @@ PENDING_MAX = 200
 Stored = tuple[str, str, str, str]
 
 
+def stays_pending(conn: sqlite3.Connection, n_targets: int, deferred: bool) -> bool:
+    """Whether a transaction touching `n_targets` documents leaves them for index_pending
+    (a small write) instead of writing search_doc and the indexes itself."""
+    return not deferred and n_targets <= PENDING_TX
+
+
 def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             cache: AgencyWords | None = None, new_ids: Set[str] = frozenset(),
-            with_lines: Set[str] = frozenset(), deferred: bool = False) -> int:
+            with_lines: Set[str] = frozenset(), deferred: bool = False,
+            self_ord: int | None = None) -> int:
     """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live;
     returns how many documents it left pending (at most: one noted before counts again).
 
@@ -257,16 +265,31 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     A small transaction notes its new documents in search_pending. Otherwise an index is
     written only where its part of a document changed, and a large batch updates the documents
     alone and then rebuilds both indexes, which is several times faster. With `deferred` the
-    indexes are not touched at all: whoever deferred them rebuilds them.
+    indexes are not touched at all: whoever deferred them rebuilds them. Before writing
+    search_doc directly, the documents left pending are written (those noted, and with
+    `self_ord` those this replica's own recent writes left stale; see stale_local).
     """
     cache = {} if cache is None else cache
     targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
+    later = stays_pending(conn, len(targets), deferred)
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
-    later = not bulk and len(targets) <= PENDING_TX
-    if not later and conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone():
-        # search_doc must be current before it is written directly (a rebuild follows a bulk)
-        _write_pending(conn, index=not bulk)
+    if not later:
+        # search_doc must be current before it is written directly (a rebuild follows a bulk):
+        # the documents noted are written first, and those this replica's own earlier writes
+        # left stale are rebuilt along with this transaction's
+        _write_noted(conn, index=not bulk)
+        tails = local_tails(conn, self_ord) if self_ord is not None else []
+        if tails:
+            have = {key for key, _ in targets}
+            targets += [(key, None) for key in stale_local(conn, tails) if key not in have]
+            set_marks(conn, {sid: seq for sid, _, seq in tails})
+    return _refresh(conn, targets, cache, new_ids, with_lines, later, bulk, deferred)
+
+
+def _refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget], cache: AgencyWords,
+             new_ids: Set[str], with_lines: Set[str], later: bool, bulk: bool,
+             deferred: bool) -> int:
     noted = 0
     prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
     # new documents, written together when the indexes are left alone
@@ -307,6 +330,117 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     if bulk and not deferred:
         rebuild_indexes(conn)
     return noted
+
+
+# ---------------------------------------------------------------- stale after local writes
+# A small write of this replica's own (Store.add, edit, delete...) writes nothing for search:
+# its change-log entries say which documents it left stale. search_mark holds, for each of this
+# replica's streams, the position up to which the documents are current; index_pending brings
+# the documents of the entries after it up to date and moves it. One page and three statements
+# fewer per write than noting each new document in search_pending.
+
+# For a kind searched within another (contact methods): the references to the kinds whose search
+# documents hold their lines, other than the one it is searched within.
+def _holds_lines(kind: str | None) -> bool:
+    search = K.KINDS[kind].search if kind else None
+    return search is not None and search.lines
+
+
+LINE_HOLDERS = {k.name: tuple((f.ref, f.name) for f in k.fields if f.type == K.REF
+                              and f.name != k.search.within and f.ref and _holds_lines(f.ref))
+                for k in K.KINDS.values() if k.search is not None and k.search.within}
+# The search documents that show an agency's name and code: (kind, reference field).
+RENAME_REFRESHES = K.searched_with("agency")
+
+
+def line_documents(kind: K.Kind, rid: str, rows: Sequence[Mapping[str, Any]]
+                   ) -> list[tuple[tuple[str, str], bool]]:
+    """The documents that hold a line (a kind searched within another) as each of `rows` has
+    it: ((kind, id), whether it is a record holding the line) pairs. A line is searched within
+    the record it is part of (a contact's number), or on its own and within every other record
+    whose lines it is (an agency's duty line)."""
+    within = cast(K.Search, kind.search).within
+    out: list[tuple[tuple[str, str], bool]] = []
+    for r in rows:
+        holders = LINE_HOLDERS[kind.name]
+        if r.get(within):
+            holders = ((cast(str, kind.field_map[within].ref), within),)
+        else:
+            out.append(((kind.name, rid), False))
+        out += [((holder, r[column]), True) for holder, column in holders if r.get(column)]
+    return out
+
+
+def renamed_agency(conn: sqlite3.Connection, rid: str) -> list[tuple[str, str]]:
+    """(kind, id) of the live records whose documents show the agency `rid`'s name or code."""
+    return [(kind, cid) for kind, column in RENAME_REFRESHES for (cid,) in conn.execute(
+        f'SELECT id FROM "{K.KINDS[kind].table}" WHERE "{column}" = ? AND _cl % 2 = 1', (rid,))]
+
+
+Tail = list[tuple[int, int, int]]       # (stream, documents current up to, newest position)
+
+
+def local_tails(conn: sqlite3.Connection, self_ord: int) -> Tail:
+    """This replica's streams holding entries after the position search_mark notes."""
+    return [(sid, mark, seq) for sid, mark, seq in conn.execute(
+        "SELECT s.id, coalesce(m.seq, 0), s.seq FROM stream s LEFT JOIN search_mark m "
+        "ON m.stream = s.id WHERE s.origin = ? AND s.seq > coalesce(m.seq, 0)", (self_ord,))]
+
+
+def stale_local(conn: sqlite3.Connection, tails: Tail) -> list[tuple[str, str]]:
+    """(kind, id) of the documents the entries of `tails` may have left stale: the records they
+    wrote, the records holding a line they wrote (every holder the line ever named, read from its
+    history), and those showing an agency they renamed."""
+    out: dict[tuple[str, str], None] = {}
+    lines: dict[str, K.Kind] = {}
+    for sid, mark, seq in tails:
+        for tbl, rid, cells in conn.execute(
+                "SELECT tbl, rid, cells FROM change WHERE stream = ? AND seq > ? AND seq <= ? "
+                "AND status = 0", (sid, mark, seq)):
+            k = K.KIND_BY_TABLE.get(tbl)
+            if k is None or k.search is None:
+                continue
+            if k.search.within:
+                lines[rid] = k
+                continue
+            out[(k.name, rid)] = None
+            if k.name == "agency" and ('"name"' in cells or '"code"' in cells):
+                out.update(dict.fromkeys(renamed_agency(conn, rid)))
+    for rid, k in lines.items():
+        rows: list[dict[str, Any]] = [{}]
+        for (cells,) in conn.execute("SELECT cells FROM change WHERE rid = ? AND tbl = ? "
+                                     "AND status = 0", (rid, k.table)):
+            rows.append({c: v[0] for c, v in json.loads(cells).items() if v})
+        out.update(dict.fromkeys(key for key, _ in line_documents(k, rid, rows)))
+    return list(out)
+
+
+def local_pending(conn: sqlite3.Connection, self_ord: int) -> int:
+    """How many records this replica's own entries waiting for index_pending wrote."""
+    tails = local_tails(conn, self_ord)
+    if not tails:
+        return 0
+    ranges = " OR ".join("(stream = ? AND seq > ? AND seq <= ?)" for _ in tails)
+    n: int = conn.execute(f"SELECT count(DISTINCT rid) FROM change WHERE {ranges}",
+                          [v for t in tails for v in t]).fetchone()[0]
+    return n
+
+
+def set_marks(conn: sqlite3.Connection, positions: Mapping[int, int]) -> None:
+    """Note the documents current up to these positions of this replica's streams."""
+    conn.executemany("INSERT OR REPLACE INTO search_mark (stream, seq) VALUES (?, ?)",
+                     positions.items())
+
+
+def mark_all(conn: sqlite3.Connection, self_ord: int) -> None:
+    """Note every document current (search_doc was rebuilt from the records)."""
+    conn.execute("INSERT OR REPLACE INTO search_mark (stream, seq) "
+                 "SELECT id, seq FROM stream WHERE origin = ?", (self_ord,))
+
+
+def own_ord(conn: sqlite3.Connection) -> int:
+    got = conn.execute("SELECT value FROM meta WHERE key = 'self_ord'").fetchone()
+    return int(got[0]) if got else 1
 
 
 def _note(conn: sqlite3.Connection, kind: str, rid: str, doc: Stored | None, new: bool) -> int:
@@ -357,18 +491,35 @@ def _update(conn: sqlite3.Connection, old: tuple[int, str, str, str, str], doc: 
                  "WHERE docid = ?", (*(v for _, v in sets), docid))
 
 
-def pending_count(conn: sqlite3.Connection) -> int:
+def pending_count(conn: sqlite3.Connection, self_ord: int | None = None) -> int:
+    """Documents noted in search_pending, and entries of this replica's own whose documents wait
+    (their records, at most)."""
     n: int = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+    return n + local_pending(conn, own_ord(conn) if self_ord is None else self_ord)
+
+
+def index_pending(conn: sqlite3.Connection, self_ord: int | None = None) -> int:
+    """Write every pending document to search_doc and both indexes (inside a transaction);
+    returns how many there were."""
+    return _write_pending(conn, index=True, self_ord=own_ord(conn) if self_ord is None
+                          else self_ord)
+
+
+def _write_pending(conn: sqlite3.Connection, index: bool, self_ord: int) -> int:
+    n = _write_noted(conn, index)
+    tails = local_tails(conn, self_ord)
+    if tails:
+        stale = sorted(stale_local(conn, tails))
+        _refresh(conn, [(key, None) for key in stale], {}, frozenset(), frozenset(),
+                 later=False, bulk=False, deferred=False)
+        set_marks(conn, {sid: seq for sid, _, seq in tails})
+        n += len(stale)
     return n
 
 
-def index_pending(conn: sqlite3.Connection) -> int:
-    """Write every pending document to search_doc and both indexes (inside a transaction);
-    returns how many there were."""
-    return _write_pending(conn, index=True)
-
-
-def _write_pending(conn: sqlite3.Connection, index: bool) -> int:
+def _write_noted(conn: sqlite3.Connection, index: bool) -> int:
+    """Write the documents noted in search_pending to search_doc (and the indexes, with
+    `index`); returns how many there were."""
     rows = conn.execute(
         "SELECT p.rid, p.kind, p.title, p.subtitle, p.body, p.digits, d.docid, d.title, "
         "d.subtitle, d.body, d.digits FROM search_pending p "
@@ -387,7 +538,8 @@ def _write_pending(conn: sqlite3.Connection, index: bool) -> int:
             conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
         else:
             _update(conn, tuple(old), (title, sub, body, digits), index)
-    conn.execute("DELETE FROM search_pending")
+    if rows:
+        conn.execute("DELETE FROM search_pending")
     return len(rows)
 
 
@@ -473,6 +625,8 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
                                  " ".join(doc[3])))
             conn.executemany(insert, docs)
     rebuild_indexes(conn)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_mark'").fetchone():
+        mark_all(conn, own_ord(conn))               # (migrations before 0017 rebuild too)
     n: int = conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
     return n
 
@@ -511,29 +665,47 @@ _PENDING_TABLES = {"search_fts": "pending_fts", "search_digits": "pending_digits
                    "search_doc": "pending_doc"}
 
 
-def _load_pending(conn: sqlite3.Connection) -> int:
+def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
     """Fill this connection's temporary tables with the pending documents and their indexes
     (they change nothing in the database file, so a search never waits for a writer); returns
-    how many documents are pending."""
-    n = pending_count(conn)
-    if not n:
+    how many documents are pending. temp.pending_rid lists every record whose document is
+    pending, those that have none any more included."""
+    noted: int = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
+    tails = local_tails(conn, own_ord(conn) if self_ord is None else self_ord)
+    if not noted and not tails:
         return 0
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS pending_doc (docid INTEGER PRIMARY KEY, "
                  "kind TEXT, rid TEXT, title TEXT, subtitle TEXT, body TEXT, digits TEXT)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS pending_rid (rid TEXT PRIMARY KEY)")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_fts USING fts5 (title, body, "
                  "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_digits USING fts5 (digits, "
                  "tokenize = 'unicode61', detail = none, columnsize = 0)")
-    for table in _PENDING_TABLES.values():
+    for table in (*_PENDING_TABLES.values(), "pending_rid"):
         conn.execute(f"DELETE FROM temp.{table}")
+    # the documents this replica's own writes left stale, built as they are now
+    built: dict[str, tuple[str, Stored | None]] = {}
+    for kind, rid in stale_local(conn, tails):
+        doc = build_doc(conn, kind, rid, {})
+        built[rid] = (kind, None if doc is None else (
+            doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])))
     conn.execute("INSERT INTO temp.pending_doc (kind, rid, title, subtitle, body, digits) "
                  "SELECT kind, rid, title, subtitle, body, digits FROM search_pending "
                  "WHERE title IS NOT NULL")
+    conn.execute("INSERT OR IGNORE INTO temp.pending_rid SELECT rid FROM search_pending")
+    if built:
+        # (one noted by a sync and written here since: the one built now is the newer)
+        conn.executemany("DELETE FROM temp.pending_doc WHERE rid = ?", [(r,) for r in built])
+        conn.executemany("INSERT INTO temp.pending_doc (kind, rid, title, subtitle, body, "
+                         "digits) VALUES (?, ?, ?, ?, ?, ?)",
+                         [(k, r, *d) for r, (k, d) in built.items() if d is not None])
+        conn.executemany("INSERT OR IGNORE INTO temp.pending_rid VALUES (?)",
+                         [(r,) for r in built])
     conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) "
                  "SELECT docid, title, body FROM temp.pending_doc")
     conn.execute("INSERT INTO temp.pending_digits (rowid, digits) "
                  "SELECT docid, digits FROM temp.pending_doc WHERE digits != ''")
-    return n
+    return noted + len(built)
 
 
 def _in_pending(sql: str) -> str:
@@ -544,16 +716,16 @@ def _in_pending(sql: str) -> str:
 
 
 def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
-           limit: int = 20) -> list[Hit]:
+           limit: int = 20, self_ord: int | None = None) -> list[Hit]:
     """Ranked hits: words by bm25 (title weighs most), phone digits as strong matches."""
     boost = "CASE d.kind " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_BOOST.items()) \
         + " ELSE 1.0 END"
     where_kind = " AND d.kind = ?" if kind else ""
     found: dict[str, Hit] = {}
-    # documents noted in search_pending are not in search_doc and the indexes yet (or are
-    # there as they were): there they are left out, and matched in temporary tables instead
-    pending = _load_pending(conn)
-    fresh = " AND d.rid NOT IN (SELECT rid FROM search_pending)" if pending else ""
+    # pending documents are not in search_doc and the indexes yet (or are there as they were):
+    # there they are left out, and matched in temporary tables instead
+    pending = _load_pending(conn, self_ord)
+    fresh = " AND d.rid NOT IN (SELECT rid FROM temp.pending_rid)" if pending else ""
 
     def rows_of(sql: str, args: list[Any]) -> list[Any]:
         """The query's rows, and when documents are pending, its rows over them too."""

@@ -138,6 +138,7 @@ def _clear_search(c: sqlite3.Connection) -> None:
     c.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
     c.execute("INSERT INTO search_digits (search_digits) VALUES ('delete-all')")
     c.execute("DELETE FROM search_pending")
+    c.execute("DELETE FROM search_mark")
 
 
 def _copy_from_postgres(conn, path: Path) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from fieldcoord.core.errors import NotInitialised
 from fieldcoord.store import Store
+from fieldcoord.store import search as fts
 from fieldcoord.store.db import connect
 from fieldcoord.store.migrations import LATEST, NAMES, applied, migrate
 
@@ -97,5 +98,29 @@ def test_index_entries_left_stale_by_version_14_are_written_by_the_upgrade(tmp_p
                                "VALUES ('integrity-check', 1)")
         assert [r[1] for r in store.conn.execute("PRAGMA table_info(search_pending)")][:2] \
             == ["rid", "kind"]
+    finally:
+        store.close()
+
+
+def test_version_17_starts_the_search_marks_where_the_documents_are_current(tmp_path):
+    """Before version 17 every write brought search_doc up to date or noted its document in
+    search_pending: the upgrade marks each of this replica's streams current at its end, so
+    nothing written before is indexed twice and what was noted stays noted."""
+    path = tmp_path / "v16.db"
+    make_v1(path)
+    conn = connect(path)
+    migrate(conn, stop_before="0017_search_mark")
+    conn.execute("UPDATE contact SET name = 'Renée Martin'")
+    conn.execute("INSERT INTO search_pending (rid, kind, title, subtitle, body, digits) "
+                 "SELECT rid, kind, 'Renée Martin', subtitle, body, digits FROM search_doc "
+                 "WHERE kind = 'contact'")
+    ends = dict(conn.execute("SELECT id, seq FROM stream WHERE origin = 1"))
+    conn.close()
+    store = Store.open(path)
+    try:
+        assert dict(store.conn.execute("SELECT stream, seq FROM search_mark")) == ends
+        assert fts.pending_count(store.conn) == 1
+        assert [h.title for h in store.search("martin")] == ["Renée Martin"]
+        assert fts.pending_count(store.conn) == 0
     finally:
         store.close()

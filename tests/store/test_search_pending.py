@@ -164,3 +164,85 @@ def test_a_write_back_to_what_is_indexed_replaces_the_pending_document(store):
     store.index_pending()
     consistent(store)
     assert titles(store, "ortega") == [] and titles(store, "ortiz") == ["Sam Ortiz"]
+
+
+def crashed_and_reopened(store):
+    """The app stopped without closing the store (power lost): a new one opens the file."""
+    path = store.path
+    store.conn.close()
+    return Store.open(path)
+
+
+def test_a_small_write_leaves_search_alone_and_its_entries_say_what_is_stale(store):
+    """A small write of this replica's own writes nothing for search: not search_doc, not the
+    indexes, not search_pending; its change-log entries are what is pending."""
+    rid = store.add("contact", {"name": "Jordan Pike", "agency": "CCF"})
+    store.index_pending()
+    before = [store.conn.execute(f"SELECT count(*), total(length(title)) FROM {t}").fetchone()
+              for t in ("search_doc", "search_pending")]
+    store.edit(rid, {"name": "Jordan Quill"})
+    after = [store.conn.execute(f"SELECT count(*), total(length(title)) FROM {t}").fetchone()
+             for t in ("search_doc", "search_pending")]
+    assert after == before
+    assert fts.stale_local(store.conn, fts.local_tails(store.conn, store.self_ord)) \
+        == [("contact", rid)]
+    assert titles(store, "quill") == ["Jordan Quill"] and titles(store, "pike") == []
+
+
+def test_a_line_moved_to_another_contact_before_a_crash(tmp_path):
+    store = Store.create(tmp_path / "x.db", "Clark County Fire", "CCF")
+    a = store.add("contact", {"name": "Morgan Avila", "agency": "CCF"})
+    b = store.add("contact", {"name": "Riley Brandt", "agency": "CCF"})
+    line = store.add("method", {"contact": a, "kind": "phone", "value": "360 555 0177"})
+    store.index_pending()
+    assert titles(store, "5550177") == ["Morgan Avila"]
+    store.edit(line, {"contact": b})
+    again = crashed_and_reopened(store)
+    try:
+        with writer_busy(again):
+            assert titles(again, "5550177") == ["Riley Brandt"]
+        again.index_pending()
+        consistent(again)
+        assert titles(again, "5550177") == ["Riley Brandt"]
+        assert pending(again) == 0
+    finally:
+        again.close()
+
+
+def test_an_agency_renamed_before_a_crash_renames_its_people_in_search(tmp_path):
+    store = Store.create(tmp_path / "x.db", "Clark County Fire", "CCF")
+    ag = store.add("agency", {"name": "Ashford Rescue", "code": "ASR", "level": "local"})
+    store.add("contact", {"name": "Kai Lindqvist", "agency": "ASR"})
+    store.index_pending()
+    store.edit(ag, {"name": "Birchwood Rescue"})
+    again = crashed_and_reopened(store)
+    try:
+        with writer_busy(again):
+            assert "Kai Lindqvist" in titles(again, "birchwood")
+            assert "Kai Lindqvist" not in titles(again, "ashford")
+        again.index_pending()
+        consistent(again)
+        assert "Kai Lindqvist" in titles(again, "birchwood")
+        assert titles(again, "ashford") == []
+    finally:
+        again.close()
+
+
+def test_another_connection_writing_at_once_brings_in_what_this_one_left(store):
+    """A sync worker's large write (its own connection) writes search_doc directly: the
+    documents this connection's small writes left stale are brought up to date with it."""
+    rid = store.add("contact", {"name": "Parker Novak", "agency": "CCF"})
+    store.index_pending()
+    store.edit(rid, {"name": "Parker Yilmaz"})
+    other = Store.open(store.path)
+    try:
+        with other.transaction():
+            for i in range(fts.PENDING_TX + 1):
+                other.add("contact", {"name": f"Batch {i}", "agency": "CCF"})
+        assert pending(other) == 0
+        consistent(other)
+        assert titles(other, "yilmaz") == ["Parker Yilmaz"] and titles(other, "novak") == []
+    finally:
+        other.close()
+    assert pending(store) == 0
+    assert titles(store, "yilmaz") == ["Parker Yilmaz"]
