@@ -114,7 +114,7 @@ class _StoreBacked(ABC):
              ) -> tuple[Batch, dict[str, Any], bool]:
         s = self.store()
         allowed = {k: v for k, v in since.items() if may_see(agency, k[1])}
-        if s.log.unsigned_streams():         # the hub's own newest entries, signed once
+        if s.log.due():         # the hub's own newest entries, settled and signed once
             with self._write:
                 s.sign_heads()
         with self._reading(s):
@@ -140,7 +140,10 @@ class _StoreBacked(ABC):
         if not self._snapshot.acquire(timeout=60):
             raise Busy("the hub is busy making another snapshot; sync again later")
         try:
-            return snapshots.build(self.store().conn, agency, self.db, self.site)
+            store = self.store()
+            # the hub's own streams at their newest entries, signed, as a pull sends them
+            store.sign_heads()
+            return snapshots.build(store.conn, agency, self.db, self.site)
         finally:
             self._snapshot.release()
 

@@ -4,8 +4,11 @@
 Every write (a local edit through `Store`, a merge that keeps this replica's own value, a
 conflict resolved) takes a version from `tick()` and appends its entry with `emit()`, inside a
 `Store.transaction()`. What a transaction changed is written back by `flush()` just before COMMIT:
-the clock, each written stream's position and chain hash, and a signed head where one is due.
-`Store` and `Merger` use nothing else of the log; both go through this class.
+the clock where a received version moved it, and, after a sync's transaction, each of this
+replica's streams' position and chain hash (`settle()`). A small local write leaves its stream's
+row alone: the stream's newest entry is its position (OWN_POSITION), and the row and chain hash
+catch up when the entries are next sent or a sync writes. `Store` and `Merger` use nothing else
+of the log; both go through this class.
 """
 from __future__ import annotations
 
@@ -26,6 +29,16 @@ _json = compact.dumps
 PSEUDO_CELLS = ("_seen", "_copy", "_scope")
 
 
+# A stream's position (`t`, a row of stream): its newest entry for this replica's own streams,
+# whose rows small local writes leave behind until settle(); the row's for the others. `?` is
+# this replica's site number.
+OWN_POSITION = ("CASE WHEN t.origin = ? THEN max(t.seq, coalesce((SELECT max(c.seq) FROM change "
+                "c WHERE c.stream = t.id), 0)) ELSE t.seq END")
+# The same, this replica's site number read from meta in the statement itself.
+OWN_POSITION_HERE = OWN_POSITION.replace(
+    "?", "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'self_ord'), 1)")
+
+
 def store_head(conn: sqlite3.Connection, sid: int, seq: int, h: bytes, sig: bytes) -> None:
     """Keep a signed head of a stream, dropping the older heads of its block of 100."""
     block = seq // trust.HEAD_EVERY * trust.HEAD_EVERY
@@ -34,8 +47,8 @@ def store_head(conn: sqlite3.Connection, sid: int, seq: int, h: bytes, sig: byte
                  (sid, seq, h, sig))
 
 
-# Pending.mark(): (seqs, new_streams, hashes, auds)
-Mark = tuple[dict[int, int], dict[str, int], dict[int, bytes], dict[int, str]]
+# Pending.mark(): (seqs, new_streams)
+Mark = tuple[dict[int, int], dict[str, int]]
 
 
 @dataclass
@@ -44,17 +57,15 @@ class Pending:
     hlc: int
     txid: int = 0
     seqs: dict[int, int] = field(default_factory=dict)        # stream id -> last seq written
-    hashes: dict[int, bytes] = field(default_factory=dict)    # stream id -> its chain hash then
-    auds: dict[int, str] = field(default_factory=dict)        # stream id -> audience, if written
     new_streams: dict[str, int] = field(default_factory=dict)  # audience -> stream made in this tx
     clock_moved: bool = False                                 # a remote clock advanced ours
 
     def mark(self) -> Mark:
         """The state to come back to when a savepoint rolls back."""
-        return dict(self.seqs), dict(self.new_streams), dict(self.hashes), dict(self.auds)
+        return dict(self.seqs), dict(self.new_streams)
 
     def back_to(self, mark: Mark) -> None:
-        self.seqs, self.new_streams, self.hashes, self.auds = mark
+        self.seqs, self.new_streams = mark
 
 
 class ChangeLog:
@@ -71,7 +82,6 @@ class ChangeLog:
         # valid while no other connection writes (Store.transaction checks data_version)
         self._streams: dict[str, int] = {}
         self._seqs: dict[int, int] = {}
-        self._hashes: dict[int, bytes] = {}
         self._site_uuids: dict[int, str] = {}
         self._clock: int | None = None
 
@@ -81,43 +91,82 @@ class ChangeLog:
             # the clock row holds what was received; this replica's own latest version is its
             # streams' newest entry (local writes leave the row alone: one page less each)
             self._clock = self.conn.execute(
-                "SELECT max((SELECT hlc FROM clock), coalesce((SELECT max(c.hlc) FROM stream t "
-                "JOIN change c ON c.stream = t.id AND c.seq = t.seq WHERE t.origin = ?), 0))",
-                (self.store.self_ord,)).fetchone()[0]
-        self.pending = Pending(hlc=self._clock, seqs=dict(self._seqs), hashes=dict(self._hashes))
+                "SELECT max((SELECT hlc FROM clock), coalesce((SELECT max((SELECT c.hlc FROM "
+                "change c WHERE c.stream = t.id ORDER BY c.seq DESC LIMIT 1)) FROM stream t "
+                "WHERE t.origin = ?), 0))", (self.store.self_ord,)).fetchone()[0]
+        self.pending = Pending(hlc=self._clock, seqs=dict(self._seqs))
 
     def committed(self) -> None:
         p = self.pending
         assert p is not None
         self._streams.update(p.new_streams)
-        self._seqs, self._hashes, self._clock = p.seqs, p.hashes, p.hlc
+        self._seqs, self._clock = p.seqs, p.hlc
         self.pending = None
 
     def forget(self) -> None:
         """Drop every cache (a rollback, or another connection wrote)."""
         self._streams.clear()
-        self._seqs, self._hashes, self._clock = {}, {}, None
+        self._seqs, self._clock = {}, None
         self._site_uuids = {}
         self.pending = None
 
-    def flush(self) -> None:
-        """Write the clock and the streams' positions and chain hashes. The newest entries are
-        signed when they are about to be sent (unsigned_streams, sign_newest), not at every
-        commit: a signature per local write cost a third of an edit."""
+    def flush(self, settle: bool = True) -> None:
+        """Write the clock where a received version moved it, and with `settle` bring this
+        replica's streams' rows up to date. A small local write passes settle=False: its
+        stream's row (a page at every commit) and chain hash wait until the entries are sent
+        or a sync writes. Heads are signed when entries are about to be sent (sign_newest) and
+        every HEAD_EVERY entries, not at every commit: a signature per local write cost a third
+        of an edit."""
         p = self.pending
         assert p is not None
-        if not (p.txid or p.clock_moved):
-            return
         if p.clock_moved:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (p.hlc,))
-        self.conn.executemany("UPDATE stream SET seq = ?, hash = ? WHERE id = ?",
-                              [(seq, p.hashes[sid], sid) for sid, seq in self.written().items()])
+        if settle and (p.txid or p.new_streams or self.behind()):
+            self.settle()
 
     def written(self) -> dict[int, int]:
         """{stream: its newest position} of this replica's streams this transaction wrote."""
         p = self.pending
         assert p is not None
         return {sid: seq for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)}
+
+    def behind(self) -> bool:
+        """Whether a stream of this replica's holds entries past its row's position."""
+        return self.conn.execute(
+            "SELECT 1 FROM stream t WHERE t.origin = ? AND coalesce((SELECT max(c.seq) FROM "
+            "change c WHERE c.stream = t.id), 0) > t.seq LIMIT 1",
+            (self.store.self_ord,)).fetchone() is not None
+
+    def settle(self) -> int:
+        """Bring the rows of this replica's streams up to their newest entries: position and
+        chain hash, a head signed every HEAD_EVERY entries (inside a transaction). Returns the
+        number of entries taken in."""
+        n = 0
+        for sid, audience, seq, h, top in self.conn.execute(
+                "SELECT t.id, t.audience, t.seq, t.hash, (SELECT max(c.seq) FROM change c "
+                "WHERE c.stream = t.id) FROM stream t WHERE t.origin = ?",
+                (self.store.self_ord,)).fetchall():
+            if not top or top <= seq:
+                continue
+            h = bytes(h) if h else trust.ZERO
+            for at, tx, tbl, rid, hlc, site, cells in self.conn.execute(
+                    "SELECT seq, tx, tbl, rid, hlc, site, cells FROM change WHERE stream = ? "
+                    "AND seq > ? ORDER BY seq", (sid, seq)).fetchall():
+                h = trust.chain(h, identity.stored_digest((tx, tbl, rid, hlc, site, cells),
+                                                          self._site_uuid))
+                if at % trust.HEAD_EVERY == 0:
+                    self._sign_head(sid, audience, at, h)
+            self.conn.execute("UPDATE stream SET seq = ?, hash = ? WHERE id = ?", (top, h, sid))
+            n += top - seq
+        return n
+
+    def due(self) -> bool:
+        """Whether a stream of this replica's has entries past its newest signed head (or past
+        its row's position): sign_newest has work before they are sent."""
+        return self.conn.execute(
+            f"SELECT 1 FROM stream t WHERE t.origin = ? AND {OWN_POSITION} > coalesce("
+            "(SELECT max(seq) FROM head h WHERE h.stream = t.id), 0) LIMIT 1",
+            (self.store.self_ord, self.store.self_ord)).fetchone() is not None
 
     def unsigned_streams(self) -> list[tuple[int, str, int, bytes]]:
         """(stream, audience, seq, chain hash) of this replica's streams whose newest entry
@@ -129,7 +178,8 @@ class ChangeLog:
 
     def sign_newest(self) -> int:
         """Sign the newest entry of each of this replica's streams that lacks a head (inside
-        a transaction); returns how many heads were signed."""
+        a transaction, its streams settled first); returns how many heads were signed."""
+        self.settle()
         todo = self.unsigned_streams()
         for sid, audience, seq, h in todo:
             self._sign_head(sid, audience, seq, h)
@@ -171,30 +221,20 @@ class ChangeLog:
         return sid
 
     def emit(self, audience: str, table: str, rid: str, version: int, cells: Cells) -> None:
-        """Append one change entry to this replica's stream for `audience`."""
+        """Append one change entry to this replica's stream for `audience` (its chain hash is
+        computed when the stream is settled)."""
         p = self.pending
         assert p is not None
         sid = self._stream(audience, p)
-        seqs, hashes = p.seqs, p.hashes
-        if sid not in seqs or sid not in hashes:
-            seq, h = self.conn.execute("SELECT seq, hash FROM stream WHERE id = ?",
-                                       (sid,)).fetchone()
-            seqs[sid], hashes[sid] = seq, h or trust.ZERO
+        seqs = p.seqs
+        if sid not in seqs:
+            seqs[sid] = self.conn.execute("SELECT coalesce(max(seq), 0) FROM change "
+                                          "WHERE stream = ?", (sid,)).fetchone()[0]
         seq = seqs[sid] = seqs[sid] + 1
-        text = _json(cells)
-        # what is signed: the cells as they travel, sites named by UUID
-        wire = text if "_seen" not in cells and all(len(c) < 3 for c in cells.values()) \
-            else _json(identity.wire_cells(cells, self._site_uuid))
-        store = self.store
-        h = hashes[sid] = trust.chain(hashes[sid], trust.entry_digest(
-            p.txid, table, rid, version, store.site_uuid, wire))
-        p.auds[sid] = audience
         self.conn.execute(
             "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (sid, seq, p.txid, table, rid, version, store.self_ord, text))
-        if seq % trust.HEAD_EVERY == 0:
-            self._sign_head(sid, audience, seq, h)
+            (sid, seq, p.txid, table, rid, version, self.store.self_ord, _json(cells)))
 
     def emit_history(self, audience: str, table: str, rid: str, version: int,
                      now: Cells) -> None:

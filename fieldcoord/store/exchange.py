@@ -14,6 +14,7 @@ from ..core import compact
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
 from . import identity, trust
+from .changelog import OWN_POSITION_HERE
 from .incoming import REFUSED, SKEW_MS, Entry, Report, SiteInfo, StreamKey
 from .merge import Merger
 from .records import Cell, Cells
@@ -47,10 +48,11 @@ class Batch(list[Entry]):
 
 
 def vector(conn: sqlite3.Connection) -> dict[StreamKey, int]:
-    """{(origin site UUID, audience): highest contiguous sequence number held}."""
+    """{(origin site UUID, audience): highest contiguous sequence number held} (this replica's
+    own streams at their newest entry, which small local writes leave the rows behind)."""
     return {(origin, aud): seq for origin, aud, seq in conn.execute(
-        "SELECT s.uuid, t.audience, t.seq FROM stream t JOIN site s ON s.ord = t.origin "
-        "WHERE t.seq > 0")}
+        f"SELECT uuid, audience, pos FROM (SELECT s.uuid, t.audience, {OWN_POSITION_HERE} AS "
+        "pos FROM stream t JOIN site s ON s.ord = t.origin) AS v WHERE pos > 0")}
 
 
 def visible_vector(conn: sqlite3.Connection, agency: str | None) -> dict[StreamKey, int]:
@@ -287,6 +289,9 @@ def apply_batch(store: Store, entries: list[Entry], sites: dict[str, SiteInfo],
     if heads is None:
         heads = getattr(entries, "heads", {})
     with store.transaction():
+        # this replica's own entries may come back (a restore): its streams' rows must be at
+        # their newest entries to tell them apart
+        store.log.settle()
         report = Report()
         checked, advance = check_batch(store, entries, sites, heads, report)
         merger = Merger(store, sites, now_ms=now_ms,

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from ..core import kinds as K
 from ..core.format import display_number, display_phone
+from .changelog import OWN_POSITION
 from .records import RowDict
 
 PHONE_QUERY_RE = re.compile(r"^[\d\s\-.()+/]+$")
@@ -114,6 +115,26 @@ def _prefetch_lines(conn: sqlite3.Connection, targets: Sequence[DocTarget]) -> L
                     got.append(line)
                 else:
                     held[line[0]] = [line]
+    return out
+
+
+def _prefetch_rows(conn: sqlite3.Connection, targets: Sequence[DocTarget]
+                   ) -> dict[str, RowDict]:
+    """{id: row} of the live records among the `targets` given without their row, read a
+    table at a time."""
+    wanted: dict[str, list[str]] = {}
+    for (kind, rid), row in targets:
+        if row is None:
+            wanted.setdefault(K.KINDS[kind].table, []).append(rid)
+    out: dict[str, RowDict] = {}
+    for table, rids in wanted.items():
+        for i in range(0, len(rids), 500):
+            chunk = rids[i:i + 500]
+            cur = conn.execute(f'SELECT * FROM "{table}" WHERE id IN '
+                               f'({",".join("?" * len(chunk))}) AND _cl % 2 = 1', chunk)
+            names = [d[0] for d in cur.description]
+            key = names.index("id")
+            out.update((values[key], dict(zip(names, values))) for values in cur)
     return out
 
 
@@ -290,46 +311,106 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
 def _refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget], cache: AgencyWords,
              new_ids: Set[str], with_lines: Set[str], later: bool, bulk: bool,
              deferred: bool) -> int:
-    noted = 0
-    prefetched = _prefetch_lines(conn, targets) if len(targets) > 50 else None
-    # new documents, written together when the indexes are left alone
-    added: list[tuple[str, str, str, str, str, str]] = []
+    many = len(targets) > 50
+    prefetched = _prefetch_lines(conn, targets) if many else None
+    rows = _prefetch_rows(conn, targets) if many else None
+    docs: list[tuple[str, str, Stored | None]] = []
     for (kind, rid), row in targets:
+        if row is None and rows is not None:
+            row = rows.get(rid)
+            if row is None:                 # not live: no document
+                docs.append((kind, rid, None))
+                continue
         built = build_doc(conn, kind, rid, cache, row,
                           lines=not (rid in new_ids and rid not in with_lines),
                           prefetched=prefetched)
-        doc: Stored | None = None if built is None else (
-            built[0] or "", built[1] or "", built[2], " ".join(built[3]))
-        if later:
-            noted += _note(conn, kind, rid, doc, rid in new_ids)
-            continue
-        # a record created in this transaction has no document yet
-        old = None if rid in new_ids else conn.execute(
-            "SELECT docid, title, subtitle, body, digits FROM search_doc WHERE rid = ?",
-            (rid,)).fetchone()
-        if doc is None:
-            if old:
-                if not bulk:
-                    _unindex(conn, old)
-                conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
-            continue
-        title, sub, body, digits = doc
-        if old is None and bulk:
-            added.append((kind, rid, title, sub, body, digits))
-            continue
-        if old is None:
-            docid = cast(int, conn.execute(          # the id of the row inserted
-                "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid)
-            if not bulk:
-                _index(conn, docid, title, body, digits)
-            continue
-        _update(conn, old, doc, index=not bulk)
-    conn.executemany("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", added)
+        docs.append((kind, rid, None if built is None else (
+            built[0] or "", built[1] or "", built[2], " ".join(built[3]))))
+    if later:
+        return sum(_note(conn, kind, rid, doc, rid in new_ids) for kind, rid, doc in docs)
+    _write_docs(conn, docs, new_ids, index=not bulk)
     if bulk and not deferred:
         rebuild_indexes(conn)
-    return noted
+    return 0
+
+
+def _stored(conn: sqlite3.Connection, rids: Sequence[str]
+            ) -> dict[str, tuple[int, str, str, str, str]]:
+    """{id: (docid, title, subtitle, body, digits)} of the documents search_doc holds for these
+    records."""
+    out: dict[str, tuple[int, str, str, str, str]] = {}
+    for i in range(0, len(rids), 500):
+        chunk = rids[i:i + 500]
+        for rid, *doc in conn.execute(
+                "SELECT rid, docid, title, subtitle, body, digits FROM search_doc "
+                f"WHERE rid IN ({','.join('?' * len(chunk))})", chunk):
+            out[rid] = tuple(doc)
+    return out
+
+
+_DOC_COLUMNS = ("title", "subtitle", "body", "digits")
+
+
+def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored | None]],
+                new_ids: Set[str], index: bool) -> None:
+    """Write these (kind, id, document or None for none) over what search_doc holds, and with
+    `index` the indexes: only what changed (an unchanged title leaves the title index's page
+    alone), each kind of statement run once for all. `new_ids` have no document yet."""
+    olds = _stored(conn, [rid for _, rid, _ in docs if rid not in new_ids])
+    words_out: list[tuple[int, str, str]] = []        # the index entries to take out, and in
+    words_in: list[tuple[int, str, str]] = []
+    digits_out: list[tuple[int, str]] = []
+    digits_in: list[tuple[int, str]] = []
+    gone: list[tuple[int]] = []
+    added: list[tuple[str, str, str, str, str, str]] = []
+    updates: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+    for kind, rid, doc in docs:
+        old = olds.get(rid)
+        if old is None:
+            if doc is not None:
+                added.append((kind, rid, *doc))
+            continue
+        docid, *was = old
+        if doc is None:
+            gone.append((docid,))
+            words_out.append((docid, was[0], was[2]))
+            if was[3]:
+                digits_out.append((docid, was[3]))
+            continue
+        if tuple(was) == doc:
+            continue
+        if (doc[0], doc[2]) != (was[0], was[2]):
+            words_out.append((docid, was[0], was[2]))
+            words_in.append((docid, doc[0], doc[2]))
+        if doc[3] != was[3]:
+            if was[3]:
+                digits_out.append((docid, was[3]))
+            if doc[3]:
+                digits_in.append((docid, doc[3]))
+        changed = tuple(i for i in range(4) if doc[i] != was[i])
+        updates.setdefault(tuple(_DOC_COLUMNS[i] for i in changed), []).append(
+            (*(doc[i] for i in changed), docid))
+    if index:
+        # out of the indexes with the words they were given (external content)
+        conn.executemany("INSERT INTO search_fts (search_fts, rowid, title, body) "
+                         "VALUES ('delete', ?, ?, ?)", words_out)
+        conn.executemany("INSERT INTO search_digits (search_digits, rowid, digits) "
+                         "VALUES ('delete', ?, ?)", digits_out)
+    conn.executemany("DELETE FROM search_doc WHERE docid = ?", gone)
+    for columns, rows in updates.items():
+        conn.executemany(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c in columns)} "
+                         "WHERE docid = ?", rows)
+    conn.executemany("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", added)
+    if not index:
+        return
+    if added:
+        for docid, title, _, body, digits in _stored(conn, [a[1] for a in added]).values():
+            words_in.append((docid, title, body))
+            if digits:
+                digits_in.append((docid, digits))
+    conn.executemany("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", words_in)
+    conn.executemany("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)", digits_in)
 
 
 # ---------------------------------------------------------------- stale after local writes
@@ -383,8 +464,9 @@ Tail = list[tuple[int, int, int]]       # (stream, documents current up to, newe
 def local_tails(conn: sqlite3.Connection, self_ord: int) -> Tail:
     """This replica's streams holding entries after the position search_mark notes."""
     return [(sid, mark, seq) for sid, mark, seq in conn.execute(
-        "SELECT s.id, coalesce(m.seq, 0), s.seq FROM stream s LEFT JOIN search_mark m "
-        "ON m.stream = s.id WHERE s.origin = ? AND s.seq > coalesce(m.seq, 0)", (self_ord,))]
+        f"SELECT id, mark, seq FROM (SELECT t.id, coalesce(m.seq, 0) AS mark, {OWN_POSITION} "
+        "AS seq FROM stream t LEFT JOIN search_mark m ON m.stream = t.id WHERE t.origin = ?) "
+        "AS v WHERE seq > mark", (self_ord, self_ord))]
 
 
 def stale_local(conn: sqlite3.Connection, tails: Tail) -> list[tuple[str, str]]:
@@ -435,7 +517,8 @@ def set_marks(conn: sqlite3.Connection, positions: Mapping[int, int]) -> None:
 def mark_all(conn: sqlite3.Connection, self_ord: int) -> None:
     """Note every document current (search_doc was rebuilt from the records)."""
     conn.execute("INSERT OR REPLACE INTO search_mark (stream, seq) "
-                 "SELECT id, seq FROM stream WHERE origin = ?", (self_ord,))
+                 f"SELECT t.id, {OWN_POSITION} FROM stream t WHERE t.origin = ?",
+                 (self_ord, self_ord))
 
 
 def own_ord(conn: sqlite3.Connection) -> int:
@@ -461,34 +544,6 @@ def _note(conn: sqlite3.Connection, kind: str, rid: str, doc: Stored | None, new
     conn.execute("INSERT OR REPLACE INTO search_pending (rid, kind, title, subtitle, body, "
                  "digits) VALUES (?, ?, ?, ?, ?, ?)", (rid, kind, *(doc or (None,) * 4)))
     return 1
-
-
-def _update(conn: sqlite3.Connection, old: tuple[int, str, str, str, str], doc: Stored,
-            index: bool) -> None:
-    """Write a changed document over the one search_doc holds (and the indexes, with
-    `index`): only what changed, so an unchanged title leaves the title index's page alone."""
-    docid, o_title, o_sub, o_body, o_digits = old
-    title, sub, body, digits = doc
-    if doc == (o_title, o_sub, o_body, o_digits):
-        return
-    if index:
-        if (title, body) != (o_title, o_body):
-            conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) "
-                         "VALUES ('delete', ?, ?, ?)", (docid, o_title, o_body))
-            conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
-                         (docid, title, body))
-        if digits != o_digits:
-            if o_digits:
-                conn.execute("INSERT INTO search_digits (search_digits, rowid, digits) "
-                             "VALUES ('delete', ?, ?)", (docid, o_digits))
-            if digits:
-                conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
-                             (docid, digits))
-    sets = [(c, v) for c, v, o in (("title", title, o_title), ("subtitle", sub, o_sub),
-                                   ("body", body, o_body), ("digits", digits, o_digits))
-            if v != o]
-    conn.execute(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c, _ in sets)} "
-                 "WHERE docid = ?", (*(v for _, v in sets), docid))
 
 
 def pending_count(conn: sqlite3.Connection, self_ord: int | None = None) -> int:
@@ -520,25 +575,11 @@ def _write_pending(conn: sqlite3.Connection, index: bool, self_ord: int) -> int:
 def _write_noted(conn: sqlite3.Connection, index: bool) -> int:
     """Write the documents noted in search_pending to search_doc (and the indexes, with
     `index`); returns how many there were."""
-    rows = conn.execute(
-        "SELECT p.rid, p.kind, p.title, p.subtitle, p.body, p.digits, d.docid, d.title, "
-        "d.subtitle, d.body, d.digits FROM search_pending p "
-        "LEFT JOIN search_doc d ON d.rid = p.rid ORDER BY p.rid").fetchall()
-    for rid, kind, title, sub, body, digits, *old in rows:
-        if old[0] is None:
-            if title is not None:
-                docid = cast(int, conn.execute(
-                    "INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (kind, rid, title, sub, body, digits)).lastrowid)
-                if index:
-                    _index(conn, docid, title, body, digits)
-        elif title is None:
-            if index:
-                _unindex(conn, tuple(old))
-            conn.execute("DELETE FROM search_doc WHERE docid = ?", (old[0],))
-        else:
-            _update(conn, tuple(old), (title, sub, body, digits), index)
+    rows = conn.execute("SELECT kind, rid, title, subtitle, body, digits FROM search_pending "
+                        "ORDER BY rid").fetchall()
     if rows:
+        _write_docs(conn, [(kind, rid, None if title is None else (title, sub, body, digits))
+                           for kind, rid, title, sub, body, digits in rows], frozenset(), index)
         conn.execute("DELETE FROM search_pending")
     return len(rows)
 

@@ -53,6 +53,7 @@ def enrolled_laptop(tmp_path, hub) -> Store:
 def signed(store: Store, items: list) -> Batch:
     """Entries (table, record id, cells) next in `store`'s own stream for "all", their head
     signed with its device key: what a genuine device of any version sends."""
+    store.sign_heads()                  # its stream's row settled, as before sending
     row = store.conn.execute(
         "SELECT t.seq, t.hash FROM stream t JOIN site s ON s.ord = t.origin "
         "WHERE s.uuid = ? AND t.audience = 'all'", (store.site_uuid,)).fetchone()

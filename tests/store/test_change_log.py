@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from fieldcoord.core import kinds as K
 from fieldcoord.core.errors import PermissionDenied, ValidationError
 from fieldcoord.store import Store
+from fieldcoord.store.exchange import vector
 
 
 def entries(store):
@@ -60,9 +61,7 @@ def assert_log_complete(store):
         streams.setdefault(e["audience"], []).append(e["seq"])
     for aud, seqs in streams.items():
         assert sorted(seqs) == list(range(1, len(seqs) + 1)), f"gap in stream {aud}"
-        vector = store.conn.execute("SELECT seq FROM stream WHERE audience = ? AND origin = 1",
-                                    (aud,)).fetchone()[0]
-        assert vector == len(seqs)
+        assert vector(store.conn)[(store.site_uuid, aud)] == len(seqs)
 
 
 def test_add_records_every_field_once(store):

@@ -8,7 +8,10 @@ from fieldcoord.store.incoming import Entry
 
 
 def position(store, origin: str, audience: str) -> tuple[int, bytes]:
-    """(sequence number, chain hash) of a stream as `store` holds it."""
+    """(sequence number, chain hash) of a stream as `store` holds it (its own streams settled
+    first, as before sending)."""
+    if origin == store.site_uuid:
+        store.sign_heads()
     row = store.conn.execute("SELECT t.seq, t.hash FROM stream t JOIN site s ON "
                              "s.ord = t.origin WHERE s.uuid = ? AND t.audience = ?",
                              (origin, audience)).fetchone()
