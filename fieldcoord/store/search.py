@@ -13,7 +13,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from ..core import kinds as K
 from ..core.format import display_number, display_phone
@@ -157,6 +157,44 @@ def _methods_text(conn: sqlite3.Connection, column: str, rid: str, lines: Lines 
     return _words(*words), digits
 
 
+# How each searchable kind's document is made, worked out once from its Search: the body's and
+# the subtitle's items as (how, field, part). how: "ref" an agency's words (part: "name",
+# "code" or "" for both), "real" a number, "phone" a phone field (searched by its digits),
+# "enum" a choice shown as words, "numbers" a tuple of number fields, "" the value itself.
+class _Op(NamedTuple):
+    how: str
+    name: str = ""
+    part: str = ""
+    numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Plan:
+    body: tuple[_Op, ...]
+    subtitle: tuple[_Op, ...]
+    phones: tuple[str, ...]          # phone fields of the body: their digit suffixes
+
+
+def _op(kind: K.Kind, item: str | tuple[str, ...]) -> _Op:
+    if isinstance(item, tuple):
+        return _Op("numbers", numbers=item)
+    name, _, part = item.partition(".")
+    fld = kind.field_map[name]
+    if fld.type == K.REF:
+        if fld.ref != "agency":
+            raise ValueError(f"search of {kind.name}: only agency references are searched "
+                             f"({name})")
+        return _Op("ref", name, part)
+    return _Op({K.REAL: "real", K.PHONE: "phone", K.ENUM: "enum"}.get(fld.type, ""), name)
+
+
+_PLANS = {k.name: _Plan(tuple(_op(k, i) for i in k.search.body),
+                        tuple(_op(k, i) for i in k.search.subtitle),
+                        tuple(i for i in k.search.body
+                              if "." not in i and k.field_map[i].type == K.PHONE))
+          for k in K.KINDS.values() if k.search is not None}
+
+
 def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords | None = None,
               row: RowDict | None = None, lines: bool = True,
               prefetched: Lines | None = None) -> Doc | None:
@@ -174,11 +212,26 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords 
     r = row if row is not None else _live_row(conn, k.table, rid)
     if r is None or (spec.within and r[spec.within]):
         return None
+    plan = _PLANS[kind]
     title = _sub(*(r[f] for f in spec.title)) if spec.title else r[k.title_field]
-    body = [w for item in spec.body for w in _body_words(conn, k, r, item, cache)]
+    body: list[object] = []
+    for how, name, part, _ in plan.body:
+        if how == "ref":
+            got = _agency_words(conn, r[name], cache)
+            if part == "name":
+                body.append(got[0])
+            elif part == "code":
+                body.append(got[1])
+            else:
+                body += got
+            continue
+        value = r[name]
+        if how == "real" and value is not None:
+            body.append(display_number(value))
+        elif not (how == "phone" and value):                # a phone: searched by its digits
+            body.append(value)
     # phone fields are found by any trailing run of their digits, as lines are
-    digits = [d for item in spec.body if "." not in item and k.field_map[item].type == K.PHONE
-              and r[item] for d in digit_suffixes(r[item])]
+    digits = [d for name in plan.phones if r[name] for d in digit_suffixes(r[name])]
     if spec.number:
         value = r[spec.number]
         if _is_phone(r["kind"]):
@@ -189,51 +242,24 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords 
         words, line_digits = _methods_text(conn, kind, rid, prefetched)
         body.append(words)
         digits += line_digits
-    subtitle = _sub(*(_shown(conn, k, r, item, cache) for item in spec.subtitle))
+    subtitle = _sub(*(_shown(conn, op, r, cache) for op in plan.subtitle))
     return title, subtitle, _words(*body), digits
 
 
-def _ref_words(conn: sqlite3.Connection, kind: K.Kind, r: RowDict | sqlite3.Row, item: str,
-               cache: AgencyWords | None) -> tuple[str, str] | None:
-    """(name, code) of the agency an item names (`agency`, `agency.code`), None for a field."""
-    name = item.split(".")[0]
-    fld = kind.field_map[name]
-    if fld.type != K.REF:
-        return None
-    if fld.ref != "agency":
-        raise ValueError(f"search of {kind.name}: only agency references are searched ({name})")
-    return _agency_words(conn, r[name], cache)
-
-
-def _body_words(conn: sqlite3.Connection, kind: K.Kind, r: RowDict | sqlite3.Row, item: str,
-                cache: AgencyWords | None) -> list[object]:
-    ref = _ref_words(conn, kind, r, item, cache)
-    if ref is not None:
-        part = item.partition(".")[2]
-        return [ref[0]] if part == "name" else [ref[1]] if part == "code" else list(ref)
-    value = r[item]
-    if value is not None and kind.field_map[item].type == K.REAL:
-        return [display_number(value)]
-    if value and kind.field_map[item].type == K.PHONE:
-        return []                   # searched by its digits
-    return [value]
-
-
-def _shown(conn: sqlite3.Connection, kind: K.Kind, r: RowDict | sqlite3.Row,
-           item: str | tuple[str, ...], cache: AgencyWords | None) -> str:
+def _shown(conn: sqlite3.Connection, op: _Op, r: RowDict | sqlite3.Row,
+           cache: AgencyWords | None) -> str:
     """An item of a subtitle as the user reads it."""
-    if isinstance(item, tuple):
-        numbers = [display_number(r[f]) for f in item if r[f] is not None]
+    how, name, part, fields = op
+    if how == "numbers":
+        numbers = [display_number(r[f]) for f in fields if r[f] is not None]
         return " / ".join(dict.fromkeys(numbers))
-    ref = _ref_words(conn, kind, r, item, cache)
-    if ref is not None:
-        part = item.partition(".")[2]
+    if how == "ref":
+        ref = _agency_words(conn, r[name], cache)
         return ref[0] if part == "name" else ref[1] if part == "code" else _at(*ref)
-    value = r[item]
-    fld = kind.field_map[item]
-    if fld.type == K.ENUM:
+    value = r[name]
+    if how == "enum":
         return _label(value)
-    if fld.type == K.REAL and value is not None:
+    if how == "real" and value is not None:
         return display_number(value)
     return str(value) if value is not None else ""
 
