@@ -35,6 +35,31 @@ _TONE_RE = re.compile(r"^(\d{2,3}(\.\d)?|D\d{3}[NI]?|\$?[0-9A-F]{3}|CSQ)$", re.I
 Summary = tuple[int, str, str | None]
 
 
+class _Plan:
+    """What checking a record of one kind needs, worked out once: its fields' defaults, the
+    required fields, the references to resolve."""
+    __slots__ = ("defaults", "required", "refs")
+
+    def __init__(self, kind: K.Kind):
+        self.defaults = {f.name: f.default for f in kind.fields}
+        self.required = tuple(f.name for f in kind.fields if f.required)
+        self.refs = tuple(f for f in kind.fields if f.type in (K.REF, K.REFS))
+
+
+_PLANS = {k.name: _Plan(k) for k in K.KINDS.values()}
+# what a user typed as a field's name -> the field's name (" Call-Sign " -> "call_sign")
+_NAMES: dict[str, str] = {}
+
+
+def _name(key: str) -> str:
+    got = _NAMES.get(key)
+    if got is None:
+        got = key.strip().lower().replace("-", "_")
+        if len(_NAMES) < 10_000:
+            _NAMES[key] = got
+    return got
+
+
 def _target(fld: K.Field) -> K.Kind:
     """The kind a REF or REFS field refers to (each names one: kinds.py)."""
     assert fld.ref is not None
@@ -111,7 +136,7 @@ class RowChecker:
     def _normalise(self, kind: K.Kind, values: Mapping[str, Any]) -> RowDict:
         out: RowDict = {}
         for key, value in values.items():
-            name = key.strip().lower().replace("-", "_")
+            name = _name(key)
             if name in ("owner", "scope"):
                 if value is not None and not isinstance(value, str):
                     raise ValidationError(f"{name}: give one value such as "
@@ -164,11 +189,12 @@ class RowChecker:
     def new_row(self, kind: K.Kind, values: Mapping[str, Any]) -> tuple[str, RowDict]:
         """(id, row) for a new record: every field of the kind plus owner and scope, checked."""
         given = self._normalise(kind, values)
-        row: RowDict = {f.name: f.default for f in kind.fields}
+        plan = _PLANS[kind.name]
+        row: RowDict = dict(plan.defaults)
         row.update({k: v for k, v in given.items() if v is not None or k in row})
-        for f in kind.fields:
-            if f.required and row.get(f.name) is None:
-                raise ValidationError(f"{kind.label} {f.name}: is required", f.name)
+        for name in plan.required:
+            if row.get(name) is None:
+                raise ValidationError(f"{kind.label} {name}: is required", name)
         if kind.name == "log":
             now = dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
             row["recorded_at"] = now
@@ -230,13 +256,13 @@ class RowChecker:
     def _check(self, kind: K.Kind, row: RowDict, rid: str | None,
                given: Collection[str] | None = None) -> None:
         """Resolve references (all, or those in `given`) and check the record as a whole."""
-        for f in kind.fields:
+        for f in _PLANS[kind.name].refs:
             v = row.get(f.name)
             if v is None or (given is not None and f.name not in given):
                 continue
             if f.type == K.REF:
                 row[f.name] = self._ref(kind, f, v)
-            elif f.type == K.REFS:
+            else:
                 row[f.name] = [self._ref(kind, f, x) for x in v]
         for first, second in kind.in_order:
             check_dates_in_order(kind, row, first, second)
