@@ -59,6 +59,7 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 # Columns holding lists of ids, stored as JSON text.
 _REFS_COLUMNS = {k.name: frozenset(f.name for f in k.fields if f.type == K.REFS)
                  for k in K.KINDS.values()}
+_FIELD_NAMES = {k.name: tuple(f.name for f in k.fields) for k in K.KINDS.values()}
 
 
 class Store(RecordReader):
@@ -250,9 +251,11 @@ class Store(RecordReader):
         with self.transaction():
             k, cur = self._find(rid)
             rid = cur["id"]
-            old = {c: cur[c] for c in cur.keys()}
-            old_fields = {f.name: _field_value(f, cur[f.name]) for f in k.fields}
-            old_fields.update(owner=cur["owner"], scope=cur["scope"])
+            old = dict(zip(cur.keys(), cur))
+            old_fields = {name: old[name] for name in _FIELD_NAMES[k.name]}
+            for name in _REFS_COLUMNS[k.name]:          # lists of ids are JSON text
+                old_fields[name] = _field_value(k.field_map[name], old_fields[name])
+            old_fields.update(owner=old["owner"], scope=old["scope"])
             self.check_may_change(k, cur)
             if cur["_cl"] % 2 == 0:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is deleted; "
