@@ -255,3 +255,41 @@ def test_the_clock_moves_on_after_reopening_though_local_writes_leave_its_row(tm
         assert newest > last
     finally:
         again.close()
+
+
+def test_local_writes_leave_the_streams_row_and_sending_settles_it(tmp_path):
+    """A small local write leaves its stream's row (position, chain hash) behind; the vector
+    reads the newest entry all the same, another connection writing after a crash continues
+    the stream without a gap, and before anything is sent the row holds the position and the
+    chain hash the entries give (what every receiver recomputes)."""
+    from fieldcoord.store import identity, trust
+    s = Store.create(tmp_path / "c.db", "Clark County Fire", "CCF")
+    s.sign_heads()
+    sid, settled = s.conn.execute("SELECT id, seq FROM stream WHERE origin = 1").fetchone()
+    rid = s.add("contact", {"name": "Dana", "agency": "CCF"})
+    for title in ("Captain", "Chief", "Medic"):
+        s.edit(rid, {"title": title})
+    assert s.conn.execute("SELECT seq FROM stream WHERE id = ?", (sid,)).fetchone()[0] \
+        == settled
+    assert vector(s.conn)[(s.site_uuid, "all")] == settled + 4
+    assert s.held_changes() == settled + 4
+    s.conn.close()                                  # gone without closing
+    again = Store.open(tmp_path / "c.db")
+    try:
+        again.edit(rid, {"title": "Lieutenant"})
+        seqs = [r[0] for r in again.conn.execute(
+            "SELECT seq FROM change WHERE stream = ? ORDER BY seq", (sid,))]
+        assert seqs == list(range(1, settled + 6))
+        again.sign_heads()
+        seq, h = again.conn.execute("SELECT seq, hash FROM stream WHERE id = ?",
+                                    (sid,)).fetchone()
+        uuids = dict(again.conn.execute("SELECT ord, uuid FROM site"))
+        chain = trust.ZERO
+        for row in again.conn.execute("SELECT tx, tbl, rid, hlc, site, cells FROM change "
+                                      "WHERE stream = ? ORDER BY seq", (sid,)):
+            chain = trust.chain(chain, identity.stored_digest(tuple(row), uuids.get))
+        assert (seq, bytes(h)) == (settled + 5, chain)
+        assert again.conn.execute("SELECT max(seq) FROM head WHERE stream = ?",
+                                  (sid,)).fetchone()[0] == seq
+    finally:
+        again.close()
