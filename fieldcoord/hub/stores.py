@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -164,21 +164,73 @@ class SqliteHubStore(_StoreBacked):
         return Store.open(self.db)
 
 
+@dataclass
+class _Checked(tokens.Token):
+    """A token as a PostgreSQL hub checked it, with the counter of slow-changing rows
+    (postgres.GENERATION) read in the same statement: what the request then reads of keys,
+    certificates, revocations and tokens may come from the process's ReadCache."""
+    generation: int | None = None
+
+
 class PostgresHubStore(_StoreBacked):
     """The hub's records in PostgreSQL (a regional hub): a connection per thread, through the
     dialect layer, so the merge and its checks are those of every replica. Writers of all the
     hub's processes take turns (a transaction-scoped advisory lock); reads never wait.
 
+    What the process reads of slow-changing rows (the hub's and its devices' keys and
+    certificates, revocations, token bindings) outside transactions is kept in one ReadCache:
+    every request reads the counter those rows' triggers move in the statement that checks its
+    token, and takes from the cache only what was read at that counter. A token itself is
+    always checked against the database, so one revoked is refused at once by every process.
+
     `db` is where the hub's SQLite file was: its key file (`<db>.keys`) and the temporary files
     of snapshots are kept there."""
 
     def __init__(self, url: str, db: Path):
+        from ..store.postgres import ReadCache
         self.url, self.db = url, Path(db)
+        self.cache = ReadCache()
         super().__init__()
+        from ..store.postgres import ensure_generation
+        ensure_generation(url)
 
     def _open(self) -> Store:
         from ..store.postgres import open_store
-        return open_store(self.url, self.db)
+        s = open_store(self.url, self.db)
+        s.conn.cache = self.cache  # type: ignore[attr-defined]
+        return s
+
+    def check_token(self, presented: str | None) -> tokens.Token | None:
+        from ..store.postgres import GENERATION
+        digest = tokens.digest(presented)
+        if digest is None:
+            return None
+        row = self.store().conn.raw.execute(  # type: ignore[attr-defined]
+            f"SELECT g.n, t.id, t.agency, t.device, t.created_at, t.revoked_at, t.hash FROM "
+            f"{GENERATION} g LEFT JOIN device_token t ON t.hash = %s WHERE g.id = 1",
+            (digest,)).fetchone()
+        token = tokens.live(row[1:], digest) if row else None
+        if token is None:
+            return None
+        return _Checked(*(getattr(token, f.name) for f in fields(tokens.Token)),
+                        generation=row[0])
+
+    @contextmanager
+    def _cached(self, s: Store, token: tokens.Token) -> Iterator[None]:
+        """Reads of slow-changing rows within may come from the cache (see the class)."""
+        s.conn.generation = getattr(token, "generation", None)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            s.conn.generation = None  # type: ignore[attr-defined]
+
+    def greet(self, caller: str, token: tokens.Token, message: dict[str, Any]) -> Greeting:
+        s = self.store()
+        with self._cached(s, token):
+            vector = visible_vector(s.conn, token.agency)
+            # (a write here takes the database's write lock, not the process's)
+            keys = keyexchange.answer(s, caller, token.agency, message, token)
+        return Greeting(s.epoch, vector, keys)
 
     @contextmanager
     def _reading(self, s: Store) -> Iterator[None]:

@@ -13,9 +13,11 @@ import decimal
 import itertools
 import re
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import dialect
 
@@ -26,6 +28,77 @@ _PRAGMA = re.compile(r"^\s*PRAGMA\s+(\w+)\s*(?:=\s*(.+?)|\((\w+)\))?\s*;?\s*$", 
 _INSERT = re.compile(r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*\(([^)]*)\)',
                      re.IGNORECASE)
 _version = itertools.count(1)
+_TABLES = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
+
+# The rows that change seldom (keys, certificates, revocations, device tokens) carry a counter
+# that triggers move in every transaction that changes them: a hub process keeps what it read
+# of them while the counter stands still. It lives in a schema of its own, beside the store's
+# tables, which copies and schema checks read from the current schema only.
+GENERATION = "fieldcoord_hub.generation"
+SLOW_TABLES = ("site", "agency_key", "revocation", "device_token")
+
+
+def _generation_ddl() -> list[str]:
+    return [
+        "CREATE SCHEMA IF NOT EXISTS fieldcoord_hub",
+        f"CREATE TABLE IF NOT EXISTS {GENERATION} (id integer PRIMARY KEY, n bigint NOT NULL)",
+        f"INSERT INTO {GENERATION} (id, n) VALUES (1, 1) ON CONFLICT (id) DO NOTHING",
+        "CREATE OR REPLACE FUNCTION fieldcoord_hub.moved() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $$ BEGIN UPDATE {GENERATION} SET n = n + 1 WHERE id = 1; RETURN NULL; END $$",
+        *(f'CREATE OR REPLACE TRIGGER fieldcoord_moved AFTER INSERT OR UPDATE OR DELETE ON '
+          f'"{t}" FOR EACH ROW EXECUTE FUNCTION fieldcoord_hub.moved()' for t in SLOW_TABLES),
+        *(f'CREATE OR REPLACE TRIGGER fieldcoord_truncated AFTER TRUNCATE ON "{t}" '
+          "FOR EACH STATEMENT EXECUTE FUNCTION fieldcoord_hub.moved()" for t in SLOW_TABLES)]
+
+
+def ensure_generation(dsn: str) -> None:
+    """Give the PostgreSQL hub at `dsn` its counter of slow-changing rows and the triggers
+    that move it (once; a hub moved in or migrated has them already)."""
+    import psycopg
+    with psycopg.connect(dsn, autocommit=False) as c:
+        c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        held = c.execute("SELECT to_regclass(%s) IS NOT NULL AND (SELECT count(*) FROM "
+                         "pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid WHERE t.tgname IN "
+                         "('fieldcoord_moved', 'fieldcoord_truncated') AND r.relnamespace = "
+                         "current_schema()::regnamespace) = %s",
+                         (GENERATION, 2 * len(SLOW_TABLES))).fetchone()
+        if held and held[0]:
+            return
+        for stmt in _generation_ddl():
+            c.execute(stmt)
+
+
+class ReadCache:
+    """What a hub process read of the slow-changing tables (SLOW_TABLES) outside transactions,
+    by statement and parameters, each answer kept with the counter (GENERATION) it is valid
+    for. Shared by the process's connections (thread-safe); the oldest answers go first."""
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self._rows: OrderedDict[tuple[str, tuple[Any, ...]],
+                                tuple[int, list[tuple[Any, ...]], tuple[str, ...] | None]] = \
+            OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, tuple[Any, ...]], generation: int
+            ) -> tuple[list[tuple[Any, ...]], tuple[str, ...] | None] | None:
+        with self._lock:
+            got = self._rows.get(key)
+            if got is None or got[0] != generation:
+                return None
+            self._rows.move_to_end(key)
+            return list(got[1]), got[2]
+
+    def put(self, key: tuple[str, tuple[Any, ...]], generation: int,
+            rows: list[tuple[Any, ...]], names: tuple[str, ...] | None) -> None:
+        with self._lock:
+            self._rows[key] = (generation, list(rows), names)
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 class Row(tuple):  # type: ignore[type-arg]
@@ -115,6 +188,8 @@ class _CursorProxy:
 # advisory lock: writers of every hub process on the database take turns, as on SQLite, while
 # readers never wait
 WRITE_LOCK = 0x6663_6864   # "fchd"
+_CLOCK = "UPDATE clock SET hlc = ? WHERE id = 1"
+_NO_ROWS = re.compile(r'^\s*SELECT \* FROM "?(\w+)"? LIMIT 0\s*$', re.IGNORECASE)
 
 
 def _identity_columns(raw: Any) -> dict[str, str]:
@@ -131,6 +206,15 @@ def _catch_up(raw: Any, table: str, pk: str) -> None:
                 f'greatest((SELECT max("{pk}") FROM "{table}"), 1))')
 
 
+class _Plan(NamedTuple):
+    """How a statement of the store's runs here, worked out once per statement text."""
+    what: str                   # pragma, begin, commit, rollback, clock, columns or sql
+    text: str                   # the statement for PostgreSQL
+    returning: str | None       # the identity column an INSERT returns for lastrowid
+    catch_up: str | None        # the identity table an INSERT gives ids to
+    cacheable: bool             # a SELECT of slow-changing tables only (ReadCache)
+
+
 class PgConnection:
     """The part of sqlite3.Connection the store uses, over one psycopg connection in
     autocommit mode (transactions are the store's own BEGIN and COMMIT, as with SQLite)."""
@@ -144,7 +228,13 @@ class PgConnection:
         self.keys = self._primary_keys()
         self.identity = _identity_columns(self.raw)
         self._data_version = next(_version)
-        self._plans: dict[str, tuple[str, str, str | None, str | None]] = {}
+        self._plans: dict[str, _Plan] = {}
+        self._columns: dict[str, tuple[str, ...]] = {}
+        # a hub process's answers of slow-changing rows (ReadCache), used while `generation`
+        # (read by the request being served) is set and no transaction is open
+        self.cache: ReadCache | None = None
+        self.generation: int | None = None
+        self._clock_to: int | None = None   # the clock row is raised to this at COMMIT
 
     def cursor(self) -> _CursorProxy:
         return _CursorProxy(self)
@@ -162,24 +252,27 @@ class PgConnection:
             out[table] = out.get(table, ()) + (column,)
         return out
 
-
     # ------------------------------------------------------------ sqlite3's API
     @property
     def in_transaction(self) -> bool:
         import psycopg
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
-    def _plan(self, sql: str) -> tuple[str, str, str | None, str | None]:
-        """(what: "pragma", "begin" or "sql"; the statement for PostgreSQL; the identity column
-        an INSERT returns for lastrowid; the identity table an INSERT gives ids to), worked out
-        once per statement text."""
+    def _plan(self, sql: str) -> _Plan:
         plan = self._plans.get(sql)
         if plan is not None:
             return plan
+        word = sql.strip().rstrip(";").strip().upper()
         if _PRAGMA.match(sql):
-            plan = ("pragma", sql, None, None)
+            plan = _Plan("pragma", sql, None, None, False)
         elif re.match(r"\s*BEGIN\s+IMMEDIATE\b", sql, re.IGNORECASE):
-            plan = ("begin", sql, None, None)
+            plan = _Plan("begin", sql, None, None, False)
+        elif word in ("COMMIT", "ROLLBACK"):
+            plan = _Plan(word.lower(), sql, None, None, False)
+        elif " ".join(sql.split()) == _CLOCK:
+            plan = _Plan("clock", sql, None, None, False)
+        elif _NO_ROWS.match(sql):
+            plan = _Plan("columns", dialect.to_postgres(sql, self.keys), None, None, False)
         else:
             text = dialect.to_postgres(sql, self.keys)
             returning = catch_up = None
@@ -192,37 +285,83 @@ class PgConnection:
                     text += f' RETURNING "{pk}"'
                 elif pk:
                     catch_up = insert.group(1)
-            plan = ("sql", text, returning, catch_up)
+            tables = _TABLES.findall(sql)
+            cacheable = bool(re.match(r"\s*SELECT\b", sql, re.IGNORECASE)) and bool(tables) \
+                and all(t in SLOW_TABLES for t in tables) and " FOR " not in sql.upper()
+            plan = _Plan("sql", text, returning, catch_up, cacheable)
         self._plans[sql] = plan
         return plan
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        what, text, returning, catch_up = self._plan(sql)
+        plan = self._plan(sql)
+        what = plan.what
+        if what != "sql":
+            return self._special(plan, params)
+        args = tuple(params) if not isinstance(params, dict) else params
+        key = None
+        if plan.cacheable and self.generation is not None and self.cache is not None \
+                and not isinstance(args, dict) and not self.in_transaction:
+            key = (sql, args)
+            got = self.cache.get(key, self.generation)
+            if got is not None:
+                return Cursor(got[0], got[1], len(got[0]), None)
+        cur = self.raw.execute(plan.text, args)
+        names = tuple(d.name for d in cur.description) if cur.description else None
+        rows = cur.fetchall() if cur.description else []
+        if key is not None and self.cache is not None and self.generation is not None:
+            self.cache.put(key, self.generation, rows, names)
+        lastrowid = None
+        if plan.returning is not None:
+            lastrowid = rows[0][0] if rows else None
+            rows, names = [], None
+        if plan.catch_up is not None:
+            self._catch_up(plan.catch_up)
+        return Cursor(rows, names, cur.rowcount, lastrowid)
+
+    def _special(self, plan: _Plan, params: Sequence[Any] | dict[str, Any]) -> Cursor:
+        """The statements answered here or said otherwise than as they are written."""
+        what = plan.what
         if what == "pragma":
-            pragma = _PRAGMA.match(sql)
+            pragma = _PRAGMA.match(plan.text)
             assert pragma is not None
             return self._pragma(pragma.group(1).lower(), pragma.group(2) or pragma.group(3))
         if what == "begin":
-            self.raw.execute("BEGIN")
-            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            return Cursor([], None, -1, None)
-        cur = self.raw.execute(text, tuple(params) if not isinstance(params, dict) else params)
-        names = tuple(d.name for d in cur.description) if cur.description else None
-        rows = cur.fetchall() if cur.description else []
-        lastrowid = None
-        if returning is not None:
-            lastrowid = rows[0][0] if rows else None
-            rows, names = [], None
-        if catch_up is not None:
-            self._catch_up(catch_up)
-        return Cursor(rows, names, cur.rowcount, lastrowid)
+            self.begin()
+        elif what == "commit":
+            self.commit()
+        elif what == "rollback":
+            self.rollback()
+        elif what == "clock":
+            # the clock only moves forward: raised at COMMIT, in the same round trip
+            (value,) = tuple(params.values()) if isinstance(params, dict) else tuple(params)
+            self._clock_to = max(self._clock_to or 0, int(value))
+            return Cursor([], None, 1, None)
+        elif what == "columns":
+            table = _NO_ROWS.match(plan.text)
+            assert table is not None
+            names = self._columns.get(table.group(1))
+            if names is None:
+                # (a table's columns change only when every hub process is stopped: migrate)
+                cur = self.raw.execute(plan.text)
+                names = self._columns[table.group(1)] = tuple(
+                    d.name for d in cur.description or ())
+            return Cursor([], names, 0, None)
+        return Cursor([], None, -1, None)
+
+    def begin(self) -> None:
+        """SQLite's BEGIN IMMEDIATE, in one round trip: the advisory lock WRITE_LOCK, which
+        writers of every process take in turn. What the request read of slow-changing rows no
+        longer comes from the ReadCache: the transaction may change them."""
+        self.generation = None
+        self._clock_to = None
+        self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         pragma = _PRAGMA.match(sql)
         if pragma:
             return self._pragma(pragma.group(1).lower(), None)
-        text = dialect.to_postgres(sql, self.keys)
         items = [tuple(p) for p in seq]
+        text = dialect.to_postgres(sql, self.keys)
         n = 0
         if items:
             with self.raw.cursor() as cur:
@@ -256,11 +395,17 @@ class PgConnection:
 
     def commit(self) -> None:
         if self.in_transaction:
-            self.raw.execute("COMMIT")
+            if self._clock_to is not None:
+                self.raw.execute(f"UPDATE clock SET hlc = greatest(hlc, {int(self._clock_to)}) "
+                                 "WHERE id = 1; COMMIT")
+            else:
+                self.raw.execute("COMMIT")
+        self._clock_to = None
 
     def rollback(self) -> None:
         if self.in_transaction:
             self.raw.execute("ROLLBACK")
+        self._clock_to = None
 
     def close(self) -> None:
         self.raw.close()
@@ -378,7 +523,9 @@ def import_sqlite(db: Path, url: str) -> dict[str, int]:
                 raise ValidationError("the PostgreSQL database is not empty: give an empty "
                                       "one (createdb) to move the hub into")
         create_schema(lite, url)
-        return copy_rows(lite, url)
+        counts = copy_rows(lite, url)
+        ensure_generation(url)
+        return counts
     finally:
         lite.close()
 

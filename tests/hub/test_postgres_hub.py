@@ -309,3 +309,139 @@ def test_the_same_batches_give_the_same_dump_on_sqlite_and_postgresql(moved):
                     (got[1].applied, got[1].conflicts, len(got[1].refused))
         assert lite.dump() == pg.dump()
         assert "Avery Stone" in pg.dump() and json.loads(pg.dump())["conflicts"]
+
+
+# ---------------------------------------------------------------- round trips and parallel pushes
+def _serve(moved, workers=1):
+    """A `hub serve` process on the PostgreSQL database; returns (url, process)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "fieldcoord", "--db", str(moved["db"]), "hub",
+                             "--database-url", moved["url"], "serve", "--port", str(port),
+                             "--workers", str(workers)], stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(url, proc)
+    except BaseException:
+        proc.kill()
+        raise
+    return url, proc
+
+
+def _stop(proc):
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+class Statements:
+    """Counts the statements psycopg sends (each one a round trip)."""
+
+    def __init__(self, monkeypatch):
+        import psycopg
+        self.sent = []
+        execute, many = psycopg.Cursor.execute, psycopg.Cursor.executemany
+
+        def counted(cur, query, *a, **k):
+            self.sent.append(str(query))
+            return execute(cur, query, *a, **k)
+
+        def counted_many(cur, query, *a, **k):
+            self.sent.append(str(query))
+            return many(cur, query, *a, **k)
+        monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+        monkeypatch.setattr(psycopg.Cursor, "executemany", counted_many)
+
+    def during(self, fn):
+        self.sent.clear()
+        fn()
+        return len(self.sent)
+
+
+def test_a_converged_laptops_hello_and_pull_take_few_round_trips(moved, monkeypatch):
+    """Once a hub process has read the hub's keys and certificates, a converged laptop's hello
+    is two statements (its token with the counter of slow-changing rows, the vector) and its
+    pull reads no stream it holds to the end."""
+    from fieldcoord.hub.app import Hub
+    from fieldcoord.hub.stores import PostgresHubStore
+    from fieldcoord.sync import keyexchange, protocol
+    a = moved["a"]
+    hub = Hub(PostgresHubStore(moved["url"], moved["db"]))
+    try:
+        mine = vector(a.conn)
+        hello = protocol.pack({"site": a.site_uuid, "agency": "CCF",
+                               "buckets": protocol.vector_digests(mine),
+                               **keyexchange.offer(a)})
+        pull = protocol.pack({"since": protocol.encode_vector(mine)})
+        count = Statements(monkeypatch)
+
+        def request(route, body):
+            token = hub.authenticate("Bearer " + moved["tokens"]["a"])
+            return protocol.unpack(hub.handle(route, token, body))
+        def answer():
+            out = request("/v1/hello", hello)
+            assert out.pop("box")           # (sealed afresh each time)
+            return out
+        first = answer()
+        assert count.during(lambda: request("/v1/hello", hello)) == 2
+        assert answer() == first
+        # (token, signed heads, then one snapshot: sites, streams, site certificates, vector)
+        assert count.during(lambda: request("/v1/pull", pull)) <= 8
+        assert not any("FROM change" in q for q in count.sent)
+    finally:
+        hub.hub_store.close()
+
+
+def test_a_hello_sees_at_once_what_another_process_changed(moved):
+    """A hub process keeps what it read of keys and revocations while nothing changes them:
+    a device revoked by another process is in the very next hello's answer."""
+    from fieldcoord.hub.app import Hub
+    from fieldcoord.hub.stores import PostgresHubStore
+    from fieldcoord.sync import keyexchange, protocol
+    a, b = moved["a"], moved["b"]
+    hub = Hub(PostgresHubStore(moved["url"], moved["db"]))
+    try:
+        hello = protocol.pack({"site": a.site_uuid, "agency": "CCF",
+                               "buckets": protocol.vector_digests(vector(a.conn)),
+                               **keyexchange.offer(a)})
+
+        def answer():
+            token = hub.authenticate("Bearer " + moved["tokens"]["a"])
+            out = protocol.unpack(hub.handle("/v1/hello", token, hello))
+            out.pop("box")                  # (sealed afresh each time)
+            return out
+        before = answer()
+        assert answer() == before and before["revocations"] == []
+        with open_store(moved["url"], moved["db"]) as h:    # another connection: a CLI
+            identity.revoke_device(h, b.site_uuid)
+        assert len(answer()["revocations"]) == 1
+    finally:
+        hub.hub_store.close()
+
+
+def test_a_revoked_token_is_refused_at_once_by_every_process(moved):
+    import requests
+    t = moved["tokens"]
+    served = [_serve(moved), _serve(moved)]
+    try:
+        a = moved["a"]
+
+        def status(url):
+            p = HttpPeer(url, t["a"], "hub")
+            p.key_fingerprint = moved["peer"](t["a"]).key_fingerprint
+            try:
+                sync(a, p)
+                return 200
+            except Exception:
+                return requests.post(url + "/v1/hello", data=b"",
+                                     headers={"Authorization": f"Bearer {t['a']}"}).status_code
+        assert [status(url) for url, _ in served] == [200, 200]
+        with open_store(moved["url"], moved["db"]) as h:
+            token_id = next(tok.id for tok in tokens.listing(h.conn) if tok.device == "laptop-a")
+        done = _cli(moved["db"], moved["url"], "token", "revoke", str(token_id))
+        assert done.returncode == 0, done.stderr
+        assert [status(url) for url, _ in served] == [401, 401]
+    finally:
+        for _, proc in served:
+            _stop(proc)
