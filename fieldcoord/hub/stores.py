@@ -9,6 +9,7 @@ for a new laptop. `SqliteHubStore` keeps them in one SQLite file, as a laptop do
 """
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from ..sync.synclog import log_event
 from . import tokens
 
 Vector = dict[tuple[str, str], int]
+log = logging.getLogger("fieldcoord.hub")
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,9 @@ class _Checked(tokens.Token):
 
 class PostgresHubStore(_StoreBacked):
     """The hub's records in PostgreSQL (a regional hub): a connection per thread, through the
-    dialect layer, so the merge and its checks are those of every replica. Writers of all the
-    hub's processes take turns (a transaction-scoped advisory lock); reads never wait.
+    dialect layer, so the merge and its checks are those of every replica. Pushes of all the
+    hub's processes that name no stream, record or site in common commit side by side; every
+    other writer has the database to itself (postgres.PgConnection.begin); reads never wait.
 
     What the process reads of slow-changing rows (the hub's and its devices' keys and
     certificates, revocations, token bindings) outside transactions is kept in one ReadCache:
@@ -190,6 +193,7 @@ class PostgresHubStore(_StoreBacked):
         from ..store.postgres import ReadCache
         self.url, self.db = url, Path(db)
         self.cache = ReadCache()
+        self.alone = 0          # pushes begun beside others and applied again alone
         super().__init__()
         from ..store.postgres import ensure_generation
         ensure_generation(url)
@@ -224,6 +228,34 @@ class PostgresHubStore(_StoreBacked):
         finally:
             s.conn.generation = None  # type: ignore[attr-defined]
 
+    def push(self, token: tokens.Token, entries: list[Entry], sites: dict[str, Any]) -> Report:
+        """Apply a batch beside the pushes of other threads and processes that name none of
+        its streams, records and sites (postgres.PgConnection.begin); a batch naming too many,
+        or one that turns out to write the hub's own streams or runs into another push, is
+        applied again alone (the transaction it began is rolled back whole)."""
+        from ..store import postgres
+        s = self.store()
+        conn: postgres.PgConnection = s.conn  # type: ignore[assignment]
+        locks = push_locks(entries, sites)
+        conn.push_locks = locks if len(locks) <= postgres.MAX_PUSH_LOCKS else None
+        try:
+            try:
+                report = apply_batch(s, entries, sites)
+            except Exception as e:
+                if conn.push_locks is None or not _alone_again(e):
+                    raise
+                log.debug("a push is applied again alone: %s", e)
+                self.alone += 1
+                conn.push_locks = None
+                report = apply_batch(s, entries, sites)
+        finally:
+            conn.push_locks = None
+        for e, reason in report.refused:
+            log_event(s, token.device, "refused", reason, [e.tbl, e.rid])
+        for origin, _aud, _seq, what in report.tampered:
+            log_event(s, token.device, "tampered", what, origin)
+        return report
+
     def greet(self, caller: str, token: tokens.Token, message: dict[str, Any]) -> Greeting:
         s = self.store()
         with self._cached(s, token):
@@ -242,6 +274,35 @@ class PostgresHubStore(_StoreBacked):
             yield
         finally:
             raw.execute("COMMIT")
+
+
+def push_locks(entries: list[Entry], sites: dict[str, Any]) -> list[int]:
+    """The advisory locks a push takes beside others (postgres.lock_key): one for each stream
+    of the batch, each record its entries change, and each site they or `sites` name."""
+    from ..store.exchange import _named_in
+    from ..store.postgres import lock_key
+    streams: set[tuple[str, str]] = set()
+    records: set[tuple[str, str]] = set()
+    named: set[str] = set(sites)
+    for e in entries:
+        streams.add((e.origin, e.audience))
+        records.add((e.tbl, e.rid))
+        named.update((e.origin, e.site))
+        if isinstance(e.cells, dict):
+            named.update(u for u in _named_in(e.cells) if isinstance(u, str))
+    return sorted({lock_key("stream", o, a) for o, a in streams}
+                  | {lock_key("record", t, r) for t, r in records}
+                  | {lock_key("site", u) for u in named})
+
+
+def _alone_again(e: Exception) -> bool:
+    """Whether a push begun beside others failed in a way applying it alone does not: it
+    reached the hub's own streams, or ran into another push (a row both inserted, a
+    deadlock)."""
+    from ..store.postgres import WholeHub
+    if isinstance(e, WholeHub):
+        return True
+    return getattr(e, "sqlstate", None) in ("23505", "40P01", "40001")
 
 
 def open_hub_store(db: Path, database_url: str | None) -> HubStore:

@@ -10,6 +10,7 @@ psycopg (3) is needed only here: `pip install fieldcoord[postgres]`.
 from __future__ import annotations
 
 import decimal
+import hashlib
 import itertools
 import re
 import sqlite3
@@ -186,9 +187,45 @@ class _CursorProxy:
 
 # BEGIN IMMEDIATE (SQLite: this connection is the one writer) takes this transaction-scoped
 # advisory lock: writers of every hub process on the database take turns, as on SQLite, while
-# readers never wait
+# readers never wait. A hub's push takes it shared instead, with a lock of its own for each
+# stream, record and site its batch names (PgConnection.begin): pushes that name none in
+# common commit side by side.
 WRITE_LOCK = 0x6663_6864   # "fchd"
+# a batch naming more streams, records and sites than this is applied alone
+MAX_PUSH_LOCKS = 512
+
+
+def lock_key(*parts: str) -> int:
+    """The advisory lock (a signed 64-bit number) of a stream, record or site of a push."""
+    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class WholeHub(Exception):
+    """A push running beside others reached what only a writer alone may write (the hub's own
+    streams, a statement of the log this module does not know): it is tried again alone."""
+
+
+# Statements of the change log a push running beside others may run: the streams, heads and
+# clock row it writes are those of the batch's streams (locked) or the clock row, which is
+# only ever raised (PgConnection._commit). Every other statement on these tables, the hub's
+# own streams among them, makes the push start again alone (WholeHub).
+_LOG_TABLES = frozenset(("stream", "head", "clock"))
+_BESIDE = frozenset((
+    "DELETE FROM head WHERE stream = ? AND seq >= ? AND seq < ?",
+    "INSERT OR REPLACE INTO head (stream, seq, hash, sig) VALUES (?, ?, ?, ?)",
+    "UPDATE stream SET hash = ? WHERE id = ?",
+    "UPDATE stream SET seq = ? WHERE id = ?",
+    "SELECT id, seq FROM stream WHERE origin = ? AND audience = ?",
+    "INSERT INTO stream (origin, audience) VALUES (?, ?)",
+    "SELECT t.id, t.seq, t.hash FROM stream t JOIN site s ON s.ord = t.origin "
+    "WHERE s.uuid = ? AND t.audience = ?",
+))
+_BESIDE_READS = re.compile(r"^SELECT max\(\(SELECT hlc FROM clock\)|^SELECT .* FROM change c "
+                           r"JOIN stream t ON t\.id = c\.stream ", re.IGNORECASE)
 _CLOCK = "UPDATE clock SET hlc = ? WHERE id = 1"
+_WRITTEN = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 _NO_ROWS = re.compile(r'^\s*SELECT \* FROM "?(\w+)"? LIMIT 0\s*$', re.IGNORECASE)
 
 
@@ -213,6 +250,7 @@ class _Plan(NamedTuple):
     returning: str | None       # the identity column an INSERT returns for lastrowid
     catch_up: str | None        # the identity table an INSERT gives ids to
     cacheable: bool             # a SELECT of slow-changing tables only (ReadCache)
+    beside: bool                # may run in a push beside others (_BESIDE)
 
 
 class PgConnection:
@@ -234,6 +272,10 @@ class PgConnection:
         # (read by the request being served) is set and no transaction is open
         self.cache: ReadCache | None = None
         self.generation: int | None = None
+        # set by a hub's push for its transaction: the locks of the streams, records and
+        # sites its batch names (begin)
+        self.push_locks: list[int] | None = None
+        self._beside = False                # this transaction runs beside other pushes
         self._clock_to: int | None = None   # the clock row is raised to this at COMMIT
 
     def cursor(self) -> _CursorProxy:
@@ -264,15 +306,16 @@ class PgConnection:
             return plan
         word = sql.strip().rstrip(";").strip().upper()
         if _PRAGMA.match(sql):
-            plan = _Plan("pragma", sql, None, None, False)
+            plan = _Plan("pragma", sql, None, None, False, True)
         elif re.match(r"\s*BEGIN\s+IMMEDIATE\b", sql, re.IGNORECASE):
-            plan = _Plan("begin", sql, None, None, False)
+            plan = _Plan("begin", sql, None, None, False, True)
         elif word in ("COMMIT", "ROLLBACK"):
-            plan = _Plan(word.lower(), sql, None, None, False)
+            plan = _Plan(word.lower(), sql, None, None, False, True)
         elif " ".join(sql.split()) == _CLOCK:
-            plan = _Plan("clock", sql, None, None, False)
+            plan = _Plan("clock", sql, None, None, False, True)
         elif _NO_ROWS.match(sql):
-            plan = _Plan("columns", dialect.to_postgres(sql, self.keys), None, None, False)
+            plan = _Plan("columns", dialect.to_postgres(sql, self.keys), None, None, False,
+                         True)
         else:
             text = dialect.to_postgres(sql, self.keys)
             returning = catch_up = None
@@ -288,7 +331,10 @@ class PgConnection:
             tables = _TABLES.findall(sql)
             cacheable = bool(re.match(r"\s*SELECT\b", sql, re.IGNORECASE)) and bool(tables) \
                 and all(t in SLOW_TABLES for t in tables) and " FOR " not in sql.upper()
-            plan = _Plan("sql", text, returning, catch_up, cacheable)
+            flat = " ".join(sql.split())
+            beside = not (_LOG_TABLES & set(_WRITTEN.findall(sql))) or flat in _BESIDE \
+                or bool(_BESIDE_READS.match(flat))
+            plan = _Plan("sql", text, returning, catch_up, cacheable, beside)
         self._plans[sql] = plan
         return plan
 
@@ -297,6 +343,8 @@ class PgConnection:
         what = plan.what
         if what != "sql":
             return self._special(plan, params)
+        if self._beside and not plan.beside:
+            raise WholeHub(f"a push beside others reached: {' '.join(sql.split())[:80]}")
         args = tuple(params) if not isinstance(params, dict) else params
         key = None
         if plan.cacheable and self.generation is not None and self.cache is not None \
@@ -332,7 +380,8 @@ class PgConnection:
         elif what == "rollback":
             self.rollback()
         elif what == "clock":
-            # the clock only moves forward: raised at COMMIT, in the same round trip
+            # the clock only moves forward: raised at COMMIT, in the same round trip, so
+            # pushes side by side hold its row for no longer than their commits
             (value,) = tuple(params.values()) if isinstance(params, dict) else tuple(params)
             self._clock_to = max(self._clock_to or 0, int(value))
             return Cursor([], None, 1, None)
@@ -349,18 +398,32 @@ class PgConnection:
         return Cursor([], None, -1, None)
 
     def begin(self) -> None:
-        """SQLite's BEGIN IMMEDIATE, in one round trip: the advisory lock WRITE_LOCK, which
-        writers of every process take in turn. What the request read of slow-changing rows no
-        longer comes from the ReadCache: the transaction may change them."""
+        """SQLite's BEGIN IMMEDIATE, in one round trip. Alone: the advisory lock WRITE_LOCK,
+        which writers of every process take in turn. A push's (push_locks set): WRITE_LOCK
+        shared, then the lock of each stream, record and site its batch names, in one order
+        for all: pushes naming none in common run side by side, and any other writer waits
+        for them all. What the request read of slow-changing rows no longer comes from the
+        ReadCache: the transaction may change them."""
         self.generation = None
         self._clock_to = None
-        self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        locks = self.push_locks
+        if locks is None:
+            self._beside = False
+            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            return
+        self._beside = True
+        keys = ",".join(str(k) for k in sorted(set(locks)))
+        self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}); "
+                         "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                         f"unnest('{{{keys}}}'::bigint[]) AS k")
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         pragma = _PRAGMA.match(sql)
         if pragma:
             return self._pragma(pragma.group(1).lower(), None)
         items = [tuple(p) for p in seq]
+        if items and self._beside and not self._plan(sql).beside:
+            raise WholeHub(f"a push beside others reached: {' '.join(sql.split())[:80]}")
         text = dialect.to_postgres(sql, self.keys)
         n = 0
         if items:
@@ -400,12 +463,12 @@ class PgConnection:
                                  "WHERE id = 1; COMMIT")
             else:
                 self.raw.execute("COMMIT")
-        self._clock_to = None
+        self._clock_to, self._beside = None, False
 
     def rollback(self) -> None:
         if self.in_transaction:
             self.raw.execute("ROLLBACK")
-        self._clock_to = None
+        self._clock_to, self._beside = None, False
 
     def close(self) -> None:
         self.raw.close()

@@ -6,6 +6,7 @@ PostgreSQL rows. Over real HTTP, against the throwaway server the tests start.""
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from region import Region
@@ -335,6 +336,15 @@ def _stop(proc):
     proc.wait(timeout=20)
 
 
+def _next_batch(laptop, **values):
+    """The laptop's edit of its first contact, as the batch it pushes, with its sites."""
+    rid = json.loads(laptop.dump())["contact"][0]["id"]
+    since = {k: v for k, v in vector(laptop.conn).items() if k[0] == laptop.site_uuid}
+    laptop.edit(rid, values)
+    batch = next(laptop.outgoing(since, agency="CCF"))
+    return batch, sites_of(laptop.conn, batch)
+
+
 class Statements:
     """Counts the statements psycopg sends (each one a round trip)."""
 
@@ -445,3 +455,166 @@ def test_a_revoked_token_is_refused_at_once_by_every_process(moved):
     finally:
         for _, proc in served:
             _stop(proc)
+
+
+def _hold_commit(store):
+    """Make the next commit of `store`'s connection wait: returns (reached, release)."""
+    import threading
+    reached, release = threading.Event(), threading.Event()
+    conn = store.conn
+    commit = conn.commit
+
+    def held():
+        reached.set()
+        assert release.wait(60)
+        conn.commit = commit
+        commit()
+    conn.commit = held
+    return reached, release
+
+
+def test_pushes_to_different_streams_commit_side_by_side(moved):
+    """Laptop A's push holds its transaction open in this process; laptop B's push to another
+    stream and record commits through a hub process meanwhile, and is seen before A's. A push
+    that changes A's record waits for A's commit, and the losing value is kept."""
+    import threading
+
+    from fieldcoord.hub.stores import PostgresHubStore
+    a, b, t = moved["a"], moved["b"], moved["tokens"]
+    b.add("contact", {"name": "Avery Stone", "agency": "CCF"})
+    sync(b, moved["peer"](t["b"]))
+    batch_a, sites_a = _next_batch(a, title="Battalion Chief")
+    # B edits its own record (another stream, another record)...
+    avery = next(c["id"] for c in json.loads(b.dump())["contact"] if c["name"] == "Avery Stone")
+    since_b = {k: v for k, v in vector(b.conn).items() if k[0] == b.site_uuid}
+    b.edit(avery, {"title": "Captain"})
+    batch_b = next(b.outgoing(since_b, agency="CCF"))
+    sites_b = sites_of(b.conn, batch_b)
+    # ...then A's record (Dana), in its next batch
+    since_b2 = {(e.origin, e.audience): e.seq for e in batch_b}
+    dana = next(c["id"] for c in json.loads(b.dump())["contact"] if c["name"] == "Dana Whitfield")
+    b.edit(dana, {"title": "Division Chief"})
+    batch_b2 = next(b.outgoing(since_b2, agency="CCF"))
+    sites_b2 = sites_of(b.conn, batch_b2)
+
+    hub = PostgresHubStore(moved["url"], moved["db"])
+    url, proc = _serve(moved)
+    held = {}
+    try:
+        token_a = hub.check_token(t["a"])
+
+        def push_a():
+            store = hub.store()
+            reached, release = _hold_commit(store)
+            held["reached"], held["release"] = reached, release
+            held["report"] = hub.push(token_a, batch_a, sites_a)
+            hub.close()
+        ta = threading.Thread(target=push_a)
+        ta.start()
+        deadline = time.monotonic() + 30
+        while "reached" not in held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert held["reached"].wait(30)             # A's transaction is open, its locks held
+        peer_b = HttpPeer(url, t["b"], "hub")
+        got = {}
+        tb = threading.Thread(target=lambda: got.setdefault(
+            "b", peer_b.push("CCF", batch_b, sites_b)))
+        tb.start()
+        tb.join(30)
+        assert not tb.is_alive() and got["b"].applied == 1     # committed while A's is open
+        with open_store(moved["url"], moved["db"]) as h:
+            titles = {c["name"]: c.get("title") for c in json.loads(h.dump())["contact"]}
+        assert titles["Avery Stone"] == "Captain"
+        assert titles["Dana Whitfield"] != "Battalion Chief"   # A's not committed yet
+        # B's edit of A's record waits for A's transaction
+        tc = threading.Thread(target=lambda: got.setdefault(
+            "b2", peer_b.push("CCF", batch_b2, sites_b2)))
+        tc.start()
+        tc.join(1.5)
+        assert tc.is_alive()
+        held["release"].set()
+        ta.join(30)
+        tc.join(30)
+        assert not ta.is_alive() and not tc.is_alive()
+        assert held["report"].applied == 1 and got["b2"].applied == 1
+        assert hub.alone == 0                       # A's push ran beside the others
+        with open_store(moved["url"], moved["db"]) as h:
+            dump = json.loads(h.dump())
+        dana_now = next(c for c in dump["contact"] if c["name"] == "Dana Whitfield")
+        kept = [c for c in dump["conflicts"] if c["field"] == "title"]
+        assert len(kept) == 1
+        assert {dana_now["title"], kept[0]["value"]} == {"Battalion Chief", "Division Chief"}
+    finally:
+        if "release" in held:
+            held["release"].set()
+        _stop(proc)
+        hub.close()
+
+
+def test_a_push_beside_others_that_reaches_the_hubs_own_streams_starts_again(moved):
+    """The hub's own streams are written by one writer at a time: a transaction begun beside
+    other pushes that reaches them stops (nothing written), and PostgresHubStore.push applies
+    such a batch again alone."""
+    from fieldcoord.store.postgres import WholeHub, lock_key
+    with open_store(moved["url"], moved["db"]) as h:
+        before = h.dump()
+        h.conn.push_locks = [lock_key("record", "contact", "x")]
+        with pytest.raises(WholeHub):
+            h.add("contact", {"name": "Written Alone", "agency": "CCF"})
+        h.conn.push_locks = None
+        assert h.dump() == before
+        h.add("contact", {"name": "Written Alone", "agency": "CCF"})
+        assert "Written Alone" in h.dump()
+
+
+def test_pushes_through_two_processes_at_once_hold_what_one_at_a_time_would(moved):
+    """Two laptops push edits of one shared record and of a record each, batch after batch, at
+    once through two hub processes: the PostgreSQL hub ends with the same bytes as the SQLite
+    hub that takes the same batches one at a time (every losing value kept as a conflict)."""
+    import threading
+
+    from fieldcoord.store.exchange import apply_batch
+    a, b, t = moved["a"], moved["b"], moved["tokens"]
+    dana = json.loads(a.dump())["contact"][0]["id"]
+    laptops = {"a": a, "b": b}
+    batches, own = {}, {}
+    for name, laptop in laptops.items():
+        since = {k: v for k, v in vector(laptop.conn).items() if k[0] == laptop.site_uuid}
+        own[name] = laptop.add("contact", {"name": f"Liaison {name}", "agency": "CCF"})
+        batches[name] = []
+        for n in range(8):
+            if n:
+                laptop.edit(own[name], {"title": f"{name} {n}"})
+            laptop.edit(dana, {"title": f"{name} {n}", "notes": f"from {name}, {n}"})
+            batch = next(laptop.outgoing(since, agency="CCF"))
+            batches[name].append((batch, sites_of(laptop.conn, batch)))
+            since.update({(e.origin, e.audience): e.seq for e in batch})
+    served = [_serve(moved), _serve(moved)]
+    try:
+        errors, reports = [], []
+
+        def push(name, url):
+            try:
+                for batch, sites in batches[name]:
+                    reports.append(HttpPeer(url, t[name], "hub").push("CCF", batch, sites))
+            except Exception as e:          # shown by the assert below
+                errors.append(e)
+        threads = [threading.Thread(target=push, args=(n, served[i][0]))
+                   for i, n in enumerate(laptops)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+        assert errors == [] and len(reports) == 16
+        assert all(r.applied >= 1 and not r.gaps and not r.refused for r in reports), \
+            [(r.applied, r.gaps, r.refused, r.duplicates, r.held) for r in reports]
+    finally:
+        for _, proc in served:
+            _stop(proc)
+    with Store.open(moved["db"]) as lite, open_store(moved["url"], moved["db"]) as pg:
+        for name in ("b", "a"):
+            for batch, sites in batches[name]:
+                apply_batch(lite, batch, sites)
+        assert json.loads(pg.dump())["conflicts"]
+        assert pg.dump() == lite.dump()
+        assert vector(pg.conn) == vector(lite.conn)
