@@ -168,10 +168,11 @@ class SqliteHubStore(_StoreBacked):
 
 @dataclass
 class _Checked(tokens.Token):
-    """A token as a PostgreSQL hub checked it, with the counter of slow-changing rows
-    (postgres.GENERATION) read in the same statement: what the request then reads of keys,
-    certificates, revocations and tokens may come from the process's ReadCache."""
-    generation: int | None = None
+    """A token as a PostgreSQL hub checked it, with the counters of slow-changing rows and of
+    streams (postgres.GENERATION) read in the same statement: what the request then reads of
+    keys, certificates, revocations, tokens and the vector may come from the process's
+    ReadCache."""
+    generation: tuple[int, int] | None = None
 
 
 class PostgresHubStore(_StoreBacked):
@@ -181,10 +182,11 @@ class PostgresHubStore(_StoreBacked):
     other writer has the database to itself (postgres.PgConnection.begin); reads never wait.
 
     What the process reads of slow-changing rows (the hub's and its devices' keys and
-    certificates, revocations, token bindings) outside transactions is kept in one ReadCache:
-    every request reads the counter those rows' triggers move in the statement that checks its
-    token, and takes from the cache only what was read at that counter. A token itself is
-    always checked against the database, so one revoked is refused at once by every process.
+    certificates, revocations, token bindings) and of the streams (the vector) outside
+    transactions is kept in one ReadCache: every request reads the counters those tables'
+    triggers move in the statement that checks its token, and takes from the cache only what
+    was read at those counters. A token itself is always checked against the database, so one
+    revoked is refused at once by every process.
 
     `db` is where the hub's SQLite file was: its key file (`<db>.keys`) and the temporary files
     of snapshots are kept there."""
@@ -210,14 +212,14 @@ class PostgresHubStore(_StoreBacked):
         if digest is None:
             return None
         row = self.store().conn.raw.execute(  # type: ignore[attr-defined]
-            f"SELECT g.n, t.id, t.agency, t.device, t.created_at, t.revoked_at, t.hash FROM "
-            f"{GENERATION} g LEFT JOIN device_token t ON t.hash = %s WHERE g.id = 1",
-            (digest,)).fetchone()
-        token = tokens.live(row[1:], digest) if row else None
+            f"SELECT g.n, v.n, t.id, t.agency, t.device, t.created_at, t.revoked_at, t.hash "
+            f"FROM {GENERATION} g JOIN {GENERATION} v ON v.id = 2 LEFT JOIN device_token t ON "
+            "t.hash = %s WHERE g.id = 1", (digest,)).fetchone()
+        token = tokens.live(row[2:], digest) if row else None
         if token is None:
             return None
         return _Checked(*(getattr(token, f.name) for f in fields(tokens.Token)),
-                        generation=row[0])
+                        generation=(row[0], row[1]))
 
     @contextmanager
     def _cached(self, s: Store, token: tokens.Token) -> Iterator[None]:

@@ -32,37 +32,56 @@ _version = itertools.count(1)
 _TABLES = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
 
 # The rows that change seldom (keys, certificates, revocations, device tokens) carry a counter
-# that triggers move in every transaction that changes them: a hub process keeps what it read
-# of them while the counter stands still. It lives in a schema of its own, beside the store's
+# (row 1) that triggers move in every transaction that changes them, and the streams another
+# (row 2), moved as the transaction that changes them commits: a hub process keeps what it read
+# of them while the counters stand still. They live in a schema of its own, beside the store's
 # tables, which copies and schema checks read from the current schema only.
 GENERATION = "fieldcoord_hub.generation"
 SLOW_TABLES = ("site", "agency_key", "revocation", "device_token")
+_TRIGGERS = 2 * len(SLOW_TABLES) + 3
 
 
 def _generation_ddl() -> list[str]:
+    def moved(name: str, row: int) -> str:
+        return (f"CREATE OR REPLACE FUNCTION fieldcoord_hub.{name}() RETURNS trigger LANGUAGE "
+                f"plpgsql AS $$ BEGIN UPDATE {GENERATION} SET n = n + 1 WHERE id = {row}; "
+                "RETURN NULL; END $$")
     return [
         "CREATE SCHEMA IF NOT EXISTS fieldcoord_hub",
         f"CREATE TABLE IF NOT EXISTS {GENERATION} (id integer PRIMARY KEY, n bigint NOT NULL)",
-        f"INSERT INTO {GENERATION} (id, n) VALUES (1, 1) ON CONFLICT (id) DO NOTHING",
-        "CREATE OR REPLACE FUNCTION fieldcoord_hub.moved() RETURNS trigger LANGUAGE plpgsql "
-        f"AS $$ BEGIN UPDATE {GENERATION} SET n = n + 1 WHERE id = 1; RETURN NULL; END $$",
+        f"INSERT INTO {GENERATION} (id, n) VALUES (1, 1), (2, 1) ON CONFLICT (id) DO NOTHING",
+        moved("moved", 1), moved("streams_moved", 2),
         *(f'CREATE OR REPLACE TRIGGER fieldcoord_moved AFTER INSERT OR UPDATE OR DELETE ON '
           f'"{t}" FOR EACH ROW EXECUTE FUNCTION fieldcoord_hub.moved()' for t in SLOW_TABLES),
         *(f'CREATE OR REPLACE TRIGGER fieldcoord_truncated AFTER TRUNCATE ON "{t}" '
-          "FOR EACH STATEMENT EXECUTE FUNCTION fieldcoord_hub.moved()" for t in SLOW_TABLES)]
+          "FOR EACH STATEMENT EXECUTE FUNCTION fieldcoord_hub.moved()" for t in SLOW_TABLES),
+        # (at COMMIT: pushes side by side hold the row no longer than their commits; a
+        # stream's chain hash is not in the vector)
+        'DROP TRIGGER IF EXISTS fieldcoord_moved ON "stream"',
+        "CREATE CONSTRAINT TRIGGER fieldcoord_moved AFTER UPDATE ON \"stream\" DEFERRABLE "
+        "INITIALLY DEFERRED FOR EACH ROW WHEN (OLD.seq IS DISTINCT FROM NEW.seq OR OLD.origin "
+        "IS DISTINCT FROM NEW.origin OR OLD.audience IS DISTINCT FROM NEW.audience) EXECUTE "
+        "FUNCTION fieldcoord_hub.streams_moved()",
+        'DROP TRIGGER IF EXISTS fieldcoord_made ON "stream"',
+        "CREATE CONSTRAINT TRIGGER fieldcoord_made AFTER INSERT OR DELETE ON \"stream\" "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
+        "fieldcoord_hub.streams_moved()",
+        'CREATE OR REPLACE TRIGGER fieldcoord_truncated AFTER TRUNCATE ON "stream" FOR EACH '
+        "STATEMENT EXECUTE FUNCTION fieldcoord_hub.streams_moved()"]
 
 
 def ensure_generation(dsn: str) -> None:
-    """Give the PostgreSQL hub at `dsn` its counter of slow-changing rows and the triggers
-    that move it (once; a hub moved in or migrated has them already)."""
+    """Give the PostgreSQL hub at `dsn` its counters of slow-changing rows and streams and the
+    triggers that move them (once; a hub moved in has them already)."""
     import psycopg
     with psycopg.connect(dsn, autocommit=False) as c:
         c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         held = c.execute("SELECT to_regclass(%s) IS NOT NULL AND (SELECT count(*) FROM "
                          "pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid WHERE t.tgname IN "
-                         "('fieldcoord_moved', 'fieldcoord_truncated') AND r.relnamespace = "
+                         "('fieldcoord_moved', 'fieldcoord_made', 'fieldcoord_truncated') "
+                         "AND r.relnamespace = "
                          "current_schema()::regnamespace) = %s",
-                         (GENERATION, 2 * len(SLOW_TABLES))).fetchone()
+                         (GENERATION, _TRIGGERS)).fetchone()
         if held and held[0]:
             return
         for stmt in _generation_ddl():
@@ -70,18 +89,19 @@ def ensure_generation(dsn: str) -> None:
 
 
 class ReadCache:
-    """What a hub process read of the slow-changing tables (SLOW_TABLES) outside transactions,
-    by statement and parameters, each answer kept with the counter (GENERATION) it is valid
-    for. Shared by the process's connections (thread-safe); the oldest answers go first."""
+    """What a hub process read of the slow-changing tables (SLOW_TABLES) and the streams outside
+    transactions, by statement and parameters, each answer kept with the counters (GENERATION)
+    it is valid for. Shared by the process's connections (thread-safe); the oldest answers go
+    first."""
 
     def __init__(self, size: int = 20_000):
         self.size = size
         self._rows: OrderedDict[tuple[str, tuple[Any, ...]],
-                                tuple[int, list[tuple[Any, ...]], tuple[str, ...] | None]] = \
+                                tuple[Any, list[tuple[Any, ...]], tuple[str, ...] | None]] = \
             OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, tuple[Any, ...]], generation: int
+    def get(self, key: tuple[str, tuple[Any, ...]], generation: Any
             ) -> tuple[list[tuple[Any, ...]], tuple[str, ...] | None] | None:
         with self._lock:
             got = self._rows.get(key)
@@ -90,7 +110,7 @@ class ReadCache:
             self._rows.move_to_end(key)
             return list(got[1]), got[2]
 
-    def put(self, key: tuple[str, tuple[Any, ...]], generation: int,
+    def put(self, key: tuple[str, tuple[Any, ...]], generation: Any,
             rows: list[tuple[Any, ...]], names: tuple[str, ...] | None) -> None:
         with self._lock:
             self._rows[key] = (generation, list(rows), names)
@@ -249,7 +269,7 @@ class _Plan(NamedTuple):
     text: str                   # the statement for PostgreSQL
     returning: str | None       # the identity column an INSERT returns for lastrowid
     catch_up: str | None        # the identity table an INSERT gives ids to
-    cacheable: bool             # a SELECT of slow-changing tables only (ReadCache)
+    cacheable: int              # a SELECT of slow-changing tables only: 1, and streams: 2
     beside: bool                # may run in a push beside others (_BESIDE)
 
 
@@ -268,10 +288,11 @@ class PgConnection:
         self._data_version = next(_version)
         self._plans: dict[str, _Plan] = {}
         self._columns: dict[str, tuple[str, ...]] = {}
-        # a hub process's answers of slow-changing rows (ReadCache), used while `generation`
-        # (read by the request being served) is set and no transaction is open
+        # a hub process's answers of slow-changing rows and streams (ReadCache), used while
+        # `generation` (the counters read by the request being served) is set and no
+        # transaction is open
         self.cache: ReadCache | None = None
-        self.generation: int | None = None
+        self.generation: tuple[int, int] | None = None
         # set by a hub's push for its transaction: the locks of the streams, records and
         # sites its batch names (begin)
         self.push_locks: list[int] | None = None
@@ -306,16 +327,15 @@ class PgConnection:
             return plan
         word = sql.strip().rstrip(";").strip().upper()
         if _PRAGMA.match(sql):
-            plan = _Plan("pragma", sql, None, None, False, True)
+            plan = _Plan("pragma", sql, None, None, 0, True)
         elif re.match(r"\s*BEGIN\s+IMMEDIATE\b", sql, re.IGNORECASE):
-            plan = _Plan("begin", sql, None, None, False, True)
+            plan = _Plan("begin", sql, None, None, 0, True)
         elif word in ("COMMIT", "ROLLBACK"):
-            plan = _Plan(word.lower(), sql, None, None, False, True)
+            plan = _Plan(word.lower(), sql, None, None, 0, True)
         elif " ".join(sql.split()) == _CLOCK:
-            plan = _Plan("clock", sql, None, None, False, True)
+            plan = _Plan("clock", sql, None, None, 0, True)
         elif _NO_ROWS.match(sql):
-            plan = _Plan("columns", dialect.to_postgres(sql, self.keys), None, None, False,
-                         True)
+            plan = _Plan("columns", dialect.to_postgres(sql, self.keys), None, None, 0, True)
         else:
             text = dialect.to_postgres(sql, self.keys)
             returning = catch_up = None
@@ -329,8 +349,13 @@ class PgConnection:
                 elif pk:
                     catch_up = insert.group(1)
             tables = _TABLES.findall(sql)
-            cacheable = bool(re.match(r"\s*SELECT\b", sql, re.IGNORECASE)) and bool(tables) \
-                and all(t in SLOW_TABLES for t in tables) and " FOR " not in sql.upper()
+            cacheable = 0
+            if re.match(r"\s*SELECT\b", sql, re.IGNORECASE) and tables \
+                    and " FOR " not in sql.upper():
+                if all(t in SLOW_TABLES for t in tables):
+                    cacheable = 1
+                elif all(t in SLOW_TABLES or t == "stream" for t in tables):
+                    cacheable = 2
             flat = " ".join(sql.split())
             beside = not (_LOG_TABLES & set(_WRITTEN.findall(sql))) or flat in _BESIDE \
                 or bool(_BESIDE_READS.match(flat))
@@ -347,17 +372,19 @@ class PgConnection:
             raise WholeHub(f"a push beside others reached: {' '.join(sql.split())[:80]}")
         args = tuple(params) if not isinstance(params, dict) else params
         key = None
+        tag: Any = None
         if plan.cacheable and self.generation is not None and self.cache is not None \
                 and not isinstance(args, dict) and not self.in_transaction:
             key = (sql, args)
-            got = self.cache.get(key, self.generation)
+            tag = self.generation[0] if plan.cacheable == 1 else self.generation
+            got = self.cache.get(key, tag)
             if got is not None:
                 return Cursor(got[0], got[1], len(got[0]), None)
         cur = self.raw.execute(plan.text, args)
         names = tuple(d.name for d in cur.description) if cur.description else None
         rows = cur.fetchall() if cur.description else []
-        if key is not None and self.cache is not None and self.generation is not None:
-            self.cache.put(key, self.generation, rows, names)
+        if key is not None and self.cache is not None:
+            self.cache.put(key, tag, rows, names)
         lastrowid = None
         if plan.returning is not None:
             lastrowid = rows[0][0] if rows else None

@@ -370,9 +370,10 @@ class Statements:
 
 
 def test_a_converged_laptops_hello_and_pull_take_few_round_trips(moved, monkeypatch):
-    """Once a hub process has read the hub's keys and certificates, a converged laptop's hello
-    is two statements (its token with the counter of slow-changing rows, the vector) and its
-    pull reads no stream it holds to the end."""
+    """Once a hub process has read the hub's keys, certificates and vector, a converged
+    laptop's hello is one statement (its token with the counters of slow-changing rows and of
+    streams), two after a push (the vector read again), and its pull reads no stream it holds
+    to the end."""
     from fieldcoord.hub.app import Hub
     from fieldcoord.hub.stores import PostgresHubStore
     from fieldcoord.sync import keyexchange, protocol
@@ -394,18 +395,25 @@ def test_a_converged_laptops_hello_and_pull_take_few_round_trips(moved, monkeypa
             assert out.pop("box")           # (sealed afresh each time)
             return out
         first = answer()
-        assert count.during(lambda: request("/v1/hello", hello)) == 2
+        assert count.during(lambda: request("/v1/hello", hello)) == 1
         assert answer() == first
         # (token, signed heads, then one snapshot: sites, streams, site certificates, vector)
         assert count.during(lambda: request("/v1/pull", pull)) <= 8
         assert not any("FROM change" in q for q in count.sent)
+        from fieldcoord.store.exchange import apply_batch
+        batch, sites = _next_batch(moved["b"], title="Division Chief")
+        with open_store(moved["url"], moved["db"]) as h:
+            apply_batch(h, batch, sites)
+        assert count.during(lambda: request("/v1/hello", hello)) == 2
+        assert count.during(lambda: request("/v1/hello", hello)) == 1
     finally:
         hub.hub_store.close()
 
 
 def test_a_hello_sees_at_once_what_another_process_changed(moved):
-    """A hub process keeps what it read of keys and revocations while nothing changes them:
-    a device revoked by another process is in the very next hello's answer."""
+    """A hub process keeps what it read of keys, revocations and the vector while nothing
+    changes them: a device revoked and a change pushed by another process are in the very next
+    hello's answer."""
     from fieldcoord.hub.app import Hub
     from fieldcoord.hub.stores import PostgresHubStore
     from fieldcoord.sync import keyexchange, protocol
@@ -422,10 +430,16 @@ def test_a_hello_sees_at_once_what_another_process_changed(moved):
             out.pop("box")                  # (sealed afresh each time)
             return out
         before = answer()
-        assert answer() == before and before["revocations"] == []
+        assert answer() == before and before["revocations"] == [] and before["differ"] == []
         with open_store(moved["url"], moved["db"]) as h:    # another connection: a CLI
             identity.revoke_device(h, b.site_uuid)
         assert len(answer()["revocations"]) == 1
+        from fieldcoord.store.exchange import apply_batch
+        batch, sites = _next_batch(a, title="Battalion Chief")
+        with open_store(moved["url"], moved["db"]) as h:    # another hub process's push
+            assert apply_batch(h, batch, sites).applied == 1
+        vector_now = protocol.decode_vector(answer()["vector"])
+        assert vector_now[(a.site_uuid, batch[0].audience)] == batch[-1].seq
     finally:
         hub.hub_store.close()
 
