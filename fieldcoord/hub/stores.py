@@ -290,8 +290,12 @@ def push_locks(entries: list[Entry], sites: dict[str, Any]) -> list[int]:
         streams.add((e.origin, e.audience))
         records.add((e.tbl, e.rid))
         named.update((e.origin, e.site))
-        if isinstance(e.cells, dict):
+        try:
             named.update(u for u in _named_in(e.cells) if isinstance(u, str))
+        except (TypeError, ValueError, AttributeError, IndexError, KeyError):
+            # a misshapen entry: judged (and refused) by the merge; a site it would make
+            # anyway and another push too ends in a unique violation, and the push alone
+            pass
     return sorted({lock_key("stream", o, a) for o, a in streams}
                   | {lock_key("record", t, r) for t, r in records}
                   | {lock_key("site", u) for u in named})

@@ -376,10 +376,15 @@ class PgConnection:
         if plan.cacheable and self.generation is not None and self.cache is not None \
                 and not isinstance(args, dict) and not self.in_transaction:
             key = (sql, args)
-            tag = self.generation[0] if plan.cacheable == 1 else self.generation
-            got = self.cache.get(key, tag)
-            if got is not None:
-                return Cursor(got[0], got[1], len(got[0]), None)
+            try:
+                hash(key)
+            except TypeError:           # (a parameter that is not a plain value)
+                key = None
+            if key is not None:
+                tag = self.generation[0] if plan.cacheable == 1 else self.generation
+                got = self.cache.get(key, tag)
+                if got is not None:
+                    return Cursor(got[0], got[1], len(got[0]), None)
         cur = self.raw.execute(plan.text, args)
         names = tuple(d.name for d in cur.description) if cur.description else None
         rows = cur.fetchall() if cur.description else []

@@ -172,7 +172,8 @@ def read_cert(blob: bytes, agency_key: bytes) -> Cert | None:
     if not isinstance(blob, (bytes, bytearray)) or len(blob) < 65 or len(blob) > 2048:
         return None
     body = peek_cert(blob)
-    if body is None or not _cert_signed(bytes(agency_key), bytes(blob)):
+    if body is None or not isinstance(agency_key, (bytes, bytearray)) \
+            or not _cert_signed(bytes(agency_key), bytes(blob)):
         return None
     try:
         key = unb64(body["key"], 32)

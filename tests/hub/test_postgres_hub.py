@@ -632,3 +632,17 @@ def test_pushes_through_two_processes_at_once_hold_what_one_at_a_time_would(move
         assert json.loads(pg.dump())["conflicts"]
         assert pg.dump() == lite.dump()
         assert vector(pg.conn) == vector(lite.conn)
+
+
+def test_the_locks_of_a_push_name_its_streams_records_and_sites_whatever_its_cells():
+    from fieldcoord.hub.stores import push_locks
+    from fieldcoord.store.incoming import Entry
+    from fieldcoord.store.postgres import lock_key
+    site, other = "0" * 8 + "-0000-4000-8000-" + "0" * 12, "1" * 8 + "-1111-4111-8111-" + "1" * 12
+    good = Entry(site, "all", 1, 1, "contact", "r1", 1, site, {"title": ["x", 1, other]})
+    odd = Entry(site, "all", 2, 2, "contact", "r2", 2, site, {"title": 5, "_seen": "?"})
+    locks = push_locks([good, odd], {})
+    assert locks == sorted(locks)
+    assert set(locks) >= {lock_key("stream", site, "all"), lock_key("record", "contact", "r1"),
+                          lock_key("record", "contact", "r2"), lock_key("site", site),
+                          lock_key("site", other)}
