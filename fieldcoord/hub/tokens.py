@@ -59,13 +59,26 @@ def revoke(conn, token_id: int) -> Token:
     return next(t for t in listing(conn) if t.id == token_id)
 
 
-def check(conn, presented: str | None) -> Token | None:
-    """The live token matching what a request presented, or None."""
+def digest(presented: str | None) -> str | None:
+    """The hash a presented token is looked up by, or None when it cannot be a token."""
     if not presented or not presented.startswith(PREFIX) or len(presented) > 200:
         return None
-    digest = _hash(presented)
-    row = conn.execute("SELECT id, agency, device, created_at, revoked_at, hash FROM device_token "
-                       "WHERE hash = ?", (digest,)).fetchone()
-    if row is None or row[4] is not None or not hmac.compare_digest(row[5], digest):
+    return _hash(presented)
+
+
+def live(row, digest: str) -> Token | None:
+    """The token of a device_token row (id, agency, device, created_at, revoked_at, hash) found
+    by `digest`, when it is not revoked."""
+    if row is None or row[0] is None or row[4] is not None \
+            or not hmac.compare_digest(row[5], digest):
         return None
     return Token(*row[:5])
+
+
+def check(conn, presented: str | None) -> Token | None:
+    """The live token matching what a request presented, or None."""
+    d = digest(presented)
+    if d is None:
+        return None
+    return live(conn.execute("SELECT id, agency, device, created_at, revoked_at, hash "
+                             "FROM device_token WHERE hash = ?", (d,)).fetchone(), d)

@@ -185,8 +185,11 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
     """
     max_bytes = max_bytes or BATCH_BYTES
     sites = _sites(conn)
-    ids = {(u, a): sid for sid, u, a in conn.execute(
-        "SELECT t.id, s.uuid, t.audience FROM stream t JOIN site s ON s.ord = t.origin")}
+    ids: dict[StreamKey, int] = {}
+    held: dict[StreamKey, int] = {}
+    for sid, u, a, seq in conn.execute(
+            "SELECT t.id, s.uuid, t.audience, t.seq FROM stream t JOIN site s ON s.ord = t.origin"):
+        ids[(u, a)], held[(u, a)] = sid, seq
 
     def made(rows: list[_OutRow]) -> Batch:
         hidden = _withheld(conn, rows, agency)
@@ -223,7 +226,9 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
         for hlc, seq, tx, tbl, rid, site, cells, status in cur:
             yield hlc, key, seq, tx, tbl, rid, site, cells, status
 
-    streams = [stream_rows(k, after) for k, after in sorted(since.items()) if k in ids]
+    # (a stream the receiver holds to its end is not read)
+    streams = [stream_rows(k, after) for k, after in sorted(since.items())
+               if k in ids and held[k] > after]
     rows: list[_OutRow] = []
     size = 0
     for row in heapq.merge(*streams, key=lambda r: (r[0], r[1], r[2])):

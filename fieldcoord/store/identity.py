@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
@@ -522,6 +523,13 @@ def seal_box_seed_for(store: Store, device_key: bytes) -> bytes | None:
     seed = box_seed(store)
     if seed is None:
         return None
+    return _sealed(bytes(device_key), seed)
+
+
+@lru_cache(maxsize=4096)
+def _sealed(device_key: bytes, seed: bytes) -> bytes:
+    """`seed` sealed to a device's key, once per process (a hub answers every hello of the
+    agency's devices with it; the same sealed box again tells nothing more)."""
     return trust.seal(trust.verify_key_to_box(device_key), seed)
 
 

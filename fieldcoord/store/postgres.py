@@ -10,12 +10,15 @@ psycopg (3) is needed only here: `pip install fieldcoord[postgres]`.
 from __future__ import annotations
 
 import decimal
+import hashlib
 import itertools
 import re
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import dialect
 
@@ -26,6 +29,97 @@ _PRAGMA = re.compile(r"^\s*PRAGMA\s+(\w+)\s*(?:=\s*(.+?)|\((\w+)\))?\s*;?\s*$", 
 _INSERT = re.compile(r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*\(([^)]*)\)',
                      re.IGNORECASE)
 _version = itertools.count(1)
+_TABLES = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', re.IGNORECASE)
+
+# The rows that change seldom (keys, certificates, revocations, device tokens) carry a counter
+# (row 1) that triggers move in every transaction that changes them, and the streams another
+# (row 2), moved as the transaction that changes them commits: a hub process keeps what it read
+# of them while the counters stand still. They live in a schema of its own, beside the store's
+# tables, which copies and schema checks read from the current schema only.
+GENERATION = "fieldcoord_hub.generation"
+SLOW_TABLES = ("site", "agency_key", "revocation", "device_token")
+_TRIGGERS = 2 * len(SLOW_TABLES) + 3
+
+
+def _generation_ddl() -> list[str]:
+    def moved(name: str, row: int) -> str:
+        return (f"CREATE OR REPLACE FUNCTION fieldcoord_hub.{name}() RETURNS trigger LANGUAGE "
+                f"plpgsql AS $$ BEGIN UPDATE {GENERATION} SET n = n + 1 WHERE id = {row}; "
+                "RETURN NULL; END $$")
+    return [
+        "CREATE SCHEMA IF NOT EXISTS fieldcoord_hub",
+        f"CREATE TABLE IF NOT EXISTS {GENERATION} (id integer PRIMARY KEY, n bigint NOT NULL)",
+        f"INSERT INTO {GENERATION} (id, n) VALUES (1, 1), (2, 1) ON CONFLICT (id) DO NOTHING",
+        moved("moved", 1), moved("streams_moved", 2),
+        *(f'CREATE OR REPLACE TRIGGER fieldcoord_moved AFTER INSERT OR UPDATE OR DELETE ON '
+          f'"{t}" FOR EACH ROW EXECUTE FUNCTION fieldcoord_hub.moved()' for t in SLOW_TABLES),
+        *(f'CREATE OR REPLACE TRIGGER fieldcoord_truncated AFTER TRUNCATE ON "{t}" '
+          "FOR EACH STATEMENT EXECUTE FUNCTION fieldcoord_hub.moved()" for t in SLOW_TABLES),
+        # (at COMMIT: pushes side by side hold the row no longer than their commits; a
+        # stream's chain hash is not in the vector)
+        'DROP TRIGGER IF EXISTS fieldcoord_moved ON "stream"',
+        "CREATE CONSTRAINT TRIGGER fieldcoord_moved AFTER UPDATE ON \"stream\" DEFERRABLE "
+        "INITIALLY DEFERRED FOR EACH ROW WHEN (OLD.seq IS DISTINCT FROM NEW.seq OR OLD.origin "
+        "IS DISTINCT FROM NEW.origin OR OLD.audience IS DISTINCT FROM NEW.audience) EXECUTE "
+        "FUNCTION fieldcoord_hub.streams_moved()",
+        'DROP TRIGGER IF EXISTS fieldcoord_made ON "stream"',
+        "CREATE CONSTRAINT TRIGGER fieldcoord_made AFTER INSERT OR DELETE ON \"stream\" "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
+        "fieldcoord_hub.streams_moved()",
+        'CREATE OR REPLACE TRIGGER fieldcoord_truncated AFTER TRUNCATE ON "stream" FOR EACH '
+        "STATEMENT EXECUTE FUNCTION fieldcoord_hub.streams_moved()"]
+
+
+def ensure_generation(dsn: str) -> None:
+    """Give the PostgreSQL hub at `dsn` its counters of slow-changing rows and streams and the
+    triggers that move them (once; a hub moved in has them already)."""
+    import psycopg
+    with psycopg.connect(dsn, autocommit=False) as c:
+        c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        held = c.execute("SELECT to_regclass(%s) IS NOT NULL AND (SELECT count(*) FROM "
+                         "pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid WHERE t.tgname IN "
+                         "('fieldcoord_moved', 'fieldcoord_made', 'fieldcoord_truncated') "
+                         "AND r.relnamespace = "
+                         "current_schema()::regnamespace) = %s",
+                         (GENERATION, _TRIGGERS)).fetchone()
+        if held and held[0]:
+            return
+        for stmt in _generation_ddl():
+            c.execute(stmt)
+
+
+class ReadCache:
+    """What a hub process read of the slow-changing tables (SLOW_TABLES) and the streams outside
+    transactions, by statement and parameters, each answer kept with the counters (GENERATION)
+    it is valid for. Shared by the process's connections (thread-safe); the oldest answers go
+    first."""
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self._rows: OrderedDict[tuple[str, tuple[Any, ...]],
+                                tuple[Any, list[tuple[Any, ...]], tuple[str, ...] | None]] = \
+            OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, tuple[Any, ...]], generation: Any
+            ) -> tuple[list[tuple[Any, ...]], tuple[str, ...] | None] | None:
+        with self._lock:
+            got = self._rows.get(key)
+            if got is None or got[0] != generation:
+                return None
+            self._rows.move_to_end(key)
+            return list(got[1]), got[2]
+
+    def put(self, key: tuple[str, tuple[Any, ...]], generation: Any,
+            rows: list[tuple[Any, ...]], names: tuple[str, ...] | None) -> None:
+        with self._lock:
+            self._rows[key] = (generation, list(rows), names)
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 class Row(tuple):  # type: ignore[type-arg]
@@ -113,8 +207,46 @@ class _CursorProxy:
 
 # BEGIN IMMEDIATE (SQLite: this connection is the one writer) takes this transaction-scoped
 # advisory lock: writers of every hub process on the database take turns, as on SQLite, while
-# readers never wait
+# readers never wait. A hub's push takes it shared instead, with a lock of its own for each
+# stream, record and site its batch names (PgConnection.begin): pushes that name none in
+# common commit side by side.
 WRITE_LOCK = 0x6663_6864   # "fchd"
+# a batch naming more streams, records and sites than this is applied alone
+MAX_PUSH_LOCKS = 512
+
+
+def lock_key(*parts: str) -> int:
+    """The advisory lock (a signed 64-bit number) of a stream, record or site of a push."""
+    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class WholeHub(Exception):
+    """A push running beside others reached what only a writer alone may write (the hub's own
+    streams, a statement of the log this module does not know): it is tried again alone."""
+
+
+# Statements of the change log a push running beside others may run: the streams, heads and
+# clock row it writes are those of the batch's streams (locked) or the clock row, which is
+# only ever raised (PgConnection._commit). Every other statement on these tables, the hub's
+# own streams among them, makes the push start again alone (WholeHub).
+_LOG_TABLES = frozenset(("stream", "head", "clock"))
+_BESIDE = frozenset((
+    "DELETE FROM head WHERE stream = ? AND seq >= ? AND seq < ?",
+    "INSERT OR REPLACE INTO head (stream, seq, hash, sig) VALUES (?, ?, ?, ?)",
+    "UPDATE stream SET hash = ? WHERE id = ?",
+    "UPDATE stream SET seq = ? WHERE id = ?",
+    "SELECT id, seq FROM stream WHERE origin = ? AND audience = ?",
+    "INSERT INTO stream (origin, audience) VALUES (?, ?)",
+    "SELECT t.id, t.seq, t.hash FROM stream t JOIN site s ON s.ord = t.origin "
+    "WHERE s.uuid = ? AND t.audience = ?",
+))
+_BESIDE_READS = re.compile(r"^SELECT max\(\(SELECT hlc FROM clock\)|^SELECT .* FROM change c "
+                           r"JOIN stream t ON t\.id = c\.stream ", re.IGNORECASE)
+_CLOCK = "UPDATE clock SET hlc = ? WHERE id = 1"
+_WRITTEN = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
+_NO_ROWS = re.compile(r'^\s*SELECT \* FROM "?(\w+)"? LIMIT 0\s*$', re.IGNORECASE)
 
 
 def _identity_columns(raw: Any) -> dict[str, str]:
@@ -131,6 +263,16 @@ def _catch_up(raw: Any, table: str, pk: str) -> None:
                 f'greatest((SELECT max("{pk}") FROM "{table}"), 1))')
 
 
+class _Plan(NamedTuple):
+    """How a statement of the store's runs here, worked out once per statement text."""
+    what: str                   # pragma, begin, commit, rollback, clock, columns or sql
+    text: str                   # the statement for PostgreSQL
+    returning: str | None       # the identity column an INSERT returns for lastrowid
+    catch_up: str | None        # the identity table an INSERT gives ids to
+    cacheable: int              # a SELECT of slow-changing tables only: 1, and streams: 2
+    beside: bool                # may run in a push beside others (_BESIDE)
+
+
 class PgConnection:
     """The part of sqlite3.Connection the store uses, over one psycopg connection in
     autocommit mode (transactions are the store's own BEGIN and COMMIT, as with SQLite)."""
@@ -144,7 +286,18 @@ class PgConnection:
         self.keys = self._primary_keys()
         self.identity = _identity_columns(self.raw)
         self._data_version = next(_version)
-        self._plans: dict[str, tuple[str, str, str | None, str | None]] = {}
+        self._plans: dict[str, _Plan] = {}
+        self._columns: dict[str, tuple[str, ...]] = {}
+        # a hub process's answers of slow-changing rows and streams (ReadCache), used while
+        # `generation` (the counters read by the request being served) is set and no
+        # transaction is open
+        self.cache: ReadCache | None = None
+        self.generation: tuple[int, int] | None = None
+        # set by a hub's push for its transaction: the locks of the streams, records and
+        # sites its batch names (begin)
+        self.push_locks: list[int] | None = None
+        self._beside = False                # this transaction runs beside other pushes
+        self._clock_to: int | None = None   # the clock row is raised to this at COMMIT
 
     def cursor(self) -> _CursorProxy:
         return _CursorProxy(self)
@@ -162,24 +315,27 @@ class PgConnection:
             out[table] = out.get(table, ()) + (column,)
         return out
 
-
     # ------------------------------------------------------------ sqlite3's API
     @property
     def in_transaction(self) -> bool:
         import psycopg
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
-    def _plan(self, sql: str) -> tuple[str, str, str | None, str | None]:
-        """(what: "pragma", "begin" or "sql"; the statement for PostgreSQL; the identity column
-        an INSERT returns for lastrowid; the identity table an INSERT gives ids to), worked out
-        once per statement text."""
+    def _plan(self, sql: str) -> _Plan:
         plan = self._plans.get(sql)
         if plan is not None:
             return plan
+        word = sql.strip().rstrip(";").strip().upper()
         if _PRAGMA.match(sql):
-            plan = ("pragma", sql, None, None)
+            plan = _Plan("pragma", sql, None, None, 0, True)
         elif re.match(r"\s*BEGIN\s+IMMEDIATE\b", sql, re.IGNORECASE):
-            plan = ("begin", sql, None, None)
+            plan = _Plan("begin", sql, None, None, 0, True)
+        elif word in ("COMMIT", "ROLLBACK"):
+            plan = _Plan(word.lower(), sql, None, None, 0, True)
+        elif " ".join(sql.split()) == _CLOCK:
+            plan = _Plan("clock", sql, None, None, 0, True)
+        elif _NO_ROWS.match(sql):
+            plan = _Plan("columns", dialect.to_postgres(sql, self.keys), None, None, 0, True)
         else:
             text = dialect.to_postgres(sql, self.keys)
             returning = catch_up = None
@@ -192,37 +348,115 @@ class PgConnection:
                     text += f' RETURNING "{pk}"'
                 elif pk:
                     catch_up = insert.group(1)
-            plan = ("sql", text, returning, catch_up)
+            tables = _TABLES.findall(sql)
+            cacheable = 0
+            if re.match(r"\s*SELECT\b", sql, re.IGNORECASE) and tables \
+                    and " FOR " not in sql.upper():
+                if all(t in SLOW_TABLES for t in tables):
+                    cacheable = 1
+                elif all(t in SLOW_TABLES or t == "stream" for t in tables):
+                    cacheable = 2
+            flat = " ".join(sql.split())
+            beside = not (_LOG_TABLES & set(_WRITTEN.findall(sql))) or flat in _BESIDE \
+                or bool(_BESIDE_READS.match(flat))
+            plan = _Plan("sql", text, returning, catch_up, cacheable, beside)
         self._plans[sql] = plan
         return plan
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        what, text, returning, catch_up = self._plan(sql)
+        plan = self._plan(sql)
+        what = plan.what
+        if what != "sql":
+            return self._special(plan, params)
+        if self._beside and not plan.beside:
+            raise WholeHub(f"a push beside others reached: {' '.join(sql.split())[:80]}")
+        args = tuple(params) if not isinstance(params, dict) else params
+        key = None
+        tag: Any = None
+        if plan.cacheable and self.generation is not None and self.cache is not None \
+                and not isinstance(args, dict) and not self.in_transaction:
+            key = (sql, args)
+            try:
+                hash(key)
+            except TypeError:           # (a parameter that is not a plain value)
+                key = None
+            if key is not None:
+                tag = self.generation[0] if plan.cacheable == 1 else self.generation
+                got = self.cache.get(key, tag)
+                if got is not None:
+                    return Cursor(got[0], got[1], len(got[0]), None)
+        cur = self.raw.execute(plan.text, args)
+        names = tuple(d.name for d in cur.description) if cur.description else None
+        rows = cur.fetchall() if cur.description else []
+        if key is not None and self.cache is not None:
+            self.cache.put(key, tag, rows, names)
+        lastrowid = None
+        if plan.returning is not None:
+            lastrowid = rows[0][0] if rows else None
+            rows, names = [], None
+        if plan.catch_up is not None:
+            self._catch_up(plan.catch_up)
+        return Cursor(rows, names, cur.rowcount, lastrowid)
+
+    def _special(self, plan: _Plan, params: Sequence[Any] | dict[str, Any]) -> Cursor:
+        """The statements answered here or said otherwise than as they are written."""
+        what = plan.what
         if what == "pragma":
-            pragma = _PRAGMA.match(sql)
+            pragma = _PRAGMA.match(plan.text)
             assert pragma is not None
             return self._pragma(pragma.group(1).lower(), pragma.group(2) or pragma.group(3))
         if what == "begin":
-            self.raw.execute("BEGIN")
-            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            return Cursor([], None, -1, None)
-        cur = self.raw.execute(text, tuple(params) if not isinstance(params, dict) else params)
-        names = tuple(d.name for d in cur.description) if cur.description else None
-        rows = cur.fetchall() if cur.description else []
-        lastrowid = None
-        if returning is not None:
-            lastrowid = rows[0][0] if rows else None
-            rows, names = [], None
-        if catch_up is not None:
-            self._catch_up(catch_up)
-        return Cursor(rows, names, cur.rowcount, lastrowid)
+            self.begin()
+        elif what == "commit":
+            self.commit()
+        elif what == "rollback":
+            self.rollback()
+        elif what == "clock":
+            # the clock only moves forward: raised at COMMIT, in the same round trip, so
+            # pushes side by side hold its row for no longer than their commits
+            (value,) = tuple(params.values()) if isinstance(params, dict) else tuple(params)
+            self._clock_to = max(self._clock_to or 0, int(value))
+            return Cursor([], None, 1, None)
+        elif what == "columns":
+            table = _NO_ROWS.match(plan.text)
+            assert table is not None
+            names = self._columns.get(table.group(1))
+            if names is None:
+                # (a table's columns change only when every hub process is stopped: migrate)
+                cur = self.raw.execute(plan.text)
+                names = self._columns[table.group(1)] = tuple(
+                    d.name for d in cur.description or ())
+            return Cursor([], names, 0, None)
+        return Cursor([], None, -1, None)
+
+    def begin(self) -> None:
+        """SQLite's BEGIN IMMEDIATE, in one round trip. Alone: the advisory lock WRITE_LOCK,
+        which writers of every process take in turn. A push's (push_locks set): WRITE_LOCK
+        shared, then the lock of each stream, record and site its batch names, in one order
+        for all: pushes naming none in common run side by side, and any other writer waits
+        for them all. What the request read of slow-changing rows no longer comes from the
+        ReadCache: the transaction may change them."""
+        self.generation = None
+        self._clock_to = None
+        locks = self.push_locks
+        if locks is None:
+            self._beside = False
+            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            return
+        self._beside = True
+        keys = ",".join(str(k) for k in sorted(set(locks)))
+        self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}); "
+                         "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                         f"unnest('{{{keys}}}'::bigint[]) AS k")
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         pragma = _PRAGMA.match(sql)
         if pragma:
             return self._pragma(pragma.group(1).lower(), None)
-        text = dialect.to_postgres(sql, self.keys)
         items = [tuple(p) for p in seq]
+        if items and self._beside and not self._plan(sql).beside:
+            raise WholeHub(f"a push beside others reached: {' '.join(sql.split())[:80]}")
+        text = dialect.to_postgres(sql, self.keys)
         n = 0
         if items:
             with self.raw.cursor() as cur:
@@ -256,11 +490,17 @@ class PgConnection:
 
     def commit(self) -> None:
         if self.in_transaction:
-            self.raw.execute("COMMIT")
+            if self._clock_to is not None:
+                self.raw.execute(f"UPDATE clock SET hlc = greatest(hlc, {int(self._clock_to)}) "
+                                 "WHERE id = 1; COMMIT")
+            else:
+                self.raw.execute("COMMIT")
+        self._clock_to, self._beside = None, False
 
     def rollback(self) -> None:
         if self.in_transaction:
             self.raw.execute("ROLLBACK")
+        self._clock_to, self._beside = None, False
 
     def close(self) -> None:
         self.raw.close()
@@ -378,7 +618,9 @@ def import_sqlite(db: Path, url: str) -> dict[str, int]:
                 raise ValidationError("the PostgreSQL database is not empty: give an empty "
                                       "one (createdb) to move the hub into")
         create_schema(lite, url)
-        return copy_rows(lite, url)
+        counts = copy_rows(lite, url)
+        ensure_generation(url)
+        return counts
     finally:
         lite.close()
 

@@ -18,6 +18,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from nacl.exceptions import BadSignatureError, CryptoError
@@ -159,12 +160,20 @@ def peek_cert(blob: bytes) -> dict[str, Any] | None:
     return body
 
 
+@lru_cache(maxsize=4096)
+def _cert_signed(agency_key: bytes, blob: bytes) -> bool:
+    """Whether `agency_key` signed the certificate `blob` (a hub checks the certificates of the
+    devices that say hello again and again: each is verified once)."""
+    return verify(agency_key, CERT, blob[64:], blob[:64])
+
+
 def read_cert(blob: bytes, agency_key: bytes) -> Cert | None:
     """The certificate if `agency_key` signed it, else None."""
     if not isinstance(blob, (bytes, bytearray)) or len(blob) < 65 or len(blob) > 2048:
         return None
     body = peek_cert(blob)
-    if body is None or not verify(agency_key, CERT, bytes(blob[64:]), bytes(blob[:64])):
+    if body is None or not isinstance(agency_key, (bytes, bytearray)) \
+            or not _cert_signed(bytes(agency_key), bytes(blob)):
         return None
     try:
         key = unb64(body["key"], 32)

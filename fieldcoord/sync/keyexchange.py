@@ -27,11 +27,16 @@ def offer(store) -> dict:
 
 def _revocations(store, message: dict) -> None:
     blobs = []
+    held: set[bytes] | None = None
     for raw in message.get("revocations") or []:
         try:
-            blobs.append(trust.unb64(raw))
+            blob = trust.unb64(raw)
         except trust.TrustError:
             continue
+        if held is None:
+            held = set(identity.revocations(store.conn))
+        if blob not in held:                # (one held here already: nothing to write)
+            blobs.append(blob)
     if blobs:
         identity.take_revocations(store, blobs[:10_000])
 
