@@ -121,7 +121,7 @@ class ChangeLog:
         assert p is not None
         if p.clock_moved:
             self.conn.execute("UPDATE clock SET hlc = ? WHERE id = 1", (p.hlc,))
-        if settle and (p.txid or p.new_streams or self.behind()):
+        if settle and (p.txid or p.new_streams or self.store.lazy_streams and self.behind()):
             self.settle()
 
     def written(self) -> dict[int, int]:
@@ -163,10 +163,12 @@ class ChangeLog:
     def due(self) -> bool:
         """Whether a stream of this replica's has entries past its newest signed head (or past
         its row's position): sign_newest has work before they are sent."""
+        ord_ = self.store.self_ord
+        lazy = self.store.lazy_streams
         return self.conn.execute(
-            f"SELECT 1 FROM stream t WHERE t.origin = ? AND {OWN_POSITION} > coalesce("
-            "(SELECT max(seq) FROM head h WHERE h.stream = t.id), 0) LIMIT 1",
-            (self.store.self_ord, self.store.self_ord)).fetchone() is not None
+            f"SELECT 1 FROM stream t WHERE t.origin = ? AND {OWN_POSITION if lazy else 't.seq'} "
+            "> coalesce((SELECT max(seq) FROM head h WHERE h.stream = t.id), 0) LIMIT 1",
+            (ord_, ord_) if lazy else (ord_,)).fetchone() is not None
 
     def unsigned_streams(self) -> list[tuple[int, str, int, bytes]]:
         """(stream, audience, seq, chain hash) of this replica's streams whose newest entry

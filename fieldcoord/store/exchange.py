@@ -49,10 +49,16 @@ class Batch(list[Entry]):
 
 def vector(conn: sqlite3.Connection) -> dict[StreamKey, int]:
     """{(origin site UUID, audience): highest contiguous sequence number held} (this replica's
-    own streams at their newest entry, which small local writes leave the rows behind)."""
+    own streams at their newest entry, which small local writes leave the rows behind, except
+    where every write settles them: a regional hub's)."""
     return {(origin, aud): seq for origin, aud, seq in conn.execute(
-        f"SELECT uuid, audience, pos FROM (SELECT s.uuid, t.audience, {OWN_POSITION_HERE} AS "
-        "pos FROM stream t JOIN site s ON s.ord = t.origin) AS v WHERE pos > 0")}
+        _VECTOR if getattr(conn, "settled_streams", False) else _VECTOR_OWN)}
+
+
+_VECTOR = ("SELECT s.uuid, t.audience, t.seq FROM stream t JOIN site s ON s.ord = t.origin "
+           "WHERE t.seq > 0")
+_VECTOR_OWN = (f"SELECT uuid, audience, pos FROM (SELECT s.uuid, t.audience, {OWN_POSITION_HERE} "
+               "AS pos FROM stream t JOIN site s ON s.ord = t.origin) AS v WHERE pos > 0")
 
 
 def visible_vector(conn: sqlite3.Connection, agency: str | None) -> dict[StreamKey, int]:
@@ -296,7 +302,8 @@ def apply_batch(store: Store, entries: list[Entry], sites: dict[str, SiteInfo],
     with store.transaction():
         # this replica's own entries may come back (a restore): its streams' rows must be at
         # their newest entries to tell them apart
-        store.log.settle()
+        if store.lazy_streams:
+            store.log.settle()
         report = Report()
         checked, advance = check_batch(store, entries, sites, heads, report)
         merger = Merger(store, sites, now_ms=now_ms,

@@ -279,6 +279,9 @@ class PgConnection:
 
     # a regional hub keeps no search documents or indexes (Replica.searchless)
     searchless = True
+    # every write brings the hub's own streams' rows up to date (Replica.lazy_streams): the
+    # rows are the vector as they are, and a push beside others never reads them
+    settled_streams = True
 
     def __init__(self, dsn: str):
         import psycopg

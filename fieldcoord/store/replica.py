@@ -95,6 +95,9 @@ class Replica:
         # a regional hub's database (PostgreSQL) keeps no search documents or indexes: it is
         # never searched, and laptops build theirs from the records they receive
         self.searchless: bool = bool(getattr(self.conn, "searchless", False))
+        # small local writes leave their stream's row behind (ChangeLog.flush); a regional
+        # hub's database settles at every write instead
+        self.lazy_streams: bool = not getattr(self.conn, "settled_streams", False)
         # documents whose full-text entries wait for index_pending (search reads them anyway)
         self._pending_docs = 0 if self.searchless else fts.pending_count(self.conn,
                                                                          self.self_ord)
@@ -324,7 +327,7 @@ class Replica:
                     deferred=self.search_deferred, self_ord=self.self_ord)
                 direct = not later
         # a small local write leaves its stream's row behind (see ChangeLog.flush)
-        self.log.flush(settle=tx.foreign)
+        self.log.flush(settle=tx.foreign or not self.lazy_streams)
         if direct:
             # the documents are current up to this transaction's entries (and the older ones
             # left pending were written first)
