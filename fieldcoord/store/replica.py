@@ -219,10 +219,13 @@ class Replica:
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
             self._forget_caches()
-            # another connection may have put a snapshot in place (sync.snapshot), which
-            # gives this replica another site number
-            got = self.conn.execute("SELECT value FROM meta WHERE key = 'self_ord'").fetchone()
-            self.self_ord = int(got[0]) if got else 1
+            if not self.searchless:
+                # another connection may have put a snapshot in place (sync.snapshot), which
+                # gives this replica another site number (a regional hub's database is never
+                # replaced so, and its data_version moves at every transaction)
+                got = self.conn.execute("SELECT value FROM meta WHERE key = 'self_ord'"
+                                        ).fetchone()
+                self.self_ord = int(got[0]) if got else 1
             self._data_version = version
         self._depth = 1
         self.log.begin()
