@@ -95,10 +95,12 @@ def make_server(db: Path, host: str, port: int, cert: Path | None = None,
     return _server(Hub(open_hub_store(db, database_url)), cert, key, limits), sock
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int, share: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
 
@@ -120,14 +122,19 @@ def _server(hub: Hub, cert: Path | None, key: Path | None, limits: Limits):
 def serve_workers(db: Path, host: str, port: int, workers: int, cert: Path | None = None,
                   key: Path | None = None, insecure: bool = False, limits: Limits = Limits(),
                   database_url: str | None = None, on_ready=None) -> int:
-    """Serve the hub from `workers` processes sharing one listening socket (Linux and macOS:
-    fork). Each process opens its own connections after it starts; the kernel hands each new
-    connection to one of them. SIGTERM or SIGINT stops them all; when one ends by itself the
+    """Serve the hub from `workers` processes on one port (Linux and macOS: fork). Each
+    process opens its own connections after it starts. Where the system has SO_REUSEPORT each
+    worker listens on a socket of its own and the kernel spreads new connections evenly among
+    them (one shared socket lets the first worker to wake accept a whole burst of laptops,
+    which then keep their connection to it); the parent holds the port bound. Elsewhere they
+    share one listening socket. SIGTERM or SIGINT stops them all; when one ends by itself the
     others are stopped too and 1 is returned (the service manager starts the hub again)."""
     import signal
     check_tls(host, cert, key, insecure)
-    sock = _bind(host, port)
-    sock.listen(limits.backlog)
+    share = workers > 1 and hasattr(socket, "SO_REUSEPORT")
+    sock = _bind(host, port, share)
+    if not share:
+        sock.listen(limits.backlog)
     if on_ready is not None:
         on_ready(sock)
     children: list[int] = []
@@ -138,8 +145,12 @@ def serve_workers(db: Path, host: str, port: int, workers: int, cert: Path | Non
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                own = sock
+                if share:
+                    own = _bind(host, sock.getsockname()[1], share=True)
+                    own.listen(limits.backlog)
                 _server(Hub(open_hub_store(db, database_url)), cert, key, limits).run(
-                    sockets=[sock])
+                    sockets=[own])
             except BaseException:
                 log.exception("a hub worker stopped")
                 code = 1

@@ -248,6 +248,30 @@ def test_a_hub_restored_from_pg_dump_gets_back_what_it_lost(moved, postgres):
         assert "Casey Moreno" in h.dump()
 
 
+def _connections(pid: int, port: int) -> int:
+    """Established TCP connections to `port` that process `pid` holds open."""
+    import os
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == "01" and f[9] in inodes:
+                n += 1
+    return n
+
+
 def test_hub_serve_with_workers_runs_several_processes_on_one_port(moved):
     import os
     import signal
@@ -275,6 +299,20 @@ def test_hub_serve_with_workers_runs_several_processes_on_one_port(moved):
                         out.append(int(d))
             return out
         assert len(workers()) == 3
+        # a burst of laptops connecting at once is spread over the workers (each listens on
+        # a socket of its own): none is left idle while another holds them all
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                counts = [_connections(pid, port) for pid in workers()]
+                if all(counts) and sum(counts) == 30 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert all(counts) and sum(counts) == 30, counts
+        finally:
+            for c in held:
+                c.close()
         a = moved["a"]
         a.add("contact", {"name": "Casey Moreno", "agency": "CCF"})
         p = HttpPeer(url, moved["tokens"]["a"], "hub")
