@@ -318,8 +318,9 @@ class Replica:
         assert tx is not None
         direct = False
         if tx.dirty and not self.searchless:
-            targets = sorted(tx.dirty.items(), key=lambda item: item[0])
-            later = fts.stays_pending(self.conn, len(targets), self.search_deferred)
+            targets = sorted((t for t in tx.dirty.items() if t[0][0] in K.SEARCHABLE),
+                             key=lambda item: item[0])
+            later = fts.stays_pending(len(targets), self.search_deferred)
             if later and not tx.foreign:
                 # a small write of this replica's own: nothing is written for search now, its
                 # entries in the change log say which documents wait (fts.stale_local)

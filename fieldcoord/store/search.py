@@ -293,7 +293,7 @@ PENDING_MAX = 200
 Stored = tuple[str, str, str, str]
 
 
-def stays_pending(conn: sqlite3.Connection, n_targets: int, deferred: bool) -> bool:
+def stays_pending(n_targets: int, deferred: bool) -> bool:
     """Whether a transaction touching `n_targets` documents leaves them for index_pending
     (a small write) instead of writing search_doc and the indexes itself."""
     return not deferred and n_targets <= PENDING_TX
@@ -318,7 +318,7 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     """
     cache = {} if cache is None else cache
     targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
-    later = stays_pending(conn, len(targets), deferred)
+    later = stays_pending(len(targets), deferred)
     bulk = deferred or len(targets) > BULK_DOCS and len(targets) * 4 > conn.execute(
         "SELECT count(*) FROM search_doc").fetchone()[0]
     if not later:

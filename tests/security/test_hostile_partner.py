@@ -346,3 +346,67 @@ def test_an_agency_cannot_revoke_another_agencys_device(region):
     assert result.sent.applied >= 1 and not result.sent.unverified
     with region.hub() as h:
         assert h.get(cid).title == "Dana Whitfield"
+
+
+def test_entries_forged_in_a_laptops_own_stream_while_its_row_lags_are_refused(region):
+    """Small local writes leave the laptop's stream row behind its newest entries. A partner
+    that knows the row's old position forges entries at the places the laptop's own unsent
+    edits hold, signed with its own key, and hands them to the laptop: nothing is taken, the
+    laptop's entries stay its own, and they still reach the hub whole."""
+    from fieldcoord.store.exchange import apply_batch
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
+                                        "scope": "all"})
+    region.sync_laptop()
+    region.sync_mpd()
+    lap = region.laptop
+    seq, h = lap.conn.execute("SELECT t.seq, t.hash FROM stream t WHERE t.origin = ? AND "
+                              "t.audience = 'all'", (lap.self_ord,)).fetchone()
+    lap.edit(cid, {"title": "Captain"})
+    lap.edit(cid, {"title": "Battalion Chief"})
+    assert lap.conn.execute("SELECT seq FROM stream WHERE origin = ? AND audience = 'all'",
+                            (lap.self_ord,)).fetchone()[0] == seq      # the row lags
+    own = lap.conn.execute("SELECT c.seq, c.cells FROM change c JOIN stream t ON t.id = c.stream "
+                           "WHERE t.origin = ? ORDER BY c.seq", (lap.self_ord,)).fetchall()
+    batch = signed(region.mpd, "all", [("contact", cid, {"title": ["Nobody"]}),
+                                       ("contact", cid, {"title": ["Nobody at all"]})],
+                   origin=lap.site_uuid, start=(seq, bytes(h)))
+    report = apply_batch(lap, batch, sites_of(region.mpd.conn, batch))
+    assert report.applied == 0
+    assert lap.get(cid).values["title"] == "Battalion Chief"
+    assert lap.conn.execute("SELECT c.seq, c.cells FROM change c JOIN stream t ON t.id = c.stream "
+                            "WHERE t.origin = ? ORDER BY c.seq", (lap.self_ord,)).fetchall() == own
+    region.sync_laptop()
+    with region.hub() as hub:
+        assert hub.get(cid).values["title"] == "Battalion Chief"
+
+
+def test_a_laptop_restored_from_a_copy_taken_while_its_row_lagged_takes_its_entries_back(
+        region, tmp_path):
+    """A copy of the laptop's database taken between small writes and a sync (its stream row
+    behind its newest entries) is put back; the hub then returns the laptop's own entries,
+    which the copy already holds: they are known as its own, nothing is refused or doubled."""
+    import shutil
+    from pathlib import Path
+    region.sync_laptop()
+    cid = region.laptop.add("contact", {"name": "Dana Whitfield", "agency": "CCF",
+                                        "scope": "all"})
+    region.laptop.edit(cid, {"title": "Captain"})
+    path = region.laptop.path
+    copy = tmp_path / "copy.db"
+    region.laptop.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(path, copy)
+    if Path(str(path) + ".keys").exists():
+        shutil.copy(str(path) + ".keys", str(copy) + ".keys")
+    region.sync_laptop()                       # the hub now holds those entries
+    laptop = region.laptop
+    with Store.open(copy) as restored:
+        held = restored.conn.execute("SELECT count(*) FROM change").fetchone()[0]
+        region.laptop = restored
+        try:
+            result = region.sync_laptop()
+        finally:
+            region.laptop = laptop
+        assert not result.received.tampered and not result.received.refused
+        assert restored.get(cid).values["title"] == "Captain"
+        assert restored.conn.execute("SELECT count(*) FROM change").fetchone()[0] >= held
