@@ -286,8 +286,11 @@ BULK_DOCS = 2000
 # that touches it, which was about a third of a single edit's time and most of its pages, and
 # search_doc with its two indexes was three pages more for each record created.
 PENDING_TX = 50
-# Pending documents are indexed in the write that brings them to this many.
-PENDING_MAX = 200
+# Pending documents are indexed in the write that brings them to this many: a backstop for a
+# program writing without pause (the desktop app indexes them after a few idle seconds, a
+# search and closing index them first). 1,000 documents take about 40 ms to index, and as long
+# to read into a search's temporary index while a sync holds the database.
+PENDING_MAX = 1000
 
 # a document as search_doc holds it: title, subtitle, body, digits
 Stored = tuple[str, str, str, str]
