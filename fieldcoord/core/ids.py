@@ -3,6 +3,7 @@
 (core layer)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -51,7 +52,6 @@ def new_bound_id(site: str, owner: str) -> str:
 
 
 def _tag(site: str, owner: str, ms: int, n: int) -> int:
-    import hashlib
     d = hashlib.blake2b(f"{site}\0{owner}\0{ms}\0{n}".encode(), digest_size=8).digest()
     return int.from_bytes(d, "big") & ((1 << 62) - 1)
 

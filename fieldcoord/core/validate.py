@@ -51,6 +51,10 @@ _ENUM_ALIASES = {
 }
 
 
+# field types whose stored form is the text given, trimmed
+_PLAIN_TEXT = frozenset((K.TEXT, K.REF))
+
+
 def _fail(kind: K.Kind, fld: K.Field, problem: str) -> ValidationError:
     return ValidationError(f"{kind.label} {fld.name}: {problem}", fld.name)
 
@@ -163,6 +167,12 @@ def normalise_email(text: str) -> str:
 def normalise_field(kind: K.Kind, fld: K.Field,  # noqa: C901 - a branch per field type
                     value: object) -> object:
     """The stored form of one field value, or None to clear it. Raises ValidationError."""
+    if type(value) is str and fld.type in _PLAIN_TEXT:
+        line = value.strip()           # (the common case first: a line of text)
+        if line:
+            if len(line) > MAX_TEXT:
+                raise _fail(kind, fld, f"is too long (at most {MAX_TEXT} characters)")
+            return line
     if value is None or (isinstance(value, str) and not value.strip()):
         if fld.required:
             raise _fail(kind, fld, "is required")
@@ -352,8 +362,10 @@ SCOPE_HELP = ("use 'private', 'all', or agency codes separated by commas (such a
 
 
 @lru_cache(maxsize=1024)
+@lru_cache(maxsize=4096)
 def parse_scope(text: str) -> tuple[str, tuple[str, ...], bool]:
-    """Split a scope into (form, codes, partners_edit): form is 'private', 'all' or 'list'."""
+    """Split a scope into (form, codes, partners_edit): form is 'private', 'all' or 'list'.
+    (Cached: a directory holds few distinct scopes, and every write reads its record's.)"""
     t = str(text).strip()
     edit = False
     if t.lower().endswith("+edit"):
@@ -370,6 +382,7 @@ def parse_scope(text: str) -> tuple[str, tuple[str, ...], bool]:
 
 
 @lru_cache(maxsize=1024)
+@lru_cache(maxsize=4096)
 def normalise_scope(text: str) -> str:
     form, codes, edit = parse_scope(text)
     base = ",".join(codes) if form == "list" else form

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..core import compact
@@ -51,14 +50,16 @@ def store_head(conn: sqlite3.Connection, sid: int, seq: int, h: bytes, sig: byte
 Mark = tuple[dict[int, int], dict[str, int]]
 
 
-@dataclass
 class Pending:
     """What one transaction has written to the log and not yet flushed."""
-    hlc: int
-    txid: int = 0
-    seqs: dict[int, int] = field(default_factory=dict)        # stream id -> last seq written
-    new_streams: dict[str, int] = field(default_factory=dict)  # audience -> stream made in this tx
-    clock_moved: bool = False                                 # a remote clock advanced ours
+    __slots__ = ("hlc", "txid", "seqs", "new_streams", "clock_moved")
+
+    def __init__(self, hlc: int, seqs: dict[int, int]):
+        self.hlc = hlc
+        self.txid = 0
+        self.seqs = seqs                            # stream id -> last seq written
+        self.new_streams: dict[str, int] = {}       # audience -> stream made in this tx
+        self.clock_moved = False                    # a remote clock advanced ours
 
     def mark(self) -> Mark:
         """The state to come back to when a savepoint rolls back."""

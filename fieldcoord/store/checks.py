@@ -38,11 +38,12 @@ Summary = tuple[int, str, str | None]
 class _Plan:
     """What checking a record of one kind needs, worked out once: its fields' defaults, the
     required fields, the references to resolve."""
-    __slots__ = ("defaults", "required", "refs")
+    __slots__ = ("defaults", "required", "immutable", "refs")
 
     def __init__(self, kind: K.Kind):
         self.defaults = {f.name: f.default for f in kind.fields}
         self.required = tuple(f.name for f in kind.fields if f.required)
+        self.immutable = tuple(f.name for f in kind.fields if f.immutable)
         self.refs = tuple(f for f in kind.fields if f.type in (K.REF, K.REFS))
 
 
@@ -223,16 +224,17 @@ class RowChecker:
                     rid: str) -> RowDict:
         """The full row after applying `values` to `old` (owner and scope included), checked."""
         given = self._normalise(kind, values)
-        for f in kind.fields:
-            if f.immutable and f.name in given and given[f.name] != old.get(f.name):
-                raise ValidationError(f"{kind.label} {f.name} cannot be changed once set", f.name)
+        plan = _PLANS[kind.name]
+        for name in plan.immutable:
+            if name in given and given[name] != old.get(name):
+                raise ValidationError(f"{kind.label} {name} cannot be changed once set", name)
         if given.get("owner") is not None and str(given["owner"]).strip().upper() != old["owner"]:
             raise ValidationError(f"owner: a record keeps the owner it was created with "
                                   f"({old['owner']}); change its scope to share it", "owner")
         row = {**old, **given}
-        for f in kind.fields:
-            if f.required and row.get(f.name) is None:
-                raise ValidationError(f"{kind.label} {f.name}: is required", f.name)
+        for name in plan.required:
+            if row.get(name) is None:
+                raise ValidationError(f"{kind.label} {name}: is required", name)
         if row.get("scope") is None:
             raise ValidationError("scope: is required", "scope")
         if kind.name == "resource" and "type_id" in given and given["type_id"] is None:
@@ -250,7 +252,9 @@ class RowChecker:
             if why:
                 raise ValidationError(why, "status")
         self._check(kind, row, rid, given)
-        self._owner_scope(kind, row, old.get("code") if kind.name == "agency" else None)
+        if kind.name == "agency" or "owner" in given or "scope" in given:
+            # (a record's stored owner and scope stand as they are when neither is written)
+            self._owner_scope(kind, row, old.get("code") if kind.name == "agency" else None)
         return row
 
     def _check(self, kind: K.Kind, row: RowDict, rid: str | None,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import ids
 from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
+from ..core.validate import audience, may_see, partners_may_edit
 from . import search as fts
 from .records import Record, StoredRow, dump
 from .records import field_value as _field_value
@@ -134,7 +135,6 @@ class RecordReader(Replica):
 
         Agency records are the shared directory: any partner that holds one may correct it.
         """
-        from ..core.validate import audience, may_see, partners_may_edit
         return kind == "agency" or owner == self.home or (
             partners_may_edit(scope) and may_see(self.home, audience(owner, scope)))
     # ------------------------------------------------------------------ output

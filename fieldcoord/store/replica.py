@@ -9,7 +9,6 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Self, TypeVar
 
@@ -20,15 +19,14 @@ from . import ddl, keys
 from . import search as fts
 from .changelog import OWN_POSITION, ChangeLog
 from .checks import RowChecker
-from .db import BUSY_MS
+from .db import BUSY_MS, CHECKPOINT_PAGES
 from .migrations import index_definitions
 from .records import Changes, RowDict
 
 log = logging.getLogger(__name__)
 
-# Pages of write-ahead log after which a commit copies it into the database: SQLite's default,
-# and during a large sync (about 40 MB).
-CHECKPOINT_PAGES = 1000
+# Pages of write-ahead log after which a commit copies it into the database: as connections are
+# opened (db.CHECKPOINT_PAGES), and during a large sync (about 40 MB).
 BULK_CHECKPOINT_PAGES = 10000
 # Indexes nothing in applying a sync reads (see ddl.deferrable_indexes); each batch of a large
 # pull lands in pages all over them, so a pull that brings at least as much as the replica
@@ -36,18 +34,21 @@ BULK_CHECKPOINT_PAGES = 10000
 DEFERRABLE_INDEXES = (*ddl.deferrable_indexes(), "search_doc_by_title")
 
 
-@dataclass
 class _Tx:
     """What a transaction changed beyond the change log: search documents gone stale, records
     created, and the changes reported to the caller."""
-    # (kind, id) -> row, or None: stale search doc
-    dirty: dict[tuple[str, str], RowDict | None] = field(default_factory=dict)
-    inserted: set[str] = field(default_factory=set)     # ids of records created in this tx
-    with_lines: set[str] = field(default_factory=set)   # ids whose contact methods were written
-    changes: Changes = field(default_factory=Changes)
-    # records were written from other replicas' entries (a sync): the search documents it
-    # leaves for later are noted in search_pending, not found from this replica's own entries
-    foreign: bool = False
+    __slots__ = ("dirty", "inserted", "with_lines", "changes", "foreign")
+
+    def __init__(self) -> None:
+        # (kind, id) -> row, or None: stale search doc
+        self.dirty: dict[tuple[str, str], RowDict | None] = {}
+        self.inserted: set[str] = set()         # ids of records created in this tx
+        self.with_lines: set[str] = set()       # ids whose contact methods were written
+        self.changes = Changes()
+        # records were written from other replicas' entries (a sync): the search documents it
+        # leaves for later are noted in search_pending, not found from this replica's own
+        # entries
+        self.foreign = False
 
 
 T = TypeVar("T")
@@ -342,6 +343,16 @@ class Replica:
             if self._pending_docs >= fts.PENDING_MAX:
                 fts.index_pending(self.conn, self.self_ord)
                 self._pending_docs = 0
+
+    def idle(self) -> int:
+        """Do what small writes leave for an idle moment: write their full-text entries
+        (index_pending), then copy the write-ahead log into the database file without waiting
+        for anyone (a checkpoint a commit would otherwise make at CHECKPOINT_PAGES). Returns
+        how many documents were indexed."""
+        n = self.index_pending()
+        if isinstance(self.conn, sqlite3.Connection) and not self._depth:
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return n
 
     def index_pending(self, wait: bool = True) -> int:
         """Write the full-text index entries left for later by small writes (at idle, before

@@ -251,11 +251,10 @@ class Store(RecordReader):
         with self.transaction():
             k, cur = self._find(rid)
             rid = cur["id"]
-            old = dict(zip(cur.keys(), cur))
-            old_fields = {name: old[name] for name in _FIELD_NAMES[k.name]}
+            old_fields = {name: cur[name] for name in _FIELD_NAMES[k.name]}
             for name in _REFS_COLUMNS[k.name]:          # lists of ids are JSON text
                 old_fields[name] = _field_value(k.field_map[name], old_fields[name])
-            old_fields.update(owner=old["owner"], scope=old["scope"])
+            old_fields["owner"], old_fields["scope"] = cur["owner"], cur["scope"]
             self.check_may_change(k, cur)
             if cur["_cl"] % 2 == 0:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is deleted; "
@@ -268,7 +267,7 @@ class Store(RecordReader):
                 raise PermissionDenied(f"only {cur['owner']}, which maintains "
                                        f"{self._title(k, cur)}, can change its owner or scope")
             version = self.log.tick()
-            ver = Versions.load(old["_ver"])
+            ver = Versions.load(cur["_ver"])
             cells = {c: [v, *ver.of(c)] for c, v in changed.items()}
             # a write is newer than what it replaces, even when that came from a clock ahead
             # of ours (whose time this replica does not adopt)

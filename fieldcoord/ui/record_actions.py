@@ -133,8 +133,9 @@ class RecordActions:
         self.sync_page.refresh()
 
     def index_at_idle(self) -> None:
-        """Write the search index entries that small writes left for later once the window has
-        been idle a few seconds (search finds those records meanwhile all the same)."""
+        """Write the search index entries that small writes left for later, and checkpoint the
+        write-ahead log, once the window has been idle a few seconds (search finds those
+        records meanwhile all the same)."""
         timer = getattr(self, "_index_timer", None)
         if timer is None:
             timer = self._index_timer = QTimer(self)
@@ -145,7 +146,7 @@ class RecordActions:
 
     def _index_pending(self) -> None:
         try:
-            self.store.index_pending()
+            self.store.idle()
         except (FieldcoordError, sqlite3.Error) as e:
             # the database is busy (a sync writing): the next idle moment does it
             log.info("search index entries left for later: %s", e)

@@ -3,6 +3,7 @@
 leaves its index entries pending; search reads pending documents from a temporary index, so it
 finds what was just written and nothing that was overwritten; index_pending (at idle, on close,
 or when enough are pending) brings the indexes up to date and they match the documents."""
+import shutil
 from contextlib import contextmanager
 
 from fieldcoord.store import Store
@@ -246,3 +247,27 @@ def test_another_connection_writing_at_once_brings_in_what_this_one_left(store):
         other.close()
     assert pending(store) == 0
     assert titles(store, "yilmaz") == ["Parker Yilmaz"]
+
+
+def test_idle_indexes_and_copies_the_log_into_the_database(store):
+    """What the desktop app does after a few idle seconds: the pending documents are indexed
+    and the write-ahead log is copied into the database file, so that no later commit pays
+    for it."""
+    assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 4000
+    store.index_pending()
+    for i in range(20):
+        store.add("contact", {"name": f"Idle {i}", "agency": "CCF"})
+    assert pending(store) == 20
+    store.add("contact", {"name": "Idle last", "agency": "CCF"})
+    assert store.idle() == 21
+    assert pending(store) == 0
+    consistent(store)
+    # the database file alone, without its log, holds the records and their index entries
+    alone = store.path.parent / "alone.db"
+    shutil.copyfile(store.path, alone)
+    other = connect(alone)
+    try:
+        assert [h.title for h in fts.search(other, "idle last")] == ["Idle last"]
+    finally:
+        other.close()
+    assert store.idle() == 0                  # nothing waits: nothing to do

@@ -29,3 +29,16 @@ def test_a_write_that_fails_half_way_leaves_nothing_behind(store):
 def test_write_is_not_nested_in_another_transaction(store):
     with store.transaction(), pytest.raises(RuntimeError):
         store.write(lambda: None)
+
+
+def test_an_edit_leaves_a_stored_scope_it_does_not_write_as_it_is(store):
+    """A record received with a scope naming an agency this directory lacks can still have its
+    other fields edited; writing such a scope is refused."""
+    rid = store.add("contact", {"name": "Jo Park", "agency": "CCF", "scope": "all"})
+    with store.transaction():
+        store.conn.execute("UPDATE contact SET scope = 'CCF,ZZQ' WHERE id = ?", (rid,))
+    assert store.edit(rid, {"title": "Captain"}).values["title"] == "Captain"
+    assert store.get(rid).scope == "CCF,ZZQ"
+    with pytest.raises(ValidationError, match="no agency with code 'ZZQ'"):
+        store.edit(rid, {"scope": "CCF,ZZQ+edit"})
+    assert store.get(rid).scope == "CCF,ZZQ"
