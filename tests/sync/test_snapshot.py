@@ -388,3 +388,43 @@ def test_a_download_that_fills_the_disk_falls_back_to_an_ordinary_sync(hub, tmp_
     with Store.open(hub["path"]) as h:
         assert h.dump() == laptop.dump(), "the ordinary sync brought everything"
     laptop.close()
+
+
+def test_a_replica_named_only_inside_entries_stays_in_the_snapshot(tmp_path):
+    """A replica may be named only inside what others wrote: as the writer of a version an
+    entry replaced, or of a field's current version, its own streams withheld from the
+    partner. Its site stays in the partner's snapshot (or the copy could not be read); one
+    named nowhere is dropped."""
+    import sqlite3
+    h = Store.create(tmp_path / "hub.db", "Clark County Fire", "CCF", device="hub")
+    try:
+        h.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+        rid = h.add("contact", {"name": "Quiet Line", "agency": "CCF", "scope": "all",
+                                "title": "Dispatcher"})
+        uuids = {"in-cells": "0b5e55ed-0000-4000-8000-00000000000a",
+                 "in-versions": "0b5e55ed-0000-4000-8000-00000000000b",
+                 "nowhere": "0b5e55ed-0000-4000-8000-00000000000c"}
+        with h.transaction():
+            ords = {}
+            for name, uuid in uuids.items():
+                ords[name] = h.conn.execute(
+                    "INSERT INTO site (uuid, agency, device) VALUES (?, 'CCF', ?)",
+                    (uuid, name)).lastrowid
+            # (as the history of a record written privately elsewhere, then shared, holds it)
+            h.conn.execute("UPDATE change SET cells = ? WHERE rid = ?", (json.dumps(
+                {"title": ["Dispatcher", 117723277646430208, ords["in-cells"]]},
+                separators=(",", ":")), rid))
+            h.conn.execute("UPDATE contact SET _ver = ? WHERE id = ?", (json.dumps(
+                {"": [117723277646430208, 1],
+                 "title": [117723277646430209, ords["in-versions"]]},
+                separators=(",", ":")), rid))
+        built = snapshot.build(h.conn, "MPD", tmp_path / "hub.db", h.site_uuid)
+        try:
+            c = sqlite3.connect(built.path)
+            devices = {d for (d,) in c.execute("SELECT device FROM site")}
+            c.close()
+        finally:
+            built.path.unlink()
+        assert {"in-cells", "in-versions", "hub"} <= devices and "nowhere" not in devices
+    finally:
+        h.close()
