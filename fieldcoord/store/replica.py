@@ -91,10 +91,8 @@ class Replica:
         # this replica's row in the site table: 1 unless the database began as a snapshot
         # of another replica's (see sync.snapshot)
         self.self_ord: int = int(meta.get("self_ord") or 1)
-        # full-text indexes left for later by a large sync, and with "all" the search
-        # documents too (see defer_search)
-        self.search_deferred: bool = meta.get("search_deferred") in ("1", "all")
-        self._docs_deferred: bool = meta.get("search_deferred") == "all"
+        # full-text indexes left for later by a large sync (see defer_search)
+        self.search_deferred: bool = meta.get("search_deferred") == "1"
         # a regional hub's database (PostgreSQL) keeps no search documents or indexes: it is
         # never searched, and laptops build theirs from the records they receive
         self.searchless: bool = bool(getattr(self.conn, "searchless", False))
@@ -261,20 +259,16 @@ class Replica:
         """Keep search documents up to date but leave the full-text indexes for later.
 
         For a large sync: one rebuild at the end costs a fraction of indexing document by
-        document. With `indexes` (a sync bringing at least as much as the replica holds) the
-        DEFERRABLE_INDEXES are dropped too, to be built again at the end, and the search
-        documents are left alone, to be made afresh from the records at the end (reading each
-        table once costs less than keeping them current batch by batch, which was a sixth of
-        applying a large pull). The flag is stored, and missing indexes are noticed, so a
-        replica stopped half way rebuilds what it left when next opened. Searches meanwhile may
-        miss the records received since, or show them as they were, and lists sort without
-        their indexes.
+        document. With `indexes` the DEFERRABLE_INDEXES are dropped too, to be built again at
+        the end. The flag is stored, and missing indexes are noticed, so a replica stopped half
+        way rebuilds both when next opened. Searches meanwhile may miss the records received
+        since, and lists sort without their indexes.
         """
-        if self.searchless or self.search_deferred and not indexes or self._docs_deferred:
+        if self.searchless or self.search_deferred and not indexes:
             return
         with self.transaction():
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES "
-                              "('search_deferred', ?)", ("all" if indexes else "1",))
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) "
+                              "VALUES ('search_deferred', '1')")
             if indexes:
                 for name in DEFERRABLE_INDEXES:
                     self.conn.execute(f'DROP INDEX IF EXISTS "{name}"')
@@ -282,11 +276,9 @@ class Replica:
         # pages that every batch touches are then written once per checkpoint.
         self.conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
         self.search_deferred = True
-        self._docs_deferred = indexes
 
     def catch_up_search(self) -> None:
-        """Rebuild the full-text indexes (and the search documents), and the other indexes, left
-        for later by defer_search."""
+        """Rebuild the full-text indexes and the other indexes left for later by defer_search."""
         if self.searchless:
             return
         missing = self._missing_indexes()
@@ -295,17 +287,13 @@ class Replica:
         # back to SQLite's default before this last commit, which then copies the log over
         self.conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         with self.transaction():
-            if self._docs_deferred:
-                fts.rebuild_all(self.conn)
-            elif self.search_deferred:
-                fts.rebuild_indexes(self.conn)
             if self.search_deferred:
+                fts.rebuild_indexes(self.conn)
                 self.conn.execute("DELETE FROM meta WHERE key = 'search_deferred'")
             definitions = index_definitions()
             for name in missing:
                 self.conn.execute(definitions[name])
-        self.search_deferred = self._docs_deferred = False
-        self._pending_docs = fts.pending_count(self.conn, self.self_ord)
+        self.search_deferred = False
 
     def held_changes(self) -> int:
         """How many change-log entries this replica holds, of every stream."""
@@ -330,7 +318,7 @@ class Replica:
         tx = self._tx
         assert tx is not None
         direct = False
-        if tx.dirty and not self.searchless and not self._docs_deferred:
+        if tx.dirty and not self.searchless:
             targets = sorted((t for t in tx.dirty.items() if t[0][0] in K.SEARCHABLE),
                              key=lambda item: item[0])
             later = fts.stays_pending(len(targets), self.search_deferred)
@@ -349,8 +337,7 @@ class Replica:
             # the documents are current up to this transaction's entries (and the older ones
             # left pending were written first)
             fts.set_marks(self.conn, self.log.written())
-        elif self._pending_docs >= fts.PENDING_MAX and not self.searchless \
-                and not self._docs_deferred:
+        elif self._pending_docs >= fts.PENDING_MAX and not self.searchless:
             # (counted again: a document noted twice is pending once)
             self._pending_docs = fts.pending_count(self.conn, self.self_ord)
             if self._pending_docs >= fts.PENDING_MAX:
@@ -372,9 +359,7 @@ class Replica:
         closing, before a search); returns how many documents were indexed. With `wait`
         False it gives up at once when another connection is writing (a sync): a search then
         reads the pending documents from a temporary index instead."""
-        if self.searchless or self._docs_deferred \
-                or not fts.pending_count(self.conn, self.self_ord):
-            # (documents left to a large sync's end are all made then: catch_up_search)
+        if self.searchless or not fts.pending_count(self.conn, self.self_ord):
             self._pending_docs = 0
             return 0
         if not wait and not self._depth:

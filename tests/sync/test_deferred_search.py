@@ -145,44 +145,5 @@ def test_indexes_set_aside_by_a_stopped_sync_are_built_when_opened(replicas, tmp
         assert set(DEFERRABLE_INDEXES) <= _indexes(reopened)
         assert not reopened.search_deferred
         assert reopened.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        # the search documents, left alone while it received, are made when opened
-        name = next(e for e in batch if e.tbl == "contact").cells["name"][0]
-        assert [h.title for h in reopened.search(name)] == [name]
     finally:
         reopened.close()
-
-
-def test_documents_left_to_the_end_of_a_large_sync_are_those_a_rebuild_makes(replicas):
-    """A sync bringing more than a replica holds makes the search documents from the records
-    at the end: records received, records edited or deleted by the sync, and a write made
-    here meanwhile are all searched as they now are, never as they were."""
-    from fieldcoord.store import search as fts
-    laptop = replicas("laptop")
-    mine = laptop.add("contact", {"name": "Harper Quinlan", "agency": "CCF", "scope": "all"})
-    gone = laptop.add("contact", {"name": "Ellis Varga", "agency": "CCF", "scope": "all"})
-    hub = _hub_with_contacts(replicas)
-    sync(laptop, StorePeer(hub))
-    laptop.index_pending()
-    with hub.transaction():
-        hub.edit(mine, {"name": "Harper Oduya"})
-        hub.delete(gone)
-        for i in range(60):
-            hub.add("contact", {"name": f"Arrival {i:03d}", "agency": "CCF", "scope": "all"})
-    hub.sign_heads()
-    laptop.defer_search(indexes=True)
-    local = laptop.add("contact", {"name": "Noor Castellanos", "agency": "CCF"})
-    for batch in outgoing(hub.conn, dict.fromkeys(vector(hub.conn), 0)):
-        apply_batch(laptop, batch, sites_of(hub.conn, batch))
-    laptop.catch_up_search()
-    assert [h.title for h in laptop.search("Oduya")] == ["Harper Oduya"]
-    assert laptop.search("Quinlan") == [] and laptop.search("Varga") == []
-    assert [h.title for h in laptop.search("Arrival 042")] == ["Arrival 042"]
-    assert [h.id for h in laptop.search("Castellanos")] == [local]
-    for index in ("search_fts", "search_digits"):
-        laptop.conn.execute(f"INSERT INTO {index} ({index}) VALUES ('integrity-check')")
-    docs = "SELECT kind, rid, title, subtitle, body, digits FROM search_doc ORDER BY rid"
-    got = laptop.conn.execute(docs).fetchall()
-    with laptop.transaction():
-        fts.rebuild_all(laptop.conn)
-    assert laptop.conn.execute(docs).fetchall() == got
-    assert fts.pending_count(laptop.conn) == 0
