@@ -8,9 +8,9 @@ import enum
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Final, Self, TypeVar
+from typing import Final, Generic, Self, TypeVar
 
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, NotInitialised
@@ -52,6 +52,22 @@ class _Tx:
 
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Replica")
+
+
+class _Within(Generic[R]):
+    """A write inside the transaction already open, without a savepoint of its own."""
+    __slots__ = ("store",)
+
+    def __init__(self, store: R) -> None:
+        self.store: R = store
+
+    def __enter__(self) -> R:
+        self.store._depth += 1
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store._depth -= 1
 
 
 class _Unread(enum.Enum):
@@ -179,20 +195,18 @@ class Replica:
             value = fn()
         return value, tx.changes
 
-    @contextmanager
-    def transaction(self, savepoint: bool = True) -> Iterator[Self]:
+    def transaction(self, savepoint: bool = True) -> AbstractContextManager[Self]:
         """One SQLite transaction (BEGIN IMMEDIATE); nested calls are savepoints.
 
         Search documents, the clock and the stream counters are written just before COMMIT.
         A nested write that checks everything before writing may pass savepoint=False.
         """
         if self._depth and not savepoint:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-            return
+            return _Within(self)        # (each record of a bulk insert: kept light)
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Self]:
         if self._depth:
             name = f"sp{self._depth}"
             pending, tx = self.log.pending, self._tx

@@ -482,9 +482,14 @@ def line_documents(kind: K.Kind, rid: str, rows: Sequence[Mapping[str, Any]]
 
 
 def renamed_agency(conn: sqlite3.Connection, rid: str) -> list[tuple[str, str]]:
-    """(kind, id) of the live records whose documents show the agency `rid`'s name or code."""
+    """(kind, id) of the live records whose documents show the agency `rid`'s name or code:
+    those with a document written or noted. (A record with neither is new since, and its
+    document is made from what it shows then: the people a new agency's import brings along
+    with it are not listed twice.)"""
     return [(kind, cid) for kind, column in RENAME_REFRESHES for (cid,) in conn.execute(
-        f'SELECT id FROM "{K.KINDS[kind].table}" WHERE "{column}" = ? AND _cl % 2 = 1', (rid,))]
+        f'SELECT id FROM "{K.KINDS[kind].table}" r WHERE "{column}" = ? AND _cl % 2 = 1 AND '
+        "(EXISTS (SELECT 1 FROM search_doc d WHERE d.rid = r.id) OR "
+        "EXISTS (SELECT 1 FROM search_pending p WHERE p.rid = r.id))", (rid,))]
 
 
 Tail = list[tuple[int, int, int]]       # (stream, documents current up to, newest position)

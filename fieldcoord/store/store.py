@@ -41,6 +41,7 @@ __all__ = ["DEFERRABLE_INDEXES", "METHOD_SHORTCUTS", "Store"]
 
 # Shortcut keys that add contact methods along with a contact or an agency.
 METHOD_SHORTCUTS = ("phone", "mobile", "satellite_phone", "email", "call_sign", "pager", "fax")
+_SHORTCUT_KEYS = frozenset(METHOD_SHORTCUTS)
 _json = compact.dumps
 # A reference to a national interoperability channel of the built-in library: nifog:VTAC11.
 LIBRARY_PREFIX = "nifog:"
@@ -180,8 +181,8 @@ class Store(RecordReader):
         contact or agency add its contact methods in the same transaction."""
         k = self.kind_of(kind)
         values = dict(values)
-        shortcuts = {key: values.pop(key) for key in list(values)
-                     if k.name in ("contact", "agency") and key in METHOD_SHORTCUTS}
+        shortcuts = {key: values.pop(key) for key in list(values) if key in METHOD_SHORTCUTS} \
+            if k.name in ("contact", "agency") and not _SHORTCUT_KEYS.isdisjoint(values) else {}
         with self.transaction(savepoint=bool(shortcuts)):
             rid, row = self.checker.new_row(k, values)
             version = self.log.tick()

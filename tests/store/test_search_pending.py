@@ -271,3 +271,32 @@ def test_idle_indexes_and_copies_the_log_into_the_database(store):
     finally:
         other.close()
     assert store.idle() == 0                  # nothing waits: nothing to do
+
+
+def test_people_received_and_not_yet_indexed_follow_their_agency_renamed_here(tmp_path):
+    """A contact a sync brought (its document noted, not written yet) shows its agency's new
+    name once the agency is renamed here; people added with a new agency in one transaction
+    are found by its name too."""
+    from fieldcoord.sync.engine import StorePeer, sync
+    a = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF", device="a")
+    b = Store.create(tmp_path / "b.db", "Clark County Fire", "CCF", device="b")
+    try:
+        sync(a, StorePeer(b))
+        mpd = a.add("agency", {"name": "Metro Police Department", "code": "MPD"})
+        a.add("contact", {"name": "Kai Mendez", "agency": "MPD", "scope": "all"})
+        sync(b, StorePeer(a))
+        assert b.conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] >= 1
+        b.edit(mpd, {"name": "Metro Transit Police"})
+        with writer_busy(b):
+            assert titles(b, "transit") == ["Metro Transit Police", "Kai Mendez"]
+        assert titles(b, "transit") == ["Metro Transit Police", "Kai Mendez"]
+        assert "Kai Mendez" not in titles(b, "department")
+        consistent(b)
+        with b.transaction():
+            b.add("agency", {"name": "Harbor Ferry Service", "code": "HFS"})
+            for i in range(60):              # (a large write: documents written at once)
+                b.add("contact", {"name": f"Deckhand {i}", "agency": "HFS"})
+        assert len([t for t in titles(b, "ferry") if t.startswith("Deckhand")]) >= 19
+    finally:
+        a.close()
+        b.close()
