@@ -62,11 +62,12 @@ def is_bound(rid: str) -> bool:
 
 def made_by(rid: str, site: str, owner: str) -> bool:
     """Whether a bound id (see new_bound_id) was made by `site` for `owner`."""
-    h = rid.replace("-", "")
     try:
-        ms, n, tag = int(h[:12], 16), int(h[13:16], 16), int(h[16:], 16) & ((1 << 62) - 1)
+        v = int(rid.replace("-", ""), 16)
     except ValueError:
         return False
+    # 48 bits of milliseconds, 4 of version, 12 of counter, then the variant and the tag
+    ms, n, tag = v >> 80, (v >> 64) & 0xFFF, v & ((1 << 62) - 1)
     return isinstance(owner, str) and isinstance(site, str) and _tag(site, owner, ms, n) == tag
 
 

@@ -74,6 +74,8 @@ class BatchRows:
         self._visible: dict[tuple[str, str], bool] = {}
         # (table, cells' columns, no extra) -> see _shape
         self._shapes: dict[tuple[str, tuple[str, ...], bool], tuple[str, ...]] = {}
+        # (table, the cells' columns) -> those not written as they come (see _create)
+        self._odd: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._iso: dict[int, str] = {}      # second -> its ISO 8601 text
         self._any_conflicts: bool | None = None     # whether the conflict table has rows
         self._rejudge_after: list[tuple[K.Kind, str, str]] = []  # (kind, rid, owner): _rejudge
@@ -249,7 +251,11 @@ class BatchRows:
         # the cells' values, placed in one step; what is not a plain column is sorted out after
         row.update(zip(cells, map(first, cells.values())))
         extra: RowDict | None = None
-        for col in cells.keys() - plain:
+        names = tuple(cells)
+        odd = self._odd.get((kind.table, names))
+        if odd is None:
+            odd = self._odd[(kind.table, names)] = tuple(c for c in names if c not in plain)
+        for col in odd:
             value = cells[col][0]
             if col in refs:
                 row[col] = None if value is None else dumps(value)
@@ -281,7 +287,7 @@ class BatchRows:
         row["device"] = self.device_of.get(writer)
         if kind.name == "log":
             row["received_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        shape_key = (kind.table, tuple(cells), extra is None)
+        shape_key = (kind.table, names, extra is None)
         shape = self._shapes.get(shape_key)
         if shape is None:
             shape = self._shapes[shape_key] = self._shape(kind, cells, extra)
