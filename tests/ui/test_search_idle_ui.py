@@ -14,3 +14,29 @@ def test_the_window_writes_pending_search_entries_once_idle(window, qtbot, monke
     assert [h.id for h in store.search("TRF-005")][:1] == [req.id]
     qtbot.waitUntil(lambda: fts.pending_count(store.conn) == 0, timeout=3000)
     assert [h.id for h in store.search("TRF-005")][:1] == [req.id]
+
+
+def test_the_window_copies_the_log_into_the_database_once_idle(window, qtbot, monkeypatch,
+                                                                tmp_path):
+    """The same idle moment checkpoints: the database file alone (without its write-ahead
+    log) then holds the change just made, and no later save pays for copying it."""
+    import shutil
+    import sqlite3
+    monkeypatch.setattr(record_actions, "INDEX_IDLE_MS", 50)
+    store = window.store
+    req = next(r for r in store.list("request") if r.values.get("number") == "TRF-005")
+
+    def status_in_file_alone() -> str:
+        alone = tmp_path / "alone.db"
+        shutil.copyfile(store.path, alone)
+        c = sqlite3.connect(alone)
+        try:
+            return c.execute("SELECT status FROM resource_request WHERE id = ?",
+                             (req.id,)).fetchone()[0]
+        finally:
+            c.close()
+            alone.unlink()
+
+    window.step_record(req.id, "acknowledged")
+    assert status_in_file_alone() != "acknowledged"     # still only in the log
+    qtbot.waitUntil(lambda: status_in_file_alone() == "acknowledged", timeout=3000)
