@@ -362,10 +362,8 @@ SCOPE_HELP = ("use 'private', 'all', or agency codes separated by commas (such a
 
 
 @lru_cache(maxsize=1024)
-@lru_cache(maxsize=4096)
 def parse_scope(text: str) -> tuple[str, tuple[str, ...], bool]:
-    """Split a scope into (form, codes, partners_edit): form is 'private', 'all' or 'list'.
-    (Cached: a directory holds few distinct scopes, and every write reads its record's.)"""
+    """Split a scope into (form, codes, partners_edit): form is 'private', 'all' or 'list'."""
     t = str(text).strip()
     edit = False
     if t.lower().endswith("+edit"):
@@ -382,7 +380,6 @@ def parse_scope(text: str) -> tuple[str, tuple[str, ...], bool]:
 
 
 @lru_cache(maxsize=1024)
-@lru_cache(maxsize=4096)
 def normalise_scope(text: str) -> str:
     form, codes, edit = parse_scope(text)
     base = ",".join(codes) if form == "list" else form
