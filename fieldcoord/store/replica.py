@@ -424,7 +424,8 @@ class Replica:
             dirty[(name, rid)] = row if live_row else None
         if name == "agency":
             self._agency_words.pop(rid, None)
-        if name == "agency" and old is not None and (
+        if name == "agency" and old is not None and not self.searchless and (
                 old.get("name") != row.get("name") or old.get("code") != row.get("code")):
+            # (a database without search documents, a regional hub's, has nothing to refresh)
             for key in fts.renamed_agency(self.conn, rid):
                 dirty.setdefault(key, None)

@@ -684,3 +684,14 @@ def test_the_locks_of_a_push_name_its_streams_records_and_sites_whatever_its_cel
     assert set(locks) >= {lock_key("stream", site, "all"), lock_key("record", "contact", "r1"),
                           lock_key("record", "contact", "r2"), lock_key("site", site),
                           lock_key("site", other)}
+
+
+def test_an_agency_renamed_on_the_postgresql_hub_itself(moved):
+    """A hub on PostgreSQL keeps no search documents: renaming an agency there (a record the
+    hub edits itself) has none to refresh, and the change reaches its laptops."""
+    with open_store(moved["url"], moved["db"]) as h:
+        rid = h.agency_id("MPD") or h.add("agency", {"name": "Metro Police Department",
+                                                     "code": "MPD"})
+        assert h.edit(rid, {"name": "Metro Transit Police"}).values["name"] == \
+            "Metro Transit Police"
+        assert h.get(rid).values["name"] == "Metro Transit Police"
