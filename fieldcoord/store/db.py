@@ -33,6 +33,16 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def checkpoint(path: str | Path) -> None:
+    """Copy the write-ahead log into the database file without waiting for anyone (PASSIVE),
+    through a connection of its own: for a thread other than the one that writes."""
+    conn = connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        conn.close()
+
+
 def statements(sql: str) -> list[str]:
     """Split a schema file into statements (triggers keep their inner semicolons)."""
     out: list[str] = []

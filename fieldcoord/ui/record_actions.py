@@ -15,9 +15,11 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from ..core import kinds as K
 from ..core import workflow
 from ..core.errors import FieldcoordError
+from ..store.db import checkpoint
 from ..store.records import Changes
 from . import dialogs, ops, request_steps
 from .pages import Page
+from .tasks import Task
 
 log = logging.getLogger(__name__)
 INDEX_IDLE_MS = 5000       # search index entries of small writes are written after this lull
@@ -146,11 +148,18 @@ class RecordActions:
 
     def _index_pending(self) -> None:
         try:
-            self.store.idle()
+            self.store.index_pending()
         except (FieldcoordError, sqlite3.Error) as e:
             # the database is busy (a sync writing): the next idle moment does it
             log.info("search index entries left for later: %s", e)
             self._index_timer.start()
+            return
+        # the log copied into the database file (Store.idle) off the GUI thread: up to
+        # db.CHECKPOINT_PAGES pages at 10-20 µs each
+        path = self.store.path
+        task = Task(lambda progress, cancel: checkpoint(path), "Checkpoint")
+        task.failed.connect(lambda message: log.info("checkpoint left for later: %s", message))
+        task.start()
 
     def _on_external_change(self) -> None:
         """Records changed under us (sync, bundle import, a resolved conflict): re-read the
