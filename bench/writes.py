@@ -92,11 +92,6 @@ class Variant:
         """Seconds of the work the single writes left for an idle moment."""
         return 0.0
 
-    def _checkpoint_now(self, conn: Any) -> float:
-        t0 = time.perf_counter()
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return time.perf_counter() - t0
-
     def close(self) -> None: ...
 
 
@@ -130,7 +125,9 @@ class _Plain(Variant):
 
     def idle(self) -> float:
         """A checkpoint of what the writes put in the log (which fieldcoord makes at idle)."""
-        return self._checkpoint_now(self.conn)
+        t0 = time.perf_counter()
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return time.perf_counter() - t0
 
     def close(self) -> None:
         self.conn.close()
@@ -311,15 +308,12 @@ def run(cfg: Config, res: Results) -> None:
             v = kind(path, d)
             try:
                 v.seed(seeds)               # type: ignore[attr-defined]
-                got.setdefault(("insert", kind.name), []).append(_timed_each(v.insert, singles))
-                idle = v.idle() / SINGLES * 1e6
-                got.setdefault(("insert+idle", kind.name), []).append(
-                    got[("insert", kind.name)][-1] + idle)
-                got.setdefault(("edit", kind.name), []).append(
-                    _timed_each(lambda e, v=v: v.edit(*e), edits))
-                idle = v.idle() / SINGLES * 1e6
-                got.setdefault(("edit+idle", kind.name), []).append(
-                    got[("edit", kind.name)][-1] + idle)
+                for fig, write, items in (("insert", v.insert, singles),
+                                          ("edit", lambda e, v=v: v.edit(*e), edits)):
+                    each = _timed_each(write, items)
+                    got.setdefault((fig, kind.name), []).append(each)
+                    got.setdefault((f"{fig}+idle", kind.name), []).append(
+                        each + v.idle() / SINGLES * 1e6)
             finally:
                 v.close()
             _remove(path)

@@ -19,7 +19,7 @@ from . import ddl, keys
 from . import search as fts
 from .changelog import OWN_POSITION, ChangeLog
 from .checks import RowChecker
-from .db import BUSY_MS, CHECKPOINT_PAGES
+from .db import BUSY_MS, CHECKPOINT_PAGES, checkpoint
 from .migrations import index_definitions
 from .records import Changes, RowDict
 
@@ -365,7 +365,7 @@ class Replica:
         how many documents were indexed."""
         n = self.index_pending()
         if isinstance(self.conn, sqlite3.Connection) and not self._depth:
-            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            checkpoint(self.path)
         return n
 
     def index_pending(self, wait: bool = True) -> int:
