@@ -111,6 +111,12 @@ def m0017_search_mark(db: Database) -> None:
     mark_all(db.conn, own_ord(db.conn))
 
 
+def m0018_search_kinds(db: Database) -> None:
+    # a search document's number carries its kind: search ranks by kind in the index query
+    from .search import number_by_kind
+    number_by_kind(db.conn)
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -127,7 +133,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0014_search_pending", m0014_search_pending),
          ("0015_agency_codes", m0015_agency_codes),
          ("0016_pending_documents", m0016_pending_documents),
-         ("0017_search_mark", m0017_search_mark))
+         ("0017_search_mark", m0017_search_mark),
+         ("0018_search_kinds", m0018_search_kinds))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

@@ -30,6 +30,21 @@ SHORT_QUERY = 2            # letters up to which a query lists titles beginning 
 TITLE_START = 1000.0       # their score: above any full-text match
 CODE_START = 10_000.0      # an agency whose code begins with what was typed: above all
 KIND_BOOST = {k.name: k.search.boost for k in K.KINDS.values() if k.search is not None}
+# A document's number carries its kind in its low KIND_BITS bits (schema version 18): search
+# ranks the matches by kind inside the index query and reads the documents of the page alone.
+# A kind's code never changes once released; a new searchable kind takes the next free one.
+KIND_CODES = ("agency", "contact", "method", "resource", "facility", "request", "agreement",
+              "operation", "plan", "channel", "event", "action", "log")
+KIND_BITS = 6
+KIND_MASK = (1 << KIND_BITS) - 1
+CODE_OF = {k: i for i, k in enumerate(KIND_CODES)}
+# the code of `kind` (a column) in SQL
+CODE_SQL = "CASE kind " + " ".join(f"WHEN '{k}' THEN {i}" for k, i in CODE_OF.items()) + " END"
+# a new document, its number the next one with its kind's code: (code, kind, id, title,
+# subtitle, body, digits)
+INSERT_DOC = ("INSERT INTO {table} (docid, kind, rid, title, subtitle, body, digits) VALUES "
+              f"((((coalesce((SELECT max(docid) FROM {{table}}), 0) >> {KIND_BITS}) + 1) "
+              f"<< {KIND_BITS}) | ?, ?, ?, ?, ?, ?, ?)")
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 # agency id -> (name, code) of the live agency, ("", "") for none (None: no agency)
@@ -429,8 +444,7 @@ def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored 
     for columns, rows in updates.items():
         conn.executemany(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c in columns)} "
                          "WHERE docid = ?", rows)
-    conn.executemany("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", added)
+    conn.executemany(INSERT_DOC.format(table="search_doc"), [(CODE_OF[a[0]], *a) for a in added])
     if not index:
         return
     if added:
@@ -664,6 +678,17 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
         conn.execute("DELETE FROM search_pending")      # (migrations before 0014 rebuild too)
 
 
+def number_by_kind(conn: sqlite3.Connection) -> None:
+    """Give every document a number that carries its kind's code in its low bits (schema
+    version 18) and rebuild the indexes over the new numbers. The documents and those pending
+    keep their text: the indexes hold what search_doc holds, as before."""
+    # (in two steps: a new number may be the old number of a document not yet renumbered)
+    conn.execute(f"UPDATE search_doc SET docid = -((docid << {KIND_BITS}) | {CODE_SQL})")
+    conn.execute("UPDATE search_doc SET docid = -docid")
+    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
+
+
 def rebuild_all(conn: sqlite3.Connection) -> int:
     """Write the document of every live searchable record afresh, reading each table once, and
     rebuild both indexes; returns the number of documents."""
@@ -677,8 +702,7 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
             else:
                 got.append(line)
     cache: AgencyWords = {}
-    insert = ("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
-              "VALUES (?, ?, ?, ?, ?, ?)")
+    insert = INSERT_DOC.format(table="search_doc")
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     # (during a migration, the tables of kinds added by later ones do not exist yet)
     for kind in (k for k in K.SEARCHABLE if K.KINDS[k].table in tables):
@@ -691,12 +715,13 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
             rows = cur.fetchmany(5000)
             if not rows:
                 break
-            docs: list[tuple[str, str, str, str, str, str]] = []
+            docs: list[tuple[int, str, str, str, str, str, str]] = []
+            code = CODE_OF[kind]
             for values in rows:
                 row = dict(zip(names, values))
                 doc = build_doc(conn, kind, row["id"], cache, row, prefetched=lines)
                 if doc is not None:
-                    docs.append((kind, row["id"], doc[0] or "", doc[1] or "", doc[2],
+                    docs.append((code, kind, row["id"], doc[0] or "", doc[1] or "", doc[2],
                                  " ".join(doc[3])))
             conn.executemany(insert, docs)
     rebuild_indexes(conn)
@@ -764,16 +789,16 @@ def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
         doc = build_doc(conn, kind, rid, {})
         built[rid] = (kind, None if doc is None else (
             doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])))
-    conn.execute("INSERT INTO temp.pending_doc (kind, rid, title, subtitle, body, digits) "
-                 "SELECT kind, rid, title, subtitle, body, digits FROM search_pending "
-                 "WHERE title IS NOT NULL")
+    # (numbered as search_doc numbers them: the kind's code in the low bits)
+    conn.execute("INSERT INTO temp.pending_doc (docid, kind, rid, title, subtitle, body, digits) "
+                 f"SELECT (row_number() OVER () << {KIND_BITS}) | {CODE_SQL}, kind, rid, title, "
+                 "subtitle, body, digits FROM search_pending WHERE title IS NOT NULL")
     conn.execute("INSERT OR IGNORE INTO temp.pending_rid SELECT rid FROM search_pending")
     if built:
         # (one noted by a sync and written here since: the one built now is the newer)
         conn.executemany("DELETE FROM temp.pending_doc WHERE rid = ?", [(r,) for r in built])
-        conn.executemany("INSERT INTO temp.pending_doc (kind, rid, title, subtitle, body, "
-                         "digits) VALUES (?, ?, ?, ?, ?, ?)",
-                         [(k, r, *d) for r, (k, d) in built.items() if d is not None])
+        conn.executemany(INSERT_DOC.format(table="temp.pending_doc"),
+                         [(CODE_OF[k], k, r, *d) for r, (k, d) in built.items() if d is not None])
         conn.executemany("INSERT OR IGNORE INTO temp.pending_rid VALUES (?)",
                          [(r,) for r in built])
     conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) "
@@ -793,8 +818,6 @@ def _in_pending(sql: str) -> str:
 def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
            limit: int = 20, self_ord: int | None = None) -> list[Hit]:
     """Ranked hits: words by bm25 (title weighs most), phone digits as strong matches."""
-    boost = "CASE d.kind " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_BOOST.items()) \
-        + " ELSE 1.0 END"
     where_kind = " AND d.kind = ?" if kind else ""
     found: dict[str, Hit] = {}
     # pending documents are not in search_doc and the indexes yet (or are there as they were):
@@ -802,18 +825,29 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
     pending = _load_pending(conn, self_ord)
     fresh = " AND d.rid NOT IN (SELECT rid FROM temp.pending_rid)" if pending else ""
 
-    def rows_of(sql: str, args: list[Any]) -> list[Any]:
-        """The query's rows, and when documents are pending, its rows over them too."""
+    def rows_of(sql: str, args: list[Any], stale: str = fresh) -> list[Any]:
+        """The query's rows, and when documents are pending, its rows over them too (`stale`:
+        the condition leaving out those whose documents are pending)."""
         rows = conn.execute(sql, args).fetchall()
         if pending:
-            rows += conn.execute(_in_pending(sql.replace(fresh, "")), args).fetchall()
+            rows += conn.execute(_in_pending(sql.replace(stale, "")), args).fetchall()
         return rows
 
     def run(score: str, table: str, query: str) -> int:
-        sql = (f"SELECT d.kind, d.rid, d.title, d.subtitle, {score} * ({boost}) AS score "
-               f"FROM {table} JOIN search_doc d ON d.docid = {table}.rowid "
-               f"WHERE {table} MATCH ?{where_kind}{fresh} ORDER BY score LIMIT ?")
-        rows = rows_of(sql, [query, *([kind] if kind else []), int(limit)])
+        # The matches ranked inside the index, their kind read from their numbers; only the
+        # page's documents are read (joining every match's document to rank it cost as much
+        # as the match itself).
+        doc = f"{table}.rowid"
+        boost = f"CASE {doc} & {KIND_MASK} " + " ".join(
+            f"WHEN {CODE_OF[k]} THEN {v}" for k, v in KIND_BOOST.items()) + " ELSE 1.0 END"
+        of_kind = f" AND {doc} & {KIND_MASK} = ?" if kind else ""
+        stale = (f" AND {doc} NOT IN (SELECT docid FROM search_doc WHERE rid IN "
+                 "(SELECT rid FROM temp.pending_rid))" if pending else "")
+        sql = (f"SELECT d.kind, d.rid, d.title, d.subtitle, t.score FROM (SELECT {doc} AS docid, "
+               f"{score} * ({boost}) AS score FROM {table} WHERE {table} MATCH ?{of_kind}{stale} "
+               "ORDER BY score LIMIT ?) t JOIN search_doc d ON d.docid = t.docid")
+        rows = rows_of(sql, [query, *([CODE_OF.get(kind, -1)] if kind else []), int(limit)],
+                       stale)
         for k, rid, title, sub, value in rows:
             if rid not in found or -value > found[rid].score:
                 found[rid] = Hit(k, rid, title, sub, -value)

@@ -124,3 +124,47 @@ def test_version_17_starts_the_search_marks_where_the_documents_are_current(tmp_
         assert fts.pending_count(store.conn) == 0
     finally:
         store.close()
+
+
+def test_version_18_numbers_the_documents_by_kind_and_search_finds_the_same(tmp_path):
+    """The upgrade renumbers every document so that its number carries its kind, and rebuilds
+    the indexes: search finds what documents written afresh find, in the same order (an agency
+    before the people it names), and a document noted pending stays pending."""
+    from fieldcoord.store.search import CODE_OF, KIND_MASK
+    path = tmp_path / "v17.db"
+    store = Store.create(path, "Clark County Fire", "CCF")
+    store.add("agency", {"name": "Metro Police", "code": "MPD"})
+    for i in range(30):
+        store.add("contact", {"name": f"Dana Metro {i}", "agency": "MPD" if i % 2 else "CCF"})
+    store.idle()
+    store.close()
+    conn = connect(path)
+    # back to version 17, which numbered its documents one after the other
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0018_search_kinds'")
+    old = [r[0] for r in conn.execute("SELECT docid FROM search_doc ORDER BY docid")]
+    conn.executemany("UPDATE search_doc SET docid = ? WHERE docid = ?",
+                     [(-n, d) for n, d in enumerate(old, 1)])
+    conn.execute("UPDATE search_doc SET docid = -docid")
+    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
+    assert sorted(r[0] for r in conn.execute("SELECT docid FROM search_doc")) == list(
+        range(1, len(old) + 1))
+    conn.execute("UPDATE contact SET name = 'Dana Harbor' WHERE name = 'Dana Metro 8'")
+    conn.execute("INSERT INTO search_pending (rid, kind, title, subtitle, body, digits) "
+                 "SELECT rid, kind, 'Dana Harbor', subtitle, 'Dana Harbor', digits "
+                 "FROM search_doc WHERE title = 'Dana Metro 8'")
+    conn.close()
+    store = Store.open(path)
+    try:
+        assert applied(store.conn)[-1] == "0018_search_kinds"
+        assert all(d & KIND_MASK == CODE_OF[k] for d, k in store.conn.execute(
+            "SELECT docid, kind FROM search_doc"))
+        assert fts.pending_count(store.conn) == 1
+        assert [h.title for h in store.search("harbor")] == ["Dana Harbor"]
+        upgraded = [(h.kind, h.id) for h in store.search("metro", limit=50)]
+        assert len(upgraded) == 30 and upgraded[0][0] == "agency"
+        with store.transaction():
+            fts.rebuild_all(store.conn)
+        assert [(h.kind, h.id) for h in store.search("metro", limit=50)] == upgraded
+    finally:
+        store.close()
