@@ -30,21 +30,26 @@ SHORT_QUERY = 2            # letters up to which a query lists titles beginning 
 TITLE_START = 1000.0       # their score: above any full-text match
 CODE_START = 10_000.0      # an agency whose code begins with what was typed: above all
 KIND_BOOST = {k.name: k.search.boost for k in K.KINDS.values() if k.search is not None}
-# A document's number carries its kind in its low KIND_BITS bits (schema version 18): search
-# ranks the matches by kind inside the index query and reads the documents of the page alone.
-# A kind's code never changes once released; a new searchable kind takes the next free one.
-KIND_CODES = ("agency", "contact", "method", "resource", "facility", "request", "agreement",
+# A document's number carries its kind (schema version 18): the kind's code times 2**32, plus
+# the document's place among those of its kind. Search ranks the matches by kind, and keeps to
+# one kind, inside the index query, reading only the documents of the page. People (code 0)
+# keep the small numbers: a full-text index stores each number's distance from the previous
+# one, and low bits holding the kind made those distances, and the index, larger. A kind's code
+# never changes once released; a new searchable kind takes the next free one.
+KIND_CODES = ("contact", "agency", "method", "resource", "facility", "request", "agreement",
               "operation", "plan", "channel", "event", "action", "log")
-KIND_BITS = 6
-KIND_MASK = (1 << KIND_BITS) - 1
+KIND_SHIFT = 32
 CODE_OF = {k: i for i, k in enumerate(KIND_CODES)}
 # the code of `kind` (a column) in SQL
 CODE_SQL = "CASE kind " + " ".join(f"WHEN '{k}' THEN {i}" for k, i in CODE_OF.items()) + " END"
-# a new document, its number the next one with its kind's code: (code, kind, id, title,
-# subtitle, body, digits)
+# a new document numbered next among those of its kind: (code, kind, id, title, subtitle,
+# body, digits)
 INSERT_DOC = ("INSERT INTO {table} (docid, kind, rid, title, subtitle, body, digits) VALUES "
-              f"((((coalesce((SELECT max(docid) FROM {{table}}), 0) >> {KIND_BITS}) + 1) "
-              f"<< {KIND_BITS}) | ?, ?, ?, ?, ?, ?, ?)")
+              f"(coalesce((SELECT max(docid) FROM {{table}} WHERE docid > (?1 << {KIND_SHIFT}) "
+              f"AND docid < ((?1 + 1) << {KIND_SHIFT})), ?1 << {KIND_SHIFT}) + 1, "
+              "?2, ?3, ?4, ?5, ?6, ?7)")
+
+
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 # agency id -> (name, code) of the live agency, ("", "") for none (None: no agency)
@@ -679,12 +684,12 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
 
 
 def number_by_kind(conn: sqlite3.Connection) -> None:
-    """Give every document a number that carries its kind's code in its low bits (schema
-    version 18) and rebuild the indexes over the new numbers. The documents and those pending
+    """Give every document a number that carries its kind's code (schema version 18) and
+    rebuild the indexes over the new numbers. The documents and those pending
     keep their text: the indexes hold what search_doc holds, as before."""
-    # (in two steps: a new number may be the old number of a document not yet renumbered)
-    conn.execute(f"UPDATE search_doc SET docid = -((docid << {KIND_BITS}) | {CODE_SQL})")
-    conn.execute("UPDATE search_doc SET docid = -docid")
+    # (people keep theirs; the other numbers move past every old one)
+    conn.execute(f"UPDATE search_doc SET docid = docid | ({CODE_SQL} << {KIND_SHIFT}) "
+                 "WHERE kind != 'contact'")
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
     conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
 
@@ -791,7 +796,7 @@ def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
             doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])))
     # (numbered as search_doc numbers them: the kind's code in the low bits)
     conn.execute("INSERT INTO temp.pending_doc (docid, kind, rid, title, subtitle, body, digits) "
-                 f"SELECT (row_number() OVER () << {KIND_BITS}) | {CODE_SQL}, kind, rid, title, "
+                 f"SELECT ({CODE_SQL} << {KIND_SHIFT}) | row_number() OVER (), kind, rid, title, "
                  "subtitle, body, digits FROM search_pending WHERE title IS NOT NULL")
     conn.execute("INSERT OR IGNORE INTO temp.pending_rid SELECT rid FROM search_pending")
     if built:
@@ -825,7 +830,7 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
     pending = _load_pending(conn, self_ord)
     fresh = " AND d.rid NOT IN (SELECT rid FROM temp.pending_rid)" if pending else ""
 
-    def rows_of(sql: str, args: list[Any], stale: str = fresh) -> list[Any]:
+    def rows_of(sql: str, args: list[Any] | dict[str, Any], stale: str = fresh) -> list[Any]:
         """The query's rows, and when documents are pending, its rows over them too (`stale`:
         the condition leaving out those whose documents are pending)."""
         rows = conn.execute(sql, args).fetchall()
@@ -838,16 +843,18 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
         # page's documents are read (joining every match's document to rank it cost as much
         # as the match itself).
         doc = f"{table}.rowid"
-        boost = f"CASE {doc} & {KIND_MASK} " + " ".join(
+        boost = f"CASE {doc} >> {KIND_SHIFT} " + " ".join(
             f"WHEN {CODE_OF[k]} THEN {v}" for k, v in KIND_BOOST.items()) + " ELSE 1.0 END"
-        of_kind = f" AND {doc} & {KIND_MASK} = ?" if kind else ""
+        # (a range of numbers: the index reads only that kind's part of each word's list)
+        of_kind = (f" AND {doc} > (:code << {KIND_SHIFT}) AND {doc} < ((:code + 1) << "
+                   f"{KIND_SHIFT})" if kind else "")
         stale = (f" AND {doc} NOT IN (SELECT docid FROM search_doc WHERE rid IN "
                  "(SELECT rid FROM temp.pending_rid))" if pending else "")
         sql = (f"SELECT d.kind, d.rid, d.title, d.subtitle, t.score FROM (SELECT {doc} AS docid, "
-               f"{score} * ({boost}) AS score FROM {table} WHERE {table} MATCH ?{of_kind}{stale} "
-               "ORDER BY score LIMIT ?) t JOIN search_doc d ON d.docid = t.docid")
-        rows = rows_of(sql, [query, *([CODE_OF.get(kind, -1)] if kind else []), int(limit)],
-                       stale)
+               f"{score} * ({boost}) AS score FROM {table} WHERE {table} MATCH :query{of_kind}"
+               f"{stale} ORDER BY score LIMIT :limit) t JOIN search_doc d ON d.docid = t.docid")
+        rows = rows_of(sql, {"query": query, "code": CODE_OF.get(kind or "", -1),
+                             "limit": int(limit)}, stale)
         for k, rid, title, sub, value in rows:
             if rid not in found or -value > found[rid].score:
                 found[rid] = Hit(k, rid, title, sub, -value)

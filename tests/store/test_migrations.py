@@ -130,7 +130,7 @@ def test_version_18_numbers_the_documents_by_kind_and_search_finds_the_same(tmp_
     """The upgrade renumbers every document so that its number carries its kind, and rebuilds
     the indexes: search finds what documents written afresh find, in the same order (an agency
     before the people it names), and a document noted pending stays pending."""
-    from fieldcoord.store.search import CODE_OF, KIND_MASK
+    from fieldcoord.store.search import CODE_OF, KIND_SHIFT
     path = tmp_path / "v17.db"
     store = Store.create(path, "Clark County Fire", "CCF")
     store.add("agency", {"name": "Metro Police", "code": "MPD"})
@@ -157,7 +157,7 @@ def test_version_18_numbers_the_documents_by_kind_and_search_finds_the_same(tmp_
     store = Store.open(path)
     try:
         assert applied(store.conn)[-1] == "0018_search_kinds"
-        assert all(d & KIND_MASK == CODE_OF[k] for d, k in store.conn.execute(
+        assert all(d >> KIND_SHIFT == CODE_OF[k] for d, k in store.conn.execute(
             "SELECT docid, kind FROM search_doc"))
         assert fts.pending_count(store.conn) == 1
         assert [h.title for h in store.search("harbor")] == ["Dana Harbor"]
