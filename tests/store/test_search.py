@@ -241,3 +241,60 @@ def test_a_documents_number_names_its_kind_and_search_ranks_and_filters_by_it(st
     assert [h.id for h in store.search("jos", kind="contact")] != []
     assert store.search("jos", kind="agency") == []
     assert store.search("engine 51", kind="resource")[0].id == directory["engine"]
+
+
+_WORDS = ("harbor", "ridge", "delta", "summit", "cedar", "falcon")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["agency", "contact", "resource", "channel",
+                                           "edit", "delete", "restore", "idle"]),
+                          st.sampled_from(_WORDS), st.integers(0, 50)),
+                min_size=1, max_size=14))
+def test_numbers_keep_their_kind_through_any_writes(tmp_path_factory, steps):
+    """Whatever is added, renamed, deleted and restored, and whether the documents were
+    written at once, left pending or rebuilt: every number names its document's kind, a search
+    by kind finds only that kind, and the hits are those a rebuild from the records gives."""
+    from fieldcoord.store import Store
+    from fieldcoord.store import search as fts
+    from fieldcoord.store.search import CODE_OF, KIND_SHIFT
+    s = Store.create(tmp_path_factory.mktemp("n") / "fc.db", "Clark County Fire", "CCF")
+    try:
+        made: list[str] = []
+        for n, (step, word, pick) in enumerate(steps):
+            name = f"{word.title()} {n}"
+            if step == "agency":
+                made.append(s.add("agency", {"name": f"{name} Agency", "code": f"A{n}"}))
+            elif step == "contact":
+                made.append(s.add("contact", {"name": name, "agency": "CCF"}))
+            elif step == "resource":
+                made.append(s.add("resource", {"name": name, "agency": "CCF"}))
+            elif step == "channel":
+                made.append(s.add("channel", {"name": f"{word.upper()}{n}",
+                                              "rx_freq": 155.0 + n / 100, "agency": "CCF"}))
+            elif step == "idle":
+                s.idle()
+            elif made:
+                rid = made[pick % len(made)]
+                rec = s.get(rid)
+                if step == "edit" and not rec.deleted:
+                    field = "code" if rec.kind == "agency" else "name"
+                    s.edit(rid, {"name": f"{name} renamed"} if field == "name" else
+                           {"name": f"{name} renamed agency"})
+                elif step == "delete" and not rec.deleted:
+                    s.delete(rid)
+                elif step == "restore" and rec.deleted:
+                    s.restore(rid)
+        searches = [(w, k) for w in _WORDS for k in (None, "agency", "contact", "resource")]
+        found = {q: [(h.kind, h.id) for h in s.search(q[0], kind=q[1], limit=50)]
+                 for q in searches}
+        for (word, kind), hits in found.items():
+            assert all(k == kind for k, _ in hits) if kind else True, (word, kind, hits)
+        for docid, kind in s.conn.execute("SELECT docid, kind FROM search_doc"):
+            assert docid >> KIND_SHIFT == CODE_OF[kind]
+        with s.transaction():
+            fts.rebuild_all(s.conn)
+        assert {q: [(h.kind, h.id) for h in s.search(q[0], kind=q[1], limit=50)]
+                for q in searches} == found
+    finally:
+        s.close()
