@@ -685,8 +685,8 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
 
 def number_by_kind(conn: sqlite3.Connection) -> None:
     """Give every document a number that carries its kind's code (schema version 18) and
-    rebuild the indexes over the new numbers. The documents and those pending
-    keep their text: the indexes hold what search_doc holds, as before."""
+    rebuild the indexes over the new numbers. The documents and those pending keep their
+    text: the indexes hold what search_doc holds, as before."""
     # (people keep theirs; the other numbers move past every old one)
     conn.execute(f"UPDATE search_doc SET docid = docid | ({CODE_SQL} << {KIND_SHIFT}) "
                  "WHERE kind != 'contact'")
@@ -794,7 +794,7 @@ def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
         doc = build_doc(conn, kind, rid, {})
         built[rid] = (kind, None if doc is None else (
             doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])))
-    # (numbered as search_doc numbers them: the kind's code in the low bits)
+    # (numbered as search_doc numbers them: the kind's code times 2**32, then a count)
     conn.execute("INSERT INTO temp.pending_doc (docid, kind, rid, title, subtitle, body, digits) "
                  f"SELECT ({CODE_SQL} << {KIND_SHIFT}) | row_number() OVER (), kind, rid, title, "
                  "subtitle, body, digits FROM search_pending WHERE title IS NOT NULL")
