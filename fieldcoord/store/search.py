@@ -13,11 +13,13 @@ import sqlite3
 import unicodedata
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 from ..core import kinds as K
 from ..core.format import display_number, display_phone
 from .changelog import OWN_POSITION
+from .db import connect
 from .records import RowDict
 
 PHONE_QUERY_RE = re.compile(r"^[\d\s\-.()+/]+$")
@@ -611,6 +613,26 @@ def index_pending(conn: sqlite3.Connection, self_ord: int | None = None) -> int:
     returns how many there were."""
     return _write_pending(conn, index=True, self_ord=own_ord(conn) if self_ord is None
                           else self_ord)
+
+
+def index_apart(path: str | Path) -> int:
+    """index_pending through a connection of its own, in one transaction: for a thread other
+    than the one that writes (a window's idle moment), which may then wait for a sync holding
+    the database instead of the thread that draws. Returns how many documents were indexed."""
+    conn = connect(path)
+    try:
+        if not pending_count(conn):
+            return 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            n = index_pending(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return n
+    finally:
+        conn.close()
 
 
 def _write_pending(conn: sqlite3.Connection, index: bool, self_ord: int) -> int:

@@ -446,6 +446,9 @@ class MainWindow(Navigation, RecordActions, QMainWindow):
     def closeEvent(self, event) -> None:
         self.search_panel.timer.stop()
         self.search_panel.detail_timer.stop()
+        if getattr(self, "_index_timer", None) is not None:
+            self._index_timer.stop()
+        self.wait_for_idle_work()
         self.alerts_panel.stop()
         for page in self.pages.values():
             for lst in getattr(page, "lists", ()):
