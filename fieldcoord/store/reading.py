@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _AGENCY_FIRST = list(K.KINDS.values())
 _AGENCY_LAST = [k for k in _AGENCY_FIRST if k.name != "agency"] + [K.KINDS["agency"]]
+_BY_ID = {k.table: f'SELECT * FROM "{k.table}" WHERE id = ?' for k in _AGENCY_FIRST}
 
 
 class RecordReader(Replica):
@@ -35,29 +36,38 @@ class RecordReader(Replica):
                                   + ", ".join(K.KINDS))
         return k
 
-    def _row(self, table: str, rid: str) -> sqlite3.Row | None:
-        cur = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,))
-        cur.row_factory = sqlite3.Row
-        row: sqlite3.Row | None = cur.fetchone()
-        return row
+    def _row(self, table: str, rid: str) -> dict[str, Any] | None:
+        """The stored row of record `rid` in `table`, as a dict of its columns, or None."""
+        cur = self.conn.execute(_BY_ID[table], (rid,))
+        got = cur.fetchone()
+        if got is None:
+            return None
+        names = self._row_names.get(table)
+        if names is None:
+            names = self._row_names[table] = tuple(d[0] for d in cur.description)
+        return dict(zip(names, got))
 
-    def _find(self, rid: str, kind: K.Kind | None = None) -> tuple[K.Kind, sqlite3.Row]:
+    def _find(self, rid: str, kind: K.Kind | None = None) -> tuple[K.Kind, dict[str, Any]]:
         rid = str(rid).strip().lower()
-        known = self._kind_of_id.get(rid)
+        if kind is None:
+            kind = self._kind_of_id.get(rid)        # a record never changes kind
+            if kind is not None:
+                row = self._row(kind.table, rid)
+                if row is not None:
+                    return kind, row
         # an agency's id is derived from its code (a version 5 UUID), other records' are not:
         # the agency table is read first only for such an id
-        order = _AGENCY_FIRST if rid[14:15] == "5" else _AGENCY_LAST
-        candidates = [kind] if kind else ([known] if known else []) + order
+        candidates = [kind] if kind else _AGENCY_FIRST if rid[14:15] == "5" else _AGENCY_LAST
         for k in candidates:
             row = self._row(k.table, rid)
             if row is not None:
                 if len(self._kind_of_id) > 50_000:
                     self._kind_of_id.clear()
-                self._kind_of_id[rid] = k      # a record never changes kind
+                self._kind_of_id[rid] = k
                 return k, row
         raise NotFound(f"no record with id {rid}")
 
-    def _to_record(self, kind: K.Kind, row: sqlite3.Row) -> Record:
+    def _to_record(self, kind: K.Kind, row: StoredRow) -> Record:
         values = {f.name: _field_value(f, row[f.name]) for f in kind.fields}
         return Record(kind.name, row["id"], values, row["owner"], row["scope"],
                       row["created_at"], row["updated_at"], row["device"], row["_cl"] % 2 == 0)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import enum
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Final, Generic, Self, TypeVar
 
@@ -70,6 +70,60 @@ class _Within(Generic[R]):
         self.store._depth -= 1
 
 
+class _Outermost(Generic[R]):
+    """The outermost transaction of a replica (Replica.transaction): a class rather than a
+    generator, since every single write pays for entering and leaving it."""
+    __slots__ = ("store",)
+
+    def __init__(self, store: R) -> None:
+        self.store: R = store
+
+    def __enter__(self) -> R:
+        self.store._begin()
+        return self.store
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        self.store._end(exc if kind is not None else None)
+
+
+class _Savepoint(Generic[R]):
+    """A transaction nested in another: a savepoint, rolled back alone when its block raises."""
+    __slots__ = ("store", "name", "saved")
+
+    def __init__(self, store: R) -> None:
+        self.store: R = store
+
+    def __enter__(self) -> R:
+        store = self.store
+        pending = store.log.pending
+        assert pending is not None and store._tx is not None
+        self.name = f"sp{store._depth}"
+        self.saved = pending.mark()
+        store.conn.execute(f"SAVEPOINT {self.name}")
+        store._depth += 1
+        return store
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        store = self.store
+        try:
+            if kind is not None:
+                store.conn.execute(f"ROLLBACK TO {self.name}")
+                store.conn.execute(f"RELEASE {self.name}")
+                pending, tx = store.log.pending, store._tx
+                assert pending is not None and tx is not None
+                pending.back_to(self.saved)
+                # rows read or written inside the savepoint may be gone: read them afresh
+                store.checker.forget()
+                store._agency_words.clear()
+                tx.dirty = dict.fromkeys(tx.dirty)
+            else:
+                store.conn.execute(f"RELEASE {self.name}")
+        finally:
+            store._depth -= 1
+
+
 class _Unread(enum.Enum):
     UNREAD = 0
 
@@ -92,6 +146,8 @@ class Replica:
         self.log = ChangeLog(self)
         self._agency_words: fts.AgencyWords = {}
         self._kind_of_id: dict[str, K.Kind] = {}
+        # a table's columns, as `SELECT *` gives them (RecordReader._row)
+        self._row_names: dict[str, tuple[str, ...]] = {}
         self._read_meta()
 
     def _read_meta(self) -> None:
@@ -205,31 +261,12 @@ class Replica:
             return _Within(self)        # (each record of a bulk insert: kept light)
         return self._transaction()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Self]:
-        if self._depth:
-            name = f"sp{self._depth}"
-            pending, tx = self.log.pending, self._tx
-            assert pending is not None and tx is not None
-            saved = pending.mark()
-            self.conn.execute(f"SAVEPOINT {name}")
-            self._depth += 1
-            try:
-                yield self
-            except BaseException:
-                self.conn.execute(f"ROLLBACK TO {name}")
-                self.conn.execute(f"RELEASE {name}")
-                pending.back_to(saved)
-                # rows read or written inside the savepoint may be gone: read them afresh
-                self.checker.forget()
-                self._agency_words.clear()
-                tx.dirty = dict.fromkeys(tx.dirty)
-                raise
-            else:
-                self.conn.execute(f"RELEASE {name}")
-            finally:
-                self._depth -= 1
-            return
+    def _transaction(self) -> AbstractContextManager[Self]:
+        return _Savepoint(self) if self._depth else _Outermost(self)
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, and what another connection's writes since the last one make stale
+        (the transaction's first statement; _Outermost calls it)."""
         self.conn.execute("BEGIN IMMEDIATE")
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
@@ -244,22 +281,33 @@ class Replica:
             self._data_version = version
         self._depth = 1
         self.log.begin()
-        self._tx = tx = _Tx()
+        self._tx = _Tx()
+
+    def _end(self, failed: BaseException | None) -> None:
+        """COMMIT what the transaction wrote (its search notes and streams first), or roll it
+        back when `failed` or when that fails; a disk that filled up is said in plain words."""
         try:
-            yield self
-            self._flush()
-            self.conn.execute("COMMIT")
-            self.log.committed()
-        except BaseException as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            self._forget_caches()
-            if not isinstance(exc, DiskFull) and is_disk_full(exc):
-                raise DiskFull() from exc       # rolled back: say it in plain words
-            raise
+            if failed is None:
+                try:
+                    self._flush()
+                    self.conn.execute("COMMIT")
+                    self.log.committed()
+                    return
+                except BaseException as exc:
+                    failed = exc
+                    self._rollback(exc)
+                    raise
+            self._rollback(failed)
         finally:
             self._depth = 0
             self._tx = None
+
+    def _rollback(self, exc: BaseException) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self._forget_caches()
+        if not isinstance(exc, DiskFull) and is_disk_full(exc):
+            raise DiskFull() from exc       # rolled back: say it in plain words
 
     def sign_heads(self) -> None:
         """Sign the newest entries of this replica's own streams, before they are sent: a
@@ -327,6 +375,7 @@ class Replica:
         self.checker.forget()
         self.log.forget()
         self._agency_words.clear()
+        self._row_names.clear()
 
     def _flush(self) -> None:
         tx = self._tx

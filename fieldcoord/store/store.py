@@ -57,6 +57,12 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(cols))})'
 
 
+@lru_cache(maxsize=256)
+def _update_sql(table: str, columns: tuple[str, ...]) -> str:
+    sets = ", ".join(f'"{c}" = ?' for c in columns)
+    return f'UPDATE "{table}" SET {sets}, updated_at = ?, device = ?, _ver = ? WHERE id = ?'
+
+
 # Columns holding lists of ids, stored as JSON text.
 _REFS_COLUMNS = {k.name: frozenset(f.name for f in k.fields if f.type == K.REFS)
                  for k in K.KINDS.values()}
@@ -276,11 +282,10 @@ class Store(RecordReader):
             self.claim(k, cur, ver, cells)
             for c in changed:
                 ver.fields[c] = [version, self.self_ord]
-            sets = ", ".join(f'"{c}" = ?' for c in changed)
+            refs = _REFS_COLUMNS[k.name]
             self.conn.execute(
-                f'UPDATE "{k.table}" SET {sets}, updated_at = ?, device = ?, _ver = ? WHERE id = ?',
-                [*(_json(v) if c in _REFS_COLUMNS[k.name] and v is not None else v
-                   for c, v in changed.items()),
+                _update_sql(k.table, tuple(changed)),
+                [*(_json(v) if v is not None and c in refs else v for c, v in changed.items()),
                  clock.to_iso(version), self.device, ver.dump(), rid])
             before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if before == after:
@@ -300,7 +305,7 @@ class Store(RecordReader):
             if k.name == "request" and {"status", "committed_resources"} & changed.keys():
                 self._resources_follow(old_fields, new)
             now = clock.to_iso(version)
-        values = {f.name: new[f.name] for f in k.fields}
+        values = {name: new[name] for name in _FIELD_NAMES[k.name]}
         return Record(k.name, rid, values, new["owner"], new["scope"], cur["created_at"], now,
                       self.device, False)
 
@@ -359,7 +364,7 @@ class Store(RecordReader):
                         self._set_cl(ck, child, version)
         return self.get(cur["id"])
 
-    def _set_cl(self, k: K.Kind, cur: sqlite3.Row, version: int) -> None:
+    def _set_cl(self, k: K.Kind, cur: StoredRow, version: int) -> None:
         ver = Versions.load(cur["_ver"])
         cl = cur["_cl"] + 1
         cells = {"_cl": [cl, *ver.of("_cl")]}
