@@ -32,10 +32,20 @@ PSEUDO_CELLS = ("_seen", "_copy", "_scope")
 # whose rows small local writes leave behind until settle(); the row's for the others. `?` is
 # this replica's site number.
 OWN_POSITION = ("CASE WHEN t.origin = ? THEN max(t.seq, coalesce((SELECT max(c.seq) FROM change "
-                "c WHERE c.stream = t.id), 0)) ELSE t.seq END")
+                "c WHERE c.stream = t.id), 0), coalesce((SELECT max(r.seq) FROM change_recent r "
+                "WHERE r.stream = t.id), 0)) ELSE t.seq END")
 # The same, this replica's site number read from meta in the statement itself.
 OWN_POSITION_HERE = OWN_POSITION.replace(
     "?", "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'self_ord'), 1)")
+
+
+_INSERT_CHANGE = ("INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_RECENT = _INSERT_CHANGE.replace("INTO change", "INTO change_recent")
+# The entries of small writes waiting in change_recent, moved into change in the order written.
+TAKE_RECENT = ("INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) SELECT stream, "
+               "seq, tx, tbl, rid, hlc, site, cells FROM change_recent ORDER BY id",
+               "DELETE FROM change_recent")
 
 
 def store_head(conn: sqlite3.Connection, sid: int, seq: int, h: bytes, sig: bytes) -> None:
@@ -46,27 +56,32 @@ def store_head(conn: sqlite3.Connection, sid: int, seq: int, h: bytes, sig: byte
                  (sid, seq, h, sig))
 
 
-# Pending.mark(): (seqs, new_streams)
-Mark = tuple[dict[int, int], dict[str, int]]
+# Pending.mark(): (seqs, new_streams, recent, stage)
+Mark = tuple[dict[int, int], dict[str, int], int, bool]
+# Entries a transaction finds waiting in change_recent beyond which it moves them to change
+# before writing, whatever it is: a program writing without pause never reaches an idle moment.
+RECENT_MAX = 1_000
 
 
 class Pending:
     """What one transaction has written to the log and not yet flushed."""
-    __slots__ = ("hlc", "txid", "seqs", "new_streams", "clock_moved")
+    __slots__ = ("hlc", "txid", "seqs", "new_streams", "clock_moved", "recent", "stage")
 
-    def __init__(self, hlc: int, seqs: dict[int, int]):
+    def __init__(self, hlc: int, seqs: dict[int, int], recent: int):
         self.hlc = hlc
         self.txid = 0
         self.seqs = seqs                            # stream id -> last seq written
         self.new_streams: dict[str, int] = {}       # audience -> stream made in this tx
         self.clock_moved = False                    # a remote clock advanced ours
+        self.recent = recent                        # entries in change_recent
+        self.stage = False                          # emit() appends to change_recent
 
     def mark(self) -> Mark:
         """The state to come back to when a savepoint rolls back."""
-        return dict(self.seqs), dict(self.new_streams)
+        return dict(self.seqs), dict(self.new_streams), self.recent, self.stage
 
     def back_to(self, mark: Mark) -> None:
-        self.seqs, self.new_streams = mark
+        self.seqs, self.new_streams, self.recent, self.stage = mark
 
 
 class ChangeLog:
@@ -85,23 +100,34 @@ class ChangeLog:
         self._seqs: dict[int, int] = {}
         self._site_uuids: dict[int, str] = {}
         self._clock: int | None = None
+        self._recent: int | None = None     # entries in change_recent
 
     # ------------------------------------------------------------ transactions
-    def begin(self) -> None:
+    def begin(self, small: bool = False) -> None:
+        """Start a transaction's bookkeeping. A `small` one (a single record's write of this
+        replica's own) appends its entries to change_recent; any other takes the entries
+        waiting there into change first, so that whatever it reads finds them."""
+        if self._recent is None:
+            self._recent = self.conn.execute("SELECT count(*) FROM change_recent").fetchone()[0]
         if self._clock is None:
             # the clock row holds what was received; this replica's own latest version is its
             # streams' newest entry (local writes leave the row alone: one page less each)
             self._clock = self.conn.execute(
                 "SELECT max((SELECT hlc FROM clock), coalesce((SELECT max((SELECT c.hlc FROM "
                 "change c WHERE c.stream = t.id ORDER BY c.seq DESC LIMIT 1)) FROM stream t "
-                "WHERE t.origin = ?), 0))", (self.store.self_ord,)).fetchone()[0]
-        self.pending = Pending(hlc=self._clock, seqs=dict(self._seqs))
+                "WHERE t.origin = ?), 0), coalesce((SELECT max(hlc) FROM change_recent), 0))",
+                (self.store.self_ord,)).fetchone()[0]
+        self.pending = p = Pending(self._clock, dict(self._seqs), self._recent)
+        if small and self.store.lazy_streams and p.recent < RECENT_MAX:
+            p.stage = True
+        elif p.recent:
+            self.take_recent()
 
     def committed(self) -> None:
         p = self.pending
         assert p is not None
         self._streams.update(p.new_streams)
-        self._seqs, self._clock = p.seqs, p.hlc
+        self._seqs, self._clock, self._recent = p.seqs, p.hlc, p.recent
         self.pending = None
 
     def forget(self) -> None:
@@ -109,6 +135,7 @@ class ChangeLog:
         self._streams.clear()
         self._seqs, self._clock = {}, None
         self._site_uuids = {}
+        self._recent = None
         self.pending = None
 
     def flush(self, settle: bool = True) -> None:
@@ -142,6 +169,7 @@ class ChangeLog:
         """Bring the rows of this replica's streams up to their newest entries: position and
         chain hash, a head signed every HEAD_EVERY entries (inside a transaction). Returns the
         number of entries taken in."""
+        self.take_recent()
         n = 0
         for sid, audience, seq, h, top in self.conn.execute(
                 "SELECT t.id, t.audience, t.seq, t.hash, (SELECT max(c.seq) FROM change c "
@@ -231,13 +259,29 @@ class ChangeLog:
         sid = self._stream(audience, p)
         seqs = p.seqs
         if sid not in seqs:
-            seqs[sid] = self.conn.execute("SELECT coalesce(max(seq), 0) FROM change "
-                                          "WHERE stream = ?", (sid,)).fetchone()[0]
+            seqs[sid] = self.conn.execute(
+                "SELECT max(coalesce((SELECT max(seq) FROM change WHERE stream = ?), 0), "
+                "coalesce((SELECT max(seq) FROM change_recent WHERE stream = ?), 0))",
+                (sid, sid)).fetchone()[0]
         seq = seqs[sid] = seqs[sid] + 1
+        if p.stage:
+            p.recent += 1
         self.conn.execute(
-            "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _INSERT_RECENT if p.stage else _INSERT_CHANGE,
             (sid, seq, p.txid, table, rid, version, self.store.self_ord, _json(cells)))
+
+    def take_recent(self) -> int:
+        """Move the entries waiting in change_recent into change, in the order written (inside
+        a transaction); the rest of the transaction appends to change. Returns how many."""
+        p = self.pending
+        assert p is not None
+        p.stage = False
+        if not p.recent:
+            return 0
+        for statement in TAKE_RECENT:
+            self.conn.execute(statement)
+        n, p.recent = p.recent, 0
+        return n
 
     def emit_history(self, audience: str, table: str, rid: str, version: int,
                      now: Cells) -> None:
@@ -245,6 +289,7 @@ class ChangeLog:
         newcomer merges it exactly; values that later writes (or the write `now` about to
         follow) superseded are withheld."""
         # all of it: partners who lost sight of the record earlier dropped what they had
+        self.take_recent()
         past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
                                  "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]

@@ -153,6 +153,7 @@ def recount(store: Store, tbl: str, rid: str, cols: list[str]) -> None:
     are no conflict, until a write replaces one of them: the other then is.)"""
     from .incoming import field_history
     conn = store.conn
+    store.log.take_recent()             # (the history is read from change)
     uuid_of: dict[int, str] = dict(conn.execute("SELECT ord, uuid FROM site"))
     ord_of = {u: o for o, u in uuid_of.items()}
     for col in cols:

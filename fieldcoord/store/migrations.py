@@ -117,6 +117,17 @@ def m0018_search_kinds(db: Database) -> None:
     number_by_kind(db.conn)
 
 
+def m0019_recent_changes(db: Database) -> None:
+    _recent_changes(db.conn)
+
+
+def _recent_changes(conn: sqlite3.Connection) -> None:
+    """change_recent, made first by migrate(): the earlier steps that write search documents
+    read the log's positions (OWN_POSITION), which count the entries waiting there."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'change_recent'").fetchone():
+        _run_file(conn, "0019_recent_changes.sql")
+
+
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -134,7 +145,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0015_agency_codes", m0015_agency_codes),
          ("0016_pending_documents", m0016_pending_documents),
          ("0017_search_mark", m0017_search_mark),
-         ("0018_search_kinds", m0018_search_kinds))
+         ("0018_search_kinds", m0018_search_kinds),
+         ("0019_recent_changes", m0019_recent_changes))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 
@@ -186,5 +198,7 @@ def migrate(conn: sqlite3.Connection, stop_before: str | None = None) -> list[st
     if before == NAMES:
         return []
     from sqlite_utils import Database
+    if stop_before is None or NAMES.index(stop_before) > NAMES.index("0019_recent_changes"):
+        _recent_changes(conn)
     _migrations().apply(Database(conn), stop_before=stop_before)
     return [n for n in applied(conn) if n not in before]

@@ -138,6 +138,7 @@ class RecordReader(Replica):
         """The steps of a resource request that stand here (transitions.history), oldest
         first: each status it moved to, when, and the agency and device that moved it."""
         from .transitions import history
+        self.take_recent()              # (a status just moved here may wait in change_recent)
         return history(self.conn, rid)
 
     def may_change(self, owner: str, scope: str, kind: str | None = None) -> bool:

@@ -73,13 +73,14 @@ class _Within(Generic[R]):
 class _Outermost(Generic[R]):
     """The outermost transaction of a replica (Replica.transaction): a class rather than a
     generator, since every single write pays for entering and leaving it."""
-    __slots__ = ("store",)
+    __slots__ = ("store", "small")
 
-    def __init__(self, store: R) -> None:
+    def __init__(self, store: R, small: bool = False) -> None:
         self.store: R = store
+        self.small = small
 
     def __enter__(self) -> R:
-        self.store._begin()
+        self.store._begin(self.small)
         return self.store
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -211,6 +212,11 @@ class Replica:
         """What the user should know about where this replica's private keys are kept."""
         return keys.warning(self.keystore)
     def close(self) -> None:
+        try:
+            self.take_recent()
+        except sqlite3.Error as e:
+            # (they join the log at the next transaction that is not a small write)
+            log.warning("small writes' entries left in change_recent: %s", e)
         if self._pending_docs and not self._depth:
             try:
                 self.index_pending()
@@ -251,20 +257,37 @@ class Replica:
             value = fn()
         return value, tx.changes
 
-    def transaction(self, savepoint: bool = True) -> AbstractContextManager[Self]:
+    def transaction(self, savepoint: bool = True, small: bool = False
+                    ) -> AbstractContextManager[Self]:
         """One SQLite transaction (BEGIN IMMEDIATE); nested calls are savepoints.
 
         Search documents, the clock and the stream counters are written just before COMMIT.
-        A nested write that checks everything before writing may pass savepoint=False.
+        A nested write that checks everything before writing may pass savepoint=False. A
+        `small` transaction, one record's write of this replica's own, appends its change-log
+        entries to change_recent (ChangeLog.begin); it reads no entries of the log.
         """
-        if self._depth and not savepoint:
-            return _Within(self)        # (each record of a bulk insert: kept light)
-        return self._transaction()
+        if self._depth:
+            return _Savepoint(self) if savepoint else _Within(self)
+        return _Outermost(self, small)
 
-    def _transaction(self) -> AbstractContextManager[Self]:
-        return _Savepoint(self) if self._depth else _Outermost(self)
+    def take_recent(self) -> None:
+        """Move the entries of small writes waiting in change_recent into the change log, in a
+        transaction of its own: before reading the log outside a transaction (the search's
+        pending documents, sending). Gives up without waiting when another connection writes
+        (which moves them itself) or the database is read-only."""
+        if self._depth or not isinstance(self.conn, sqlite3.Connection) or not \
+                self.conn.execute("SELECT EXISTS (SELECT 1 FROM change_recent)").fetchone()[0]:
+            return              # (a regional hub's writes are never small: it keeps none)
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            with self.transaction():
+                pass                            # (ChangeLog.begin moves them)
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
 
-    def _begin(self) -> None:
+    def _begin(self, small: bool = False) -> None:
         """BEGIN IMMEDIATE, and what another connection's writes since the last one make stale
         (the transaction's first statement; _Outermost calls it)."""
         self.conn.execute("BEGIN IMMEDIATE")
@@ -280,7 +303,7 @@ class Replica:
                 self.self_ord = int(got[0]) if got else 1
             self._data_version = version
         self._depth = 1
-        self.log.begin()
+        self.log.begin(small)
         self._tx = _Tx()
 
     def _end(self, failed: BaseException | None) -> None:
@@ -402,17 +425,19 @@ class Replica:
             fts.set_marks(self.conn, self.log.written())
         elif self._pending_docs >= fts.PENDING_MAX and not self.searchless:
             # (counted again: a document noted twice is pending once)
+            self.log.take_recent()
             self._pending_docs = fts.pending_count(self.conn, self.self_ord)
             if self._pending_docs >= fts.PENDING_MAX:
                 fts.index_pending(self.conn, self.self_ord)
                 self._pending_docs = 0
 
     def idle(self) -> int:
-        """Do what small writes leave for an idle moment: write their full-text entries
-        (index_pending), then copy the write-ahead log into the database file without waiting
-        for anyone (a checkpoint a commit would otherwise make at CHECKPOINT_PAGES). Returns
-        how many documents were indexed."""
-        n = self.index_pending()
+        """Do what small writes leave for an idle moment: move their change-log entries into
+        the log and write their full-text entries (index_pending), then copy the write-ahead
+        log into the database file without waiting for anyone (a checkpoint a commit would
+        otherwise make at CHECKPOINT_PAGES). Returns how many documents were indexed."""
+        n = self.index_pending()        # (its transaction takes change_recent's entries first)
+        self.take_recent()              # (when no document waited)
         if isinstance(self.conn, sqlite3.Connection) and not self._depth:
             checkpoint(self.path)
         return n

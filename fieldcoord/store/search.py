@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, cast
 
 from ..core import kinds as K
 from ..core.format import display_number, display_phone
-from .changelog import OWN_POSITION
+from .changelog import OWN_POSITION, TAKE_RECENT
 from .db import connect
 from .records import RowDict
 
@@ -533,7 +533,8 @@ def stale_local(conn: sqlite3.Connection, tails: Tail) -> list[tuple[str, str]]:
     for sid, mark, seq in tails:
         for tbl, rid, cells in conn.execute(
                 "SELECT tbl, rid, cells FROM change WHERE stream = ? AND seq > ? AND seq <= ? "
-                "AND status = 0", (sid, mark, seq)):
+                "AND status = 0 UNION ALL SELECT tbl, rid, cells FROM change_recent "
+                "WHERE stream = ? AND seq > ? AND seq <= ?", (sid, mark, seq) * 2):
             k = K.KIND_BY_TABLE.get(tbl)
             if k is None or k.search is None:
                 continue
@@ -546,7 +547,8 @@ def stale_local(conn: sqlite3.Connection, tails: Tail) -> list[tuple[str, str]]:
     for rid, k in lines.items():
         rows: list[dict[str, Any]] = [{}]
         for (cells,) in conn.execute("SELECT cells FROM change WHERE rid = ? AND tbl = ? "
-                                     "AND status = 0", (rid, k.table)):
+                                     "AND status = 0 UNION ALL SELECT cells FROM change_recent "
+                                     "WHERE rid = ? AND tbl = ?", (rid, k.table) * 2):
             rows.append({c: v[0] for c, v in json.loads(cells).items() if v})
         out.update(dict.fromkeys(key for key, _ in line_documents(k, rid, rows)))
     return list(out)
@@ -558,8 +560,9 @@ def local_pending(conn: sqlite3.Connection, self_ord: int) -> int:
     if not tails:
         return 0
     ranges = " OR ".join("(stream = ? AND seq > ? AND seq <= ?)" for _ in tails)
-    n: int = conn.execute(f"SELECT count(DISTINCT rid) FROM change WHERE {ranges}",
-                          [v for t in tails for v in t]).fetchone()[0]
+    n: int = conn.execute(f"SELECT count(DISTINCT rid) FROM (SELECT rid FROM change WHERE {ranges} "
+                          f"UNION ALL SELECT rid FROM change_recent WHERE {ranges})",
+                          [v for t in tails for v in t] * 2).fetchone()[0]
     return n
 
 
@@ -616,15 +619,20 @@ def index_pending(conn: sqlite3.Connection, self_ord: int | None = None) -> int:
 
 
 def index_apart(path: str | Path) -> int:
-    """index_pending through a connection of its own, in one transaction: for a thread other
-    than the one that writes (a window's idle moment), which may then wait for a sync holding
-    the database instead of the thread that draws. Returns how many documents were indexed."""
+    """index_pending through a connection of its own, in one transaction, after moving the
+    entries waiting in change_recent into the log: for a thread other than the one that writes
+    (a window's idle moment), which may then wait for a sync holding the database instead of
+    the thread that draws. Returns how many documents were indexed."""
     conn = connect(path)
     try:
-        if not pending_count(conn):
+        recent = conn.execute("SELECT EXISTS (SELECT 1 FROM change_recent)").fetchone()[0]
+        if not recent and not pending_count(conn):
             return 0
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # the small writes' entries join the log at the same idle moment (ChangeLog)
+            for statement in TAKE_RECENT:
+                conn.execute(statement)
             n = index_pending(conn)
             conn.execute("COMMIT")
         except BaseException:

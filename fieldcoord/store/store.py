@@ -189,7 +189,7 @@ class Store(RecordReader):
         values = dict(values)
         shortcuts = {key: values.pop(key) for key in list(values) if key in METHOD_SHORTCUTS} \
             if k.name in ("contact", "agency") and not _SHORTCUT_KEYS.isdisjoint(values) else {}
-        with self.transaction(savepoint=bool(shortcuts)):
+        with self.transaction(savepoint=bool(shortcuts), small=True):
             rid, row = self.checker.new_row(k, values)
             version = self.log.tick()
             now = clock.to_iso(version)
@@ -255,7 +255,7 @@ class Store(RecordReader):
 
     def edit(self, rid: str, values: dict[str, Any]) -> Record:
         """Change fields of a live record; unchanged values write nothing. Returns the record."""
-        with self.transaction():
+        with self.transaction(small=True):
             k, cur = self._find(rid)
             rid = cur["id"]
             old_fields = {name: cur[name] for name in _FIELD_NAMES[k.name]}
@@ -332,7 +332,7 @@ class Store(RecordReader):
 
     def delete(self, rid: str) -> Record:
         """Soft-delete a record (its causal length becomes even) and the parts it owns."""
-        with self.transaction():
+        with self.transaction(small=True):
             k, cur = self._find(rid)
             self.check_may_change(k, cur)
             if cur["_cl"] % 2 == 0:
@@ -348,7 +348,7 @@ class Store(RecordReader):
 
     def restore(self, rid: str) -> Record:
         """Bring back a deleted record, with the parts deleted along with it."""
-        with self.transaction():
+        with self.transaction(small=True):
             k, cur = self._find(rid)
             self.check_may_change(k, cur)
             if cur["_cl"] % 2 == 1:

@@ -29,6 +29,7 @@ from ..core.failures import DiskFull, is_disk_full
 from ..core.validate import audience, may_see
 from ..store import migrations
 from ..store import search as fts
+from ..store.changelog import TAKE_RECENT
 from ..store.exchange import apply_batch, sites_of, vector, visible_vector
 from ..store.incoming import SKEW_MS
 
@@ -188,6 +189,8 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
             c.create_function("fc_aud", 1, lambda a: 1 if a and may_see(agency, a) else 0,
                               deterministic=True)
             c.execute("BEGIN")
+            for statement in TAKE_RECENT:       # (withheld below as the rest of the log)
+                c.execute(statement)
             hidden = 0
             for k in K.KINDS.values():
                 hidden += c.execute(

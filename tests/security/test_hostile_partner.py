@@ -11,6 +11,7 @@ import json
 import pytest
 import requests
 from forge import signed
+from wholelog import WHOLE_LOG
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
@@ -366,16 +367,16 @@ def test_entries_forged_in_a_laptops_own_stream_while_its_row_lags_are_refused(r
     lap.edit(cid, {"title": "Battalion Chief"})
     assert lap.conn.execute("SELECT seq FROM stream WHERE origin = ? AND audience = 'all'",
                             (lap.self_ord,)).fetchone()[0] == seq      # the row lags
-    own = lap.conn.execute("SELECT c.seq, c.cells FROM change c JOIN stream t ON t.id = c.stream "
-                           "WHERE t.origin = ? ORDER BY c.seq", (lap.self_ord,)).fetchall()
+    own_entries = (f"SELECT c.seq, c.cells FROM {WHOLE_LOG} c JOIN stream t ON t.id = c.stream "
+                   "WHERE t.origin = ? ORDER BY c.seq")
+    own = lap.conn.execute(own_entries, (lap.self_ord,)).fetchall()
     batch = signed(region.mpd, "all", [("contact", cid, {"title": ["Nobody"]}),
                                        ("contact", cid, {"title": ["Nobody at all"]})],
                    origin=lap.site_uuid, start=(seq, bytes(h)))
     report = apply_batch(lap, batch, sites_of(region.mpd.conn, batch))
     assert report.applied == 0
     assert lap.get(cid).values["title"] == "Battalion Chief"
-    assert lap.conn.execute("SELECT c.seq, c.cells FROM change c JOIN stream t ON t.id = c.stream "
-                            "WHERE t.origin = ? ORDER BY c.seq", (lap.self_ord,)).fetchall() == own
+    assert lap.conn.execute(own_entries, (lap.self_ord,)).fetchall() == own
     region.sync_laptop()
     with region.hub() as hub:
         assert hub.get(cid).values["title"] == "Battalion Chief"

@@ -5,6 +5,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wholelog import WHOLE_LOG
 
 from fieldcoord.core import kinds as K
 from fieldcoord.core.errors import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from fieldcoord.store.exchange import vector
 def entries(store):
     rows = store.conn.execute(
         "SELECT s.audience, c.seq, c.tx, c.tbl, c.rid, c.hlc, c.site, c.cells "
-        "FROM change c JOIN stream s ON s.id = c.stream ORDER BY c.hlc, s.audience, c.seq")
+        f"FROM {WHOLE_LOG} c JOIN stream s ON s.id = c.stream ORDER BY c.hlc, s.audience, c.seq")
     return [dict(audience=a, seq=q, tx=t, tbl=tb, rid=r, hlc=h, site=si, cells=json.loads(c))
             for a, q, t, tb, r, h, si, c in rows]
 
@@ -246,12 +247,12 @@ def test_the_clock_moves_on_after_reopening_though_local_writes_leave_its_row(tm
     for title in ("Captain", "Chief", "Medic"):
         s.edit(rid, {"title": title})
     assert s.conn.execute("SELECT hlc FROM clock").fetchone()[0] == row
-    last = s.conn.execute("SELECT max(hlc) FROM change").fetchone()[0]
+    last = s.conn.execute(f"SELECT max(hlc) FROM {WHOLE_LOG}").fetchone()[0]
     s.close()
     again = Store.open(tmp_path / "c.db")
     try:
         again.edit(rid, {"title": "Lieutenant"})
-        newest = again.conn.execute("SELECT max(hlc) FROM change").fetchone()[0]
+        newest = again.conn.execute(f"SELECT max(hlc) FROM {WHOLE_LOG}").fetchone()[0]
         assert newest > last
     finally:
         again.close()
@@ -278,7 +279,7 @@ def test_local_writes_leave_the_streams_row_and_sending_settles_it(tmp_path):
     try:
         again.edit(rid, {"title": "Lieutenant"})
         seqs = [r[0] for r in again.conn.execute(
-            "SELECT seq FROM change WHERE stream = ? ORDER BY seq", (sid,))]
+            f"SELECT seq FROM {WHOLE_LOG} WHERE stream = ? ORDER BY seq", (sid,))]
         assert seqs == list(range(1, settled + 6))
         again.sign_heads()
         seq, h = again.conn.execute("SELECT seq, hash FROM stream WHERE id = ?",

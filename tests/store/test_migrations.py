@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from wholelog import WHOLE_LOG
 
 from fieldcoord.core.errors import NotInitialised
 from fieldcoord.store import Store
@@ -40,7 +41,7 @@ def test_every_version_migrates_to_the_latest(tmp_path):
     assert [h.title for h in hits] == ["Renée Dubois"]
     # writing after the upgrade continues the old clock
     store.edit(hits[0].id, {"title": "Chief"})
-    last = store.conn.execute("SELECT max(hlc) FROM change").fetchone()[0]
+    last = store.conn.execute(f"SELECT max(hlc) FROM {WHOLE_LOG}").fetchone()[0]
     assert last > (1 << 40)
     store.close()
     assert migrate(connect(path)) == [], "migrations run once"

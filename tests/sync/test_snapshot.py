@@ -5,6 +5,7 @@ import json
 
 import pytest
 import requests
+from wholelog import WHOLE_LOG
 
 from fieldcoord.hub import tokens
 from fieldcoord.hub.server import start_in_thread
@@ -315,7 +316,7 @@ def test_another_connection_open_on_the_database_writes_as_this_replica(hub, tmp
     assert first_sync(laptop, hub["url"], hub["ccf"]).snapshot == "adopted"
     assert ui.get(hub["ids"]["dana"]).title == "Dana Whitfield"
     cid = ui.add("contact", {"name": "Added In The App", "agency": "CCF"})
-    origin = ui.conn.execute("SELECT s.uuid FROM change c JOIN site s ON s.ord = c.site "
+    origin = ui.conn.execute(f"SELECT s.uuid FROM {WHOLE_LOG} c JOIN site s ON s.ord = c.site "
                              "WHERE c.rid = ?", (cid,)).fetchone()[0]
     assert origin == laptop.site_uuid
     first_sync(laptop, hub["url"], hub["ccf"])
