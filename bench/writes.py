@@ -3,11 +3,12 @@
 headline), plain tables kept in an FTS5 index by triggers (a second baseline), and cr-sqlite
 (the peer to beat) when its extension can be loaded.
 
-Each trial makes fresh files for every variant and runs the variants interleaved (A B C D, then
-B C D A, ...), so a busy machine slows them alike. A figure is the median over trials of each
-trial's mean, with the trials' min-max; ratios are against the bare table of the same trial
-and driver. cr-sqlite loads through sqlean.py (this Python's sqlite3 cannot load extensions),
-with its own bare table in that driver for its ratios.
+Each trial makes fresh files for every variant and runs the variants interleaved: the single
+writes BLOCK at a time, variant after variant in a rotating order (A B C D, then B C D A, ...),
+the bulk inserts one variant after another, so a busy machine slows them alike. A figure is
+the median over trials of each trial's mean, with the trials' min-max; ratios are against the
+bare table of the same trial and driver. cr-sqlite loads through sqlean.py (this Python's
+sqlite3 cannot load extensions), with its own bare table in that driver for its ratios.
 
 - single insert: one contact (name, agency, title) per transaction, into a table of 1,000;
 - single edit: one field (title) of an existing contact per transaction;
@@ -40,6 +41,7 @@ GOALS = {"insert": 3.0, "edit": 3.0, "insert+idle": 3.0, "edit+idle": 3.0, "bulk
 AIM = {"insert": 1.5, "edit": 1.5, "size": 2.0}
 TRIALS = 5
 SINGLES = 400              # single-row transactions timed per trial and figure
+BLOCK = 20                 # of which each variant makes this many before the next one's turn
 SEED_ROWS = 1_000          # contacts in the table before the single writes
 AGENCIES = 50
 # user fields a contact insert writes (owner, scope, name, agency, title): the per-field bytes
@@ -268,12 +270,37 @@ def crsqlite_available() -> str | None:
 
 
 # ------------------------------------------------------------------------------ the runs
-def _timed_each(fn, items) -> float:
-    """Mean microseconds per call of fn over items."""
-    t0 = time.perf_counter()
-    for item in items:
-        fn(item)
-    return (time.perf_counter() - t0) / len(items) * 1e6
+def _singles(kinds: list[type[Variant]], trial: int, work: Path, d: data.Directory,
+             seeds: list[data.Contact], singles: list[data.Contact],
+             edits: list[tuple[int, str]], got: dict[tuple[str, str], list[float]]) -> None:
+    """One trial of the single writes: every variant's fresh files open side by side, the
+    writes made BLOCK at a time, variant after variant in a rotating order, so that a busy
+    moment of the machine falls on all of them alike; then each variant's idle work."""
+    variants = []
+    try:
+        for kind in _rotate(kinds, trial):
+            v = kind(work / f"{kind.__name__}-{trial}.db", d)
+            variants.append(v)
+            v.seed(seeds)                   # type: ignore[attr-defined]
+        for fig, items in (("insert", singles), ("edit", edits)):
+            spent = dict.fromkeys(variants, 0.0)
+            for block, start in enumerate(range(0, len(items), BLOCK)):
+                part = items[start:start + BLOCK]
+                for v in _rotate(variants, block):
+                    write = v.insert if fig == "insert" else (lambda e, v=v: v.edit(*e))
+                    t0 = time.perf_counter()
+                    for item in part:
+                        write(item)
+                    spent[v] += time.perf_counter() - t0
+            for v in variants:
+                each = spent[v] / len(items) * 1e6
+                got.setdefault((fig, v.name), []).append(each)
+                got.setdefault((f"{fig}+idle", v.name), []).append(
+                    each + v.idle() / len(items) * 1e6)
+    finally:
+        for v in variants:
+            v.close()
+            _remove(v.path)
 
 
 def _rotate(xs: list, k: int) -> list:
@@ -303,20 +330,7 @@ def run(cfg: Config, res: Results) -> None:
     trials = 3 if cfg.quick else TRIALS
     for trial in range(trials):
         edits = [(rng.randrange(SEED_ROWS), rng.choice(data.TITLES)) for _ in range(SINGLES)]
-        for kind in _rotate(kinds, trial):
-            path = work / f"{kind.__name__}-{trial}.db"
-            v = kind(path, d)
-            try:
-                v.seed(seeds)               # type: ignore[attr-defined]
-                for fig, write, items in (("insert", v.insert, singles),
-                                          ("edit", lambda e, v=v: v.edit(*e), edits)):
-                    each = _timed_each(write, items)
-                    got.setdefault((fig, kind.name), []).append(each)
-                    got.setdefault((f"{fig}+idle", kind.name), []).append(
-                        each + v.idle() / SINGLES * 1e6)
-            finally:
-                v.close()
-            _remove(path)
+        _singles(kinds, trial, work, d, seeds, singles, edits, got)
         for kind in _rotate(kinds, trial):
             path = work / f"{kind.__name__}-bulk-{trial}.db"
             v = kind(path, d)

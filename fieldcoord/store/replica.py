@@ -291,20 +291,25 @@ class Replica:
         """BEGIN IMMEDIATE, and what another connection's writes since the last one make stale
         (the transaction's first statement; _Outermost calls it)."""
         self.conn.execute("BEGIN IMMEDIATE")
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
-            self._forget_caches()
-            if not self.searchless:
-                # another connection may have put a snapshot in place (sync.snapshot), which
-                # gives this replica another site number (a regional hub's database is never
-                # replaced so, and its data_version moves at every transaction)
-                got = self.conn.execute("SELECT value FROM meta WHERE key = 'self_ord'"
-                                        ).fetchone()
-                self.self_ord = int(got[0]) if got else 1
-            self._data_version = version
-        self._depth = 1
-        self.log.begin(small)
-        self._tx = _Tx()
+        try:
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._forget_caches()
+                if not self.searchless:
+                    # another connection may have put a snapshot in place (sync.snapshot),
+                    # which gives this replica another site number (a regional hub's database
+                    # is never replaced so, and its data_version moves at every transaction)
+                    got = self.conn.execute("SELECT value FROM meta WHERE key = 'self_ord'"
+                                            ).fetchone()
+                    self.self_ord = int(got[0]) if got else 1
+                self._data_version = version
+            self._depth = 1
+            self.log.begin(small)           # (which may move change_recent's entries)
+            self._tx = _Tx()
+        except BaseException as exc:
+            self._depth = 0
+            self._rollback(exc)
+            raise
 
     def _end(self, failed: BaseException | None) -> None:
         """COMMIT what the transaction wrote (its search notes and streams first), or roll it

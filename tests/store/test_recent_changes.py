@@ -172,3 +172,24 @@ def test_no_statement_reads_the_log_while_entries_wait(replicas):
     assert seen == []
     assert waiting(a) == 0
     dense(a)
+
+
+def test_moving_them_into_a_full_disk_leaves_no_transaction_open(tmp_path):
+    """The first statement of a transaction may be the move: when the disk is full it fails,
+    says so plainly, leaves the entries waiting and the store ready for the next write."""
+    from fieldcoord.core.failures import DiskFull
+    with Store.create(tmp_path / "ccf.db", "Clark County Fire", "CCF") as store:
+        store.take_recent()
+        for n in range(60):
+            store.add("contact", {"name": f"Dana Whitfield {n}", "agency": "CCF",
+                                  "notes": "x" * 2_000})
+        assert waiting(store) == 60
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        store.conn.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(DiskFull):
+            store.write(lambda: store.add("contact", {"name": "Lee Park", "agency": "CCF"}))
+        assert not store.conn.in_transaction and waiting(store) == 60
+        store.conn.execute("PRAGMA max_page_count = 1073741823")
+        store.write(lambda: store.add("contact", {"name": "Lee Park", "agency": "CCF"}))
+        assert waiting(store) == 0
+        dense(store)
