@@ -5,6 +5,8 @@ kind, the idle moment, signing before sending, or closing: nothing reads the log
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from wholelog import WHOLE_LOG
 
 from fieldcoord.core.errors import ValidationError
@@ -193,3 +195,67 @@ def test_moving_them_into_a_full_disk_leaves_no_transaction_open(tmp_path):
         store.write(lambda: store.add("contact", {"name": "Lee Park", "agency": "CCF"}))
         assert waiting(store) == 0
         dense(store)
+
+
+STEPS = st.lists(st.tuples(
+    st.sampled_from(["add", "edit", "scope", "delete", "restore", "batch", "idle", "crash",
+                     "sync", "hub_edit"]),
+    st.integers(0, 30)), min_size=1, max_size=30)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_any_mix_of_small_writes_and_the_rest_loses_nothing(tmp_path_factory, steps):
+    """Small writes, transactions of other kinds, idle moments, crashes (the connection gone
+    without closing) and syncs with a hub that edits too, in any order: every stream stays
+    dense, nothing waits after a sync, and laptop and hub end with the same records."""
+    from region import Region
+    folder = tmp_path_factory.mktemp("r")
+    region = Region()
+    hub = region.make(folder / "hub.db", "CCF", device="hub")
+    lap = region.make(folder / "lap.db", "CCF", device="lap")
+    ids: list[str] = []
+    try:
+        for step, n in steps:
+            target = ids[n % len(ids)] if ids else None
+            try:
+                if step == "add" or target is None:
+                    ids.append(lap.add("contact", {"name": f"Person {n}", "agency": "CCF",
+                                                   "phone": f"360 555 01{n:02d}"}))
+                elif step == "edit":
+                    lap.edit(target, {"title": f"Title {n}"})
+                elif step == "scope":
+                    lap.edit(target, {"scope": ["private", "all"][n % 2]})
+                elif step == "delete":
+                    lap.delete(target)
+                elif step == "restore":
+                    lap.restore(target)
+                elif step == "batch":
+                    with lap.transaction():         # (an import, say: not small)
+                        for i in range(3):
+                            lap.add("contact", {"name": f"Batch {n} {i}", "agency": "CCF"})
+                elif step == "idle":
+                    lap.idle()
+                elif step == "crash":
+                    path = lap.path
+                    lap.conn.close()
+                    region.replicas.remove(lap)
+                    lap = Store.open(path)
+                    region.replicas.append(lap)
+                elif step == "sync":
+                    sync(lap, StorePeer(hub))
+                    assert waiting(lap) == 0
+                elif step == "hub_edit":
+                    sync(lap, StorePeer(hub))
+                    hub.edit(target, {"notes": f"from the hub {n}"})
+            except ValidationError:
+                pass                    # (deleting a deleted record, restoring a live one)
+            dense(lap)
+        for _ in range(2):
+            sync(lap, StorePeer(hub))
+        assert hub.dump() == lap.dump()
+        assert waiting(lap) == 0
+    finally:
+        for s in region.replicas:
+            s.close()
