@@ -214,7 +214,7 @@ class Replica:
     def close(self) -> None:
         try:
             self.take_recent()
-        except sqlite3.Error as e:
+        except (sqlite3.Error, FieldcoordError) as e:
             # (they join the log at the next transaction that is not a small write)
             log.warning("small writes' entries left in change_recent: %s", e)
         if self._pending_docs and not self._depth:
@@ -272,9 +272,10 @@ class Replica:
 
     def take_recent(self) -> None:
         """Move the entries of small writes waiting in change_recent into the change log, in a
-        transaction of its own: before reading the log outside a transaction (the search's
-        pending documents, sending). Gives up without waiting when another connection writes
-        (which moves them itself) or the database is read-only."""
+        transaction of its own: before reading the log outside a transaction (a request's
+        history), at idle and on closing. Gives up without waiting when another connection
+        writes (a sync, whose transaction moves them itself), the database is read-only or the
+        disk is full: they wait for the next transaction that is not a small write."""
         if self._depth or not isinstance(self.conn, sqlite3.Connection) or not \
                 self.conn.execute("SELECT EXISTS (SELECT 1 FROM change_recent)").fetchone()[0]:
             return              # (a regional hub's writes are never small: it keeps none)
@@ -282,8 +283,8 @@ class Replica:
         try:
             with self.transaction():
                 pass                            # (ChangeLog.begin moves them)
-        except sqlite3.OperationalError:
-            pass
+        except (sqlite3.OperationalError, DiskFull) as e:
+            log.info("small writes' entries left in change_recent: %s", e)
         finally:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
 

@@ -259,3 +259,23 @@ def test_any_mix_of_small_writes_and_the_rest_loses_nothing(tmp_path_factory, st
     finally:
         for s in region.replicas:
             s.close()
+
+
+def test_closing_on_a_full_disk_keeps_them_for_later(tmp_path):
+    path = tmp_path / "ccf.db"
+    store = Store.create(path, "Clark County Fire", "CCF")
+    store.take_recent()
+    for n in range(60):
+        store.add("contact", {"name": f"Dana Whitfield {n}", "agency": "CCF", "notes": "x" * 2_000})
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")
+    store.take_recent()                             # quietly: the disk is full
+    assert waiting(store) == 60
+    store.close()                                   # (says so in the log, raises nothing)
+    again = Store.open(path)
+    try:
+        again.write(lambda: again.add("contact", {"name": "Lee Park", "agency": "CCF"}))
+        assert waiting(again) == 0
+        dense(again)
+    finally:
+        again.close()
