@@ -59,9 +59,15 @@ def test_the_main_window_maps_on_a_real_x_display(xvfb, tmp_path):
             time.sleep(0.3)
         assert app.poll() is None, f"the app ended on xcb: {app.communicate()[1][-2000:]}"
         assert "fieldcoord — CCF" in tree, "no main window on the display"
-        info = subprocess.run(["xwininfo", "-display", xvfb, "-name",
-                               f"fieldcoord — CCF — {db.name}"],
-                              capture_output=True, text=True).stdout
+        # the window is in the tree a moment before it is mapped (longer on a busy machine)
+        info = ""
+        while time.monotonic() < deadline:
+            info = subprocess.run(["xwininfo", "-display", xvfb, "-name",
+                                   f"fieldcoord — CCF — {db.name}"],
+                                  capture_output=True, text=True).stdout
+            if "Map State: IsViewable" in info:
+                break
+            time.sleep(0.2)
         assert "Map State: IsViewable" in info, info
         width = int(info.split("Width:")[1].split()[0])
         assert width == 1000
