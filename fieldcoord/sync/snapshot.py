@@ -294,6 +294,9 @@ def _prepare(store, path: Path) -> str | None:
         c.execute("UPDATE site SET agency = ?, device = ?, key = ?, cert = ?, verified = ? "
                   "WHERE ord = ?", (store.home, store.device, key, cert, verified, own))
         c.execute("DELETE FROM agency_key")
+        # a hub's copy holds no waiting entries (build moves them into the log it redacts);
+        # any there would be taken into this replica's log unchecked, as its own small writes
+        c.execute("DELETE FROM change_recent")
         c.executemany("INSERT INTO agency_key (code, fingerprint, key, trust, endorsement, at) "
                       "VALUES (?, ?, ?, ?, ?, ?)", old.execute(
                           "SELECT code, fingerprint, key, trust, endorsement, at FROM agency_key"))

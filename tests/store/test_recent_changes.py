@@ -279,3 +279,29 @@ def test_closing_on_a_full_disk_keeps_them_for_later(tmp_path):
         dense(again)
     finally:
         again.close()
+
+
+def test_a_snapshot_carrying_waiting_entries_brings_none_of_them(replicas, tmp_path):
+    """A hub's snapshot never holds entries waiting in change_recent (it moves them into the
+    log it redacts). One that does, edited on the way, has them dropped when a laptop makes it
+    its own: they would join the laptop's log unchecked, as if it had written them."""
+    import shutil
+
+    from fieldcoord.sync import snapshot
+    hub, laptop = replicas("hub"), replicas("laptop")
+    hub.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+    assert waiting(hub) == 1
+    built = snapshot.build(hub.conn, "CCF", hub.path, hub.site_uuid)
+    copy = tmp_path / "copy.db"
+    shutil.move(built.path, copy)
+    import sqlite3
+    c = sqlite3.connect(copy, isolation_level=None)
+    assert c.execute("SELECT count(*) FROM change_recent").fetchone()[0] == 0
+    assert c.execute("SELECT count(*) FROM change").fetchone()[0] > 0
+    c.execute("INSERT INTO change_recent (stream, seq, tx, tbl, rid, hlc, site, cells) "
+              "VALUES (1, 999, 1, 'contact', 'forged', 1, 2, '{}')")
+    c.close()
+    assert snapshot._prepare(laptop, copy) is None
+    c = sqlite3.connect(copy)
+    assert c.execute("SELECT count(*) FROM change_recent").fetchone()[0] == 0
+    c.close()
