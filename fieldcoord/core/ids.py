@@ -46,14 +46,20 @@ def new_bound_id(site: str, owner: str) -> str:
         n = 0
     _last[0], _last[1] = ms, n
     ms &= 0xFFFF_FFFF_FFFF
-    tag = _tag(site, owner, ms, n)
-    h = f"{ms:012x}8{n:03x}{(0b10 << 62) | tag:016x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    x = (0b10 << 62) | _tag(site, owner, ms, n)
+    return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-8{n:03x}-{x >> 48:04x}-{x & 0xFFFF_FFFF_FFFF:012x}"
+
+
+@lru_cache(maxsize=256)
+def _tag_start(site: str, owner: str) -> hashlib.blake2b:
+    return hashlib.blake2b(f"{site}\0{owner}\0".encode(), digest_size=8)
 
 
 def _tag(site: str, owner: str, ms: int, n: int) -> int:
-    d = hashlib.blake2b(f"{site}\0{owner}\0{ms}\0{n}".encode(), digest_size=8).digest()
-    return int.from_bytes(d, "big") & ((1 << 62) - 1)
+    """62 bits of the hash of (site, owner, ms, n), each as text, joined by NUL."""
+    h = _tag_start(site, owner).copy()
+    h.update(f"{ms}\0{n}".encode())
+    return int.from_bytes(h.digest(), "big") & ((1 << 62) - 1)
 
 
 def is_bound(rid: str) -> bool:

@@ -65,12 +65,13 @@ RECENT_MAX = 1_000
 
 class Pending:
     """What one transaction has written to the log and not yet flushed."""
-    __slots__ = ("hlc", "txid", "seqs", "new_streams", "clock_moved", "recent", "stage")
+    __slots__ = ("hlc", "txid", "seqs", "start", "new_streams", "clock_moved", "recent", "stage")
 
     def __init__(self, hlc: int, seqs: dict[int, int], recent: int):
         self.hlc = hlc
         self.txid = 0
         self.seqs = seqs                            # stream id -> last seq written
+        self.start: dict[int, int] = {}             # stream id read here -> its seq then
         self.new_streams: dict[str, int] = {}       # audience -> stream made in this tx
         self.clock_moved = False                    # a remote clock advanced ours
         self.recent = recent                        # entries in change_recent
@@ -159,6 +160,14 @@ class ChangeLog:
         p = self.pending
         assert p is not None
         return {sid: seq for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)}
+
+    def before(self) -> dict[int, int]:
+        """{stream: its position before this transaction's first entry} of the streams of this
+        replica's that the transaction wrote."""
+        p = self.pending
+        assert p is not None
+        return {sid: self._seqs[sid] if sid in self._seqs else p.start[sid]
+                for sid, seq in p.seqs.items() if seq != self._seqs.get(sid)}
 
     def behind(self) -> bool:
         """Whether a stream of this replica's holds entries past its row's position."""
@@ -261,7 +270,7 @@ class ChangeLog:
         sid = self._stream(audience, p)
         seqs = p.seqs
         if sid not in seqs:
-            seqs[sid] = self.conn.execute(
+            seqs[sid] = p.start[sid] = self.conn.execute(
                 "SELECT max(coalesce((SELECT max(seq) FROM change WHERE stream = ?), 0), "
                 "coalesce((SELECT max(seq) FROM change_recent WHERE stream = ?), 0))",
                 (sid, sid)).fetchone()[0]

@@ -411,17 +411,21 @@ class Replica:
         assert tx is not None
         direct = False
         if tx.dirty and not self.searchless:
-            targets = sorted((t for t in tx.dirty.items() if t[0][0] in K.SEARCHABLE),
-                             key=lambda item: item[0])
-            later = fts.stays_pending(len(targets), self.search_deferred)
+            # (a few documents of this replica's own are counted without being sorted)
+            few = not tx.foreign and not self.search_deferred and len(tx.dirty) <= fts.PENDING_TX
+            targets = [] if few else sorted(
+                (t for t in tx.dirty.items() if t[0][0] in K.SEARCHABLE), key=lambda t: t[0])
+            later = few or fts.stays_pending(len(targets), self.search_deferred)
             if later and not tx.foreign:
                 # a small write of this replica's own: nothing is written for search now, its
                 # entries in the change log say which documents wait (fts.stale_local)
-                self._pending_docs += len(targets)
+                self._pending_docs += sum(1 for key in tx.dirty if key[0] in K.SEARCHABLE) \
+                    if few else len(targets)
             else:
                 self._pending_docs += fts.refresh(
                     self.conn, targets, self._agency_words, tx.inserted, tx.with_lines,
-                    deferred=self.search_deferred, self_ord=self.self_ord)
+                    deferred=self.search_deferred, self_ord=self.self_ord,
+                    own_from=self.log.before())
                 direct = not later
         # a small local write leaves its stream's row behind (see ChangeLog.flush)
         self.log.flush(settle=tx.foreign or not self.lazy_streams)

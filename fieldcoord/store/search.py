@@ -327,7 +327,7 @@ def stays_pending(n_targets: int, deferred: bool) -> bool:
 def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
             cache: AgencyWords | None = None, new_ids: Set[str] = frozenset(),
             with_lines: Set[str] = frozenset(), deferred: bool = False,
-            self_ord: int | None = None) -> int:
+            self_ord: int | None = None, own_from: Mapping[int, int] | None = None) -> int:
     """Rebuild the documents of these ((kind, id), row or None) pairs; remove those not live;
     returns how many documents it left pending (at most: one noted before counts again).
 
@@ -339,7 +339,10 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
     alone and then rebuilds both indexes, which is several times faster. With `deferred` the
     indexes are not touched at all: whoever deferred them rebuilds them. Before writing
     search_doc directly, the documents left pending are written (those noted, and with
-    `self_ord` those this replica's own recent writes left stale; see stale_local).
+    `self_ord` those this replica's own recent writes left stale; see stale_local). `own_from`
+    gives where this transaction's own entries start in the streams it wrote ({stream:
+    position}): the documents those entries touch are among `targets` already (Replica.touch),
+    so they are not read back from the log.
     """
     cache = {} if cache is None else cache
     targets = [t for t in targets if t[0][0] in K.SEARCHABLE]
@@ -354,7 +357,10 @@ def refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget],
         tails = local_tails(conn, self_ord) if self_ord is not None else []
         if tails:
             have = {key for key, _ in targets}
-            targets += [(key, None) for key in stale_local(conn, tails) if key not in have]
+            earlier = [(sid, mark, min(seq, own_from.get(sid, seq)))
+                       for sid, mark, seq in tails] if own_from else tails
+            earlier = [t for t in earlier if t[2] > t[1]]
+            targets += [(key, None) for key in stale_local(conn, earlier) if key not in have]
             set_marks(conn, {sid: seq for sid, _, seq in tails})
     return _refresh(conn, targets, cache, new_ids, with_lines, later, bulk, deferred)
 

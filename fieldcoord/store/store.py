@@ -266,7 +266,7 @@ class Store(RecordReader):
             if cur["_cl"] % 2 == 0:
                 raise ValidationError(f"{k.label} '{self._title(k, cur)}' is deleted; "
                                       f"restore it first (fieldcoord restore {rid})")
-            new = self.checker.changed_row(k, old_fields, dict(values), rid)
+            new = self.checker.changed_row(k, old_fields, values, rid)
             changed = {c: v for c, v in new.items() if v != old_fields.get(c)}
             if not changed:
                 return self._to_record(k, cur)
@@ -278,15 +278,18 @@ class Store(RecordReader):
             cells = {c: [v, *ver.of(c)] for c, v in changed.items()}
             # a write is newer than what it replaces, even when that came from a clock ahead
             # of ours (whose time this replica does not adopt)
-            version = max([version] + [c[1] + 1 for c in cells.values() if len(c) > 1])
+            for cell in cells.values():
+                if len(cell) > 1 and cell[1] >= version:
+                    version = cell[1] + 1
             self.claim(k, cur, ver, cells)
             for c in changed:
                 ver.fields[c] = [version, self.self_ord]
             refs = _REFS_COLUMNS[k.name]
+            now = clock.to_iso(version)
             self.conn.execute(
                 _update_sql(k.table, tuple(changed)),
                 [*(_json(v) if v is not None and c in refs else v for c, v in changed.items()),
-                 clock.to_iso(version), self.device, ver.dump(), rid])
+                 now, self.device, ver.dump(), rid])
             before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if before == after:
                 self.log.emit(after, k.table, rid, version, cells)
@@ -304,7 +307,6 @@ class Store(RecordReader):
             self.touch(k, rid, new, old_fields)
             if k.name == "request" and {"status", "committed_resources"} & changed.keys():
                 self._resources_follow(old_fields, new)
-            now = clock.to_iso(version)
         values = {name: new[name] for name in _FIELD_NAMES[k.name]}
         return Record(k.name, rid, values, new["owner"], new["scope"], cur["created_at"], now,
                       self.device, False)
