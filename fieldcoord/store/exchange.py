@@ -99,7 +99,7 @@ def _wire_seen(cells: Cells, sites: _Sites) -> Cells:
 def _digest_cells(tx: int, tbl: str, rid: str, hlc: int, site_uuid: str, cells_text: str,
                   sites: _Sites) -> Cell:
     """The `_d` cell that stands for an entry whose cells are not sent: its digest."""
-    parsed: Cells = json.loads(cells_text)
+    parsed: Cells = compact.loads(cells_text)
     if "_d" in parsed:
         return parsed["_d"]
     wire = compact.dumps(identity.wire_cells(parsed, lambda o: sites[o][0]))
@@ -202,7 +202,7 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
         out = Batch()
         named: set[str] = set()
         for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status) in enumerate(rows):
-            raw = json.loads(cells)
+            raw = compact.loads(cells)
             writer = sites[site][0]
             named.add(origin)
             named.add(writer)

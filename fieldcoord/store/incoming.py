@@ -8,7 +8,6 @@ field's heads (heads.py) and judges who may write what (judging.py).
 from __future__ import annotations
 
 import enum
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -218,7 +217,7 @@ def field_history(conn: sqlite3.Connection, tbl: str, rid: str, col: str,
     for hlc, site, cells in conn.execute(
             "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
             (rid, tbl)):
-        cells = json.loads(cells)
+        cells = compact.loads(cells)
         raw = cells.get(col)
         if raw is None:
             continue

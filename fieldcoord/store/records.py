@@ -73,7 +73,7 @@ class Versions:
 
     @classmethod
     def load(cls, text: str | None) -> Versions:
-        fields = json.loads(text) if text else {}
+        fields = compact.loads(text) if text else {}
         seen = fields.pop("_seen", None)
         careful = bool(fields.pop("!", 0))
         return cls(fields, seen, careful)

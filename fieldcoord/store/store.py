@@ -194,8 +194,9 @@ class Store(RecordReader):
             version = self.log.tick()
             now = clock.to_iso(version)
             refs = _REFS_COLUMNS[k.name]
-            vals = [rid, *(_json(v) if c in refs and v is not None else v for c, v in row.items()),
-                    now, now, self.device, 1, f'{{"":[{version},{self.self_ord}]}}']
+            vals = [rid, *(row.values() if not refs else (
+                _json(v) if c in refs and v is not None else v for c, v in row.items())),
+                now, now, self.device, 1, f'{{"":[{version},{self.self_ord}]}}']
             try:
                 self.conn.execute(_insert_sql(k.table, tuple(row)), vals)
             except sqlite3.IntegrityError:
@@ -288,7 +289,8 @@ class Store(RecordReader):
             now = clock.to_iso(version)
             self.conn.execute(
                 _update_sql(k.table, tuple(changed)),
-                [*(_json(v) if v is not None and c in refs else v for c, v in changed.items()),
+                [*(changed.values() if not refs else (
+                    _json(v) if v is not None and c in refs else v for c, v in changed.items())),
                  now, self.device, ver.dump(), rid])
             before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if before == after:
