@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Final, Generic, Self, TypeVar
 
+from ..core import gcpause
 from ..core import kinds as K
 from ..core.errors import FieldcoordError, NotInitialised
 from ..core.failures import DiskFull, is_disk_full
@@ -32,12 +33,15 @@ BULK_CHECKPOINT_PAGES = 10000
 # pull lands in pages all over them, so a pull that brings at least as much as the replica
 # holds sets them aside and builds them once, in order, at the end.
 DEFERRABLE_INDEXES = (*ddl.deferrable_indexes(), "search_doc_by_title")
+# Records a transaction writes before it pauses the garbage collector's automatic passes until
+# it ends (core.gcpause): an import or a sync, never a user's single write.
+GC_PAUSE_RECORDS = 1000
 
 
 class _Tx:
     """What a transaction changed beyond the change log: search documents gone stale, records
     created, and the changes reported to the caller."""
-    __slots__ = ("dirty", "inserted", "with_lines", "changes", "foreign")
+    __slots__ = ("dirty", "inserted", "with_lines", "changes", "foreign", "gc_paused")
 
     def __init__(self) -> None:
         # (kind, id) -> row, or None: stale search doc
@@ -49,6 +53,7 @@ class _Tx:
         # leaves for later are noted in search_pending, not found from this replica's own
         # entries
         self.foreign = False
+        self.gc_paused = False                  # it paused the garbage collector (touch)
 
 
 T = TypeVar("T")
@@ -329,6 +334,8 @@ class Replica:
             self._rollback(failed)
         finally:
             self._depth = 0
+            if self._tx is not None and self._tx.gc_paused:
+                gcpause.resume()
             self._tx = None
 
     def _rollback(self, exc: BaseException) -> None:
@@ -495,6 +502,9 @@ class Replica:
         if foreign:
             tx.foreign = True
         tx.changes.note(kind.name, rid)
+        if len(tx.changes.ids) == GC_PAUSE_RECORDS and not tx.gc_paused:
+            tx.gc_paused = True
+            gcpause.pause()
         self.checker.forget(rid)
         name = kind.name
         dirty = tx.dirty

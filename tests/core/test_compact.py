@@ -4,7 +4,6 @@ compare and forward it; and it reads back as the standard library reads it."""
 import json
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 
