@@ -136,7 +136,12 @@ class RowChecker:
     # ------------------------------------------------------------------ fields
     def _normalise(self, kind: K.Kind, values: Mapping[str, Any]) -> RowDict:
         out: RowDict = {}
+        fields = kind.field_map
         for key, value in values.items():
+            fld = fields.get(key)
+            if fld is not None and type(value) is str:
+                out[key] = normalise_field(kind, fld, value)    # (a field by its own name)
+                continue
             name = _name(key)
             if name in ("owner", "scope"):
                 if value is not None and not isinstance(value, str):
