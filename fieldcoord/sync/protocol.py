@@ -14,7 +14,6 @@ import hashlib
 import json
 import math
 import re
-import uuid
 import zlib
 from functools import lru_cache
 
@@ -221,25 +220,64 @@ _COLUMNS = ("origin", "audience", "seq", "tx", "table", "hlc", "site", "status",
             "value", "version")
 
 
-def _ids_text(rids: list[str]) -> str:
-    """Record ids as one base64 string of their 16 bytes each (about half of their text)."""
-    raw = bytearray()
+_HALF = 1 << 64
+
+
+def _ids_text(rids: list[str]) -> list:
+    """Record ids in two parts: the first 8 bytes of each as a number, minus the previous id's
+    (modulo 2**64, as a signed 64-bit number), and the last 8 bytes of all of them as one base64
+    string. The first half of a UUIDv7 is its time and counter, close to the previous record's
+    in a batch; the second half is random and compresses to its 8 bytes whatever is done."""
+    heads: list[int] = []
+    tails = bytearray()
+    prev = 0
     for rid in rids:
-        u = uuid.UUID(rid)
-        if str(u) != rid:
+        if not isinstance(rid, str) or not _UUID.match(rid):
             raise ProtocolError(f"record id {rid!r} is not a canonical UUID")
-        raw += u.bytes
-    return base64.b64encode(bytes(raw)).decode("ascii")
+        digits = rid.replace("-", "")
+        head = int(digits[:16], 16)
+        step = (head - prev) % _HALF
+        heads.append(step - _HALF if step >= _HALF >> 1 else step)
+        prev = head
+        tails += bytes.fromhex(digits[16:])
+    return [heads, base64.b64encode(bytes(tails)).decode("ascii")]
 
 
-def _text_ids(text, n: int) -> list[str]:
+def _text_ids(record, n: int) -> list[str]:
+    """The record ids of a batch (see _ids_text); also reads the earlier form of development
+    builds, one base64 string of the ids' 16 bytes each."""
+    if isinstance(record, str):
+        raw = _base64(record)
+        if len(raw) != 16 * n:
+            raise ProtocolError(f"the batch has {len(raw) // 16} record ids for {n} entries")
+        return [_uuid_text(raw[i:i + 16]) for i in range(0, len(raw), 16)]
+    if not (isinstance(record, list) and len(record) == 2 and isinstance(record[0], list)
+            and isinstance(record[1], str)):
+        raise ProtocolError("the batch's record ids must be [numbers, base64]")
+    heads, tails = record[0], _base64(record[1])
+    if len(heads) != n or len(tails) != 8 * n:
+        raise ProtocolError(f"the batch has {len(heads)} and {len(tails) // 8} record id parts "
+                            f"for {n} entries")
+    out = []
+    head = 0
+    for i, step in enumerate(heads):
+        if type(step) is not int or not -(_HALF >> 1) <= step < _HALF >> 1:
+            raise ProtocolError(f"record id part {step!r:.40} is not a signed 64-bit number")
+        head = (head + step) % _HALF
+        out.append(_uuid_text(head.to_bytes(8, "big") + tails[8 * i:8 * i + 8]))
+    return out
+
+
+def _base64(text) -> bytes:
     try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        return base64.b64decode(text.encode("ascii"), validate=True)
     except (AttributeError, ValueError, UnicodeEncodeError):
         raise ProtocolError("the batch's record ids are not base64") from None
-    if len(raw) != 16 * n:
-        raise ProtocolError(f"the batch has {len(raw) // 16} record ids for {n} entries")
-    return [str(uuid.UUID(bytes=raw[i:i + 16])) for i in range(0, len(raw), 16)]
+
+
+def _uuid_text(raw: bytes) -> str:
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _replaced_base(rid: str, last: list) -> int:

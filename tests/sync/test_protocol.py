@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The batch encoding: whatever a replica sends decodes to the same entries, and a damaged
 batch is refused whole with a ProtocolError, never another exception."""
+import base64
 import uuid
 
 import pytest
@@ -39,7 +40,10 @@ def _entry(origin, audience, seq, tx, tbl, rid, hlc, site, cells, status, digest
 ENTRY = st.builds(
     _entry, origin=SITE, audience=st.sampled_from(["all", "CCF", "CCF,MPD"]),
     seq=st.integers(1, 10 ** 9), tx=HLC, tbl=st.sampled_from(["contact", "agency"]),
-    rid=st.one_of(st.uuids().map(str), UUID7), hlc=HLC, site=SITE,
+    rid=st.one_of(st.uuids().map(str), UUID7, st.sampled_from(
+        [str(uuid.UUID(int=0)), str(uuid.UUID(int=2 ** 128 - 1)),
+         str(uuid.UUID(int=(2 ** 63) << 64)), str(uuid.UUID(int=(2 ** 63 - 1) << 64))])),
+    hlc=HLC, site=SITE,
     cells=st.dictionaries(NAME, CELL, max_size=6), status=st.sampled_from([0, 1]),
     digest=DIGEST)
 
@@ -75,9 +79,51 @@ def test_a_damaged_batch_is_refused_whole(entries, data):
     # a damage that still decodes must be one the protocol cannot tell from a real batch
 
 
-def test_record_ids_travel_as_bytes():
-    e = Entry(SITES[0], "all", 1, 5, "contact", str(uuid.uuid4()), 5, SITES[0], {"name": ["A"]})
-    batch = protocol.encode_batch([e], {SITES[0]: ("CCF", None, None)})
-    assert len(batch["record"]) == 24            # 16 bytes in base64
+def _edits_of(rids):
+    return [Entry(SITES[0], "all", i + 1, 5, "contact", rid, 5, SITES[0], {"name": ["A"]})
+            for i, rid in enumerate(rids)]
+
+
+def test_record_ids_travel_as_time_steps_and_random_bytes():
+    # ids made one after another (a bulk load's): their first halves differ by a step or two
+    rids = [f"019ae7c4-68bb-8{n:03x}-b2da-98bb61a66{n:03x}" for n in range(5)]
+    batch = protocol.encode_batch(_edits_of(rids), {SITES[0]: ("CCF", None, None)})
+    steps, tails = batch["record"]
+    assert steps[1:] == [1, 1, 1, 1]
+    assert len(base64.b64decode(tails)) == 5 * 8
+    assert [e.rid for e in protocol.decode_batch(batch)[0]] == rids
+
+
+def test_a_batch_of_development_builds_still_decodes():
+    rids = [str(uuid.uuid4()) for _ in range(3)]
+    batch = protocol.encode_batch(_edits_of(rids), {SITES[0]: ("CCF", None, None)})
+    old = base64.b64encode(b"".join(uuid.UUID(r).bytes for r in rids)).decode()
+    assert [e.rid for e in protocol.decode_batch({**batch, "record": old})[0]] == rids
     with pytest.raises(protocol.ProtocolError):
-        protocol.decode_batch({**batch, "record": batch["record"][:-4]})
+        protocol.decode_batch({**batch, "record": old[:-4]})
+
+
+def test_a_record_id_that_is_not_canonical_is_not_sent():
+    for rid in ("A2B4C6D8-0000-4000-8000-000000000000", "not-an-id", "{%s}" % uuid.uuid4()):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.encode_batch(_edits_of([rid]), {SITES[0]: ("CCF", None, None)})
+
+
+@pytest.mark.parametrize("record", [
+    [[1, 2], "A" * 32],                            # two steps, 24 bytes: three entries
+    [[1, 2, 3], "A" * 20 + "=="],                  # three steps, 15 bytes
+    [[1, 2, 2 ** 63], "A" * 32],                   # a step outside signed 64 bits
+    [[1, 2, -(2 ** 63) - 1], "A" * 32],
+    [[1, True, 3], "A" * 32],                      # not a number
+    [[1, 2.0, 3], "A" * 32],
+    [[1, "2", 3], "A" * 32],
+    [[1, 2, 3], "A" * 31 + "!"],                   # not base64
+    [[1, 2, 3]], "A" * 32, {"steps": [1, 2, 3]}, None, 3,
+])
+def test_damaged_record_ids_refuse_the_batch(record):
+    rids = [str(uuid.uuid4()) for _ in range(3)]
+    batch = protocol.encode_batch(_edits_of(rids), {SITES[0]: ("CCF", None, None)})
+    assert protocol.decode_batch({**batch, "record": [[*batch["record"][0]],
+                                                      batch["record"][1]]})[0]
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_batch({**batch, "record": record})
