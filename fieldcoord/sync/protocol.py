@@ -17,6 +17,7 @@ import re
 import zlib
 from functools import lru_cache
 
+from ..core import ids
 from ..core.kinds import KIND_BY_TABLE
 from ..store.exchange import Batch
 from ..store.incoming import Entry
@@ -221,29 +222,56 @@ _COLUMNS = ("origin", "audience", "seq", "tx", "table", "hlc", "site", "status",
 
 
 _HALF = 1 << 64
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
 
 
-def _ids_text(rids: list[str]) -> list:
-    """Record ids in two parts: the first 8 bytes of each as a number, minus the previous id's
-    (modulo 2**64, as a signed 64-bit number), and the last 8 bytes of all of them as one base64
-    string. The first half of a UUIDv7 is its time and counter, close to the previous record's
-    in a batch; the second half is random and compresses to its 8 bytes whatever is done."""
-    heads: list[int] = []
+def _ids_text(entries: list[Entry], sites: dict[str, tuple], index: dict[str, int]) -> list:
+    """Record ids in three parts: the first 8 bytes of each as a number, minus the previous id's
+    (modulo 2**64, as a signed 64-bit number); the last 8 bytes of the ids whose maker is not
+    named, as one base64 string; and per id its maker, [site index, owner] or null. The first
+    half of a UUIDv7 is its time and counter. The last half of an id bound to the site that
+    made it and its owner (ids.new_bound_id) is a hash of those: named, it need not be sent,
+    and a batch's edits of one agency's records name the same few makers."""
+    steps: list[int] = []
     tails = bytearray()
+    makers: list[list | None] = []
     prev = 0
-    for rid in rids:
+    for e in entries:
+        rid = e.rid
         if not isinstance(rid, str) or not _UUID.match(rid):
             raise ProtocolError(f"record id {rid!r} is not a canonical UUID")
         digits = rid.replace("-", "")
-        head = int(digits[:16], 16)
+        head, tail = int(digits[:16], 16), int(digits[16:], 16)
         step = (head - prev) % _HALF
-        heads.append(step - _HALF if step >= _HALF >> 1 else step)
+        steps.append(step - _HALF if step >= _HALF >> 1 else step)
         prev = head
-        tails += bytes.fromhex(digits[16:])
-    return [heads, base64.b64encode(bytes(tails)).decode("ascii")]
+        maker = _maker(e, head, tail, sites) if digits[12] == "8" else None
+        if maker is None:
+            tails += tail.to_bytes(8, "big")
+            makers.append(None)
+        else:
+            makers.append([index[maker[0]], maker[1]])
+    return [steps, base64.b64encode(bytes(tails)).decode("ascii"), makers]
 
 
-def _text_ids(record, n: int) -> list[str]:
+def _maker(e: Entry, head: int, tail: int, sites: dict[str, tuple]) -> tuple[str, str] | None:
+    """(site, owner) that made the bound id of `e`, tried among the entry's writer and origin
+    and their agencies (and the codes its audience names): whoever edits a record is most often
+    of the agency that made it. None when none of them did."""
+    ms, n = head >> 16, head & 0xFFF
+    owners = [sites[s][0] for s in (e.site, e.origin) if s in sites and sites[s][0]]
+    if e.audience != "all":
+        owners += e.audience.split(",")
+    for site in dict.fromkeys((e.site, e.origin)):
+        if site not in sites:
+            continue
+        for owner in dict.fromkeys(owners):
+            if _CODE.match(owner) and ids.bound_tail(site, owner, ms, n) == tail:
+                return site, owner
+    return None
+
+
+def _text_ids(record, n: int, order: list[str]) -> list[str]:
     """The record ids of a batch (see _ids_text); also reads the earlier form of development
     builds, one base64 string of the ids' 16 bytes each."""
     if isinstance(record, str):
@@ -251,20 +279,31 @@ def _text_ids(record, n: int) -> list[str]:
         if len(raw) != 16 * n:
             raise ProtocolError(f"the batch has {len(raw) // 16} record ids for {n} entries")
         return [_uuid_text(raw[i:i + 16]) for i in range(0, len(raw), 16)]
-    if not (isinstance(record, list) and len(record) == 2 and isinstance(record[0], list)
-            and isinstance(record[1], str)):
-        raise ProtocolError("the batch's record ids must be [numbers, base64]")
-    heads, tails = record[0], _base64(record[1])
-    if len(heads) != n or len(tails) != 8 * n:
-        raise ProtocolError(f"the batch has {len(heads)} and {len(tails) // 8} record id parts "
-                            f"for {n} entries")
+    if not (isinstance(record, list) and len(record) == 3 and isinstance(record[0], list)
+            and isinstance(record[1], str) and isinstance(record[2], list)):
+        raise ProtocolError("the batch's record ids must be [numbers, base64, makers]")
+    steps, tails, makers = record[0], _base64(record[1]), record[2]
+    if len(steps) != n or len(makers) != n \
+            or len(tails) != 8 * sum(1 for m in makers if m is None):
+        raise ProtocolError(f"the batch's record id parts do not add up to {n} ids")
     out = []
     head = 0
-    for i, step in enumerate(heads):
+    k = 0                                       # the next tail sent whole
+    for step, maker in zip(steps, makers):
         if type(step) is not int or not -(_HALF >> 1) <= step < _HALF >> 1:
             raise ProtocolError(f"record id part {step!r:.40} is not a signed 64-bit number")
         head = (head + step) % _HALF
-        out.append(_uuid_text(head.to_bytes(8, "big") + tails[8 * i:8 * i + 8]))
+        if maker is None:
+            tail = tails[k:k + 8]
+            k += 8
+        else:
+            if not (isinstance(maker, list) and len(maker) == 2 and type(maker[0]) is int
+                    and 0 <= maker[0] < len(order) and isinstance(maker[1], str)
+                    and _CODE.match(maker[1]) and (head >> 12) & 0xF == 8):
+                raise ProtocolError(f"bad record id maker {maker!r:.60}")
+            tail = ids.bound_tail(order[maker[0]], maker[1], head >> 16,
+                                  head & 0xFFF).to_bytes(8, "big")
+        out.append(_uuid_text(head.to_bytes(8, "big") + tail))
     return out
 
 
@@ -379,7 +418,7 @@ def encode_batch(entries: list[Entry], sites: dict[str, tuple], heads: dict | No
             "heads": [[index[o], a, seq, base64.b64encode(sig).decode()]
                       for (o, a), signed in sorted(heads.items()) if o in index
                       for seq, sig in signed],
-            "n": len(entries), "record": _ids_text([e.rid for e in entries]), **cols}
+            "n": len(entries), "record": _ids_text(entries, sites, index), **cols}
 
 
 def _decode_heads(raw, order: list) -> dict:
@@ -438,7 +477,7 @@ def decode_batch(message: dict) -> tuple[Batch, dict[str, tuple]]:
                        s[2] if isinstance(s[2], str) else None, _cert_of(s[3]))
         order.append(s[0])
     heads = _decode_heads(message.get("heads"), order)
-    rids = _text_ids(message.get("record"), n)
+    rids = _text_ids(message.get("record"), n, order)
     # entries of tables this version does not know are kept and forwarded (a newer peer's new
     # kind of record, possibly relayed by a hub of this version: every entry is signed by its
     # writer, and none is applied to a table here); no entry may name a table that holds no

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fieldcoord.core import ids
 from fieldcoord.store.incoming import Entry
 from fieldcoord.sync import protocol
 
@@ -28,6 +29,12 @@ NAME = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True)
 UUID7 = st.builds(lambda ms, rnd: str(uuid.UUID(int=(ms << 80) | (7 << 76) | (rnd & ((1 << 76) - 1))
                                                & ~(3 << 62) | (2 << 62))),
                   st.integers(0, 2 ** 48 - 1), st.integers(0, 2 ** 76 - 1))
+BOUND = st.builds(
+    lambda site, owner, ms, n: protocol._uuid_text(
+        ((ms << 16) | (8 << 12) | n).to_bytes(8, "big")
+        + ids.bound_tail(site, owner, ms, n).to_bytes(8, "big")),
+    SITE, st.sampled_from(["CCF", "MPD", "ccf", "X"]), st.integers(0, 2 ** 48 - 1),
+    st.integers(0, 0xFFF))
 DIGEST = st.binary(min_size=32, max_size=32).map(lambda b: {"_d": [b.hex()]})
 
 
@@ -40,7 +47,7 @@ def _entry(origin, audience, seq, tx, tbl, rid, hlc, site, cells, status, digest
 ENTRY = st.builds(
     _entry, origin=SITE, audience=st.sampled_from(["all", "CCF", "CCF,MPD"]),
     seq=st.integers(1, 10 ** 9), tx=HLC, tbl=st.sampled_from(["contact", "agency"]),
-    rid=st.one_of(st.uuids().map(str), UUID7, st.sampled_from(
+    rid=st.one_of(st.uuids().map(str), UUID7, BOUND, st.sampled_from(
         [str(uuid.UUID(int=0)), str(uuid.UUID(int=2 ** 128 - 1)),
          str(uuid.UUID(int=(2 ** 63) << 64)), str(uuid.UUID(int=(2 ** 63 - 1) << 64))])),
     hlc=HLC, site=SITE,
@@ -88,10 +95,52 @@ def test_record_ids_travel_as_time_steps_and_random_bytes():
     # ids made one after another (a bulk load's): their first halves differ by a step or two
     rids = [f"019ae7c4-68bb-8{n:03x}-b2da-98bb61a66{n:03x}" for n in range(5)]
     batch = protocol.encode_batch(_edits_of(rids), {SITES[0]: ("CCF", None, None)})
-    steps, tails = batch["record"]
-    assert steps[1:] == [1, 1, 1, 1]
+    steps, tails, makers = batch["record"]
+    assert steps[1:] == [1, 1, 1, 1] and makers == [None] * 5
     assert len(base64.b64decode(tails)) == 5 * 8
     assert [e.rid for e in protocol.decode_batch(batch)[0]] == rids
+
+
+def _bound(site, owner, n):
+    return ids.new_bound_id(site, owner) if n is None else protocol._uuid_text(
+        ((1764825000123 << 16) | (8 << 12) | n).to_bytes(8, "big")
+        + ids.bound_tail(site, owner, 1764825000123, n).to_bytes(8, "big"))
+
+
+def test_a_bound_id_travels_as_its_maker_instead_of_its_hash():
+    sites = {SITES[0]: ("CCF", None, None), SITES[1]: ("MPD", None, None)}
+    rids = [_bound(SITES[0], "CCF", n) for n in range(3)] + [_bound(SITES[2], "CCF", 3),
+                                                             _bound(SITES[0], "MPD", 4)]
+    batch = protocol.encode_batch(_edits_of(rids), sites)
+    steps, tails, makers = batch["record"]
+    # made by the writer for its agency: named; by a site the batch does not name, or for an
+    # owner neither the writer's agency nor the audience names: sent whole
+    assert makers == [[0, "CCF"]] * 3 + [None, None]
+    assert len(base64.b64decode(tails)) == 2 * 8
+    assert [e.rid for e in protocol.decode_batch(batch)[0]] == rids
+    # another maker names another id: a sender cannot pass one record off as another's
+    other = {**batch, "record": [steps, tails, [[1, "CCF"]] + makers[1:]]}
+    got = [e.rid for e in protocol.decode_batch(other)[0]]
+    assert got[0] != rids[0] and got[1:] == rids[1:]
+    assert not ids.made_by(got[0], SITES[0], "CCF") and ids.made_by(got[0], SITES[1], "CCF")
+
+
+@pytest.mark.parametrize("maker", [[2, "CCF"], [-1, "CCF"], [True, "CCF"], [0, "ccf"],
+                                   [0, "C"], [0, 7], [0], "0,CCF", 0])
+def test_a_damaged_maker_refuses_the_batch(maker):
+    rids = [_bound(SITES[0], "CCF", n) for n in range(3)]
+    batch = protocol.encode_batch(_edits_of(rids), {SITES[0]: ("CCF", None, None)})
+    steps, tails, makers = batch["record"]
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_batch({**batch, "record": [steps, tails, [maker] + makers[1:]]})
+
+
+def test_a_maker_for_an_id_that_is_not_bound_refuses_the_batch():
+    rids = [str(uuid.uuid4())]
+    batch = protocol.encode_batch(_edits_of(rids), {SITES[0]: ("CCF", None, None)})
+    steps, _, _ = batch["record"]
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_batch({**batch, "record": [steps, "", [[0, "CCF"]]]})
 
 
 def test_a_batch_of_development_builds_still_decodes():
@@ -104,26 +153,29 @@ def test_a_batch_of_development_builds_still_decodes():
 
 
 def test_a_record_id_that_is_not_canonical_is_not_sent():
-    for rid in ("A2B4C6D8-0000-4000-8000-000000000000", "not-an-id", "{%s}" % uuid.uuid4()):
+    for rid in ("A2B4C6D8-0000-4000-8000-000000000000", "not-an-id", f"{{{uuid.uuid4()}}}"):
         with pytest.raises(protocol.ProtocolError):
             protocol.encode_batch(_edits_of([rid]), {SITES[0]: ("CCF", None, None)})
 
 
 @pytest.mark.parametrize("record", [
-    [[1, 2], "A" * 32],                            # two steps, 24 bytes: three entries
-    [[1, 2, 3], "A" * 20 + "=="],                  # three steps, 15 bytes
-    [[1, 2, 2 ** 63], "A" * 32],                   # a step outside signed 64 bits
-    [[1, 2, -(2 ** 63) - 1], "A" * 32],
-    [[1, True, 3], "A" * 32],                      # not a number
-    [[1, 2.0, 3], "A" * 32],
-    [[1, "2", 3], "A" * 32],
-    [[1, 2, 3], "A" * 31 + "!"],                   # not base64
-    [[1, 2, 3]], "A" * 32, {"steps": [1, 2, 3]}, None, 3,
+    [[1, 2], "A" * 32, [None] * 3],                # two steps, 24 bytes: three entries
+    [[1, 2, 3], "A" * 20 + "==", [None] * 3],      # three steps, 15 bytes
+    [[1, 2, 3], "A" * 32, [None] * 2],             # two makers
+    [[1, 2, 3], "A" * 32, [None] * 4],
+    [[1, 2, 2 ** 63], "A" * 32, [None] * 3],       # a step outside signed 64 bits
+    [[1, 2, -(2 ** 63) - 1], "A" * 32, [None] * 3],
+    [[1, True, 3], "A" * 32, [None] * 3],          # not a number
+    [[1, 2.0, 3], "A" * 32, [None] * 3],
+    [[1, "2", 3], "A" * 32, [None] * 3],
+    [[1, 2, 3], "A" * 31 + "!", [None] * 3],       # not base64
+    [[1, 2, 3], "A" * 32], [[1, 2, 3], "A" * 32, None], "A" * 32, {"steps": [1, 2, 3]},
+    None, 3,
 ])
 def test_damaged_record_ids_refuse_the_batch(record):
     rids = [str(uuid.uuid4()) for _ in range(3)]
     batch = protocol.encode_batch(_edits_of(rids), {SITES[0]: ("CCF", None, None)})
     assert protocol.decode_batch({**batch, "record": [[*batch["record"][0]],
-                                                      batch["record"][1]]})[0]
+                                                      batch["record"][1], [None] * 3]})[0]
     with pytest.raises(protocol.ProtocolError):
         protocol.decode_batch({**batch, "record": record})
