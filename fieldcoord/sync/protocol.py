@@ -223,6 +223,7 @@ _COLUMNS = ("origin", "audience", "seq", "tx", "table", "hlc", "site", "status",
 
 _HALF = 1 << 64
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
+_MAKER_SITES = 8          # a batch naming more sites tries only those its entry names
 
 
 def _ids_text(entries: list[Entry], sites: dict[str, tuple], index: dict[str, int]) -> list:
@@ -231,11 +232,13 @@ def _ids_text(entries: list[Entry], sites: dict[str, tuple], index: dict[str, in
     named, as one base64 string; and per id its maker, [site index, owner] or null. The first
     half of a UUIDv7 is its time and counter. The last half of an id bound to the site that
     made it and its owner (ids.new_bound_id) is a hash of those: named, it need not be sent,
-    and a batch's edits of one agency's records name the same few makers."""
+    and a batch's edits of one agency's records name the same few makers. A maker is named
+    only if it is one of the batch's sites."""
     steps: list[int] = []
     tails = bytearray()
     makers: list[list | None] = []
     prev = 0
+    last: list = []                         # the last maker found
     for e in entries:
         rid = e.rid
         if not isinstance(rid, str) or not _UUID.match(rid):
@@ -245,7 +248,7 @@ def _ids_text(entries: list[Entry], sites: dict[str, tuple], index: dict[str, in
         step = (head - prev) % _HALF
         steps.append(step - _HALF if step >= _HALF >> 1 else step)
         prev = head
-        maker = _maker(e, head, tail, sites) if digits[12] == "8" else None
+        maker = _maker(e, head, tail, sites, last) if digits[12] == "8" else None
         if maker is None:
             tails += tail.to_bytes(8, "big")
             makers.append(None)
@@ -254,19 +257,26 @@ def _ids_text(entries: list[Entry], sites: dict[str, tuple], index: dict[str, in
     return [steps, base64.b64encode(bytes(tails)).decode("ascii"), makers]
 
 
-def _maker(e: Entry, head: int, tail: int, sites: dict[str, tuple]) -> tuple[str, str] | None:
-    """(site, owner) that made the bound id of `e`, tried among the entry's writer and origin
-    and their agencies (and the codes its audience names): whoever edits a record is most often
-    of the agency that made it. None when none of them did."""
+def _maker(e: Entry, head: int, tail: int, sites: dict[str, tuple],
+           last: list) -> tuple[str, str] | None:
+    """(site, owner) that made the bound id of `e`, tried among the batch's sites (the last
+    maker found first, then the entry's writer and origin, then the sites its cells name, such
+    as the record's creator, whose version a first edit replaces, then the rest while they are
+    few) and their agencies and the codes its audience names. None when none of them did."""
     ms, n = head >> 16, head & 0xFFF
-    owners = [sites[s][0] for s in (e.site, e.origin) if s in sites and sites[s][0]]
+    if last and ids.bound_tail(last[0], last[1], ms, n) == tail:
+        return last[0], last[1]
+    named = [c[2] for c in e.cells.values() if len(c) > 2 and isinstance(c[2], str)]
+    order = [e.site, e.origin, *named, *(sites if len(sites) <= _MAKER_SITES else ())]
+    candidates = [u for u in dict.fromkeys(order) if u in sites]
+    owners = [sites[u][0] for u in candidates if sites[u][0]]
     if e.audience != "all":
         owners += e.audience.split(",")
-    for site in dict.fromkeys((e.site, e.origin)):
-        if site not in sites:
-            continue
-        for owner in dict.fromkeys(owners):
-            if _CODE.match(owner) and ids.bound_tail(site, owner, ms, n) == tail:
+    owners = [o for o in dict.fromkeys(owners) if isinstance(o, str) and _CODE.match(o)]
+    for site in candidates:
+        for owner in owners:
+            if ids.bound_tail(site, owner, ms, n) == tail:
+                last[:] = [site, owner]
                 return site, owner
     return None
 

@@ -113,16 +113,28 @@ def test_a_bound_id_travels_as_its_maker_instead_of_its_hash():
                                                              _bound(SITES[0], "MPD", 4)]
     batch = protocol.encode_batch(_edits_of(rids), sites)
     steps, tails, makers = batch["record"]
-    # made by the writer for its agency: named; by a site the batch does not name, or for an
-    # owner neither the writer's agency nor the audience names: sent whole
-    assert makers == [[0, "CCF"]] * 3 + [None, None]
-    assert len(base64.b64decode(tails)) == 2 * 8
+    # made by the writer for its agency, or for another agency of the batch: named; by a site
+    # the batch does not name: sent whole
+    assert makers == [[0, "CCF"]] * 3 + [None, [0, "MPD"]]
+    assert len(base64.b64decode(tails)) == 8
     assert [e.rid for e in protocol.decode_batch(batch)[0]] == rids
     # another maker names another id: a sender cannot pass one record off as another's
     other = {**batch, "record": [steps, tails, [[1, "CCF"]] + makers[1:]]}
     got = [e.rid for e in protocol.decode_batch(other)[0]]
     assert got[0] != rids[0] and got[1:] == rids[1:]
     assert not ids.made_by(got[0], SITES[0], "CCF") and ids.made_by(got[0], SITES[1], "CCF")
+
+
+def test_an_edit_names_the_maker_of_the_record_it_edits():
+    # a laptop edits records its hub made: the hub's site is named by the version replaced
+    hub, laptop = SITES[0], SITES[1]
+    sites = {hub: ("CCF", "hub", None), laptop: ("CCF", "laptop", None)}
+    rids = [_bound(hub, "CCF", n) for n in range(4)]
+    edits = [Entry(laptop, "all", i + 1, 9, "contact", rid, 9, laptop, {"title": ["T", 5, hub]})
+             for i, rid in enumerate(rids)]
+    batch = protocol.encode_batch(edits, sites)
+    assert batch["record"][2] == [[0, "CCF"]] * 4 and batch["record"][1] == ""
+    assert protocol.decode_batch(batch)[0] == edits
 
 
 @pytest.mark.parametrize("maker", [[2, "CCF"], [-1, "CCF"], [True, "CCF"], [0, "ccf"],
