@@ -408,6 +408,24 @@ def _stored(conn: sqlite3.Connection, rids: Sequence[str]
 _DOC_COLUMNS = ("title", "subtitle", "body", "digits")
 
 
+def _numbered(conn: sqlite3.Connection, added: Sequence[tuple[str, str, str, str, str, str]]
+              ) -> list[tuple[int, str, str, str, str, str, str]]:
+    """New documents (kind, id, title, subtitle, body, digits) with their numbers: each next
+    after the highest of its kind, as INSERT_DOC numbers one (its kind's highest read once)."""
+    top: dict[str, int] = {}
+    out = []
+    for kind, rid, title, subtitle, body, digits in added:
+        n = top.get(kind)
+        if n is None:
+            code = CODE_OF[kind]
+            n = conn.execute(f"SELECT coalesce(max(docid), ?1 << {KIND_SHIFT}) FROM search_doc "
+                             f"WHERE docid > (?1 << {KIND_SHIFT}) AND docid < ((?1 + 1) << "
+                             f"{KIND_SHIFT})", (code,)).fetchone()[0]
+        top[kind] = n = n + 1
+        out.append((n, kind, rid, title, subtitle, body, digits))
+    return out
+
+
 def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored | None]],
                 new_ids: Set[str], index: bool) -> None:
     """Write these (kind, id, document or None for none) over what search_doc holds, and with
@@ -457,14 +475,15 @@ def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored 
     for columns, rows in updates.items():
         conn.executemany(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c in columns)} "
                          "WHERE docid = ?", rows)
-    conn.executemany(INSERT_DOC.format(table="search_doc"), [(CODE_OF[a[0]], *a) for a in added])
+    numbered = _numbered(conn, added)
+    conn.executemany("INSERT INTO search_doc (docid, kind, rid, title, subtitle, body, digits) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", numbered)
     if not index:
         return
-    if added:
-        for docid, title, _, body, digits in _stored(conn, [a[1] for a in added]).values():
-            words_in.append((docid, title, body))
-            if digits:
-                digits_in.append((docid, digits))
+    for docid, _, _, title, _, body, digits in numbered:
+        words_in.append((docid, title, body))
+        if digits:
+            digits_in.append((docid, digits))
     conn.executemany("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", words_in)
     conn.executemany("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)", digits_in)
 
