@@ -144,6 +144,9 @@ class Replica:
 
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
+        # one cursor kept for BEGIN, COMMIT and PRAGMA data_version: a statement through
+        # Connection.execute makes a cursor each time, a fifth of a microsecond
+        self._tx_cursor = conn.cursor() if isinstance(conn, sqlite3.Connection) else conn
         self.path = path
         self._depth = 0
         self._tx: _Tx | None = None
@@ -296,9 +299,11 @@ class Replica:
     def _begin(self, small: bool = False) -> None:
         """BEGIN IMMEDIATE, and what another connection's writes since the last one make stale
         (the transaction's first statement; _Outermost calls it)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        cursor = self._tx_cursor
+        cursor.execute("BEGIN IMMEDIATE")
         try:
-            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            # (read to its end: the statement is done, and holds nothing)
+            version = cursor.execute("PRAGMA data_version").fetchall()[0][0]
             if version != self._data_version:
                 self._forget_caches()
                 if not self.searchless:
@@ -324,7 +329,7 @@ class Replica:
             if failed is None:
                 try:
                     self._flush()
-                    self.conn.execute("COMMIT")
+                    self._tx_cursor.execute("COMMIT")
                     self.log.committed()
                     return
                 except BaseException as exc:
