@@ -44,12 +44,9 @@ KIND_SHIFT = 32
 CODE_OF = {k: i for i, k in enumerate(KIND_CODES)}
 # the code of `kind` (a column) in SQL
 CODE_SQL = "CASE kind " + " ".join(f"WHEN '{k}' THEN {i}" for k, i in CODE_OF.items()) + " END"
-# a new document numbered next among those of its kind: (code, kind, id, title, subtitle,
-# body, digits)
+# documents with their numbers (docid, kind, id, title, subtitle, body, digits): see _numbered
 INSERT_DOC = ("INSERT INTO {table} (docid, kind, rid, title, subtitle, body, digits) VALUES "
-              f"(coalesce((SELECT max(docid) FROM {{table}} WHERE docid > (?1 << {KIND_SHIFT}) "
-              f"AND docid < ((?1 + 1) << {KIND_SHIFT})), ?1 << {KIND_SHIFT}) + 1, "
-              "?2, ?3, ?4, ?5, ?6, ?7)")
+              "(?, ?, ?, ?, ?, ?, ?)")
 
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
@@ -408,17 +405,18 @@ def _stored(conn: sqlite3.Connection, rids: Sequence[str]
 _DOC_COLUMNS = ("title", "subtitle", "body", "digits")
 
 
-def _numbered(conn: sqlite3.Connection, added: Sequence[tuple[str, str, str, str, str, str]]
-              ) -> list[tuple[int, str, str, str, str, str, str]]:
-    """New documents (kind, id, title, subtitle, body, digits) with their numbers: each next
-    after the highest of its kind, as INSERT_DOC numbers one (its kind's highest read once)."""
+def _numbered(conn: sqlite3.Connection, added: Sequence[tuple[str, str, str, str, str, str]],
+              table: str = "search_doc") -> list[tuple[int, str, str, str, str, str, str]]:
+    """New documents (kind, id, title, subtitle, body, digits) with their numbers, for
+    INSERT_DOC into `table`: a kind's code times 2**32, then counted on from the highest number
+    of that kind the table holds (read once a kind)."""
     top: dict[str, int] = {}
     out = []
     for kind, rid, title, subtitle, body, digits in added:
         n = top.get(kind)
         if n is None:
             code = CODE_OF[kind]
-            n = conn.execute(f"SELECT coalesce(max(docid), ?1 << {KIND_SHIFT}) FROM search_doc "
+            n = conn.execute(f"SELECT coalesce(max(docid), ?1 << {KIND_SHIFT}) FROM {table} "
                              f"WHERE docid > (?1 << {KIND_SHIFT}) AND docid < ((?1 + 1) << "
                              f"{KIND_SHIFT})", (code,)).fetchone()[0]
         top[kind] = n = n + 1
@@ -476,8 +474,7 @@ def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored 
         conn.executemany(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c in columns)} "
                          "WHERE docid = ?", rows)
     numbered = _numbered(conn, added)
-    conn.executemany("INSERT INTO search_doc (docid, kind, rid, title, subtitle, body, digits) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", numbered)
+    conn.executemany(INSERT_DOC.format(table="search_doc"), numbered)
     if not index:
         return
     for docid, _, _, title, _, body, digits in numbered:
@@ -775,15 +772,14 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
             rows = cur.fetchmany(5000)
             if not rows:
                 break
-            docs: list[tuple[int, str, str, str, str, str, str]] = []
-            code = CODE_OF[kind]
+            docs: list[tuple[str, str, str, str, str, str]] = []
             for values in rows:
                 row = dict(zip(names, values))
                 doc = build_doc(conn, kind, row["id"], cache, row, prefetched=lines)
                 if doc is not None:
-                    docs.append((code, kind, row["id"], doc[0] or "", doc[1] or "", doc[2],
+                    docs.append((kind, row["id"], doc[0] or "", doc[1] or "", doc[2],
                                  " ".join(doc[3])))
-            conn.executemany(insert, docs)
+            conn.executemany(insert, _numbered(conn, docs))
     rebuild_indexes(conn)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_mark'").fetchone():
         mark_all(conn, own_ord(conn))               # (migrations before 0017 rebuild too)
@@ -857,8 +853,9 @@ def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
     if built:
         # (one noted by a sync and written here since: the one built now is the newer)
         conn.executemany("DELETE FROM temp.pending_doc WHERE rid = ?", [(r,) for r in built])
-        conn.executemany(INSERT_DOC.format(table="temp.pending_doc"),
-                         [(CODE_OF[k], k, r, *d) for r, (k, d) in built.items() if d is not None])
+        conn.executemany(INSERT_DOC.format(table="temp.pending_doc"), _numbered(
+            conn, [(k, r, *d) for r, (k, d) in built.items() if d is not None],
+            "temp.pending_doc"))
         conn.executemany("INSERT OR IGNORE INTO temp.pending_rid VALUES (?)",
                          [(r,) for r in built])
     conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) "
