@@ -19,7 +19,7 @@ from .errors import ValidationError
 MAX_TEXT = 20_000
 _EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
 _URL_RE = re.compile(r"^(https?://)?[^\s/]+\.[^\s/]+(/\S*)?$", re.I)
 _DATETIME_RE = re.compile(
     r"^(\d{4}-\d{2}-\d{2})"
@@ -237,7 +237,7 @@ def normalise_field(kind: K.Kind, fld: K.Field,  # noqa: C901 - a branch per fie
             return str(text) if "://" in str(text) else f"https://{text}"
         if t == K.CODE:
             code = str(text).upper()
-            if not _CODE_RE.match(code):
+            if not CODE_RE.match(code):
                 raise _fail(kind, fld, f"'{text}' is not a valid agency code: use 2 to 12 letters, "
                                        "digits or hyphens, such as CFD or MPD-2")
             return code
@@ -374,7 +374,7 @@ def parse_scope(text: str) -> tuple[str, tuple[str, ...], bool]:
     if low == "all":
         return "all", (), edit
     codes = tuple(sorted({c.strip().upper() for c in re.split(r"[,\s]+", t) if c.strip()}))
-    if not codes or any(not _CODE_RE.match(c) for c in codes):
+    if not codes or any(not CODE_RE.match(c) for c in codes):
         raise ValidationError(f"scope: '{text}' is not a sharing scope; {SCOPE_HELP}", "scope")
     return "list", codes, edit
 

@@ -25,7 +25,6 @@ AGENCY_EXTRA = ("phone", "email", "fax")
 CONTACT_REPEATABLE = ("phone", "mobile", "satellite_phone", "email", "fax", "pager", "call_sign",
                       "address", "website")
 AGENCY_REPEATABLE = AGENCY_EXTRA
-CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
 _TEMPLATE_RE = re.compile(r"\{([^{}]+)\}")
 
 

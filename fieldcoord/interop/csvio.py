@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..core import kinds as K
 from ..core.errors import ValidationError
-from ..core.validate import normalise_field
+from ..core.validate import CODE_RE, normalise_field
 from .contacts import ContactIn, Directory, MethodIn, Pacer, derive_code, name_key, rows_kept_apart
 from .csv_profiles import (
     PROFILE_NAMES,
@@ -43,7 +43,6 @@ from .csv_profiles import (
 )
 from .csv_table import (
     AGENCY_EXTRA,
-    CODE_RE,
     Mapping,
     Table,
     load_mapping,

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from ..core import ids
 from ..core.kinds import KIND_BY_TABLE
+from ..core.validate import CODE_RE
 from ..store.exchange import Batch
 from ..store.incoming import Entry
 from ..store.migrations import LATEST, SCHEMA_DIR
@@ -222,7 +223,6 @@ _COLUMNS = ("origin", "audience", "seq", "tx", "table", "hlc", "site", "status",
 
 
 _HALF = 1 << 64
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
 _MAKER_SITES = 8          # a batch naming more sites tries only those its entry names
 
 
@@ -272,7 +272,7 @@ def _maker(e: Entry, head: int, tail: int, sites: dict[str, tuple],
     owners = [sites[u][0] for u in candidates if sites[u][0]]
     if e.audience != "all":
         owners += e.audience.split(",")
-    owners = [o for o in dict.fromkeys(owners) if isinstance(o, str) and _CODE.match(o)]
+    owners = [o for o in dict.fromkeys(owners) if isinstance(o, str) and CODE_RE.match(o)]
     for site in candidates:
         for owner in owners:
             if ids.bound_tail(site, owner, ms, n) == tail:
@@ -309,7 +309,7 @@ def _text_ids(record, n: int, order: list[str]) -> list[str]:
         else:
             if not (isinstance(maker, list) and len(maker) == 2 and type(maker[0]) is int
                     and 0 <= maker[0] < len(order) and isinstance(maker[1], str)
-                    and _CODE.match(maker[1]) and (head >> 12) & 0xF == 8):
+                    and CODE_RE.match(maker[1]) and (head >> 12) & 0xF == 8):
                 raise ProtocolError(f"bad record id maker {maker!r:.60}")
             tail = ids.bound_tail(order[maker[0]], maker[1], head >> 16,
                                   head & 0xFFF).to_bytes(8, "big")

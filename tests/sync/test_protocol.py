@@ -191,3 +191,43 @@ def test_damaged_record_ids_refuse_the_batch(record):
                                                       batch["record"][1], [None] * 3]})[0]
     with pytest.raises(protocol.ProtocolError):
         protocol.decode_batch({**batch, "record": record})
+
+
+def test_a_relay_that_names_another_maker_for_an_id_gets_the_batch_refused(tmp_path):
+    # A laptop edits a contact its hub made; a relay rewrites the id's maker in the batch it
+    # passes on. The receiver computes another id from it, which the laptop's signed hash does
+    # not cover: nothing of the batch is applied.
+    from region import Region
+
+    from fieldcoord.store.exchange import apply_batch, outgoing, sites_of, vector
+    from fieldcoord.sync.engine import StorePeer, sync
+
+    region = Region()
+    hub = region.make(tmp_path / "hub.db", "CCF", device="ccf-hub")
+    laptop = region.make(tmp_path / "laptop.db", "CCF", device="ccf-laptop")
+    other = region.make(tmp_path / "other.db", "CCF", device="ccf-other")
+    rid = hub.add("contact", {"name": "Ada Lovelace", "agency": "CCF", "title": "Chief"})
+    for store in (laptop, other, laptop):
+        sync(store, StorePeer(hub))
+    before = dict(vector(laptop.conn))
+    laptop.edit(rid, {"title": "Captain"})
+    laptop.sign_heads()
+    batch = next(outgoing(laptop.conn, {k: before.get(k, 0) for k in vector(laptop.conn)}))
+    sites = sites_of(laptop.conn, batch)
+    sites.setdefault(other.site_uuid, (other.home, "ccf-other", None))
+    message = protocol.unpack(protocol.pack(protocol.encode_batch(batch, sites)))
+    steps, tails, makers = message["record"]
+    assert makers == [[list(sites).index(hub.site_uuid), "CCF"]]     # the hub made it
+    forged = {**message, "record": [steps, tails, [[list(sites).index(other.site_uuid),
+                                                    "CCF"]]]}
+    entries, got_sites = protocol.decode_batch(forged)
+    assert entries[0].rid != rid
+    report = apply_batch(hub, entries, got_sites)
+    assert report.applied == 0 and report.tampered
+    assert hub.get(rid).values["title"] == "Chief"
+    # the batch as sent applies
+    entries, got_sites = protocol.decode_batch(message)
+    assert apply_batch(hub, entries, got_sites).applied == 1
+    assert hub.get(rid).values["title"] == "Captain"
+    for store in (hub, laptop, other):
+        store.close()
