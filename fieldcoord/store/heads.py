@@ -11,6 +11,7 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
+from .changelog import BY_RECORD
 from .incoming import BOOKKEEPING, PSEUDO, Entry, HeldRow, Version, dumps, field_history
 from .merge_rows import BatchRows
 from .records import RowDict, Versions, WireCell
@@ -124,8 +125,8 @@ class FieldHeads(BatchRows):
         cl = 0
         cl_version: list[Any] | None = None
         for hlc, site, cells_text in conn.execute(
-                "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
-                (rid, kind.table)):
+                f"SELECT hlc, site, cells FROM change WHERE {BY_RECORD} AND tbl = ? AND "
+                "status = 0", (rid, rid, kind.table)):
             cells = json.loads(cells_text)
             cols.update(c for c in cells if c in row and c not in BOOKKEEPING)
             c = WireCell.of(cells["_cl"]) if "_cl" in cells else None
