@@ -39,19 +39,6 @@ OWN_POSITION_HERE = OWN_POSITION.replace(
     "?", "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'self_ord'), 1)")
 
 
-def by_record(alias: str = "") -> str:
-    """The condition on the log's entries (of the table aliased `alias`) that finds those of one
-    record through the index by record, which holds the last eight characters of each id
-    (schema version 20): the id is passed twice, for its end and for itself. (The id is
-    compared as `rid || ''`: SQLite would otherwise put the id given for `rid` in the first
-    condition, which then no longer names the index's expression, and read the whole log.)"""
-    a = f"{alias}." if alias else ""
-    return f"substr({a}rid, 29) = substr(?, 29) AND {a}rid || '' = ?"
-
-
-BY_RECORD = by_record()
-
-
 _INSERT_CHANGE = ("INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _INSERT_RECENT = _INSERT_CHANGE.replace("INTO change", "INTO change_recent")
@@ -314,9 +301,8 @@ class ChangeLog:
         follow) superseded are withheld."""
         # all of it: partners who lost sight of the record earlier dropped what they had
         self.take_recent()
-        past = self.conn.execute(f"SELECT hlc, site, cells FROM change WHERE {BY_RECORD} AND "
-                                 "tbl = ? AND status = 0 ORDER BY hlc", (rid, rid, table)
-                                 ).fetchall()
+        past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
+                                 "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
         superseded: set[tuple[str, int, int]] = set()      # (column, hlc, site number)
         for _h, _si, cells in parsed + [(version, self.store.self_ord, now)]:

@@ -14,7 +14,7 @@ from ..core import compact
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
 from . import identity, trust
-from .changelog import BY_RECORD, OWN_POSITION_HERE
+from .changelog import OWN_POSITION_HERE
 from .incoming import REFUSED, SKEW_MS, Entry, Report, SiteInfo, StreamKey
 from .merge import Merger
 from .records import Cell, Cells
@@ -143,8 +143,8 @@ def _still_visible(conn: sqlite3.Connection, tbl: str, rid: str, agency: str | N
     owner = scope = None
     best = -1
     for hlc, text in conn.execute(
-            f"SELECT hlc, cells FROM change WHERE {BY_RECORD} AND tbl = ? AND status = 0 "
-            "AND (cells LIKE '%\"owner\"%' OR cells LIKE '%\"scope\"%')", (rid, rid, tbl)):
+            "SELECT hlc, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
+            "AND (cells LIKE '%\"owner\"%' OR cells LIKE '%\"scope\"%')", (rid, tbl)):
         cells = json.loads(text)
         own = (cells.get("owner") or [None])[0]
         if own:

@@ -11,7 +11,6 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
-from .changelog import BY_RECORD
 from .incoming import BOOKKEEPING, PSEUDO, Entry, HeldRow, Version, dumps, field_history
 from .merge_rows import BatchRows
 from .records import RowDict, Versions, WireCell
@@ -125,8 +124,8 @@ class FieldHeads(BatchRows):
         cl = 0
         cl_version: list[Any] | None = None
         for hlc, site, cells_text in conn.execute(
-                f"SELECT hlc, site, cells FROM change WHERE {BY_RECORD} AND tbl = ? AND "
-                "status = 0", (rid, rid, kind.table)):
+                "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
+                (rid, kind.table)):
             cells = json.loads(cells_text)
             cols.update(c for c in cells if c in row and c not in BOOKKEEPING)
             c = WireCell.of(cells["_cl"]) if "_cl" in cells else None

@@ -16,7 +16,6 @@ from typing import Any, Final
 from ..core import compact, ids
 from ..core import hlc as clock
 from ..core import kinds as K
-from .changelog import BY_RECORD
 from .records import Cell, Cells, RowDict, WireCell
 
 dumps = compact.dumps
@@ -216,8 +215,8 @@ def field_history(conn: sqlite3.Connection, tbl: str, rid: str, col: str,
     versions: dict[Version, Any] = {}
     superseded: set[Version] = set()
     for hlc, site, cells in conn.execute(
-            f"SELECT hlc, site, cells FROM change WHERE {BY_RECORD} AND tbl = ? AND status = 0",
-            (rid, rid, tbl)):
+            "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
+            (rid, tbl)):
         cells = compact.loads(cells)
         raw = cells.get(col)
         if raw is None:

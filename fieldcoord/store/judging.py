@@ -10,7 +10,6 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
-from .changelog import BY_RECORD, by_record
 from .heads import FieldHeads
 from .incoming import Entry, creator_ok, proven_owner
 from .records import Cells, WireCell
@@ -30,8 +29,8 @@ class Judging(FieldHeads):
         if bound:
             for site, cells in self.conn.execute(
                     "SELECT s.uuid, c.cells FROM change c JOIN site s ON s.ord = c.site "
-                    f"WHERE {by_record('c')} AND c.tbl = ? AND c.cells LIKE '%\"owner\"%'",
-                    (rid, rid, kind.table)):
+                    "WHERE c.rid = ? AND c.tbl = ? AND c.cells LIKE '%\"owner\"%'",
+                    (rid, kind.table)):
                 parsed = json.loads(cells)
                 cl = parsed.get("_cl")
                 if cl and len(cl) >= 5 and isinstance(cl[4], int):
@@ -44,8 +43,8 @@ class Judging(FieldHeads):
         if held or bound:
             return held
         for (cells,) in self.conn.execute(
-                f"SELECT cells FROM change WHERE {BY_RECORD} AND tbl = ? AND status = 0 "
-                "AND cells LIKE '%\"owner\"%' ORDER BY hlc", (rid, rid, kind.table)):
+                "SELECT cells FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
+                "AND cells LIKE '%\"owner\"%' ORDER BY hlc", (rid, kind.table)):
             value: str | None = (json.loads(cells).get("owner") or [None])[0]
             if value:
                 return value
@@ -62,8 +61,8 @@ class Judging(FieldHeads):
         for stream, seq, site, cells_text, origin, aud, hlc, tx in conn.execute(
                 "SELECT c.stream, c.seq, c.site, c.cells, s.uuid, t.audience, c.hlc, c.tx "
                 "FROM change c JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
-                f"WHERE {by_record('c')} AND c.tbl = ? AND c.status IN (0, 2)",
-                (rid, rid, kind.table)).fetchall():
+                "WHERE c.rid = ? AND c.tbl = ? AND c.status IN (0, 2)",
+                (rid, kind.table)).fetchall():
             cells = json.loads(cells_text)
             if cells.get("_cl") == [1] and ids.is_bound(rid) \
                     and proven_owner(rid, cells, self.uuid_of.get(site, "")) == owner:

@@ -12,7 +12,6 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
-from .changelog import BY_RECORD
 from .incoming import (
     BOOKKEEPING,
     MS_SHIFT,
@@ -115,9 +114,7 @@ class BatchRows:
                 if new:
                     marks = ",".join("?" * len(new))
                     self._logged.update(r for (r,) in conn.execute(
-                        f"SELECT DISTINCT rid FROM change WHERE substr(rid, 29) IN "
-                        f"({', '.join(['substr(?, 29)'] * len(new))}) AND rid || '' IN ({marks})",
-                        new + new))
+                        f"SELECT DISTINCT rid FROM change WHERE rid IN ({marks})", new))
                     if self._any_conflicts:
                         self._conflicted.update(conn.execute(
                             f"SELECT DISTINCT tbl, rid FROM conflict WHERE rid IN ({marks})",
@@ -134,8 +131,8 @@ class BatchRows:
 
     def _facts(self, rid: str) -> None:
         if rid not in self._known:
-            if self.conn.execute(f"SELECT 1 FROM change WHERE {BY_RECORD} LIMIT 1",
-                                 (rid, rid)).fetchone():
+            if self.conn.execute("SELECT 1 FROM change WHERE rid = ? LIMIT 1",
+                                 (rid,)).fetchone():
                 self._logged.add(rid)
             self._conflicted.update(self.conn.execute(
                 "SELECT DISTINCT tbl, rid FROM conflict WHERE rid = ?", (rid,)))

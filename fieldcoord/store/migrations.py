@@ -128,10 +128,6 @@ def _recent_changes(conn: sqlite3.Connection) -> None:
         _run_file(conn, "0019_recent_changes.sql")
 
 
-def m0020_record_index(db: Database) -> None:
-    _run_file(db.conn, "0020_record_index.sql")
-
-
 def m0009_search_all(db: Database) -> None:
     # every kind with a page is searchable now: index the records already held
     from .search import rebuild_all
@@ -150,8 +146,7 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0016_pending_documents", m0016_pending_documents),
          ("0017_search_mark", m0017_search_mark),
          ("0018_search_kinds", m0018_search_kinds),
-         ("0019_recent_changes", m0019_recent_changes),
-         ("0020_record_index", m0020_record_index))
+         ("0019_recent_changes", m0019_recent_changes))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

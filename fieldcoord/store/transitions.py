@@ -24,7 +24,6 @@ from typing import Any
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core import workflow
-from .changelog import BY_RECORD
 from .incoming import APPLIED, REFUSED, WAITING, Entry, as_uuid
 from .judging import Judging
 from .records import Version, WireCell
@@ -55,7 +54,7 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
     nodes: dict[Version, Node] = {}
     for stream, seq, hlc, site, text, status in conn.execute(
             "SELECT stream, seq, hlc, site, cells, status FROM change "
-            f"WHERE {BY_RECORD} AND tbl = ?", (rid, rid, REQUEST.table)):
+            "WHERE rid = ? AND tbl = ?", (rid, REQUEST.table)):
         cells = json.loads(text)
         raw = cells.get("status")
         cl = cells.get("_cl")

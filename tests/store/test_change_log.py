@@ -294,29 +294,3 @@ def test_local_writes_leave_the_streams_row_and_sending_settles_it(tmp_path):
                                   (sid,)).fetchone()[0] == seq
     finally:
         again.close()
-
-
-def test_a_records_entries_are_read_through_the_index_by_record(store):
-    """The log's index by record holds the last eight characters of each id (schema version
-    20): the entries of a record are found by it, and a query that names the id alone (which
-    would read the whole log) is written nowhere in the store."""
-    import re
-    from pathlib import Path
-
-    from fieldcoord.store.changelog import BY_RECORD, by_record
-    people = [store.add("contact", {"name": f"Person {i}"}) for i in range(30)]
-    store.edit(people[7], {"title": "Chief"})
-    store.take_recent()
-    rid = people[7]
-    got = store.conn.execute(f"SELECT cells FROM change WHERE {BY_RECORD} AND tbl = ? "
-                             "ORDER BY hlc", (rid, rid, "contact")).fetchall()
-    assert [sorted(json.loads(c)) for c, in got] == [
-        ["_cl", "name", "owner", "scope"], ["title"]]
-    for condition in (BY_RECORD, by_record("c")):
-        plan = store.conn.execute(f"EXPLAIN QUERY PLAN SELECT * FROM change c WHERE {condition}",
-                                  (rid, rid)).fetchall()
-        assert "USING INDEX change_by_record" in str(plan), plan
-    source = Path(__file__).resolve().parents[2] / "fieldcoord"
-    whole_id = re.compile(r"FROM change\b(?: c)?[^\"]*\"?\s*\"?WHERE (?:c\.)?rid (?:=|IN)")
-    offenders = [str(p) for p in source.rglob("*.py") if whole_id.search(p.read_text())]
-    assert offenders == []

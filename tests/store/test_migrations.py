@@ -169,31 +169,3 @@ def test_version_18_numbers_the_documents_by_kind_and_search_finds_the_same(tmp_
         assert [(h.kind, h.id) for h in store.search("metro", limit=50)] == upgraded
     finally:
         store.close()
-
-
-def test_version_20_indexes_the_log_by_the_end_of_each_record_id(tmp_path):
-    """Version 20 replaces the log's index by whole record id with one by the id's last eight
-    characters; the history of a record written before reads the same through it."""
-    from fieldcoord.store.changelog import BY_RECORD
-    path = tmp_path / "v19.db"
-    store = Store.create(path, "Clark County Fire", "CCF")
-    person = store.add("contact", {"name": "Renée Dubois"})
-    store.edit(person, {"title": "Chief"})
-    store.close()
-    conn = connect(path)
-    conn.execute("DROP INDEX change_by_record")
-    conn.execute("CREATE INDEX change_record ON change (rid)")
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0020_record_index'")
-    conn.close()
-    store = Store.open(path)
-    try:
-        assert applied(store.conn)[-1] == "0020_record_index"
-        assert {r[0] for r in store.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'change'")} \
-            == {"change_by_record"}
-        assert store.conn.execute(f"SELECT count(*) FROM change WHERE {BY_RECORD}",
-                                  (person, person)).fetchone()[0] == 2
-        store.edit(person, {"title": "Deputy Chief"})
-        assert store.get(person).values["title"] == "Deputy Chief"
-    finally:
-        store.close()
