@@ -190,7 +190,8 @@ class ChangeLog:
                 continue
             h = bytes(h) if h else trust.ZERO
             for at, tx, tbl, rid, hlc, site, cells in self.conn.execute(
-                    "SELECT seq, tx, tbl, rid, hlc, site, cells FROM change WHERE stream = ? "
+                    "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, tbl, rid, cells) "
+                    "FROM change WHERE stream = ? "
                     "AND seq > ? ORDER BY seq", (sid, seq)).fetchall():
                 h = trust.chain(h, identity.stored_digest((tx, tbl, rid, hlc, site, cells),
                                                           self._site_uuid))
@@ -262,9 +263,10 @@ class ChangeLog:
                 p.new_streams[audience] = sid
         return sid
 
-    def emit(self, audience: str, table: str, rid: str, version: int, cells: Cells) -> None:
+    def emit(self, audience: str, table: str, rid: str, version: int,
+             cells: Cells | str) -> None:
         """Append one change entry to this replica's stream for `audience` (its chain hash is
-        computed when the stream is settled)."""
+        computed when the stream is settled). `cells` as text: stored as it is (byref.BYREF)."""
         p = self.pending
         assert p is not None
         sid = self._stream(audience, p)
@@ -279,7 +281,8 @@ class ChangeLog:
             p.recent += 1
         self.conn.execute(
             _INSERT_RECENT if p.stage else _INSERT_CHANGE,
-            (sid, seq, p.txid, table, rid, version, self.store.self_ord, _json(cells)))
+            (sid, seq, p.txid, table, rid, version, self.store.self_ord,
+             cells if type(cells) is str else _json(cells)))
 
     def take_recent(self) -> int:
         """Move the entries waiting in change_recent into change, in the order written (inside
@@ -301,8 +304,9 @@ class ChangeLog:
         follow) superseded are withheld."""
         # all of it: partners who lost sight of the record earlier dropped what they had
         self.take_recent()
-        past = self.conn.execute("SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? "
-                                 "AND status = 0 ORDER BY hlc", (rid, table)).fetchall()
+        past = self.conn.execute("SELECT hlc, site, fc_cells(site, tbl, rid, cells) FROM change "
+                                 "WHERE rid = ? AND tbl = ? AND status = 0 ORDER BY hlc",
+                                 (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
         superseded: set[tuple[str, int, int]] = set()      # (column, hlc, site number)
         for _h, _si, cells in parsed + [(version, self.store.self_ord, now)]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import NotFound, ValidationError
+from . import byref
 from .records import Cells, RowDict, Versions, field_value
 
 if TYPE_CHECKING:
@@ -100,6 +101,9 @@ def resolve(store: Store, cid: str, keep: str) -> Conflict:
         heads = [x for x in open_conflicts(store, c.record) if x.field == c.field]
         value = c.current if keep == "current" else c.value
         ver = Versions.load(row["_ver"])
+        if ver.byref:
+            byref.materialize(store.conn, kind.table, c.record, store.self_ord)
+            ver.byref = False
         winner = ver.of(c.field)
         others = [[x.version[0], _site(store, x.version[1])] for x in heads]
         version = store.log.tick()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from . import byref
+
 BUSY_MS = 10000        # how long a write waits for another connection's to end
 # Pages of write-ahead log after which a commit copies it into the database file (SQLite's
 # default is 1,000). A checkpoint writes each page the log holds to its place in the file, about
@@ -30,6 +32,7 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA cache_size = -32000")
+    byref.register(conn)
     return conn
 
 

@@ -141,6 +141,8 @@ def _translate(sql: str, keys: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
         text = re.sub(r"\bNOT\s+LIKE\b", "NOT ILIKE", text, flags=re.IGNORECASE)
         text = re.sub(r"(?<!NOT )\bLIKE\b", "ILIKE", text, flags=re.IGNORECASE)
         text = re.sub(r"\bhex\s*\(", "fc_hex(", text, flags=re.IGNORECASE)
+        # an entry's cells as stored: a regional hub logs nothing by reference (store.byref)
+        text = _FC_CELLS.sub(r"\1", text)
         return text
     # (psycopg reads every % of a query, in quotes too, as the start of a parameter mark)
     s = _outside(s.replace("%", "%%"), rewrite)
@@ -155,6 +157,7 @@ def _translate(sql: str, keys: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     return s
 
 
+_FC_CELLS = re.compile(r"\bfc_cells\(\s*[\w.]+\s*,\s*[\w.]+\s*,\s*[\w.]+\s*,\s*([\w.]+)\s*\)")
 _NOCASE = re.compile(r"\s+COLLATE\s+NOCASE\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\s*(=|<>|!=|<=|>=|<|>)\s*$")
 

@@ -124,7 +124,9 @@ class FieldHeads(BatchRows):
         cl = 0
         cl_version: list[Any] | None = None
         for hlc, site, cells_text in conn.execute(
-                "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
+                "SELECT hlc, site, fc_cells(site, tbl, rid, cells) FROM change "
+                "WHERE rid = ? AND tbl = ? "
+                "AND status = 0",
                 (rid, kind.table)):
             cells = json.loads(cells_text)
             cols.update(c for c in cells if c in row and c not in BOOKKEEPING)

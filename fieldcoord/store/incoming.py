@@ -142,6 +142,9 @@ def malformed(kind: K.Kind, cells: Cells) -> str | None:
     change is its writer's; one that does not fit is refused rather than left to fail every
     receiver's sync."""
     refs = _REFS_OF.get(kind.name, ())
+    if "@" in cells or "_was" in cells:
+        # (names a replica keeps to itself: store.byref)
+        return "a malformed change (a field named @ or _was)"
     for col, c in cells.items():
         # the usual cell: a plain value written with the change's own version
         if type(c) is list and len(c) == 1 and type(c[0]) in _PLAIN and col[0] != "_" \
@@ -215,7 +218,8 @@ def field_history(conn: sqlite3.Connection, tbl: str, rid: str, col: str,
     versions: dict[Version, Any] = {}
     superseded: set[Version] = set()
     for hlc, site, cells in conn.execute(
-            "SELECT hlc, site, cells FROM change WHERE rid = ? AND tbl = ? AND status = 0",
+            "SELECT hlc, site, fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? "
+            "AND tbl = ? AND status = 0",
             (rid, tbl)):
         cells = compact.loads(cells)
         raw = cells.get(col)

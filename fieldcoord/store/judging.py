@@ -10,6 +10,7 @@ from ..core import ids
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see, partners_may_edit
+from . import byref
 from .heads import FieldHeads
 from .incoming import Entry, creator_ok, proven_owner
 from .records import Cells, WireCell
@@ -28,9 +29,10 @@ class Judging(FieldHeads):
         bound = ids.is_bound(rid)
         if bound:
             for site, cells in self.conn.execute(
-                    "SELECT s.uuid, c.cells FROM change c JOIN site s ON s.ord = c.site "
-                    "WHERE c.rid = ? AND c.tbl = ? AND c.cells LIKE '%\"owner\"%'",
-                    (rid, kind.table)):
+                    "SELECT s.uuid, fc_cells(c.site, c.tbl, c.rid, c.cells) FROM change c "
+                    "JOIN site s ON s.ord = c.site WHERE c.rid = ? AND c.tbl = ? AND "
+                    "(c.cells LIKE '%\"owner\"%' OR c.cells = ?)",
+                    (rid, kind.table, byref.BYREF)):
                 parsed = json.loads(cells)
                 cl = parsed.get("_cl")
                 if cl and len(cl) >= 5 and isinstance(cl[4], int):
@@ -43,8 +45,9 @@ class Judging(FieldHeads):
         if held or bound:
             return held
         for (cells,) in self.conn.execute(
-                "SELECT cells FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
-                "AND cells LIKE '%\"owner\"%' ORDER BY hlc", (rid, kind.table)):
+                "SELECT fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
+                "AND status = 0 AND (cells LIKE '%\"owner\"%' OR cells = ?) ORDER BY hlc",
+                (rid, kind.table, byref.BYREF)):
             value: str | None = (json.loads(cells).get("owner") or [None])[0]
             if value:
                 return value
@@ -59,7 +62,8 @@ class Judging(FieldHeads):
         conn = self.conn
         refused = False
         for stream, seq, site, cells_text, origin, aud, hlc, tx in conn.execute(
-                "SELECT c.stream, c.seq, c.site, c.cells, s.uuid, t.audience, c.hlc, c.tx "
+                "SELECT c.stream, c.seq, c.site, fc_cells(c.site, c.tbl, c.rid, c.cells), "
+                "s.uuid, t.audience, c.hlc, c.tx "
                 "FROM change c JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
                 "WHERE c.rid = ? AND c.tbl = ? AND c.status IN (0, 2)",
                 (rid, kind.table)).fetchall():

@@ -12,6 +12,7 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
+from . import byref
 from .incoming import (
     BOOKKEEPING,
     MS_SHIFT,
@@ -99,7 +100,6 @@ class BatchRows:
         if self._any_conflicts is None:
             self._any_conflicts = bool(conn.execute("SELECT 1 FROM conflict LIMIT 1").fetchone())
         for table, wanted in by_table.items():
-            names = self.columns(table)
             rids = list(wanted)
             for i in range(0, len(rids), 500):
                 chunk = rids[i:i + 500]
@@ -109,7 +109,7 @@ class BatchRows:
                     found[got[0]] = got
                 for rid in chunk:
                     got = found.get(rid)
-                    self._rows[(table, rid)] = HeldRow(dict(zip(names, got)), True) if got else None
+                    self._rows[(table, rid)] = self._held(table, got)
                 new = [r for r in chunk if r not in self._known]
                 if new:
                     marks = ",".join("?" * len(new))
@@ -125,9 +125,21 @@ class BatchRows:
         key = (table, rid)
         if key not in self._rows:
             got = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,)).fetchone()
-            self._rows[key] = HeldRow(dict(zip(self.columns(table), got)), True) if got else None
+            self._rows[key] = self._held(table, got)
         held = self._rows[key]
         return None if held is None or held.gone else held
+
+    def _held(self, table: str, got: tuple[Any, ...] | None) -> HeldRow | None:
+        if got is None:
+            return None
+        row = dict(zip(self.columns(table), got))
+        if '"@":1' in row["_ver"]:
+            # a record of this replica's whose creation refers to its row: written out in full
+            # before a merge changes the row (store.byref)
+            byref.materialize(self.conn, table, row["id"])
+            row["_ver"] = self.conn.execute(f'SELECT _ver FROM "{table}" WHERE id = ?',
+                                            (row["id"],)).fetchone()[0]
+        return HeldRow(row, True)
 
     def _facts(self, rid: str) -> None:
         if rid not in self._known:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import dialect
+from . import byref, dialect
 
 if TYPE_CHECKING:
     from .store import Store
@@ -611,7 +611,10 @@ def import_sqlite(db: Path, url: str) -> dict[str, int]:
 
     from ..core.errors import ValidationError
     from .store import Store
-    Store.open(db).close()              # checks it, and brings its schema up to date
+    with Store.open(db) as store:       # checks it, and brings its schema up to date
+        with store.transaction():
+            # (its own records' creations written out in full: byref)
+            byref.materialize_all(store.conn)
     lite = sqlite3.connect(str(db))
     try:
         with psycopg.connect(url, autocommit=True) as c:

@@ -60,23 +60,27 @@ class Versions:
     (the record's creation) and "_cl" that of its causal length. `seen`: the field versions that
     the delete which made the record deleted had seen (an edit it had not seen conflicts with
     it). `careful`: the record has had conflict rows, so its fields merge from their whole
-    history. In the column's JSON the last two are the keys "_seen" and "!"; nothing outside
-    this class reads or writes them.
+    history. `byref`: this replica created the record and logged its creation by reference to
+    the row (store.byref). In the column's JSON the last three are the keys "_seen", "!" and
+    "@"; nothing outside this class reads or writes them.
     """
-    __slots__ = ("fields", "seen", "careful")
+    __slots__ = ("fields", "seen", "careful", "byref")
 
     def __init__(self, fields: dict[str, list[Any]] | None = None,
-                 seen: dict[str, list[Any]] | None = None, careful: bool = False):
+                 seen: dict[str, list[Any]] | None = None, careful: bool = False,
+                 byref: bool = False):
         self.fields: dict[str, list[Any]] = fields if fields is not None else {}
         self.seen = seen
         self.careful = careful
+        self.byref = byref
 
     @classmethod
     def load(cls, text: str | None) -> Versions:
         fields = compact.loads(text) if text else {}
         seen = fields.pop("_seen", None)
         careful = bool(fields.pop("!", 0))
-        return cls(fields, seen, careful)
+        byref = bool(fields.pop("@", 0))
+        return cls(fields, seen, careful, byref)
 
     def dump(self) -> str:
         out: dict[str, Any] = dict(self.fields)
@@ -84,6 +88,8 @@ class Versions:
             out["_seen"] = self.seen
         if self.careful:
             out["!"] = 1
+        if self.byref:
+            out["@"] = 1
         return compact.dumps(out)
 
     def of(self, column: str) -> list[Any]:

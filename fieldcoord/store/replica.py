@@ -180,6 +180,9 @@ class Replica:
         # small local writes leave their stream's row behind (ChangeLog.flush); a regional
         # hub's database settles at every write instead
         self.lazy_streams: bool = not getattr(self.conn, "settled_streams", False)
+        # records this replica creates have their creation logged by reference to their row
+        # (store.byref); a regional hub's database (PostgreSQL) logs every value
+        self.log_by_reference: bool = isinstance(self.conn, sqlite3.Connection)
         # documents whose full-text entries wait for index_pending (search reads them anyway)
         self._pending_docs = 0 if self.searchless else fts.pending_count(self.conn,
                                                                          self.self_ord)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, cast
 
 from ..core import kinds as K
 from ..core.format import display_number, display_phone
+from . import byref
 from .changelog import OWN_POSITION, TAKE_RECENT
 from .db import connect
 from .records import RowDict
@@ -564,13 +565,15 @@ def stale_local(conn: sqlite3.Connection, tails: Tail) -> list[tuple[str, str]]:
                 lines[rid] = k
                 continue
             out[(k.name, rid)] = None
-            if k.name == "agency" and ('"name"' in cells or '"code"' in cells):
+            if k.name == "agency" and (cells == byref.BYREF or '"name"' in cells
+                                       or '"code"' in cells):
                 out.update(dict.fromkeys(renamed_agency(conn, rid)))
     for rid, k in lines.items():
         rows: list[dict[str, Any]] = [{}]
-        for (cells,) in conn.execute("SELECT cells FROM change WHERE rid = ? AND tbl = ? "
-                                     "AND status = 0 UNION ALL SELECT cells FROM change_recent "
-                                     "WHERE rid = ? AND tbl = ?", (rid, k.table) * 2):
+        for (cells,) in conn.execute(
+                "SELECT fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
+                "AND status = 0 UNION ALL SELECT fc_cells(site, tbl, rid, cells) FROM "
+                "change_recent WHERE rid = ? AND tbl = ?", (rid, k.table) * 2):
             rows.append({c: v[0] for c, v in json.loads(cells).items() if v})
         out.update(dict.fromkeys(key for key, _ in line_documents(k, rid, rows)))
     return list(out)

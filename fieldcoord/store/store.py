@@ -26,7 +26,7 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.errors import NotInitialised, PermissionDenied, ValidationError
 from ..core.library import find_channel
-from . import conflicts, identity
+from . import byref, conflicts, identity
 from .db import connect
 from .migrations import migrate
 from .reading import RecordReader
@@ -194,15 +194,18 @@ class Store(RecordReader):
             version = self.log.tick()
             now = clock.to_iso(version)
             refs = _REFS_COLUMNS[k.name]
+            by_reference = self.log_by_reference
             vals = [rid, *(row.values() if not refs else (
                 _json(v) if c in refs and v is not None else v for c, v in row.items())),
-                now, now, self.device, 1, f'{{"":[{version},{self.self_ord}]}}']
+                now, now, self.device, 1, f'{{"":[{version},{self.self_ord}],"@":1}}'
+                if by_reference else f'{{"":[{version},{self.self_ord}]}}']
             try:
                 self.conn.execute(_insert_sql(k.table, tuple(row)), vals)
             except sqlite3.IntegrityError:
                 raise ValidationError(f"a {k.label} with id {rid} already exists") from None
-            cells = {c: [v] for c, v in row.items() if v is not None}
-            cells["_cl"] = [1]
+            # the entry refers to the row for its values (store.byref), or copies them
+            cells: Cells | str = byref.BYREF if by_reference else {
+                **{c: [v] for c, v in row.items() if v is not None}, "_cl": [1]}
             self.log.emit(self.checker.audience(row), k.table, rid, version, cells)
             self.touch(k, rid, row, created=True)
             self.checker.remember(k, rid, row)
@@ -283,6 +286,17 @@ class Store(RecordReader):
                 if len(cell) > 1 and cell[1] >= version:
                     version = cell[1] + 1
             self.claim(k, cur, ver, cells)
+            before, after = self.checker.audience(old_fields), self.checker.audience(new)
+            if ver.byref and before != after:
+                # (the history about to go to a new audience is read with the row as it is)
+                byref.materialize(self.conn, k.table, rid, self.self_ord)
+                ver.byref = False
+            if ver.byref:
+                # the creation's entry refers to this row: the values replaced of fields still
+                # at the creation's version stay in this entry (store.byref)
+                was = {c: old_fields[c] for c in changed if c not in ver.fields}
+                if was:
+                    cells[byref.WAS] = [was]
             for c in changed:
                 ver.fields[c] = [version, self.self_ord]
             refs = _REFS_COLUMNS[k.name]
@@ -292,7 +306,6 @@ class Store(RecordReader):
                 [*(changed.values() if not refs else (
                     _json(v) if v is not None and c in refs else v for c, v in changed.items())),
                  now, self.device, ver.dump(), rid])
-            before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if before == after:
                 self.log.emit(after, k.table, rid, version, cells)
             else:
@@ -403,6 +416,7 @@ class Store(RecordReader):
         the skewed one. The skewed value stays as an open conflict. `prev` is the version of
         our own value being replaced: always this replica's, whatever site number it names."""
         prev = [prev[0], self.self_ord]
+        byref.materialize(self.conn, kind.table, rid, self.self_ord)
         cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (rid,))
         names = [d[0] for d in cur.description]
         row = dict(zip(names, cur.fetchone()))

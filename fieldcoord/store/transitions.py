@@ -53,7 +53,7 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
     """Every version of request `rid`'s status in the log, by version (site as UUID)."""
     nodes: dict[Version, Node] = {}
     for stream, seq, hlc, site, text, status in conn.execute(
-            "SELECT stream, seq, hlc, site, cells, status FROM change "
+            "SELECT stream, seq, hlc, site, fc_cells(site, tbl, rid, cells), status FROM change "
             "WHERE rid = ? AND tbl = ?", (rid, REQUEST.table)):
         cells = json.loads(text)
         raw = cells.get("status")

@@ -27,7 +27,7 @@ from ..core import kinds as K
 from ..core.errors import Cancelled, FieldcoordError
 from ..core.failures import DiskFull, is_disk_full
 from ..core.validate import audience, may_see
-from ..store import migrations
+from ..store import byref, migrations
 from ..store import search as fts
 from ..store.changelog import TAKE_RECENT
 from ..store.exchange import apply_batch, sites_of, vector, visible_vector
@@ -191,6 +191,10 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
             c.execute("BEGIN")
             for statement in TAKE_RECENT:       # (withheld below as the rest of the log)
                 c.execute(statement)
+            # the copy is another replica's: every entry's cells written out in full, before
+            # any record is withheld (store.byref)
+            byref.register(c)
+            byref.materialize_all(c)
             hidden = 0
             for k in K.KINDS.values():
                 hidden += c.execute(
@@ -278,6 +282,8 @@ def _prepare(store, path: Path) -> str | None:
             return "the snapshot is not a fieldcoord database"
         if names != migrations.NAMES:
             return "the hub's database is at another schema version"
+        if byref.left_in(c):
+            return "the snapshot holds change-log entries that refer to rows instead of values"
         if meta.get("snapshot_agency") != store.home:
             return f"the snapshot was made for agency {meta.get('snapshot_agency')}"
         c.execute("PRAGMA journal_mode = DELETE")

@@ -9,7 +9,7 @@ import sqlite3
 
 from region import Region
 
-from fieldcoord.store import Store, dialect
+from fieldcoord.store import Store, byref, dialect
 from fieldcoord.store import db as store_db
 from fieldcoord.store.postgres import PgConnection, copy_rows, create_schema
 from fieldcoord.sync.engine import StorePeer, sync
@@ -114,6 +114,8 @@ def test_a_hubs_statements_give_the_same_answers_on_postgresql(tmp_path, postgre
     # the same statements again, on a copy of the SQLite database and on PostgreSQL
     dsn = postgres.create_database("dialect")
     lite = sqlite3.connect(before, isolation_level=None)
+    byref.register(lite)
+    byref.materialize_all(lite)         # as import_sqlite does: a hub on PostgreSQL has none
     create_schema(lite, dsn)
     copied = copy_rows(lite, dsn)
     pg = PgConnection(dsn)

@@ -9,13 +9,15 @@ from wholelog import WHOLE_LOG
 
 from fieldcoord.core import kinds as K
 from fieldcoord.core.errors import PermissionDenied, ValidationError
+from fieldcoord.store import byref
 from fieldcoord.store import Store
 from fieldcoord.store.exchange import vector
 
 
 def entries(store):
     rows = store.conn.execute(
-        "SELECT s.audience, c.seq, c.tx, c.tbl, c.rid, c.hlc, c.site, c.cells "
+        "SELECT s.audience, c.seq, c.tx, c.tbl, c.rid, c.hlc, c.site, "
+        "fc_cells(c.site, c.tbl, c.rid, c.cells) "
         f"FROM {WHOLE_LOG} c JOIN stream s ON s.id = c.stream ORDER BY c.hlc, s.audience, c.seq")
     return [dict(audience=a, seq=q, tx=t, tbl=tb, rid=r, hlc=h, site=si, cells=json.loads(c))
             for a, q, t, tb, r, h, si, c in rows]
@@ -74,6 +76,9 @@ def test_add_records_every_field_once(store):
     assert e["tbl"] == "contact" and e["rid"] == cid and e["audience"] == "all"
     assert e["cells"] == {"name": ["Dana Whitfield"], "agency": [store.agency_id("CCF")],
                           "title": ["Chief"], "owner": ["CCF"], "scope": ["all"], "_cl": [1]}
+    # stored by reference to the row, read back whole (store.byref)
+    assert store.conn.execute("SELECT cells FROM change_recent WHERE rid = ?",
+                              (cid,)).fetchone()[0] == byref.BYREF
     assert_log_complete(store)
 
 
@@ -286,7 +291,8 @@ def test_local_writes_leave_the_streams_row_and_sending_settles_it(tmp_path):
                                     (sid,)).fetchone()
         uuids = dict(again.conn.execute("SELECT ord, uuid FROM site"))
         chain = trust.ZERO
-        for row in again.conn.execute("SELECT tx, tbl, rid, hlc, site, cells FROM change "
+        for row in again.conn.execute("SELECT tx, tbl, rid, hlc, site, "
+                                      "fc_cells(site, tbl, rid, cells) FROM change "
                                       "WHERE stream = ? ORDER BY seq", (sid,)):
             chain = trust.chain(chain, identity.stored_digest(tuple(row), uuids.get))
         assert (seq, bytes(h)) == (settled + 5, chain)

@@ -13,10 +13,10 @@ from fieldcoord.sync.engine import StorePeer, sync
 BIG = "x" * 19_000       # a long note (the longest text field takes 20,000)
 
 
-def fill_up(store: Store) -> None:
-    """Let the database grow by a few pages at most from now on."""
+def fill_up(store: Store, room: int = 4) -> None:
+    """Let the database grow by `room` pages at most from now on."""
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
-    store.conn.execute(f"PRAGMA max_page_count = {pages + 4}")
+    store.conn.execute(f"PRAGMA max_page_count = {pages + room}")
 
 
 def test_a_write_that_fills_the_disk_is_rolled_back_and_said_plainly(tmp_path):
@@ -61,7 +61,7 @@ def test_the_cli_says_the_disk_is_full_in_one_line(tmp_path, monkeypatch, capsys
 
     def opened_on_a_full_disk(*args, **kw):
         store = real(*args, **kw)
-        fill_up(store)
+        fill_up(store, room=0)
         return store
     monkeypatch.setattr(Store, "open", opened_on_a_full_disk)
     code = cli.main(["--db", str(db), "add", "contact", "name=Long Notes", "agency=CCF",

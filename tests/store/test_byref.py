@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A record's creation is logged by reference to its row: the log reads back every value the
+record was created with, whatever was written since, partners receive and verify exactly what a
+full copy would have given them, and nothing a partner sends is read as such a reference."""
+import json
+import sqlite3
+
+import pytest
+
+from fieldcoord.core import kinds as K
+from fieldcoord.store import Store, byref, identity
+from fieldcoord.store.incoming import malformed
+from fieldcoord.sync import snapshot
+from fieldcoord.sync.engine import StorePeer, sync
+
+
+def stored(store, rid):
+    """(stored cells text, cells as every reader reads them) of the record's creation."""
+    store.take_recent()
+    return store.conn.execute(
+        "SELECT cells, fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? "
+        "ORDER BY hlc LIMIT 1", (rid,)).fetchone()
+
+
+def created_with(store, rid):
+    """The cells a full copy of the record's creation holds, from the record as read now."""
+    rec = store.get(rid)
+    out = {"owner": [rec.owner], "scope": [rec.scope]}
+    for f in K.KINDS[rec.kind].fields:
+        if rec.values.get(f.name) is not None:
+            out[f.name] = [rec.values[f.name]]
+    out["_cl"] = [1]
+    return out
+
+
+def test_a_creation_refers_to_its_row_and_reads_back_whole(store):
+    mpd = store.add("agency", {"name": "Metro Police Department", "code": "MPD",
+                               "discipline": "law"})
+    rid = store.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief",
+                                "languages": "en, es"})
+    engine = store.add("resource", {"name": "Engine 7", "agency": "CCF"})
+    req = store.add("request", {"requesting_agency": "MPD", "supplying_agency": "CCF",
+                                "description": "2 engines", "quantity": 2,
+                                "committed_resources": [engine], "status": "committed"})
+    for r in (mpd, rid, engine, req):
+        text, cells = stored(store, r)
+        assert text == byref.BYREF
+        assert json.loads(cells) == created_with(store, r) | (
+            {"status": ["available"]} if r == engine else {})
+    # a list of ids reads back as the list it was written as
+    assert json.loads(stored(store, req)[1])["committed_resources"] == [[engine]]
+
+
+def test_an_edit_keeps_the_values_it_replaces_for_the_creation(store):
+    rid = store.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief"})
+    first = created_with(store, rid)
+    store.edit(rid, {"title": "Captain", "notes": "night shift"})
+    store.edit(rid, {"title": "Battalion Chief"})
+    text, cells = stored(store, rid)
+    assert text == byref.BYREF and json.loads(cells) == first
+    # the edit's own entry keeps them to itself: no reader sees `_was`
+    raw, read = store.conn.execute(
+        "SELECT cells, fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? "
+        "ORDER BY hlc LIMIT 1 OFFSET 1", (rid,)).fetchone()
+    assert json.loads(raw)["_was"] == [{"title": "Chief", "notes": None}]
+    assert "_was" not in json.loads(read)
+
+
+def test_sharing_a_record_with_more_partners_writes_its_creation_out(store):
+    rid = store.add("contact", {"name": "Covert Desk", "agency": "CCF", "scope": "private"})
+    before = created_with(store, rid)
+    store.edit(rid, {"scope": "all"})       # its history goes to a new audience
+    text, cells = stored(store, rid)
+    assert json.loads(text) == before == json.loads(cells)
+    assert '"@"' not in store.conn.execute("SELECT _ver FROM contact WHERE id = ?",
+                                           (rid,)).fetchone()[0]
+
+
+def test_partners_receive_and_verify_the_creation_as_written(tmp_path):
+    hub = Store.create(tmp_path / "hub.db", "Clark County Fire", "CCF", device="hub")
+    a = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF", device="a")
+    b = Store.create(tmp_path / "b.db", "Clark County Fire", "CCF", device="b")
+    with hub, a, b:
+        sync(a, StorePeer(hub))
+        rid = a.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief"})
+        first = created_with(a, rid)
+        a.edit(rid, {"title": "Captain"})
+        sync(a, StorePeer(hub))
+        report = sync(b, StorePeer(hub))
+        assert not report.received.tampered and not report.received.refused
+        # the hub and b hold the creation in full, as a full copy would have been
+        for other in (hub, b):
+            got = other.conn.execute("SELECT cells FROM change WHERE rid = ? ORDER BY hlc "
+                                     "LIMIT 1", (rid,)).fetchone()[0]
+            assert json.loads(got) == first
+        chain = a.conn.execute("SELECT hash FROM stream WHERE origin = ? AND audience = 'all'",
+                               (a.self_ord,)).fetchone()[0]
+        # b edits a's record: a's merge writes the creation out before changing the row
+        b.edit(rid, {"notes": "on call"})
+        sync(b, StorePeer(hub))
+        sync(a, StorePeer(hub))
+        text, cells = stored(a, rid)
+        assert json.loads(text) == first == json.loads(cells)
+        assert a.dump() == b.dump() == hub.dump()
+        # the same entries, the same chain: nothing a partner verified changed
+        with a.transaction():
+            identity.rebuild_chains(a.conn)
+        assert a.conn.execute("SELECT hash FROM stream WHERE origin = ? AND audience = 'all'",
+                              (a.self_ord,)).fetchone()[0] == chain
+
+
+@pytest.mark.parametrize("cells", [{"@": 1}, {"@": [1]}, {"_was": [{"name": "x"}]},
+                                   {"name": ["x"], "_was": [{"name": "y"}]}])
+def test_a_partner_cannot_send_a_reference(cells):
+    assert malformed(K.KINDS["contact"], cells) is not None
+
+
+def test_a_partners_entry_is_never_read_as_a_reference_to_our_rows(store):
+    rid = store.add("contact", {"name": "Informant Line", "agency": "CCF",
+                                "scope": "private", "phone": "360 555 0199"})
+    with store.transaction():
+        site = store.conn.execute("INSERT INTO site (uuid, agency) VALUES ('p-1', 'MPD')"
+                                  ).lastrowid
+        stream = store.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, 'all')",
+                                    (site,)).lastrowid
+        # a change a partner sent about our private record, as received (refused, kept)
+        store.conn.execute("INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, "
+                           "status) VALUES (?, 1, 1, 'contact', ?, 1, ?, ?, 1)",
+                           (stream, rid, site, byref.BYREF))
+    got = store.conn.execute("SELECT fc_cells(site, tbl, rid, cells) FROM change WHERE "
+                             "stream = ?", (stream,)).fetchone()[0]
+    assert got == byref.BYREF and "Informant" not in got
+
+
+def test_a_snapshot_holds_no_references_and_one_that_does_is_refused(store, tmp_path):
+    rid = store.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief"})
+    store.edit(rid, {"title": "Captain"})
+    store.take_recent()
+    built = snapshot.build(store.conn, "CCF", tmp_path / "snap.db", store.site_uuid)
+    copy = sqlite3.connect(built.path)
+    try:
+        assert not byref.left_in(copy)
+        assert json.loads(copy.execute("SELECT cells FROM change WHERE rid = ? ORDER BY hlc "
+                                       "LIMIT 1", (rid,)).fetchone()[0])["title"] == ["Chief"]
+        # a snapshot still holding a reference is not taken
+        copy.execute("UPDATE change SET cells = ? WHERE rid = ?", (byref.BYREF, rid))
+        copy.commit()
+    finally:
+        copy.close()
+    other = Store.create(tmp_path / "new.db", "Clark County Fire", "CCF", device="new")
+    with other:
+        assert "refer to rows" in (snapshot._prepare(other, built.path) or "")
