@@ -121,6 +121,13 @@ def m0019_recent_changes(db: Database) -> None:
     _recent_changes(db.conn)
 
 
+def m0020_creations_by_reference(db: Database) -> None:
+    # No table changes: from this version a record's creation may be logged by reference to its
+    # row (store.byref), which an older release would read as a change of nothing; the version
+    # makes an older release refuse the database instead (migrate: "written by a newer").
+    del db
+
+
 def _recent_changes(conn: sqlite3.Connection) -> None:
     """change_recent, made first by migrate(): the earlier steps that write search documents
     read the log's positions (OWN_POSITION), which count the entries waiting there."""
@@ -146,7 +153,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0016_pending_documents", m0016_pending_documents),
          ("0017_search_mark", m0017_search_mark),
          ("0018_search_kinds", m0018_search_kinds),
-         ("0019_recent_changes", m0019_recent_changes))
+         ("0019_recent_changes", m0019_recent_changes),
+         ("0020_creations_by_reference", m0020_creations_by_reference))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

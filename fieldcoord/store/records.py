@@ -83,6 +83,12 @@ class Versions:
         return cls(fields, seen, careful, byref)
 
     def dump(self) -> str:
+        if self.seen is None and not self.careful:
+            # (the usual case, written without copying the fields: a dump at every edit)
+            text = compact.dumps(self.fields)
+            if not self.byref:
+                return text
+            return f'{text[:-1]},"@":1}}' if self.fields else '{"@":1}'
         out: dict[str, Any] = dict(self.fields)
         if self.seen is not None:
             out["_seen"] = self.seen

@@ -322,7 +322,8 @@ class Store(RecordReader):
             self.touch(k, rid, new, old_fields)
             if k.name == "request" and {"status", "committed_resources"} & changed.keys():
                 self._resources_follow(old_fields, new)
-        values = {name: new[name] for name in _FIELD_NAMES[k.name]}
+        values = dict(new)              # (the fields, in their order, then owner and scope)
+        del values["owner"], values["scope"]
         return Record(k.name, rid, values, new["owner"], new["scope"], cur["created_at"], now,
                       self.device, False)
 

@@ -9,8 +9,7 @@ from wholelog import WHOLE_LOG
 
 from fieldcoord.core import kinds as K
 from fieldcoord.core.errors import PermissionDenied, ValidationError
-from fieldcoord.store import byref
-from fieldcoord.store import Store
+from fieldcoord.store import Store, byref
 from fieldcoord.store.exchange import vector
 
 
