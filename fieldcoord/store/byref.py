@@ -8,13 +8,16 @@ moves a field of such a row off that version keeps its creation value first:
 
 - Store.edit puts the values it replaces in its own entry, in the local pseudo-cell `_was`
   (never sent, never in a digest: `fc_cells` leaves it out);
-- every other writer (a merge, an override, a conflict resolved, a snapshot) calls
-  `materialize` first, which writes the entry's cells out in full and clears the row's mark.
+- every other writer (a merge, an override, a conflict resolved, a sharing change, the move to
+  PostgreSQL, a snapshot leaving a record out) calls `materialize` first, which writes the
+  entry out in full and clears the row's mark.
 
-Every reader of the log's cells reads them through the SQL function `fc_cells(site, tbl, rid,
-cells)`, registered on each connection (db.connect): the cells text as it would have been
-stored in full. Only this replica's own entries are resolved so: a partner's entry is what it
-sent, and a change that names `@` or `_was` is refused on receipt (incoming.malformed).
+Every reader of the log's cells reads them through the SQL function `fc_cells(site, hlc, tbl,
+rid, cells)`, registered on each connection (db.connect): the cells text as it would have been
+stored in full. An entry is read as a reference only when it is the creation of a row that
+says so (the row marked, its creation's version the entry's): never a partner's change, and a
+change that names `@` or `_was` is refused on receipt (incoming.malformed). A snapshot keeps
+the references (the copy holds the rows and their marks), so the new replica reads them alike.
 """
 from __future__ import annotations
 
@@ -41,19 +44,15 @@ class Unresolved(Exception):
     writer changed a field without keeping its creation value): the log is damaged."""
 
 
-def self_ord(conn: Any) -> int:
-    got = conn.execute("SELECT value FROM meta WHERE key = 'self_ord'").fetchone()
-    return int(got[0]) if got else 1
-
-
-def _captured(conn: Any, tbl: str, rid: str, site: int) -> dict[str, Any]:
-    """{field: creation value} kept by this replica's edits of the record (`_was`)."""
+def _captured(conn: Any, tbl: str, rid: str, since: int) -> dict[str, Any]:
+    """{field: creation value} kept by the edits of the record after its creation (`_was`:
+    only Store.edit writes it, and no change received with it is applied)."""
     out: dict[str, Any] = {}
     for (text,) in conn.execute(
-            "SELECT cells FROM (SELECT hlc, cells FROM change WHERE rid = ? AND tbl = ? AND "
-            "site = ? AND instr(cells, '\"_was\"') UNION ALL SELECT hlc, cells FROM change_recent "
-            "WHERE rid = ? AND tbl = ? AND site = ? AND instr(cells, '\"_was\"')) ORDER BY hlc",
-            (rid, tbl, site) * 2):
+            "SELECT cells FROM (SELECT hlc, cells FROM change WHERE rid = ?1 AND tbl = ?2 AND "
+            "hlc > ?3 AND status = 0 AND instr(cells, '\"_was\"') UNION ALL SELECT hlc, cells "
+            "FROM change_recent WHERE rid = ?1 AND tbl = ?2 AND hlc > ?3 AND "
+            "instr(cells, '\"_was\"')) ORDER BY hlc", (rid, tbl, since)):
         was = compact.loads(text).get(WAS)
         if was:
             for col, value in was[0].items():
@@ -61,22 +60,35 @@ def _captured(conn: Any, tbl: str, rid: str, site: int) -> dict[str, Any]:
     return out
 
 
-def resolve(conn: Any, tbl: str, rid: str, site: int) -> str:
-    """The cells text of this replica's creation entry of record `rid`, logged by reference."""
-    kind = K.KIND_BY_TABLE.get(tbl)
-    cur = conn.execute(f'SELECT * FROM "{tbl}" WHERE id = ?', (rid,)) if kind else None
-    got = cur.fetchone() if cur is not None else None
-    if cur is None or got is None:
-        raise Unresolved(f"the creation of {tbl} {rid} refers to a row that is gone")
-    row = dict(zip((d[0] for d in cur.description), got))
-    fields = Versions.load(row["_ver"]).fields
+def _row(conn: Any, tbl: str, rid: str) -> dict[str, Any] | None:
+    if tbl not in _COLUMNS:
+        return None
+    cur = conn.execute(f'SELECT * FROM "{tbl}" WHERE id = ?', (rid,))
+    got = cur.fetchone()
+    return dict(zip((d[0] for d in cur.description), got)) if got is not None else None
+
+
+def resolve(conn: Any, tbl: str, rid: str, hlc: int, site: int) -> str | None:
+    """The cells text of the creation (version `hlc`, `site`) of record `rid` logged by
+    reference, or None when the row does not say its creation is that one."""
+    row = _row(conn, tbl, rid)
+    if row is None:
+        return None
+    ver = Versions.load(row["_ver"])
+    if not ver.byref or ver.fields.get("") != [hlc, site]:
+        return None
+    return _cells(conn, tbl, rid, row, ver)
+
+
+def _cells(conn: Any, tbl: str, rid: str, row: dict[str, Any], ver: Versions) -> str:
+    fields = ver.fields
     refs = _REFS[tbl]
     was: dict[str, Any] | None = None
     out: dict[str, list[Any]] = {}
     for col in _COLUMNS[tbl]:
         if col in fields:               # written since: its creation value was kept then
             if was is None:
-                was = _captured(conn, tbl, rid, site)
+                was = _captured(conn, tbl, rid, fields[""][0])
             if col not in was:
                 raise Unresolved(f"the creation value of {tbl} {rid} {col} was not kept")
             value = was[col]
@@ -97,65 +109,58 @@ def without_was(text: str) -> str:
 
 
 def register(conn: sqlite3.Connection) -> None:
-    """Give `conn` the SQL function fc_cells(site, tbl, rid, cells): an entry's cells as
+    """Give `conn` the SQL function fc_cells(site, hlc, tbl, rid, cells): an entry's cells as
     every reader of the log takes them (see the module's text)."""
-    def fc_cells(site: object, tbl: str, rid: str, cells: str | None) -> str | None:
+    def fc_cells(site: int, hlc: int, tbl: str, rid: str, cells: str | None) -> str | None:
         if cells == BYREF:
-            if site == self_ord(conn):
-                return resolve(conn, tbl, rid, site)
-            return cells                # a partner's entry: as it came (malformed, refused)
+            return resolve(conn, tbl, rid, hlc, site) or cells
         if cells is not None and '"_was"' in cells:
             return without_was(cells)
         return cells
-    conn.create_function("fc_cells", 4, fc_cells)
+    conn.create_function("fc_cells", 5, fc_cells)
 
 
-def materialize(conn: Any, tbl: str, rid: str, site: int | None = None) -> bool:
+def materialize(conn: Any, tbl: str, rid: str) -> bool:
     """Write out in full the creation entry of record `rid` if it is logged by reference, and
     clear its row's mark: before a writer other than Store.edit changes the row. Returns
     whether there was one."""
-    got = conn.execute(f'SELECT _ver FROM "{tbl}" WHERE id = ?', (rid,)).fetchone()
-    if got is None:
+    row = _row(conn, tbl, rid)
+    if row is None:
         return False
-    ver = Versions.load(got[0])
+    ver = Versions.load(row["_ver"])
     if not ver.byref:
         return False
-    site = self_ord(conn) if site is None else site
-    text = resolve(conn, tbl, rid, site)
+    hlc, site = ver.fields[""]
+    text = _cells(conn, tbl, rid, row, ver)
     for table in ("change", "change_recent"):
-        conn.execute(f"UPDATE {table} SET cells = ? WHERE rid = ? AND tbl = ? AND site = ? "
-                     "AND cells = ?", (text, rid, tbl, site, BYREF))
+        conn.execute(f"UPDATE {table} SET cells = ? WHERE rid = ? AND tbl = ? AND hlc = ? "
+                     "AND site = ? AND cells = ?", (text, rid, tbl, hlc, site, BYREF))
     ver.byref = False
     conn.execute(f'UPDATE "{tbl}" SET _ver = ? WHERE id = ?', (ver.dump(), rid))
     return True
 
 
-def left_in(conn: Any) -> bool:
-    """Whether a database holds anything logged by reference (a snapshot made for another
-    replica holds nothing of the kind: materialize_all)."""
-    if conn.execute("SELECT 1 FROM change WHERE cells = ? OR instr(cells, '\"_was\"') "
-                    "LIMIT 1", (BYREF,)).fetchone():
-        return True
-    return any(conn.execute(f'SELECT 1 FROM "{k.table}" WHERE _ver LIKE ? LIMIT 1',
-                            (MARK_LIKE,)).fetchone() for k in K.KINDS.values())
-
-
-def materialize_all(conn: Any) -> int:
-    """Write out every creation entry logged by reference, and drop every `_was`: before the
-    database is copied for another replica (whose site number differs). Returns how many."""
-    site = self_ord(conn)
+def materialize_where(conn: Any, condition: str = "1") -> int:
+    """materialize() every record logged by reference whose row meets the SQL `condition`
+    (every one by default). Returns how many."""
     n = 0
     for kind in K.KINDS.values():
         rids = [r for (r,) in conn.execute(
-            f'SELECT id FROM "{kind.table}" WHERE _ver LIKE ?', (MARK_LIKE,))]
+            f'SELECT id FROM "{kind.table}" WHERE _ver LIKE ? AND ({condition})', (MARK_LIKE,))]
         for rid in rids:
-            n += materialize(conn, kind.table, rid, site)
-    for table in ("change", "change_recent"):
-        key = "stream, seq" if table == "change" else "id"
-        rows = conn.execute(f"SELECT {key}, cells FROM {table} WHERE "
-                            "instr(cells, '\"_was\"')").fetchall()
-        for *where, text in rows:
-            cond = "stream = ? AND seq = ?" if table == "change" else "id = ?"
-            conn.execute(f"UPDATE {table} SET cells = ? WHERE {cond}",
+            n += materialize(conn, kind.table, rid)
+    return n
+
+
+def write_out(conn: Any) -> int:
+    """Leave nothing logged by reference: every creation written out, every `_was` dropped
+    (a hub's database moved to PostgreSQL, where readers take the cells as stored). Returns
+    how many creations were written out."""
+    n = materialize_where(conn)
+    for table, key in (("change", "stream = ? AND seq = ?"), ("change_recent", "id = ?")):
+        cols = "stream, seq" if table == "change" else "id"
+        for *where, text in conn.execute(f"SELECT {cols}, cells FROM {table} WHERE "
+                                         "instr(cells, '\"_was\"')").fetchall():
+            conn.execute(f"UPDATE {table} SET cells = ? WHERE {key}",
                          (without_was(text), *where))
     return n

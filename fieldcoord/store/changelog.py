@@ -190,7 +190,7 @@ class ChangeLog:
                 continue
             h = bytes(h) if h else trust.ZERO
             for at, tx, tbl, rid, hlc, site, cells in self.conn.execute(
-                    "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, tbl, rid, cells) "
+                    "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, hlc, tbl, rid, cells) "
                     "FROM change WHERE stream = ? "
                     "AND seq > ? ORDER BY seq", (sid, seq)).fetchall():
                 h = trust.chain(h, identity.stored_digest((tx, tbl, rid, hlc, site, cells),
@@ -304,8 +304,9 @@ class ChangeLog:
         follow) superseded are withheld."""
         # all of it: partners who lost sight of the record earlier dropped what they had
         self.take_recent()
-        past = self.conn.execute("SELECT hlc, site, fc_cells(site, tbl, rid, cells) FROM change "
-                                 "WHERE rid = ? AND tbl = ? AND status = 0 ORDER BY hlc",
+        past = self.conn.execute("SELECT hlc, site, fc_cells(site, hlc, tbl, rid, cells) "
+                                 "FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
+                                 "ORDER BY hlc",
                                  (rid, table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
         superseded: set[tuple[str, int, int]] = set()      # (column, hlc, site number)

@@ -102,7 +102,7 @@ def resolve(store: Store, cid: str, keep: str) -> Conflict:
         value = c.current if keep == "current" else c.value
         ver = Versions.load(row["_ver"])
         if ver.byref:
-            byref.materialize(store.conn, kind.table, c.record, store.self_ord)
+            byref.materialize(store.conn, kind.table, c.record)
             ver.byref = False
         winner = ver.of(c.field)
         others = [[x.version[0], _site(store, x.version[1])] for x in heads]

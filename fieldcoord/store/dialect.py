@@ -157,7 +157,7 @@ def _translate(sql: str, keys: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     return s
 
 
-_FC_CELLS = re.compile(r"\bfc_cells\(\s*[\w.]+\s*,\s*[\w.]+\s*,\s*[\w.]+\s*,\s*([\w.]+)\s*\)")
+_FC_CELLS = re.compile(r"\bfc_cells\((?:\s*[\w.]+\s*,){4}\s*([\w.]+)\s*\)")
 _NOCASE = re.compile(r"\s+COLLATE\s+NOCASE\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\s*(=|<>|!=|<=|>=|<|>)\s*$")
 

@@ -143,8 +143,8 @@ def _still_visible(conn: sqlite3.Connection, tbl: str, rid: str, agency: str | N
     owner = scope = None
     best = -1
     for hlc, text in conn.execute(
-            "SELECT hlc, fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
-            "AND status = 0 "
+            "SELECT hlc, fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? "
+            "AND tbl = ? AND status = 0 "
             "AND (cells LIKE '%\"owner\"%' OR cells LIKE '%\"scope\"%' OR cells = ?)",
             (rid, tbl, byref.BYREF)):
         cells = json.loads(text)
@@ -229,7 +229,7 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
 
     def stream_rows(key: StreamKey, after: int) -> Iterator[_OutRow]:
         cur = conn.cursor()
-        cur.execute("SELECT hlc, seq, tx, tbl, rid, site, fc_cells(site, tbl, rid, cells), "
+        cur.execute("SELECT hlc, seq, tx, tbl, rid, site, fc_cells(site, hlc, tbl, rid, cells), "
                     "status FROM change "
                     "WHERE stream = ? AND seq > ? ORDER BY seq", (ids[key], after))
         for hlc, seq, tx, tbl, rid, site, cells, status in cur:
@@ -386,8 +386,8 @@ def check_batch(store: Store, entries: list[Entry], sites: dict[str, SiteInfo], 
                 uuids = dict(conn.execute("SELECT ord, uuid FROM site"))
             stored = {seq: (tx, tbl, rid, hlc, site, cells) for seq, tx, tbl, rid, hlc, site,
                       cells in conn.execute(
-                          "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, tbl, rid, "
-                          "cells) FROM change WHERE "
+                          "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, hlc, tbl, "
+                          "rid, cells) FROM change WHERE "
                           "stream = ? AND seq BETWEEN ? AND ?",
                           (sid, dups[0].seq, dups[-1].seq))}
             for e in dups:

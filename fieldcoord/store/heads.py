@@ -124,7 +124,7 @@ class FieldHeads(BatchRows):
         cl = 0
         cl_version: list[Any] | None = None
         for hlc, site, cells_text in conn.execute(
-                "SELECT hlc, site, fc_cells(site, tbl, rid, cells) FROM change "
+                "SELECT hlc, site, fc_cells(site, hlc, tbl, rid, cells) FROM change "
                 "WHERE rid = ? AND tbl = ? "
                 "AND status = 0",
                 (rid, kind.table)):

@@ -98,7 +98,7 @@ def rebuild_chains(conn: sqlite3.Connection,
     for sid, origin in conn.execute("SELECT id, origin FROM stream").fetchall():
         h, seq = trust.ZERO, 0
         for seq, tx, tbl, rid, hlc, site, cells in conn.execute(
-                "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, tbl, rid, cells) "
+                "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, hlc, tbl, rid, cells) "
                 "FROM change WHERE stream = ? "
                 "ORDER BY seq", (sid,)).fetchall():
             h = trust.chain(h, stored_digest((tx, tbl, rid, hlc, site, cells), uuids.get))

@@ -218,7 +218,7 @@ def field_history(conn: sqlite3.Connection, tbl: str, rid: str, col: str,
     versions: dict[Version, Any] = {}
     superseded: set[Version] = set()
     for hlc, site, cells in conn.execute(
-            "SELECT hlc, site, fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? "
+            "SELECT hlc, site, fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? "
             "AND tbl = ? AND status = 0",
             (rid, tbl)):
         cells = compact.loads(cells)

@@ -29,7 +29,7 @@ class Judging(FieldHeads):
         bound = ids.is_bound(rid)
         if bound:
             for site, cells in self.conn.execute(
-                    "SELECT s.uuid, fc_cells(c.site, c.tbl, c.rid, c.cells) FROM change c "
+                    "SELECT s.uuid, fc_cells(c.site, c.hlc, c.tbl, c.rid, c.cells) FROM change c "
                     "JOIN site s ON s.ord = c.site WHERE c.rid = ? AND c.tbl = ? AND "
                     "(c.cells LIKE '%\"owner\"%' OR c.cells = ?)",
                     (rid, kind.table, byref.BYREF)):
@@ -45,7 +45,7 @@ class Judging(FieldHeads):
         if held or bound:
             return held
         for (cells,) in self.conn.execute(
-                "SELECT fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
+                "SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
                 "AND status = 0 AND (cells LIKE '%\"owner\"%' OR cells = ?) ORDER BY hlc",
                 (rid, kind.table, byref.BYREF)):
             value: str | None = (json.loads(cells).get("owner") or [None])[0]
@@ -60,9 +60,10 @@ class Judging(FieldHeads):
         decides)."""
         self.flush()
         conn = self.conn
+        byref.materialize(conn, kind.table, rid)     # (before any change of it stops counting)
         refused = False
         for stream, seq, site, cells_text, origin, aud, hlc, tx in conn.execute(
-                "SELECT c.stream, c.seq, c.site, fc_cells(c.site, c.tbl, c.rid, c.cells), "
+                "SELECT c.stream, c.seq, c.site, fc_cells(c.site, c.hlc, c.tbl, c.rid, c.cells), "
                 "s.uuid, t.audience, c.hlc, c.tx "
                 "FROM change c JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
                 "WHERE c.rid = ? AND c.tbl = ? AND c.status IN (0, 2)",

@@ -614,7 +614,7 @@ def import_sqlite(db: Path, url: str) -> dict[str, int]:
     with Store.open(db) as store:       # checks it, and brings its schema up to date
         with store.transaction():
             # (its own records' creations written out in full: byref)
-            byref.materialize_all(store.conn)
+            byref.write_out(store.conn)
     lite = sqlite3.connect(str(db))
     try:
         with psycopg.connect(url, autocommit=True) as c:

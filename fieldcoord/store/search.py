@@ -571,8 +571,8 @@ def stale_local(conn: sqlite3.Connection, tails: Tail) -> list[tuple[str, str]]:
     for rid, k in lines.items():
         rows: list[dict[str, Any]] = [{}]
         for (cells,) in conn.execute(
-                "SELECT fc_cells(site, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
-                "AND status = 0 UNION ALL SELECT fc_cells(site, tbl, rid, cells) FROM "
+                "SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
+                "AND status = 0 UNION ALL SELECT fc_cells(site, hlc, tbl, rid, cells) FROM "
                 "change_recent WHERE rid = ? AND tbl = ?", (rid, k.table) * 2):
             rows.append({c: v[0] for c, v in json.loads(cells).items() if v})
         out.update(dict.fromkeys(key for key, _ in line_documents(k, rid, rows)))

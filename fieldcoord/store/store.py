@@ -289,7 +289,7 @@ class Store(RecordReader):
             before, after = self.checker.audience(old_fields), self.checker.audience(new)
             if ver.byref and before != after:
                 # (the history about to go to a new audience is read with the row as it is)
-                byref.materialize(self.conn, k.table, rid, self.self_ord)
+                byref.materialize(self.conn, k.table, rid)
                 ver.byref = False
             if ver.byref:
                 # the creation's entry refers to this row: the values replaced of fields still
@@ -417,7 +417,7 @@ class Store(RecordReader):
         the skewed one. The skewed value stays as an open conflict. `prev` is the version of
         our own value being replaced: always this replica's, whatever site number it names."""
         prev = [prev[0], self.self_ord]
-        byref.materialize(self.conn, kind.table, rid, self.self_ord)
+        byref.materialize(self.conn, kind.table, rid)
         cur = self.conn.execute(f'SELECT * FROM "{kind.table}" WHERE id = ?', (rid,))
         names = [d[0] for d in cur.description]
         row = dict(zip(names, cur.fetchone()))

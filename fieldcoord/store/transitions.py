@@ -24,6 +24,7 @@ from typing import Any
 from ..core import hlc as clock
 from ..core import kinds as K
 from ..core import workflow
+from . import byref
 from .incoming import APPLIED, REFUSED, WAITING, Entry, as_uuid
 from .judging import Judging
 from .records import Version, WireCell
@@ -53,8 +54,8 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
     """Every version of request `rid`'s status in the log, by version (site as UUID)."""
     nodes: dict[Version, Node] = {}
     for stream, seq, hlc, site, text, status in conn.execute(
-            "SELECT stream, seq, hlc, site, fc_cells(site, tbl, rid, cells), status FROM change "
-            "WHERE rid = ? AND tbl = ?", (rid, REQUEST.table)):
+            "SELECT stream, seq, hlc, site, fc_cells(site, hlc, tbl, rid, cells), status "
+            "FROM change WHERE rid = ? AND tbl = ?", (rid, REQUEST.table)):
         cells = json.loads(text)
         raw = cells.get("status")
         cl = cells.get("_cl")
@@ -200,6 +201,9 @@ class Transitions(Judging):
             (stream, seq)).fetchone()
         if got is None or got[0] == want or got[0] == REFUSED:
             return False
+        # an edit of this replica's may keep the creation's values (store.byref): the creation
+        # is written out before the edit stops counting
+        byref.materialize(self.conn, REQUEST.table, rid)
         self.conn.execute("UPDATE change SET status = ? WHERE stream = ? AND seq = ?",
                           (want, stream, seq))
         if want == REFUSED:

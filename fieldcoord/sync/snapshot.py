@@ -126,7 +126,8 @@ def _redact(c: sqlite3.Connection) -> int:
     from ..store import identity
     uuids = dict(c.execute("SELECT ord, uuid FROM site"))
     held = " UNION ALL ".join(f'SELECT id FROM "{k.table}"' for k in K.KINDS.values())
-    rows = c.execute(f"SELECT stream, seq, tx, tbl, rid, hlc, site, cells, status FROM change "
+    rows = c.execute(f"SELECT stream, seq, tx, tbl, rid, hlc, site, "
+                     f"fc_cells(site, hlc, tbl, rid, cells), status FROM change "
                      f"WHERE status <> 0 OR rid NOT IN ({held})").fetchall()
     withheld = 0
     for sid, seq, tx, tbl, rid, hlc, site, cells, status in rows:
@@ -191,10 +192,10 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
             c.execute("BEGIN")
             for statement in TAKE_RECENT:       # (withheld below as the rest of the log)
                 c.execute(statement)
-            # the copy is another replica's: every entry's cells written out in full, before
-            # any record is withheld (store.byref)
+            # the creations of records withheld are written out first: their digests stay, and
+            # are made from the cells (store.byref); the others keep referring to their rows
             byref.register(c)
-            byref.materialize_all(c)
+            byref.materialize_where(c, "NOT fc_sees(owner, scope)")
             hidden = 0
             for k in K.KINDS.values():
                 hidden += c.execute(
@@ -282,8 +283,6 @@ def _prepare(store, path: Path) -> str | None:
             return "the snapshot is not a fieldcoord database"
         if names != migrations.NAMES:
             return "the hub's database is at another schema version"
-        if byref.left_in(c):
-            return "the snapshot holds change-log entries that refer to rows instead of values"
         if meta.get("snapshot_agency") != store.home:
             return f"the snapshot was made for agency {meta.get('snapshot_agency')}"
         c.execute("PRAGMA journal_mode = DELETE")

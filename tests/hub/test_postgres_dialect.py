@@ -115,7 +115,7 @@ def test_a_hubs_statements_give_the_same_answers_on_postgresql(tmp_path, postgre
     dsn = postgres.create_database("dialect")
     lite = sqlite3.connect(before, isolation_level=None)
     byref.register(lite)
-    byref.materialize_all(lite)         # as import_sqlite does: a hub on PostgreSQL has none
+    byref.write_out(lite)               # as import_sqlite does: a hub on PostgreSQL has none
     create_schema(lite, dsn)
     copied = copy_rows(lite, dsn)
     pg = PgConnection(dsn)

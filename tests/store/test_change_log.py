@@ -16,7 +16,7 @@ from fieldcoord.store.exchange import vector
 def entries(store):
     rows = store.conn.execute(
         "SELECT s.audience, c.seq, c.tx, c.tbl, c.rid, c.hlc, c.site, "
-        "fc_cells(c.site, c.tbl, c.rid, c.cells) "
+        "fc_cells(c.site, c.hlc, c.tbl, c.rid, c.cells) "
         f"FROM {WHOLE_LOG} c JOIN stream s ON s.id = c.stream ORDER BY c.hlc, s.audience, c.seq")
     return [dict(audience=a, seq=q, tx=t, tbl=tb, rid=r, hlc=h, site=si, cells=json.loads(c))
             for a, q, t, tb, r, h, si, c in rows]
@@ -291,7 +291,7 @@ def test_local_writes_leave_the_streams_row_and_sending_settles_it(tmp_path):
         uuids = dict(again.conn.execute("SELECT ord, uuid FROM site"))
         chain = trust.ZERO
         for row in again.conn.execute("SELECT tx, tbl, rid, hlc, site, "
-                                      "fc_cells(site, tbl, rid, cells) FROM change "
+                                      "fc_cells(site, hlc, tbl, rid, cells) FROM change "
                                       "WHERE stream = ? ORDER BY seq", (sid,)):
             chain = trust.chain(chain, identity.stored_digest(tuple(row), uuids.get))
         assert (seq, bytes(h)) == (settled + 5, chain)

@@ -77,6 +77,21 @@ def check(stores):
     assert visible_part(stores[0], ("CCF", "MPD")) == visible_part(stores[2], ("CCF", "MPD"))
 
 
+_CREATION = ("SELECT fc_cells(site, hlc, tbl, rid, cells) FROM (SELECT site, tbl, rid, cells, "
+             "hlc FROM change WHERE rid = ?1 UNION ALL SELECT site, tbl, rid, cells, hlc FROM "
+             "change_recent WHERE rid = ?1) ORDER BY hlc LIMIT 1")
+
+
+def check_creations(stores, created):
+    """A record's creation reads the same on the replica that made it, whatever was written
+    since (it is logged by reference to the row until a writer writes it out: store.byref)."""
+    for (who, rid), text in created.items():
+        store = stores[who]
+        if store.searchless:                # (a hub on PostgreSQL logs every value)
+            continue
+        assert store.conn.execute(_CREATION, (rid,)).fetchone()[0] == text, (store.device, rid)
+
+
 def title_version(store, rid):
     """((hlc, site UUID) of the title's current version, title) as this replica holds it."""
     row = store.conn.execute("SELECT title, _ver FROM contact WHERE id = ?", (rid,)).fetchone()
@@ -182,6 +197,7 @@ def run(ops, postgres=None):
         net = Network(stores, database_url)
         bundles: list = []
         writes: dict = {}
+        created: dict = {}
         try:
             for op, who, n, text in ops:
                 store = stores[who]
@@ -194,6 +210,9 @@ def run(ops, postgres=None):
                                                     "scope": SCOPES[n % len(SCOPES)],
                                                     "title": text})
                         writes[rid] = [(*title_version(store, rid), None, store.home)]
+                        if not store.searchless:
+                            created[(who, rid)] = store.conn.execute(_CREATION,
+                                                                     (rid,)).fetchone()[0]
                     elif op == "edit":
                         edit_title(store, target, text or None, writes)
                     elif op == "race":
@@ -225,6 +244,7 @@ def run(ops, postgres=None):
             settle(stores)
             check(stores)
             check_conflicts(stores, writes)
+            check_creations(stores, created)
         finally:
             net.close()
             for s in stores:
