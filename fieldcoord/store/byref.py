@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from ..core import compact
@@ -60,44 +61,80 @@ def _captured(conn: Any, tbl: str, rid: str, since: int) -> dict[str, Any]:
     return out
 
 
-def _row(conn: Any, tbl: str, rid: str) -> dict[str, Any] | None:
-    if tbl not in _COLUMNS:
-        return None
-    cur = conn.execute(f'SELECT * FROM "{tbl}" WHERE id = ?', (rid,))
-    got = cur.fetchone()
-    return dict(zip((d[0] for d in cur.description), got)) if got is not None else None
+_LIST = {t: ", ".join(f'"{c}"' for c in cols) for t, cols in _COLUMNS.items()}
+_ONE = {t: f'SELECT _ver, {cols} FROM "{t}" WHERE id = ?' for t, cols in _LIST.items()}
+_MANY = {t: f'SELECT id, _ver, {cols} FROM "{t}" WHERE id IN ' for t, cols in _LIST.items()}
 
 
 def resolve(conn: Any, tbl: str, rid: str, hlc: int, site: int) -> str | None:
     """The cells text of the creation (version `hlc`, `site`) of record `rid` logged by
     reference, or None when the row does not say its creation is that one."""
-    row = _row(conn, tbl, rid)
-    if row is None:
+    sql = _ONE.get(tbl)
+    got = conn.execute(sql, (rid,)).fetchone() if sql is not None else None
+    if got is None:
         return None
-    ver = Versions.load(row["_ver"])
+    ver = Versions.load(got[0])
     if not ver.byref or ver.fields.get("") != [hlc, site]:
         return None
-    return _cells(conn, tbl, rid, row, ver)
+    return _cells(conn, tbl, rid, got[1:], ver)
 
 
-def _cells(conn: Any, tbl: str, rid: str, row: dict[str, Any], ver: Versions) -> str:
+def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]]) -> list[str]:
+    """The cells texts of entries (site, hlc, tbl, rid, cells as stored), as fc_cells reads
+    them, the rows of those logged by reference read a table at a time: for the readers of
+    whole streams (sending, chain hashes)."""
+    out = [e[4] for e in entries]
+    wanted: dict[str, list[int]] = {}
+    for i, (_site, _hlc, tbl, _rid, cells) in enumerate(entries):
+        if cells == BYREF:
+            if tbl in _MANY:
+                wanted.setdefault(tbl, []).append(i)
+        elif '"_was"' in cells:
+            out[i] = without_was(cells)
+    for tbl, at in wanted.items():
+        for n in range(0, len(at), 500):
+            chunk = at[n:n + 500]
+            rows = {r[0]: r for r in conn.execute(
+                f"{_MANY[tbl]}({','.join('?' * len(chunk))})", [entries[i][3] for i in chunk])}
+            refs = _REFS[tbl]
+            for i in chunk:
+                site, hlc, _, rid, _ = entries[i]
+                got = rows.get(rid)
+                if got is None:
+                    continue
+                if not refs and got[1] == f'{{"":[{hlc},{site}],"@":1}}':
+                    # (a record not edited since, the usual case: its versions' very text)
+                    made = {c: [v] for c, v in zip(_COLUMNS[tbl], got[2:]) if v is not None}
+                    made["_cl"] = [1]
+                    out[i] = compact.dumps(made)
+                    continue
+                ver = Versions.load(got[1])
+                if ver.byref and ver.fields.get("") == [hlc, site]:
+                    out[i] = _cells(conn, tbl, rid, got[2:], ver)
+    return out
+
+
+def _cells(conn: Any, tbl: str, rid: str, values: Sequence[Any], ver: Versions) -> str:
+    """The creation's cells from the row's values (in _COLUMNS order) and versions."""
     fields = ver.fields
     refs = _REFS[tbl]
-    was: dict[str, Any] | None = None
-    out: dict[str, list[Any]] = {}
-    for col in _COLUMNS[tbl]:
-        if col in fields:               # written since: its creation value was kept then
-            if was is None:
-                was = _captured(conn, tbl, rid, fields[""][0])
-            if col not in was:
-                raise Unresolved(f"the creation value of {tbl} {rid} {col} was not kept")
-            value = was[col]
-        else:
-            value = row[col]
-            if value is not None and col in refs:
+    if not refs and all(c in ("", "_cl") for c in fields):
+        # (a record not edited since, the usual case)
+        out = {c: [v] for c, v in zip(_COLUMNS[tbl], values) if v is not None}
+    else:
+        was: dict[str, Any] | None = None
+        out = {}
+        for col, value in zip(_COLUMNS[tbl], values):
+            if col in fields:           # written since: its creation value was kept then
+                if was is None:
+                    was = _captured(conn, tbl, rid, fields[""][0])
+                if col not in was:
+                    raise Unresolved(f"the creation value of {tbl} {rid} {col} was not kept")
+                value = was[col]
+            elif value is not None and col in refs:
                 value = json.loads(value)
-        if value is not None:
-            out[col] = [value]
+            if value is not None:
+                out[col] = [value]
     out["_cl"] = [1]
     return compact.dumps(out)
 
@@ -124,14 +161,15 @@ def materialize(conn: Any, tbl: str, rid: str) -> bool:
     """Write out in full the creation entry of record `rid` if it is logged by reference, and
     clear its row's mark: before a writer other than Store.edit changes the row. Returns
     whether there was one."""
-    row = _row(conn, tbl, rid)
-    if row is None:
+    sql = _ONE.get(tbl)
+    got = conn.execute(sql, (rid,)).fetchone() if sql is not None else None
+    if got is None:
         return False
-    ver = Versions.load(row["_ver"])
+    ver = Versions.load(got[0])
     if not ver.byref:
         return False
     hlc, site = ver.fields[""]
-    text = _cells(conn, tbl, rid, row, ver)
+    text = _cells(conn, tbl, rid, got[1:], ver)
     for table in ("change", "change_recent"):
         conn.execute(f"UPDATE {table} SET cells = ? WHERE rid = ? AND tbl = ? AND hlc = ? "
                      "AND site = ? AND cells = ?", (text, rid, tbl, hlc, site, BYREF))

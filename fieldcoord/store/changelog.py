@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..core import compact
 from ..core import hlc as clock
-from . import identity, trust
+from . import byref, identity, trust
 from .records import Cells
 
 if TYPE_CHECKING:
@@ -189,10 +189,11 @@ class ChangeLog:
             if not top or top <= seq:
                 continue
             h = bytes(h) if h else trust.ZERO
-            for at, tx, tbl, rid, hlc, site, cells in self.conn.execute(
-                    "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, hlc, tbl, rid, cells) "
-                    "FROM change WHERE stream = ? "
-                    "AND seq > ? ORDER BY seq", (sid, seq)).fetchall():
+            rows = self.conn.execute("SELECT seq, tx, tbl, rid, hlc, site, cells FROM change "
+                                     "WHERE stream = ? AND seq > ? ORDER BY seq",
+                                     (sid, seq)).fetchall()
+            texts = byref.texts(self.conn, [(r[5], r[4], r[2], r[3], r[6]) for r in rows])
+            for (at, tx, tbl, rid, hlc, site, _), cells in zip(rows, texts):
                 h = trust.chain(h, identity.stored_digest((tx, tbl, rid, hlc, site, cells),
                                                           self._site_uuid))
                 if at % trust.HEAD_EVERY == 0:

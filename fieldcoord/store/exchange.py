@@ -8,6 +8,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from hashlib import blake2b as _blake2b
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from ..core import compact
@@ -229,11 +230,14 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
 
     def stream_rows(key: StreamKey, after: int) -> Iterator[_OutRow]:
         cur = conn.cursor()
-        cur.execute("SELECT hlc, seq, tx, tbl, rid, site, fc_cells(site, hlc, tbl, rid, cells), "
-                    "status FROM change "
+        cur.execute("SELECT hlc, seq, tx, tbl, rid, site, cells, status FROM change "
                     "WHERE stream = ? AND seq > ? ORDER BY seq", (ids[key], after))
-        for hlc, seq, tx, tbl, rid, site, cells, status in cur:
-            yield hlc, key, seq, tx, tbl, rid, site, cells, status
+        rows = iter(cur)
+        while chunk := list(islice(rows, 500)):
+            # (the creations logged by reference read a table at a time: byref.texts)
+            texts = byref.texts(conn, [(r[5], r[0], r[3], r[4], r[6]) for r in chunk])
+            for (hlc, seq, tx, tbl, rid, site, _, status), cells in zip(chunk, texts):
+                yield hlc, key, seq, tx, tbl, rid, site, cells, status
 
     # (a stream the receiver holds to its end is not read)
     streams = [stream_rows(k, after) for k, after in sorted(since.items())

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
 from ..core.errors import FieldcoordError, ValidationError
-from . import keys, trust
+from . import byref, keys, trust
 from .records import Cells, Versions
 
 if TYPE_CHECKING:
@@ -97,10 +97,10 @@ def rebuild_chains(conn: sqlite3.Connection,
     uuids = _uuid_map(conn)
     for sid, origin in conn.execute("SELECT id, origin FROM stream").fetchall():
         h, seq = trust.ZERO, 0
-        for seq, tx, tbl, rid, hlc, site, cells in conn.execute(
-                "SELECT seq, tx, tbl, rid, hlc, site, fc_cells(site, hlc, tbl, rid, cells) "
-                "FROM change WHERE stream = ? "
-                "ORDER BY seq", (sid,)).fetchall():
+        rows = conn.execute("SELECT seq, tx, tbl, rid, hlc, site, cells FROM change "
+                            "WHERE stream = ? ORDER BY seq", (sid,)).fetchall()
+        texts = byref.texts(conn, [(r[5], r[4], r[2], r[3], r[6]) for r in rows])
+        for (seq, tx, tbl, rid, hlc, site, _), cells in zip(rows, texts):
             h = trust.chain(h, stored_digest((tx, tbl, rid, hlc, site, cells), uuids.get))
             if sign is not None and seq % trust.HEAD_EVERY == 0:
                 sign(sid, origin, seq, h)
