@@ -146,3 +146,24 @@ def test_a_snapshot_keeps_the_references_and_reads_the_same(store, tmp_path):
         assert json.loads(text)["title"] == ["Chief"]
     finally:
         copy.close()
+
+
+def test_a_conflict_on_a_record_made_here_leaves_its_creation_as_made(replicas):
+    from fieldcoord.store.conflicts import open_conflicts, resolve
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    rid = a.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief"})
+    first = created_with(a, rid)
+    for r in (a, b):
+        sync(r, StorePeer(hub))
+    a.edit(rid, {"title": "Captain"})
+    b.edit(rid, {"title": "Battalion Chief"})      # concurrent: a conflict
+    for r in (a, b, a):
+        sync(r, StorePeer(hub))
+    found = [c for c in open_conflicts(a) if c.record == rid]
+    assert found
+    resolve(a, found[0].id, found[0].id)            # keep the value that lost
+    for r in (a, b, a, b):
+        sync(r, StorePeer(hub))
+    assert a.dump() == b.dump() == hub.dump()
+    for r in (a, hub, b):
+        assert json.loads(stored(r, rid)[1]) == first, r.device
