@@ -104,9 +104,7 @@ def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]]) -> list[
                     continue
                 if not refs and got[1] == f'{{"":[{hlc},{site}],"@":1}}':
                     # (a record not edited since, the usual case: its versions' very text)
-                    made = {c: [v] for c, v in zip(_COLUMNS[tbl], got[2:]) if v is not None}
-                    made["_cl"] = [1]
-                    out[i] = compact.dumps(made)
+                    out[i] = _as_made(tbl, got[2:])
                     continue
                 ver = Versions.load(got[1])
                 if ver.byref and ver.fields.get("") == [hlc, site]:
@@ -119,22 +117,28 @@ def _cells(conn: Any, tbl: str, rid: str, values: Sequence[Any], ver: Versions) 
     fields = ver.fields
     refs = _REFS[tbl]
     if not refs and all(c in ("", "_cl") for c in fields):
-        # (a record not edited since, the usual case)
-        out = {c: [v] for c, v in zip(_COLUMNS[tbl], values) if v is not None}
-    else:
-        was: dict[str, Any] | None = None
-        out = {}
-        for col, value in zip(_COLUMNS[tbl], values):
-            if col in fields:           # written since: its creation value was kept then
-                if was is None:
-                    was = _captured(conn, tbl, rid, fields[""][0])
-                if col not in was:
-                    raise Unresolved(f"the creation value of {tbl} {rid} {col} was not kept")
-                value = was[col]
-            elif value is not None and col in refs:
-                value = json.loads(value)
-            if value is not None:
-                out[col] = [value]
+        return _as_made(tbl, values)    # (a record not edited since, the usual case)
+    was: dict[str, Any] | None = None
+    out: dict[str, list[Any]] = {}
+    for col, value in zip(_COLUMNS[tbl], values):
+        if col in fields:               # written since: its creation value was kept then
+            if was is None:
+                was = _captured(conn, tbl, rid, fields[""][0])
+            if col not in was:
+                raise Unresolved(f"the creation value of {tbl} {rid} {col} was not kept")
+            value = was[col]
+        elif value is not None and col in refs:
+            value = json.loads(value)
+        if value is not None:
+            out[col] = [value]
+    out["_cl"] = [1]
+    return compact.dumps(out)
+
+
+def _as_made(tbl: str, values: Sequence[Any]) -> str:
+    """The creation's cells of a row of a kind without lists of ids, none of its fields
+    written since."""
+    out = {c: [v] for c, v in zip(_COLUMNS[tbl], values) if v is not None}
     out["_cl"] = [1]
     return compact.dumps(out)
 
@@ -157,25 +161,26 @@ def register(conn: sqlite3.Connection) -> None:
     conn.create_function("fc_cells", 5, fc_cells)
 
 
-def materialize(conn: Any, tbl: str, rid: str) -> bool:
+def materialize(conn: Any, tbl: str, rid: str) -> str | None:
     """Write out in full the creation entry of record `rid` if it is logged by reference, and
-    clear its row's mark: before a writer other than Store.edit changes the row. Returns
-    whether there was one."""
+    clear its row's mark: before a writer other than Store.edit changes the row. Returns the
+    row's versions as they are now, or None when there was nothing to write out."""
     sql = _ONE.get(tbl)
     got = conn.execute(sql, (rid,)).fetchone() if sql is not None else None
     if got is None:
-        return False
+        return None
     ver = Versions.load(got[0])
     if not ver.byref:
-        return False
+        return None
     hlc, site = ver.fields[""]
     text = _cells(conn, tbl, rid, got[1:], ver)
     for table in ("change", "change_recent"):
         conn.execute(f"UPDATE {table} SET cells = ? WHERE rid = ? AND tbl = ? AND hlc = ? "
                      "AND site = ? AND cells = ?", (text, rid, tbl, hlc, site, BYREF))
     ver.byref = False
-    conn.execute(f'UPDATE "{tbl}" SET _ver = ? WHERE id = ?', (ver.dump(), rid))
-    return True
+    now = ver.dump()
+    conn.execute(f'UPDATE "{tbl}" SET _ver = ? WHERE id = ?', (now, rid))
+    return now
 
 
 def materialize_where(conn: Any, condition: str = "1") -> int:
@@ -186,7 +191,7 @@ def materialize_where(conn: Any, condition: str = "1") -> int:
         rids = [r for (r,) in conn.execute(
             f'SELECT id FROM "{kind.table}" WHERE _ver LIKE ? AND ({condition})', (MARK_LIKE,))]
         for rid in rids:
-            n += materialize(conn, kind.table, rid)
+            n += materialize(conn, kind.table, rid) is not None
     return n
 
 

@@ -134,11 +134,9 @@ class BatchRows:
             return None
         row = dict(zip(self.columns(table), got))
         if '"@":1' in row["_ver"]:
-            # a record of this replica's whose creation refers to its row: written out in full
-            # before a merge changes the row (store.byref)
-            byref.materialize(self.conn, table, row["id"])
-            row["_ver"] = self.conn.execute(f'SELECT _ver FROM "{table}" WHERE id = ?',
-                                            (row["id"],)).fetchone()[0]
+            # a record whose creation refers to its row: written out in full before a merge
+            # changes the row (store.byref)
+            row["_ver"] = byref.materialize(self.conn, table, row["id"]) or row["_ver"]
         return HeldRow(row, True)
 
     def _facts(self, rid: str) -> None:
