@@ -12,11 +12,12 @@ from typing import Any
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 dumps: Callable[[Any], str]
+string: Callable[[str], str]        # a text as JSON, as dumps writes it
 try:
     from _json import encode_basestring as _c_string
     from _json import make_encoder as _c_make_encoder
 except ImportError:              # an interpreter without the C accelerator
-    dumps = _encoder.encode
+    dumps = string = _encoder.encode
 else:
     # no circular-reference check (markers=None): the change log holds plain values
     _c_encode = _c_make_encoder(None, _encoder.default, _c_string, None, ":", ",", False, False,
@@ -29,6 +30,7 @@ else:
         return "".join(_c_encode(value, 0))
 
     dumps = _c_dumps
+    string = _c_string
 
 
 # (the decoder's scanner: the C one where the accelerator is there)

@@ -62,6 +62,7 @@ def _captured(conn: Any, tbl: str, rid: str, since: int) -> dict[str, Any]:
 
 
 _LIST = {t: ", ".join(f'"{c}"' for c in cols) for t, cols in _COLUMNS.items()}
+_KEYS = {t: tuple(f"{compact.string(c)}:[" for c in cols) for t, cols in _COLUMNS.items()}
 _ONE = {t: f'SELECT _ver, {cols} FROM "{t}" WHERE id = ?' for t, cols in _LIST.items()}
 _MANY = {t: f'SELECT id, _ver, {cols} FROM "{t}" WHERE id IN ' for t, cols in _LIST.items()}
 
@@ -137,10 +138,21 @@ def _cells(conn: Any, tbl: str, rid: str, values: Sequence[Any], ver: Versions) 
 
 def _as_made(tbl: str, values: Sequence[Any]) -> str:
     """The creation's cells of a row of a kind without lists of ids, none of its fields
-    written since."""
-    out = {c: [v] for c, v in zip(_COLUMNS[tbl], values) if v is not None}
-    out["_cl"] = [1]
-    return compact.dumps(out)
+    written since: the text compact.dumps gives for them, written directly when every value
+    is a text or an integer (a reference read costs about a third less)."""
+    parts = []
+    for key, value in zip(_KEYS[tbl], values):
+        kind = type(value)
+        if kind is str:
+            parts.append(key + compact.string(value))
+        elif kind is int:
+            parts.append(key + str(value))
+        elif value is not None:
+            out = {c: [v] for c, v in zip(_COLUMNS[tbl], values) if v is not None}
+            out["_cl"] = [1]
+            return compact.dumps(out)
+    parts.append('"_cl":[1')
+    return "{" + "],".join(parts) + "]}"
 
 
 def without_was(text: str) -> str:

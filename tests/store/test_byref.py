@@ -6,7 +6,10 @@ import json
 import sqlite3
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from fieldcoord.core import compact
 from fieldcoord.core import kinds as K
 from fieldcoord.store import Store, byref, identity
 from fieldcoord.store.incoming import malformed
@@ -167,3 +170,14 @@ def test_a_conflict_on_a_record_made_here_leaves_its_creation_as_made(replicas):
     assert a.dump() == b.dump() == hub.dump()
     for r in (a, hub, b):
         assert json.loads(stored(r, rid)[1]) == first, r.device
+
+
+@given(st.lists(st.one_of(st.none(), st.text(), st.integers(-(1 << 70), 1 << 70),
+                          st.floats(allow_nan=False, allow_infinity=False)),
+                min_size=len(byref._COLUMNS["contact"]),
+                max_size=len(byref._COLUMNS["contact"])))
+def test_a_creation_read_from_its_row_is_the_text_a_full_copy_would_be(values):
+    cols = byref._COLUMNS["contact"]
+    full = {c: [v] for c, v in zip(cols, values) if v is not None}
+    full["_cl"] = [1]
+    assert byref._as_made("contact", values) == compact.dumps(full)
