@@ -72,12 +72,18 @@ def resolve(conn: Any, tbl: str, rid: str, hlc: int, site: int) -> str | None:
     reference, or None when the row does not say its creation is that one."""
     sql = _ONE.get(tbl)
     got = conn.execute(sql, (rid,)).fetchone() if sql is not None else None
-    if got is None:
-        return None
-    ver = Versions.load(got[0])
+    return None if got is None else _from_row(conn, tbl, rid, hlc, site, got[0], got[1:])
+
+
+def _from_row(conn: Any, tbl: str, rid: str, hlc: int, site: int, versions: str,
+              values: Sequence[Any]) -> str | None:
+    """resolve() from the row's `_ver` text and values (in _COLUMNS order)."""
+    if not _REFS[tbl] and versions == f'{{"":[{hlc},{site}],"@":1}}':
+        return _as_made(tbl, values)    # (a record not edited since, the usual case)
+    ver = Versions.load(versions)
     if not ver.byref or ver.fields.get("") != [hlc, site]:
         return None
-    return _cells(conn, tbl, rid, got[1:], ver)
+    return _cells(conn, tbl, rid, values, ver)
 
 
 def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]]) -> list[str]:
@@ -97,19 +103,13 @@ def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]]) -> list[
             chunk = at[n:n + 500]
             rows = {r[0]: r for r in conn.execute(
                 f"{_MANY[tbl]}({','.join('?' * len(chunk))})", [entries[i][3] for i in chunk])}
-            refs = _REFS[tbl]
             for i in chunk:
                 site, hlc, _, rid, _ = entries[i]
                 got = rows.get(rid)
-                if got is None:
-                    continue
-                if not refs and got[1] == f'{{"":[{hlc},{site}],"@":1}}':
-                    # (a record not edited since, the usual case: its versions' very text)
-                    out[i] = _as_made(tbl, got[2:])
-                    continue
-                ver = Versions.load(got[1])
-                if ver.byref and ver.fields.get("") == [hlc, site]:
-                    out[i] = _cells(conn, tbl, rid, got[2:], ver)
+                made = None if got is None else _from_row(conn, tbl, rid, hlc, site, got[1],
+                                                          got[2:])
+                if made is not None:
+                    out[i] = made
     return out
 
 

@@ -121,18 +121,30 @@ def test_a_partner_cannot_send_a_reference(cells):
 def test_a_partners_entry_is_never_read_as_a_reference_to_our_rows(store):
     rid = store.add("contact", {"name": "Informant Line", "agency": "CCF",
                                 "scope": "private", "phone": "360 555 0199"})
+    created = json.loads(store.conn.execute("SELECT _ver FROM contact WHERE id = ?",
+                                            (rid,)).fetchone()[0])[""][0]
     with store.transaction():
         site = store.conn.execute("INSERT INTO site (uuid, agency) VALUES ('p-1', 'MPD')"
                                   ).lastrowid
         stream = store.conn.execute("INSERT INTO stream (origin, audience) VALUES (?, 'all')",
                                     (site,)).lastrowid
-        # a change a partner sent about our private record, as received (refused, kept)
-        store.conn.execute("INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, "
-                           "status) VALUES (?, 1, 1, 'contact', ?, 1, ?, ?, 1)",
-                           (stream, rid, site, byref.BYREF))
+        # changes a partner sent about our private record, as received (refused, kept): one
+        # naming it by reference, one claiming values it was created with
+        store.conn.executemany(
+            "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, status) "
+            "VALUES (?, ?, 1, 'contact', ?, ?, ?, ?, 1)",
+            [(stream, 1, rid, 1, site, byref.BYREF),
+             (stream, 2, rid, created + 1, site, '{"name":["x"],"_was":[{"name":"Forged"}]}')])
+    store.edit(rid, {"name": "Informant Desk"})
     got = store.conn.execute("SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE "
-                             "stream = ?", (stream,)).fetchone()[0]
+                             "stream = ? AND seq = 1", (stream,)).fetchone()[0]
     assert got == byref.BYREF and "Informant" not in got
+    # our creation still reads as made, not as the partner's claim
+    store.take_recent()
+    ours = store.conn.execute("SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE "
+                              "rid = ? AND site = ? ORDER BY hlc LIMIT 1",
+                              (rid, store.self_ord)).fetchone()[0]
+    assert json.loads(ours)["name"] == ["Informant Line"]
 
 
 def test_a_snapshot_keeps_the_references_and_reads_the_same(store, tmp_path):
