@@ -128,6 +128,14 @@ def m0020_creations_by_reference(db: Database) -> None:
     del db
 
 
+def m0021_search_by_row(db: Database) -> None:
+    # a search document's number is its record's row number (with its kind's code): search_doc
+    # keeps only what the indexes read, every document is made again
+    _run_file(db.conn, "0021_search_by_row.sql")
+    from .search import rebuild_all
+    rebuild_all(db.conn)
+
+
 def _recent_changes(conn: sqlite3.Connection) -> None:
     """change_recent, made first by migrate(): the earlier steps that write search documents
     read the log's positions (OWN_POSITION), which count the entries waiting there."""
@@ -154,7 +162,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0017_search_mark", m0017_search_mark),
          ("0018_search_kinds", m0018_search_kinds),
          ("0019_recent_changes", m0019_recent_changes),
-         ("0020_creations_by_reference", m0020_creations_by_reference))
+         ("0020_creations_by_reference", m0020_creations_by_reference),
+         ("0021_search_by_row", m0021_search_by_row))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

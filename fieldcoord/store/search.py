@@ -33,21 +33,24 @@ SHORT_QUERY = 2            # letters up to which a query lists titles beginning 
 TITLE_START = 1000.0       # their score: above any full-text match
 CODE_START = 10_000.0      # an agency whose code begins with what was typed: above all
 KIND_BOOST = {k.name: k.search.boost for k in K.KINDS.values() if k.search is not None}
-# A document's number carries its kind (schema version 18): the kind's code times 2**32, plus
-# the document's place among those of its kind. Search ranks the matches by kind, and keeps to
-# one kind, inside the index query, reading only the documents of the page. People (code 0)
-# keep the small numbers: a full-text index stores each number's distance from the previous
-# one, and low bits holding the kind made those distances, and the index, larger. A kind's code
-# never changes once released; a new searchable kind takes the next free one.
+# A document's number carries its kind and its record (schema version 21): the kind's code
+# times 2**32, plus the record's row number in its table. Search ranks the matches by kind, and
+# keeps to one kind, inside the index query, reading only the documents of the page, and finds
+# the page's records by their row numbers: search_doc keeps no kind, id or subtitle. People
+# (code 0) keep the small numbers: a full-text index stores each number's distance from the
+# previous one, and low bits holding the kind made those distances, and the index, larger. A
+# kind's code never changes once released; a new searchable kind takes the next free one. A
+# record's row number never changes (records are marked deleted, never deleted); a copy that
+# may renumber rows rebuilds the documents (sync/snapshot.py).
 KIND_CODES = ("contact", "agency", "method", "resource", "facility", "request", "agreement",
               "operation", "plan", "channel", "event", "action", "log")
 KIND_SHIFT = 32
+ROW_MASK = (1 << KIND_SHIFT) - 1
 CODE_OF = {k: i for i, k in enumerate(KIND_CODES)}
-# the code of `kind` (a column) in SQL
+# the code of `kind` (a column) in SQL (schema version 18's renumbering)
 CODE_SQL = "CASE kind " + " ".join(f"WHEN '{k}' THEN {i}" for k, i in CODE_OF.items()) + " END"
-# documents with their numbers (docid, kind, id, title, subtitle, body, digits): see _numbered
-INSERT_DOC = ("INSERT INTO {table} (docid, kind, rid, title, subtitle, body, digits) VALUES "
-              "(?, ?, ?, ?, ?, ?, ?)")
+# documents with their numbers (docid, title, body, digits)
+INSERT_DOC = "INSERT INTO {table} (docid, title, body, digits) VALUES (?, ?, ?, ?)"
 
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
@@ -58,8 +61,8 @@ AgencyWords = dict[str | None, tuple[str, str]]
 Line = tuple[str, str, str | None, str | None]
 # {"contact" or "agency": {id: its lines}}
 Lines = Mapping[str, Mapping[str, Sequence[Line]]]
-# (title, subtitle, body, digit suffixes) of a record's search document
-Doc = tuple[str | None, str, str, list[str]]
+# (title, body, digit suffixes) of a record's search document
+Doc = tuple[str | None, str, list[str]]
 # ((kind, id), the record's row, or None to read it)
 DocTarget = tuple[tuple[str, str], RowDict | None]
 
@@ -92,6 +95,39 @@ _NON_DIGIT = re.compile(r"\D")
 def digit_suffixes(value: str) -> list[str]:
     d = _NON_DIGIT.sub("", value.split(";ext=")[0])
     return [d[i:] for i in range(0, max(len(d) - MIN_SUFFIX + 1, 0))]
+
+
+def doc_number(kind: str, rowid: int | None) -> int | None:
+    """The number of the document of the record of `kind` in row `rowid` (None: a row number
+    that does not fit, which no table reaches, has no document)."""
+    if rowid is None or not 0 < rowid <= ROW_MASK:
+        return None
+    return (CODE_OF[kind] << KIND_SHIFT) | rowid
+
+
+def _docid_sql(kind: str, alias: str) -> str:
+    """doc_number() in SQL, of the row `alias` of `kind`'s table."""
+    return f"(({CODE_OF[kind]} << {KIND_SHIFT}) | {alias}.rowid)"
+
+
+def doc_numbers(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]
+           ) -> dict[tuple[str, str], int]:
+    """{(kind, id): document number} of these records, live or not (read a table at a time);
+    a record without a row has none."""
+    wanted: dict[str, list[str]] = {}
+    for kind, rid in keys:
+        wanted.setdefault(kind, []).append(rid)
+    out: dict[tuple[str, str], int] = {}
+    for kind, rids in wanted.items():
+        table = K.KINDS[kind].table
+        for i in range(0, len(rids), 500):
+            chunk = rids[i:i + 500]
+            for rid, rowid in conn.execute(f'SELECT id, rowid AS search_row FROM "{table}" '
+                                           f'WHERE id IN ({",".join("?" * len(chunk))})', chunk):
+                n = doc_number(kind, rowid)
+                if n is not None:
+                    out[(kind, rid)] = n
+    return out
 
 
 def _is_phone(kind: str | None) -> bool:
@@ -218,8 +254,8 @@ _PLANS = {k.name: _Plan(tuple(_op(k, i) for i in k.search.body),
 def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords | None = None,
               row: RowDict | None = None, lines: bool = True,
               prefetched: Lines | None = None) -> Doc | None:
-    """(title, subtitle, body, digits) of a live searchable record, or None, as its kind's
-    Search declares (core/kinds.py).
+    """(title, body, digits) of a live searchable record, or None, as its kind's Search
+    declares (core/kinds.py).
 
     A contact's own methods are part of its document; only lines that belong to an agency
     alone (duty lines, dispatch) are documents of their own. `lines=False` skips looking for
@@ -262,8 +298,14 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords 
         words, line_digits = _methods_text(conn, kind, rid, prefetched)
         body.append(words)
         digits += line_digits
-    subtitle = _sub(*(_shown(conn, op, r, cache) for op in plan.subtitle))
-    return title, subtitle, _words(*body), digits
+    return title, _words(*body), digits
+
+
+def subtitle(conn: sqlite3.Connection, kind: str, row: RowDict,
+             cache: AgencyWords | None = None) -> str:
+    """The line shown under a hit of the record `row` of `kind` (made when a page of hits is
+    shown; search_doc does not keep it)."""
+    return _sub(*(_shown(conn, op, row, cache) for op in _PLANS[kind].subtitle))
 
 
 def _shown(conn: sqlite3.Connection, op: _Op, r: RowDict | sqlite3.Row,
@@ -312,8 +354,8 @@ PENDING_TX = 50
 # to read into a search's temporary index while a sync holds the database.
 PENDING_MAX = 1000
 
-# a document as search_doc holds it: title, subtitle, body, digits
-Stored = tuple[str, str, str, str]
+# a document as search_doc holds it: title, body, digits
+Stored = tuple[str, str, str]
 
 
 def stays_pending(n_targets: int, deferred: bool) -> bool:
@@ -380,7 +422,7 @@ def _refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget], cache: Agen
                           lines=not (rid in new_ids and rid not in with_lines),
                           prefetched=prefetched)
         docs.append((kind, rid, None if built is None else (
-            built[0] or "", built[1] or "", built[2], " ".join(built[3]))))
+            built[0] or "", built[1], " ".join(built[2]))))
     if later:
         return sum(_note(conn, kind, rid, doc, rid in new_ids) for kind, rid, doc in docs)
     _write_docs(conn, docs, new_ids, index=not bulk)
@@ -389,40 +431,19 @@ def _refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget], cache: Agen
     return 0
 
 
-def _stored(conn: sqlite3.Connection, rids: Sequence[str]
-            ) -> dict[str, tuple[int, str, str, str, str]]:
-    """{id: (docid, title, subtitle, body, digits)} of the documents search_doc holds for these
-    records."""
-    out: dict[str, tuple[int, str, str, str, str]] = {}
-    for i in range(0, len(rids), 500):
-        chunk = rids[i:i + 500]
-        for rid, *doc in conn.execute(
-                "SELECT rid, docid, title, subtitle, body, digits FROM search_doc "
-                f"WHERE rid IN ({','.join('?' * len(chunk))})", chunk):
-            out[rid] = tuple(doc)
+def _stored(conn: sqlite3.Connection, numbers: Sequence[int]) -> dict[int, Stored]:
+    """{number: (title, body, digits)} of the documents search_doc holds of these numbers."""
+    out: dict[int, Stored] = {}
+    for i in range(0, len(numbers), 500):
+        chunk = numbers[i:i + 500]
+        for n, *doc in conn.execute(
+                "SELECT docid, title, body, digits FROM search_doc "
+                f"WHERE docid IN ({','.join('?' * len(chunk))})", chunk):
+            out[n] = cast(Stored, tuple(doc))
     return out
 
 
-_DOC_COLUMNS = ("title", "subtitle", "body", "digits")
-
-
-def _numbered(conn: sqlite3.Connection, added: Sequence[tuple[str, str, str, str, str, str]],
-              table: str = "search_doc") -> list[tuple[int, str, str, str, str, str, str]]:
-    """New documents (kind, id, title, subtitle, body, digits) with their numbers, for
-    INSERT_DOC into `table`: a kind's code times 2**32, then counted on from the highest number
-    of that kind the table holds (read once a kind)."""
-    top: dict[str, int] = {}
-    out = []
-    for kind, rid, title, subtitle, body, digits in added:
-        n = top.get(kind)
-        if n is None:
-            code = CODE_OF[kind]
-            n = conn.execute(f"SELECT coalesce(max(docid), ?1 << {KIND_SHIFT}) FROM {table} "
-                             f"WHERE docid > (?1 << {KIND_SHIFT}) AND docid < ((?1 + 1) << "
-                             f"{KIND_SHIFT})", (code,)).fetchone()[0]
-        top[kind] = n = n + 1
-        out.append((n, kind, rid, title, subtitle, body, digits))
-    return out
+_DOC_COLUMNS = ("title", "body", "digits")
 
 
 def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored | None]],
@@ -430,40 +451,44 @@ def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored 
     """Write these (kind, id, document or None for none) over what search_doc holds, and with
     `index` the indexes: only what changed (an unchanged title leaves the title index's page
     alone), each kind of statement run once for all. `new_ids` have no document yet."""
-    olds = _stored(conn, [rid for _, rid, _ in docs if rid not in new_ids])
+    numbers = doc_numbers(conn, [(kind, rid) for kind, rid, _ in docs])
+    olds = _stored(conn, [numbers[kind, rid] for kind, rid, _ in docs
+                          if rid not in new_ids and (kind, rid) in numbers])
     words_out: list[tuple[int, str, str]] = []        # the index entries to take out, and in
     words_in: list[tuple[int, str, str]] = []
     digits_out: list[tuple[int, str]] = []
     digits_in: list[tuple[int, str]] = []
     gone: list[tuple[int]] = []
-    added: list[tuple[str, str, str, str, str, str]] = []
+    added: list[tuple[int, str, str, str]] = []
     updates: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
     for kind, rid, doc in docs:
-        old = olds.get(rid)
-        if old is None:
+        n = numbers.get((kind, rid))
+        if n is None:                       # no row (or one past the numbers): no document
+            continue
+        was = olds.get(n)
+        if was is None:
             if doc is not None:
-                added.append((kind, rid, *doc))
+                added.append((n, *doc))
             continue
-        docid, *was = old
         if doc is None:
-            gone.append((docid,))
-            words_out.append((docid, was[0], was[2]))
-            if was[3]:
-                digits_out.append((docid, was[3]))
+            gone.append((n,))
+            words_out.append((n, was[0], was[1]))
+            if was[2]:
+                digits_out.append((n, was[2]))
             continue
-        if tuple(was) == doc:
+        if was == doc:
             continue
-        if (doc[0], doc[2]) != (was[0], was[2]):
-            words_out.append((docid, was[0], was[2]))
-            words_in.append((docid, doc[0], doc[2]))
-        if doc[3] != was[3]:
-            if was[3]:
-                digits_out.append((docid, was[3]))
-            if doc[3]:
-                digits_in.append((docid, doc[3]))
-        changed = tuple(i for i in range(4) if doc[i] != was[i])
+        if (doc[0], doc[1]) != (was[0], was[1]):
+            words_out.append((n, was[0], was[1]))
+            words_in.append((n, doc[0], doc[1]))
+        if doc[2] != was[2]:
+            if was[2]:
+                digits_out.append((n, was[2]))
+            if doc[2]:
+                digits_in.append((n, doc[2]))
+        changed = tuple(i for i in range(3) if doc[i] != was[i])
         updates.setdefault(tuple(_DOC_COLUMNS[i] for i in changed), []).append(
-            (*(doc[i] for i in changed), docid))
+            (*(doc[i] for i in changed), n))
     if index:
         # out of the indexes with the words they were given (external content)
         conn.executemany("INSERT INTO search_fts (search_fts, rowid, title, body) "
@@ -474,14 +499,13 @@ def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored 
     for columns, rows in updates.items():
         conn.executemany(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c in columns)} "
                          "WHERE docid = ?", rows)
-    numbered = _numbered(conn, added)
-    conn.executemany(INSERT_DOC.format(table="search_doc"), numbered)
+    conn.executemany(INSERT_DOC.format(table="search_doc"), added)
     if not index:
         return
-    for docid, _, _, title, _, body, digits in numbered:
-        words_in.append((docid, title, body))
+    for n, title, body, digits in added:
+        words_in.append((n, title, body))
         if digits:
-            digits_in.append((docid, digits))
+            digits_in.append((n, digits))
     conn.executemany("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", words_in)
     conn.executemany("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)", digits_in)
 
@@ -532,7 +556,7 @@ def renamed_agency(conn: sqlite3.Connection, rid: str) -> list[tuple[str, str]]:
     with it are not listed twice.)"""
     return [(kind, cid) for kind, column in RENAME_REFRESHES for (cid,) in conn.execute(
         f'SELECT id FROM "{K.KINDS[kind].table}" r WHERE "{column}" = ? AND _cl % 2 = 1 AND '
-        "(EXISTS (SELECT 1 FROM search_doc d WHERE d.rid = r.id) OR "
+        f"(EXISTS (SELECT 1 FROM search_doc d WHERE d.docid = {_docid_sql(kind, 'r')}) OR "
         "EXISTS (SELECT 1 FROM search_pending p WHERE p.rid = r.id))", (rid,))]
 
 
@@ -612,20 +636,21 @@ def own_ord(conn: sqlite3.Connection) -> int:
 def _note(conn: sqlite3.Connection, kind: str, rid: str, doc: Stored | None, new: bool) -> int:
     """Note a record's new document (None: it has none) in search_pending, unless that is what
     search_doc and the indexes hold already; returns 1 when it noted one."""
-    noted = conn.execute("SELECT title, subtitle, body, digits FROM search_pending "
+    noted = conn.execute("SELECT title, body, digits FROM search_pending "
                          "WHERE rid = ?", (rid,)).fetchone()
     if noted is not None:
         current = None if noted[0] is None else tuple(noted)
     elif new:
         current = None
     else:
-        got = conn.execute("SELECT title, subtitle, body, digits FROM search_doc WHERE rid = ?",
-                           (rid,)).fetchone()
+        got = conn.execute(
+            f'SELECT d.title, d.body, d.digits FROM "{K.KINDS[kind].table}" r JOIN search_doc '
+            f"d ON d.docid = {_docid_sql(kind, 'r')} WHERE r.id = ?", (rid,)).fetchone()
         current = None if got is None else tuple(got)
     if current == doc:
         return 0
-    conn.execute("INSERT OR REPLACE INTO search_pending (rid, kind, title, subtitle, body, "
-                 "digits) VALUES (?, ?, ?, ?, ?, ?)", (rid, kind, *(doc or (None,) * 4)))
+    conn.execute("INSERT OR REPLACE INTO search_pending (rid, kind, title, body, digits) "
+                 "VALUES (?, ?, ?, ?, ?)", (rid, kind, *(doc or (None,) * 3)))
     return 1
 
 
@@ -683,11 +708,11 @@ def _write_pending(conn: sqlite3.Connection, index: bool, self_ord: int) -> int:
 def _write_noted(conn: sqlite3.Connection, index: bool) -> int:
     """Write the documents noted in search_pending to search_doc (and the indexes, with
     `index`); returns how many there were."""
-    rows = conn.execute("SELECT kind, rid, title, subtitle, body, digits FROM search_pending "
+    rows = conn.execute("SELECT kind, rid, title, body, digits FROM search_pending "
                         "ORDER BY rid").fetchall()
     if rows:
-        _write_docs(conn, [(kind, rid, None if title is None else (title, sub, body, digits))
-                           for kind, rid, title, sub, body, digits in rows], frozenset(), index)
+        _write_docs(conn, [(kind, rid, None if title is None else (title, body, digits))
+                           for kind, rid, title, body, digits in rows], frozenset(), index)
         conn.execute("DELETE FROM search_pending")
     return len(rows)
 
@@ -752,6 +777,9 @@ def number_by_kind(conn: sqlite3.Connection) -> None:
 def rebuild_all(conn: sqlite3.Connection) -> int:
     """Write the document of every live searchable record afresh, reading each table once, and
     rebuild both indexes; returns the number of documents."""
+    if "rid" in {c[1] for c in conn.execute("PRAGMA table_info(search_doc)")}:
+        # (a migration before version 21, whose search_doc that one replaces and fills)
+        return 0
     conn.execute("DELETE FROM search_doc")
     lines: dict[str, dict[str, list[Line]]] = {"contact": {}, "agency": {}}
     for column, held in lines.items():
@@ -769,25 +797,26 @@ def rebuild_all(conn: sqlite3.Connection) -> int:
         # a contact's lines are part of its document, not documents of their own
         within = K.KINDS[kind].search.within  # type: ignore[union-attr]
         own = f' AND "{within}" IS NULL' if within else ""
-        cur = conn.execute(f'SELECT * FROM "{K.KINDS[kind].table}" WHERE _cl % 2 = 1{own}')
+        cur = conn.execute(f'SELECT rowid AS search_row, * FROM "{K.KINDS[kind].table}" '
+                           f"WHERE _cl % 2 = 1{own}")
         names = [d[0] for d in cur.description]
         while True:
             rows = cur.fetchmany(5000)
             if not rows:
                 break
-            docs: list[tuple[str, str, str, str, str, str]] = []
+            docs: list[tuple[int, str, str, str]] = []
             for values in rows:
                 row = dict(zip(names, values))
+                n = doc_number(kind, row["search_row"])
                 doc = build_doc(conn, kind, row["id"], cache, row, prefetched=lines)
-                if doc is not None:
-                    docs.append((kind, row["id"], doc[0] or "", doc[1] or "", doc[2],
-                                 " ".join(doc[3])))
-            conn.executemany(insert, _numbered(conn, docs))
+                if doc is not None and n is not None:
+                    docs.append((n, doc[0] or "", doc[1], " ".join(doc[2])))
+            conn.executemany(insert, docs)
     rebuild_indexes(conn)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_mark'").fetchone():
         mark_all(conn, own_ord(conn))               # (migrations before 0017 rebuild too)
-    n: int = conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
-    return n
+    count: int = conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
+    return count
 
 
 def fold(text: str) -> str:
@@ -827,45 +856,41 @@ _PENDING_TABLES = {"search_fts": "pending_fts", "search_digits": "pending_digits
 def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
     """Fill this connection's temporary tables with the pending documents and their indexes
     (they change nothing in the database file, so a search never waits for a writer); returns
-    how many documents are pending. temp.pending_rid lists every record whose document is
+    how many documents are pending. temp.pending_ids numbers every record whose document is
     pending, those that have none any more included."""
     noted: int = conn.execute("SELECT count(*) FROM search_pending").fetchone()[0]
     tails = local_tails(conn, own_ord(conn) if self_ord is None else self_ord)
     if not noted and not tails:
         return 0
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS pending_doc (docid INTEGER PRIMARY KEY, "
-                 "kind TEXT, rid TEXT, title TEXT, subtitle TEXT, body TEXT, digits TEXT)")
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS pending_rid (rid TEXT PRIMARY KEY)")
+                 "title TEXT, body TEXT, digits TEXT)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS pending_ids (docid INTEGER PRIMARY KEY)")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_fts USING fts5 (title, body, "
                  "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_digits USING fts5 (digits, "
                  "tokenize = 'unicode61', detail = none, columnsize = 0)")
-    for table in (*_PENDING_TABLES.values(), "pending_rid"):
+    for table in (*_PENDING_TABLES.values(), "pending_ids"):
         conn.execute(f"DELETE FROM temp.{table}")
-    # the documents this replica's own writes left stale, built as they are now
-    built: dict[str, tuple[str, Stored | None]] = {}
+    docs: dict[tuple[str, str], Stored | None] = {}
+    for kind, rid, title, body, digits in conn.execute(
+            "SELECT kind, rid, title, body, digits FROM search_pending"):
+        docs[kind, rid] = None if title is None else (title, body, digits)
+    # the documents this replica's own writes left stale, built as they are now (one noted
+    # by a sync and written here since: the one built now is the newer)
     for kind, rid in stale_local(conn, tails):
         doc = build_doc(conn, kind, rid, {})
-        built[rid] = (kind, None if doc is None else (
-            doc[0] or "", doc[1] or "", doc[2], " ".join(doc[3])))
-    # (numbered as search_doc numbers them: the kind's code times 2**32, then a count)
-    conn.execute("INSERT INTO temp.pending_doc (docid, kind, rid, title, subtitle, body, digits) "
-                 f"SELECT ({CODE_SQL} << {KIND_SHIFT}) | row_number() OVER (), kind, rid, title, "
-                 "subtitle, body, digits FROM search_pending WHERE title IS NOT NULL")
-    conn.execute("INSERT OR IGNORE INTO temp.pending_rid SELECT rid FROM search_pending")
-    if built:
-        # (one noted by a sync and written here since: the one built now is the newer)
-        conn.executemany("DELETE FROM temp.pending_doc WHERE rid = ?", [(r,) for r in built])
-        conn.executemany(INSERT_DOC.format(table="temp.pending_doc"), _numbered(
-            conn, [(k, r, *d) for r, (k, d) in built.items() if d is not None],
-            "temp.pending_doc"))
-        conn.executemany("INSERT OR IGNORE INTO temp.pending_rid VALUES (?)",
-                         [(r,) for r in built])
+        docs[kind, rid] = None if doc is None else (doc[0] or "", doc[1], " ".join(doc[2]))
+    numbers = doc_numbers(conn, list(docs))
+    conn.executemany("INSERT OR IGNORE INTO temp.pending_ids VALUES (?)",
+                     [(n,) for n in numbers.values()])
+    conn.executemany(INSERT_DOC.format(table="temp.pending_doc"),
+                     [(numbers[key], *doc) for key, doc in docs.items()
+                      if doc is not None and key in numbers])
     conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) "
                  "SELECT docid, title, body FROM temp.pending_doc")
     conn.execute("INSERT INTO temp.pending_digits (rowid, digits) "
                  "SELECT docid, digits FROM temp.pending_doc WHERE digits != ''")
-    return noted + len(built)
+    return len(docs)
 
 
 def _in_pending(sql: str) -> str:
@@ -875,22 +900,46 @@ def _in_pending(sql: str) -> str:
     return sql
 
 
+def _hits(conn: sqlite3.Connection, found: Mapping[int, tuple[str, float]]) -> list[Hit]:
+    """The hits of these {document number: (title, score)}: each number's record read by its
+    row number (a kind's table at a time), its subtitle made from it."""
+    by_kind: dict[str, list[int]] = {}
+    for n in found:
+        code = n >> KIND_SHIFT
+        if code < len(KIND_CODES):
+            by_kind.setdefault(KIND_CODES[code], []).append(n & ROW_MASK)
+    cache: AgencyWords = {}
+    out = []
+    for kind, rowids in by_kind.items():
+        cur = conn.execute(f'SELECT rowid AS search_row, * FROM "{K.KINDS[kind].table}" WHERE '
+                           f"rowid IN ({','.join('?' * len(rowids))}) AND _cl % 2 = 1", rowids)
+        names = [d[0] for d in cur.description]
+        for values in cur.fetchall():
+            row = dict(zip(names, values))
+            title, score = found[cast(int, doc_number(kind, row["search_row"]))]
+            out.append(Hit(kind, row["id"], title, subtitle(conn, kind, row, cache), score))
+    return out
+
+
 def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
            limit: int = 20, self_ord: int | None = None) -> list[Hit]:
     """Ranked hits: words by bm25 (title weighs most), phone digits as strong matches."""
-    where_kind = " AND d.kind = ?" if kind else ""
-    found: dict[str, Hit] = {}
+    code = CODE_OF.get(kind or "", -1)
+    # (a range of numbers: the index reads only that kind's part of each word's list)
+    of_kind = (f" AND {{doc}} > (:code << {KIND_SHIFT}) AND {{doc}} < ((:code + 1) << "
+               f"{KIND_SHIFT})" if kind else "")
+    found: dict[int, tuple[str, float]] = {}        # {document number: (title, score)}
     # pending documents are not in search_doc and the indexes yet (or are there as they were):
     # there they are left out, and matched in temporary tables instead
     pending = _load_pending(conn, self_ord)
-    fresh = " AND d.rid NOT IN (SELECT rid FROM temp.pending_rid)" if pending else ""
 
-    def rows_of(sql: str, args: list[Any] | dict[str, Any], stale: str = fresh) -> list[Any]:
-        """The query's rows, and when documents are pending, its rows over them too (`stale`:
-        the condition leaving out those whose documents are pending)."""
-        rows = conn.execute(sql, args).fetchall()
+    def rows_of(sql: str, args: dict[str, Any], doc: str = "d.docid") -> list[Any]:
+        """The query's rows, and when documents are pending, its rows over them too (`doc`:
+        the number of the document, left out of the first when it is pending)."""
+        stale = f" AND {doc} NOT IN (SELECT docid FROM temp.pending_ids)"
+        rows = conn.execute(sql.replace("{fresh}", stale if pending else ""), args).fetchall()
         if pending:
-            rows += conn.execute(_in_pending(sql.replace(stale, "")), args).fetchall()
+            rows += conn.execute(_in_pending(sql.replace("{fresh}", "")), args).fetchall()
         return rows
 
     def run(score: str, table: str, query: str) -> int:
@@ -900,46 +949,41 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
         doc = f"{table}.rowid"
         boost = f"CASE {doc} >> {KIND_SHIFT} " + " ".join(
             f"WHEN {CODE_OF[k]} THEN {v}" for k, v in KIND_BOOST.items()) + " ELSE 1.0 END"
-        # (a range of numbers: the index reads only that kind's part of each word's list)
-        of_kind = (f" AND {doc} > (:code << {KIND_SHIFT}) AND {doc} < ((:code + 1) << "
-                   f"{KIND_SHIFT})" if kind else "")
-        stale = (f" AND {doc} NOT IN (SELECT docid FROM search_doc WHERE rid IN "
-                 "(SELECT rid FROM temp.pending_rid))" if pending else "")
-        sql = (f"SELECT d.kind, d.rid, d.title, d.subtitle, t.score FROM (SELECT {doc} AS docid, "
-               f"{score} * ({boost}) AS score FROM {table} WHERE {table} MATCH :query{of_kind}"
-               f"{stale} ORDER BY score LIMIT :limit) t JOIN search_doc d ON d.docid = t.docid")
-        rows = rows_of(sql, {"query": query, "code": CODE_OF.get(kind or "", -1),
-                             "limit": int(limit)}, stale)
-        for k, rid, title, sub, value in rows:
-            if rid not in found or -value > found[rid].score:
-                found[rid] = Hit(k, rid, title, sub, -value)
+        sql = (f"SELECT t.docid, d.title, t.score FROM (SELECT {doc} AS docid, "
+               f"{score} * ({boost}) AS score FROM {table} WHERE {table} MATCH :query"
+               f"{of_kind.format(doc=doc)}{{fresh}} ORDER BY score LIMIT :limit) t "
+               "JOIN search_doc d ON d.docid = t.docid")
+        rows = rows_of(sql, {"query": query, "code": code, "limit": int(limit)}, doc)
+        for n, title, value in rows:
+            if n not in found or -value > found[n][1]:
+                found[n] = (title, -value)
         return len(rows)
 
     short = text.strip()
     if kind in (None, "agency") and short.isalnum() and len(short) <= 12:
         # a liaison types a partner's code (hcso) to reach the agency: it comes first, in the
         # app and on the command line alike
-        code = short.upper()
-        for k, rid, title, sub in rows_of(
+        upper = short.upper()
+        for n, title in rows_of(
                 # (a range of the live agencies' codes, then their documents; codes are
                 # upper case)
-                "SELECT d.kind, d.rid, d.title, d.subtitle FROM agency a CROSS JOIN search_doc "
-                "d ON d.rid = a.id WHERE a.code >= ? AND a.code < ? AND a._cl % 2 = 1 "
-                f"AND d.kind = 'agency'{fresh} ORDER BY a.code LIMIT ?",
-                [code, code + "\uffff", int(limit)]):
-            found[rid] = Hit(k, rid, title, sub, CODE_START - len(found))
+                "SELECT d.docid, d.title FROM agency a CROSS JOIN search_doc d ON d.docid = "
+                f"{_docid_sql('agency', 'a')} WHERE a.code >= :low AND a.code < :high AND "
+                "a._cl % 2 = 1{fresh} ORDER BY a.code LIMIT :limit",
+                {"low": upper, "high": upper + "\uffff", "limit": int(limit)}):
+            found[n] = (title, CODE_START - len(found))
     if 0 < len(short) <= SHORT_QUERY and short.isalpha():
         # One or two letters match a good part of the directory: rank them alphabetically by
         # the titles that begin with them (an index range), as a phone's contact list does.
-        sql = ("SELECT d.kind, d.rid, d.title, d.subtitle FROM search_doc d "
-               f"WHERE d.title LIKE ?{where_kind}{fresh} "
-               "ORDER BY d.title COLLATE NOCASE LIMIT ?")
-        for k, rid, title, sub in rows_of(sql, [short + "%", *([kind] if kind else []),
-                                                int(limit)]):
-            if rid not in found:
-                found[rid] = Hit(k, rid, title, sub, TITLE_START * KIND_BOOST.get(k, 1.0))
+        sql = ("SELECT d.docid, d.title FROM search_doc d WHERE d.title LIKE :like"
+               f"{of_kind.format(doc='d.docid')}{{fresh}} "
+               "ORDER BY d.title COLLATE NOCASE LIMIT :limit")
+        for n, title in rows_of(sql, {"like": short + "%", "code": code, "limit": int(limit)}):
+            if n not in found:
+                found[n] = (title, TITLE_START * KIND_BOOST.get(
+                    KIND_CODES[n >> KIND_SHIFT], 1.0))
         if len(found) >= limit:
-            return sorted(found.values(), key=lambda h: (-h.score, h.title.casefold()))
+            return sorted(_hits(conn, found), key=lambda h: (-h.score, h.title.casefold()))
     words, digits = fts_query(text), digits_query(text)
     if digits:
         run(str(DIGITS_SCORE), "search_digits", digits)
@@ -949,4 +993,5 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
         # documents, so ranking the titles alone is much cheaper when they fill the page.
         if run(bm25, "search_fts", f"title : ({words})") < limit:
             run(bm25, "search_fts", words)
-    return sorted(found.values(), key=lambda h: (-h.score, h.title))[:limit]
+    best = sorted(found.items(), key=lambda f: (-f[1][1], f[1][0]))[:limit]
+    return sorted(_hits(conn, dict(best)), key=lambda h: (-h.score, h.title))

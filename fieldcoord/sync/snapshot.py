@@ -151,6 +151,25 @@ def _clear_search(c: sqlite3.Connection) -> None:
     c.execute("DELETE FROM search_mark")
 
 
+def _same_rows(src: sqlite3.Connection, copy: sqlite3.Connection) -> bool:
+    """Whether every searchable record of `copy` is in the row it has in `src`: a search
+    document is numbered by its record's row (store/search.py), and SQLite allows a copy
+    (VACUUM INTO) to number rows anew. Rows `src` gained since the copy are not compared."""
+    for kind in K.SEARCHABLE:
+        table = K.KINDS[kind].table
+        top = copy.execute(f'SELECT max(rowid) FROM "{table}"').fetchone()[0] or 0
+        digests = []
+        for c in (src, copy):
+            h = hashlib.blake2b(digest_size=16)
+            for rowid, rid in c.execute(f'SELECT rowid, id FROM "{table}" WHERE rowid <= ? '
+                                        "ORDER BY rowid", (top,)):
+                h.update(f"{rowid}:{rid};".encode())
+            digests.append(h.digest())
+        if digests[0] != digests[1]:
+            return False
+    return True
+
+
 def _copy_from_postgres(conn, path: Path) -> None:
     """A regional hub's records (PostgreSQL, one consistent read) in a new SQLite store file;
     it has no search documents, so the snapshot's are cleared and the laptop builds them."""
@@ -223,7 +242,7 @@ def build(conn: sqlite3.Connection, agency: str, db: Path, site: str) -> Built:
             # it is, and secure_delete leaves no trace of it)
             _drop_unnamed_sites(c)
             search = "kept" if hidden == 0 and isinstance(conn, sqlite3.Connection) \
-                else "cleared"
+                and _same_rows(conn, c) else "cleared"
             if search == "cleared":
                 # documents of visible records may hold words of withheld ones
                 _clear_search(c)

@@ -46,7 +46,9 @@ class Recorder:
 
 
 def _searching(sql: str) -> bool:
-    return any(t in sql for t in dialect.SEARCH_TABLES) or "sqlite_master" in sql
+    # (search also reads records by their rows, as search_row: a hub there keeps no search)
+    return any(t in sql for t in (*dialect.SEARCH_TABLES, "search_row")) \
+        or "sqlite_master" in sql
 
 
 def _rows(cur):

@@ -32,6 +32,20 @@ def make_v1(path):
     conn.close()
 
 
+def old_documents(conn):
+    """The search documents of make_v1's records as versions before 21 held them (with their
+    kind, id and subtitle), the indexes rebuilt over them: the earlier migrations leave
+    search_doc to version 21, which makes every document again."""
+    conn.execute("DELETE FROM search_doc")
+    conn.execute("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+                 "SELECT 'agency', id, name, code, code, '' FROM agency")
+    conn.execute("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) "
+                 "SELECT 'contact', id, name, 'Clark County Fire (CCF)', "
+                 "'Clark County Fire CCF', '' FROM contact")
+    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
+
+
 def test_every_version_migrates_to_the_latest(tmp_path):
     path = tmp_path / "v1.db"
     make_v1(path)
@@ -81,6 +95,7 @@ def test_index_entries_left_stale_by_version_14_are_written_by_the_upgrade(tmp_p
     make_v1(path)
     conn = connect(path)
     migrate(conn, stop_before="0016_pending_documents")
+    old_documents(conn)
     docid, title, body, digits = conn.execute(
         "SELECT docid, title, body, digits FROM search_doc WHERE kind = 'contact'").fetchone()
     # what version 14's write path left after renaming the contact: the new document, and the
@@ -111,6 +126,7 @@ def test_version_17_starts_the_search_marks_where_the_documents_are_current(tmp_
     make_v1(path)
     conn = connect(path)
     migrate(conn, stop_before="0017_search_mark")
+    old_documents(conn)
     conn.execute("UPDATE contact SET name = 'Renée Martin'")
     conn.execute("INSERT INTO search_pending (rid, kind, title, subtitle, body, digits) "
                  "SELECT rid, kind, 'Renée Martin', subtitle, body, digits FROM search_doc "
@@ -120,36 +136,48 @@ def test_version_17_starts_the_search_marks_where_the_documents_are_current(tmp_
     store = Store.open(path)
     try:
         assert dict(store.conn.execute("SELECT stream, seq FROM search_mark")) == ends
-        assert fts.pending_count(store.conn) == 1
+        # (version 21 makes every document again from the records: none is left pending)
+        assert fts.pending_count(store.conn) == 0
         assert [h.title for h in store.search("martin")] == ["Renée Martin"]
         assert fts.pending_count(store.conn) == 0
     finally:
         store.close()
 
 
-def test_version_18_numbers_the_documents_by_kind_and_search_finds_the_same(tmp_path):
-    """The upgrade renumbers every document so that its number carries its kind, and rebuilds
-    the indexes: search finds what documents written afresh find, in the same order (an agency
-    before the people it names), and a document noted pending stays pending."""
-    from fieldcoord.store.search import CODE_OF, KIND_SHIFT
-    path = tmp_path / "v17.db"
+def test_version_21_numbers_each_document_by_its_record_and_search_finds_the_same(tmp_path):
+    """Version 21 keeps only what the indexes read in search_doc, numbered by the record's row:
+    the upgrade makes every document again from the records, so search finds what it found
+    (an agency before the people it names, the subtitles as before), a record whose document
+    was noted pending is found as it is now, and every number names its record."""
+    from searchcheck import numbers_name_their_records
+
+    from fieldcoord.store.db import statements
+    from fieldcoord.store.migrations import SCHEMA_DIR
+    from fieldcoord.store.search import CODE_SQL, KIND_SHIFT
+    path = tmp_path / "v20.db"
     store = Store.create(path, "Clark County Fire", "CCF")
     store.add("agency", {"name": "Metro Police", "code": "MPD"})
     for i in range(30):
-        store.add("contact", {"name": f"Dana Metro {i}", "agency": "MPD" if i % 2 else "CCF"})
+        store.add("contact", {"name": f"Dana Metro {i}", "agency": "MPD" if i % 2 else "CCF",
+                              "title": "Watch Commander" if i == 3 else None})
     store.idle()
+    before = [h.to_dict() for h in store.search("metro", limit=50)]
     store.close()
     conn = connect(path)
-    # back to version 17, which numbered its documents one after the other
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0018_search_kinds'")
-    old = [r[0] for r in conn.execute("SELECT docid FROM search_doc ORDER BY docid")]
-    conn.executemany("UPDATE search_doc SET docid = ? WHERE docid = ?",
-                     [(-n, d) for n, d in enumerate(old, 1)])
-    conn.execute("UPDATE search_doc SET docid = -docid")
+    # back to version 20: search_doc with kinds, ids and subtitles, numbered by kind and place
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0021_search_by_row'")
+    for table in ("search_fts", "search_digits", "search_doc", "search_pending"):
+        conn.execute(f"DROP TABLE {table}")
+    for name in ("0002_search.sql", "0004_ordering.sql", "0016_pending_documents.sql"):
+        for stmt in statements((SCHEMA_DIR / name).read_text()):
+            if "search_" in stmt and not stmt.lstrip().startswith("DROP"):
+                conn.execute(stmt)
+    for h in before:
+        conn.execute("INSERT INTO search_doc (kind, rid, title, subtitle, body, digits) VALUES "
+                     "(?, ?, ?, ?, ?, '')", (h["kind"], h["id"], h["title"], h["subtitle"],
+                                             f"{h['title']} {h['subtitle']}"))
+    conn.execute(f"UPDATE search_doc SET docid = docid | ({CODE_SQL} << {KIND_SHIFT})")
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
-    conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
-    assert sorted(r[0] for r in conn.execute("SELECT docid FROM search_doc")) == list(
-        range(1, len(old) + 1))
     conn.execute("UPDATE contact SET name = 'Dana Harbor' WHERE name = 'Dana Metro 8'")
     conn.execute("INSERT INTO search_pending (rid, kind, title, subtitle, body, digits) "
                  "SELECT rid, kind, 'Dana Harbor', subtitle, 'Dana Harbor', digits "
@@ -157,15 +185,15 @@ def test_version_18_numbers_the_documents_by_kind_and_search_finds_the_same(tmp_
     conn.close()
     store = Store.open(path)
     try:
-        assert applied(store.conn)[-1] == "0018_search_kinds"
-        assert all(d >> KIND_SHIFT == CODE_OF[k] for d, k in store.conn.execute(
-            "SELECT docid, kind FROM search_doc"))
-        assert fts.pending_count(store.conn) == 1
+        assert applied(store.conn)[-1] == "0021_search_by_row"
+        assert [c[1] for c in store.conn.execute("PRAGMA table_info(search_doc)")] == [
+            "docid", "title", "body", "digits"]
+        assert numbers_name_their_records(store.conn) == 32     # both agencies, 30 people
+        assert fts.pending_count(store.conn) == 0
         assert [h.title for h in store.search("harbor")] == ["Dana Harbor"]
-        upgraded = [(h.kind, h.id) for h in store.search("metro", limit=50)]
-        assert len(upgraded) == 30 and upgraded[0][0] == "agency"
-        with store.transaction():
-            fts.rebuild_all(store.conn)
-        assert [(h.kind, h.id) for h in store.search("metro", limit=50)] == upgraded
+        after = [h.to_dict() for h in store.search("metro", limit=50)]
+        assert len(after) == 30 and after[0]["kind"] == "agency"
+        assert [h for h in before if h["title"] != "Dana Metro 8"] == after
+        assert any(h["subtitle"] == "Watch Commander · Metro Police (MPD)" for h in after)
     finally:
         store.close()

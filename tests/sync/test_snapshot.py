@@ -429,3 +429,41 @@ def test_a_replica_named_only_inside_entries_stays_in_the_snapshot(tmp_path):
         assert {"in-cells", "in-versions", "hub"} <= devices and "nowhere" not in devices
     finally:
         h.close()
+
+
+def test_search_documents_travel_in_a_snapshot_only_with_the_rows_they_are_numbered_by(tmp_path):
+    """A search document is numbered by its record's row: a snapshot keeps the documents when
+    every record kept its row in the copy, and leaves them to the receiver to make again when
+    a row was numbered anew (which SQLite allows a copy to do)."""
+    import shutil
+    import sqlite3
+
+    from searchcheck import numbers_name_their_records
+    h = Store.create(tmp_path / "hub.db", "Clark County Fire", "CCF", device="hub")
+    try:
+        for i in range(12):
+            h.add("contact", {"name": f"Harbor Pilot {i}", "agency": "CCF", "scope": "all"})
+        h.idle()
+        built = snapshot.build(h.conn, "CCF", tmp_path / "hub.db", h.site_uuid)
+        try:
+            c = sqlite3.connect(built.path)
+            assert c.execute("SELECT value FROM meta WHERE key = 'snapshot_search'"
+                             ).fetchone() == ("kept",)
+            assert numbers_name_their_records(c) == 13
+            c.close()
+        finally:
+            built.path.unlink()
+        copy = tmp_path / "copy.db"
+        h.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copyfile(tmp_path / "hub.db", copy)
+        c = sqlite3.connect(copy, isolation_level=None)
+        assert snapshot._same_rows(h.conn, c)
+        # two records trade their rows
+        a, b = c.execute("SELECT rowid FROM contact ORDER BY rowid LIMIT 2").fetchall()
+        c.execute("UPDATE contact SET rowid = -1 WHERE rowid = ?", a)
+        c.execute("UPDATE contact SET rowid = ? WHERE rowid = ?", (a[0], b[0]))
+        c.execute("UPDATE contact SET rowid = ? WHERE rowid = -1", b)
+        assert not snapshot._same_rows(h.conn, c)
+        c.close()
+    finally:
+        h.close()
