@@ -900,24 +900,42 @@ def _in_pending(sql: str) -> str:
     return sql
 
 
+# {kind: the fields its subtitle shows (ops "ref": the agency's id)}
+_SHOWN = {kind: tuple(dict.fromkeys(f for op in plan.subtitle
+                                    for f in (op.numbers or (op.name,))))
+          for kind, plan in _PLANS.items()}
+
+
 def _hits(conn: sqlite3.Connection, found: Mapping[int, tuple[str, float]]) -> list[Hit]:
     """The hits of these {document number: (title, score)}: each number's record read by its
-    row number (a kind's table at a time), its subtitle made from it."""
+    row number (a kind's table at a time, the fields its subtitle shows), the agencies they
+    name read at once, each subtitle made from them."""
     by_kind: dict[str, list[int]] = {}
     for n in found:
         code = n >> KIND_SHIFT
         if code < len(KIND_CODES):
             by_kind.setdefault(KIND_CODES[code], []).append(n & ROW_MASK)
-    cache: AgencyWords = {}
-    out = []
+    rows: list[tuple[str, RowDict]] = []
+    agencies: set[str] = set()
     for kind, rowids in by_kind.items():
-        cur = conn.execute(f'SELECT rowid AS search_row, * FROM "{K.KINDS[kind].table}" WHERE '
-                           f"rowid IN ({','.join('?' * len(rowids))}) AND _cl % 2 = 1", rowids)
-        names = [d[0] for d in cur.description]
-        for values in cur.fetchall():
+        names = ("search_row", "id", *_SHOWN[kind])
+        columns = ", ".join(f'"{c}"' for c in names[1:])
+        refs = [c for c in _SHOWN[kind] if K.KINDS[kind].field_map[c].type == K.REF]
+        for values in conn.execute(
+                f'SELECT rowid, {columns} FROM "{K.KINDS[kind].table}" WHERE rowid IN '
+                f"({','.join('?' * len(rowids))}) AND _cl % 2 = 1", rowids):
             row = dict(zip(names, values))
-            title, score = found[cast(int, doc_number(kind, row["search_row"]))]
-            out.append(Hit(kind, row["id"], title, subtitle(conn, kind, row, cache), score))
+            rows.append((kind, row))
+            agencies.update(row[c] for c in refs if row[c])
+    cache: AgencyWords = dict.fromkeys(agencies, ("", ""))
+    if agencies:
+        cache.update((aid, (name or "", code or "")) for aid, name, code in conn.execute(
+            f"SELECT id, name, code FROM agency WHERE id IN ({','.join('?' * len(agencies))}) "
+            "AND _cl % 2 = 1", list(agencies)))
+    out = []
+    for kind, row in rows:
+        title, score = found[cast(int, doc_number(kind, row["search_row"]))]
+        out.append(Hit(kind, row["id"], title, subtitle(conn, kind, row, cache), score))
     return out
 
 
