@@ -31,6 +31,27 @@ from ..core import kinds as K
 from .records import Versions
 
 BYREF = '{"@":1}'
+# The change log's index by record (change_record) leaves the creations logged by reference
+# out, and change_made indexes them by their version alone (schema version 22): a whole record
+# id is 52 bytes an entry in an index, a version 17. A query of one record's entries names both
+# parts (of_record), each with its index's condition written out, as SQLite uses a partial
+# index only for a query that repeats its condition; the creation is found from the row, whose
+# versions say whether it refers to it and give its version (fc_made).
+NOT_BYREF = f"cells <> '{BYREF}'"
+
+
+def of_record(alias: str = "") -> str:
+    """SQL: the condition of the entries of one record of one table, whose parameters are
+    record_args(rid, table)."""
+    a = f"{alias}." if alias else ""
+    return (f"({a}rid = ? AND {a}cells <> '{BYREF}' OR {a}hlc = fc_made(?, ?) AND "
+            f"{a}cells = '{BYREF}' AND {a}rid = ?)")
+
+
+def record_args(rid: str, table: str) -> tuple[str, str, str, str]:
+    """The parameters of of_record()."""
+    return (rid, table, rid, rid)
+
 WAS = "_was"
 # (the mark in a row's _ver JSON: Versions.load takes it)
 MARK_LIKE = '%"@":1%'
@@ -51,7 +72,8 @@ def _captured(conn: Any, tbl: str, rid: str, since: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for (text,) in conn.execute(
             "SELECT cells FROM (SELECT hlc, cells FROM change WHERE rid = ?1 AND tbl = ?2 AND "
-            "hlc > ?3 AND status = 0 AND instr(cells, '\"_was\"') UNION ALL SELECT hlc, cells "
+            f"hlc > ?3 AND status = 0 AND {NOT_BYREF} AND instr(cells, '\"_was\"') "
+            "UNION ALL SELECT hlc, cells "
             "FROM change_recent WHERE rid = ?1 AND tbl = ?2 AND hlc > ?3 AND "
             "instr(cells, '\"_was\"')) ORDER BY hlc", (rid, tbl, since)):
         was = compact.loads(text).get(WAS)
@@ -65,6 +87,7 @@ _LIST = {t: ", ".join(f'"{c}"' for c in cols) for t, cols in _COLUMNS.items()}
 _KEYS = {t: tuple(f"{compact.string(c)}:[" for c in cols) for t, cols in _COLUMNS.items()}
 _ONE = {t: f'SELECT _ver, {cols} FROM "{t}" WHERE id = ?' for t, cols in _LIST.items()}
 _MANY = {t: f'SELECT id, _ver, {cols} FROM "{t}" WHERE id IN ' for t, cols in _LIST.items()}
+_MADE = {t: f'SELECT _ver FROM "{t}" WHERE id = ?' for t in _LIST}
 
 
 def resolve(conn: Any, tbl: str, rid: str, hlc: int, site: int) -> str | None:
@@ -172,6 +195,20 @@ def register(conn: sqlite3.Connection) -> None:
         return cells
     conn.create_function("fc_cells", 5, fc_cells)
 
+    def fc_made(tbl: str, rid: str) -> int | None:
+        sql = _MADE.get(tbl)
+        got = conn.execute(sql, (rid,)).fetchone() if sql is not None else None
+        return None if got is None else _made(got[0])
+    conn.create_function("fc_made", 2, fc_made)
+
+
+def _made(versions: str | None) -> int | None:
+    """The version of the creation a row's `_ver` says its entry refers to, or None."""
+    if not versions or '"@":1' not in versions:
+        return None
+    ver = Versions.load(versions)
+    return int(ver.fields[""][0]) if ver.byref else None
+
 
 def materialize(conn: Any, tbl: str, rid: str) -> str | None:
     """Write out in full the creation entry of record `rid` if it is logged by reference, and
@@ -187,8 +224,8 @@ def materialize(conn: Any, tbl: str, rid: str) -> str | None:
     hlc, site = ver.fields[""]
     text = _cells(conn, tbl, rid, got[1:], ver)
     for table in ("change", "change_recent"):
-        conn.execute(f"UPDATE {table} SET cells = ? WHERE rid = ? AND tbl = ? AND hlc = ? "
-                     "AND site = ? AND cells = ?", (text, rid, tbl, hlc, site, BYREF))
+        conn.execute(f"UPDATE {table} SET cells = ? WHERE hlc = ? AND cells = '{BYREF}' "
+                     "AND rid = ? AND tbl = ? AND site = ?", (text, hlc, rid, tbl, site))
     ver.byref = False
     now = ver.dump()
     conn.execute(f'UPDATE "{tbl}" SET _ver = ? WHERE id = ?', (now, rid))

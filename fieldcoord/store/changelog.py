@@ -306,9 +306,9 @@ class ChangeLog:
         # all of it: partners who lost sight of the record earlier dropped what they had
         self.take_recent()
         past = self.conn.execute("SELECT hlc, site, fc_cells(site, hlc, tbl, rid, cells) "
-                                 "FROM change WHERE rid = ? AND tbl = ? AND status = 0 "
-                                 "ORDER BY hlc",
-                                 (rid, table)).fetchall()
+                                 f"FROM change WHERE {byref.of_record()} AND tbl = ? "
+                                 "AND status = 0 ORDER BY hlc",
+                                 (*byref.record_args(rid, table), table)).fetchall()
         parsed = [(h, si, json.loads(c)) for h, si, c in past]
         superseded: set[tuple[str, int, int]] = set()      # (column, hlc, site number)
         for _h, _si, cells in parsed + [(version, self.store.self_ord, now)]:

@@ -143,6 +143,8 @@ def _translate(sql: str, keys: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
         text = re.sub(r"\bhex\s*\(", "fc_hex(", text, flags=re.IGNORECASE)
         # an entry's cells as stored: a regional hub logs nothing by reference (store.byref)
         text = _FC_CELLS.sub(r"\1", text)
+        # ... and no row there says its creation refers to it: the version is none
+        text = _FC_MADE.sub("(length(%s::text) + length(%s::text) + NULL::bigint)", text)
         return text
     # (psycopg reads every % of a query, in quotes too, as the start of a parameter mark)
     s = _outside(s.replace("%", "%%"), rewrite)
@@ -158,6 +160,7 @@ def _translate(sql: str, keys: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
 
 
 _FC_CELLS = re.compile(r"\bfc_cells\((?:\s*[\w.]+\s*,){4}\s*([\w.]+)\s*\)")
+_FC_MADE = re.compile(r"\bfc_made\(\s*%s\s*,\s*%s\s*\)")
 _NOCASE = re.compile(r"\s+COLLATE\s+NOCASE\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\s*(=|<>|!=|<=|>=|<|>)\s*$")
 

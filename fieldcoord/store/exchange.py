@@ -144,10 +144,10 @@ def _still_visible(conn: sqlite3.Connection, tbl: str, rid: str, agency: str | N
     owner = scope = None
     best = -1
     for hlc, text in conn.execute(
-            "SELECT hlc, fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? "
-            "AND tbl = ? AND status = 0 "
+            "SELECT hlc, fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE "
+            f"{byref.of_record()} AND tbl = ? AND status = 0 "
             "AND (cells LIKE '%\"owner\"%' OR cells LIKE '%\"scope\"%' OR cells = ?)",
-            (rid, tbl, byref.BYREF)):
+            (*byref.record_args(rid, tbl), tbl, byref.BYREF)):
         cells = json.loads(text)
         own = (cells.get("owner") or [None])[0]
         if own:

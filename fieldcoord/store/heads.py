@@ -11,6 +11,7 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
+from . import byref
 from .incoming import BOOKKEEPING, PSEUDO, Entry, HeldRow, Version, dumps, field_history
 from .merge_rows import BatchRows
 from .records import RowDict, Versions, WireCell
@@ -125,9 +126,8 @@ class FieldHeads(BatchRows):
         cl_version: list[Any] | None = None
         for hlc, site, cells_text in conn.execute(
                 "SELECT hlc, site, fc_cells(site, hlc, tbl, rid, cells) FROM change "
-                "WHERE rid = ? AND tbl = ? "
-                "AND status = 0",
-                (rid, kind.table)):
+                f"WHERE {byref.of_record()} AND tbl = ? AND status = 0",
+                (*byref.record_args(rid, kind.table), kind.table)):
             cells = json.loads(cells_text)
             cols.update(c for c in cells if c in row and c not in BOOKKEEPING)
             c = WireCell.of(cells["_cl"]) if "_cl" in cells else None

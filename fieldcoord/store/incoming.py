@@ -16,6 +16,7 @@ from typing import Any, Final
 from ..core import compact, ids
 from ..core import hlc as clock
 from ..core import kinds as K
+from . import byref
 from .records import Cell, Cells, RowDict, WireCell
 
 dumps = compact.dumps
@@ -218,9 +219,9 @@ def field_history(conn: sqlite3.Connection, tbl: str, rid: str, col: str,
     versions: dict[Version, Any] = {}
     superseded: set[Version] = set()
     for hlc, site, cells in conn.execute(
-            "SELECT hlc, site, fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? "
-            "AND tbl = ? AND status = 0",
-            (rid, tbl)):
+            "SELECT hlc, site, fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE "
+            f"{byref.of_record()} AND tbl = ? AND status = 0",
+            (*byref.record_args(rid, tbl), tbl)):
         cells = compact.loads(cells)
         raw = cells.get(col)
         if raw is None:

@@ -30,9 +30,9 @@ class Judging(FieldHeads):
         if bound:
             for site, cells in self.conn.execute(
                     "SELECT s.uuid, fc_cells(c.site, c.hlc, c.tbl, c.rid, c.cells) FROM change c "
-                    "JOIN site s ON s.ord = c.site WHERE c.rid = ? AND c.tbl = ? AND "
-                    "(c.cells LIKE '%\"owner\"%' OR c.cells = ?)",
-                    (rid, kind.table, byref.BYREF)):
+                    f"JOIN site s ON s.ord = c.site WHERE {byref.of_record('c')} AND c.tbl = ? "
+                    "AND (c.cells LIKE '%\"owner\"%' OR c.cells = ?)",
+                    (*byref.record_args(rid, kind.table), kind.table, byref.BYREF)):
                 parsed = json.loads(cells)
                 cl = parsed.get("_cl")
                 if cl and len(cl) >= 5 and isinstance(cl[4], int):
@@ -45,9 +45,10 @@ class Judging(FieldHeads):
         if held or bound:
             return held
         for (cells,) in self.conn.execute(
-                "SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
-                "AND status = 0 AND (cells LIKE '%\"owner\"%' OR cells = ?) ORDER BY hlc",
-                (rid, kind.table, byref.BYREF)):
+                "SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE "
+                f"{byref.of_record()} AND tbl = ? AND status = 0 AND "
+                "(cells LIKE '%\"owner\"%' OR cells = ?) ORDER BY hlc",
+                (*byref.record_args(rid, kind.table), kind.table, byref.BYREF)):
             value: str | None = (json.loads(cells).get("owner") or [None])[0]
             if value:
                 return value
@@ -66,8 +67,8 @@ class Judging(FieldHeads):
                 "SELECT c.stream, c.seq, c.site, fc_cells(c.site, c.hlc, c.tbl, c.rid, c.cells), "
                 "s.uuid, t.audience, c.hlc, c.tx "
                 "FROM change c JOIN stream t ON t.id = c.stream JOIN site s ON s.ord = t.origin "
-                "WHERE c.rid = ? AND c.tbl = ? AND c.status IN (0, 2)",
-                (rid, kind.table)).fetchall():
+                f"WHERE {byref.of_record('c')} AND c.tbl = ? AND c.status IN (0, 2)",
+                (*byref.record_args(rid, kind.table), kind.table)).fetchall():
             cells = json.loads(cells_text)
             if cells.get("_cl") == [1] and ids.is_bound(rid) \
                     and proven_owner(rid, cells, self.uuid_of.get(site, "")) == owner:

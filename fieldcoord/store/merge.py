@@ -109,7 +109,7 @@ class Merger(Transitions):
             kind = kinds.get(e.tbl)
             rid = e.rid
             if rid not in known:
-                self._facts(rid)
+                self._facts(rid, e.tbl)
             cells = e.cells
             if e.status == 0 and kind is not None and rid not in logged \
                     and not malformed(kind, cells) \

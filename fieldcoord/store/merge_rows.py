@@ -114,7 +114,9 @@ class BatchRows:
                 if new:
                     marks = ",".join("?" * len(new))
                     self._logged.update(r for (r,) in conn.execute(
-                        f"SELECT DISTINCT rid FROM change WHERE rid IN ({marks})", new))
+                        # (the rows were read first: a creation by reference is written out)
+                        f"SELECT DISTINCT rid FROM change WHERE rid IN ({marks}) AND "
+                        f"{byref.NOT_BYREF}", new))
                     if self._any_conflicts:
                         self._conflicted.update(conn.execute(
                             f"SELECT DISTINCT tbl, rid FROM conflict WHERE rid IN ({marks})",
@@ -139,10 +141,10 @@ class BatchRows:
             row["_ver"] = byref.materialize(self.conn, table, row["id"]) or row["_ver"]
         return HeldRow(row, True)
 
-    def _facts(self, rid: str) -> None:
+    def _facts(self, rid: str, table: str) -> None:
         if rid not in self._known:
-            if self.conn.execute("SELECT 1 FROM change WHERE rid = ? LIMIT 1",
-                                 (rid,)).fetchone():
+            if self.conn.execute(f"SELECT 1 FROM change WHERE {byref.of_record()} LIMIT 1",
+                                 byref.record_args(rid, table)).fetchone():
                 self._logged.add(rid)
             self._conflicted.update(self.conn.execute(
                 "SELECT DISTINCT tbl, rid FROM conflict WHERE rid = ?", (rid,)))

@@ -136,6 +136,10 @@ def m0021_search_by_row(db: Database) -> None:
     rebuild_all(db.conn)
 
 
+def m0022_creation_index(db: Database) -> None:
+    _run_file(db.conn, "0022_creation_index.sql")
+
+
 def _recent_changes(conn: sqlite3.Connection) -> None:
     """change_recent, made first by migrate(): the earlier steps that write search documents
     read the log's positions (OWN_POSITION), which count the entries waiting there."""
@@ -163,7 +167,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0018_search_kinds", m0018_search_kinds),
          ("0019_recent_changes", m0019_recent_changes),
          ("0020_creations_by_reference", m0020_creations_by_reference),
-         ("0021_search_by_row", m0021_search_by_row))
+         ("0021_search_by_row", m0021_search_by_row),
+         ("0022_creation_index", m0022_creation_index))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

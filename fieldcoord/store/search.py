@@ -595,9 +595,10 @@ def stale_local(conn: sqlite3.Connection, tails: Tail) -> list[tuple[str, str]]:
     for rid, k in lines.items():
         rows: list[dict[str, Any]] = [{}]
         for (cells,) in conn.execute(
-                "SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE rid = ? AND tbl = ? "
-                "AND status = 0 UNION ALL SELECT fc_cells(site, hlc, tbl, rid, cells) FROM "
-                "change_recent WHERE rid = ? AND tbl = ?", (rid, k.table) * 2):
+                "SELECT fc_cells(site, hlc, tbl, rid, cells) FROM change WHERE "
+                f"{byref.of_record()} AND tbl = ? AND status = 0 UNION ALL SELECT fc_cells(site, "
+                "hlc, tbl, rid, cells) FROM change_recent WHERE rid = ? AND tbl = ?",
+                (*byref.record_args(rid, k.table), k.table, rid, k.table)):
             rows.append({c: v[0] for c, v in json.loads(cells).items() if v})
         out.update(dict.fromkeys(key for key, _ in line_documents(k, rid, rows)))
     return list(out)

@@ -55,7 +55,8 @@ def status_nodes(conn: sqlite3.Connection, rid: str,
     nodes: dict[Version, Node] = {}
     for stream, seq, hlc, site, text, status in conn.execute(
             "SELECT stream, seq, hlc, site, fc_cells(site, hlc, tbl, rid, cells), status "
-            "FROM change WHERE rid = ? AND tbl = ?", (rid, REQUEST.table)):
+            f"FROM change WHERE {byref.of_record()} AND tbl = ?",
+            (*byref.record_args(rid, REQUEST.table), REQUEST.table)):
         cells = json.loads(text)
         raw = cells.get("status")
         cl = cells.get("_cl")

@@ -193,3 +193,53 @@ def test_a_creation_read_from_its_row_is_the_text_a_full_copy_would_be(values):
     full = {c: [v] for c, v in zip(cols, values) if v is not None}
     full["_cl"] = [1]
     assert byref._as_made("contact", values) == compact.dumps(full)
+
+
+def test_a_creation_by_reference_is_indexed_by_its_version_and_every_history_read_uses_an_index(
+        replicas):
+    """The change log's index by record leaves a creation by reference out (an index of whole
+    ids is about 52 bytes an entry) and change_made finds it by its version; every query of one
+    record's entries, traced through adding, editing, sharing, a conflict, its resolution,
+    search and syncs, reads the log through an index, never the whole log."""
+    import re
+
+    from fieldcoord.store.conflicts import open_conflicts, resolve
+    hub, a, b = replicas("hub"), replicas("a"), replicas("b")
+    mpd = replicas("mpd", "MPD", "Metro Police Department")
+    traced: list[tuple[sqlite3.Connection, str]] = []
+    for r in (hub, a, b, mpd):
+        r.conn.set_trace_callback(lambda sql, c=r.conn: traced.append((c, sql)))
+    rid = a.add("contact", {"name": "Dana Whitfield", "agency": "CCF", "title": "Chief",
+                            "phone": "360 555 0100", "scope": "private"})
+    a.take_recent()
+    assert a.conn.execute("SELECT count(*) FROM change INDEXED BY change_record WHERE rid = ? "
+                          f"AND {byref.NOT_BYREF}", (rid,)).fetchone() == (0,)
+    hlc = a.conn.execute(f"SELECT hlc FROM change WHERE {byref.of_record()}",
+                         byref.record_args(rid, "contact")).fetchone()[0]
+    assert a.conn.execute("SELECT rid FROM change INDEXED BY change_made WHERE hlc = ? AND "
+                          f"cells = '{byref.BYREF}'", (hlc,)).fetchone() == (rid,)
+    for r in (a, b):
+        sync(r, StorePeer(hub))
+    a.edit(rid, {"title": "Captain"})
+    b.edit(rid, {"title": "Battalion Chief"})
+    for r in (a, b, a):
+        sync(r, StorePeer(hub))
+    found = [c for c in open_conflicts(a) if c.record == rid]
+    resolve(a, found[0].id, found[0].id)
+    a.edit(rid, {"scope": "all"})
+    a.search("dana")
+    a.idle()
+    for r in (a, b, mpd, a, b, mpd):
+        sync(r, StorePeer(hub))
+    assert mpd.get(rid).values["title"] == a.get(rid).values["title"]
+    for r in (hub, a, b, mpd):
+        r.conn.set_trace_callback(None)
+    checked = 0
+    for conn, sql in dict.fromkeys(traced):
+        if not re.search(r"\bFROM change\b.*\brid\b", sql, re.DOTALL) \
+                or not sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
+            continue
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert not [p for p in plan if re.match(r"SCAN (change|c)\b", p)], (sql, plan)
+        checked += 1
+    assert checked >= 8
