@@ -69,7 +69,7 @@ def indexes(kind: K.Kind) -> dict[str, str]:
     if kind.sorted_index:
         name = sorted_index_name(kind)
         out[name] = (f'CREATE INDEX "{name}" ON "{t}" '
-                     f'(coalesce("{kind.title_field}", \'\') COLLATE NOCASE, "id")')
+                     f'(coalesce("{kind.title_field}", \'\') COLLATE NOCASE)')
     for suffix, columns, where in kind.partial_indexes:
         out[f"{t}_{suffix}"] = f'CREATE INDEX "{t}_{suffix}" ON "{t}" ({columns}) WHERE {where}'
     return out

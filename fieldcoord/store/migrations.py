@@ -140,6 +140,10 @@ def m0022_creation_index(db: Database) -> None:
     _run_file(db.conn, "0022_creation_index.sql")
 
 
+def m0023_title_order(db: Database) -> None:
+    _run_file(db.conn, "0023_title_order.sql")
+
+
 def _recent_changes(conn: sqlite3.Connection) -> None:
     """change_recent, made first by migrate(): the earlier steps that write search documents
     read the log's positions (OWN_POSITION), which count the entries waiting there."""
@@ -168,7 +172,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0019_recent_changes", m0019_recent_changes),
          ("0020_creations_by_reference", m0020_creations_by_reference),
          ("0021_search_by_row", m0021_search_by_row),
-         ("0022_creation_index", m0022_creation_index))
+         ("0022_creation_index", m0022_creation_index),
+         ("0023_title_order", m0023_title_order))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

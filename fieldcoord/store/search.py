@@ -110,6 +110,10 @@ def _docid_sql(kind: str, alias: str) -> str:
     return f"(({CODE_OF[kind]} << {KIND_SHIFT}) | {alias}.rowid)"
 
 
+# more records of one kind than this: doc_numbers reads the whole table
+SCAN_NUMBERS = 5000
+
+
 def doc_numbers(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]
            ) -> dict[tuple[str, str], int]:
     """{(kind, id): document number} of these records, live or not (read a table at a time);
@@ -120,6 +124,13 @@ def doc_numbers(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]
     out: dict[tuple[str, str], int] = {}
     for kind, rids in wanted.items():
         table = K.KINDS[kind].table
+        if len(rids) > SCAN_NUMBERS:
+            # (a large load: reading the table through is cheaper than a lookup for each)
+            want = set(rids)
+            for rid, rowid in conn.execute(f'SELECT id, rowid AS search_row FROM "{table}"'):
+                if rid in want and (n := doc_number(kind, rowid)) is not None:
+                    out[(kind, rid)] = n
+            continue
         for i in range(0, len(rids), 500):
             chunk = rids[i:i + 500]
             for rid, rowid in conn.execute(f'SELECT id, rowid AS search_row FROM "{table}" '
@@ -177,7 +188,7 @@ def _prefetch_lines(conn: sqlite3.Connection, targets: Sequence[DocTarget]) -> L
 def _prefetch_rows(conn: sqlite3.Connection, targets: Sequence[DocTarget]
                    ) -> dict[str, RowDict]:
     """{id: row} of the live records among the `targets` given without their row, read a
-    table at a time."""
+    table at a time (each with its row number as "search_row")."""
     wanted: dict[str, list[str]] = {}
     for (kind, rid), row in targets:
         if row is None:
@@ -186,7 +197,7 @@ def _prefetch_rows(conn: sqlite3.Connection, targets: Sequence[DocTarget]
     for table, rids in wanted.items():
         for i in range(0, len(rids), 500):
             chunk = rids[i:i + 500]
-            cur = conn.execute(f'SELECT * FROM "{table}" WHERE id IN '
+            cur = conn.execute(f'SELECT rowid AS search_row, * FROM "{table}" WHERE id IN '
                                f'({",".join("?" * len(chunk))}) AND _cl % 2 = 1', chunk)
             names = [d[0] for d in cur.description]
             key = names.index("id")
@@ -412,12 +423,16 @@ def _refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget], cache: Agen
     prefetched = _prefetch_lines(conn, targets) if many else None
     rows = _prefetch_rows(conn, targets) if many else None
     docs: list[tuple[str, str, Stored | None]] = []
+    numbers: dict[tuple[str, str], int] = {}        # (of the rows read here)
     for (kind, rid), row in targets:
         if row is None and rows is not None:
             row = rows.get(rid)
             if row is None:                 # not live: no document
                 docs.append((kind, rid, None))
                 continue
+            n = doc_number(kind, row["search_row"])
+            if n is not None:
+                numbers[kind, rid] = n
         built = build_doc(conn, kind, rid, cache, row,
                           lines=not (rid in new_ids and rid not in with_lines),
                           prefetched=prefetched)
@@ -425,7 +440,7 @@ def _refresh(conn: sqlite3.Connection, targets: Sequence[DocTarget], cache: Agen
             built[0] or "", built[1], " ".join(built[2]))))
     if later:
         return sum(_note(conn, kind, rid, doc, rid in new_ids) for kind, rid, doc in docs)
-    _write_docs(conn, docs, new_ids, index=not bulk)
+    _write_docs(conn, docs, new_ids, index=not bulk, known=numbers)
     if bulk and not deferred:
         rebuild_indexes(conn)
     return 0
@@ -447,11 +462,15 @@ _DOC_COLUMNS = ("title", "body", "digits")
 
 
 def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored | None]],
-                new_ids: Set[str], index: bool) -> None:
+                new_ids: Set[str], index: bool,
+                known: Mapping[tuple[str, str], int] | None = None) -> None:
     """Write these (kind, id, document or None for none) over what search_doc holds, and with
     `index` the indexes: only what changed (an unchanged title leaves the title index's page
-    alone), each kind of statement run once for all. `new_ids` have no document yet."""
-    numbers = doc_numbers(conn, [(kind, rid) for kind, rid, _ in docs])
+    alone), each kind of statement run once for all. `new_ids` have no document yet; `known`
+    gives the numbers of some of them."""
+    numbers = dict(known or {})
+    numbers.update(doc_numbers(conn, [(kind, rid) for kind, rid, _ in docs
+                                      if (kind, rid) not in numbers]))
     olds = _stored(conn, [numbers[kind, rid] for kind, rid, _ in docs
                           if rid not in new_ids and (kind, rid) in numbers])
     words_out: list[tuple[int, str, str]] = []        # the index entries to take out, and in

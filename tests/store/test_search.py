@@ -296,3 +296,18 @@ def test_numbers_keep_their_kind_through_any_writes(tmp_path_factory, steps):
                 for q in searches} == found
     finally:
         s.close()
+
+
+def test_document_numbers_are_the_same_looked_up_or_read_through(store, directory, monkeypatch):
+    """A few records' numbers are looked up by id, a large load's read from the whole table:
+    the same numbers either way, and none for an id no row holds."""
+    from fieldcoord.core import kinds as K
+    from fieldcoord.store import search as fts
+    keys = [(kind, rid) for kind in ("agency", "contact", "resource") for (rid,) in
+            store.conn.execute(f'SELECT id FROM "{K.KINDS[kind].table}"')]
+    keys.append(("contact", "0190b8a4-0000-7000-8000-00000000dead"))
+    looked_up = fts.doc_numbers(store.conn, keys)
+    monkeypatch.setattr(fts, "SCAN_NUMBERS", 0)
+    assert fts.doc_numbers(store.conn, keys) == looked_up
+    assert len(looked_up) == len(keys) - 1
+    assert all(n >> fts.KIND_SHIFT == fts.CODE_OF[kind] for (kind, _), n in looked_up.items())

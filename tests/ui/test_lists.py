@@ -130,3 +130,22 @@ def test_calendar_filters_training_exercises_and_meetings(window):
         "tabletop", "functional", "full_scale", "drill"}
     assert kinds["meetings"] == {"meeting"}
     assert kinds["training (courses)"] == {"course"}
+
+
+def test_records_of_the_same_name_page_in_id_order_from_the_title_index(store):
+    """The alphabetical index holds the title alone (schema version 23): records that share a
+    name still come in the order of their ids, none twice or left out across pages, and the
+    first page is read from that index."""
+    for i in range(23):
+        store.add("contact", {"name": "Pat Morgan" if i % 3 else "Alex Reyes", "agency": "CCF"})
+    query = RecordQuery(store.conn, SPEC)
+    rows, after = [], None
+    while page := query.fetch(after, limit=5):
+        rows += page
+        after = page[-1]
+    want = sorted(store.conn.execute("SELECT lower(name), id FROM contact WHERE _cl % 2 = 1"))
+    assert [(r.values[0].lower(), r.id) for r in rows] == want
+    assert query.position(rows[11]) == 11
+    inner = ("SELECT t.id FROM contact t WHERE t._cl % 2 = 1 ORDER BY coalesce(t.\"name\", '') "
+             "COLLATE NOCASE, t.id LIMIT 5")
+    assert "contact_by_name" in str(store.conn.execute("EXPLAIN QUERY PLAN " + inner).fetchall())
