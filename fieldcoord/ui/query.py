@@ -193,9 +193,9 @@ class RecordQuery:
         """The next `limit` rows in order, after `after` (from the start when None)."""
         clauses, args = self._where()
         if after is not None:
-            op = "<" if self.descending else ">"
-            clauses.append(f"({self._sort_expr()}, t.id) {op} (?, ?)")
-            args += [after.key, after.id]
+            clause, more = self._beyond(after, "<" if self.descending else ">")
+            clauses.append(clause)
+            args += more
         order = "DESC" if self.descending else "ASC"
         inner = (f"SELECT t.id, {self._sort_expr()} AS _sk {self._from()} "
                  f"WHERE {' AND '.join(clauses)} ORDER BY _sk {order}, t.id {order} "
@@ -215,11 +215,20 @@ class RecordQuery:
     def position(self, row: Row) -> int:
         """How many rows come before `row` in the current order."""
         clauses, args = self._where()
-        op = ">" if self.descending else "<"
-        clauses.append(f"({self._sort_expr()}, t.id) {op} (?, ?)")
+        clause, more = self._beyond(row, ">" if self.descending else "<")
+        clauses.append(clause)
         return self.conn.execute(
             f'SELECT count(*) {self._from()} WHERE {" AND ".join(clauses)}',
-            [*args, row.key, row.id]).fetchone()[0]
+            [*args, *more]).fetchone()[0]
+
+    def _beyond(self, row: Row, op: str) -> tuple[str, list]:
+        """The rows after (`op` ">") or before ("<") `row` in (sort key, id) order, said so that
+        the sort key's index reads from `row` on: SQLite reads the whole index for a
+        comparison of the pair (sk, id) > (?, ?) (a page of a 20,000-contact list 13 ms
+        against 0.5)."""
+        sk = self._sort_expr()
+        return (f"{sk} {op}= ? AND ({sk} {op} ? OR t.id {op} ?)",
+                [row.key, row.key, row.id])
 
     def count(self) -> int:
         clauses, args = self._where()

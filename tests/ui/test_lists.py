@@ -149,3 +149,10 @@ def test_records_of_the_same_name_page_in_id_order_from_the_title_index(store):
     inner = ("SELECT t.id FROM contact t WHERE t._cl % 2 = 1 ORDER BY coalesce(t.\"name\", '') "
              "COLLATE NOCASE, t.id LIMIT 5")
     assert "contact_by_name" in str(store.conn.execute("EXPLAIN QUERY PLAN " + inner).fetchall())
+    # a later page starts in the index where the one before ended, not at its beginning
+    traced = []
+    store.conn.set_trace_callback(traced.append)
+    query.fetch(rows[11], limit=5)
+    store.conn.set_trace_callback(None)
+    plan = str(store.conn.execute("EXPLAIN QUERY PLAN " + traced[-1]).fetchall())
+    assert "SEARCH t USING INDEX contact_by_name" in plan, plan
