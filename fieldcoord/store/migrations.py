@@ -215,6 +215,21 @@ def applied(conn: sqlite3.Connection) -> list[str]:
         f"SELECT name FROM {TABLE} WHERE migration_set = ? ORDER BY id", (MIGRATION_SET,))]
 
 
+def pending(path: str | Path) -> list[str]:
+    """The migrations the database at `path` still needs (read without writing; none for a
+    file that is not a fieldcoord database, which opening it then refuses)."""
+    from .db import connect
+    try:
+        conn = connect(path, readonly=True)
+        try:
+            done = set(applied(conn))
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return []
+    return [name for name in NAMES if name not in done] if done else []
+
+
 def migrate(conn: sqlite3.Connection, stop_before: str | None = None) -> list[str]:
     """Apply the pending migrations (all, or those before `stop_before`); returns their names."""
     before = applied(conn)

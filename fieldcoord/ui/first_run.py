@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -106,9 +107,47 @@ def _message(e: FieldcoordError) -> tuple[str, str | None]:
     return text, field
 
 
+def upgrade(db: Path, parent=None) -> str | None:
+    """Bring a database of an earlier version to this one on a worker thread, behind a dialog
+    that says so (making the search documents again takes seconds for a large directory; the
+    window would otherwise not appear meanwhile). Returns what went wrong, or None."""
+    from PySide6.QtCore import QEventLoop, Qt
+
+    from ..store.db import connect
+    from ..store.migrations import migrate, pending
+    from .tasks import Task
+    if not pending(db):
+        return None
+
+    def work(progress, cancel) -> None:
+        conn = connect(db)
+        try:
+            migrate(conn)
+        finally:
+            conn.close()
+
+    dialog = QProgressDialog("Updating the database for this version of fieldcoord…", None,
+                             0, 0, parent)
+    dialog.setWindowTitle("fieldcoord")
+    dialog.setWindowModality(Qt.ApplicationModal)
+    dialog.setMinimumDuration(300)
+    task = Task(work, "Updating the database", parent)
+    loop = QEventLoop()
+    task.finished.connect(loop.quit)
+    task.start()
+    if task.is_running():
+        loop.exec()
+    dialog.close()
+    return task.error
+
+
 def first_run(db: Path, parent=None) -> Store | None:
     """Open the database, or ask how to create it; None when the user cancels."""
     if db.exists():
+        problem = upgrade(db, parent)
+        if problem:
+            QMessageBox.critical(parent, "fieldcoord", problem)
+            return None
         try:
             return Store.open(db)
         except FieldcoordError as e:

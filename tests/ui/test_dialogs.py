@@ -424,3 +424,62 @@ def test_the_welcome_dialog_keeps_what_was_typed_after_an_error(tmp_path, monkey
     assert warnings == [error]
     assert store is not None and store.home == "CCF" and len(seen) == 2
     store.close()
+
+
+def _as_version_21(path):
+    """A database as version 21 left it: the change log's index by record whole, no index of
+    creations by version, the title orders with the id."""
+    from fieldcoord.store.db import connect
+    conn = connect(path)
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('0022_creation_index', "
+                 "'0023_title_order')")
+    conn.execute("DROP INDEX change_record")
+    conn.execute("DROP INDEX change_made")
+    conn.execute("CREATE INDEX change_record ON change (rid)")
+    conn.execute("DROP INDEX contact_by_name")
+    conn.execute("CREATE INDEX contact_by_name ON contact (coalesce(name, '') COLLATE NOCASE, id)")
+    conn.close()
+
+
+def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread(
+        tmp_path, qtbot, monkeypatch):
+    """The app brings a database of an earlier version up to date on a worker thread (some
+    upgrades make every search document again) and then opens it; a failed upgrade is said in
+    plain words and opens nothing."""
+    import threading
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from fieldcoord.core.errors import FieldcoordError
+    from fieldcoord.store import Store, migrations
+    from fieldcoord.ui import first_run as fr
+    path = tmp_path / "old.db"
+    with Store.create(path, "Clark County Fire", "CCF") as s:
+        rid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+    _as_version_21(path)
+    assert migrations.pending(path) == ["0022_creation_index", "0023_title_order"]
+    threads = []
+    real = migrations.migrate
+
+    def migrate(conn, stop_before=None):
+        threads.append(threading.current_thread())
+        return real(conn, stop_before)
+    monkeypatch.setattr(migrations, "migrate", migrate)
+    store = fr.first_run(path)
+    try:
+        assert threads and threads[0] is not threading.main_thread()
+        assert migrations.pending(path) == []
+        assert [h.id for h in store.search("whitfield")] == [rid]
+    finally:
+        store.close()
+
+    _as_version_21(path)
+    shown = []
+
+    def broken(conn, stop_before=None):
+        raise FieldcoordError("the disk is full")
+    monkeypatch.setattr(migrations, "migrate", broken)
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+    assert fr.first_run(path) is None
+    assert shown == ["the disk is full"]
+    assert migrations.pending(path) == ["0022_creation_index", "0023_title_order"]
