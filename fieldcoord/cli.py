@@ -266,6 +266,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901 - a branch per subcomman
                 print(f"initialised {db} for {args.agency.strip()} ({store.home})")
         return EXIT_OK
     from . import cli_interop, cli_sync
+    say_upgrade(Path(db))
     if args.command in cli_sync.COMMANDS:
         return cli_sync.run(args, Path(db))
     if args.command == "demo" and not Path(db).exists():
@@ -419,6 +420,15 @@ def _progress(label: str, value: int, maximum: int) -> None:
     print(f"\r{label}: {value}/{maximum}", end="", file=sys.stderr, flush=True)
     if value >= maximum:
         print(file=sys.stderr)
+
+
+def say_upgrade(db: Path) -> None:
+    """Say on stderr that opening will bring a database of an earlier version up to date (some
+    steps make every search document again: seconds for a large directory)."""
+    from .store.migrations import pending
+    if db.exists() and (steps := pending(db)):
+        print(f"updating {db} for this version of fieldcoord ({len(steps)} "
+              f"step{'s' if len(steps) > 1 else ''})...", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -253,3 +253,16 @@ def test_the_kinds_listed_in_the_cli_guide_are_those_of_fieldcoord_fields(cli):
     from pathlib import Path
     guide = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
     assert cli("fields").stdout in guide
+
+
+def test_the_command_line_says_it_brings_a_database_of_an_earlier_version_up_to_date(cli):
+    from oldversions import as_version_21
+
+    from fieldcoord.store.migrations import pending
+    rid = cli("add", "contact", "name=Dana Whitfield", "agency=CCF").stdout.strip()
+    as_version_21(cli.db)
+    r = cli("search", "whitfield")
+    assert "updating" in r.stderr and "(2 steps)" in r.stderr
+    assert rid in r.stdout
+    assert pending(cli.db) == []
+    assert "updating" not in cli("search", "whitfield").stderr

@@ -426,21 +426,6 @@ def test_the_welcome_dialog_keeps_what_was_typed_after_an_error(tmp_path, monkey
     store.close()
 
 
-def _as_version_21(path):
-    """A database as version 21 left it: the change log's index by record whole, no index of
-    creations by version, the title orders with the id."""
-    from fieldcoord.store.db import connect
-    conn = connect(path)
-    conn.execute("DELETE FROM _sqlite_migrations WHERE name IN ('0022_creation_index', "
-                 "'0023_title_order')")
-    conn.execute("DROP INDEX change_record")
-    conn.execute("DROP INDEX change_made")
-    conn.execute("CREATE INDEX change_record ON change (rid)")
-    conn.execute("DROP INDEX contact_by_name")
-    conn.execute("CREATE INDEX contact_by_name ON contact (coalesce(name, '') COLLATE NOCASE, id)")
-    conn.close()
-
-
 def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread(
         tmp_path, qtbot, monkeypatch):
     """The app brings a database of an earlier version up to date on a worker thread (some
@@ -448,6 +433,7 @@ def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread
     plain words and opens nothing."""
     import threading
 
+    from oldversions import as_version_21
     from PySide6.QtWidgets import QMessageBox
 
     from fieldcoord.core.errors import FieldcoordError
@@ -456,7 +442,7 @@ def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread
     path = tmp_path / "old.db"
     with Store.create(path, "Clark County Fire", "CCF") as s:
         rid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
-    _as_version_21(path)
+    as_version_21(path)
     assert migrations.pending(path) == ["0022_creation_index", "0023_title_order"]
     threads = []
     real = migrations.migrate
@@ -473,7 +459,7 @@ def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread
     finally:
         store.close()
 
-    _as_version_21(path)
+    as_version_21(path)
     shown = []
 
     def broken(conn, stop_before=None):
