@@ -131,6 +131,7 @@ def upgrade(db: Path, parent=None) -> str | None:
     dialog.setWindowTitle("fieldcoord")
     dialog.setWindowModality(Qt.ApplicationModal)
     dialog.setMinimumDuration(300)
+    dialog.setValue(0)                  # (starts the wait after which it shows itself)
     task = Task(work, "Updating the database", parent)
     loop = QEventLoop()
     task.finished.connect(loop.quit)

@@ -432,9 +432,11 @@ def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread
     upgrades make every search document again) and then opens it; a failed upgrade is said in
     plain words and opens nothing."""
     import threading
+    import time
 
     from oldversions import as_version_21
-    from PySide6.QtWidgets import QMessageBox
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
     from fieldcoord.core.errors import FieldcoordError
     from fieldcoord.store import Store, migrations
@@ -449,23 +451,31 @@ def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread
 
     def migrate(conn, stop_before=None):
         threads.append(threading.current_thread())
+        time.sleep(0.8)                         # (a large directory's search documents)
         return real(conn, stop_before)
     monkeypatch.setattr(migrations, "migrate", migrate)
+    shown = []
+
+    def look():
+        shown.extend(w.labelText() for w in QApplication.topLevelWidgets()
+                     if isinstance(w, QProgressDialog) and w.isVisible())
+    QTimer.singleShot(600, look)
     store = fr.first_run(path)
     try:
         assert threads and threads[0] is not threading.main_thread()
+        assert shown == ["Updating the database for this version of fieldcoord…"]
         assert migrations.pending(path) == []
         assert [h.id for h in store.search("whitfield")] == [rid]
     finally:
         store.close()
 
     as_version_21(path)
-    shown = []
+    said = []
 
     def broken(conn, stop_before=None):
         raise FieldcoordError("the disk is full")
     monkeypatch.setattr(migrations, "migrate", broken)
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: said.append(a[2]))
     assert fr.first_run(path) is None
-    assert shown == ["the disk is full"]
+    assert said == ["the disk is full"]
     assert migrations.pending(path) == ["0022_creation_index", "0023_title_order"]
