@@ -31,6 +31,9 @@ from ..core import kinds as K
 from .records import Versions
 
 BYREF = '{"@":1}'
+WAS = "_was"
+# (the mark in a row's _ver JSON: Versions.load takes it)
+MARK_LIKE = '%"@":1%'
 # The change log's index by record (change_record) leaves the creations logged by reference
 # out, and change_made indexes them by their version alone (schema version 22): a whole record
 # id is 52 bytes an entry in an index, a version 17. A query of one record's entries names both
@@ -52,9 +55,6 @@ def record_args(rid: str, table: str) -> tuple[str, str, str, str]:
     """The parameters of of_record()."""
     return (rid, table, rid, rid)
 
-WAS = "_was"
-# (the mark in a row's _ver JSON: Versions.load takes it)
-MARK_LIKE = '%"@":1%'
 
 _REFS = {k.table: frozenset(f.name for f in k.fields if f.type == K.REFS)
          for k in K.KINDS.values()}
