@@ -105,6 +105,13 @@ def doc_number(kind: str, rowid: int | None) -> int | None:
     return (CODE_OF[kind] << KIND_SHIFT) | rowid
 
 
+def kind_of(number: int) -> str | None:
+    """The kind a document number names, or None for a number no kind has (a damaged file, or
+    a snapshot from a hub that lied: such a document is never shown)."""
+    code = number >> KIND_SHIFT
+    return KIND_CODES[code] if 0 <= code < len(KIND_CODES) else None
+
+
 def _docid_sql(kind: str, alias: str) -> str:
     """doc_number() in SQL, of the row `alias` of `kind`'s table."""
     return f"(({CODE_OF[kind]} << {KIND_SHIFT}) | {alias}.rowid)"
@@ -932,9 +939,9 @@ def _hits(conn: sqlite3.Connection, found: Mapping[int, tuple[str, float]]) -> l
     name read at once, each subtitle made from them."""
     by_kind: dict[str, list[int]] = {}
     for n in found:
-        code = n >> KIND_SHIFT
-        if code < len(KIND_CODES):
-            by_kind.setdefault(KIND_CODES[code], []).append(n & ROW_MASK)
+        kind = kind_of(n)
+        if kind is not None:
+            by_kind.setdefault(kind, []).append(n & ROW_MASK)
     rows: list[tuple[str, RowDict]] = []
     agencies: set[str] = set()
     for kind, rowids in by_kind.items():
@@ -1018,8 +1025,7 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
                "ORDER BY d.title COLLATE NOCASE LIMIT :limit")
         for n, title in rows_of(sql, {"like": short + "%", "code": code, "limit": int(limit)}):
             if n not in found:
-                found[n] = (title, TITLE_START * KIND_BOOST.get(
-                    KIND_CODES[n >> KIND_SHIFT], 1.0))
+                found[n] = (title, TITLE_START * KIND_BOOST.get(kind_of(n) or "", 1.0))
         if len(found) >= limit:
             return sorted(_hits(conn, found), key=lambda h: (-h.score, h.title.casefold()))
     words, digits = fts_query(text), digits_query(text)

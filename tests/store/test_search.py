@@ -311,3 +311,17 @@ def test_document_numbers_are_the_same_looked_up_or_read_through(store, director
     assert fts.doc_numbers(store.conn, keys) == looked_up
     assert len(looked_up) == len(keys) - 1
     assert all(n >> fts.KIND_SHIFT == fts.CODE_OF[kind] for (kind, _), n in looked_up.items())
+
+
+def test_a_document_whose_number_names_no_kind_is_never_shown(store, directory):
+    """A search document numbered past every kind (a damaged file, or a snapshot from a hub that
+    lied) breaks no search, short or full-text, and shows nothing."""
+    store.idle()
+    with store.transaction():
+        for n in ((99 << 32) | 1, -5):
+            store.conn.execute("INSERT INTO search_doc (docid, title, body, digits) "
+                               "VALUES (?, 'Jo Forged', 'jose forged', '')", (n,))
+        store.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
+    for text in ("jo", "forged", "jose"):
+        assert all(h.title != "Jo Forged" for h in store.search(text)), text
+    assert any(h.title == "José Núñez" for h in store.search("jose"))
