@@ -144,6 +144,12 @@ def m0023_title_order(db: Database) -> None:
     _run_file(db.conn, "0023_title_order.sql")
 
 
+def m0024_short_queries(db: Database) -> None:
+    # short queries read the large lists' own title indexes; the full-text index is made
+    # again from search_doc with its three-letter prefix index alone
+    _run_file(db.conn, "0024_short_queries.sql")
+
+
 def _recent_changes(conn: sqlite3.Connection) -> None:
     """change_recent, made first by migrate(): the earlier steps that write search documents
     read the log's positions (OWN_POSITION), which count the entries waiting there."""
@@ -173,7 +179,8 @@ STEPS = (("0001_records", m0001_records), ("0002_search", m0002_search),
          ("0020_creations_by_reference", m0020_creations_by_reference),
          ("0021_search_by_row", m0021_search_by_row),
          ("0022_creation_index", m0022_creation_index),
-         ("0023_title_order", m0023_title_order))
+         ("0023_title_order", m0023_title_order),
+         ("0024_short_queries", m0024_short_queries))
 NAMES = [name for name, _ in STEPS]
 LATEST = NAMES[-1]
 

@@ -893,7 +893,7 @@ def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
                  "title TEXT, body TEXT, digits TEXT)")
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS pending_ids (docid INTEGER PRIMARY KEY)")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_fts USING fts5 (title, body, "
-                 "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+                 "tokenize = 'unicode61 remove_diacritics 2', prefix = '3')")
     conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.pending_digits USING fts5 (digits, "
                  "tokenize = 'unicode61', detail = none, columnsize = 0)")
     for table in (*_PENDING_TABLES.values(), "pending_ids"):
@@ -966,6 +966,29 @@ def _hits(conn: sqlite3.Connection, found: Mapping[int, tuple[str, float]]) -> l
     return out
 
 
+# The kinds whose title is the field their list's alphabetical index holds (ddl.indexes), and
+# which are documents of their own: a short query reads their records there. search_doc's title
+# index leaves them out (schema version 24; the condition is written as the index has it).
+NAMED_KINDS = tuple(k.name for k in K.KINDS.values()
+                    if k.sorted_index and k.search is not None and not k.search.title
+                    and not k.search.within)
+_NOT_NAMED = (f"d.docid >> {KIND_SHIFT} NOT IN "
+              f"({', '.join(str(c) for c in sorted(CODE_OF[k] for k in NAMED_KINDS))})")
+_TOP = "\U0010ffff"        # above every character: "ab" + _TOP is past every title "ab..."
+
+
+def _named_sql(kind: K.Kind) -> str:
+    key = f'coalesce(r."{kind.title_field}", \'\') COLLATE NOCASE'
+    return (f"SELECT {_docid_sql(kind.name, 'r')}, coalesce(r.\"{kind.title_field}\", '') "
+            f'FROM "{kind.table}" r WHERE {key} >= :low AND {key} < :high AND {key} LIKE :like '
+            f"AND r._cl % 2 = 1 ORDER BY {key} LIMIT :limit")
+
+
+_NAMED_SQL = {k: _named_sql(K.KINDS[k]) for k in NAMED_KINDS}
+_TITLED_SQL = ("SELECT d.docid, d.title FROM search_doc d WHERE d.title LIKE :like AND "
+               f"{_NOT_NAMED}{{kind}}{{{{fresh}}}} ORDER BY d.title COLLATE NOCASE LIMIT :limit")
+
+
 def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
            limit: int = 20, self_ord: int | None = None) -> list[Hit]:
     """Ranked hits: words by bm25 (title weighs most), phone digits as strong matches."""
@@ -1020,10 +1043,17 @@ def search(conn: sqlite3.Connection, text: str, kind: str | None = None,
     if 0 < len(short) <= SHORT_QUERY and short.isalpha():
         # One or two letters match a good part of the directory: rank them alphabetically by
         # the titles that begin with them (an index range), as a phone's contact list does.
-        sql = ("SELECT d.docid, d.title FROM search_doc d WHERE d.title LIKE :like"
-               f"{of_kind.format(doc='d.docid')}{{fresh}} "
-               "ORDER BY d.title COLLATE NOCASE LIMIT :limit")
-        for n, title in rows_of(sql, {"like": short + "%", "code": code, "limit": int(limit)}):
+        # The large lists' records are read in their own title indexes (always current), the
+        # other kinds' documents in search_doc's.
+        args = {"like": short + "%", "low": short, "high": short + _TOP, "code": code,
+                "limit": int(limit)}
+        titled: list[tuple[int, str]] = []
+        for k in NAMED_KINDS if kind is None else (kind,) if kind in NAMED_KINDS else ():
+            titled += conn.execute(_NAMED_SQL[k], args).fetchall()
+        if kind not in NAMED_KINDS:
+            titled += rows_of(_TITLED_SQL.format(kind=of_kind.format(doc="d.docid")), args)
+        titled.sort(key=lambda t: t[1].casefold())
+        for n, title in titled[:limit]:
             if n not in found:
                 found[n] = (title, TITLE_START * KIND_BOOST.get(kind_of(n) or "", 1.0))
         if len(found) >= limit:

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from searchcheck import numbers_name_their_records
 
+from fieldcoord.core import kinds as K
 from fieldcoord.store.search import digit_suffixes, digits_query, fts_query
 
 
@@ -148,6 +149,42 @@ def test_one_or_two_letters_list_titles_that_begin_with_them(store, directory):
     assert few[0].title == "Zoë Brandt"
     # a third letter ranks by relevance again
     assert store.search("jos", kind="contact")[0].title in ("José Núñez", "Joseph Okafor")
+
+
+def test_short_queries_list_every_kind_in_one_alphabetical_order(store, directory):
+    """Contacts, agencies, resources and facilities are read in their lists' own title indexes,
+    the other kinds in search_doc's (schema version 24): one page, in title order, whichever
+    side a title comes from; a deleted record is not listed; one kind keeps to its side."""
+    store.add("operation", {"name": "Engine Company Drill", "kind": "planned_event",
+                            "lead_agency": "CCF"})
+    store.add("channel", {"name": "Engine Tac", "function": "tactical", "agency": "CCF"})
+    gone = store.add("contact", {"name": "Engel Marsh", "agency": "CCF"})
+    store.add("facility", {"name": "Engine House 3", "agency": "CCF", "kind": "base"})
+    store.delete(gone)
+    hits = store.search("en")           # (full-text matches after them fill the page)
+    assert [(h.kind, h.title) for h in hits][:4] == [
+        ("resource", "Engine 51"), ("operation", "Engine Company Drill"),
+        ("facility", "Engine House 3"), ("channel", "Engine Tac")]
+    assert titles(store.search("EN", kind="operation")) == ["Engine Company Drill"]
+    assert titles(store.search("en", kind="facility")) == ["Engine House 3"]
+    assert "Engel Marsh" not in titles(hits) + titles(store.search("en", kind="contact"))
+    numbers_name_their_records(store.conn)
+
+
+def test_short_queries_read_title_indexes(store, directory):
+    """The condition search writes is the one search_doc's title index was made with (SQLite
+    uses a partial index only then), and each side is an index range, not a scan."""
+    from fieldcoord.store import search as S
+    args = {"like": "jo%", "low": "jo", "high": "jo" + S._TOP, "limit": 20, "code": 0}
+    for kind, sql in S._NAMED_SQL.items():
+        plan = " ".join(r[3] for r in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+        assert f"SEARCH r USING INDEX {K.KINDS[kind].table}_by_name" in plan, plan
+    sql = S._TITLED_SQL.format(kind="").replace("{fresh}", "")
+    plan = " ".join(r[3] for r in store.conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+    assert "USING COVERING INDEX search_doc_by_title (title>? AND title<?)" in plan, plan
+    # the records are read where they are current: one whose document waits is listed too
+    store.add("contact", {"name": "Joanna Pending", "agency": "CCF"})
+    assert "Joanna Pending" in titles(store.search("jo"))
 
 
 def test_typing_a_partners_code_finds_the_agency_first(demo_template, tmp_path):
