@@ -20,7 +20,8 @@ from .data import Contact, Directory
 
 KINDS = ("agency", "contact", "method")
 OWNER, SCOPE = "BCF", "all"
-# The same tokenizer and prefix indexes as the store's search_fts, so only the design differs.
+# The store's tokenizer; prefix indexes of two and three letters (the store keeps the
+# three-letter one alone since schema version 24): the raw query keeps the faster index.
 FTS = """
 CREATE VIRTUAL TABLE contact_fts USING fts5 (
     name, agency, title, methods,
