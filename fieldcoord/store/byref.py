@@ -109,10 +109,12 @@ def _from_row(conn: Any, tbl: str, rid: str, hlc: int, site: int, versions: str,
     return _cells(conn, tbl, rid, values, ver)
 
 
-def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]]) -> list[str]:
+def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]],
+          held: dict[int, tuple[str, str]] | None = None) -> list[str]:
     """The cells texts of entries (site, hlc, tbl, rid, cells as stored), as fc_cells reads
     them, the rows of those logged by reference read a table at a time: for the readers of
-    whole streams (sending, chain hashes)."""
+    whole streams (sending, chain hashes). `held` is given {index: (owner, scope)} of the
+    entries made from a row (the creation of a record held here, as it now stands)."""
     out = [e[4] for e in entries]
     wanted: dict[str, list[int]] = {}
     for i, (_site, _hlc, tbl, _rid, cells) in enumerate(entries):
@@ -129,10 +131,13 @@ def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]]) -> list[
             for i in chunk:
                 site, hlc, _, rid, _ = entries[i]
                 got = rows.get(rid)
-                made = None if got is None else _from_row(conn, tbl, rid, hlc, site, got[1],
-                                                          got[2:])
+                if got is None:
+                    continue
+                made = _from_row(conn, tbl, rid, hlc, site, got[1], got[2:])
                 if made is not None:
                     out[i] = made
+                    if held is not None:
+                        held[i] = (got[2], got[3])          # (_COLUMNS: owner, scope first)
     return out
 
 

@@ -34,7 +34,10 @@ Advance = tuple[int, bytes, bytes]
 # site number -> (UUID, agency, device)
 _Sites = dict[int, tuple[str, str | None, str | None]]
 # a change as it goes out: (hlc, stream, seq, tx, tbl, rid, site number, cells, status)
-_OutRow = tuple[int, StreamKey, int, int, str, str, int, str, int]
+# a change as it goes out, and the owner and scope of its record when its cells were made from
+# the record's row (a creation logged by reference: the record is held, its cells name no
+# versions), else None
+_OutRow = tuple[int, StreamKey, int, int, str, str, int, str, int, tuple[str, str] | None]
 
 
 class Batch(list[Entry]):
@@ -111,9 +114,16 @@ def _withheld(conn: sqlite3.Connection, batch: list[_OutRow], agency: str | None
     """Indexes of the entries of `batch` about records that this replica no longer holds, or
     that `agency` may no longer see (narrowed since): only their place and digest may go out."""
     by_table: dict[str, dict[str, list[int]]] = {}
-    for i, (_, _, _, _, tbl, rid, _, _, status) in enumerate(batch):
-        if not status:
-            by_table.setdefault(tbl, {}).setdefault(rid, []).append(i)
+    for i, (_, _, _, _, tbl, rid, _, _, status, made) in enumerate(batch):
+        if status:
+            continue
+        if made is not None:
+            # (its row was read with its owner and scope: the record is held)
+            owner, scope = made
+            if agency is None or not (owner and scope) \
+                    or may_see(agency, audience_of(owner, scope)):
+                continue
+        by_table.setdefault(tbl, {}).setdefault(rid, []).append(i)
     out: set[int] = set()
     from ..core.kinds import KIND_BY_TABLE
     for tbl, rids in by_table.items():
@@ -204,7 +214,8 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
         hidden = _withheld(conn, rows, agency)
         out = Batch()
         named: set[str] = set()
-        for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status) in enumerate(rows):
+        for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status, made_from) \
+                in enumerate(rows):
             raw = compact.loads(cells)
             writer = sites[site][0]
             named.add(origin)
@@ -217,7 +228,7 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
                                                       sites)}, REFUSED))
                 continue
             wire = raw
-            if "_seen" in raw or any(len(v) > 2 for v in raw.values()):
+            if made_from is None and ("_seen" in raw or any(len(v) > 2 for v in raw.values())):
                 # cells naming other versions (most entries are creations, which name none)
                 wire = {c: (_wire_cell(v, sites) if len(v) > 2 and c != "_seen" else v)
                         for c, v in raw.items()}
@@ -235,9 +246,11 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
         rows = iter(cur)
         while chunk := list(islice(rows, 500)):
             # (the creations logged by reference read a table at a time: byref.texts)
-            texts = byref.texts(conn, [(r[5], r[0], r[3], r[4], r[6]) for r in chunk])
-            for (hlc, seq, tx, tbl, rid, site, _, status), cells in zip(chunk, texts):
-                yield hlc, key, seq, tx, tbl, rid, site, cells, status
+            held: dict[int, tuple[str, str]] = {}
+            texts = byref.texts(conn, [(r[5], r[0], r[3], r[4], r[6]) for r in chunk], held)
+            for i, ((hlc, seq, tx, tbl, rid, site, _, status), cells) in enumerate(
+                    zip(chunk, texts)):
+                yield hlc, key, seq, tx, tbl, rid, site, cells, status, held.get(i)
 
     # (a stream the receiver holds to its end is not read)
     streams = [stream_rows(k, after) for k, after in sorted(since.items())

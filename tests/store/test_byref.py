@@ -112,6 +112,33 @@ def test_partners_receive_and_verify_the_creation_as_written(tmp_path):
                               (a.self_ord,)).fetchone()[0] == chain
 
 
+def test_sending_creations_made_here_reads_each_record_once(store):
+    """The creations logged by reference go out whole, read from their rows with their owner
+    and scope: nothing asks again whether each of those records is still held (sending a
+    whole directory read every record twice)."""
+    from fieldcoord.store.exchange import outgoing, vector
+    ids = [store.add("contact", {"name": f"Person {i}", "agency": "CCF", "title": "Medic"})
+           for i in range(30)]
+    store.edit(ids[0], {"title": "Chief"})
+    store.take_recent()
+    store.sign_heads()
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    try:
+        sent = [e for b in outgoing(store.conn, {k: 0 for k in vector(store.conn)}) for e in b]
+    finally:
+        store.conn.set_trace_callback(None)
+    made = {e.rid: e.cells for e in sent if e.tbl == "contact" and e.cells.get("_cl") == [1]}
+    assert set(made) == set(ids)
+    for rid in ids[1:]:
+        assert made[rid] == created_with(store, rid)
+    assert made[ids[0]]["title"] == ["Medic"]           # as created, not as edited
+    # (only the edit's record is looked up: an entry not made from a row)
+    looked_up = [s for s in statements if "SELECT id, owner, scope" in s]
+    assert looked_up and all(ids[0] in s and not any(r in s for r in ids[1:])
+                             for s in looked_up)
+
+
 @pytest.mark.parametrize("cells", [{"@": 1}, {"@": [1]}, {"_was": [{"name": "x"}]},
                                    {"name": ["x"], "_was": [{"name": "y"}]}])
 def test_a_partner_cannot_send_a_reference(cells):
