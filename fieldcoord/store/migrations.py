@@ -146,8 +146,16 @@ def m0023_title_order(db: Database) -> None:
 
 def m0024_short_queries(db: Database) -> None:
     # short queries read the large lists' own title indexes; the full-text index is made
-    # again from search_doc with its three-letter prefix index alone
+    # again from search_doc with its three-letter prefix index alone; the documents keep each
+    # phone's digits once and the digits index is made from them
     _run_file(db.conn, "0024_short_queries.sql")
+    from .search import compact_digits, index_digits
+    conn = db.conn
+    conn.create_function("fc_compact_digits", 1, compact_digits, deterministic=True)
+    conn.execute("UPDATE search_doc SET digits = fc_compact_digits(digits) WHERE digits != ''")
+    conn.execute("UPDATE search_pending SET digits = fc_compact_digits(digits) "
+                 "WHERE digits IS NOT NULL AND digits != ''")
+    index_digits(conn)
 
 
 def _recent_changes(conn: sqlite3.Connection) -> None:

@@ -93,8 +93,35 @@ _NON_DIGIT = re.compile(r"\D")
 
 
 def digit_suffixes(value: str) -> list[str]:
+    return _suffixes(phone_digits(value))
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a phone number as a document keeps them (its extension left out), or ""
+    for fewer than a searched suffix has."""
     d = _NON_DIGIT.sub("", value.split(";ext=")[0])
+    return d if len(d) >= MIN_SUFFIX else ""
+
+
+def _suffixes(d: str) -> list[str]:
     return [d[i:] for i in range(0, max(len(d) - MIN_SUFFIX + 1, 0))]
+
+
+def indexed_digits(digits: str) -> str:
+    """What the digits index holds of a document's digits (its phones' digits, space-separated,
+    as search_doc keeps them): every trailing run of each, so that the last digits typed find
+    it (schema version 24: search_doc kept every run before, about 70 bytes a phone)."""
+    return " ".join(s for d in digits.split() for s in _suffixes(d))
+
+
+def compact_digits(runs: str) -> str:
+    """A document's digits as versions before 24 kept them (every trailing run of each phone,
+    longest first) as search_doc keeps them now: each phone's digits once."""
+    out: list[str] = []
+    for run in runs.split():
+        if not out or run != out[-1][len(out[-1]) - len(run):] or len(run) >= len(out[-1]):
+            out.append(run)
+    return " ".join(out)
 
 
 def doc_number(kind: str, rowid: int | None) -> int | None:
@@ -223,7 +250,9 @@ def _methods_text(conn: sqlite3.Connection, column: str, rid: str, lines: Lines 
     phone_kinds = K.PHONE_KINDS
     for _, kind, value, label in rows:
         if kind in phone_kinds:
-            digits += digit_suffixes(value or "")
+            d = phone_digits(value or "")
+            if d:
+                digits.append(d)
         else:
             words.append(value or "")
         if label:
@@ -305,11 +334,12 @@ def build_doc(conn: sqlite3.Connection, kind: str, rid: str, cache: AgencyWords 
         elif not (how == "phone" and value):                # a phone: searched by its digits
             body.append(value)
     # phone fields are found by any trailing run of their digits, as lines are
-    digits = [d for name in plan.phones if r[name] for d in digit_suffixes(r[name])]
+    digits = [d for name in plan.phones if r[name] and (d := phone_digits(r[name]))]
     if spec.number:
         value = r[spec.number]
         if _is_phone(r["kind"]):
-            title, digits = display_phone(value), digit_suffixes(value)
+            d = phone_digits(value or "")
+            title, digits = display_phone(value), [d] if d else []
         else:
             body.append(value)
     if spec.lines and lines:
@@ -520,7 +550,8 @@ def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored 
         conn.executemany("INSERT INTO search_fts (search_fts, rowid, title, body) "
                          "VALUES ('delete', ?, ?, ?)", words_out)
         conn.executemany("INSERT INTO search_digits (search_digits, rowid, digits) "
-                         "VALUES ('delete', ?, ?)", digits_out)
+                         "VALUES ('delete', ?, ?)",
+                         [(n, indexed_digits(d)) for n, d in digits_out])
     conn.executemany("DELETE FROM search_doc WHERE docid = ?", gone)
     for columns, rows in updates.items():
         conn.executemany(f"UPDATE search_doc SET {', '.join(f'{c} = ?' for c in columns)} "
@@ -533,7 +564,8 @@ def _write_docs(conn: sqlite3.Connection, docs: Sequence[tuple[str, str, Stored 
         if digits:
             digits_in.append((n, digits))
     conn.executemany("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)", words_in)
-    conn.executemany("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)", digits_in)
+    conn.executemany("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
+                     [(n, indexed_digits(d)) for n, d in digits_in])
 
 
 # ---------------------------------------------------------------- stale after local writes
@@ -762,7 +794,8 @@ def _index(conn: sqlite3.Connection, docid: int, title: str, body: str, digits: 
     conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
                  (docid, title, body))
     if digits:
-        conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)", (docid, digits))
+        conn.execute("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
+                     (docid, indexed_digits(digits)))
 
 
 def _unindex(conn: sqlite3.Connection, old: tuple[int, str, str, str, str]) -> None:
@@ -771,7 +804,7 @@ def _unindex(conn: sqlite3.Connection, old: tuple[int, str, str, str, str]) -> N
                  "VALUES ('delete', ?, ?, ?)", (docid, title, body))
     if digits:
         conn.execute("INSERT INTO search_digits (search_digits, rowid, digits) "
-                     "VALUES ('delete', ?, ?)", (docid, digits))
+                     "VALUES ('delete', ?, ?)", (docid, indexed_digits(digits)))
 
 
 # Bytes of terms FTS5 gathers in memory before it writes them as a segment (its default: 1 MB).
@@ -785,7 +818,17 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO search_fts (search_fts, rank) VALUES ('hashsize', ?)",
                  (FTS_HASH_BYTES,))
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
-    conn.execute("INSERT INTO search_digits (search_digits) VALUES ('rebuild')")
+    index_digits(conn)
+
+
+def index_digits(conn: sqlite3.Connection) -> None:
+    """Write the digits index afresh from search_doc (which keeps each phone's digits once,
+    the index every trailing run of them: it holds no copy of its own, content='')."""
+    conn.execute("INSERT INTO search_digits (search_digits) VALUES ('delete-all')")
+    cur = conn.execute("SELECT docid, digits FROM search_doc WHERE digits != ''")
+    while rows := cur.fetchmany(5000):
+        conn.executemany("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
+                         [(n, indexed_digits(d)) for n, d in rows])
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_pending'").fetchone():
         conn.execute("DELETE FROM search_pending")      # (migrations before 0014 rebuild too)
 
@@ -915,8 +958,9 @@ def _load_pending(conn: sqlite3.Connection, self_ord: int | None) -> int:
                       if doc is not None and key in numbers])
     conn.execute("INSERT INTO temp.pending_fts (rowid, title, body) "
                  "SELECT docid, title, body FROM temp.pending_doc")
-    conn.execute("INSERT INTO temp.pending_digits (rowid, digits) "
-                 "SELECT docid, digits FROM temp.pending_doc WHERE digits != ''")
+    conn.executemany("INSERT INTO temp.pending_digits (rowid, digits) VALUES (?, ?)",
+                     [(n, indexed_digits(d)) for n, d in conn.execute(
+                         "SELECT docid, digits FROM temp.pending_doc WHERE digits != ''")])
     return len(docs)
 
 

@@ -144,6 +144,40 @@ def test_version_17_starts_the_search_marks_where_the_documents_are_current(tmp_
         store.close()
 
 
+def test_version_23_keeps_every_hit_with_phones_kept_once(tmp_path):
+    """Version 24 answers short queries from the lists' title indexes, keeps one prefix index
+    and each phone's digits once: after the upgrade every search finds what it found, the
+    digits index gives back every trailing run, and search_doc keeps no run twice."""
+    from oldversions import as_version_23
+    path = tmp_path / "v23.db"
+    store = Store.create(path, "Clark County Fire", "CCF")
+    store.add("agency", {"name": "Metro Police", "code": "MPD", "phone": "+1 202 555 0100"})
+    for i in range(12):
+        store.add("contact", {"name": f"Dana Metro {i}", "agency": "MPD" if i % 2 else "CCF",
+                              "phone": f"+1 (360) 555-01{i:02d}", "mobile": f"206.555.02{i:02d}"})
+    store.add("operation", {"name": "Metro Flood", "kind": "incident", "lead_agency": "MPD"})
+    store.idle()
+    queries = ("d", "me", "metro", "555 0107", "0211", "2025550100", "flood", "mp")
+    before = {q: [h.to_dict() for h in store.search(q, limit=50)] for q in queries}
+    store.close()
+    as_version_23(path)
+    conn = connect(path)
+    assert conn.execute("SELECT max(length(digits)) FROM search_doc").fetchone()[0] > 40
+    conn.close()
+    store = Store.open(path)
+    try:
+        assert applied(store.conn) == NAMES
+        assert {q: [h.to_dict() for h in store.search(q, limit=50)] for q in queries} == before
+        kept = [d for (d,) in store.conn.execute(
+            "SELECT digits FROM search_doc WHERE digits != '' ORDER BY docid")]
+        assert "12025550100" in kept and all(len(d.split()) <= 2 for d in kept)
+        for index in ("search_fts", "search_digits"):
+            store.conn.execute(f"INSERT INTO {index} ({index}, rank) "
+                               "VALUES ('integrity-check', 1)")
+    finally:
+        store.close()
+
+
 def test_version_21_numbers_each_document_by_its_record_and_search_finds_the_same(tmp_path):
     """Version 21 keeps only what the indexes read in search_doc, numbered by the record's row:
     the upgrade makes every document again from the records, so search finds what it found

@@ -187,6 +187,39 @@ def test_short_queries_read_title_indexes(store, directory):
     assert "Joanna Pending" in titles(store.search("jo"))
 
 
+def test_a_document_keeps_each_phones_digits_once_and_the_index_every_trailing_run(store,
+                                                                                   directory):
+    """search_doc keeps a phone's digits once (schema version 24); the digits index, which has
+    no copy of its own, every run of four digits or more at its end: an edit takes out the
+    runs of the number it replaced."""
+    from fieldcoord.store import search as S
+    store.idle()
+    n = S.doc_numbers(store.conn, [("contact", directory["jose"])])[("contact", directory["jose"])]
+    digits = store.conn.execute("SELECT digits FROM search_doc WHERE docid = ?",
+                                (n,)).fetchone()[0]
+    assert digits == "12025550142"
+    line = store.search("555 0142")[0]
+    assert line.id == directory["jose"]
+    method = next(m for m in store.conn.execute(
+        "SELECT id FROM contact_method WHERE contact = ? AND value LIKE '%0142'",
+        (directory["jose"],)))
+    store.edit(method[0], {"value": "+1 (202) 555-0199"})
+    store.idle()
+    assert directory["jose"] in [h.id for h in store.search("5550199")]
+    assert directory["jose"] not in [h.id for h in store.search("5550142")]
+    store.conn.execute("INSERT INTO search_digits (search_digits) VALUES ('integrity-check')")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("0123456789", min_size=4, max_size=15), max_size=4))
+def test_the_digits_kept_give_back_every_run_the_index_held(phones):
+    from fieldcoord.store.search import compact_digits, indexed_digits
+    kept = " ".join(phones)
+    runs = indexed_digits(kept)            # every run of each, as versions before 24 kept them
+    assert set(indexed_digits(compact_digits(runs)).split()) == set(runs.split())
+    assert compact_digits(compact_digits(runs)) == compact_digits(runs)
+
+
 def test_typing_a_partners_code_finds_the_agency_first(demo_template, tmp_path):
     """The app and `fieldcoord search` share one ranking: a code being typed puts its agency
     first, however many contacts mention the agency."""

@@ -445,7 +445,8 @@ def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread
     with Store.create(path, "Clark County Fire", "CCF") as s:
         rid = s.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
     as_version_21(path)
-    assert migrations.pending(path) == ["0022_creation_index", "0023_title_order"]
+    assert migrations.pending(path) == ["0022_creation_index", "0023_title_order",
+                                        "0024_short_queries"]
     threads = []
     real = migrations.migrate
 
@@ -478,4 +479,5 @@ def test_opening_a_database_of_an_earlier_version_upgrades_it_off_the_gui_thread
     monkeypatch.setattr(QMessageBox, "critical", lambda *a: said.append(a[2]))
     assert fr.first_run(path) is None
     assert said == ["the disk is full"]
-    assert migrations.pending(path) == ["0022_creation_index", "0023_title_order"]
+    assert migrations.pending(path) == ["0022_creation_index", "0023_title_order",
+                                        "0024_short_queries"]
