@@ -53,6 +53,11 @@ def test_phone_digits_in_any_format(store, directory, query):
 
 def test_email_call_sign_and_agency_line(store, directory):
     assert store.search("jose.nunez@mpd")[0].id == directory["jose"]
+    # an address typed up to a part of one or two letters (no prefix index that short)
+    for typed in ("jose.nunez@mpd.ex", "jose.nunez@m", "jose.nunez@mpd.example"):
+        assert store.search(typed)[0].id == directory["jose"], typed
+    assert fts_query("kpena@frawsd9.us") == '("kpena frawsd9 us" OR "kpena frawsd9"*)'
+    assert fts_query("jose") == '("jose" OR "jose"*)'
     assert store.search("metro 12", kind="contact")[0].id == directory["jose"]
     agency = store.search("555 0100")
     assert agency[0].kind == "agency" and agency[0].title == "Metro Police Départment"
