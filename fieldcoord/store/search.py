@@ -819,6 +819,8 @@ def rebuild_indexes(conn: sqlite3.Connection) -> None:
                  (FTS_HASH_BYTES,))
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('rebuild')")
     index_digits(conn)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_pending'").fetchone():
+        conn.execute("DELETE FROM search_pending")      # (migrations before 0014 rebuild too)
 
 
 def index_digits(conn: sqlite3.Connection) -> None:
@@ -829,8 +831,6 @@ def index_digits(conn: sqlite3.Connection) -> None:
     while rows := cur.fetchmany(5000):
         conn.executemany("INSERT INTO search_digits (rowid, digits) VALUES (?, ?)",
                          [(n, indexed_digits(d)) for n, d in rows])
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_pending'").fetchone():
-        conn.execute("DELETE FROM search_pending")      # (migrations before 0014 rebuild too)
 
 
 def number_by_kind(conn: sqlite3.Connection) -> None:
