@@ -33,10 +33,9 @@ Heads = dict[StreamKey, list[tuple[int, bytes]]]
 Advance = tuple[int, bytes, bytes]
 # site number -> (UUID, agency, device)
 _Sites = dict[int, tuple[str, str | None, str | None]]
-# a change as it goes out: (hlc, stream, seq, tx, tbl, rid, site number, cells, status)
-# a change as it goes out, and the owner and scope of its record when its cells were made from
-# the record's row (a creation logged by reference: the record is held, its cells name no
-# versions), else None
+# a change as it goes out: (hlc, stream, seq, tx, tbl, rid, site number, cells, status, made),
+# `made` the owner and scope of its record when its cells were made from the record's row (a
+# creation logged by reference: the record is held, its cells name no versions), else None
 _OutRow = tuple[int, StreamKey, int, int, str, str, int, str, int, tuple[str, str] | None]
 
 

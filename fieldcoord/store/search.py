@@ -92,10 +92,6 @@ def _live_row(conn: sqlite3.Connection, table: str, rid: str | None) -> sqlite3.
 _NON_DIGIT = re.compile(r"\D")
 
 
-def digit_suffixes(value: str) -> list[str]:
-    return _suffixes(phone_digits(value))
-
-
 def phone_digits(value: str) -> str:
     """The digits of a phone number as a document keeps them (its extension left out), or ""
     for fewer than a searched suffix has."""
@@ -103,15 +99,11 @@ def phone_digits(value: str) -> str:
     return d if len(d) >= MIN_SUFFIX else ""
 
 
-def _suffixes(d: str) -> list[str]:
-    return [d[i:] for i in range(0, max(len(d) - MIN_SUFFIX + 1, 0))]
-
-
 def indexed_digits(digits: str) -> str:
     """What the digits index holds of a document's digits (its phones' digits, space-separated,
     as search_doc keeps them): every trailing run of each, so that the last digits typed find
     it (schema version 24: search_doc kept every run before, about 70 bytes a phone)."""
-    return " ".join(s for d in digits.split() for s in _suffixes(d))
+    return " ".join(d[i:] for d in digits.split() for i in range(len(d) - MIN_SUFFIX + 1))
 
 
 def compact_digits(runs: str) -> str:
@@ -119,7 +111,7 @@ def compact_digits(runs: str) -> str:
     longest first) as search_doc keeps them now: each phone's digits once."""
     out: list[str] = []
     for run in runs.split():
-        if not out or run != out[-1][len(out[-1]) - len(run):] or len(run) >= len(out[-1]):
+        if not out or len(run) >= len(out[-1]) or not out[-1].endswith(run):
             out.append(run)
     return " ".join(out)
 

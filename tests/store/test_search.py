@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from searchcheck import numbers_name_their_records
 
 from fieldcoord.core import kinds as K
-from fieldcoord.store.search import digit_suffixes, digits_query, fts_query
+from fieldcoord.store.search import digits_query, fts_query, indexed_digits, phone_digits
 
 
 @pytest.fixture
@@ -116,6 +116,11 @@ def test_any_typed_text_is_a_valid_query(text):
     for q in (fts_query(text), digits_query(text)):
         if q is not None:
             conn.execute("SELECT * FROM t WHERE t MATCH ?", (q,)).fetchall()
+
+
+def digit_suffixes(value):
+    """The runs of a phone's digits the digits index holds."""
+    return indexed_digits(phone_digits(value)).split()
 
 
 def test_digit_suffixes():
