@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from ..core import compact
 from ..core import kinds as K
-from .records import Versions
+from .records import Cells, Versions
 
 BYREF = '{"@":1}'
 WAS = "_was"
@@ -88,6 +88,8 @@ _KEYS = {t: tuple(f"{compact.string(c)}:[" for c in cols) for t, cols in _COLUMN
 _ONE = {t: f'SELECT _ver, {cols} FROM "{t}" WHERE id = ?' for t, cols in _LIST.items()}
 _MANY = {t: f'SELECT id, _ver, {cols} FROM "{t}" WHERE id IN ' for t, cols in _LIST.items()}
 _MADE = {t: f'SELECT _ver FROM "{t}" WHERE id = ?' for t in _LIST}
+# about what a field's name adds to the length of a creation's text (`"title":[`, `],`)
+_KEY_CHARS = 10
 
 
 def resolve(conn: Any, tbl: str, rid: str, hlc: int, site: int) -> str | None:
@@ -95,27 +97,45 @@ def resolve(conn: Any, tbl: str, rid: str, hlc: int, site: int) -> str | None:
     reference, or None when the row does not say its creation is that one."""
     sql = _ONE.get(tbl)
     got = conn.execute(sql, (rid,)).fetchone() if sql is not None else None
-    return None if got is None else _from_row(conn, tbl, rid, hlc, site, got[0], got[1:])
+    if got is None:
+        return None
+    text = _from_row(conn, tbl, rid, hlc, site, got[0], got[1:])
+    assert text is None or isinstance(text, str)
+    return text
 
 
 def _from_row(conn: Any, tbl: str, rid: str, hlc: int, site: int, versions: str,
-              values: Sequence[Any]) -> str | None:
-    """resolve() from the row's `_ver` text and values (in _COLUMNS order)."""
+              values: Sequence[Any], parsed: bool = False) -> str | Cells | None:
+    """resolve() from the row's `_ver` text and values (in _COLUMNS order); with `parsed` the
+    cells themselves rather than their text."""
     if not _REFS[tbl] and versions == f'{{"":[{hlc},{site}],"@":1}}':
-        return _as_made(tbl, values)    # (a record not edited since, the usual case)
+        # (a record not edited since, the usual case)
+        return _as_cells(tbl, values) if parsed else _as_made(tbl, values)
     ver = Versions.load(versions)
     if not ver.byref or ver.fields.get("") != [hlc, site]:
         return None
-    return _cells(conn, tbl, rid, values, ver)
+    return _cells(conn, tbl, rid, values, ver, parsed)
 
 
-def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]],
-          held: dict[int, tuple[str, str]] | None = None) -> list[str]:
+def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]]) -> list[str]:
     """The cells texts of entries (site, hlc, tbl, rid, cells as stored), as fc_cells reads
     them, the rows of those logged by reference read a table at a time: for the readers of
-    whole streams (sending, chain hashes). `held` is given {index: (owner, scope)} of the
-    entries made from a row (the creation of a record held here, as it now stands)."""
-    out = [e[4] for e in entries]
+    whole streams (chain hashes)."""
+    return cast("list[str]", _read(conn, entries, None, False))     # (texts, not parsed)
+
+
+def to_send(conn: Any, entries: Sequence[tuple[int, int, str, str, str]],
+            held: dict[int, tuple[str, str, int]]) -> list[str | Cells]:
+    """texts(), but the entries made from a row (the creation of a record held here, as it
+    now stands) given as their cells, not as text (a sender needs the values: writing the text
+    to read it back cost more than both), and noted in `held` as {index: (owner, scope, about
+    the length of their text)}."""
+    return _read(conn, entries, held, True)
+
+
+def _read(conn: Any, entries: Sequence[tuple[int, int, str, str, str]],
+          held: dict[int, tuple[str, str, int]] | None, parsed: bool) -> list[str | Cells]:
+    out: list[str | Cells] = [e[4] for e in entries]
     wanted: dict[str, list[int]] = {}
     for i, (_site, _hlc, tbl, _rid, cells) in enumerate(entries):
         if cells == BYREF:
@@ -133,20 +153,27 @@ def texts(conn: Any, entries: Sequence[tuple[int, int, str, str, str]],
                 got = rows.get(rid)
                 if got is None:
                     continue
-                made = _from_row(conn, tbl, rid, hlc, site, got[1], got[2:])
+                made = _from_row(conn, tbl, rid, hlc, site, got[1], got[2:], parsed)
                 if made is not None:
                     out[i] = made
                     if held is not None:
-                        held[i] = (got[2], got[3])          # (_COLUMNS: owner, scope first)
+                        # (_COLUMNS: owner, scope first; the values' length, empty ones
+                        # apart, stands for the text's, with its field names)
+                        values = got[2:]
+                        held[i] = (got[2], got[3], len(repr(values))
+                                   - 6 * values.count(None) + _KEY_CHARS * len(made))
     return out
 
 
-def _cells(conn: Any, tbl: str, rid: str, values: Sequence[Any], ver: Versions) -> str:
-    """The creation's cells from the row's values (in _COLUMNS order) and versions."""
+def _cells(conn: Any, tbl: str, rid: str, values: Sequence[Any], ver: Versions,
+           parsed: bool = False) -> str | Cells:
+    """The creation's cells from the row's values (in _COLUMNS order) and versions: their
+    text, or with `parsed` the cells."""
     fields = ver.fields
     refs = _REFS[tbl]
     if not refs and all(c in ("", "_cl") for c in fields):
-        return _as_made(tbl, values)    # (a record not edited since, the usual case)
+        # (a record not edited since, the usual case)
+        return _as_cells(tbl, values) if parsed else _as_made(tbl, values)
     was: dict[str, Any] | None = None
     out: dict[str, list[Any]] = {}
     for col, value in zip(_COLUMNS[tbl], values):
@@ -161,7 +188,15 @@ def _cells(conn: Any, tbl: str, rid: str, values: Sequence[Any], ver: Versions) 
         if value is not None:
             out[col] = [value]
     out["_cl"] = [1]
-    return compact.dumps(out)
+    return out if parsed else compact.dumps(out)
+
+
+def _as_cells(tbl: str, values: Sequence[Any]) -> Cells:
+    """The creation's cells of a row none of whose fields was written since (what _as_made
+    writes as text)."""
+    out: Cells = {c: [v] for c, v in zip(_COLUMNS[tbl], values) if v is not None}
+    out["_cl"] = [1]
+    return out
 
 
 def _as_made(tbl: str, values: Sequence[Any]) -> str:

@@ -34,9 +34,11 @@ Advance = tuple[int, bytes, bytes]
 # site number -> (UUID, agency, device)
 _Sites = dict[int, tuple[str, str | None, str | None]]
 # a change as it goes out: (hlc, stream, seq, tx, tbl, rid, site number, cells, status, made),
-# `made` the owner and scope of its record when its cells were made from the record's row (a
-# creation logged by reference: the record is held, its cells name no versions), else None
-_OutRow = tuple[int, StreamKey, int, int, str, str, int, str, int, tuple[str, str] | None]
+# cells as stored (text), or made from the record's row (a creation logged by reference: the
+# record is held, its cells name no versions), `made` then the record's owner and scope and
+# about the length of the cells' text, else None
+_OutRow = tuple[int, StreamKey, int, int, str, str, int, "str | Cells", int,
+                "tuple[str, str, int] | None"]
 
 
 class Batch(list[Entry]):
@@ -99,10 +101,10 @@ def _wire_seen(cells: Cells, sites: _Sites) -> Cells:
     return cells
 
 
-def _digest_cells(tx: int, tbl: str, rid: str, hlc: int, site_uuid: str, cells_text: str,
-                  sites: _Sites) -> Cell:
+def _digest_cells(tx: int, tbl: str, rid: str, hlc: int, site_uuid: str,
+                  cells: str | Cells, sites: _Sites) -> Cell:
     """The `_d` cell that stands for an entry whose cells are not sent: its digest."""
-    parsed: Cells = compact.loads(cells_text)
+    parsed: Cells = compact.loads(cells) if isinstance(cells, str) else cells
     if "_d" in parsed:
         return parsed["_d"]
     wire = compact.dumps(identity.wire_cells(parsed, lambda o: sites[o][0]))
@@ -118,7 +120,7 @@ def _withheld(conn: sqlite3.Connection, batch: list[_OutRow], agency: str | None
             continue
         if made is not None:
             # (its row was read with its owner and scope: the record is held)
-            owner, scope = made
+            owner, scope = made[0], made[1]
             if agency is None or not (owner and scope) \
                     or may_see(agency, audience_of(owner, scope)):
                 continue
@@ -169,6 +171,12 @@ def _still_visible(conn: sqlite3.Connection, tbl: str, rid: str, agency: str | N
     return bool(owner and scope) and may_see(agency, audience_of(owner, scope))
 
 
+def _size(row: _OutRow) -> int:
+    """About the bytes an entry takes in a batch."""
+    made = row[9]
+    return (made[2] if made is not None else len(row[7])) + len(row[5]) + 40
+
+
 def _trim_to_heads(conn: sqlite3.Connection, rows: list[_OutRow], ids: dict[StreamKey, int]
                    ) -> tuple[list[_OutRow], list[_OutRow], Heads]:
     """(rows up to each stream's last signed head in them, the rows after it, the heads)."""
@@ -215,7 +223,7 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
         named: set[str] = set()
         for i, (hlc, (origin, aud), seq, tx, tbl, rid, site, cells, status, made_from) \
                 in enumerate(rows):
-            raw = compact.loads(cells)
+            raw = cells if isinstance(cells, dict) else compact.loads(cells)
             writer = sites[site][0]
             named.add(origin)
             named.add(writer)
@@ -244,9 +252,9 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
                     "WHERE stream = ? AND seq > ? ORDER BY seq", (ids[key], after))
         rows = iter(cur)
         while chunk := list(islice(rows, 500)):
-            # (the creations logged by reference read a table at a time: byref.texts)
-            held: dict[int, tuple[str, str]] = {}
-            texts = byref.texts(conn, [(r[5], r[0], r[3], r[4], r[6]) for r in chunk], held)
+            # (the creations logged by reference read a table at a time: byref.to_send)
+            held: dict[int, tuple[str, str, int]] = {}
+            texts = byref.to_send(conn, [(r[5], r[0], r[3], r[4], r[6]) for r in chunk], held)
             for i, ((hlc, seq, tx, tbl, rid, site, _, status), cells) in enumerate(
                     zip(chunk, texts)):
                 yield hlc, key, seq, tx, tbl, rid, site, cells, status, held.get(i)
@@ -258,10 +266,10 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
     size = 0
     for row in heapq.merge(*streams, key=lambda r: (r[0], r[1], r[2])):
         rows.append(row)
-        size += len(row[7]) + len(row[5]) + 40
+        size += _size(row)
         if size >= max_bytes:
             keep, rows, heads = _trim_to_heads(conn, rows, ids)
-            size = sum(len(r[7]) + len(r[5]) + 40 for r in rows)
+            size = sum(_size(r) for r in rows)
             if keep:
                 batch = made(keep)
                 batch.heads = heads

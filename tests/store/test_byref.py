@@ -139,6 +139,47 @@ def test_sending_creations_made_here_reads_each_record_once(store):
                              for s in looked_up)
 
 
+def test_creations_go_out_as_the_cells_their_text_holds(store):
+    """A sender takes the creations it made from their rows as cells, without writing their
+    text: each is the cells the stored text reads back as (a record edited since, one with a
+    list of ids, an agency), and the length it stands for is about that text's."""
+    mpd = store.add("agency", {"name": "Metro Police Department", "code": "MPD",
+                               "discipline": "law"})
+    people = [store.add("contact", {"name": f"Dana Whitfield {i}", "agency": "CCF",
+                                    "title": "Chief", "languages": "en, es"}) for i in range(5)]
+    store.edit(people[0], {"title": "Deputy Chief", "notes": "acting"})
+    engine = store.add("resource", {"name": "Engine 7", "agency": "CCF"})
+    store.add("request", {"requesting_agency": "MPD", "supplying_agency": "CCF",
+                          "description": "2 engines", "quantity": 2,
+                          "committed_resources": [engine], "status": "committed"})
+    store.take_recent()
+    rows = store.conn.execute("SELECT site, hlc, tbl, rid, cells FROM change ORDER BY stream, seq"
+                              ).fetchall()
+    held: dict = {}
+    sent = byref.to_send(store.conn, rows, held)
+    texts = byref.texts(store.conn, rows)
+    made = [i for i, r in enumerate(rows) if r[4] == byref.BYREF]
+    assert sorted(held) == made and {rows[i][3] for i in made} >= {mpd, engine, *people}
+    for i, (cells, text) in enumerate(zip(sent, texts)):
+        if i in held:
+            assert isinstance(cells, dict) and cells == compact.loads(text)
+            owner, scope, size = held[i]
+            assert (owner, scope) == (cells["owner"][0], cells["scope"][0])
+            assert len(text) * 0.8 <= size <= len(text) * 1.5, (text, size)
+        else:
+            assert cells == text                    # (the stored text, as every reader has it)
+    edited = next(sent[i] for i in made if rows[i][3] == people[0])
+    assert edited["title"] == ["Chief"] and "notes" not in edited          # as created
+
+
+@given(st.lists(st.one_of(st.none(), st.text(), st.integers(-(1 << 70), 1 << 70),
+                          st.floats(allow_nan=False, allow_infinity=False)),
+                min_size=len(byref._COLUMNS["contact"]),
+                max_size=len(byref._COLUMNS["contact"])))
+def test_a_creation_sent_as_cells_is_what_its_text_reads_back_as(values):
+    assert byref._as_cells("contact", values) == compact.loads(byref._as_made("contact", values))
+
+
 @pytest.mark.parametrize("cells", [{"@": 1}, {"@": [1]}, {"_was": [{"name": "x"}]},
                                    {"name": ["x"], "_was": [{"name": "y"}]}])
 def test_a_partner_cannot_send_a_reference(cells):
