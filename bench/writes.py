@@ -16,6 +16,8 @@ sqlite3 cannot load extensions), with its own bare table in that driver for its 
   the write-ahead log for every variant (fieldcoord's app makes it at idle, and a commit that
   brings the log to db.CHECKPOINT_PAGES pages makes it in any of them), and fieldcoord's
   full-text entries;
+- beside fieldcoord's single writes, the floor under them: the same statements, on the same
+  tables, replayed without the store's Python (Statements);
 - bulk insert: 100,000 contacts in one transaction (10,000 with --quick);
 - file size after the bulk insert, and what change recording alone adds per field written.
 """
@@ -29,8 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fieldcoord.core import compact, ids
+from fieldcoord.core import hlc as clock
 from fieldcoord.store import Store
+from fieldcoord.store.byref import BYREF
+from fieldcoord.store.changelog import _INSERT_RECENT
 from fieldcoord.store.db import CHECKPOINT_PAGES, connect
+from fieldcoord.store.reading import _BY_ID
+from fieldcoord.store.store import _insert_sql, _update_sql
 
 from . import data, plain
 from .cases import Config, log
@@ -46,6 +54,9 @@ SEED_ROWS = 1_000          # contacts in the table before the single writes
 AGENCIES = 50
 # user fields a contact insert writes (owner, scope, name, agency, title): the per-field bytes
 FIELDS_PER_CONTACT = 5
+# the columns Store.add writes for a contact (every field, then owner and scope first)
+_CONTACT_COLUMNS = ("owner", "scope", "name", "agency", "title", "ics_position", "languages",
+                    "notes")
 CRSQLITE_SO = os.environ.get("FIELDCOORD_CRSQLITE", str(
     Path(__file__).resolve().parents[2] / ".crsqlite" / "crsqlite-0.16.3-linux-x86_64.so"))
 
@@ -214,6 +225,63 @@ class Fieldcoord(Variant):
         self.store.close()
 
 
+class Statements(Fieldcoord):
+    """Not a way of storing contacts: fieldcoord's own statements for each single write, as its
+    code writes them (the same SQL text, the same tables and indexes, values of the same
+    shape), replayed without the Python around them (validation, versions, the change's
+    cells, search notes). What the store's SQL alone costs: the floor under its figures."""
+    name = "fieldcoord's statements alone"
+
+    def seed(self, contacts: list[data.Contact]) -> None:
+        super().seed(contacts)
+        s = self.store
+        s.take_recent()
+        self.stream = s.conn.execute("SELECT id FROM stream WHERE origin = ? AND audience = 'all'",
+                                     (s.self_ord,)).fetchone()[0]
+        self.seq = s.conn.execute("SELECT max(seq) FROM change WHERE stream = ?",
+                                  (self.stream,)).fetchone()[0]
+        self.hlc = s.conn.execute("SELECT max(hlc) FROM change").fetchone()[0]
+        self.agency = {a.code: ids.agency_id(a.code) for a in self.d.agencies}
+        self.titles = {rid: t for rid, t in s.conn.execute("SELECT id, title FROM contact")}
+
+    def _begin(self) -> tuple[Any, int, int, str]:
+        """BEGIN IMMEDIATE and the transaction's first statement, as Replica._begin runs them;
+        the next version and position."""
+        conn = self.store.conn
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA data_version").fetchall()
+        self.hlc, self.seq = clock.tick(self.hlc), self.seq + 1
+        return conn, self.hlc, self.seq, clock.to_iso(self.hlc)
+
+    def insert(self, c: data.Contact) -> None:
+        rid = ids.new_bound_id(self.store.site_uuid, "BCF")
+        conn, hlc, seq, now = self._begin()
+        conn.execute(_insert_sql("contact", _CONTACT_COLUMNS), (
+            rid, "BCF", "all", c.name, self.agency[c.agency.code], c.title, None, None, None,
+            now, now, self.store.device, 1, f'{{"":[{hlc},1],"@":1}}'))
+        conn.execute(_INSERT_RECENT, (self.stream, seq, hlc, "contact", rid, hlc, 1, BYREF))
+        conn.execute("COMMIT")
+
+    def edit(self, k: int, title: str) -> None:
+        rid = self.ids[k]
+        conn, hlc, seq, now = self._begin()
+        conn.execute(_BY_ID["contact"], (rid,)).fetchone()
+        conn.execute(_update_sql("contact", ("title",)), (
+            title, now, self.store.device, f'{{"":[{hlc - 1},1],"title":[{hlc},1],"@":1}}', rid))
+        was = self.titles.get(rid)
+        self.titles[rid] = title
+        conn.execute(_INSERT_RECENT, (
+            self.stream, seq, hlc, "contact", rid, hlc, 1,
+            compact.dumps({"title": [title, hlc - 1, 1], "_was": [{"title": was}]})))
+        conn.execute("COMMIT")
+
+    def idle(self) -> float:
+        """A checkpoint (the entries and documents these writes left are not the point)."""
+        t0 = time.perf_counter()
+        self.store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        return time.perf_counter() - t0
+
+
 def _sqlean():
     try:
         import sqlean  # type: ignore[import-not-found]
@@ -319,6 +387,8 @@ def run(cfg: Config, res: Results) -> None:
     if skipped is None:
         kinds += [BareSqlean, CrSqlite]
     names = [k.name for k in kinds]
+    # (the floor under fieldcoord's single writes makes no bulk insert)
+    single_kinds: list[type[Variant]] = [*kinds, Statements]
     rng = random.Random(cfg.seed + 11)
     bulk_n = cfg.n("contacts")
     seeds = data.new_contacts(d, SEED_ROWS, cfg.seed + 12)
@@ -330,7 +400,7 @@ def run(cfg: Config, res: Results) -> None:
     trials = 3 if cfg.quick else TRIALS
     for trial in range(trials):
         edits = [(rng.randrange(SEED_ROWS), rng.choice(data.TITLES)) for _ in range(SINGLES)]
-        _singles(kinds, trial, work, d, seeds, singles, edits, got)
+        _singles(single_kinds, trial, work, d, seeds, singles, edits, got)
         for kind in _rotate(kinds, trial):
             path = work / f"{kind.__name__}-bulk-{trial}.db"
             v = kind(path, d)
@@ -382,8 +452,10 @@ def _report(res: Results, got, parts, names, bulk_n: int, skipped: str | None,
         goal = GOALS[fig]
         met = median(fc) <= goal
         digits = 3 if unit == "s" else 1
+        floor = (_span(_ratios(got, fig, Statements.name, "bare table"))
+                 if fig in ("insert", "edit") else "—")
         row = [label, f"{median(got[(fig, 'bare table')]):,.{digits}f} {unit}",
-               _span(_ratios(got, fig, "plain + FTS", "bare table")), _span(fc)]
+               _span(_ratios(got, fig, "plain + FTS", "bare table")), _span(fc), floor]
         if crs:
             cr = _ratios(got, fig, "cr-sqlite", "bare table (sqlean.py)")
             row += [_span(cr), f"{median(fc) / median(cr):.2f}"]
@@ -392,7 +464,7 @@ def _report(res: Results, got, parts, names, bulk_n: int, skipped: str | None,
         rows.append(row)
         res.add(Row(f"write path: {label}, fieldcoord / bare table", "x", median(fc), None,
                     None, f"<= {goal:g}x", "yes" if met else "NO"))
-    head = ["Figure", "bare table", "plain + FTS", "fieldcoord"]
+    head = ["Figure", "bare table", "plain + FTS", "fieldcoord", "its statements alone"]
     if crs:
         head += ["cr-sqlite", "fieldcoord / cr-sqlite"]
     head += ["goal (fieldcoord)", "met"]
