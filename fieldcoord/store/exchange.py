@@ -11,7 +11,7 @@ from hashlib import blake2b as _blake2b
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from ..core import compact
+from ..core import compact, gcpause
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
 from . import byref, identity, trust
@@ -264,22 +264,35 @@ def outgoing(conn: sqlite3.Connection, since: dict[StreamKey, int], max_bytes: i
                if k in ids and held[k] > after]
     rows: list[_OutRow] = []
     size = 0
-    for row in heapq.merge(*streams, key=lambda r: (r[0], r[1], r[2])):
-        rows.append(row)
-        size += _size(row)
-        if size >= max_bytes:
-            keep, rows, heads = _trim_to_heads(conn, rows, ids)
-            size = sum(_size(r) for r in rows)
+    last: Batch | None = None
+    # A batch is some thousands of new objects, none of them in a cycle: while one is made the
+    # garbage collector's passes, which would walk them again and again, wait (about a quarter
+    # of reading a whole directory went there). The caller's work on a batch runs as usual.
+    gcpause.pause()
+    try:
+        for row in heapq.merge(*streams, key=lambda r: (r[0], r[1], r[2])):
+            rows.append(row)
+            size += _size(row)
+            if size >= max_bytes:
+                keep, rows, heads = _trim_to_heads(conn, rows, ids)
+                size = sum(_size(r) for r in rows)
+                if keep:
+                    batch = made(keep)
+                    batch.heads = heads
+                    gcpause.resume()
+                    try:
+                        yield batch
+                    finally:
+                        gcpause.pause()
+        if rows:
+            keep, _, heads = _trim_to_heads(conn, rows, ids)
             if keep:
-                batch = made(keep)
-                batch.heads = heads
-                yield batch
-    if rows:
-        keep, _, heads = _trim_to_heads(conn, rows, ids)
-        if keep:
-            batch = made(keep)
-            batch.heads = heads
-            yield batch
+                last = made(keep)
+                last.heads = heads
+    finally:
+        gcpause.resume()
+    if last is not None:
+        yield last
 
 
 def more_after(conn: sqlite3.Connection, since: dict[StreamKey, int], batch: list[Entry]) -> bool:

@@ -84,3 +84,31 @@ def test_a_large_transaction_that_fails_lets_the_collector_run_again(store, monk
             store.add("contact", {"name": "Nobody", "agency": "NOPE"})
     assert gc.isenabled()
     assert store.conn.execute("SELECT count(*) FROM contact").fetchone()[0] == 0
+
+
+def test_making_batches_to_send_pauses_the_collector_only_while_each_is_made(store, monkeypatch):
+    """Reading the log for a partner pauses the collector while it makes a batch, lets it run
+    while the caller has the batch, and leaves it running when the caller stops early."""
+    from fieldcoord.store import exchange
+    made = exchange.Batch.__init__
+    seen: list[bool] = []
+
+    def noting(self, *args):
+        seen.append(gc.isenabled())
+        made(self, *args)
+
+    monkeypatch.setattr(exchange.Batch, "__init__", noting)
+    _add_contacts(store, 300)
+    store.take_recent()
+    store.sign_heads()
+    since = {k: 0 for k in exchange.vector(store.conn)}
+    batches = []
+    for batch in exchange.outgoing(store.conn, since, max_bytes=2_000):
+        assert gc.isenabled() and gcpause.paused() == 0      # the caller's turn
+        batches.append(batch)
+    assert len(batches) > 1 and seen and not any(seen)
+    assert sum(map(len, batches)) == 301                    # (the agency's own record too)
+    early = exchange.outgoing(store.conn, since, max_bytes=2_000)
+    next(early)
+    early.close()
+    assert gc.isenabled() and gcpause.paused() == 0
