@@ -23,6 +23,7 @@ sqlite3 cannot load extensions), with its own bare table in that driver for its 
 """
 from __future__ import annotations
 
+import gc
 import os
 import random
 import shutil
@@ -47,6 +48,11 @@ from .report import Results, Row, load_average, median
 GOALS = {"insert": 3.0, "edit": 3.0, "insert+idle": 3.0, "edit+idle": 3.0, "bulk": 4.0,
          "size": 3.0, "field_bytes": 25.0}
 AIM = {"insert": 1.5, "edit": 1.5, "size": 2.0}
+# read plus apply of 100,000 contacts (the bulk insert's) into an empty replica, in seconds
+# (a tenth with --quick, which writes a tenth);
+# bench/sync_cases.py holds the whole directory (its contacts' methods too) to the same goal
+READ_APPLY_GOAL = 5.0
+READ_APPLY_RUNS = 3         # the last trials' bulk inserts are read and applied
 TRIALS = 5
 SINGLES = 400              # single-row transactions timed per trial and figure
 BLOCK = 20                 # of which each variant makes this many before the next one's turn
@@ -397,6 +403,7 @@ def run(cfg: Config, res: Results) -> None:
     # per figure and variant: one value per trial
     got: dict[tuple[str, str], list[float]] = {}
     parts: dict[str, list[float]] = {}
+    sent: list[tuple[float, float, int]] = []       # (read s, apply s, fields) of the last trials
     trials = 3 if cfg.quick else TRIALS
     for trial in range(trials):
         edits = [(rng.randrange(SEED_ROWS), rng.choice(data.TITLES)) for _ in range(SINGLES)]
@@ -412,12 +419,67 @@ def run(cfg: Config, res: Results) -> None:
                 if isinstance(v, Fieldcoord):
                     for g, b in v.parts().items():
                         parts.setdefault(g, []).append(b / bulk_n)
+                    if trial >= trials - READ_APPLY_RUNS:
+                        sent.append(_read_apply(v.store, work))
             finally:
                 v.close()
             _remove(path)
         log(f"  writes: trial {trial + 1} of {trials} (load {load_average()})")
     shutil.rmtree(work, ignore_errors=True)
     _report(res, got, parts, names, bulk_n, skipped, trials)
+    _report_read_apply(res, sent, bulk_n)
+
+
+def _report_read_apply(res: Results, sent: list[tuple[float, float, int]], n: int) -> None:
+    """The run whose read plus apply is the median of those made (a run's parts together)."""
+    runs = sorted(sent, key=lambda r: r[0] + r[1])
+    read_s, apply_s, fields = runs[len(runs) // 2]
+    whole = read_s + apply_s
+    goal = READ_APPLY_GOAL * n / 100_000          # (--quick: a tenth of the contacts)
+    res.add(Row(f"read ({read_s:.2f} s) plus apply ({apply_s:.2f} s, {fields / apply_s:,.0f} "
+                f"fields/s) of the bulk insert's {n:,} contacts ({fields:,} user fields, the "
+                f"records alone), end to end; median of {len(runs)}, "
+                f"{runs[0][0] + runs[0][1]:.2f}-{runs[-1][0] + runs[-1][1]:.2f} s", "s", whole,
+                None, None, f"<= {goal:g} s", "yes" if whole <= goal else "NO"))
+
+
+def _read_apply(store: Store, work: Path) -> tuple[float, float, int]:
+    """(seconds reading, seconds applying, user fields) of the store's whole log sent to an
+    empty replica: read as a sync reads it, a batch at a time, then applied batch by batch
+    into a new replica as a pull that brings more than it holds (bench/sync_cases.py times the
+    whole directory so)."""
+    from fieldcoord.store.exchange import apply_batch, outgoing, sites_of, vector
+
+    from .sync_cases import _fields, _fresh_target
+    store.sign_heads()
+    since = {k: 0 for k in vector(store.conn)}
+    gc.collect()
+    gc.freeze()
+    t0 = time.perf_counter()
+    for b in outgoing(store.conn, since):
+        sites_of(store.conn, b)
+    read_s = time.perf_counter() - t0
+    gc.unfreeze()
+    batches = [(b, sites_of(store.conn, b)) for b in outgoing(store.conn, since)]
+    fields = sum(_fields(b) for b, _ in batches)
+    for b, _ in batches:
+        for e in b:
+            e.text = None           # (as received: checking the signature writes it)
+    target = _fresh_target(work / "read-apply.db", store, [])
+    gc.collect()
+    gc.freeze()
+    try:
+        t0 = time.perf_counter()
+        target.defer_search(indexes=True)
+        for b, sites in batches:
+            apply_batch(target, b, sites)
+        target.catch_up_search()
+        apply_s = time.perf_counter() - t0
+    finally:
+        gc.unfreeze()
+        target.close()
+        _remove(work / "read-apply.db")
+    return read_s, apply_s, fields
 
 
 def _remove(path: Path) -> None:
