@@ -2,9 +2,13 @@
 """A record's creation logged by reference to its row (store layer).
 
 When this replica creates a record (Store.add), its change-log entry does not copy the values:
-its cells are stored as BYREF, and the row's `_ver` says so (Versions.byref). The entry's cells
-are the row's values for every field still at the creation's version, plus `_cl` [1]. Whatever
-moves a field of such a row off that version keeps its creation value first:
+its cells are stored as BYREF, and the row's `_ver` says so (Versions.byref). A creation
+received from a partner is logged so too when the row it made gives its cells back byte for
+byte (the Merger checks each: the same columns in the same order, no value that a column's
+affinity would turn into another type); the others are kept as they came. The entry's cells
+are the row's values for every field still at the creation's version, plus `_cl` [1].
+Whatever moves a field of such a row off that version keeps its creation value first
+(a merge in the batch that created the row writes the waiting entry out, merge_rows):
 
 - Store.edit puts the values it replaces in its own entry, in the local pseudo-cell `_was`
   (never sent, never in a digest: `fc_cells` leaves it out);
@@ -15,9 +19,10 @@ moves a field of such a row off that version keeps its creation value first:
 Every reader of the log's cells reads them through the SQL function `fc_cells(site, hlc, tbl,
 rid, cells)`, registered on each connection (db.connect): the cells text as it would have been
 stored in full. An entry is read as a reference only when it is the creation of a row that
-says so (the row marked, its creation's version the entry's): never a partner's change, and a
-change that names `@` or `_was` is refused on receipt (incoming.malformed). A snapshot keeps
-the references (the copy holds the rows and their marks), so the new replica reads them alike.
+says so (the row marked, its creation's version the entry's): never a change a partner sent as
+such, as a change that names `@` or `_was` is refused on receipt (incoming.malformed). A
+snapshot keeps the references (the copy holds the rows and their marks), so the new replica
+reads them alike.
 """
 from __future__ import annotations
 
@@ -59,6 +64,23 @@ def record_args(rid: str, table: str) -> tuple[str, str, str, str]:
 _REFS = {k.table: frozenset(f.name for f in k.fields if f.type == K.REFS)
          for k in K.KINDS.values()}
 _COLUMNS = {k.table: ("owner", "scope", *(f.name for f in k.fields)) for k in K.KINDS.values()}
+
+
+def columns(tbl: str) -> tuple[str, ...]:
+    """The columns a creation of the table logged by reference is read from, in order."""
+    return _COLUMNS[tbl]
+
+
+def by_row(tbl: str) -> bool:
+    """Whether a creation received for the table may be logged by reference when its row
+    gives it back as it came (made_text): not for rows holding lists of ids as JSON text."""
+    return tbl in _COLUMNS and not _REFS[tbl]
+
+
+def made_text(tbl: str, values: Sequence[Any]) -> str:
+    """The cells text of the creation of a row of the table (by_row) with these values (in
+    columns() order), none of its fields written since: what the log reads back for it."""
+    return _as_made(tbl, values)
 
 
 class Unresolved(Exception):

@@ -124,11 +124,9 @@ class Merger(Transitions):
                     if len(cell) > 2:
                         break
                 else:
-                    self._pending.append((sid_seq[0], seq, e.tx, e.tbl, rid, hlc, writer,
-                                          e.text or dumps(cells), 0))
                     sid_seq[1] = seq
                     logged.add(rid)
-                    self._create(kind, e, writer)
+                    self._create(kind, e, writer, sid_seq[0])
                     if kind is REQUEST:
                         self._requests.add(rid)
                     report.applied += 1

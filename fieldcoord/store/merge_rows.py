@@ -12,7 +12,7 @@ from ..core import hlc as clock
 from ..core import kinds as K
 from ..core.validate import audience as audience_of
 from ..core.validate import may_see
-from . import byref
+from . import byref, ddl
 from .incoming import (
     BOOKKEEPING,
     MS_SHIFT,
@@ -26,7 +26,7 @@ from .incoming import (
     first,
     quoted,
 )
-from .records import Cells, RowDict
+from .records import Cells, RowDict, Versions
 
 if TYPE_CHECKING:
     from .store import Store
@@ -78,6 +78,14 @@ class BatchRows:
         # (table, the cells' columns) -> those not written as they come (see _create)
         self._odd: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
         self._iso: dict[int, str] = {}      # second -> its ISO 8601 text
+        # Creations received and logged by reference to their row, as this replica logs its
+        # own (store.byref), whose entries wait in _pending: (table, rid) -> (the entry's
+        # index there, its cells text). A write of such a row in this batch writes the text
+        # out first (_row), as byref.materialize does once the entry is written.
+        self._by_ref: dict[tuple[str, str], tuple[int, str]] = {}
+        self._log_by_ref = store.log_by_reference
+        # (table, a creation's cells' columns) -> see _by_row_types
+        self._by_row: dict[tuple[str, tuple[str, ...]], tuple[tuple[type, ...], ...] | None] = {}
         self._any_conflicts: bool | None = None     # whether the conflict table has rows
         self._rejudge_after: list[tuple[K.Kind, str, str]] = []  # (kind, rid, owner): _rejudge
         self._requests: set[str] = set()    # resource requests touched: workflow judged at finish
@@ -129,7 +137,49 @@ class BatchRows:
             got = self.conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', (rid,)).fetchone()
             self._rows[key] = self._held(table, got)
         held = self._rows[key]
-        return None if held is None or held.gone else held
+        if held is None or held.gone:
+            return None
+        if '"@":1' in held.row["_ver"]:
+            self._write_out(key, held)
+        return held
+
+    def _write_out(self, key: tuple[str, str], held: HeldRow) -> None:
+        """Write out in full the creation entry of a row created in this Merger and logged by
+        reference, before anything changes the row: in the entries waiting to be written, or
+        in the log once they are (store.byref)."""
+        waiting = self._by_ref.pop(key, None)
+        if waiting is None:
+            held.row["_ver"] = byref.materialize(self.conn, *key) or held.row["_ver"]
+            return
+        i, text = waiting
+        entry = self._pending[i]
+        self._pending[i] = (*entry[:7], text, entry[8])
+        ver = Versions.load(held.row["_ver"])
+        ver.byref = False
+        held.row["_ver"] = ver.dump()
+
+    def _by_row_types(self, table: str, names: tuple[str, ...], odd: tuple[str, ...]
+                      ) -> tuple[tuple[type, ...], ...] | None:
+        """For a creation of the table whose cells are `names`, in that order: the Python
+        types each cell's value (but `_cl`'s) must have for the row it makes to give the
+        cells back byte for byte (byref.made_text: the owner, the scope and the fields, in the
+        row's order, none empty, each as written: a column's affinity would turn another type
+        into its own, a number sent for a text field kept as text), or None when such cells
+        never can (lists of ids kept as JSON, columns out of order or unknown here, no owner
+        or scope)."""
+        cols = byref.columns(table)
+        given = names[:-1]
+        out: tuple[tuple[type, ...], ...] | None = None
+        if byref.by_row(table) and names[-1:] == ("_cl",) and not odd \
+                and {"owner", "scope"} <= set(given) \
+                and list(given) == [c for c in cols if c in set(given)]:
+            declared = {c.name: c.type.upper() for c in ddl.columns(K.KIND_BY_TABLE[table])}
+            out = tuple((int,) if "INT" in t else
+                        (str,) if any(a in t for a in ("CHAR", "CLOB", "TEXT")) else
+                        (float,) if any(a in t for a in ("REAL", "FLOA", "DOUB")) else ()
+                        for t in (declared.get(c, "") for c in given))
+        self._by_row[(table, names)] = out
+        return out
 
     def _held(self, table: str, got: tuple[Any, ...] | None) -> HeldRow | None:
         if got is None:
@@ -158,6 +208,7 @@ class BatchRows:
                 "INSERT INTO change (stream, seq, tx, tbl, rid, hlc, site, cells, status) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending)
             self._pending = []
+            self._by_ref.clear()            # (written: byref.materialize finds them now)
         inserts: dict[tuple[str, tuple[str, ...] | None], list[RowDict]] = {}
         updates: dict[str, list[RowDict]] = {}
         deletes: dict[str, list[tuple[str]]] = {}
@@ -252,9 +303,11 @@ class BatchRows:
         seen = self._visible[(owner, scope)] = may_see(self.store.home, audience_of(owner, scope))
         return seen
 
-    def _create(self, kind: K.Kind, e: Entry, writer: int) -> None:
-        """A record's creation (its "_cl" cell is [1]), new to this replica: what `_merge` does,
-        without the merging."""
+    def _create(self, kind: K.Kind, e: Entry, writer: int, stream: int) -> None:
+        """A record's creation (its "_cl" cell is [1], no cell naming other versions), new to
+        this replica: what `_merge` does, without the merging, and its entry in the log of
+        `stream`. The entry refers to the row (store.byref) when the row gives back the cells
+        as they came, byte for byte."""
         rid = e.rid
         key = (kind.table, rid)
         blank, plain, refs = self._layouts.get(kind.table) or self._layout(kind)
@@ -318,3 +371,18 @@ class BatchRows:
         new = not held.in_db and not held.gone
         self.store.touch(kind, rid, row, live_row=not held.gone, created=new,
                          lines_first=new and kind.name in ("contact", "agency"), foreign=True)
+        text = e.text or dumps(cells)
+        if self._log_by_ref and not held.gone:
+            types = self._by_row[(kind.table, names)] if (kind.table, names) in self._by_row \
+                else self._by_row_types(kind.table, names, odd)
+            if types is not None and type(cells["_cl"][0]) is int:
+                for col, allowed in zip(names, types):      # (all but "_cl", the last)
+                    cell = cells[col]
+                    if len(cell) != 1 or type(cell[0]) not in allowed:
+                        break
+                else:
+                    # the row gives these cells back as they came (see _by_row_types)
+                    row["_ver"] = f'{{"":[{e.hlc},{site}],"@":1}}'
+                    self._by_ref[key] = (len(self._pending), text)
+                    text = byref.BYREF
+        self._pending.append((stream, e.seq, e.tx, e.tbl, rid, e.hlc, writer, text, 0))

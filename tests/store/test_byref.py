@@ -3,10 +3,11 @@
 record was created with, whatever was written since, partners receive and verify exactly what a
 full copy would have given them, and nothing a partner sends is read as such a reference."""
 import json
+import random
 import sqlite3
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fieldcoord.core import compact
@@ -110,6 +111,140 @@ def test_partners_receive_and_verify_the_creation_as_written(tmp_path):
             identity.rebuild_chains(a.conn)
         assert a.conn.execute("SELECT hash FROM stream WHERE origin = ? AND audience = 'all'",
                               (a.self_ord,)).fetchone()[0] == chain
+
+
+def test_a_creation_received_refers_to_its_row_and_goes_on_as_it_came(tmp_path):
+    """A creation pulled from a partner is logged by reference to the row it made, as one
+    made here is: it reads back byte for byte as received, goes on to others verified, keeps
+    the chain, and is written out in full before a later change of the record."""
+    hub = Store.create(tmp_path / "hub.db", "Clark County Fire", "CCF", device="hub")
+    a = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF", device="a")
+    b = Store.create(tmp_path / "b.db", "Clark County Fire", "CCF", device="b")
+    with hub, a, b:
+        sync(a, StorePeer(hub))
+        made = [a.add("contact", {"name": f"Dana Whitfield {i}", "agency": "CCF",
+                                  "title": "Chief", "languages": "en"}) for i in range(4)]
+        sync(a, StorePeer(hub))
+        report = sync(b, StorePeer(hub))
+        assert not report.received.tampered and not report.received.refused
+        sent = {rid: stored(a, rid)[1] for rid in made}
+        for other in (hub, b):
+            for rid in made:
+                text, cells = stored(other, rid)
+                assert text == byref.BYREF and cells == sent[rid], other.device
+            assert '"@":1' in other.conn.execute("SELECT _ver FROM contact WHERE id = ?",
+                                                 (made[0],)).fetchone()[0]
+        # a later change of the record, on the hub: the creation is written out first
+        a.edit(made[0], {"title": "Captain"})
+        sync(a, StorePeer(hub))
+        text, cells = stored(hub, made[0])
+        assert text == cells == sent[made[0]]
+        assert hub.get(made[0]).values["title"] == "Captain"
+        # the chain the hub verified as the entries came is the one its log gives now
+        chain_sql = ("SELECT t.hash FROM stream t JOIN site s ON s.ord = t.origin "
+                     "WHERE s.uuid = ? AND t.audience = 'all'")
+        chain = hub.conn.execute(chain_sql, (a.site_uuid,)).fetchone()[0]
+        with hub.transaction():
+            identity.rebuild_chains(hub.conn)
+        assert hub.conn.execute(chain_sql, (a.site_uuid,)).fetchone()[0] == chain
+        assert stored(hub, made[1])[0] == byref.BYREF        # (the others untouched)
+        sync(b, StorePeer(hub))
+        assert a.dump() == b.dump() == hub.dump()
+
+
+def test_a_received_creation_its_row_would_not_give_back_is_logged_in_full(tmp_path):
+    """Only a creation the row gives back byte for byte is logged by reference: a number
+    sent for a text field (kept as text), or cells in another order, are kept as they came."""
+    from fieldcoord.store.exchange import outgoing, sites_of, vector
+    from fieldcoord.store.merge import Merger
+    a = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF", device="a")
+    b = Store.create(tmp_path / "b.db", "Clark County Fire", "CCF", device="b")
+    with a, b:
+        rids = [a.add("contact", {"name": f"Dana Whitfield {i}", "agency": "CCF",
+                                  "title": "Chief"}) for i in range(3)]
+        a.take_recent()
+        a.sign_heads()
+        batch = [e for got in outgoing(a.conn, {k: 0 for k in vector(a.conn)}) for e in got]
+        sites = sites_of(a.conn, batch)
+        sent = {e.rid: e for e in batch}
+        sent[rids[1]].cells["title"] = [7]
+        moved = sent[rids[2]]
+        moved.cells = {"scope": moved.cells["scope"],
+                       **{c: v for c, v in moved.cells.items() if c != "scope"}}
+        with b.transaction():                   # (applied as received, signatures aside)
+            merger = Merger(b, sites)
+            merger.prefetch(batch)
+            merger.apply_all(batch)
+            merger.finish()
+        for rid, by_reference in zip(rids, (True, False, False)):
+            text, cells = stored(b, rid)
+            assert (text == byref.BYREF) is by_reference
+            assert cells == compact.dumps(sent[rid].cells)
+        assert b.get(rids[1]).values["title"] == "7"
+
+
+_VALUES = st.one_of(st.text(max_size=6), st.text(max_size=6), st.none(),
+                   st.integers(-(1 << 62), 1 << 62),
+                   st.floats(allow_nan=False, allow_infinity=False), st.booleans())
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.dictionaries(st.sampled_from(["name", "agency", "title", "notes", "languages",
+                                               "zz_later"]),
+                              st.one_of(*[st.lists(_VALUES, min_size=1, max_size=1)] * 4,
+                                        st.lists(_VALUES, min_size=2, max_size=2))),
+       owner=st.sampled_from([["CCF"], ["CCF"], ["CCF"], None, [None], [7]]),
+       scope=st.sampled_from([["all"], ["all"], ["CCF"], None]),
+       cl=st.sampled_from([[1], [1], [True], [1.0]]),
+       shuffle=st.sampled_from([False, False, True]),
+       order=st.randoms(use_true_random=False))
+@example(fields={"name": ["Dana"]}, owner=["CCF"], scope=["all"], cl=[1], shuffle=False,
+         order=random.Random(1))                                    # (by reference)
+@example(fields={"name": [7]}, owner=["CCF"], scope=["all"], cl=[1], shuffle=False,
+         order=random.Random(1))                                    # (a number for a text)
+@example(fields={"name": ["Dana"], "title": [None]}, owner=["CCF"], scope=["all"], cl=[1],
+         shuffle=False, order=random.Random(1))                     # (an empty value given)
+@example(fields={"name": ["Dana"]}, owner=["CCF"], scope=["all"], cl=[True], shuffle=False,
+         order=random.Random(1))                                    # (true is not 1 in JSON)
+def test_a_received_creation_reads_back_as_it_came_whatever_its_cells(
+        tmp_path_factory, fields, owner, scope, cl, shuffle, order):
+    """Whatever a creation's cells hold (values of any type, in any order, fields unknown
+    here), its entry reads back byte for byte as received; it refers to the row exactly when
+    the row gives the cells back so (text values in the row's order, owner and scope given,
+    `_cl` last)."""
+    from fieldcoord.store.exchange import outgoing, sites_of, vector
+    from fieldcoord.store.merge import Merger
+    tmp = tmp_path_factory.mktemp("received")
+    a = Store.create(tmp / "a.db", "Clark County Fire", "CCF", device="a")
+    b = Store.create(tmp / "b.db", "Clark County Fire", "CCF", device="b")
+    with a, b:
+        rid = a.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+        a.take_recent()
+        a.sign_heads()
+        batch = [e for got in outgoing(a.conn, {k: 0 for k in vector(a.conn)}) for e in got]
+        entry = next(e for e in batch if e.rid == rid)
+        cells = {**({"owner": owner} if owner else {}), **({"scope": scope} if scope else {}),
+                 **fields, "_cl": cl}
+        keys = list(cells)
+        if shuffle:
+            order.shuffle(keys)
+        entry.cells = {k: cells[k] for k in keys}
+        with b.transaction():
+            merger = Merger(b, sites_of(a.conn, batch))
+            merger.prefetch(batch)
+            merger.apply_all(batch)
+            merger.finish()
+        got = b.conn.execute("SELECT cells, fc_cells(site, hlc, tbl, rid, cells) FROM change "
+                             "WHERE rid = ?", (rid,)).fetchone()
+        assert got[1] == compact.dumps(entry.cells)
+        given_ = [k for k in keys if k != "_cl"]
+        as_row = (keys[-1] == "_cl" and type(cl[0]) is int and owner == ["CCF"]
+                  and scope is not None and "zz_later" not in fields
+                  and all(len(v) == 1 and type(v[0]) is str for k, v in cells.items()
+                          if k != "_cl")
+                  and given_ == [c for c in byref.columns("contact") if c in cells])
+        assert (got[0] == byref.BYREF) == as_row
 
 
 def test_sending_creations_made_here_reads_each_record_once(store):
