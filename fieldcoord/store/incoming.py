@@ -16,6 +16,8 @@ from typing import Any, Final
 from ..core import compact, ids
 from ..core import hlc as clock
 from ..core import kinds as K
+from ..core.errors import ValidationError
+from ..core.validate import normalise_scope
 from . import byref
 from .records import Cell, Cells, RowDict, WireCell
 
@@ -146,6 +148,12 @@ def malformed(kind: K.Kind, cells: Cells) -> str | None:
     if "@" in cells or "_was" in cells:
         # (names a replica keeps to itself: store.byref)
         return "a malformed change (a field named @ or _was)"
+    for col in _SHARING:
+        # who may see the record is read from these: a value no replica can read would fail
+        # every receiver's sync of the stream from there on
+        cell = cells.get(col)
+        if cell is not None and not _sharing_ok(col, cell):
+            return f"a malformed change (field {col})"
     for col, c in cells.items():
         # the usual cell: a plain value written with the change's own version
         if type(c) is list and len(c) == 1 and type(c[0]) in _PLAIN and col[0] != "_" \
@@ -175,6 +183,28 @@ def malformed(kind: K.Kind, cells: Cells) -> str | None:
         if not ok:
             return f"a malformed change (field {col})"
     return None
+
+
+_SHARING = ("owner", "scope", "_scope")
+
+
+def _sharing_ok(col: str, cell: Any) -> bool:
+    """Whether an owner's or a scope's cell holds what the sharing of a record is read from:
+    a text, and for a scope one `parse_scope` reads (or nothing: a value withheld)."""
+    if not isinstance(cell, list) or not cell:
+        return True                 # (judged with the other cells below)
+    v = cell[0]
+    if v is None:
+        return True
+    if not isinstance(v, str):
+        return False
+    if col == "owner":
+        return True
+    try:
+        normalise_scope(v)
+    except ValidationError:
+        return False
+    return True
 
 
 def creator_ok(kind: K.Kind, rid: str, cells: Cells, site: str) -> bool:

@@ -411,3 +411,31 @@ def test_a_laptop_restored_from_a_copy_taken_while_its_row_lagged_takes_its_entr
         assert not result.received.tampered and not result.received.refused
         assert restored.get(cid).values["title"] == "Captain"
         assert restored.conn.execute("SELECT count(*) FROM change").fetchone()[0] >= held
+
+
+def test_a_signed_creation_whose_sharing_does_not_parse_is_refused_not_a_crash(region):
+    """A partner's creation naming a scope or an owner no replica can read (a number, words
+    that are no agency codes) is refused; it does not fail the receiver's sync of everything
+    after it, again at every sync."""
+    region.sync_laptop()
+    region.sync_mpd()
+    from fieldcoord.core import ids
+    odd = [ids.new_bound_id(region.mpd.site_uuid, "MPD") for _ in range(4)]
+    fine = ids.new_bound_id(region.mpd.site_uuid, "MPD")
+    batch = signed(region.mpd, "all", [
+        ("contact", odd[0], {"owner": ["MPD"], "scope": ["not a scope!"], "name": ["A"],
+                             "_cl": [1]}),
+        ("contact", odd[1], {"owner": ["MPD"], "scope": [3], "name": ["B"], "_cl": [1]}),
+        ("contact", odd[2], {"owner": ["MPD"], "scope": ["all"], "name": ["C"], "_cl": [1]}),
+        ("contact", odd[2], {"scope": ["MPD, +++"]}),
+        ("contact", odd[3], {"owner": [7], "scope": ["MPD,CCF"], "name": ["D"], "_cl": [1]}),
+        ("contact", fine, {"owner": ["MPD"], "scope": ["all"], "name": ["Dana Whitfield"],
+                           "_cl": [1]})])
+    r = region.push(batch, sites_of(region.mpd.conn, batch))
+    assert r.status_code == 200, r.content
+    answer = protocol.unpack(r.content)
+    assert len(answer["refused"]) == 4 and answer["applied"] == 2
+    result = region.sync_laptop()
+    assert result.received.tampered == []
+    assert region.laptop.get(fine).values["name"] == "Dana Whitfield"
+    assert region.laptop.get(odd[2]).scope == "all"
