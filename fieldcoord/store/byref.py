@@ -73,14 +73,8 @@ def columns(tbl: str) -> tuple[str, ...]:
 
 def by_row(tbl: str) -> bool:
     """Whether a creation received for the table may be logged by reference when its row
-    gives it back as it came (made_text): not for rows holding lists of ids as JSON text."""
+    gives it back as it came: not for rows holding lists of ids as JSON text."""
     return tbl in _COLUMNS and not _REFS[tbl]
-
-
-def made_text(tbl: str, values: Sequence[Any]) -> str:
-    """The cells text of the creation of a row of the table (by_row) with these values (in
-    columns() order), none of its fields written since: what the log reads back for it."""
-    return _as_made(tbl, values)
 
 
 class Unresolved(Exception):

@@ -162,11 +162,11 @@ class BatchRows:
                       ) -> tuple[tuple[type, ...], ...] | None:
         """For a creation of the table whose cells are `names`, in that order: the Python
         types each cell's value (but `_cl`'s) must have for the row it makes to give the
-        cells back byte for byte (byref.made_text: the owner, the scope and the fields, in the
-        row's order, none empty, each as written: a column's affinity would turn another type
-        into its own, a number sent for a text field kept as text), or None when such cells
-        never can (lists of ids kept as JSON, columns out of order or unknown here, no owner
-        or scope)."""
+        cells back byte for byte as byref reads a creation from its row (the owner, the scope
+        and the fields, in the row's order, none empty, each as written: a column's affinity
+        would turn another type into its own, a number sent for a text field kept as text), or
+        None when such cells never can (lists of ids kept as JSON, columns out of order or
+        unknown here, no owner or scope)."""
         cols = byref.columns(table)
         given = names[:-1]
         out: tuple[tuple[type, ...], ...] | None = None
