@@ -115,9 +115,7 @@ def resolve(conn: Any, tbl: str, rid: str, hlc: int, site: int) -> str | None:
     got = conn.execute(sql, (rid,)).fetchone() if sql is not None else None
     if got is None:
         return None
-    text = _from_row(conn, tbl, rid, hlc, site, got[0], got[1:])
-    assert text is None or isinstance(text, str)
-    return text
+    return cast("str | None", _from_row(conn, tbl, rid, hlc, site, got[0], got[1:]))
 
 
 def _from_row(conn: Any, tbl: str, rid: str, hlc: int, site: int, versions: str,

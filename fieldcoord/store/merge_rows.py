@@ -372,7 +372,8 @@ class BatchRows:
         self.store.touch(kind, rid, row, live_row=not held.gone, created=new,
                          lines_first=new and kind.name in ("contact", "agency"), foreign=True)
         text = e.text or dumps(cells)
-        if self._log_by_ref and not held.gone:
+        # (a row without its owner or scope is dropped when the batch ends: unknown_scope)
+        if self._log_by_ref and not held.gone and owner and scope:
             types = self._by_row[(kind.table, names)] if (kind.table, names) in self._by_row \
                 else self._by_row_types(kind.table, names, odd)
             if types is not None and type(cells["_cl"][0]) is int:

@@ -446,3 +446,29 @@ def test_a_creation_by_reference_is_indexed_by_its_version_and_every_history_rea
         assert not [p for p in plan if re.match(r"SCAN (change|c)\b", p)], (sql, plan)
         checked += 1
     assert checked >= 8
+
+
+def test_a_received_creation_without_an_owner_is_not_logged_by_reference(tmp_path):
+    """A creation whose owner is empty makes a row the batch drops at its end (its sharing is
+    not known yet): its entry keeps the cells as they came, never a reference to no row."""
+    from fieldcoord.core import ids
+    from fieldcoord.store.exchange import outgoing, sites_of, vector
+    from fieldcoord.store.merge import Merger
+    a = Store.create(tmp_path / "a.db", "Clark County Fire", "CCF", device="a")
+    b = Store.create(tmp_path / "b.db", "Clark County Fire", "CCF", device="b")
+    with a, b:
+        rid = a.add("contact", {"name": "Dana Whitfield", "agency": "CCF"})
+        a.take_recent()
+        a.sign_heads()
+        batch = [e for got in outgoing(a.conn, {k: 0 for k in vector(a.conn)}) for e in got]
+        entry = next(e for e in batch if e.rid == rid)
+        entry.rid = unbound = ids.new_id()          # (an id of an earlier version: not bound)
+        entry.cells = {"owner": [""], "scope": ["all"], "name": ["Dana Whitfield"],
+                       "_cl": [1]}
+        with b.transaction():
+            merger = Merger(b, sites_of(a.conn, batch))
+            merger.prefetch(batch)
+            merger.apply_all(batch)
+            merger.finish()
+        text, cells = stored(b, unbound)
+        assert text != byref.BYREF and cells == compact.dumps(entry.cells)
